@@ -1,0 +1,118 @@
+# lookout — one plain Makefile.  Targets a newcomer guesses:
+#   make          build bin/lookout
+#   make run      install what is missing, start a private PostgreSQL, serve
+#   make test     install what is missing, build, run every test
+#   make asan     the tests under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make fuzz     build the libFuzzer targets (make fuzz-run runs them briefly)
+#   make bench    the ingest benchmark (docs/BENCHMARKS.md)
+
+CC      ?= cc
+PKGS    := libmicrohttpd libpq jansson zlib libcrypto
+BUILD   ?= build
+OPT     ?= -O2
+SAN     ?=
+CFLAGS  := -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+           -Isrc -I$(BUILD)/gen -pthread $(SAN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread -lm $(SAN)
+
+SRC      := $(shell find src -name '*.c' ! -path src/main.c | sort)
+OBJ      := $(SRC:%.c=$(BUILD)/%.o)
+LIB      := $(BUILD)/liblookout.a
+BIN      := bin/lookout
+ifneq ($(BUILD),build)
+BIN      := $(BUILD)/bin/lookout
+endif
+
+# The project's own OTLP .proto, compiled by protoc-c: an independent oracle
+# for the hand-written walker in the unit tests (never linked into lookout).
+PROTO    := $(wildcard tests/proto/*.proto)
+PROTO_C  := $(PROTO:tests/proto/%.proto=$(BUILD)/gen/%.pb-c.c)
+PROTO_O  := $(PROTO_C:.c=.o)
+
+UNIT     := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT:tests/unit/%.c=$(BUILD)/tests/%)
+
+FUZZ     := $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZ_BIN := $(FUZZ:fuzz/%.c=build-fuzz/%)
+FUZZ_SECONDS ?= 5
+
+.PHONY: all deps run test unit integration asan fuzz fuzz-run bench clean services-stop
+all: $(BIN)
+
+$(BIN): $(BUILD)/src/main.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(LIB): $(OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: tests/proto/%.proto
+	@mkdir -p $(BUILD)/gen
+	protoc-c --proto_path=tests/proto --c_out=$(BUILD)/gen $<
+
+$(BUILD)/gen/%.pb-c.o: $(BUILD)/gen/%.pb-c.c
+	$(CC) $(filter-out -Werror -Wshadow,$(CFLAGS)) -c $< -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB) $(PROTO_O) | $(PROTO_C)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit $< $(PROTO_O) $(LIB) $(LDLIBS) -lprotobuf-c -lcmocka -o $@
+
+-include $(shell find $(BUILD) build-fuzz -name '*.d' 2>/dev/null)
+
+deps:
+	@scripts/deps.sh
+
+# Unit tests: every tests/unit/test_*.c is one cmocka program.
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+# Integration tests drive the built server from outside with real clients.
+integration: $(BIN)
+	@LO_BIN=$(BIN) scripts/test-integration.sh
+
+test: deps
+	@$(MAKE) --no-print-directory $(BIN) $(UNIT_BIN)
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory fuzz-run
+	@$(MAKE) --no-print-directory integration
+
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
+	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" unit integration
+
+run: deps $(BIN)
+	@scripts/run.sh
+
+# libFuzzer targets, built with clang against liblookout compiled for fuzzing.
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -pthread -fsanitize=address,undefined \
+               $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+FUZZ_OBJ := $(SRC:%.c=build-fuzz/obj/%.o)
+fuzz: $(FUZZ_BIN)
+build-fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+build-fuzz/liblookout.a: $(FUZZ_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+build-fuzz/%: fuzz/%.c build-fuzz/liblookout.a
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $< build-fuzz/liblookout.a $(LDLIBS) -o $@
+
+fuzz-run: $(FUZZ_BIN)
+	@set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build-fuzz/corpus/$$n; \
+	  echo "== $$n ($(FUZZ_SECONDS)s)"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=0 \
+	      build-fuzz/corpus/$$n fuzz/corpus/$$n 2>&1 | tail -n 2; done
+
+bench: deps $(BIN)
+	@scripts/bench.sh
+
+services-stop:
+	@scripts/services.sh stop all
+
+clean:
+	rm -rf build build-asan build-fuzz bin

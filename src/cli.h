@@ -1,0 +1,13 @@
+/*
+ * cli.h — the subcommands of the lookout binary.  Each takes the arguments
+ * after its name and returns the process exit code.
+ */
+#ifndef LO_CLI_H
+#define LO_CLI_H
+
+int lo_cmd_serve(int argc, char **argv);   /* src/serve.c */
+int lo_cmd_migrate(int argc, char **argv); /* src/store/cli.c */
+int lo_cmd_token(int argc, char **argv);   /* src/auth/cli.c */
+int lo_cmd_project(int argc, char **argv); /* src/auth/cli.c */
+
+#endif

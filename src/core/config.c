@@ -1,0 +1,336 @@
+#include "core/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdlib.h>
+
+extern char **environ;
+
+typedef enum { CFG_STR, CFG_INT, CFG_SIZE } cfg_type_t;
+
+typedef struct {
+    const char *name; /* snake_case; env is LOOKOUT_ + upper, flag is --kebab-case */
+    cfg_type_t type;
+    size_t offset;
+    const char *def;
+    int64_t min, max;
+    const char *help;
+} cfg_entry_t;
+
+#define KiB (1024LL)
+#define MiB (1024LL * 1024)
+#define GiB (1024LL * 1024 * 1024)
+#define F(f) offsetof(lo_config_t, f)
+
+static const cfg_entry_t table[] = {
+    { "database_url", CFG_STR, F(database_url), "postgresql:///lookout", 0, 0,
+      "PostgreSQL connection string (libpq conninfo or URI)" },
+    { "otlp_addr", CFG_STR, F(otlp_addr), "127.0.0.1:4318", 0, 0, "OTLP/HTTP listener, host:port" },
+    { "api_addr", CFG_STR, F(api_addr), "127.0.0.1:8080", 0, 0,
+      "API listener (query API, /healthz, /readyz, /metrics), host:port" },
+    { "http_threads", CFG_INT, F(http_threads), "2", 1, 64, "HTTP worker threads per listener" },
+    { "max_body_bytes", CFG_SIZE, F(max_body_bytes), "16M", 1 * KiB, 1 * GiB,
+      "largest request body accepted as sent (compressed); larger gets 413" },
+    { "max_decompressed_bytes", CFG_SIZE, F(max_decompressed_bytes), "64M", 1 * KiB, 4 * GiB,
+      "largest request body after decompression; larger gets 413" },
+    { "max_attr_depth", CFG_INT, F(max_attr_depth), "32", 1, 128,
+      "deepest nesting of AnyValue arrays/kvlists accepted; deeper gets 400" },
+    { "batch_max_records", CFG_INT, F(batch_max_records), "20000", 1, 1000000,
+      "most records a writer commits in one transaction" },
+    { "queue_max_bytes", CFG_SIZE, F(queue_max_bytes), "128M", 1 * MiB, 16 * GiB,
+      "bytes of decoded requests buffered per signal; past it requests get 429" },
+    { "writers", CFG_INT, F(writers), "2", 1, 32, "parallel COPY writers (database connections) per signal" },
+    { "retry_after_seconds", CFG_INT, F(retry_after_seconds), "1", 1, 3600,
+      "Retry-After sent with 429 and 503" },
+    { "rate_limit_records", CFG_INT, F(rate_limit_records), "0", 0, 1000000000,
+      "records per second each project may ingest (token bucket); 0 = unlimited" },
+    { "rate_limit_burst", CFG_INT, F(rate_limit_burst), "0", 0, 1000000000,
+      "token bucket size for rate_limit_records; 0 = one second of rate" },
+    { "redact_keys", CFG_STR, F(redact_keys),
+      "authorization,cookie,set-cookie,password,passwd,secret,token,api_key,apikey,x-api-key", 0, 0,
+      "attribute keys whose values are stored as \"[REDACTED]\" (case-insensitive; also as "
+      "http.request.header.<key> and http.response.header.<key>)" },
+    { "token_cache_seconds", CFG_INT, F(token_cache_seconds), "10", 0, 3600,
+      "how long a token check is remembered (revocation takes at most this long)" },
+    { "session_cache_entries", CFG_INT, F(session_cache_entries), "100000", 16, 100000000,
+      "agent session mappings kept in memory" },
+    { "session_cache_seconds", CFG_INT, F(session_cache_seconds), "300", 1, 86400,
+      "how long a cached agent session mapping is trusted" },
+    { "partition_days_ahead", CFG_INT, F(partition_days_ahead), "2", 1, 60,
+      "daily partitions created ahead of today" },
+    { "ingest_max_age_hours", CFG_INT, F(ingest_max_age_hours), "168", 1, 8760,
+      "records older than this (or more than a day in the future) are rejected" },
+    { "logs_hot_hours", CFG_INT, F(logs_hot_hours), "48", 1, 8760, "hot window for logs" },
+    { "spans_hot_hours", CFG_INT, F(spans_hot_hours), "48", 1, 8760, "hot window for spans" },
+    { "metrics_hot_hours", CFG_INT, F(metrics_hot_hours), "1", 1, 8760, "hot window for metric samples" },
+    { "shutdown_timeout_seconds", CFG_INT, F(shutdown_timeout_seconds), "30", 1, 3600,
+      "longest a graceful shutdown waits for buffered records to commit" },
+    { "log_level", CFG_STR, F(log_level), "info", 0, 0, "debug, info, warn or error" },
+};
+
+static const cfg_entry_t *find(const char *name)
+{
+    for (size_t i = 0; i < LO_ARRAY_LEN(table); i++)
+        if (strcmp(table[i].name, name) == 0)
+            return &table[i];
+    return NULL;
+}
+
+static int parse_int(const cfg_entry_t *e, const char *v, int64_t *out, char *err, size_t errlen)
+{
+    errno = 0;
+    char *end;
+    long long n = strtoll(v, &end, 10);
+    if (end == v || errno != 0) {
+        snprintf(err, errlen, "%s: \"%s\" is not a number", e->name, v);
+        return LO_INVALID;
+    }
+    long long mult = 1;
+    if (e->type == CFG_SIZE && *end != '\0') {
+        switch (toupper((unsigned char)*end)) {
+        case 'K': mult = KiB; break;
+        case 'M': mult = MiB; break;
+        case 'G': mult = GiB; break;
+        default: mult = 0;
+        }
+        end++;
+        if (*end == 'i' || *end == 'B')
+            end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
+    }
+    if (*end != '\0' || mult == 0) {
+        snprintf(err, errlen, "%s: \"%s\" is not a %s", e->name, v,
+                 e->type == CFG_SIZE ? "size (like 16M)" : "whole number");
+        return LO_INVALID;
+    }
+    if (n > INT64_MAX / mult || n < INT64_MIN / mult) {
+        snprintf(err, errlen, "%s: \"%s\" is out of range", e->name, v);
+        return LO_INVALID;
+    }
+    n *= mult;
+    if (n < e->min || n > e->max) {
+        snprintf(err, errlen, "%s: %lld is out of range [%" PRId64 ", %" PRId64 "]", e->name, n, e->min,
+                 e->max);
+        return LO_INVALID;
+    }
+    *out = n;
+    return LO_OK;
+}
+
+static int apply(lo_config_t *c, const cfg_entry_t *e, const char *v, char *err, size_t errlen)
+{
+    char *base = (char *)c;
+    if (e->type == CFG_STR) {
+        if (strcmp(e->name, "log_level") == 0 && strcmp(v, "debug") != 0 && strcmp(v, "info") != 0 &&
+            strcmp(v, "warn") != 0 && strcmp(v, "error") != 0) {
+            snprintf(err, errlen, "log_level: \"%s\" is not debug, info, warn or error", v);
+            return LO_INVALID;
+        }
+        if (strlen(v) > 4096) {
+            snprintf(err, errlen, "%s: value longer than 4096 bytes", e->name);
+            return LO_INVALID;
+        }
+        char *copy = strdup(v);
+        if (copy == NULL) {
+            snprintf(err, errlen, "out of memory");
+            return LO_ERROR;
+        }
+        char **slot = (char **)(base + e->offset);
+        free(*slot);
+        *slot = copy;
+        return LO_OK;
+    }
+    return parse_int(e, v, (int64_t *)(base + e->offset), err, errlen);
+}
+
+int lo_config_set(lo_config_t *c, const char *name, const char *value, char *err, size_t errlen)
+{
+    const cfg_entry_t *e = find(name);
+    if (e == NULL) {
+        snprintf(err, errlen, "unknown setting \"%s\" (see lookout serve --help)", name);
+        return LO_INVALID;
+    }
+    return apply(c, e, value, err, errlen);
+}
+
+int lo_config_defaults(lo_config_t *c)
+{
+    char err[256];
+    memset(c, 0, sizeof(*c));
+    for (size_t i = 0; i < LO_ARRAY_LEN(table); i++)
+        if (apply(c, &table[i], table[i].def, err, sizeof(err)) != LO_OK)
+            return LO_ERROR;
+    return LO_OK;
+}
+
+void lo_config_free(lo_config_t *c)
+{
+    if (c == NULL)
+        return;
+    for (size_t i = 0; i < LO_ARRAY_LEN(table); i++) {
+        if (table[i].type == CFG_STR) {
+            char **slot = (char **)((char *)c + table[i].offset);
+            free(*slot);
+            *slot = NULL;
+        }
+    }
+}
+
+/* "LOOKOUT_DATABASE_URL" or "DATABASE_URL" -> "database_url" */
+static void name_from_env(const char *key, size_t n, char *out, size_t outlen)
+{
+    if (n >= 8 && strncmp(key, "LOOKOUT_", 8) == 0) {
+        key += 8;
+        n -= 8;
+    }
+    size_t i = 0;
+    for (; i < n && i + 1 < outlen; i++)
+        out[i] = (char)tolower((unsigned char)key[i]);
+    out[i] = '\0';
+}
+
+int lo_config_load_file(lo_config_t *c, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        snprintf(err, errlen, "cannot open config file %s: %s", path, strerror(errno));
+        return LO_INVALID;
+    }
+    char line[8192];
+    int lineno = 0, rc = LO_OK;
+    while (rc == LO_OK && fgets(line, sizeof(line), f) != NULL) {
+        lineno++;
+        char *s = line;
+        while (isspace((unsigned char)*s))
+            s++;
+        size_t n = strlen(s);
+        while (n > 0 && isspace((unsigned char)s[n - 1]))
+            s[--n] = '\0';
+        if (*s == '\0' || *s == '#')
+            continue;
+        char *eq = strchr(s, '=');
+        if (eq == NULL) {
+            snprintf(err, errlen, "%s:%d: expected KEY=VALUE", path, lineno);
+            rc = LO_INVALID;
+            break;
+        }
+        char name[128];
+        name_from_env(s, (size_t)(eq - s), name, sizeof(name));
+        char sub[200];
+        rc = lo_config_set(c, name, eq + 1, sub, sizeof(sub));
+        if (rc != LO_OK)
+            snprintf(err, errlen, "%s:%d: %s", path, lineno, sub);
+    }
+    fclose(f);
+    return rc;
+}
+
+int lo_config_load_env(lo_config_t *c, char *err, size_t errlen)
+{
+    for (char **e = environ; *e != NULL; e++) {
+        if (strncmp(*e, "LOOKOUT_", 8) != 0)
+            continue;
+        const char *eq = strchr(*e, '=');
+        if (eq == NULL)
+            continue;
+        char name[128];
+        name_from_env(*e, (size_t)(eq - *e), name, sizeof(name));
+        char sub[200];
+        int rc = lo_config_set(c, name, eq + 1, sub, sizeof(sub));
+        if (rc != LO_OK) {
+            snprintf(err, errlen, "environment %.*s: %s", (int)(eq - *e), *e, sub);
+            return rc;
+        }
+    }
+    return LO_OK;
+}
+
+/* "--database-url" -> "database_url"; 0 if not a long flag */
+static int name_from_flag(const char *arg, size_t n, char *out, size_t outlen)
+{
+    if (n < 3 || arg[0] != '-' || arg[1] != '-' || n - 2 >= outlen)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        out[i - 2] = arg[i] == '-' ? '_' : arg[i];
+    out[n - 2] = '\0';
+    return 1;
+}
+
+int lo_config_load_args(lo_config_t *c, int argc, char **argv, int *argi, char *err, size_t errlen)
+{
+    while (*argi < argc) {
+        const char *arg = argv[*argi];
+        if (arg[0] != '-' || arg[1] != '-' || arg[2] == '\0')
+            break;
+        const char *eq = strchr(arg, '=');
+        size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
+        char name[128];
+        if (!name_from_flag(arg, n, name, sizeof(name)) || (find(name) == NULL && strcmp(name, "config") != 0)) {
+            snprintf(err, errlen, "unknown flag %.*s (see --help)", (int)n, arg);
+            return LO_INVALID;
+        }
+        const char *value = eq ? eq + 1 : NULL;
+        if (value == NULL) {
+            if (*argi + 1 >= argc) {
+                snprintf(err, errlen, "flag %s needs a value", arg);
+                return LO_INVALID;
+            }
+            value = argv[++*argi];
+        }
+        (*argi)++;
+        if (strcmp(name, "config") == 0)
+            continue; /* read first by lo_config_load */
+        char sub[200];
+        int rc = lo_config_set(c, name, value, sub, sizeof(sub));
+        if (rc != LO_OK) {
+            snprintf(err, errlen, "flag --%.*s: %s", (int)n - 2, arg + 2, sub);
+            return rc;
+        }
+    }
+    return LO_OK;
+}
+
+int lo_config_load(lo_config_t *c, int argc, char **argv, int *argi, char *err, size_t errlen)
+{
+    int rc = lo_config_defaults(c);
+    if (rc != LO_OK) {
+        snprintf(err, errlen, "out of memory");
+        return rc;
+    }
+    /* --config FILE is the lowest explicit source: find it before the rest */
+    for (int i = *argi; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--config=", 9) == 0 || (strcmp(a, "--config") == 0 && i + 1 < argc)) {
+            const char *path = a[8] == '=' ? a + 9 : argv[i + 1];
+            rc = lo_config_load_file(c, path, err, errlen);
+            if (rc != LO_OK)
+                return rc;
+        }
+    }
+    rc = lo_config_load_env(c, err, errlen);
+    if (rc != LO_OK)
+        return rc;
+    return lo_config_load_args(c, argc, argv, argi, err, errlen);
+}
+
+void lo_config_print_help(FILE *f)
+{
+    fprintf(f, "Settings (flag / environment variable, default, range):\n");
+    for (size_t i = 0; i < LO_ARRAY_LEN(table); i++) {
+        const cfg_entry_t *e = &table[i];
+        char flag[128], env[128];
+        size_t j;
+        for (j = 0; e->name[j] && j + 1 < sizeof(flag); j++)
+            flag[j] = e->name[j] == '_' ? '-' : e->name[j];
+        flag[j] = '\0';
+        for (j = 0; e->name[j] && j + 1 < sizeof(env); j++)
+            env[j] = (char)toupper((unsigned char)e->name[j]);
+        env[j] = '\0';
+        fprintf(f, "  --%s / LOOKOUT_%s\n      %s\n      default: %s", flag, env, e->help, e->def);
+        if (e->type != CFG_STR)
+            fprintf(f, "  range: %" PRId64 "..%" PRId64 "%s", e->min, e->max, e->type == CFG_SIZE ? " bytes (K/M/G suffixes)" : "");
+        fputc('\n', f);
+    }
+    fprintf(f, "  --config FILE\n      KEY=VALUE lines with the same names; environment and flags override it\n");
+}
