@@ -69,7 +69,7 @@ deps:
 
 # Unit tests: every tests/unit/test_*.c is one cmocka program.
 unit: $(UNIT_BIN)
-	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+	@scripts/with-pg.sh sh -c 'set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done'
 
 # Integration tests drive the built server from outside with real clients.
 integration: $(BIN)

@@ -145,6 +145,16 @@ int lo_otlp_pb_decode(lo_signal_t s, const uint8_t *p, size_t n, const lo_decode
 int lo_otlp_json_decode(lo_signal_t s, const char *p, size_t n, const lo_decode_opts_t *o,
                         lo_otlp_batch_t *b) LO_MUST_USE;
 
+/* Response bodies in the request's encoding.  Export*ServiceResponse with
+ * partial_success when rejected > 0 (else an empty message: zero bytes in
+ * protobuf, {} in JSON); google.rpc.Status {code, message} for errors
+ * (codes: 3 INVALID_ARGUMENT, 7 PERMISSION_DENIED, 8 RESOURCE_EXHAUSTED,
+ * 14 UNAVAILABLE, 16 UNAUTHENTICATED). */
+int lo_otlp_pb_response(lo_signal_t s, int64_t rejected, const char *message, lo_buf_t *out) LO_MUST_USE;
+int lo_otlp_pb_status(int32_t code, const char *message, lo_buf_t *out) LO_MUST_USE;
+int lo_otlp_json_response(lo_signal_t s, int64_t rejected, const char *message, lo_buf_t *out) LO_MUST_USE;
+int lo_otlp_json_status(int32_t code, const char *message, lo_buf_t *out) LO_MUST_USE;
+
 /* ---- helpers shared by both decoders (envelope.c) ---- */
 
 /* Envelope candidates seen at one level (record, scope or resource):
