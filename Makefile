@@ -16,7 +16,7 @@ CFLAGS  := -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Werror -Wshadow -Wno-
 LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread -lm $(SAN)
 
 SRC      := $(shell find src -name '*.c' ! -path src/main.c | sort)
-OBJ      := $(SRC:%.c=$(BUILD)/%.o)
+OBJ      := $(SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o
 LIB      := $(BUILD)/liblookout.a
 BIN      := bin/lookout
 ifneq ($(BUILD),build)
@@ -50,6 +50,14 @@ $(LIB): $(OBJ)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# The SQL migrations, embedded into the binary (src/store/store.h).
+MIGRATIONS := $(sort $(wildcard sql/migrations/*.sql))
+$(BUILD)/gen/migrations.c: $(MIGRATIONS) scripts/embed-sql.sh
+	@mkdir -p $(BUILD)/gen
+	scripts/embed-sql.sh $@ $(MIGRATIONS)
+$(BUILD)/gen/migrations.o: $(BUILD)/gen/migrations.c
+	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: tests/proto/%.proto
 	@mkdir -p $(BUILD)/gen

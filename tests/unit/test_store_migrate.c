@@ -1,0 +1,135 @@
+/* Migrations, partitions and readiness against a real PostgreSQL. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+
+#include "pgtest.h"
+#include "store/store.h"
+
+static char conninfo[1024];
+
+static void test_embedded_sorted(void **state)
+{
+    (void)state;
+    assert_true(lo_migrations_count >= 1);
+    assert_int_equal(lo_migrations[0].version, 1);
+    for (size_t i = 1; i < lo_migrations_count; i++)
+        assert_true(lo_migrations[i].version > lo_migrations[i - 1].version);
+    assert_int_equal(lo_store_latest_version(), lo_migrations[lo_migrations_count - 1].version);
+    assert_non_null(strstr(lo_migrations[0].sql, "CREATE TABLE log_entries"));
+}
+
+static void test_migrate_idempotent(void **state)
+{
+    (void)state;
+    char err[256];
+    pgt_fresh_db("lo_t_migrate", conninfo, sizeof(conninfo));
+    PGconn *c = lo_store_connect(conninfo, err, sizeof(err));
+    assert_non_null(c);
+    assert_int_equal(lo_store_schema_current(c), LO_DECLINED);
+    assert_int_equal(lo_store_migrate(c, err, sizeof(err)), LO_OK);
+    assert_int_equal(lo_store_schema_current(c), LO_OK);
+    assert_int_equal(pgt_int(c, "SELECT count(*) FROM schema_migrations"), (long long)lo_migrations_count);
+    assert_int_equal(pgt_int(c, "SELECT max(version) FROM schema_migrations"), lo_store_latest_version());
+    /* every table of SPEC §3 that ingest needs */
+    const char *tables[] = { "projects", "api_tokens", "agent_sessions", "traces", "spans", "log_entries",
+                             "metric_series", "metric_samples", "schema_migrations" };
+    for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+        char sql[128];
+        snprintf(sql, sizeof(sql), "SELECT to_regclass('%s') IS NOT NULL", tables[i]);
+        char v[8];
+        assert_string_equal(pgt_value(c, sql, v, sizeof(v)), "t");
+    }
+    /* again: nothing to do, nothing changes */
+    assert_int_equal(lo_store_migrate(c, err, sizeof(err)), LO_OK);
+    assert_int_equal(pgt_int(c, "SELECT count(*) FROM schema_migrations"), (long long)lo_migrations_count);
+    /* the advisory lock was released */
+    assert_int_equal(pgt_int(c, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"), 0);
+    PQfinish(c);
+    pgt_drop_db("lo_t_migrate");
+}
+
+static void *migrate_thread(void *arg)
+{
+    char err[256];
+    PGconn *c = lo_store_connect(conninfo, err, sizeof(err));
+    intptr_t rc = c == NULL ? LO_UNAVAIL : lo_store_migrate(c, err, sizeof(err));
+    if (rc == LO_OK)
+        rc = lo_store_ensure_partitions(c, 3, 2, err, sizeof(err));
+    if (rc != LO_OK)
+        fprintf(stderr, "migrate_thread: %s\n", err);
+    if (c != NULL)
+        PQfinish(c);
+    (void)arg;
+    return (void *)rc;
+}
+
+static void test_migrate_concurrent(void **state)
+{
+    (void)state;
+    pgt_fresh_db("lo_t_migrate_conc", conninfo, sizeof(conninfo));
+    pthread_t t[6];
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, migrate_thread, NULL), 0);
+    for (int i = 0; i < 6; i++) {
+        void *rc;
+        pthread_join(t[i], &rc);
+        assert_int_equal((intptr_t)rc, LO_OK);
+    }
+    PGconn *c = pgt_connect(conninfo);
+    assert_int_equal(pgt_int(c, "SELECT count(*) FROM schema_migrations"), (long long)lo_migrations_count);
+    /* 3 back + today + 2 ahead = 6 daily partitions per telemetry table */
+    assert_int_equal(pgt_int(c, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'log_entries'::regclass"), 6);
+    assert_int_equal(pgt_int(c, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'spans'::regclass"), 6);
+    assert_int_equal(pgt_int(c, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'metric_samples'::regclass"), 6);
+    /* a row of today finds its partition */
+    pgt_exec(c, "INSERT INTO log_entries (time, id, service, level, severity_number, message) "
+                "VALUES (now(), gen_random_uuid(), 's', 'info', 9, 'm')");
+    PQfinish(c);
+    pgt_drop_db("lo_t_migrate_conc");
+}
+
+static void test_partitions_extend(void **state)
+{
+    (void)state;
+    char err[256];
+    pgt_fresh_db("lo_t_partitions", conninfo, sizeof(conninfo));
+    PGconn *c = lo_store_connect(conninfo, err, sizeof(err));
+    assert_non_null(c);
+    assert_int_equal(lo_store_migrate(c, err, sizeof(err)), LO_OK);
+    assert_int_equal(lo_store_ensure_partitions(c, 0, 1, err, sizeof(err)), LO_OK);
+    assert_int_equal(pgt_int(c, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'spans'::regclass"), 2);
+    assert_int_equal(lo_store_ensure_partitions(c, 1, 3, err, sizeof(err)), LO_OK);
+    assert_int_equal(pgt_int(c, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'spans'::regclass"), 5);
+    assert_int_equal(lo_store_ensure_partitions(c, 1, 3, err, sizeof(err)), LO_OK);
+    assert_int_equal(PQtransactionStatus(c), PQTRANS_IDLE);
+    PQfinish(c);
+    pgt_drop_db("lo_t_partitions");
+}
+
+static void test_unreachable(void **state)
+{
+    (void)state;
+    char err[256] = "";
+    PGconn *c = lo_store_connect(pgt_closed_conninfo(), err, sizeof(err));
+    assert_null(c);
+    assert_true(strlen(err) > 0);
+    assert_null(strchr(err, '\n'));
+    assert_int_equal(lo_store_schema_current(NULL), LO_UNAVAIL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_embedded_sorted),
+        cmocka_unit_test(test_migrate_idempotent),
+        cmocka_unit_test(test_migrate_concurrent),
+        cmocka_unit_test(test_partitions_extend),
+        cmocka_unit_test(test_unreachable),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
