@@ -195,5 +195,12 @@ static inline uint64_t lo_labels_hash_add(uint64_t acc, const char *pair, size_t
 {
     return acc + lo_hash64(pair, n, 0x9E3779B97F4A7C15ULL);
 }
+/* The finish: labels_hash = lo_labels_hash_finish(acc, number of pairs).
+ * Zero pairs give lo_labels_hash_finish(0, 0). */
+static inline uint64_t lo_labels_hash_finish(uint64_t acc, size_t npairs)
+{
+    uint64_t n = npairs;
+    return lo_hash64(&n, sizeof(n), acc);
+}
 
 #endif
