@@ -36,8 +36,8 @@ FUZZ     := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ:fuzz/%.c=build-fuzz/%)
 FUZZ_SECONDS ?= 5
 
-.PHONY: all deps run test unit integration asan fuzz fuzz-run bench clean services-stop
-all: $(BIN)
+.PHONY: all deps run test unit integration asan fuzz fuzz-run bench bench-tools clean services-stop
+all: $(BIN) bench-tools
 
 $(BIN): $(BUILD)/src/main.o $(LIB)
 	@mkdir -p $(dir $@)
@@ -116,8 +116,18 @@ fuzz-run: $(FUZZ_BIN)
 	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=0 \
 	      build-fuzz/corpus/$$n fuzz/corpus/$$n 2>&1 | tail -n 2; done
 
-bench: deps $(BIN)
-	@scripts/bench.sh
+# Benchmark tools (bench/): the load generator and the raw COPY baseline.
+BENCH_BIN := $(BUILD)/bench/loadgen $(BUILD)/bench/copybase
+bench-tools: $(BENCH_BIN)
+$(BUILD)/bench/loadgen: bench/loadgen.c bench/gen.c bench/gen.h bench/pbw.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) bench/loadgen.c bench/gen.c -lz -pthread -o $@
+$(BUILD)/bench/copybase: bench/copybase.c bench/gen.c bench/gen.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) bench/copybase.c bench/gen.c $(LDLIBS) -o $@
+
+bench: deps $(BIN) $(BENCH_BIN)
+	@BUILD=$(BUILD) LO_BIN=$(BIN) scripts/bench.sh
 
 services-stop:
 	@scripts/services.sh stop all
