@@ -45,5 +45,8 @@ bool lo_principal_allows_project(const lo_principal_t *p, const uint8_t project[
 
 /* Parses "ingest,observe:read" into LO_SCOPE_* bits; LO_INVALID on an unknown name. */
 int lo_scopes_parse(const char *list, unsigned *out) LO_MUST_USE;
+/* Writes the scope names of bits as "ingest,observe:read" (canonical order);
+ * LO_INVALID when out is too small (64 bytes always suffice). */
+int lo_scopes_format(unsigned bits, char *out, size_t outlen) LO_MUST_USE;
 
 #endif

@@ -1,0 +1,359 @@
+/*
+ * auth.c — token checks with a bounded cache in front of api_tokens.
+ *
+ * The cache is keyed by the token's SHA-256 (never the token itself) and is
+ * set-associative with a fixed number of slots, so a flood of random tokens
+ * can churn it but never grow it.  Negative answers live in their own table,
+ * so such a flood cannot evict the positive answers real clients rely on.
+ */
+#include "auth/auth.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "core/log.h"
+
+#define POS_SETS 128 /* x WAYS = 1024 remembered valid tokens */
+#define NEG_SETS 512 /* x WAYS = 4096 remembered unknown tokens */
+#define WAYS 8
+#define HEADER_MAX 512      /* longer Authorization values are refused unread */
+#define POOL_WAIT_MS 2000   /* longest a check waits for a pooled connection */
+
+typedef struct {
+    uint8_t key[32];
+    int64_t expires; /* monotonic ns; 0: empty */
+    lo_principal_t who;
+} pos_entry_t;
+
+typedef struct {
+    uint8_t key[32];
+    int64_t expires;
+} neg_entry_t;
+
+struct lo_auth {
+    lo_pg_pool_t *pool;
+    int64_t ttl_ns;
+    pthread_mutex_t mu;
+    pos_entry_t *pos; /* POS_SETS * WAYS */
+    neg_entry_t *neg; /* NEG_SETS * WAYS */
+};
+
+static const struct {
+    const char *name;
+    unsigned bit;
+} scope_names[] = {
+    { "ingest", LO_SCOPE_INGEST },
+    { "observe:read", LO_SCOPE_OBSERVE_READ },
+    { "alert:manage", LO_SCOPE_ALERT_MANAGE },
+    { "admin", LO_SCOPE_ADMIN },
+};
+
+lo_auth_t *lo_auth_create(const lo_config_t *cfg, lo_pg_pool_t *pool)
+{
+    lo_auth_t *a = calloc(1, sizeof(*a));
+    if (a == NULL)
+        return NULL;
+    a->pool = pool;
+    a->ttl_ns = cfg->token_cache_seconds * 1000000000LL;
+    a->pos = calloc(POS_SETS * WAYS, sizeof(*a->pos));
+    a->neg = calloc(NEG_SETS * WAYS, sizeof(*a->neg));
+    if (a->pos == NULL || a->neg == NULL || pthread_mutex_init(&a->mu, NULL) != 0) {
+        free(a->pos);
+        free(a->neg);
+        free(a);
+        return NULL;
+    }
+    return a;
+}
+
+void lo_auth_destroy(lo_auth_t *a)
+{
+    if (a == NULL)
+        return;
+    pthread_mutex_destroy(&a->mu);
+    free(a->pos);
+    free(a->neg);
+    free(a);
+}
+
+/* The digest is uniformly distributed: its first bytes are a fine index. */
+static size_t set_of(const uint8_t key[32], size_t nsets)
+{
+    uint32_t h;
+    memcpy(&h, key, sizeof(h));
+    return (h % nsets) * WAYS;
+}
+
+/* Extracts the token from "Bearer <token>" and checks its shape, so that
+ * garbage never reaches the hash, the cache or the database. */
+static bool parse_header(const char *h, const char **tok)
+{
+    if (h == NULL)
+        return false;
+    size_t n = strnlen(h, HEADER_MAX + 1);
+    if (n > HEADER_MAX || n < 7 || strncasecmp(h, "bearer", 6) != 0 || (h[6] != ' ' && h[6] != '\t'))
+        return false;
+    const char *p = h + 7, *end = h + n;
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    if ((size_t)(end - p) != 46 || memcmp(p, "lo_", 3) != 0)
+        return false;
+    for (const char *q = p + 3; q < end; q++)
+        if (!isalnum((unsigned char)*q) && *q != '-' && *q != '_')
+            return false;
+    *tok = p;
+    return true;
+}
+
+static int sha256(const char *p, size_t n, uint8_t out[32])
+{
+    unsigned int len = 0;
+    if (EVP_Digest(p, n, out, &len, EVP_sha256(), NULL) != 1 || len != 32)
+        return LO_ERROR;
+    return LO_OK;
+}
+
+/* 1: positive hit (*out filled), 0: negative hit, -1: miss.  Lock held. */
+static int cache_find(lo_auth_t *a, const uint8_t key[32], int64_t now, lo_principal_t *out)
+{
+    pos_entry_t *ps = a->pos + set_of(key, POS_SETS);
+    for (int i = 0; i < WAYS; i++) {
+        if (ps[i].expires > now && memcmp(ps[i].key, key, 32) == 0) {
+            *out = ps[i].who;
+            return 1;
+        }
+    }
+    neg_entry_t *ns = a->neg + set_of(key, NEG_SETS);
+    for (int i = 0; i < WAYS; i++)
+        if (ns[i].expires > now && memcmp(ns[i].key, key, 32) == 0)
+            return 0;
+    return -1;
+}
+
+/* Stores an answer.  In a full set the entry expiring first makes room;
+ * empty and expired slots expire first of all. */
+static void cache_put(lo_auth_t *a, const uint8_t key[32], int64_t now, const lo_principal_t *who)
+{
+    if (a->ttl_ns <= 0)
+        return;
+    pthread_mutex_lock(&a->mu);
+    if (who != NULL) {
+        pos_entry_t *s = a->pos + set_of(key, POS_SETS), *v = s;
+        for (int i = 0; i < WAYS; i++) {
+            if (memcmp(s[i].key, key, 32) == 0) {
+                v = &s[i];
+                break;
+            }
+            if (s[i].expires < v->expires)
+                v = &s[i];
+        }
+        memcpy(v->key, key, 32);
+        v->expires = now + a->ttl_ns;
+        v->who = *who;
+    } else {
+        neg_entry_t *s = a->neg + set_of(key, NEG_SETS), *v = s;
+        for (int i = 0; i < WAYS; i++) {
+            if (memcmp(s[i].key, key, 32) == 0) {
+                v = &s[i];
+                break;
+            }
+            if (s[i].expires < v->expires)
+                v = &s[i];
+        }
+        memcpy(v->key, key, 32);
+        v->expires = now + a->ttl_ns;
+    }
+    pthread_mutex_unlock(&a->mu);
+}
+
+/* Scopes the database may hold that this version does not know are ignored:
+ * a newer lookout may have added them. */
+static unsigned scopes_from_csv(const char *s)
+{
+    unsigned bits = 0;
+    while (*s != '\0') {
+        const char *comma = strchr(s, ',');
+        size_t n = comma ? (size_t)(comma - s) : strlen(s);
+        for (size_t i = 0; i < LO_ARRAY_LEN(scope_names); i++)
+            if (strlen(scope_names[i].name) == n && memcmp(scope_names[i].name, s, n) == 0)
+                bits |= scope_names[i].bit;
+        s += n + (comma ? 1 : 0);
+    }
+    return bits;
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = tolower(c);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* PostgreSQL's uuid output: 8-4-4-4-12 lower-case hex. */
+static bool uuid_from_pg(const char *s, size_t n, uint8_t out[16])
+{
+    if (n != 36)
+        return false;
+    size_t j = 0;
+    for (size_t i = 0; i < 36; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (s[i] != '-')
+                return false;
+            continue;
+        }
+        int hi = hexval((unsigned char)s[i]), lo = i + 1 < 36 ? hexval((unsigned char)s[i + 1]) : -1;
+        if (hi < 0 || lo < 0)
+            return false;
+        out[j++] = (uint8_t)(hi << 4 | lo);
+        i++;
+    }
+    return j == 16;
+}
+
+static int projects_from_csv(const char *s, lo_principal_t *p)
+{
+    p->n_projects = 0;
+    while (*s != '\0') {
+        const char *comma = strchr(s, ',');
+        size_t n = comma ? (size_t)(comma - s) : strlen(s);
+        if (p->n_projects >= LO_TOKEN_MAX_PROJECTS || !uuid_from_pg(s, n, p->projects[p->n_projects]))
+            return LO_ERROR;
+        p->n_projects++;
+        s += n + (comma ? 1 : 0);
+    }
+    return LO_OK;
+}
+
+/* Asks the database.  LO_OK (found, active), LO_DECLINED (unknown or
+ * revoked), LO_UNAVAIL (no answer). */
+static int lookup(lo_auth_t *a, const uint8_t key[32], lo_principal_t *out)
+{
+    if (a->pool == NULL)
+        return LO_UNAVAIL;
+    PGconn *c = lo_pg_pool_get(a->pool, POOL_WAIT_MS);
+    if (c == NULL)
+        return LO_UNAVAIL;
+    const char *values[1] = { (const char *)key };
+    int lengths[1] = { 32 }, formats[1] = { 1 };
+    const Oid types[1] = { 17 /* bytea */ };
+    PGresult *r = PQexecParams(c,
+                               "SELECT id, array_to_string(scopes, ','), array_to_string(project_ids, ',') "
+                               "FROM api_tokens WHERE token_sha256 = $1 AND revoked_at IS NULL",
+                               1, types, values, lengths, formats, 0);
+    int rc;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        lo_log_error("token lookup failed", "sqlstate=%s", state ? state : "none");
+        rc = LO_UNAVAIL;
+    } else if (PQntuples(r) == 0) {
+        rc = LO_DECLINED;
+    } else {
+        memset(out, 0, sizeof(*out));
+        out->token_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        out->scopes = scopes_from_csv(PQgetvalue(r, 0, 1));
+        rc = LO_OK;
+        if (projects_from_csv(PQgetvalue(r, 0, 2), out) != LO_OK) {
+            /* token create refuses more than LO_TOKEN_MAX_PROJECTS; fail closed */
+            lo_log_error("token has too many or malformed projects", "token_id=%" PRId64, out->token_id);
+            rc = LO_DECLINED;
+        }
+    }
+    PQclear(r);
+    lo_pg_pool_put(a->pool, c, PQstatus(c) != CONNECTION_OK);
+    return rc;
+}
+
+int lo_auth_check(lo_auth_t *a, const char *authorization, lo_principal_t *out)
+{
+    const char *tok;
+    if (!parse_header(authorization, &tok))
+        return LO_DECLINED;
+    uint8_t key[32];
+    if (sha256(tok, 46, key) != LO_OK)
+        return LO_ERROR;
+    int64_t now = lo_mono_ns();
+    pthread_mutex_lock(&a->mu);
+    int hit = cache_find(a, key, now, out);
+    pthread_mutex_unlock(&a->mu);
+    if (hit >= 0)
+        return hit == 1 ? LO_OK : LO_DECLINED;
+    int rc = lookup(a, key, out);
+    if (rc == LO_OK)
+        cache_put(a, key, now, out);
+    else if (rc == LO_DECLINED)
+        cache_put(a, key, now, NULL);
+    return rc;
+}
+
+bool lo_principal_has_scope(const lo_principal_t *p, unsigned scope)
+{
+    if (p->scopes & LO_SCOPE_ADMIN)
+        return true;
+    return scope != 0 && (p->scopes & scope) == scope;
+}
+
+bool lo_principal_allows_project(const lo_principal_t *p, const uint8_t project[16])
+{
+    if (p->n_projects == 0)
+        return true;
+    if (project == NULL)
+        return false;
+    for (size_t i = 0; i < p->n_projects && i < LO_TOKEN_MAX_PROJECTS; i++)
+        if (memcmp(p->projects[i], project, 16) == 0)
+            return true;
+    return false;
+}
+
+int lo_scopes_format(unsigned bits, char *out, size_t outlen)
+{
+    size_t n = 0;
+    if (outlen == 0)
+        return LO_INVALID;
+    out[0] = '\0';
+    for (size_t i = 0; i < LO_ARRAY_LEN(scope_names); i++) {
+        if (!(bits & scope_names[i].bit))
+            continue;
+        int w = snprintf(out + n, outlen - n, "%s%s", n ? "," : "", scope_names[i].name);
+        if (w < 0 || (size_t)w >= outlen - n)
+            return LO_INVALID;
+        n += (size_t)w;
+    }
+    return LO_OK;
+}
+
+int lo_scopes_parse(const char *list, unsigned *out)
+{
+    unsigned bits = 0;
+    if (list == NULL || strnlen(list, 1025) > 1024)
+        return LO_INVALID;
+    const char *s = list;
+    for (;;) {
+        while (*s == ' ')
+            s++;
+        const char *comma = strchr(s, ',');
+        size_t n = comma ? (size_t)(comma - s) : strlen(s);
+        while (n > 0 && s[n - 1] == ' ')
+            n--;
+        unsigned bit = 0;
+        for (size_t i = 0; i < LO_ARRAY_LEN(scope_names); i++)
+            if (strlen(scope_names[i].name) == n && memcmp(scope_names[i].name, s, n) == 0)
+                bit = scope_names[i].bit;
+        if (bit == 0)
+            return LO_INVALID; /* unknown or empty name */
+        bits |= bit;
+        if (comma == NULL)
+            break;
+        s = comma + 1;
+    }
+    *out = bits;
+    return LO_OK;
+}
