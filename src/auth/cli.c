@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "core/config.h"
 #include "otlp/otlp.h"
+#include "store/store.h"
 
 #define EXIT_USAGE 2
 
@@ -153,16 +154,10 @@ static void opts_free(opts_t *o)
 
 static PGconn *connect_db(const lo_config_t *cfg)
 {
-    /* URL values override the earlier defaults (expand_dbname) */
-    const char *const keys[] = { "connect_timeout", "application_name", "dbname", NULL };
-    const char *const vals[] = { "10", "lookout-cli", cfg->database_url, NULL };
-    PGconn *c = PQconnectdbParams(keys, vals, 1);
-    if (c == NULL || PQstatus(c) != CONNECTION_OK) {
-        const char *msg = c ? PQerrorMessage(c) : "out of memory\n";
-        fprintf(stderr, "lookout: cannot connect to the database (database_url): %s", msg);
-        PQfinish(c);
-        return NULL;
-    }
+    char err[512];
+    PGconn *c = lo_store_connect(cfg->database_url, err, sizeof(err));
+    if (c == NULL)
+        fprintf(stderr, "lookout: cannot connect to the database (database_url): %s\n", err);
     return c;
 }
 

@@ -13,6 +13,7 @@
 #include <openssl/rand.h>
 
 #include "core/utf8.h"
+#include "store/store.h"
 
 #define OID_BYTEA 17
 
@@ -103,14 +104,10 @@ static int db_fail(PGconn *c, PGresult *r, const char *what, char *err, size_t e
         snprintf(err, errlen, "%s: the database schema is missing or old; run `lookout migrate` first", what);
         return LO_ERROR;
     }
-    const char *msg = r ? PQresultErrorMessage(r) : "";
-    if (msg == NULL || *msg == '\0')
-        msg = PQerrorMessage(c);
-    size_t n = strlen(msg);
-    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-        n--;
-    snprintf(err, errlen, "%s: %.*s", what, (int)n, msg);
-    return PQstatus(c) != CONNECTION_OK ? LO_UNAVAIL : LO_ERROR;
+    char msg[400];
+    lo_store_errmsg(c, r, msg, sizeof(msg));
+    snprintf(err, errlen, "%s: %s", what, msg);
+    return lo_store_error_class(c, r);
 }
 
 /* "{uuid,uuid}" from distinct projects; out needs 2 + 37 * n bytes. */
