@@ -1,0 +1,177 @@
+/*
+ * logs.c — GET /api/observe/logs: log search, newest first, with paging.
+ *
+ * q is a case-insensitive substring match (ILIKE with the pattern's
+ * metacharacters escaped), served by the trigram index of 002_query.sql.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "query/query_int.h"
+
+static const char *const LOG_PARAMS[] = { "project_id", "session_id", "trace_id", "level", "service", "q",
+                                          "from",       "to",         "limit",    "offset", NULL };
+
+#define LOG_COLS                                                                                                   \
+    "(extract(epoch FROM time) * 1000000)::int8, (extract(epoch FROM observed_time) * 1000000)::int8, id, "     \
+    "project_id, session_id, user_id, encode(trace_id, 'hex'), encode(span_id, 'hex'), service, level, "        \
+    "severity_number, severity_text, message, attributes, resource, scope_name, scope_version, event_name, "    \
+    "flags, dropped_attributes_count"
+
+/* level: a comma-separated list of up to 8 level names ([a-z0-9_.-], 1-32
+ * characters each) into a quoted array literal. */
+static int parse_levels(const char *v, char *out, size_t cap)
+{
+    size_t o = 0, word = 0;
+    int count = 0;
+    out[o++] = '{';
+    out[o++] = '"';
+    for (const char *p = v;; p++) {
+        if (*p == ',' || *p == '\0') {
+            if (word == 0 || ++count > 8)
+                return LO_INVALID;
+            out[o++] = '"';
+            if (*p == '\0')
+                break;
+            out[o++] = ',';
+            out[o++] = '"';
+            word = 0;
+            continue;
+        }
+        char c = *p;
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+        if (!ok || ++word > 32 || o + 8 >= cap)
+            return LO_INVALID;
+        out[o++] = c;
+    }
+    out[o++] = '}';
+    out[o] = '\0';
+    return LO_OK;
+}
+
+static void write_entry(lo_jw_t *w, const PGresult *r, int i)
+{
+    int64_t t = lo_q_i64(r, i, 0);
+    lo_jw_obj_begin(w);
+    lo_jw_key(w, "time", 4), lo_q_jw_time(w, r, i, 0);
+    lo_jw_key(w, "time_unix_ms", 12), lo_jw_i64(w, t / 1000);
+    lo_jw_key(w, "observed_time", 13), lo_q_jw_time(w, r, i, 1);
+    static const char *const keys[] = { NULL,       NULL,          "id",           "project_id",
+                                        "session_id", "user_id",   "trace_id",     "span_id",
+                                        "service",  "level",       NULL,           "severity_text",
+                                        "message",  NULL,          NULL,           "scope_name",
+                                        "scope_version", "event_name" };
+    for (int c = 2; c < (int)LO_ARRAY_LEN(keys); c++) {
+        if (!keys[c])
+            continue;
+        lo_jw_key(w, keys[c], strlen(keys[c]));
+        lo_q_jw_text(w, r, i, c);
+    }
+    lo_jw_key(w, "severity_number", 15), lo_jw_i64(w, lo_q_i64(r, i, 10));
+    lo_jw_key(w, "attributes", 10), lo_q_jw_json(w, r, i, 13);
+    lo_jw_key(w, "resource", 8), lo_q_jw_json(w, r, i, 14);
+    lo_jw_key(w, "flags", 5), lo_jw_i64(w, lo_q_i64(r, i, 18));
+    lo_jw_key(w, "dropped_attributes_count", 24), lo_jw_i64(w, lo_q_i64(r, i, 19));
+    lo_jw_obj_end(w);
+}
+
+int lo_q_logs(lo_api_req_t *req, lo_api_resp_t *resp)
+{
+    char project[37], session[37], trace[33], levels[400], from_s[32], to_s[32], lim_s[24], off_s[24];
+    bool has_project, has_session;
+    const char *level, *service, *q, *trace_v;
+    int64_t from_us, to_us, limit, offset;
+    char *pattern = NULL;
+    PGresult *r = NULL;
+    lo_q_vis_t vis = { 0 };
+    int rc = LO_OK;
+
+    if (lo_q_check_params(req, resp, LOG_PARAMS) != LO_OK || lo_q_uuid(req, resp, "project_id", project, &has_project) != LO_OK ||
+        lo_q_uuid(req, resp, "session_id", session, &has_session) != LO_OK ||
+        lo_q_str(req, resp, "level", 1, 300, &level) != LO_OK || lo_q_str(req, resp, "service", 1, 256, &service) != LO_OK ||
+        lo_q_str(req, resp, "q", 1, 1000, &q) != LO_OK || lo_q_range(req, resp, &from_us, &to_us) != LO_OK ||
+        lo_q_int(req, resp, "limit", 1, 1000, 100, &limit) != LO_OK ||
+        lo_q_int(req, resp, "offset", 0, 100000, 0, &offset) != LO_OK)
+        return LO_OK;
+    trace_v = lo_api_param(req, "trace_id", NULL);
+    if (trace_v && lo_q_parse_hex_id(trace_v, 16, trace) != LO_OK) {
+        lo_api_error(resp, 400, "invalid_parameter", "trace_id must be 32 hexadecimal characters, not all zero");
+        return LO_OK;
+    }
+    if (level && parse_levels(level, levels, sizeof levels) != LO_OK) {
+        lo_api_error(resp, 400, "invalid_parameter",
+                     "level must be a level name (trace, debug, info, warn, error, fatal, unspecified) or a "
+                     "comma-separated list of up to 8");
+        return LO_OK;
+    }
+    if (lo_q_visibility(req, resp, has_project ? project : NULL, &vis) != LO_OK)
+        goto cleanup;
+
+    lo_q_fmt_time(from_us, from_s);
+    lo_q_fmt_time(to_us, to_s);
+    snprintf(lim_s, sizeof lim_s, "%lld", (long long)limit + 1);
+    snprintf(off_s, sizeof off_s, "%lld", (long long)offset);
+
+    lo_q_sql_t s;
+    lo_q_sql_init(&s, "SELECT " LOG_COLS " FROM log_entries WHERE ");
+    lo_q_sql_bind(&s, "time >= $?::timestamptz", from_s);
+    lo_q_sql_bind(&s, " AND time < $?::timestamptz", to_s);
+    if (!vis.all)
+        lo_q_sql_bind(&s, " AND project_id = ANY($?::uuid[])", vis.arr.p);
+    if (has_session)
+        lo_q_sql_bind(&s, " AND session_id = $?::uuid", session);
+    if (trace_v)
+        lo_q_sql_bind(&s, " AND trace_id = decode($?, 'hex')", trace);
+    if (level)
+        lo_q_sql_bind(&s, " AND level = ANY($?::text[])", levels);
+    if (service)
+        lo_q_sql_bind(&s, " AND service = $?", service);
+    if (q) {
+        pattern = malloc(strlen(q) * 2 + 3);
+        if (!pattern) {
+            lo_api_error(resp, 500, "internal", "out of memory");
+            goto cleanup;
+        }
+        pattern[0] = '%';
+        lo_q_like_escape(q, pattern + 1);
+        strcat(pattern, "%");
+        lo_q_sql_bind(&s, " AND message ILIKE $?", pattern);
+    }
+    lo_q_sql_bind(&s, " ORDER BY time DESC, id DESC LIMIT $?", lim_s);
+    lo_q_sql_bind(&s, " OFFSET $?", off_s);
+    if (s.overflow) {
+        lo_api_error(resp, 500, "internal", "query too long");
+        goto cleanup;
+    }
+    r = lo_q_exec(req, resp, s.sql, s.n, s.vals);
+    if (!r)
+        goto cleanup;
+
+    int rows = PQntuples(r);
+    bool more = rows > limit;
+    if (more)
+        rows = (int)limit;
+    lo_jw_t w;
+    lo_jw_init(&w, &resp->body);
+    lo_jw_obj_begin(&w);
+    lo_jw_key(&w, "logs", 4);
+    lo_jw_arr_begin(&w);
+    for (int i = 0; i < rows; i++)
+        write_entry(&w, r, i);
+    lo_jw_arr_end(&w);
+    lo_jw_key(&w, "has_more", 8), lo_jw_bool(&w, more);
+    lo_jw_key(&w, "limit", 5), lo_jw_i64(&w, limit);
+    lo_jw_key(&w, "offset", 6), lo_jw_i64(&w, offset);
+    lo_jw_key(&w, "from", 4), lo_jw_cstr(&w, from_s);
+    lo_jw_key(&w, "to", 2), lo_jw_cstr(&w, to_s);
+    lo_jw_obj_end(&w);
+    rc = lo_q_finish(resp, &w);
+
+cleanup:
+    PQclear(r);
+    free(pattern);
+    lo_q_vis_free(&vis);
+    return rc;
+}

@@ -1,0 +1,288 @@
+/*
+ * query.c — routing of /api/observe/... to the query handlers, the scope
+ * check, project visibility, and the small SQL/JSON helpers they share.
+ *
+ * Visibility (SPEC §5): an unbound token reads everything, including records
+ * that carry no project (they were ingested by unbound tokens and belong to
+ * nobody, so only unbound tokens may see them).  A token bound to projects
+ * reads those projects and the public ones; naming any other project answers
+ * 404, so a project's existence does not leak, and queries without
+ * project_id are restricted to the readable set.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/log.h"
+#include "query/query.h"
+#include "query/query_int.h"
+
+#define PREFIX "/api/observe/"
+
+/* The scope and project rules of auth.h, restated here so that the query
+ * module depends on the principal's fields only. */
+static bool can_read(const lo_principal_t *p)
+{
+    return p && (p->scopes & (LO_SCOPE_OBSERVE_READ | LO_SCOPE_ADMIN)) != 0;
+}
+
+static bool bound_to(const lo_principal_t *p, const uint8_t project[16])
+{
+    if (p->n_projects == 0)
+        return true;
+    for (size_t i = 0; i < p->n_projects && i < LO_TOKEN_MAX_PROJECTS; i++)
+        if (memcmp(p->projects[i], project, 16) == 0)
+            return true;
+    return false;
+}
+
+int lo_query_handle(lo_api_req_t *req, lo_api_resp_t *resp)
+{
+    const char *p = req->path;
+    if (!p || strncmp(p, PREFIX, sizeof PREFIX - 1) != 0)
+        return LO_DECLINED;
+    p += sizeof PREFIX - 1;
+
+    enum { R_LOGS, R_TRACES, R_TRACE, R_METRICS, R_NAMES, R_TIMELINE } route;
+    char id[128];
+    size_t n = strlen(p);
+    if (strcmp(p, "logs") == 0) {
+        route = R_LOGS;
+    } else if (strcmp(p, "traces") == 0) {
+        route = R_TRACES;
+    } else if (strncmp(p, "traces/", 7) == 0 && n > 7 && !strchr(p + 7, '/')) {
+        route = R_TRACE;
+        snprintf(id, sizeof id, "%s", p + 7);
+    } else if (strcmp(p, "metrics") == 0) {
+        route = R_METRICS;
+    } else if (strcmp(p, "metrics/names") == 0) {
+        route = R_NAMES;
+    } else if (strncmp(p, "sessions/", 9) == 0 && n > 9 + 9 && strcmp(p + n - 9, "/timeline") == 0 &&
+               !memchr(p + 9, '/', n - 9 - 9)) {
+        route = R_TIMELINE;
+        snprintf(id, sizeof id, "%.*s", (int)(n - 9 - 9), p + 9);
+    } else {
+        return LO_DECLINED;
+    }
+
+    if (!req->method || strcmp(req->method, "GET") != 0) {
+        lo_api_error(resp, 405, "method_not_allowed", "%s accepts GET only", req->path);
+        return LO_OK;
+    }
+    if (!can_read(req->who)) {
+        lo_api_error(resp, 403, "forbidden", "this token lacks the observe:read scope");
+        return LO_OK;
+    }
+    switch (route) {
+    case R_LOGS: return lo_q_logs(req, resp);
+    case R_TRACES: return lo_q_traces(req, resp);
+    case R_TRACE: return lo_q_trace(req, resp, id);
+    case R_METRICS: return lo_q_metrics(req, resp);
+    case R_NAMES: return lo_q_metric_names(req, resp);
+    case R_TIMELINE: return lo_q_timeline(req, resp, id);
+    }
+    return LO_DECLINED;
+}
+
+/* ---- visibility ---- */
+
+static void uuid_text(const uint8_t b[16], char out[37])
+{
+    static const char hex[] = "0123456789abcdef";
+    int o = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[b[i] >> 4];
+        out[o++] = hex[b[i] & 15];
+    }
+    out[o] = '\0';
+}
+
+static int uuid_bytes(const char *s, uint8_t out[16])
+{
+    int o = 0;
+    for (int i = 0; s[i] && o < 32; i++) {
+        if (s[i] == '-')
+            continue;
+        int v = s[i] <= '9' ? s[i] - '0' : s[i] - 'a' + 10;
+        if (o % 2 == 0)
+            out[o / 2] = (uint8_t)(v << 4);
+        else
+            out[o / 2] |= (uint8_t)v;
+        o++;
+    }
+    return o == 32 ? LO_OK : LO_INVALID;
+}
+
+static void not_found_project(lo_api_resp_t *resp, const char *project_id)
+{
+    lo_api_error(resp, 404, "not_found", "project %s not found", project_id);
+}
+
+int lo_q_visibility(lo_api_req_t *req, lo_api_resp_t *resp, const char *project_id, lo_q_vis_t *vis)
+{
+    const lo_principal_t *who = req->who;
+    vis->all = false;
+    lo_buf_init(&vis->arr, 0);
+    if (project_id) {
+        uint8_t b[16];
+        if (uuid_bytes(project_id, b) != LO_OK) {
+            lo_api_error(resp, 400, "invalid_parameter", "project_id must be a UUID");
+            return LO_INVALID;
+        }
+        if (!bound_to(who, b)) {
+            const char *vals[1] = { project_id };
+            PGresult *r = lo_q_exec(req, resp, "SELECT 1 FROM projects WHERE id = $1::uuid AND public", 1, vals);
+            if (!r)
+                return LO_ERROR;
+            bool pub = PQntuples(r) == 1;
+            PQclear(r);
+            if (!pub) {
+                not_found_project(resp, project_id);
+                return LO_DECLINED;
+            }
+        }
+        lo_buf_printf(&vis->arr, "{%s}", project_id);
+    } else if (who->n_projects == 0) {
+        vis->all = true;
+        return LO_OK;
+    } else {
+        lo_buf_putc(&vis->arr, '{');
+        for (size_t i = 0; i < who->n_projects && i < LO_TOKEN_MAX_PROJECTS; i++) {
+            char t[37];
+            uuid_text(who->projects[i], t);
+            lo_buf_printf(&vis->arr, "%s%s", i ? "," : "", t);
+        }
+        PGresult *r = lo_q_exec(req, resp, "SELECT id::text FROM projects WHERE public", 0, NULL);
+        if (!r)
+            return LO_ERROR;
+        for (int i = 0; i < PQntuples(r); i++)
+            lo_buf_printf(&vis->arr, ",%s", PQgetvalue(r, i, 0));
+        PQclear(r);
+        lo_buf_putc(&vis->arr, '}');
+    }
+    if (vis->arr.err != LO_OK) {
+        lo_api_error(resp, 500, "internal", "out of memory");
+        return LO_ERROR;
+    }
+    return LO_OK;
+}
+
+void lo_q_vis_free(lo_q_vis_t *vis)
+{
+    if (vis)
+        lo_buf_free(&vis->arr);
+}
+
+/* ---- SQL ---- */
+
+PGresult *lo_q_exec(lo_api_req_t *req, lo_api_resp_t *resp, const char *sql, int n, const char *const *values)
+{
+    PGresult *r = PQexecParams(req->db, sql, n, NULL, values, NULL, NULL, 0);
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+        return r;
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    if (PQstatus(req->db) != CONNECTION_OK) {
+        req->db_broken = true;
+        lo_api_error(resp, 503, "unavailable", "the database is unavailable; retry later");
+    } else if (state && strcmp(state, "57014") == 0) {
+        lo_api_error(resp, 503, "timeout", "the query took too long; narrow the time range or add filters");
+    } else {
+        /* the SQLSTATE only: PostgreSQL's message may quote stored values */
+        lo_log_error("query failed", "sqlstate=%s", state ? state : "none");
+        lo_api_error(resp, 500, "internal", "the query failed");
+    }
+    PQclear(r);
+    return NULL;
+}
+
+void lo_q_sql_init(lo_q_sql_t *q, const char *head)
+{
+    q->len = 0;
+    q->n = 0;
+    q->overflow = false;
+    q->sql[0] = '\0';
+    lo_q_sql_add(q, head);
+}
+
+void lo_q_sql_add(lo_q_sql_t *q, const char *text)
+{
+    size_t n = strlen(text);
+    if (q->len + n + 1 > sizeof q->sql) {
+        q->overflow = true;
+        return;
+    }
+    memcpy(q->sql + q->len, text, n + 1);
+    q->len += n;
+}
+
+void lo_q_sql_bind(lo_q_sql_t *q, const char *fmt, const char *val)
+{
+    if (q->n >= (int)LO_ARRAY_LEN(q->vals)) {
+        q->overflow = true;
+        return;
+    }
+    q->vals[q->n++] = val;
+    char num[16];
+    snprintf(num, sizeof num, "$%d", q->n);
+    for (const char *f = fmt; *f; f++) {
+        if (f[0] == '$' && f[1] == '?') {
+            lo_q_sql_add(q, num);
+            f++;
+        } else {
+            char c[2] = { *f, 0 };
+            lo_q_sql_add(q, c);
+        }
+    }
+}
+
+/* ---- JSON ---- */
+
+int lo_q_finish(lo_api_resp_t *resp, lo_jw_t *w)
+{
+    int rc = lo_jw_status(w);
+    if (rc == LO_OK) {
+        resp->status = 200;
+        return LO_OK;
+    }
+    lo_buf_reset(&resp->body);
+    if (rc == LO_TOO_LARGE)
+        lo_api_error(resp, 400, "response_too_large",
+                     "the answer exceeds the response size limit; lower limit or narrow the query");
+    else
+        lo_api_error(resp, 500, "internal", "could not write the answer");
+    return LO_OK;
+}
+
+void lo_q_jw_text(lo_jw_t *w, const PGresult *r, int row, int col)
+{
+    if (PQgetisnull(r, row, col))
+        lo_jw_null(w);
+    else
+        lo_jw_str(w, PQgetvalue(r, row, col), (size_t)PQgetlength(r, row, col));
+}
+
+void lo_q_jw_json(lo_jw_t *w, const PGresult *r, int row, int col)
+{
+    if (PQgetisnull(r, row, col))
+        lo_jw_null(w);
+    else
+        lo_jw_raw(w, PQgetvalue(r, row, col), (size_t)PQgetlength(r, row, col));
+}
+
+int64_t lo_q_i64(const PGresult *r, int row, int col)
+{
+    return strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+void lo_q_jw_time(lo_jw_t *w, const PGresult *r, int row, int col)
+{
+    if (PQgetisnull(r, row, col)) {
+        lo_jw_null(w);
+        return;
+    }
+    char t[32];
+    lo_q_fmt_time(lo_q_i64(r, row, col), t);
+    lo_jw_cstr(w, t);
+}

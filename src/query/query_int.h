@@ -1,0 +1,116 @@
+/*
+ * query_int.h — shared by the files of src/query: parameter parsing and
+ * validation (params.c), project visibility and SQL execution (query.c),
+ * and the endpoint handlers (logs.c, traces.c, metrics.c, sessions.c).
+ *
+ * Every helper that rejects input writes the 400/404 answer itself (through
+ * lo_api_error) and returns LO_INVALID / LO_DECLINED, so a handler only has
+ * to return when a helper fails.  Messages name the parameter and say what a
+ * good value looks like.
+ */
+#ifndef LO_QUERY_INT_H
+#define LO_QUERY_INT_H
+
+#include <libpq-fe.h>
+
+#include "core/buf.h"
+#include "core/json_write.h"
+#include "http/api.h"
+
+#define LO_Q_MAX_RANGE_US   (31LL * 86400 * 1000000)  /* from..to at most 31 days */
+#define LO_Q_DEFAULT_RANGE_US (3600LL * 1000000)      /* from defaults to to - 1 h */
+#define LO_Q_MAX_POINTS     11000                     /* per metric series */
+#define LO_Q_MAX_PARAM_LEN  8192                      /* any single value */
+#define LO_Q_MAX_PARAMS     32
+
+/* ---- params.c: pure parsing (no request) ---- */
+
+/* RFC 3339 ("2026-11-28T07:38:54.123456Z", offsets allowed) or Unix
+ * milliseconds ("1795846734123") to Unix microseconds.  LO_OK or LO_INVALID. */
+int lo_q_parse_time(const char *s, int64_t *us) LO_MUST_USE;
+/* Writes "YYYY-MM-DDTHH:MM:SS.ffffffZ" (28 bytes + NUL) for Unix microseconds. */
+void lo_q_fmt_time(int64_t us, char out[32]);
+/* Canonical lower-case UUID into out (37 bytes); LO_OK or LO_INVALID. */
+int lo_q_parse_uuid(const char *s, char out[37]) LO_MUST_USE;
+/* Lower-case hex of exactly nbytes bytes, not all zero; LO_OK or LO_INVALID. */
+int lo_q_parse_hex_id(const char *s, size_t nbytes, char *out) LO_MUST_USE;
+/* Copies s into out as a LIKE pattern body with \ % _ escaped (out must
+ * hold 2 * strlen(s) + 1 bytes). */
+void lo_q_like_escape(const char *s, char *out);
+
+/* ---- params.c: request parameters (write the 400 themselves) ---- */
+
+/* Rejects unknown names (allowed is NULL-terminated), repeated names,
+ * values that are not valid UTF-8, too long, or too many parameters. */
+int lo_q_check_params(const lo_api_req_t *req, lo_api_resp_t *resp, const char *const *allowed) LO_MUST_USE;
+/* Optional UUID: *present false when absent. */
+int lo_q_uuid(const lo_api_req_t *req, lo_api_resp_t *resp, const char *name, char out[37], bool *present) LO_MUST_USE;
+/* Optional integer in [min, max], *out = def when absent. */
+int lo_q_int(const lo_api_req_t *req, lo_api_resp_t *resp, const char *name, int64_t min, int64_t max,
+             int64_t def, int64_t *out) LO_MUST_USE;
+/* Optional string of minlen..maxlen characters (code points); NULL when absent. */
+int lo_q_str(const lo_api_req_t *req, lo_api_resp_t *resp, const char *name, size_t minlen, size_t maxlen,
+             const char **out) LO_MUST_USE;
+/* Optional value out of a NULL-terminated list; *idx = -1 when absent. */
+int lo_q_enum(const lo_api_req_t *req, lo_api_resp_t *resp, const char *name, const char *const *values,
+              int *idx) LO_MUST_USE;
+/* from/to with defaults (to = now, from = to - 1 h), from < to, <= 31 days. */
+int lo_q_range(const lo_api_req_t *req, lo_api_resp_t *resp, int64_t *from_us, int64_t *to_us) LO_MUST_USE;
+
+/* ---- query.c: visibility and SQL ---- */
+
+/* Which projects a request may read.  all: no filter at all (an unbound
+ * token that named no project; it also sees records without a project).
+ * Otherwise arr is a PostgreSQL array literal of UUIDs for "= ANY($n::uuid[])":
+ * the named project, or the token's projects plus the public ones. */
+typedef struct {
+    bool all;
+    lo_buf_t arr;
+} lo_q_vis_t;
+
+/* Fills vis for an optional project_id parameter.  A project the caller may
+ * not read answers 404 (never 403).  vis must be freed with lo_q_vis_free. */
+int lo_q_visibility(lo_api_req_t *req, lo_api_resp_t *resp, const char *project_id, lo_q_vis_t *vis) LO_MUST_USE;
+void lo_q_vis_free(lo_q_vis_t *vis);
+
+/* Runs one statement with text parameters (values may be NULL for SQL NULL).
+ * NULL on failure, with a 503 (connection lost: req->db_broken set) or 500
+ * answer written. */
+PGresult *lo_q_exec(lo_api_req_t *req, lo_api_resp_t *resp, const char *sql, int n, const char *const *values);
+
+/* Fixed-size SQL assembly for optional filters: appends text, and numbered
+ * parameters ($k) bound to values. */
+typedef struct {
+    char sql[4096];
+    size_t len;
+    int n;
+    const char *vals[24];
+    bool overflow;
+} lo_q_sql_t;
+
+void lo_q_sql_init(lo_q_sql_t *q, const char *head);
+void lo_q_sql_add(lo_q_sql_t *q, const char *text);
+/* Binds val and appends fmt with every "$?" replaced by its number. */
+void lo_q_sql_bind(lo_q_sql_t *q, const char *fmt, const char *val);
+
+/* Finishes a JSON answer: 200 when the writer succeeded, else a 500 (or a
+ * 400 when the body outgrew its limit, telling the user to lower limit). */
+int lo_q_finish(lo_api_resp_t *resp, lo_jw_t *w);
+
+/* Writes a nullable text column as a JSON string or null. */
+void lo_q_jw_text(lo_jw_t *w, const PGresult *r, int row, int col);
+/* Writes a nullable jsonb column as raw JSON or null. */
+void lo_q_jw_json(lo_jw_t *w, const PGresult *r, int row, int col);
+/* Writes a column of Unix microseconds as RFC 3339 (or null). */
+void lo_q_jw_time(lo_jw_t *w, const PGresult *r, int row, int col);
+int64_t lo_q_i64(const PGresult *r, int row, int col);
+
+/* ---- handlers ---- */
+int lo_q_logs(lo_api_req_t *req, lo_api_resp_t *resp);
+int lo_q_traces(lo_api_req_t *req, lo_api_resp_t *resp);
+int lo_q_trace(lo_api_req_t *req, lo_api_resp_t *resp, const char *trace_id);
+int lo_q_metrics(lo_api_req_t *req, lo_api_resp_t *resp);
+int lo_q_metric_names(lo_api_req_t *req, lo_api_resp_t *resp);
+int lo_q_timeline(lo_api_req_t *req, lo_api_resp_t *resp, const char *session_id);
+
+#endif

@@ -1,0 +1,419 @@
+/*
+ * traces.c — GET /api/observe/traces (trace summaries, newest first) and
+ * GET /api/observe/traces/{trace_id} (the whole trace as a span tree).
+ *
+ * The tree: a span whose parent is in the trace is nested under it; a span
+ * whose parent never arrived (or that would close a cycle) is a root flagged
+ * "orphan".  Children are ordered by start time.  Spans stored twice (an
+ * exporter's retry) are shown once.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "query/query_int.h"
+
+#define MAX_TRACE_SPANS 10000
+#define MAX_NEST 100 /* deeper descendants are listed flat under their ancestor at this depth */
+
+static const char *const TRACES_PARAMS[] = { "project_id", "session_id", "service", "status", "from",
+                                             "to",         "limit",      "offset",  NULL };
+static const char *const TRACE_PARAMS[] = { NULL };
+static const char *const STATUS_NAMES[] = { "unset", "ok", "error", NULL };
+static const char *const KIND_NAMES[] = { "unspecified", "internal", "server", "client", "producer", "consumer" };
+
+static const char *status_name(int64_t code)
+{
+    return code >= 0 && code <= 2 ? STATUS_NAMES[code] : "unset";
+}
+
+int lo_q_traces(lo_api_req_t *req, lo_api_resp_t *resp)
+{
+    char project[37], session[37], from_s[32], to_s[32], lim_s[24], off_s[24], status_s[4];
+    bool has_project, has_session;
+    const char *service;
+    int status;
+    int64_t from_us, to_us, limit, offset;
+    PGresult *r = NULL;
+    lo_q_vis_t vis = { 0 };
+    int rc = LO_OK;
+
+    if (lo_q_check_params(req, resp, TRACES_PARAMS) != LO_OK ||
+        lo_q_uuid(req, resp, "project_id", project, &has_project) != LO_OK ||
+        lo_q_uuid(req, resp, "session_id", session, &has_session) != LO_OK ||
+        lo_q_str(req, resp, "service", 1, 256, &service) != LO_OK ||
+        lo_q_enum(req, resp, "status", STATUS_NAMES, &status) != LO_OK ||
+        lo_q_range(req, resp, &from_us, &to_us) != LO_OK ||
+        lo_q_int(req, resp, "limit", 1, 1000, 100, &limit) != LO_OK ||
+        lo_q_int(req, resp, "offset", 0, 100000, 0, &offset) != LO_OK)
+        return LO_OK;
+    if (lo_q_visibility(req, resp, has_project ? project : NULL, &vis) != LO_OK)
+        goto cleanup;
+
+    lo_q_fmt_time(from_us, from_s);
+    lo_q_fmt_time(to_us, to_s);
+    snprintf(lim_s, sizeof lim_s, "%lld", (long long)limit + 1);
+    snprintf(off_s, sizeof off_s, "%lld", (long long)offset);
+    snprintf(status_s, sizeof status_s, "%d", status);
+
+    lo_q_sql_t s;
+    lo_q_sql_init(&s, "SELECT encode(trace_id, 'hex'), (extract(epoch FROM start_time) * 1000000)::int8, "
+                      "(extract(epoch FROM end_time) * 1000000)::int8, root_span_name, service, status_code, "
+                      "span_count, error_count, project_id, session_id, user_id FROM traces WHERE ");
+    lo_q_sql_bind(&s, "start_time >= $?::timestamptz", from_s);
+    lo_q_sql_bind(&s, " AND start_time < $?::timestamptz", to_s);
+    if (!vis.all)
+        lo_q_sql_bind(&s, " AND project_id = ANY($?::uuid[])", vis.arr.p);
+    if (has_session)
+        lo_q_sql_bind(&s, " AND session_id = $?::uuid", session);
+    if (service)
+        lo_q_sql_bind(&s, " AND service = $?", service);
+    if (status >= 0)
+        lo_q_sql_bind(&s, " AND status_code = $?::int2", status_s);
+    lo_q_sql_bind(&s, " ORDER BY start_time DESC, trace_id DESC LIMIT $?", lim_s);
+    lo_q_sql_bind(&s, " OFFSET $?", off_s);
+    r = lo_q_exec(req, resp, s.sql, s.n, s.vals);
+    if (!r)
+        goto cleanup;
+
+    int rows = PQntuples(r);
+    bool more = rows > limit;
+    if (more)
+        rows = (int)limit;
+    lo_jw_t w;
+    lo_jw_init(&w, &resp->body);
+    lo_jw_obj_begin(&w);
+    lo_jw_key(&w, "traces", 6);
+    lo_jw_arr_begin(&w);
+    for (int i = 0; i < rows; i++) {
+        int64_t st = lo_q_i64(r, i, 1), en = lo_q_i64(r, i, 2);
+        lo_jw_obj_begin(&w);
+        lo_jw_key(&w, "trace_id", 8), lo_q_jw_text(&w, r, i, 0);
+        lo_jw_key(&w, "root_span_name", 14), lo_q_jw_text(&w, r, i, 3);
+        lo_jw_key(&w, "service", 7), lo_q_jw_text(&w, r, i, 4);
+        lo_jw_key(&w, "start", 5), lo_q_jw_time(&w, r, i, 1);
+        lo_jw_key(&w, "start_unix_ms", 13), lo_jw_i64(&w, st / 1000);
+        lo_jw_key(&w, "end", 3), lo_q_jw_time(&w, r, i, 2);
+        lo_jw_key(&w, "duration_ns", 11), lo_jw_i64(&w, (en - st) * 1000);
+        lo_jw_key(&w, "status", 6), lo_jw_cstr(&w, status_name(lo_q_i64(r, i, 5)));
+        lo_jw_key(&w, "span_count", 10), lo_jw_i64(&w, lo_q_i64(r, i, 6));
+        lo_jw_key(&w, "error_count", 11), lo_jw_i64(&w, lo_q_i64(r, i, 7));
+        lo_jw_key(&w, "project_id", 10), lo_q_jw_text(&w, r, i, 8);
+        lo_jw_key(&w, "session_id", 10), lo_q_jw_text(&w, r, i, 9);
+        lo_jw_key(&w, "user_id", 7), lo_q_jw_text(&w, r, i, 10);
+        lo_jw_obj_end(&w);
+    }
+    lo_jw_arr_end(&w);
+    lo_jw_key(&w, "has_more", 8), lo_jw_bool(&w, more);
+    lo_jw_key(&w, "limit", 5), lo_jw_i64(&w, limit);
+    lo_jw_key(&w, "offset", 6), lo_jw_i64(&w, offset);
+    lo_jw_key(&w, "from", 4), lo_jw_cstr(&w, from_s);
+    lo_jw_key(&w, "to", 2), lo_jw_cstr(&w, to_s);
+    lo_jw_obj_end(&w);
+    rc = lo_q_finish(resp, &w);
+
+cleanup:
+    PQclear(r);
+    lo_q_vis_free(&vis);
+    return rc;
+}
+
+/* ---- one trace ---- */
+
+enum {
+    C_SPAN, C_PARENT, C_START, C_END, C_DUR, C_NAME, C_SERVICE, C_KIND, C_STATUS, C_STATUS_MSG, C_ATTRS,
+    C_EVENTS, C_LINKS, C_RESOURCE, C_PROJECT, C_SESSION, C_USER, C_SCOPE, C_STATE, C_DROPPED_A, C_DROPPED_E,
+    C_DROPPED_L
+};
+
+static const char TRACE_SQL[] =
+    "SELECT encode(span_id, 'hex'), encode(parent_span_id, 'hex'), "
+    "(extract(epoch FROM start_time) * 1000000)::int8, (extract(epoch FROM end_time) * 1000000)::int8, "
+    "duration_ns, name, service, kind, status_code, status_message, attributes, events, links, resource, "
+    "project_id, session_id, user_id, scope_name, trace_state, dropped_attributes_count, dropped_events_count, "
+    "dropped_links_count "
+    "FROM spans WHERE trace_id = decode($1, 'hex') AND ($2::uuid[] IS NULL OR project_id = ANY($2::uuid[])) "
+    "ORDER BY start_time, span_id LIMIT " "10001";
+
+typedef struct {
+    int row;        /* row in the result */
+    int first_child, next_sibling, parent;
+    int depth;
+    bool orphan, shown;
+} node_t;
+
+typedef struct {
+    const PGresult *r;
+    node_t *nodes;
+    int n;
+    int64_t trace_start_us;
+} tree_t;
+
+static int cmp_span_row(const void *a, const void *b, void *ud)
+{
+    const PGresult *r = ud;
+    const node_t *x = a, *y = b;
+    int c = strcmp(PQgetvalue(r, x->row, C_SPAN), PQgetvalue(r, y->row, C_SPAN));
+    return c ? c : (x->row - y->row);
+}
+
+static void write_span(lo_jw_t *w, tree_t *t, int idx);
+
+static void write_children(lo_jw_t *w, tree_t *t, int idx)
+{
+    lo_jw_key(w, "children", 8);
+    lo_jw_arr_begin(w);
+    if (t->nodes[idx].depth < MAX_NEST) {
+        for (int c = t->nodes[idx].first_child; c >= 0; c = t->nodes[c].next_sibling)
+            write_span(w, t, c);
+    }
+    lo_jw_arr_end(w);
+}
+
+static void write_span(lo_jw_t *w, tree_t *t, int idx)
+{
+    node_t *nd = &t->nodes[idx];
+    const PGresult *r = t->r;
+    int i = nd->row;
+    nd->shown = true;
+    int64_t st = lo_q_i64(r, i, C_START);
+    int64_t kind = lo_q_i64(r, i, C_KIND);
+    lo_jw_obj_begin(w);
+    lo_jw_key(w, "span_id", 7), lo_q_jw_text(w, r, i, C_SPAN);
+    lo_jw_key(w, "parent_span_id", 14), lo_q_jw_text(w, r, i, C_PARENT);
+    lo_jw_key(w, "name", 4), lo_q_jw_text(w, r, i, C_NAME);
+    lo_jw_key(w, "service", 7), lo_q_jw_text(w, r, i, C_SERVICE);
+    lo_jw_key(w, "kind", 4), lo_jw_cstr(w, kind >= 0 && kind <= 5 ? KIND_NAMES[kind] : "unspecified");
+    lo_jw_key(w, "status", 6), lo_jw_cstr(w, status_name(lo_q_i64(r, i, C_STATUS)));
+    lo_jw_key(w, "status_message", 14), lo_q_jw_text(w, r, i, C_STATUS_MSG);
+    lo_jw_key(w, "start", 5), lo_q_jw_time(w, r, i, C_START);
+    lo_jw_key(w, "start_unix_ms", 13), lo_jw_i64(w, st / 1000);
+    lo_jw_key(w, "end", 3), lo_q_jw_time(w, r, i, C_END);
+    lo_jw_key(w, "duration_ns", 11), lo_jw_i64(w, lo_q_i64(r, i, C_DUR));
+    lo_jw_key(w, "offset_ns", 9), lo_jw_i64(w, (st - t->trace_start_us) * 1000);
+    lo_jw_key(w, "depth", 5), lo_jw_i64(w, nd->depth);
+    lo_jw_key(w, "orphan", 6), lo_jw_bool(w, nd->orphan);
+    lo_jw_key(w, "attributes", 10), lo_q_jw_json(w, r, i, C_ATTRS);
+    lo_jw_key(w, "events", 6), lo_q_jw_json(w, r, i, C_EVENTS);
+    lo_jw_key(w, "links", 5), lo_q_jw_json(w, r, i, C_LINKS);
+    lo_jw_key(w, "resource", 8), lo_q_jw_json(w, r, i, C_RESOURCE);
+    lo_jw_key(w, "project_id", 10), lo_q_jw_text(w, r, i, C_PROJECT);
+    lo_jw_key(w, "session_id", 10), lo_q_jw_text(w, r, i, C_SESSION);
+    lo_jw_key(w, "user_id", 7), lo_q_jw_text(w, r, i, C_USER);
+    lo_jw_key(w, "scope_name", 10), lo_q_jw_text(w, r, i, C_SCOPE);
+    lo_jw_key(w, "trace_state", 11), lo_q_jw_text(w, r, i, C_STATE);
+    lo_jw_key(w, "dropped_attributes_count", 24), lo_jw_i64(w, lo_q_i64(r, i, C_DROPPED_A));
+    lo_jw_key(w, "dropped_events_count", 20), lo_jw_i64(w, lo_q_i64(r, i, C_DROPPED_E));
+    lo_jw_key(w, "dropped_links_count", 19), lo_jw_i64(w, lo_q_i64(r, i, C_DROPPED_L));
+    write_children(w, t, idx);
+    lo_jw_obj_end(w);
+}
+
+/* Links spans to parents; returns the node count (duplicates dropped). */
+static int build_tree(tree_t *t, int rows)
+{
+    const PGresult *r = t->r;
+    node_t *sorted = malloc(sizeof(node_t) * (size_t)(rows ? rows : 1));
+    if (!sorted)
+        return -1;
+    for (int i = 0; i < rows; i++)
+        sorted[i] = (node_t){ .row = i };
+    qsort_r(sorted, (size_t)rows, sizeof(node_t), cmp_span_row, (void *)r);
+    /* keep the first row of each span id (rows are in start order) */
+    bool *dup = calloc((size_t)(rows ? rows : 1), sizeof(bool));
+    int *row_of = malloc(sizeof(int) * (size_t)(rows ? rows : 1)); /* sorted unique span -> row */
+    if (!dup || !row_of) {
+        free(sorted);
+        free(dup);
+        free(row_of);
+        return -1;
+    }
+    int uniq = 0;
+    for (int i = 0; i < rows; i++) {
+        if (i > 0 && strcmp(PQgetvalue(r, sorted[i].row, C_SPAN), PQgetvalue(r, sorted[i - 1].row, C_SPAN)) == 0)
+            dup[sorted[i].row] = true;
+        else
+            row_of[uniq++] = sorted[i].row;
+    }
+    /* nodes in row (= start) order, skipping duplicates */
+    int *node_of_row = malloc(sizeof(int) * (size_t)(rows ? rows : 1));
+    int n = 0;
+    if (!node_of_row) {
+        n = -1;
+        goto cleanup;
+    }
+    for (int i = 0; i < rows; i++) {
+        node_of_row[i] = -1;
+        if (dup[i])
+            continue;
+        node_of_row[i] = n;
+        t->nodes[n++] = (node_t){ .row = i, .first_child = -1, .next_sibling = -1, .parent = -1 };
+    }
+    /* parents, by binary search over the sorted unique span ids */
+    for (int k = 0; k < n; k++) {
+        int i = t->nodes[k].row;
+        if (PQgetisnull(r, i, C_PARENT) || PQgetlength(r, i, C_PARENT) == 0)
+            continue;
+        const char *want = PQgetvalue(r, i, C_PARENT);
+        int lo = 0, hi = uniq - 1, found = -1;
+        while (lo <= hi) {
+            int mid = (lo + hi) / 2;
+            int c = strcmp(PQgetvalue(r, row_of[mid], C_SPAN), want);
+            if (c == 0) {
+                found = row_of[mid];
+                break;
+            }
+            if (c < 0)
+                lo = mid + 1;
+            else
+                hi = mid - 1;
+        }
+        if (found < 0 || node_of_row[found] == k)
+            t->nodes[k].orphan = true;
+        else
+            t->nodes[k].parent = node_of_row[found];
+    }
+    /* break cycles: walk up from each node; a walk longer than n is a loop */
+    for (int k = 0; k < n; k++) {
+        int p = t->nodes[k].parent, steps = 0;
+        while (p >= 0 && steps <= n) {
+            if (p == k) {
+                t->nodes[k].parent = -1;
+                t->nodes[k].orphan = true;
+                break;
+            }
+            p = t->nodes[p].parent;
+            steps++;
+        }
+    }
+    /* children lists in start order: append from the back */
+    for (int k = n - 1; k >= 0; k--) {
+        int p = t->nodes[k].parent;
+        if (p < 0)
+            continue;
+        t->nodes[k].next_sibling = t->nodes[p].first_child;
+        t->nodes[p].first_child = k;
+    }
+cleanup:
+    free(sorted);
+    free(dup);
+    free(row_of);
+    free(node_of_row);
+    return n;
+}
+
+static void set_depths(tree_t *t, int idx, int depth)
+{
+    /* iterative: explicit stack of node indices */
+    int *stack = malloc(sizeof(int) * (size_t)t->n);
+    if (!stack)
+        return;
+    int sp = 0;
+    t->nodes[idx].depth = depth;
+    stack[sp++] = idx;
+    while (sp > 0) {
+        int k = stack[--sp];
+        for (int c = t->nodes[k].first_child; c >= 0; c = t->nodes[c].next_sibling) {
+            t->nodes[c].depth = t->nodes[k].depth + 1;
+            if (sp < t->n)
+                stack[sp++] = c;
+        }
+    }
+    free(stack);
+}
+
+int lo_q_trace(lo_api_req_t *req, lo_api_resp_t *resp, const char *trace_id)
+{
+    char trace[33];
+    PGresult *r = NULL;
+    lo_q_vis_t vis = { 0 };
+    tree_t t = { 0 };
+    int rc = LO_OK;
+
+    if (lo_q_parse_hex_id(trace_id, 16, trace) != LO_OK) {
+        lo_api_error(resp, 400, "invalid_parameter", "the trace id in the path must be 32 hexadecimal characters, "
+                                                     "not all zero");
+        return LO_OK;
+    }
+    if (lo_q_check_params(req, resp, TRACE_PARAMS) != LO_OK)
+        return LO_OK;
+    if (lo_q_visibility(req, resp, NULL, &vis) != LO_OK)
+        goto cleanup;
+    const char *vals[2] = { trace, vis.all ? NULL : vis.arr.p };
+    r = lo_q_exec(req, resp, TRACE_SQL, 2, vals);
+    if (!r)
+        goto cleanup;
+    int rows = PQntuples(r);
+    if (rows == 0) {
+        lo_api_error(resp, 404, "not_found", "trace %s not found", trace);
+        goto cleanup;
+    }
+    bool truncated = rows > MAX_TRACE_SPANS;
+    if (truncated)
+        rows = MAX_TRACE_SPANS;
+    t.r = r;
+    t.nodes = calloc((size_t)rows, sizeof(node_t));
+    if (!t.nodes || (t.n = build_tree(&t, rows)) < 0) {
+        lo_api_error(resp, 500, "internal", "out of memory");
+        goto cleanup;
+    }
+    int64_t start = INT64_MAX, end = INT64_MIN;
+    int errors = 0;
+    for (int k = 0; k < t.n; k++) {
+        int i = t.nodes[k].row;
+        int64_t s = lo_q_i64(r, i, C_START), e = lo_q_i64(r, i, C_END);
+        start = s < start ? s : start;
+        end = e > end ? e : end;
+        errors += lo_q_i64(r, i, C_STATUS) == 2;
+    }
+    t.trace_start_us = start;
+    int root = -1, orphans = 0;
+    for (int k = 0; k < t.n; k++) {
+        if (t.nodes[k].parent >= 0)
+            continue;
+        set_depths(&t, k, 0);
+        if (!t.nodes[k].orphan && root < 0)
+            root = k;
+        orphans += t.nodes[k].orphan;
+    }
+
+    lo_jw_t w;
+    lo_jw_init(&w, &resp->body);
+    lo_jw_obj_begin(&w);
+    lo_jw_key(&w, "trace_id", 8), lo_jw_cstr(&w, trace);
+    lo_jw_key(&w, "root_span_name", 14);
+    if (root >= 0)
+        lo_q_jw_text(&w, r, t.nodes[root].row, C_NAME);
+    else
+        lo_jw_null(&w);
+    lo_jw_key(&w, "service", 7);
+    lo_q_jw_text(&w, r, t.nodes[root >= 0 ? root : 0].row, C_SERVICE);
+    char ts[32];
+    lo_q_fmt_time(start, ts);
+    lo_jw_key(&w, "start", 5), lo_jw_cstr(&w, ts);
+    lo_jw_key(&w, "start_unix_ms", 13), lo_jw_i64(&w, start / 1000);
+    lo_q_fmt_time(end, ts);
+    lo_jw_key(&w, "end", 3), lo_jw_cstr(&w, ts);
+    lo_jw_key(&w, "duration_ns", 11), lo_jw_i64(&w, (end - start) * 1000);
+    lo_jw_key(&w, "span_count", 10), lo_jw_i64(&w, t.n);
+    lo_jw_key(&w, "error_count", 11), lo_jw_i64(&w, errors);
+    lo_jw_key(&w, "orphan_count", 12), lo_jw_i64(&w, orphans);
+    lo_jw_key(&w, "truncated", 9), lo_jw_bool(&w, truncated);
+    lo_jw_key(&w, "spans", 5);
+    lo_jw_arr_begin(&w);
+    for (int k = 0; k < t.n; k++)
+        if (t.nodes[k].parent < 0)
+            write_span(&w, &t, k);
+    /* spans below MAX_NEST were not written nested: list them at the top level */
+    for (int k = 0; k < t.n; k++)
+        if (!t.nodes[k].shown)
+            write_span(&w, &t, k);
+    lo_jw_arr_end(&w);
+    lo_jw_obj_end(&w);
+    rc = lo_q_finish(resp, &w);
+
+cleanup:
+    free(t.nodes);
+    PQclear(r);
+    lo_q_vis_free(&vis);
+    return rc;
+}
