@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -23,7 +24,8 @@
 #define NEG_SETS 512 /* x WAYS = 4096 remembered unknown tokens */
 #define WAYS 8
 #define HEADER_MAX 512      /* longer Authorization values are refused unread */
-#define POOL_WAIT_MS 2000   /* longest a check waits for a pooled connection */
+#define POOL_WAIT_MS 1000   /* longest a check waits for a pooled connection */
+#define DOWN_NS 1000000000LL /* after a failed look-up, misses answer LO_UNAVAIL at once this long */
 
 typedef struct {
     uint8_t key[32];
@@ -40,6 +42,7 @@ struct lo_auth {
     lo_pg_pool_t *pool;
     int64_t ttl_ns;
     pthread_mutex_t mu;
+    _Atomic int64_t down_until; /* monotonic ns: the database just failed */
     pos_entry_t *pos; /* POS_SETS * WAYS */
     neg_entry_t *neg; /* NEG_SETS * WAYS */
 };
@@ -286,8 +289,13 @@ int lo_auth_check(lo_auth_t *a, const char *authorization, lo_principal_t *out)
     pthread_mutex_unlock(&a->mu);
     if (hit >= 0)
         return hit == 1 ? LO_OK : LO_DECLINED;
+    /* while the database is failing, do not make every request wait for it */
+    if (now < atomic_load_explicit(&a->down_until, memory_order_relaxed))
+        return LO_UNAVAIL;
     int rc = lookup(a, key, out);
-    if (rc == LO_OK)
+    if (rc == LO_UNAVAIL)
+        atomic_store_explicit(&a->down_until, lo_mono_ns() + DOWN_NS, memory_order_relaxed);
+    else if (rc == LO_OK)
         cache_put(a, key, now, out);
     else if (rc == LO_DECLINED)
         cache_put(a, key, now, NULL);

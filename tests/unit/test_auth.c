@@ -345,9 +345,25 @@ static void test_unreachable(void **state)
     lo_auth_t *a = auth_with_ttl(dead, 10);
     lo_principal_t p;
     assert_int_equal(lo_auth_check(a, h, &p), LO_UNAVAIL);
-    assert_int_equal(lo_auth_check(a, h, &p), LO_UNAVAIL); /* not cached as unknown */
+    /* for a second, misses answer at once without trying the database */
+    int64_t t0 = lo_mono_ns();
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(lo_auth_check(a, h, &p), LO_UNAVAIL);
+    assert_true(lo_mono_ns() - t0 < 50 * 1000000LL);
+    usleep(1100 * 1000);
+    assert_int_equal(lo_auth_check(a, h, &p), LO_UNAVAIL); /* tried again: still down, not cached */
     lo_auth_destroy(a);
     lo_pg_pool_destroy(dead);
+
+    /* the database coming back is noticed within a second */
+    assert_int_equal(lo_token_generate(tok, sha), LO_OK);
+    bearer(tok, h, sizeof(h));
+    a = auth_with_ttl(pool, 10);
+    atomic_store(&a->down_until, lo_mono_ns() + DOWN_NS);
+    assert_int_equal(lo_auth_check(a, h, &p), LO_UNAVAIL);
+    usleep(1100 * 1000);
+    assert_int_equal(lo_auth_check(a, h, &p), LO_DECLINED);
+    lo_auth_destroy(a);
 }
 
 typedef struct {
