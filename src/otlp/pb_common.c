@@ -1,0 +1,539 @@
+/*
+ * pb_common.c — the OTLP common messages (AnyValue, KeyValue, Resource,
+ * InstrumentationScope) as the protobuf walkers of every signal see them,
+ * plus the decoder's error reporting and strings.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "core/utf8.h"
+#include "otlp/pb_dec.h"
+
+/* ---- errors ---- */
+
+int lo_pbd_fail(lo_pbd_t *d, const char *fmt, ...)
+{
+    char where[160];
+    size_t off = 0;
+    where[0] = '\0';
+    int n = d->plen < LO_PBD_MAX_PATH ? d->plen : LO_PBD_MAX_PATH;
+    for (int i = 0; i < n && off < sizeof(where); i++) {
+        int k;
+        if (d->path[i].idx >= 0)
+            k = snprintf(where + off, sizeof(where) - off, "%s%s[%lld]", i ? "." : "", d->path[i].name,
+                         (long long)d->path[i].idx);
+        else
+            k = snprintf(where + off, sizeof(where) - off, "%s%s", i ? "." : "", d->path[i].name);
+        if (k < 0)
+            break;
+        off += (size_t)k;
+    }
+    char what[160];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    if (where[0] == '\0')
+        return lo_otlp_fail(d->b, "%s", what);
+    return lo_otlp_fail(d->b, "%s: %s", where, what);
+}
+
+const char *lo_pb_strerror(int rc)
+{
+    switch (rc) {
+    case LO_PB_E_TRUNC: return "truncated";
+    case LO_PB_E_VARINT: return "malformed varint";
+    case LO_PB_E_WIRETYPE: return "unsupported wire type (group or reserved)";
+    case LO_PB_E_FIELDNUM: return "invalid field number";
+    default: return "malformed protobuf";
+    }
+}
+
+int lo_pbd_wire_fail(lo_pbd_t *d, int rc, const lo_pb_field_t *f)
+{
+    if (rc == LO_PB_E_TRUNC && f->num != 0)
+        return lo_pbd_fail(d, "truncated field %u", f->num);
+    if (rc == LO_PB_E_VARINT && f->num != 0)
+        return lo_pbd_fail(d, "malformed varint in field %u", f->num);
+    if (rc == LO_PB_E_WIRETYPE)
+        return lo_pbd_fail(d, "field %u: unsupported wire type (group or reserved)", f->num);
+    return lo_pbd_fail(d, "%s", lo_pb_strerror(rc));
+}
+
+int lo_pbd_wt_fail(lo_pbd_t *d, const lo_pb_field_t *f)
+{
+    return lo_pbd_fail(d, "field %u has wrong wire type %u", f->num, f->wt);
+}
+
+int lo_pbd_jw_fail(lo_pbd_t *d, int rc)
+{
+    if (rc == LO_INVALID)
+        return lo_pbd_fail(d, "JSON rendering nested too deep");
+    lo_otlp_fail(d->b, "out of memory rendering JSON");
+    return LO_ERROR;
+}
+
+/* ---- strings ---- */
+
+int lo_pbd_string(lo_pbd_t *d, const uint8_t *p, size_t n, lo_str_t *out)
+{
+    const char *s = (const char *)p;
+    size_t v = lo_utf8_valid_prefix(s, n);
+    if (v == n) {
+        *out = lo_str(s, n);
+        return LO_OK;
+    }
+    /* repair: every invalid sequence (and NUL) becomes U+FFFD; at most 3x */
+    if (n > SIZE_MAX / 4)
+        return LO_ERROR;
+    char *o = lo_arena_alloc(d->a, n * 3 + 1);
+    if (o == NULL) {
+        lo_otlp_fail(d->b, "request too large for the decode arena");
+        return LO_ERROR;
+    }
+    size_t len = 0, i = 0;
+    while (i < n) {
+        size_t ok = lo_utf8_valid_prefix(s + i, n - i);
+        memcpy(o + len, s + i, ok);
+        len += ok;
+        i += ok;
+        if (i < n) {
+            memcpy(o + len, "\xEF\xBF\xBD", 3);
+            len += 3;
+            i += s[i] == '\0' ? 1 : lo_utf8_invalid_len(s + i, n - i);
+        }
+    }
+    o[len] = '\0';
+    *out = lo_str(o, len);
+    return LO_OK;
+}
+
+bool lo_pbd_id(const lo_pb_field_t *f, uint8_t *out, size_t n)
+{
+    if (f->n != n)
+        return false;
+    uint8_t any = 0;
+    for (size_t i = 0; i < n; i++)
+        any |= f->p[i];
+    if (!any)
+        return false;
+    memcpy(out, f->p, n);
+    return true;
+}
+
+/* ---- AnyValue and KeyValue ---- */
+
+static int keyvalue_at(lo_pbd_t *d, lo_jw_t *w, const uint8_t *p, size_t n, int depth, lo_env_cand_t *cand,
+                       uint64_t *hash);
+
+/* the wire type each AnyValue field (1..7) must have */
+static const uint8_t want[8] = { 0, LO_PB_LEN, LO_PB_VARINT, LO_PB_VARINT, LO_PB_I64,
+                                 LO_PB_LEN, LO_PB_LEN, LO_PB_LEN };
+
+int lo_pbd_anyvalue(lo_pbd_t *d, lo_jw_t *w, const uint8_t *p, size_t n, int depth, lo_str_t *sv)
+{
+    if (sv != NULL)
+        *sv = LO_STR_NULL;
+    if (depth > d->max_depth)
+        return lo_pbd_fail(d, "value nested deeper than %d levels", d->max_depth);
+    lo_pb_reader_t r;
+    lo_pb_field_t f, last;
+    bool have = false;
+    int rc;
+    lo_pb_init(&r, p, n);
+    memset(&last, 0, sizeof(last));
+    while ((rc = lo_pb_next(&r, &f)) == LO_PB_FIELD) {
+        if (f.num >= 1 && f.num <= 7) {
+            if (f.wt != want[f.num])
+                return lo_pbd_wt_fail(d, &f);
+            last = f; /* oneof: the last one set wins */
+            have = true;
+        }
+    }
+    if (rc != LO_PB_END)
+        return lo_pbd_wire_fail(d, rc, &f);
+    if (!have) {
+        lo_jw_null(w);
+        return LO_OK;
+    }
+    switch (last.num) {
+    case 1:
+        lo_jw_str(w, (const char *)last.p, last.n);
+        if (sv != NULL)
+            *sv = lo_str((const char *)last.p, last.n);
+        break;
+    case 2:
+        lo_jw_bool(w, last.v != 0);
+        break;
+    case 3:
+        lo_jw_i64(w, (int64_t)last.v);
+        break;
+    case 4: {
+        double x;
+        memcpy(&x, &last.v, sizeof(x));
+        lo_jw_f64(w, x);
+        break;
+    }
+    case 5: { /* ArrayValue: 1 values */
+        lo_jw_arr_begin(w);
+        lo_pb_init(&r, last.p, last.n);
+        while ((rc = lo_pb_next(&r, &f)) == LO_PB_FIELD) {
+            if (f.num != 1)
+                continue;
+            LO_PBD_WANT(d, f, LO_PB_LEN);
+            rc = lo_pbd_anyvalue(d, w, f.p, f.n, depth + 1, NULL);
+            if (rc != LO_OK)
+                return rc;
+        }
+        if (rc != LO_PB_END)
+            return lo_pbd_wire_fail(d, rc, &f);
+        lo_jw_arr_end(w);
+        break;
+    }
+    case 6: { /* KeyValueList: 1 values */
+        lo_jw_obj_begin(w);
+        lo_pb_init(&r, last.p, last.n);
+        while ((rc = lo_pb_next(&r, &f)) == LO_PB_FIELD) {
+            if (f.num != 1)
+                continue;
+            LO_PBD_WANT(d, f, LO_PB_LEN);
+            rc = keyvalue_at(d, w, f.p, f.n, depth + 1, NULL, NULL);
+            if (rc != LO_OK)
+                return rc;
+        }
+        if (rc != LO_PB_END)
+            return lo_pbd_wire_fail(d, rc, &f);
+        lo_jw_obj_end(w);
+        break;
+    }
+    case 7:
+        lo_jw_base64(w, last.p, last.n);
+        break;
+    }
+    return LO_OK;
+}
+
+static int keyvalue_at(lo_pbd_t *d, lo_jw_t *w, const uint8_t *p, size_t n, int depth, lo_env_cand_t *cand,
+                       uint64_t *hash)
+{
+    lo_pb_reader_t r;
+    lo_pb_field_t f;
+    const uint8_t *kp = (const uint8_t *)"", *vp = NULL;
+    size_t kn = 0, vn = 0;
+    int rc;
+    lo_pb_init(&r, p, n);
+    while ((rc = lo_pb_next(&r, &f)) == LO_PB_FIELD) {
+        if (f.num == 1) {
+            LO_PBD_WANT(d, f, LO_PB_LEN);
+            kp = f.p;
+            kn = f.n;
+        } else if (f.num == 2) {
+            LO_PBD_WANT(d, f, LO_PB_LEN);
+            vp = f.p;
+            vn = f.n;
+        }
+    }
+    if (rc != LO_PB_END)
+        return lo_pbd_wire_fail(d, rc, &f);
+
+    size_t start = w->b->len + (w->first[w->depth] ? 0 : 1);
+    lo_jw_key(w, (const char *)kp, kn);
+    if (d->o != NULL && d->o->redact != NULL && lo_redact_match(d->o->redact, (const char *)kp, kn)) {
+        lo_jw_cstr(w, "[REDACTED]");
+        if (vp != NULL) {
+            /* the value is still checked, in a writer whose output is dropped */
+            lo_jw_t *vw = &d->w_tmp;
+            if (w != vw) {
+                lo_buf_reset(&d->tmp);
+                lo_jw_init(vw, &d->tmp);
+            }
+            rc = lo_pbd_anyvalue(d, vw, vp, vn, depth, NULL);
+            if (rc != LO_OK)
+                return rc;
+        }
+    } else if (vp == NULL) {
+        lo_jw_null(w);
+    } else {
+        lo_str_t sv;
+        rc = lo_pbd_anyvalue(d, w, vp, vn, depth, cand != NULL ? &sv : NULL);
+        if (rc != LO_OK)
+            return rc;
+        if (cand != NULL && sv.p != NULL)
+            lo_env_cand_note(cand, lo_str((const char *)kp, kn), sv);
+    }
+    if (hash != NULL && w->b->err == LO_OK)
+        *hash = lo_labels_hash_add(*hash, w->b->p + start, w->b->len - start);
+    return LO_OK;
+}
+
+int lo_pbd_keyvalue(lo_pbd_t *d, lo_jw_t *w, const uint8_t *p, size_t n, lo_env_cand_t *cand,
+                    uint64_t *hash)
+{
+    return keyvalue_at(d, w, p, n, 1, cand, hash);
+}
+
+void lo_pbd_begin(lo_jw_t *w, lo_buf_t *b, bool array)
+{
+    lo_buf_reset(b);
+    lo_jw_init(w, b);
+    if (array)
+        lo_jw_arr_begin(w);
+    else
+        lo_jw_obj_begin(w);
+}
+
+int lo_pbd_finish(lo_pbd_t *d, lo_jw_t *w, bool array, lo_str_t *out)
+{
+    if (array)
+        lo_jw_arr_end(w);
+    else
+        lo_jw_obj_end(w);
+    int rc = lo_jw_status(w);
+    if (rc != LO_OK)
+        return lo_pbd_jw_fail(d, rc);
+    size_t len = w->b->len;
+    if (len == 2) {
+        *out = array ? LO_STR_LIT("[]") : LO_STR_LIT("{}");
+        return LO_OK;
+    }
+    char *c = lo_arena_alloc(d->a, len);
+    if (c == NULL) {
+        lo_otlp_fail(d->b, "request too large for the decode arena");
+        return LO_ERROR;
+    }
+    memcpy(c, w->b->p, len);
+    *out = lo_str(c, len);
+    return LO_OK;
+}
+
+/* ---- Resource and InstrumentationScope ---- */
+
+int lo_pbd_resource(lo_pbd_t *d, const uint8_t *p, size_t n, lo_pbd_res_t *res)
+{
+    lo_pb_reader_t r;
+    lo_pb_field_t f;
+    int rc;
+    int64_t i = 0;
+    memset(res, 0, sizeof(*res));
+    lo_pbd_begin(&d->w_attrs, &d->attrs, false);
+    lo_pb_init(&r, p, n);
+    lo_pbd_push(d, "resource", -1);
+    while ((rc = lo_pb_next(&r, &f)) == LO_PB_FIELD) {
+        if (f.num == 1) {
+            LO_PBD_WANT(d, f, LO_PB_LEN);
+            lo_pbd_push(d, "attributes", i++);
+            rc = lo_pbd_keyvalue(d, &d->w_attrs, f.p, f.n, &res->cand, NULL);
+            if (rc != LO_OK)
+                return rc;
+            lo_pbd_pop(d);
+        } else if (f.num == 2) {
+            LO_PBD_WANT(d, f, LO_PB_VARINT);
+        }
+    }
+    if (rc != LO_PB_END)
+        return lo_pbd_wire_fail(d, rc, &f);
+    lo_pbd_pop(d);
+    /* service.name is stored as text: make sure it is valid UTF-8 */
+    if (res->cand.service_name.p != NULL) {
+        rc = lo_pbd_string(d, (const uint8_t *)res->cand.service_name.p, res->cand.service_name.len,
+                           &res->cand.service_name);
+        if (rc != LO_OK)
+            return rc;
+    }
+    return lo_pbd_finish(d, &d->w_attrs, false, &res->json);
+}
+
+int lo_pbd_scope(lo_pbd_t *d, const uint8_t *p, size_t n, lo_pbd_scope_t *s)
+{
+    lo_pb_reader_t r;
+    lo_pb_field_t f;
+    int rc;
+    int64_t i = 0;
+    memset(s, 0, sizeof(*s));
+    s->name = s->version = LO_STR_LIT("");
+    lo_pb_init(&r, p, n);
+    lo_pbd_push(d, "scope", -1);
+    bool attrs = false;
+    while ((rc = lo_pb_next(&r, &f)) == LO_PB_FIELD) {
+        switch (f.num) {
+        case 1:
+            LO_PBD_WANT(d, f, LO_PB_LEN);
+            if (lo_pbd_string(d, f.p, f.n, &s->name) != LO_OK)
+                return LO_ERROR;
+            break;
+        case 2:
+            LO_PBD_WANT(d, f, LO_PB_LEN);
+            if (lo_pbd_string(d, f.p, f.n, &s->version) != LO_OK)
+                return LO_ERROR;
+            break;
+        case 3:
+            /* scope attributes are not stored; they are checked and give
+             * envelope candidates */
+            LO_PBD_WANT(d, f, LO_PB_LEN);
+            if (!attrs) {
+                lo_pbd_begin(&d->w_attrs, &d->attrs, false);
+                attrs = true;
+            }
+            lo_pbd_push(d, "attributes", i++);
+            rc = lo_pbd_keyvalue(d, &d->w_attrs, f.p, f.n, &s->cand, NULL);
+            if (rc != LO_OK)
+                return rc;
+            lo_pbd_pop(d);
+            break;
+        case 4:
+            LO_PBD_WANT(d, f, LO_PB_VARINT);
+            break;
+        }
+    }
+    if (rc != LO_PB_END)
+        return lo_pbd_wire_fail(d, rc, &f);
+    lo_pbd_pop(d);
+    return LO_OK;
+}
+
+/* ---- log bodies ---- */
+
+int lo_pbd_body(lo_pbd_t *d, const uint8_t *p, size_t n, lo_str_t *out)
+{
+    lo_pb_reader_t r;
+    lo_pb_field_t f;
+    uint32_t last = 0;
+    const uint8_t *sp = NULL;
+    size_t sn = 0;
+    int rc;
+    *out = LO_STR_LIT("");
+    /* a string body (the common case) is the message itself: no JSON */
+    lo_pb_init(&r, p, n);
+    while ((rc = lo_pb_next(&r, &f)) == LO_PB_FIELD) {
+        if (f.num >= 1 && f.num <= 7) {
+            if (f.wt != want[f.num])
+                return lo_pbd_wt_fail(d, &f);
+            last = f.num;
+            sp = f.p;
+            sn = f.n;
+        }
+    }
+    if (rc == LO_PB_END && last == 0)
+        return LO_OK;
+    if (rc == LO_PB_END && last == 1 && sp != NULL)
+        return lo_pbd_string(d, sp, sn, out);
+    /* anything else (or an error, reported by the renderer) */
+    lo_buf_reset(&d->aux1);
+    lo_jw_init(&d->w_aux1, &d->aux1);
+    rc = lo_pbd_anyvalue(d, &d->w_aux1, p, n, 1, NULL);
+    if (rc != LO_OK)
+        return rc;
+    rc = lo_jw_status(&d->w_aux1);
+    if (rc != LO_OK)
+        return lo_pbd_jw_fail(d, rc);
+    char *c = lo_arena_alloc(d->a, d->aux1.len);
+    if (c == NULL) {
+        lo_otlp_fail(d->b, "request too large for the decode arena");
+        return LO_ERROR;
+    }
+    memcpy(c, d->aux1.p, d->aux1.len);
+    *out = lo_str(c, d->aux1.len);
+    return LO_OK;
+}
+
+/* ---- the request skeleton every signal shares ---- */
+
+/* Scope{Logs,Spans,Metrics}: 1 scope, 2 items, 3 schema_url. */
+static int scope_level(lo_pbd_t *d, const uint8_t *p, size_t n, const char *const names[3],
+                       lo_pbd_item_fn fn, const lo_pbd_res_t *res)
+{
+    lo_pb_reader_t r;
+    lo_pb_field_t f, sf;
+    lo_pbd_scope_t scope;
+    bool have = false;
+    int rc;
+    /* pass 1: the scope, wherever it is (last one wins) */
+    lo_pb_init(&r, p, n);
+    while ((rc = lo_pb_next(&r, &f)) == LO_PB_FIELD) {
+        if (f.num >= 1 && f.num <= 3) {
+            LO_PBD_WANT(d, f, LO_PB_LEN);
+            if (f.num == 1) {
+                sf = f;
+                have = true;
+            }
+        }
+    }
+    if (rc != LO_PB_END)
+        return lo_pbd_wire_fail(d, rc, &f);
+    rc = lo_pbd_scope(d, have ? sf.p : (const uint8_t *)"", have ? sf.n : 0, &scope);
+    if (rc != LO_OK)
+        return rc;
+    /* pass 2: the items, in order */
+    int64_t i = 0;
+    lo_pb_init(&r, p, n);
+    while (lo_pb_next(&r, &f) == LO_PB_FIELD) {
+        if (f.num != 2)
+            continue;
+        lo_pbd_push(d, names[2], i++);
+        rc = fn(d, f.p, f.n, res, &scope);
+        if (rc != LO_OK)
+            return rc;
+        lo_pbd_pop(d);
+    }
+    return LO_OK;
+}
+
+/* Resource{Logs,Spans,Metrics}: 1 resource, 2 scopes, 3 schema_url. */
+static int resource_level(lo_pbd_t *d, const uint8_t *p, size_t n, const char *const names[3],
+                          lo_pbd_item_fn fn)
+{
+    lo_pb_reader_t r;
+    lo_pb_field_t f, rf;
+    lo_pbd_res_t res;
+    bool have = false;
+    int rc;
+    lo_pb_init(&r, p, n);
+    while ((rc = lo_pb_next(&r, &f)) == LO_PB_FIELD) {
+        if (f.num >= 1 && f.num <= 3) {
+            LO_PBD_WANT(d, f, LO_PB_LEN);
+            if (f.num == 1) {
+                rf = f;
+                have = true;
+            }
+        }
+    }
+    if (rc != LO_PB_END)
+        return lo_pbd_wire_fail(d, rc, &f);
+    rc = lo_pbd_resource(d, have ? rf.p : (const uint8_t *)"", have ? rf.n : 0, &res);
+    if (rc != LO_OK)
+        return rc;
+    int64_t i = 0;
+    lo_pb_init(&r, p, n);
+    while (lo_pb_next(&r, &f) == LO_PB_FIELD) {
+        if (f.num != 2)
+            continue;
+        lo_pbd_push(d, names[1], i++);
+        rc = scope_level(d, f.p, f.n, names, fn, &res);
+        if (rc != LO_OK)
+            return rc;
+        lo_pbd_pop(d);
+    }
+    return LO_OK;
+}
+
+int lo_pbd_request(lo_pbd_t *d, const uint8_t *p, size_t n, const char *const names[3], lo_pbd_item_fn fn)
+{
+    lo_pb_reader_t r;
+    lo_pb_field_t f;
+    int rc;
+    int64_t i = 0;
+    lo_pb_init(&r, p, n);
+    while ((rc = lo_pb_next(&r, &f)) == LO_PB_FIELD) {
+        if (f.num != 1)
+            continue;
+        LO_PBD_WANT(d, f, LO_PB_LEN);
+        lo_pbd_push(d, names[0], i++);
+        rc = resource_level(d, f.p, f.n, names, fn);
+        if (rc != LO_OK)
+            return rc;
+        lo_pbd_pop(d);
+    }
+    if (rc != LO_PB_END)
+        return lo_pbd_wire_fail(d, rc, &f);
+    return LO_OK;
+}

@@ -1,0 +1,128 @@
+/*
+ * pb_dec.h — state shared by the protobuf decoders of the three signals
+ * (pb_logs.c, pb_traces.c, pb_metrics.c) and what they have in common
+ * (pb_common.c): AnyValue and KeyValue lists rendered as JSON, Resource and
+ * InstrumentationScope, strings checked for UTF-8, and error messages that
+ * say where in the request the problem is.
+ *
+ * JSON renderings (identical to the OTLP/JSON decoder's, see otlp.h):
+ *   attributes/labels/resource: one JSON object, "{}" when there are none;
+ *   an AnyValue with no field set is null; bytes are base64;
+ *   events/links: a JSON array, "[]" when there are none.
+ */
+#ifndef LO_OTLP_PB_DEC_H
+#define LO_OTLP_PB_DEC_H
+
+#include "core/json_write.h"
+#include "otlp/otlp.h"
+#include "otlp/pb.h"
+
+#define LO_PBD_MAX_PATH 8
+
+typedef struct {
+    const char *name;
+    int64_t idx; /* < 0: no index */
+} lo_pbd_seg_t;
+
+typedef struct {
+    lo_otlp_batch_t *b;
+    const lo_decode_opts_t *o;
+    lo_arena_t *a;
+    int max_depth;
+    int64_t receive_ns;
+    lo_buf_t attrs, aux1, aux2, tmp; /* scratch JSON, reused across records */
+    lo_jw_t w_attrs, w_aux1, w_aux2, w_tmp;
+    lo_pbd_seg_t path[LO_PBD_MAX_PATH];
+    int plen;
+} lo_pbd_t;
+
+/* Per resource / scope, what records share. */
+typedef struct {
+    lo_str_t json;      /* resource attributes as a JSON object (in the arena) */
+    lo_env_cand_t cand;
+} lo_pbd_res_t;
+
+typedef struct {
+    lo_str_t name, version;
+    lo_env_cand_t cand;
+} lo_pbd_scope_t;
+
+static inline void lo_pbd_push(lo_pbd_t *d, const char *name, int64_t idx)
+{
+    if (d->plen < LO_PBD_MAX_PATH) {
+        d->path[d->plen].name = name;
+        d->path[d->plen].idx = idx;
+    }
+    d->plen++;
+}
+
+static inline void lo_pbd_pop(lo_pbd_t *d)
+{
+    d->plen--;
+}
+
+/* Records "<path>: <message>" as the batch error; returns LO_INVALID. */
+int lo_pbd_fail(lo_pbd_t *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A lo_pb_next error, with the field number when known. */
+int lo_pbd_wire_fail(lo_pbd_t *d, int rc, const lo_pb_field_t *f);
+/* A known field with the wrong wire type. */
+int lo_pbd_wt_fail(lo_pbd_t *d, const lo_pb_field_t *f);
+/* A JSON writer failure: LO_ERROR for memory, LO_INVALID for depth. */
+int lo_pbd_jw_fail(lo_pbd_t *d, int rc);
+
+/* A string field as a lo_str_t: a view when valid UTF-8, else a repaired
+ * copy in the arena.  LO_OK or LO_ERROR. */
+int lo_pbd_string(lo_pbd_t *d, const uint8_t *p, size_t n, lo_str_t *out) LO_MUST_USE;
+
+/* Renders one AnyValue (view p/n) into w.  depth counts from 1 for a value
+ * directly under an attribute or body.  When sv is not NULL and the value is
+ * a string, *sv is set to its raw view (else p == NULL). */
+int lo_pbd_anyvalue(lo_pbd_t *d, lo_jw_t *w, const uint8_t *p, size_t n, int depth, lo_str_t *sv);
+
+/* Renders one KeyValue as a member of the object open in w.  cand (may be
+ * NULL) gets envelope candidates; hash (may be NULL) accumulates the
+ * labels hash of the "key":value text. */
+int lo_pbd_keyvalue(lo_pbd_t *d, lo_jw_t *w, const uint8_t *p, size_t n, lo_env_cand_t *cand,
+                    uint64_t *hash);
+
+/* Starts a JSON object/array in a scratch writer. */
+void lo_pbd_begin(lo_jw_t *w, lo_buf_t *b, bool array);
+/* Closes the top object/array of w and copies the text into the arena. */
+int lo_pbd_finish(lo_pbd_t *d, lo_jw_t *w, bool array, lo_str_t *out) LO_MUST_USE;
+
+/* Decodes a Resource (view) into r; an absent resource is r zeroed with
+ * json "{}". */
+int lo_pbd_resource(lo_pbd_t *d, const uint8_t *p, size_t n, lo_pbd_res_t *r) LO_MUST_USE;
+/* Decodes an InstrumentationScope (view). */
+int lo_pbd_scope(lo_pbd_t *d, const uint8_t *p, size_t n, lo_pbd_scope_t *s) LO_MUST_USE;
+
+/* A log body: the string itself when it is a string, "" when absent or
+ * empty, else the value as JSON (in the arena). */
+int lo_pbd_body(lo_pbd_t *d, const uint8_t *p, size_t n, lo_str_t *out) LO_MUST_USE;
+
+/* Reads a 16- or 8-byte id; all-zero or another length is absent. */
+bool lo_pbd_id(const lo_pb_field_t *f, uint8_t *out, size_t n);
+
+/* Decodes one item (LogRecord, Span, Metric) of a scope into records. */
+typedef int (*lo_pbd_item_fn)(lo_pbd_t *d, const uint8_t *p, size_t n, const lo_pbd_res_t *res,
+                              const lo_pbd_scope_t *scope);
+
+/* Walks Export*ServiceRequest -> Resource* -> Scope* -> items; names are the
+ * three repeated fields' names for error messages.  A resource and a scope
+ * are decoded once (a first pass finds them wherever they are in their
+ * message) and shared by their items. */
+int lo_pbd_request(lo_pbd_t *d, const uint8_t *p, size_t n, const char *const names[3], lo_pbd_item_fn fn);
+
+/* Per-signal walkers over the whole request. */
+int lo_pbd_logs(lo_pbd_t *d, const uint8_t *p, size_t n);
+int lo_pbd_traces(lo_pbd_t *d, const uint8_t *p, size_t n);
+int lo_pbd_metrics(lo_pbd_t *d, const uint8_t *p, size_t n);
+
+/* Field-type checks used by the walkers. */
+#define LO_PBD_WANT(d, f, want)                                                                    \
+    do {                                                                                           \
+        if ((f).wt != (want))                                                                      \
+            return lo_pbd_wt_fail((d), &(f));                                                      \
+    } while (0)
+
+#endif

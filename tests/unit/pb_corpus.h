@@ -1,0 +1,49 @@
+/*
+ * pb_corpus.h — runs a check over every file of a fuzz corpus directory
+ * (real request bodies captured from the OpenTelemetry SDKs, and seeds).
+ */
+#ifndef LO_TEST_PB_CORPUS_H
+#define LO_TEST_PB_CORPUS_H
+
+#include <dirent.h>
+
+/* Calls fn(body, n) for each regular file in dir; returns the count
+ * (0 when the directory does not exist). */
+static int corpus_each(const char *dir, void (*fn)(const uint8_t *p, size_t n, const char *name))
+{
+    DIR *dp = opendir(dir);
+    if (dp == NULL)
+        return 0;
+    int count = 0;
+    struct dirent *e;
+    while ((e = readdir(dp)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[1024];
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        FILE *f = fopen(path, "rb");
+        if (f == NULL)
+            continue;
+        uint8_t *buf = NULL;
+        size_t n = 0, cap = 0;
+        for (;;) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 65536;
+                buf = realloc(buf, cap);
+                assert_non_null(buf);
+            }
+            size_t k = fread(buf + n, 1, cap - n, f);
+            if (k == 0)
+                break;
+            n += k;
+        }
+        fclose(f);
+        fn(buf, n, e->d_name);
+        free(buf);
+        count++;
+    }
+    closedir(dp);
+    return count;
+}
+
+#endif
