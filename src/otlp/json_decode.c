@@ -1,0 +1,113 @@
+/*
+ * json_decode.c — lo_otlp_json_decode: parses the body with jansson under a
+ * memory budget, then hands the tree to the signal's walker.
+ *
+ * jansson builds a tree that can be 20-40 times the size of the text for
+ * pathological inputs ("[0,0,0,...]"), so the decoder counts what jansson
+ * allocates on this thread and fails the request (413) past a budget instead
+ * of letting one body take the process's memory.  The accounting allocator
+ * is installed once, at load time (before any thread exists), and is plain
+ * malloc/free outside a decode, so other jansson users are unaffected.
+ */
+#include "otlp/json_internal.h"
+
+#include <malloc.h>
+#include <stdlib.h>
+
+/* Budget for jansson's tree: generous for real payloads (measured: about 6x
+ * the text for SDK bodies), bounded for hostile ones. */
+#define LO_JD_BUDGET_MIN (64u << 20)
+#define LO_JD_BUDGET_MUL 12u
+#define LO_JD_BUDGET_MAX ((size_t)768 << 20)
+
+static _Thread_local bool tl_on;
+static _Thread_local bool tl_exceeded;
+static _Thread_local size_t tl_left;
+
+static void *budget_malloc(size_t n)
+{
+    void *p = malloc(n);
+    if (p == NULL || !tl_on)
+        return p;
+    size_t u = malloc_usable_size(p);
+    if (u > tl_left) {
+        free(p);
+        tl_exceeded = true;
+        return NULL;
+    }
+    tl_left -= u;
+    return p;
+}
+
+static void budget_free(void *p)
+{
+    if (p != NULL && tl_on)
+        tl_left += malloc_usable_size(p);
+    free(p);
+}
+
+__attribute__((constructor)) static void budget_install(void)
+{
+    json_set_alloc_funcs(budget_malloc, budget_free);
+}
+
+static size_t budget_for(size_t n)
+{
+    size_t b = n > LO_JD_BUDGET_MAX / LO_JD_BUDGET_MUL ? LO_JD_BUDGET_MAX : n * LO_JD_BUDGET_MUL;
+    return b < LO_JD_BUDGET_MIN ? LO_JD_BUDGET_MIN : b;
+}
+
+int lo_otlp_json_decode(lo_signal_t s, const char *p, size_t n, const lo_decode_opts_t *o,
+                        lo_otlp_batch_t *b)
+{
+    lo_decode_opts_t opts = *o;
+    json_error_t err;
+    int rc;
+    lo_jd_t *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return LO_ERROR;
+    if (opts.receive_ns == 0)
+        opts.receive_ns = lo_now_ns();
+    c->b = b;
+    c->o = &opts;
+    lo_buf_init(&c->tmp, 0);
+    lo_buf_init(&c->tmp2, 0);
+
+    tl_on = true;
+    tl_exceeded = false;
+    tl_left = budget_for(n);
+    json_t *root = json_loadb(n > 0 ? p : "", n, JSON_ALLOW_NUL, &err);
+    if (root == NULL) {
+        if (tl_exceeded) {
+            lo_otlp_fail(b, "JSON body too large to decode (more than %zu MiB in memory)", budget_for(n) >> 20);
+            rc = LO_TOO_LARGE;
+        } else if (json_error_code(&err) == json_error_out_of_memory) {
+            rc = LO_ERROR;
+        } else {
+            rc = lo_otlp_fail(b, "invalid JSON: %s (line %d, column %d)", err.text, err.line, err.column);
+        }
+        goto cleanup;
+    }
+    if (!json_is_object(root)) {
+        rc = lo_otlp_fail(b, "expected a JSON object at the top level");
+        goto cleanup;
+    }
+    switch (s) {
+    case LO_SIGNAL_LOGS: rc = lo_jd_logs(c, root); break;
+    case LO_SIGNAL_SPANS: rc = lo_jd_traces(c, root); break;
+    case LO_SIGNAL_METRICS: rc = lo_jd_metrics(c, root); break;
+    default: rc = lo_otlp_fail(b, "unknown signal"); break;
+    }
+    /* jansson may fail to allocate inside the walk too (lookups do not
+     * allocate, but be safe): report it the same way */
+    if (rc != LO_OK && tl_exceeded && rc != LO_INVALID)
+        rc = LO_TOO_LARGE;
+
+cleanup:
+    json_decref(root);
+    tl_on = false;
+    lo_buf_free(&c->tmp);
+    lo_buf_free(&c->tmp2);
+    free(c);
+    return rc;
+}

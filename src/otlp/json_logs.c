@@ -1,0 +1,161 @@
+/*
+ * json_logs.c — ExportLogsServiceRequest in OTLP/JSON to lo_log_rec_t.
+ */
+#include "otlp/json_internal.h"
+
+enum {
+    LR_TIME, LR_OBSERVED, LR_SEVNUM, LR_SEVTEXT, LR_BODY, LR_ATTRS, LR_DROPPED, LR_FLAGS,
+    LR_TRACE, LR_SPAN, LR_EVENT, LR_N
+};
+static const char *const lr_keys[LR_N] = {
+    "timeUnixNano", "observedTimeUnixNano", "severityNumber", "severityText", "body", "attributes",
+    "droppedAttributesCount", "flags", "traceId", "spanId", "eventName",
+};
+
+/* message = the body if it is a string, else the body as JSON; "" without
+ * a body or with an empty AnyValue. */
+static int body_message(lo_jd_t *c, json_t *body, lo_str_t *out)
+{
+    int rc;
+    *out = LO_STR_LIT("");
+    if (body == NULL)
+        return LO_OK;
+    lo_jd_push(c, "body", -1);
+    rc = lo_jd_obj(c, NULL, body);
+    if (rc == LO_OK) {
+        lo_jw_t w;
+        lo_buf_reset(&c->tmp);
+        lo_jw_init(&w, &c->tmp);
+        rc = lo_jd_anyvalue(c, &w, body, 1);
+    }
+    if (rc == LO_OK) {
+        /* rendering succeeded, so stringValue is the only value if present */
+        json_t *sv = json_object_get(body, "stringValue");
+        if (sv != NULL && json_is_string(sv))
+            rc = lo_jd_str(c, NULL, sv, out);
+        else if (!(c->tmp.len == 4 && memcmp(c->tmp.p, "null", 4) == 0))
+            rc = lo_jd_keep(c, &c->tmp, 0, out);
+    }
+    lo_jd_pop(c);
+    return rc;
+}
+
+static int log_record(lo_jd_t *c, json_t *v, const lo_jd_owner_t *res, const lo_jd_owner_t *scope)
+{
+    json_t *f[LR_N];
+    lo_env_cand_t cand;
+    uint64_t t = 0, obs = 0;
+    int rc = lo_jd_obj(c, NULL, v);
+    if (rc != LO_OK)
+        return rc;
+    if (v == NULL)
+        return lo_jd_fail(c, NULL, "expected an object (LogRecord), got null");
+    rc = lo_jd_fields(c, v, lr_keys, LR_N, f);
+    if (rc != LO_OK)
+        return rc;
+    lo_log_rec_t *r = lo_otlp_batch_push(c->b);
+    if (r == NULL)
+        return LO_ERROR;
+    memset(&cand, 0, sizeof(cand));
+    rc = lo_jd_u64(c, lr_keys[LR_TIME], f[LR_TIME], &t);
+    if (rc == LO_OK)
+        rc = lo_jd_u64(c, lr_keys[LR_OBSERVED], f[LR_OBSERVED], &obs);
+    if (rc == LO_OK)
+        rc = lo_jd_enum(c, lr_keys[LR_SEVNUM], f[LR_SEVNUM], &r->severity_number);
+    if (rc == LO_OK)
+        rc = lo_jd_str(c, lr_keys[LR_SEVTEXT], f[LR_SEVTEXT], &r->severity_text);
+    if (rc == LO_OK)
+        rc = body_message(c, f[LR_BODY], &r->message);
+    if (rc == LO_OK)
+        rc = lo_jd_attrs_keep(c, f[LR_ATTRS], lr_keys[LR_ATTRS], &cand, &r->attributes);
+    if (rc == LO_OK)
+        rc = lo_jd_u32(c, lr_keys[LR_DROPPED], f[LR_DROPPED], &r->dropped_attributes_count);
+    if (rc == LO_OK)
+        rc = lo_jd_u32(c, lr_keys[LR_FLAGS], f[LR_FLAGS], &r->flags);
+    if (rc == LO_OK)
+        rc = lo_jd_id(c, lr_keys[LR_TRACE], f[LR_TRACE], r->env.trace_id, 16, false, &r->env.has_trace_id);
+    if (rc == LO_OK)
+        rc = lo_jd_id(c, lr_keys[LR_SPAN], f[LR_SPAN], r->env.span_id, 8, false, &r->env.has_span_id);
+    if (rc == LO_OK)
+        rc = lo_jd_str(c, lr_keys[LR_EVENT], f[LR_EVENT], &r->event_name);
+    if (rc != LO_OK)
+        return rc;
+    r->observed_ns = (int64_t)obs;
+    r->time_ns = t != 0 ? (int64_t)t : obs != 0 ? (int64_t)obs : c->o->receive_ns;
+    r->level = lo_log_level(r->severity_number, r->severity_text, c->b->arena);
+    if (r->level.p == NULL)
+        return LO_ERROR;
+    r->resource = res->json;
+    r->scope_name = scope->name;
+    r->scope_version = scope->version;
+    lo_jd_envelope(&r->env, &cand, scope, res);
+    return LO_OK;
+}
+
+static int scope_logs(lo_jd_t *c, json_t *v, const lo_jd_owner_t *res)
+{
+    enum { SL_SCOPE, SL_RECORDS, SL_SCHEMA, SL_N };
+    static const char *const keys[SL_N] = { "scope", "logRecords", "schemaUrl" };
+    json_t *f[SL_N];
+    lo_jd_owner_t scope;
+    lo_str_t schema;
+    int rc = lo_jd_obj(c, NULL, v);
+    if (rc != LO_OK || v == NULL)
+        return rc;
+    rc = lo_jd_fields(c, v, keys, SL_N, f);
+    if (rc == LO_OK)
+        rc = lo_jd_str_view(c, keys[SL_SCHEMA], f[SL_SCHEMA], &schema);
+    if (rc == LO_OK)
+        rc = lo_jd_scope(c, f[SL_SCOPE], &scope);
+    if (rc == LO_OK)
+        rc = lo_jd_arr(c, keys[SL_RECORDS], f[SL_RECORDS]);
+    size_t n = rc == LO_OK && f[SL_RECORDS] != NULL ? json_array_size(f[SL_RECORDS]) : 0;
+    for (size_t i = 0; i < n && rc == LO_OK; i++) {
+        lo_jd_push(c, keys[SL_RECORDS], (long)i);
+        rc = log_record(c, json_array_get(f[SL_RECORDS], i), res, &scope);
+        lo_jd_pop(c);
+    }
+    return rc;
+}
+
+static int resource_logs(lo_jd_t *c, json_t *v)
+{
+    enum { RL_RESOURCE, RL_SCOPES, RL_SCHEMA, RL_N };
+    static const char *const keys[RL_N] = { "resource", "scopeLogs", "schemaUrl" };
+    json_t *f[RL_N];
+    lo_jd_owner_t res;
+    lo_str_t schema;
+    int rc = lo_jd_obj(c, NULL, v);
+    if (rc != LO_OK || v == NULL)
+        return rc;
+    rc = lo_jd_fields(c, v, keys, RL_N, f);
+    if (rc == LO_OK)
+        rc = lo_jd_str_view(c, keys[RL_SCHEMA], f[RL_SCHEMA], &schema);
+    if (rc == LO_OK)
+        rc = lo_jd_resource(c, f[RL_RESOURCE], &res);
+    if (rc == LO_OK)
+        rc = lo_jd_arr(c, keys[RL_SCOPES], f[RL_SCOPES]);
+    size_t n = rc == LO_OK && f[RL_SCOPES] != NULL ? json_array_size(f[RL_SCOPES]) : 0;
+    for (size_t i = 0; i < n && rc == LO_OK; i++) {
+        lo_jd_push(c, keys[RL_SCOPES], (long)i);
+        rc = scope_logs(c, json_array_get(f[RL_SCOPES], i), &res);
+        lo_jd_pop(c);
+    }
+    return rc;
+}
+
+int lo_jd_logs(lo_jd_t *c, json_t *root)
+{
+    static const char *const keys[] = { "resourceLogs" };
+    json_t *f[1];
+    int rc = lo_jd_fields(c, root, keys, 1, f);
+    if (rc == LO_OK)
+        rc = lo_jd_arr(c, keys[0], f[0]);
+    size_t n = rc == LO_OK && f[0] != NULL ? json_array_size(f[0]) : 0;
+    for (size_t i = 0; i < n && rc == LO_OK; i++) {
+        lo_jd_push(c, keys[0], (long)i);
+        rc = resource_logs(c, json_array_get(f[0], i));
+        lo_jd_pop(c);
+    }
+    return rc;
+}
