@@ -1,0 +1,106 @@
+// Operating lookout: /healthz, /readyz, /metrics, response encodings of the
+// OTLP listener, and start-up errors for bad settings.
+
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { env, get, postSignal, closeDb, tag, CT } from './lib/harness.mjs';
+import { request } from './lib/otlp.mjs';
+import { logsSpec, tracesSpec, metricsSpec } from './lib/records.mjs';
+import { exportOk } from './lib/expect.mjs';
+
+const execFileP = promisify(execFile);
+after(closeDb);
+
+test('/healthz and /readyz answer 200', async () => {
+  assert.equal((await get(`${env.apiUrl}/healthz`)).status, 200);
+  assert.equal((await get(`${env.apiUrl}/readyz`)).status, 200);
+});
+
+test('/metrics is Prometheus text and counts ingested records', async () => {
+  const svc = tag('metrics');
+  exportOk(await postSignal('logs', request('logs', 'proto', logsSpec(svc, 3)), { contentType: CT.proto }), 'logs', 'proto', 'ingest');
+  const res = await get(`${env.apiUrl}/metrics`);
+  assert.equal(res.status, 200);
+  assert.match(String(res.headers['content-type']), /^text\/plain/);
+  const text = res.body.toString('utf8');
+  assert.match(text, /^# (HELP|TYPE) /m, 'HELP/TYPE lines');
+  const lines = text.split('\n').filter((l) => l && !l.startsWith('#'));
+  assert.ok(lines.length > 0);
+  for (const l of lines) assert.match(l, /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? [-+0-9.eEInfNa]+( \d+)?$/, `sample line: ${l}`);
+  assert.ok(lines.some((l) => /logs/.test(l)), 'a per-signal counter for logs');
+});
+
+test('200 responses are empty Export*ServiceResponses in the request encoding', async () => {
+  const svc = tag('resp');
+  const specs = { logs: logsSpec(svc, 1), traces: tracesSpec(svc, 1), metrics: metricsSpec(svc, 1) };
+  for (const signal of Object.keys(specs)) {
+    const pb = await postSignal(signal, request(signal, 'proto', specs[signal]), { contentType: CT.proto });
+    assert.deepEqual(exportOk(pb, signal, 'proto', `${signal} proto`), { rejected: 0, message: '' });
+    assert.equal(pb.body.length, 0, 'an empty message is zero bytes');
+    const js = await postSignal(signal, request(signal, 'json', specs[signal]), { contentType: CT.json });
+    assert.deepEqual(exportOk(js, signal, 'json', `${signal} json`), { rejected: 0, message: '' });
+  }
+});
+
+test('every metric type is accepted (exponential histogram, summary, int sums)', async () => {
+  const svc = tag('mtypes');
+  const t = BigInt(Date.now()) * 1000000n;
+  const spec = {
+    resource: { 'service.name': svc },
+    scope: { name: 's' },
+    metrics: [
+      { name: 'x.exp', unit: 'ms', expHistogram: { temporality: 1, points: [{ startNs: t - 1000n, timeNs: t, count: 6, sum: 21.5, scale: 2, zeroCount: 1, zeroThreshold: 0.001, min: 0, max: 9, positive: { offset: -1, counts: [1, 2, 2] }, negative: { offset: 0, counts: [] } }] } },
+      { name: 'x.summary', summary: { points: [{ startNs: t - 1000n, timeNs: t, count: 10, sum: 55, quantiles: [[0.5, 5], [0.99, 9.9]] }] } },
+      { name: 'x.isum', sum: { temporality: 1, monotonic: true, points: [{ startNs: t - 1000n, timeNs: t, intValue: 42n }] } },
+    ],
+  };
+  for (const encoding of ['proto', 'json']) {
+    exportOk(await postSignal('metrics', request('metrics', encoding, spec), { contentType: CT[encoding] }), 'metrics', encoding, `types ${encoding}`);
+  }
+  const { q } = await import('./lib/harness.mjs');
+  const rows = await q(`SELECT s.name, s.type, s.temporality, m.value, m.count::int, m.sum, m.min, m.max, m.buckets
+    FROM metric_samples m JOIN metric_series s USING (series_id) WHERE m.service = $1 ORDER BY s.name`, [svc]);
+  assert.equal(rows.length, 6, 'two of each');
+  const exp = rows.find((r) => r.name === 'x.exp');
+  assert.equal(exp.type, 4);
+  assert.equal(exp.count, 6);
+  assert.equal(exp.sum, 21.5);
+  assert.equal(exp.buckets.scale, 2);
+  assert.equal(exp.buckets.zero_count, 1);
+  assert.equal(exp.buckets.positive.offset, -1);
+  assert.deepEqual(exp.buckets.positive.counts.map(Number), [1, 2, 2]);
+  const sm = rows.find((r) => r.name === 'x.summary');
+  assert.equal(sm.type, 5);
+  assert.deepEqual(sm.buckets.quantiles.map((p) => p.map(Number)), [[0.5, 5], [0.99, 9.9]]);
+  const is = rows.find((r) => r.name === 'x.isum');
+  assert.equal(is.type, 2);
+  assert.equal(is.value, 42);
+  assert.equal(is.temporality, 1);
+});
+
+test('bad settings are clear start-up errors; --help lists every setting', async () => {
+  const run = async (args, extraEnv) => {
+    const e = { ...process.env };
+    for (const k of Object.keys(e)) if (k.startsWith('LOOKOUT_')) delete e[k];
+    Object.assign(e, { LOOKOUT_DATABASE_URL: env.dbUrl, LOOKOUT_OTLP_ADDR: '127.0.0.1:1', LOOKOUT_API_ADDR: '127.0.0.1:2' }, extraEnv);
+    try {
+      const r = await execFileP(env.bin, args, { env: e, timeout: 10000 });
+      return { code: 0, out: r.stdout + r.stderr };
+    } catch (err) {
+      return { code: err.code, out: `${err.stdout}${err.stderr}` };
+    }
+  };
+  const a = await run(['serve'], { LOOKOUT_NO_SUCH_SETTING: '1' });
+  assert.notEqual(a.code, 0);
+  assert.match(a.out, /NO_SUCH_SETTING|no_such_setting/i);
+  const b = await run(['serve'], { LOOKOUT_HTTP_THREADS: '0' });
+  assert.notEqual(b.code, 0);
+  assert.match(b.out, /http_threads|HTTP_THREADS/i);
+  const c = await run(['serve', '--max-body-bytes', 'lots'], {});
+  assert.notEqual(c.code, 0);
+  const h = await run(['serve', '--help'], {});
+  assert.equal(h.code, 0);
+  for (const k of ['LOOKOUT_DATABASE_URL', 'LOOKOUT_OTLP_ADDR', 'LOOKOUT_API_ADDR', 'LOOKOUT_MAX_BODY_BYTES']) assert.ok(h.out.includes(k), `--help mentions ${k}`);
+});
