@@ -40,6 +40,7 @@ typedef struct {
 
 struct lo_auth {
     lo_pg_pool_t *pool;
+    EVP_MD *sha256; /* fetched once: the implicit fetch costs ~40% more per call */
     int64_t ttl_ns;
     pthread_mutex_t mu;
     _Atomic int64_t down_until; /* monotonic ns: the database just failed */
@@ -66,7 +67,9 @@ lo_auth_t *lo_auth_create(const lo_config_t *cfg, lo_pg_pool_t *pool)
     a->ttl_ns = cfg->token_cache_seconds * 1000000000LL;
     a->pos = calloc(POS_SETS * WAYS, sizeof(*a->pos));
     a->neg = calloc(NEG_SETS * WAYS, sizeof(*a->neg));
-    if (a->pos == NULL || a->neg == NULL || pthread_mutex_init(&a->mu, NULL) != 0) {
+    a->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (a->pos == NULL || a->neg == NULL || a->sha256 == NULL || pthread_mutex_init(&a->mu, NULL) != 0) {
+        EVP_MD_free(a->sha256);
         free(a->pos);
         free(a->neg);
         free(a);
@@ -80,6 +83,7 @@ void lo_auth_destroy(lo_auth_t *a)
     if (a == NULL)
         return;
     pthread_mutex_destroy(&a->mu);
+    EVP_MD_free(a->sha256);
     free(a->pos);
     free(a->neg);
     free(a);
@@ -116,10 +120,10 @@ static bool parse_header(const char *h, const char **tok)
     return true;
 }
 
-static int sha256(const char *p, size_t n, uint8_t out[32])
+static int sha256(const EVP_MD *md, const char *p, size_t n, uint8_t out[32])
 {
     unsigned int len = 0;
-    if (EVP_Digest(p, n, out, &len, EVP_sha256(), NULL) != 1 || len != 32)
+    if (EVP_Digest(p, n, out, &len, md, NULL) != 1 || len != 32)
         return LO_ERROR;
     return LO_OK;
 }
@@ -281,7 +285,7 @@ int lo_auth_check(lo_auth_t *a, const char *authorization, lo_principal_t *out)
     if (!parse_header(authorization, &tok))
         return LO_DECLINED;
     uint8_t key[32];
-    if (sha256(tok, 46, key) != LO_OK)
+    if (sha256(a->sha256, tok, 46, key) != LO_OK)
         return LO_ERROR;
     int64_t now = lo_mono_ns();
     pthread_mutex_lock(&a->mu);
