@@ -119,12 +119,12 @@ fuzz-run: $(FUZZ_BIN)
 # Benchmark tools (bench/): the load generator and the raw COPY baseline.
 BENCH_BIN := $(BUILD)/bench/loadgen $(BUILD)/bench/copybase
 bench-tools: $(BENCH_BIN)
-$(BUILD)/bench/loadgen: bench/loadgen.c bench/gen.c bench/gen.h bench/pbw.h
+$(BUILD)/bench/loadgen: bench/loadgen.c bench/gen.c bench/encode.c $(wildcard bench/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) bench/loadgen.c bench/gen.c -lz -pthread -o $@
-$(BUILD)/bench/copybase: bench/copybase.c bench/gen.c bench/gen.h
+	$(CC) $(CFLAGS) bench/loadgen.c bench/gen.c bench/encode.c -lz -pthread -o $@
+$(BUILD)/bench/copybase: bench/copybase.c bench/gen.c bench/rows.c $(wildcard bench/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) bench/copybase.c bench/gen.c $(LDLIBS) -o $@
+	$(CC) $(CFLAGS) bench/copybase.c bench/gen.c bench/rows.c $(LDLIBS) -o $@
 
 bench: deps $(BIN) $(BENCH_BIN)
 	@BUILD=$(BUILD) LO_BIN=$(BIN) scripts/bench.sh

@@ -1,0 +1,139 @@
+/*
+ * The benchmark's data: its COPY baseline rows load into the real schema
+ * (so the baseline cannot silently drift from the tables the server
+ * writes), carry the envelope the server would derive, and its protobuf
+ * bodies have their trace ids where the load generator rewrites them.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "pgtest.h"
+#include "store/store.h"
+
+#include "../../bench/encode.c"
+#include "../../bench/gen.c"
+#include "../../bench/rows.c"
+
+static void copy_chunk(PGconn *c, bg_signal_t s, const bg_chunk_t *ch)
+{
+    PGresult *r = PQexec(c, bg_rows_copy_sql(s));
+    if (PQresultStatus(r) != PGRES_COPY_IN)
+        fail_msg("%s: %s", bg_rows_copy_sql(s), PQerrorMessage(c));
+    PQclear(r);
+    assert_int_equal(PQputCopyData(c, ch->text, (int)ch->len), 1);
+    assert_int_equal(PQputCopyEnd(c, NULL), 1);
+    while ((r = PQgetResult(c)) != NULL) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+            fail_msg("COPY %s: %s", bg_signal_name(s), PQresultErrorMessage(r));
+        PQclear(r);
+    }
+}
+
+static void test_rows_fit_schema(void **state)
+{
+    (void)state;
+    char conninfo[1024], err[256];
+    pgt_fresh_db("lo_t_bench_rows", conninfo, sizeof(conninfo));
+    PGconn *c = lo_store_connect(conninfo, err, sizeof(err));
+    assert_non_null(c);
+    assert_int_equal(lo_store_migrate(c, err, sizeof(err)), LO_OK);
+    assert_int_equal(lo_store_ensure_partitions(c, 1, 1, err, sizeof(err)), LO_OK);
+    int64_t now = bg_now_ns();
+    for (int s = 0; s < 3; s++) {
+        bg_req_t req;
+        bg_chunk_t ch;
+        assert_int_equal(bg_req_build(&req, (bg_signal_t)s, 200, 1, 0, now), 0);
+        assert_int_equal(bg_rows_render(&req, &ch), 0);
+        assert_int_equal(ch.rows, 200);
+        copy_chunk(c, (bg_signal_t)s, &ch);
+        bg_chunk_free(&ch);
+        bg_req_free(&req);
+    }
+    assert_int_equal(pgt_int(c, "SELECT count(*) FROM log_entries"), 200);
+    assert_int_equal(pgt_int(c, "SELECT count(*) FROM spans"), 200);
+    assert_int_equal(pgt_int(c, "SELECT count(*) FROM metric_samples"), 200);
+    /* the envelope agrees with the attributes it came from */
+    assert_int_equal(pgt_int(c, "SELECT count(*) FROM log_entries WHERE session_id::text = attributes->>'session.id'"
+                                " AND user_id::text = attributes->>'user.id'"
+                                " AND project_id::text = resource->>'project.id'"
+                                " AND service = resource->>'service.name'"),
+                     200);
+    assert_int_equal(pgt_int(c, "SELECT count(*) FROM log_entries WHERE level NOT IN "
+                                "('trace','debug','info','warn','error')"),
+                     0);
+    assert_int_equal(pgt_int(c, "SELECT count(*) FROM spans WHERE parent_span_id IS NULL"), 25);
+    assert_int_equal(pgt_int(c, "SELECT count(*) FROM spans WHERE status_code = 2 AND events IS NULL"), 0);
+    assert_int_equal(pgt_int(c, "SELECT count(*) FROM metric_samples WHERE buckets IS NOT NULL "
+                                "AND jsonb_array_length(buckets->'counts') <> 13"),
+                     0);
+    PQfinish(c);
+    pgt_drop_db("lo_t_bench_rows");
+}
+
+static void test_trace_marks(void **state)
+{
+    (void)state;
+    int64_t now = bg_now_ns();
+    for (int s = 0; s < 3; s++) {
+        bg_req_t req;
+        pbw_t w = { 0 };
+        assert_int_equal(bg_req_build(&req, (bg_signal_t)s, 300, 7, 3, now), 0);
+        bg_encode_request(&w, &req);
+        size_t want = 0;
+        for (int ri = 0; ri < req.nres; ri++) {
+            want += (size_t)req.res[ri].nspans;
+            for (int i = 0; i < req.res[ri].nlogs; i++)
+                want += req.res[ri].logs[i].has_trace;
+        }
+        assert_int_equal(w.nmark, want);
+        /* each mark follows "field 9 (log) / field 1 (span), length 16" and
+         * holds the trace id of the record, in order */
+        size_t m = 0;
+        for (int ri = 0; ri < req.nres; ri++) {
+            for (int i = 0; i < req.res[ri].nlogs; i++) {
+                const bg_log_t *l = &req.res[ri].logs[i];
+                if (!l->has_trace)
+                    continue;
+                assert_int_equal(w.p[w.mark[m] - 2], (9 << 3) | 2);
+                assert_int_equal(w.p[w.mark[m] - 1], 16);
+                assert_memory_equal(w.p + w.mark[m], l->trace_id, 16);
+                m++;
+            }
+            for (int i = 0; i < req.res[ri].nspans; i++) {
+                assert_int_equal(w.p[w.mark[m] - 2], (1 << 3) | 2);
+                assert_int_equal(w.p[w.mark[m] - 1], 16);
+                assert_memory_equal(w.p + w.mark[m], req.res[ri].spans[i].trace_id, 16);
+                m++;
+            }
+        }
+        /* the body is one run of top-level field 1 messages to the end */
+        size_t pos = 0;
+        while (pos < w.len) {
+            assert_int_equal(w.p[pos], 0x0a);
+            uint64_t n = 0;
+            int sh = 0;
+            pos++;
+            while (w.p[pos] & 0x80) {
+                n |= (uint64_t)(w.p[pos++] & 0x7f) << sh;
+                sh += 7;
+            }
+            n |= (uint64_t)w.p[pos++] << sh;
+            pos += n;
+        }
+        assert_int_equal(pos, w.len);
+        pbw_free(&w);
+        bg_req_free(&req);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_trace_marks),
+        cmocka_unit_test(test_rows_fit_schema),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
