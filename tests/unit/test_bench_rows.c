@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "otlp/otlp.h"
 #include "pgtest.h"
 #include "store/store.h"
 
@@ -64,7 +65,7 @@ static void test_rows_fit_schema(void **state)
     assert_int_equal(pgt_int(c, "SELECT count(*) FROM log_entries WHERE level NOT IN "
                                 "('trace','debug','info','warn','error')"),
                      0);
-    assert_int_equal(pgt_int(c, "SELECT count(*) FROM spans WHERE parent_span_id IS NULL"), 25);
+    assert_int_equal(pgt_int(c, "SELECT count(*) FROM spans WHERE parent_span_id IS NULL"), 4 * 7); /* 4 x 50 spans, traces of 8 */
     assert_int_equal(pgt_int(c, "SELECT count(*) FROM spans WHERE status_code = 2 AND events IS NULL"), 0);
     assert_int_equal(pgt_int(c, "SELECT count(*) FROM metric_samples WHERE buckets IS NOT NULL "
                                 "AND jsonb_array_length(buckets->'counts') <> 13"),
@@ -129,10 +130,67 @@ static void test_trace_marks(void **state)
     }
 }
 
+/* lookout's own decoder reads the load generator's bodies as the rows the
+ * baseline stores: same count, message, level, service and envelope. */
+static void decode_and_compare(bg_signal_t s)
+{
+    bg_req_t req;
+    pbw_t w = { 0 };
+    assert_int_equal(bg_req_build(&req, s, 300, 5, 2, bg_now_ns()), 0);
+    bg_encode_request(&w, &req);
+    lo_arena_t *a = lo_arena_create(64 * 1024, 64 << 20);
+    assert_non_null(a);
+    lo_otlp_batch_t b;
+    lo_otlp_batch_init(&b, (lo_signal_t)s, a);
+    lo_decode_opts_t o = { .max_depth = 32, .receive_ns = bg_now_ns() };
+    int rc = lo_otlp_pb_decode((lo_signal_t)s, w.p, w.len, &o, &b);
+    if (rc != LO_OK)
+        fail_msg("decode %s: %s", bg_signal_name(s), b.error);
+    assert_int_equal(b.n, (size_t)req.nrecords);
+    size_t k = 0;
+    for (int ri = 0; ri < req.nres; ri++) {
+        const bg_res_t *res = &req.res[ri];
+        for (int i = 0; i < res->nlogs; i++, k++) {
+            const bg_log_t *l = &res->logs[i];
+            const lo_log_rec_t *d = &b.logs[k];
+            assert_true(lo_str_eq(d->message, l->body));
+            assert_true(lo_str_eq(d->level, l->level));
+            assert_true(lo_str_eq(d->env.service, res->service));
+            assert_int_equal(d->time_ns, l->time_ns);
+            assert_true(d->env.has_session && d->env.has_user && d->env.has_project);
+            assert_memory_equal(d->env.session_id, l->session, 16);
+            assert_memory_equal(d->env.user_id, l->user, 16);
+            assert_memory_equal(d->env.project_id, res->project, 16);
+            assert_int_equal(d->env.has_trace_id, l->has_trace);
+            /* the baseline's JSON is byte for byte the decoder's */
+            sbuf_t j = { 0 };
+            json_attrs(&j, l->attr, l->nattr);
+            assert_int_equal(d->attributes.len, j.len);
+            assert_memory_equal(d->attributes.p, j.p, j.len);
+            j.len = 0;
+            json_attrs(&j, res->attr, res->nattr);
+            assert_int_equal(d->resource.len, j.len);
+            assert_memory_equal(d->resource.p, j.p, j.len);
+            free(j.p);
+        }
+    }
+    lo_otlp_batch_free(&b);
+    lo_arena_destroy(a);
+    pbw_free(&w);
+    bg_req_free(&req);
+}
+
+static void test_server_decodes_logs(void **state)
+{
+    (void)state;
+    decode_and_compare(BG_LOGS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_trace_marks),
+        cmocka_unit_test(test_server_decodes_logs),
         cmocka_unit_test(test_rows_fit_schema),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
