@@ -1,0 +1,253 @@
+/*
+ * api_handler.c — the API listener: /healthz, /readyz, /metrics, and the
+ * JSON API under /api/ (authenticated; a pooled database connection per
+ * request; handlers from the modules, api.h).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/json_write.h"
+#include "core/log.h"
+#include "http/api.h"
+#include "http/listener.h"
+#include "query/query.h"
+#include "store/store.h"
+
+#define CT_JSON "application/json"
+#define CT_TEXT "text/plain; charset=utf-8"
+#define CT_PROM "text/plain; version=0.0.4; charset=utf-8"
+#define API_BODY_MAX (1024 * 1024) /* POST/PATCH bodies */
+#define API_RESP_MAX (256u * 1024 * 1024)
+#define POOL_WAIT_MS 2000
+
+/* The modules answering under /api/, asked in order until one does not
+ * decline. */
+typedef int (*api_handler_fn)(lo_api_req_t *req, lo_api_resp_t *resp);
+static const api_handler_fn handlers[] = {
+    lo_query_handle,
+};
+
+typedef struct {
+    lo_api_http_t http; /* first: lo_api_req_t.http points here */
+    lo_principal_t who;
+    bool discard;
+    size_t discarded;
+    char *body;
+    size_t len, cap;
+} api_ctx_t;
+
+static enum MHD_Result reply_error(struct MHD_Connection *c, unsigned status, const char *code,
+                                   const char *message, const lo_http_hdr_t *extra)
+{
+    lo_api_resp_t resp = { 0 };
+    lo_buf_init(&resp.body, 64 * 1024);
+    (void)lo_api_error(&resp, (int)status, code, "%s", message);
+    enum MHD_Result r = lo_http_reply(c, LO_LISTENER_API, status, CT_JSON, resp.body.p, resp.body.len, extra);
+    lo_buf_free(&resp.body);
+    return r;
+}
+
+static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned status, const char *ctype, const char *text)
+{
+    return lo_http_reply(c, LO_LISTENER_API, status, ctype, text, strlen(text), NULL);
+}
+
+static bool is_read(const char *method)
+{
+    return strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+}
+
+static enum MHD_Result readyz(lo_http_t *h, struct MHD_Connection *c)
+{
+    if (atomic_load(&h->stopping))
+        return reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, CT_TEXT, "shutting down\n");
+    PGconn *db = h->d.pool != NULL ? lo_pg_pool_get(h->d.pool, POOL_WAIT_MS) : NULL;
+    if (db == NULL)
+        return reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, CT_TEXT, "database unreachable\n");
+    int rc = lo_store_schema_current(db);
+    lo_pg_pool_put(h->d.pool, db, rc == LO_UNAVAIL);
+    if (rc == LO_UNAVAIL)
+        return reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, CT_TEXT, "database unreachable\n");
+    if (rc != LO_OK)
+        return reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, CT_TEXT, "schema not current: run lookout migrate\n");
+    if (h->d.ingest != NULL && !lo_ingest_ready(h->d.ingest))
+        return reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, CT_TEXT, "writers cannot reach the database\n");
+    return reply_text(c, MHD_HTTP_OK, CT_TEXT, "ready\n");
+}
+
+static enum MHD_Result metrics(struct MHD_Connection *c)
+{
+    lo_buf_t b;
+    lo_buf_init(&b, 4 * 1024 * 1024);
+    enum MHD_Result r;
+    if (lo_metrics_render(&b) == LO_OK)
+        r = lo_http_reply(c, LO_LISTENER_API, MHD_HTTP_OK, CT_PROM, b.p, b.len, NULL);
+    else
+        r = reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, CT_TEXT, "cannot render metrics\n");
+    lo_buf_free(&b);
+    return r;
+}
+
+/* Requests outside /api/: answered from the headers alone. */
+static enum MHD_Result plain_request(lo_http_t *h, struct MHD_Connection *c, const char *url, const char *method)
+{
+    bool known = strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0 || strcmp(url, "/metrics") == 0;
+    if (!known)
+        return reply_error(c, MHD_HTTP_NOT_FOUND, "not_found", "no such endpoint", NULL);
+    if (!is_read(method)) {
+        lo_http_hdr_t allow[] = { { MHD_HTTP_HEADER_ALLOW, "GET, HEAD" }, { NULL, NULL } };
+        return reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", "use GET", allow);
+    }
+    if (strcmp(url, "/healthz") == 0)
+        return reply_text(c, MHD_HTTP_OK, CT_TEXT, "ok\n");
+    if (strcmp(url, "/readyz") == 0)
+        return readyz(h, c);
+    return metrics(c);
+}
+
+static enum MHD_Result begin_api(lo_http_t *h, struct MHD_Connection *c, void **con_cls)
+{
+    const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    lo_principal_t who;
+    int rc = authz != NULL ? lo_auth_check(h->d.auth, authz, &who) : LO_DECLINED;
+    if (rc == LO_DECLINED)
+        return reply_error(c, MHD_HTTP_UNAUTHORIZED, "unauthorized",
+                           authz == NULL ? "missing Authorization: Bearer token" : "unknown or revoked token", NULL);
+    if (rc != LO_OK) {
+        char ra[24];
+        snprintf(ra, sizeof(ra), "%" PRId64, h->cfg->retry_after_seconds);
+        lo_http_hdr_t hdr[] = { { MHD_HTTP_HEADER_RETRY_AFTER, ra }, { NULL, NULL } };
+        return reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+                           "cannot check the token: database unavailable", hdr);
+    }
+    uint64_t declared = 0;
+    if (lo_http_content_length(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH),
+                               &declared) &&
+        declared > API_BODY_MAX)
+        return reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large", "request body larger than 1 MiB", NULL);
+    api_ctx_t *x = calloc(1, sizeof(*x));
+    if (x == NULL)
+        return reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory", NULL);
+    x->http.conn = c;
+    x->who = who;
+    *con_cls = x;
+    return MHD_YES;
+}
+
+static enum MHD_Result take_chunk(api_ctx_t *x, const char *data, size_t n)
+{
+    if (x->discard || n > API_BODY_MAX - x->len) {
+        /* read on without keeping, so that the client gets its 413; a
+         * client that sends much more than the limit is cut off */
+        x->discarded += n + x->len;
+        if (x->discarded > 4 * (size_t)API_BODY_MAX)
+            return MHD_NO;
+        x->discard = true;
+        free(x->body);
+        x->body = NULL;
+        x->len = x->cap = 0;
+        return MHD_YES;
+    }
+    if (x->len + n + 1 > x->cap) {
+        size_t cap = x->cap < 4096 ? 4096 : x->cap;
+        while (cap < x->len + n + 1)
+            cap *= 2;
+        char *p = realloc(x->body, cap);
+        if (p == NULL)
+            return MHD_NO;
+        x->body = p;
+        x->cap = cap;
+    }
+    memcpy(x->body + x->len, data, n);
+    x->len += n;
+    x->body[x->len] = '\0';
+    return MHD_YES;
+}
+
+static enum MHD_Result dispatch(lo_http_t *h, api_ctx_t *x, const char *url, const char *method)
+{
+    struct MHD_Connection *c = x->http.conn;
+    if (x->discard)
+        return reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large", "request body larger than 1 MiB", NULL);
+    PGconn *db = h->d.pool != NULL ? lo_pg_pool_get(h->d.pool, POOL_WAIT_MS) : NULL;
+    if (db == NULL) {
+        char ra[24];
+        snprintf(ra, sizeof(ra), "%" PRId64, h->cfg->retry_after_seconds);
+        lo_http_hdr_t hdr[] = { { MHD_HTTP_HEADER_RETRY_AFTER, ra }, { NULL, NULL } };
+        return reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "the database is unavailable", hdr);
+    }
+    lo_api_req_t req = {
+        .method = method,
+        .path = url,
+        .who = &x->who,
+        .db = db,
+        .body = x->body,
+        .body_len = x->len,
+        .http = &x->http,
+    };
+    lo_api_resp_t resp = { 0 };
+    lo_buf_init(&resp.body, API_RESP_MAX);
+    int rc = LO_DECLINED;
+    for (size_t i = 0; i < LO_ARRAY_LEN(handlers) && rc == LO_DECLINED; i++) {
+        lo_buf_reset(&resp.body);
+        resp.status = 0;
+        rc = handlers[i](&req, &resp);
+    }
+    lo_pg_pool_put(h->d.pool, db, req.db_broken);
+    enum MHD_Result r;
+    if (rc == LO_DECLINED)
+        r = reply_error(c, MHD_HTTP_NOT_FOUND, "not_found", "no such endpoint", NULL);
+    else if (resp.status < 100 || resp.status > 599 || resp.body.err != LO_OK)
+        r = reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "the handler failed", NULL);
+    else
+        r = lo_http_reply(c, LO_LISTENER_API, (unsigned)resp.status, CT_JSON, resp.body.p, resp.body.len, NULL);
+    lo_buf_free(&resp.body);
+    return r;
+}
+
+/* con_cls of requests outside /api/: they are answered on the second call,
+ * once the request is complete, so that the connection can be kept alive
+ * (libmicrohttpd closes connections answered before the request end). */
+static char plain_marker;
+
+enum MHD_Result lo_http_api_access(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                   const char *version, const char *upload, size_t *upload_size, void **con_cls)
+{
+    LO_UNUSED(version);
+    lo_http_t *h = cls;
+    if (*con_cls == NULL) {
+        if (strncmp(url, "/api/", 5) != 0) {
+            *con_cls = &plain_marker;
+            return MHD_YES;
+        }
+        return begin_api(h, c, con_cls);
+    }
+    if (*con_cls == &plain_marker) {
+        if (*upload_size > 0) {
+            *upload_size = 0; /* a body nobody asked for */
+            return MHD_YES;
+        }
+        return plain_request(h, c, url, method);
+    }
+    api_ctx_t *x = *con_cls;
+    if (*upload_size > 0) {
+        size_t n = *upload_size;
+        *upload_size = 0;
+        return take_chunk(x, upload, n);
+    }
+    return dispatch(h, x, url, method);
+}
+
+void lo_http_api_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    LO_UNUSED(cls);
+    LO_UNUSED(c);
+    LO_UNUSED(toe);
+    api_ctx_t *x = *con_cls;
+    *con_cls = NULL;
+    if (x == NULL || (void *)x == (void *)&plain_marker)
+        return;
+    free(x->body);
+    free(x);
+}

@@ -1,0 +1,18 @@
+/*
+ * metrics.h — GET /metrics: the Prometheus text exposition (format 0.0.4) of
+ * lo_stats (core/stats.h) and of the HTTP listeners' response counters.
+ */
+#ifndef LO_HTTP_METRICS_H
+#define LO_HTTP_METRICS_H
+
+#include "core/buf.h"
+
+typedef enum { LO_LISTENER_OTLP = 0, LO_LISTENER_API = 1, LO_LISTENER_COUNT = 2 } lo_listener_t;
+
+/* Counts one response by listener and status code (any thread, lock-free). */
+void lo_http_count_response(lo_listener_t l, unsigned status);
+
+/* Appends the exposition to out.  LO_OK or the buffer's failure. */
+int lo_metrics_render(lo_buf_t *out) LO_MUST_USE;
+
+#endif

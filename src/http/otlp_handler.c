@@ -1,0 +1,597 @@
+/*
+ * otlp_handler.c — the OTLP listener: POST /v1/{traces,logs,metrics}.
+ *
+ * A request goes through: route and method (404/405); token (401/403/503);
+ * Content-Type and Content-Encoding (415); declared length (413) — all
+ * before the body is read.  Then the body is accumulated within
+ * max_body_bytes, inflated within max_decompressed_bytes, decoded into a
+ * batch whose arena is bounded, checked record by record (the token's
+ * projects, the accepted time window), charged to the projects' rate limits,
+ * and handed to the writers.  The connection stays suspended until a writer
+ * has committed the batch (or failed), then the handler is called again and
+ * answers.  Everything a request holds is freed when libmicrohttpd reports
+ * it completed.
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/log.h"
+#include "core/stats.h"
+#include "http/gzip.h"
+#include "http/listener.h"
+
+#define CT_PROTOBUF "application/x-protobuf"
+#define CT_JSON "application/json"
+/* google.rpc.Code values used in Status bodies */
+#define RPC_INVALID_ARGUMENT 3
+#define RPC_NOT_FOUND 5
+#define RPC_PERMISSION_DENIED 7
+#define RPC_RESOURCE_EXHAUSTED 8
+#define RPC_UNIMPLEMENTED 12
+#define RPC_INTERNAL 13
+#define RPC_UNAVAILABLE 14
+#define RPC_UNAUTHENTICATED 16
+/* An oversized body without Content-Length is read and thrown away (so the
+ * client gets its 413) up to this multiple of max_body_bytes; past it the
+ * connection is closed. */
+#define DISCARD_FACTOR 4
+/* Distinct projects whose records are counted at once for the rate limit. */
+#define RL_SLOTS 64
+
+_Static_assert(offsetof(lo_log_rec_t, env) == 0, "records start with their envelope");
+_Static_assert(offsetof(lo_span_rec_t, env) == 0, "records start with their envelope");
+_Static_assert(offsetof(lo_sample_rec_t, env) == 0, "records start with their envelope");
+
+typedef enum { REQ_BODY, REQ_DISCARD, REQ_WAITING } req_state_t;
+
+typedef struct {
+    lo_http_t *h;
+    struct MHD_Connection *conn;
+    lo_signal_t signal;
+    lo_content_type_t ct;
+    lo_content_encoding_t ce;
+    lo_principal_t who;
+    req_state_t state;
+    uint8_t *body; /* as received; kept NUL-terminated */
+    size_t len, cap;
+    uint64_t discarded;
+    uint8_t *plain; /* inflated body (gzip) */
+    size_t plain_len;
+    lo_arena_t *arena;
+    lo_ingest_req_t ir; /* ir.batch: the decoded records */
+    /* hand-off with the writer thread */
+    pthread_mutex_t mu;
+    bool submitted, suspended, finished;
+    int result;
+} otlp_req_t;
+
+static const char *ctype_of(lo_content_type_t ct)
+{
+    return ct == LO_CT_PROTOBUF ? CT_PROTOBUF : CT_JSON;
+}
+
+/* An error answer: google.rpc.Status in the request's encoding (JSON when
+ * the request's own is unknown). */
+static enum MHD_Result reply_status(struct MHD_Connection *c, lo_content_type_t ct, unsigned status,
+                                   int32_t code, const char *message, const lo_http_hdr_t *extra)
+{
+    lo_buf_t b;
+    lo_buf_init(&b, 64 * 1024);
+    int rc = ct == LO_CT_PROTOBUF ? lo_otlp_pb_status(code, message, &b) : lo_otlp_json_status(code, message, &b);
+    enum MHD_Result r;
+    if (rc == LO_OK)
+        r = lo_http_reply(c, LO_LISTENER_OTLP, status, ct == LO_CT_PROTOBUF ? CT_PROTOBUF : CT_JSON, b.p,
+                          b.len, extra);
+    else
+        r = lo_http_reply(c, LO_LISTENER_OTLP, status, "text/plain", message, strlen(message), extra);
+    lo_buf_free(&b);
+    return r;
+}
+
+/* 429 / 503 with Retry-After. */
+static enum MHD_Result reply_retry(struct MHD_Connection *c, lo_content_type_t ct, unsigned status,
+                                   const char *message, int64_t seconds, bool close)
+{
+    char ra[24];
+    snprintf(ra, sizeof(ra), "%" PRId64, seconds > 0 ? seconds : 1);
+    lo_http_hdr_t hdr[] = { { MHD_HTTP_HEADER_RETRY_AFTER, ra },
+                            { close ? MHD_HTTP_HEADER_CONNECTION : NULL, "close" },
+                            { NULL, NULL } };
+    return reply_status(c, ct, status, status == 429 ? RPC_RESOURCE_EXHAUSTED : RPC_UNAVAILABLE, message, hdr);
+}
+
+static bool route(const char *url, lo_signal_t *out)
+{
+    if (strcmp(url, "/v1/logs") == 0)
+        *out = LO_SIGNAL_LOGS;
+    else if (strcmp(url, "/v1/traces") == 0)
+        *out = LO_SIGNAL_SPANS;
+    else if (strcmp(url, "/v1/metrics") == 0)
+        *out = LO_SIGNAL_METRICS;
+    else
+        return false;
+    return true;
+}
+
+static size_t rec_size(lo_signal_t s)
+{
+    switch (s) {
+    case LO_SIGNAL_LOGS: return sizeof(lo_log_rec_t);
+    case LO_SIGNAL_SPANS: return sizeof(lo_span_rec_t);
+    default: return sizeof(lo_sample_rec_t);
+    }
+}
+
+/* The time a record is partitioned by. */
+static size_t rec_time_offset(lo_signal_t s)
+{
+    switch (s) {
+    case LO_SIGNAL_LOGS: return offsetof(lo_log_rec_t, time_ns);
+    case LO_SIGNAL_SPANS: return offsetof(lo_span_rec_t, start_ns);
+    default: return offsetof(lo_sample_rec_t, time_ns);
+    }
+}
+
+static void req_free(otlp_req_t *r)
+{
+    if (r == NULL)
+        return;
+    lo_otlp_batch_free(&r->ir.batch);
+    lo_arena_destroy(r->arena);
+    free(r->plain);
+    free(r->body);
+    pthread_mutex_destroy(&r->mu);
+    free(r);
+}
+
+/* ---- first call: everything that can be decided from the headers ---- */
+
+static enum MHD_Result begin(lo_http_t *h, struct MHD_Connection *c, const char *url, const char *method,
+                             void **con_cls)
+{
+    lo_content_type_t ct = lo_http_content_type(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                                            MHD_HTTP_HEADER_CONTENT_TYPE));
+    lo_signal_t sig;
+    if (!route(url, &sig))
+        return reply_status(c, ct, MHD_HTTP_NOT_FOUND, RPC_NOT_FOUND,
+                            "not found: POST to /v1/traces, /v1/logs or /v1/metrics", NULL);
+    if (strcmp(method, MHD_HTTP_METHOD_POST) != 0) {
+        lo_http_hdr_t allow[] = { { MHD_HTTP_HEADER_ALLOW, MHD_HTTP_METHOD_POST }, { NULL, NULL } };
+        return reply_status(c, ct, MHD_HTTP_METHOD_NOT_ALLOWED, RPC_UNIMPLEMENTED, "method not allowed: use POST",
+                            allow);
+    }
+    lo_stat_add(&lo_stats.requests[sig], 1);
+    const lo_config_t *cfg = h->cfg;
+    if (atomic_load(&h->stopping) || h->d.ingest == NULL) {
+        lo_stat_add(&lo_stats.requests_unavail[sig], 1);
+        return reply_retry(c, ct, MHD_HTTP_SERVICE_UNAVAILABLE, "server is shutting down",
+                           cfg->retry_after_seconds, true);
+    }
+
+    lo_principal_t who;
+    const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    int rc = authz != NULL ? lo_auth_check(h->d.auth, authz, &who) : LO_DECLINED;
+    if (rc == LO_DECLINED)
+        return reply_status(c, ct, MHD_HTTP_UNAUTHORIZED, RPC_UNAUTHENTICATED,
+                            authz == NULL ? "missing Authorization: Bearer token" : "unknown or revoked token",
+                            NULL);
+    if (rc == LO_UNAVAIL) {
+        lo_stat_add(&lo_stats.requests_unavail[sig], 1);
+        return reply_retry(c, ct, MHD_HTTP_SERVICE_UNAVAILABLE, "cannot check the token: database unavailable",
+                           cfg->retry_after_seconds, false);
+    }
+    if (rc != LO_OK)
+        return reply_status(c, ct, MHD_HTTP_INTERNAL_SERVER_ERROR, RPC_INTERNAL, "token check failed", NULL);
+    if (!lo_principal_has_scope(&who, LO_SCOPE_INGEST))
+        return reply_status(c, ct, MHD_HTTP_FORBIDDEN, RPC_PERMISSION_DENIED, "token lacks scope ingest", NULL);
+
+    if (ct != LO_CT_PROTOBUF && ct != LO_CT_JSON)
+        return reply_status(c, ct, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, RPC_INVALID_ARGUMENT,
+                            "Content-Type must be application/x-protobuf or application/json", NULL);
+    lo_content_encoding_t ce = lo_http_content_encoding(
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING));
+    if (ce == LO_CE_UNSUPPORTED)
+        return reply_status(c, ct, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, RPC_INVALID_ARGUMENT,
+                            "Content-Encoding must be gzip or identity", NULL);
+
+    uint64_t declared = 0;
+    bool has_len = lo_http_content_length(
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH), &declared);
+    if (has_len && declared > (uint64_t)cfg->max_body_bytes) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "body larger than %" PRId64 " bytes", cfg->max_body_bytes);
+        return reply_status(c, ct, MHD_HTTP_CONTENT_TOO_LARGE, RPC_INVALID_ARGUMENT, msg, NULL);
+    }
+
+    otlp_req_t *r = calloc(1, sizeof(*r));
+    if (r == NULL || pthread_mutex_init(&r->mu, NULL) != 0) {
+        free(r);
+        return reply_status(c, ct, MHD_HTTP_INTERNAL_SERVER_ERROR, RPC_INTERNAL, "out of memory", NULL);
+    }
+    r->h = h;
+    r->conn = c;
+    r->signal = sig;
+    r->ct = ct;
+    r->ce = ce;
+    r->who = who;
+    r->state = REQ_BODY;
+    if (has_len && declared > 0) {
+        /* The declared size is within max_body_bytes: reserve it at once. */
+        r->body = malloc((size_t)declared + 1);
+        if (r->body == NULL) {
+            req_free(r);
+            return reply_status(c, ct, MHD_HTTP_INTERNAL_SERVER_ERROR, RPC_INTERNAL, "out of memory", NULL);
+        }
+        r->cap = (size_t)declared + 1;
+    }
+    atomic_fetch_add(&h->active, 1);
+    *con_cls = r;
+    return MHD_YES;
+}
+
+/* ---- body chunks ---- */
+
+static enum MHD_Result take_chunk(otlp_req_t *r, const char *data, size_t n)
+{
+    size_t max = (size_t)r->h->cfg->max_body_bytes;
+    if (r->state == REQ_DISCARD) {
+        r->discarded += n;
+        return r->discarded > (uint64_t)max * DISCARD_FACTOR ? MHD_NO : MHD_YES;
+    }
+    if (n > max - r->len) {
+        /* Over the limit: drop what we have, read on without keeping. */
+        r->discarded = r->len + n;
+        free(r->body);
+        r->body = NULL;
+        r->len = r->cap = 0;
+        r->state = REQ_DISCARD;
+        return MHD_YES;
+    }
+    if (r->len + n + 1 > r->cap) {
+        size_t cap = r->cap < 64 * 1024 ? 64 * 1024 : r->cap;
+        while (cap < r->len + n + 1)
+            cap *= 2;
+        if (cap > max + 1)
+            cap = max + 1;
+        uint8_t *p = realloc(r->body, cap);
+        if (p == NULL)
+            return MHD_NO;
+        r->body = p;
+        r->cap = cap;
+    }
+    memcpy(r->body + r->len, data, n);
+    r->len += n;
+    r->body[r->len] = '\0';
+    return MHD_YES;
+}
+
+/* ---- checks on the decoded records ---- */
+
+/* Stamps the token's project on records without one; drops records that
+ * claim another project or lie outside the window that has partitions. */
+static void enforce(otlp_req_t *r, int64_t now)
+{
+    lo_otlp_batch_t *b = &r->ir.batch;
+    const lo_principal_t *who = &r->who;
+    size_t rsz = rec_size(b->signal), toff = rec_time_offset(b->signal);
+    int64_t oldest = now - r->h->cfg->ingest_max_age_hours * 3600LL * 1000000000LL;
+    int64_t newest = now + 24LL * 3600 * 1000000000LL;
+    int64_t bad_project = 0, bad_time = 0;
+    char *base = b->recs;
+    size_t keep = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        char *rec = base + i * rsz;
+        lo_envelope_t *env = (lo_envelope_t *)rec;
+        if (who->n_projects > 0) {
+            if (!env->has_project) {
+                memcpy(env->project_id, who->projects[0], 16);
+                env->has_project = true;
+            } else if (!lo_principal_allows_project(who, env->project_id)) {
+                bad_project++;
+                continue;
+            }
+        }
+        int64_t t;
+        memcpy(&t, rec + toff, sizeof(t));
+        if (t < oldest || t > newest) {
+            bad_time++;
+            continue;
+        }
+        if (keep != i)
+            memcpy(base + keep * rsz, rec, rsz);
+        keep++;
+    }
+    b->n = keep;
+    if (bad_project + bad_time == 0)
+        return;
+    b->rejected += bad_project + bad_time;
+    lo_stat_add(&lo_stats.records_rejected[b->signal], bad_project + bad_time);
+    size_t off = strlen(b->reject_reason);
+    size_t room = sizeof(b->reject_reason);
+    if (bad_project > 0 && off < room)
+        off += (size_t)snprintf(b->reject_reason + off, room - off,
+                                "%s%" PRId64 " record(s) name a project this token may not write",
+                                off > 0 ? "; " : "", bad_project);
+    if (bad_time > 0 && off < room)
+        snprintf(b->reject_reason + off, room - off,
+                 "%s%" PRId64 " record(s) outside the accepted time range (now-%" PRId64 "h .. now+24h)",
+                 off > 0 ? "; " : "", bad_time, r->h->cfg->ingest_max_age_hours);
+}
+
+typedef struct {
+    uint8_t project[16];
+    bool has;
+    bool used;
+    int64_t n;
+} rl_slot_t;
+
+static int rl_flush(lo_ratelimit_t *rl, rl_slot_t *slots, int64_t *retry)
+{
+    int rc = LO_OK;
+    for (size_t i = 0; i < RL_SLOTS; i++) {
+        if (!slots[i].used)
+            continue;
+        const uint8_t *p = slots[i].has ? slots[i].project : NULL;
+        if (rc == LO_OK && lo_ratelimit_take(rl, p, slots[i].n) != LO_OK) {
+            *retry = lo_ratelimit_retry_after(rl, p, slots[i].n);
+            rc = LO_BUSY;
+        }
+        slots[i].used = false;
+    }
+    return rc;
+}
+
+/* Charges every project its record count.  LO_BUSY: some project is over
+ * its limit (*retry seconds). */
+static int rate_limit(otlp_req_t *r, int64_t *retry)
+{
+    lo_ratelimit_t *rl = r->h->d.ratelimit;
+    lo_otlp_batch_t *b = &r->ir.batch;
+    if (rl == NULL || r->h->cfg->rate_limit_records == 0 || b->n == 0)
+        return LO_OK;
+    rl_slot_t slots[RL_SLOTS];
+    memset(slots, 0, sizeof(slots));
+    size_t rsz = rec_size(b->signal), used = 0;
+    const char *base = b->recs;
+    for (size_t i = 0; i < b->n; i++) {
+        const lo_envelope_t *env = (const lo_envelope_t *)(base + i * rsz);
+        uint32_t hv = 0;
+        if (env->has_project)
+            memcpy(&hv, env->project_id + 12, 4);
+        size_t k = hv % RL_SLOTS;
+        for (;;) {
+            rl_slot_t *s = &slots[k];
+            if (!s->used) {
+                if (used == RL_SLOTS - 1) {
+                    /* table full: charge what is counted, start over */
+                    if (rl_flush(rl, slots, retry) != LO_OK)
+                        return LO_BUSY;
+                    used = 0;
+                    k = hv % RL_SLOTS;
+                    continue;
+                }
+                s->used = true;
+                s->has = env->has_project;
+                memcpy(s->project, env->project_id, 16);
+                s->n = 0;
+                used++;
+            }
+            if (s->has == env->has_project && (!s->has || memcmp(s->project, env->project_id, 16) == 0)) {
+                s->n++;
+                break;
+            }
+            k = (k + 1) % RL_SLOTS;
+        }
+    }
+    return rl_flush(rl, slots, retry);
+}
+
+/* ---- answers ---- */
+
+static enum MHD_Result reply_ok(otlp_req_t *r)
+{
+    lo_otlp_batch_t *b = &r->ir.batch;
+    lo_buf_t out;
+    lo_buf_init(&out, 64 * 1024);
+    const char *msg = b->rejected > 0 ? b->reject_reason : NULL;
+    int rc = r->ct == LO_CT_PROTOBUF ? lo_otlp_pb_response(r->signal, b->rejected, msg, &out)
+                                      : lo_otlp_json_response(r->signal, b->rejected, msg, &out);
+    enum MHD_Result res;
+    if (rc == LO_OK)
+        res = lo_http_reply(r->conn, LO_LISTENER_OTLP, MHD_HTTP_OK, ctype_of(r->ct), out.p, out.len, NULL);
+    else
+        res = reply_status(r->conn, r->ct, MHD_HTTP_INTERNAL_SERVER_ERROR, RPC_INTERNAL,
+                           "cannot encode the response", NULL);
+    lo_buf_free(&out);
+    return res;
+}
+
+/* The writer's verdict, once done() has been called. */
+static enum MHD_Result reply_result(otlp_req_t *r)
+{
+    const lo_config_t *cfg = r->h->cfg;
+    switch (r->result) {
+    case LO_OK:
+        return reply_ok(r);
+    case LO_UNAVAIL:
+    case LO_BUSY:
+        lo_stat_add(&lo_stats.requests_unavail[r->signal], 1);
+        return reply_retry(r->conn, r->ct, MHD_HTTP_SERVICE_UNAVAILABLE, "storage unavailable, retry later",
+                           cfg->retry_after_seconds, false);
+    default:
+        return reply_status(r->conn, r->ct, MHD_HTTP_INTERNAL_SERVER_ERROR, RPC_INTERNAL,
+                            "the database refused the records", NULL);
+    }
+}
+
+/* Called once, on a writer thread. */
+static void on_done(lo_ingest_req_t *ir)
+{
+    otlp_req_t *r = ir->user;
+    pthread_mutex_lock(&r->mu);
+    r->result = ir->result;
+    r->finished = true;
+    if (r->suspended)
+        MHD_resume_connection(r->conn);
+    pthread_mutex_unlock(&r->mu);
+}
+
+static enum MHD_Result decode_failed(otlp_req_t *r, int rc)
+{
+    lo_otlp_batch_t *b = &r->ir.batch;
+    if (rc == LO_INVALID) {
+        lo_stat_add(&lo_stats.requests_invalid[r->signal], 1);
+        return reply_status(r->conn, r->ct, MHD_HTTP_BAD_REQUEST, RPC_INVALID_ARGUMENT,
+                            b->error[0] != '\0' ? b->error : "malformed payload", NULL);
+    }
+    return reply_status(r->conn, r->ct, MHD_HTTP_CONTENT_TOO_LARGE, RPC_INVALID_ARGUMENT,
+                        "payload too large to decode", NULL);
+}
+
+/* ---- last call: the whole body is here ---- */
+
+static enum MHD_Result finish(otlp_req_t *r)
+{
+    lo_http_t *h = r->h;
+    const lo_config_t *cfg = h->cfg;
+    struct MHD_Connection *c = r->conn;
+    char msg[160];
+
+    if (r->state == REQ_DISCARD) {
+        snprintf(msg, sizeof(msg), "body larger than %" PRId64 " bytes", cfg->max_body_bytes);
+        return reply_status(c, r->ct, MHD_HTTP_CONTENT_TOO_LARGE, RPC_INVALID_ARGUMENT, msg, NULL);
+    }
+    const uint8_t *p = r->body != NULL ? r->body : (const uint8_t *)"";
+    size_t n = r->len;
+    if (r->ce == LO_CE_GZIP) {
+        int rc = lo_gunzip(p, n, (size_t)cfg->max_decompressed_bytes, &r->plain, &r->plain_len);
+        if (rc == LO_INVALID) {
+            lo_stat_add(&lo_stats.requests_invalid[r->signal], 1);
+            return reply_status(c, r->ct, MHD_HTTP_BAD_REQUEST, RPC_INVALID_ARGUMENT,
+                                "body is not valid gzip", NULL);
+        }
+        if (rc == LO_TOO_LARGE) {
+            snprintf(msg, sizeof(msg), "decompressed body larger than %" PRId64 " bytes",
+                     cfg->max_decompressed_bytes);
+            return reply_status(c, r->ct, MHD_HTTP_CONTENT_TOO_LARGE, RPC_INVALID_ARGUMENT, msg, NULL);
+        }
+        if (rc != LO_OK)
+            return reply_status(c, r->ct, MHD_HTTP_INTERNAL_SERVER_ERROR, RPC_INTERNAL, "out of memory", NULL);
+        free(r->body); /* the records will point into plain */
+        r->body = NULL;
+        r->len = r->cap = 0;
+        p = r->plain;
+        n = r->plain_len;
+    } else if (n > (size_t)cfg->max_decompressed_bytes) {
+        snprintf(msg, sizeof(msg), "body larger than %" PRId64 " bytes", cfg->max_decompressed_bytes);
+        return reply_status(c, r->ct, MHD_HTTP_CONTENT_TOO_LARGE, RPC_INVALID_ARGUMENT, msg, NULL);
+    }
+
+    /* JSON renderings of attributes may outgrow their protobuf by escaping
+     * (up to 6x for control characters): 8x the body bounds the arena. */
+    size_t limit = n * 8 + (1u << 20);
+    r->arena = lo_arena_create(64 * 1024, limit);
+    if (r->arena == NULL)
+        return reply_status(c, r->ct, MHD_HTTP_INTERNAL_SERVER_ERROR, RPC_INTERNAL, "out of memory", NULL);
+    lo_otlp_batch_init(&r->ir.batch, r->signal, r->arena);
+    int64_t now = lo_now_ns();
+    lo_decode_opts_t opts = { .max_depth = (int)cfg->max_attr_depth, .receive_ns = now, .redact = h->d.redact };
+    int rc = r->ct == LO_CT_PROTOBUF ? lo_otlp_pb_decode(r->signal, p, n, &opts, &r->ir.batch)
+                                     : lo_otlp_json_decode(r->signal, (const char *)p, n, &opts, &r->ir.batch);
+    if (rc != LO_OK)
+        return decode_failed(r, rc);
+
+    enforce(r, now);
+    int64_t retry = 0;
+    if (rate_limit(r, &retry) != LO_OK) {
+        lo_stat_add(&lo_stats.requests_busy[r->signal], 1);
+        return reply_retry(c, r->ct, MHD_HTTP_TOO_MANY_REQUESTS, "project over its ingest rate limit", retry, false);
+    }
+    if (r->ir.batch.n == 0)
+        return reply_ok(r); /* nothing to store: answer at once */
+
+    r->ir.bytes = r->cap + r->plain_len + lo_arena_used(r->arena) + r->ir.batch.cap * rec_size(r->signal);
+    r->ir.done = on_done;
+    r->ir.user = r;
+    rc = lo_ingest_submit(h->d.ingest, &r->ir);
+    if (rc == LO_BUSY) {
+        lo_stat_add(&lo_stats.requests_busy[r->signal], 1);
+        return reply_retry(c, r->ct, MHD_HTTP_TOO_MANY_REQUESTS, "ingest buffer full, retry later",
+                           cfg->retry_after_seconds, false);
+    }
+    if (rc != LO_OK) {
+        lo_stat_add(&lo_stats.requests_unavail[r->signal], 1);
+        return reply_retry(c, r->ct, MHD_HTTP_SERVICE_UNAVAILABLE, "storage unavailable, retry later",
+                           cfg->retry_after_seconds, false);
+    }
+    r->submitted = true;
+    r->state = REQ_WAITING;
+    atomic_fetch_add(&h->waiting, 1);
+    /* done() may already have run on a writer thread; if not, it resumes us
+     * (the lock orders our suspend before its resume). */
+    pthread_mutex_lock(&r->mu);
+    if (!r->finished) {
+        MHD_suspend_connection(c);
+        r->suspended = true;
+        pthread_mutex_unlock(&r->mu);
+        return MHD_YES;
+    }
+    pthread_mutex_unlock(&r->mu);
+    return reply_result(r);
+}
+
+enum MHD_Result lo_http_otlp_access(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                    const char *version, const char *upload, size_t *upload_size, void **con_cls)
+{
+    LO_UNUSED(version);
+    lo_http_t *h = cls;
+    otlp_req_t *r = *con_cls;
+    if (r == NULL)
+        return begin(h, c, url, method, con_cls);
+    if (r->state == REQ_WAITING) {
+        /* resumed by done() */
+        pthread_mutex_lock(&r->mu);
+        bool fin = r->finished;
+        if (!fin) {
+            MHD_suspend_connection(c);
+            r->suspended = true;
+        }
+        pthread_mutex_unlock(&r->mu);
+        return fin ? reply_result(r) : MHD_YES;
+    }
+    if (*upload_size > 0) {
+        size_t n = *upload_size;
+        *upload_size = 0;
+        return take_chunk(r, upload, n);
+    }
+    return finish(r);
+}
+
+void lo_http_otlp_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                            enum MHD_RequestTerminationCode toe)
+{
+    LO_UNUSED(c);
+    LO_UNUSED(toe);
+    lo_http_t *h = cls;
+    otlp_req_t *r = *con_cls;
+    if (r == NULL)
+        return;
+    *con_cls = NULL;
+    if (r->submitted) {
+        pthread_mutex_lock(&r->mu);
+        bool fin = r->finished;
+        pthread_mutex_unlock(&r->mu);
+        if (!fin) {
+            /* A writer still holds the records: leaking beats a use after free. */
+            lo_log_error("otlp request ended before its writer answered", "signal=%s",
+                         lo_signal_name(r->signal));
+            return;
+        }
+        atomic_fetch_sub(&h->waiting, 1);
+    }
+    req_free(r);
+    atomic_fetch_sub(&h->active, 1);
+}

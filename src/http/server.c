@@ -1,0 +1,191 @@
+#include "http/listener.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+
+/* Per-connection memory of libmicrohttpd: headers plus the read buffer
+ * through which body chunks reach the handler. */
+#define CONN_MEMORY (64 * 1024)
+/* Idle keep-alive connections are closed after this many seconds. */
+#define CONN_TIMEOUT 60
+
+enum MHD_Result lo_http_reply(struct MHD_Connection *c, lo_listener_t l, unsigned status,
+                              const char *ctype, const void *body, size_t len,
+                              const lo_http_hdr_t *extra)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(len, (void *)(len > 0 ? body : ""), MHD_RESPMEM_MUST_COPY);
+    if (r == NULL)
+        return MHD_NO;
+    if (ctype != NULL)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    for (const lo_http_hdr_t *e = extra; e != NULL && e->name != NULL; e++)
+        MHD_add_response_header(r, e->name, e->value);
+    enum MHD_Result rc = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    if (rc == MHD_YES)
+        lo_http_count_response(l, status);
+    return rc;
+}
+
+/* libmicrohttpd's own complaints (bad requests, socket errors) as log lines. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    LO_UNUSED(cls);
+    char msg[512];
+    int n = vsnprintf(msg, sizeof(msg), fmt, ap);
+    if (n < 0)
+        return;
+    /* keep it one logfmt value: no quotes, no line breaks */
+    for (char *p = msg; *p != '\0'; p++)
+        if (*p == '"' || *p == '\n' || *p == '\r' || *p == '\\')
+            *p = (*p == '"') ? '\'' : ' ';
+    lo_log_warn("http server", "detail=\"%s\"", msg);
+}
+
+lo_http_t *lo_http_create(const lo_http_deps_t *deps, char *err, size_t errlen)
+{
+    lo_http_t *h = calloc(1, sizeof(*h));
+    if (h == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    h->d = *deps;
+    h->cfg = deps->cfg;
+    char e[200];
+    if (lo_http_addr_parse(h->cfg->otlp_addr, &h->otlp_addr, e, sizeof(e)) != LO_OK) {
+        snprintf(err, errlen, "otlp_addr: %s", e);
+        goto fail;
+    }
+    if (lo_http_addr_parse(h->cfg->api_addr, &h->api_addr, e, sizeof(e)) != LO_OK) {
+        snprintf(err, errlen, "api_addr: %s", e);
+        goto fail;
+    }
+    return h;
+fail:
+    free(h);
+    return NULL;
+}
+
+static struct MHD_Daemon *start_one(lo_http_t *h, const lo_http_addr_t *a, MHD_AccessHandlerCallback ah,
+                                    MHD_RequestCompletedCallback done)
+{
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG;
+    if (a->ipv6)
+        flags |= MHD_USE_IPv6;
+    return MHD_start_daemon(flags, 0, NULL, NULL, ah, h,
+                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, /* first, or MHD complains */
+                            MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&a->sa,
+                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)h->cfg->http_threads,
+                            MHD_OPTION_NOTIFY_COMPLETED, done, h,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
+                            MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+                            MHD_OPTION_END);
+}
+
+static int bound_port(struct MHD_Daemon *d)
+{
+    const union MHD_DaemonInfo *i = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    return i != NULL ? (int)i->port : -1;
+}
+
+int lo_http_start(lo_http_t *h, char *err, size_t errlen)
+{
+    h->otlp = start_one(h, &h->otlp_addr, lo_http_otlp_access, lo_http_otlp_completed);
+    if (h->otlp == NULL) {
+        snprintf(err, errlen, "cannot listen on otlp_addr %s (in use, or not a local address?)",
+                 h->cfg->otlp_addr);
+        return LO_ERROR;
+    }
+    h->api = start_one(h, &h->api_addr, lo_http_api_access, lo_http_api_completed);
+    if (h->api == NULL) {
+        snprintf(err, errlen, "cannot listen on api_addr %s (in use, or not a local address?)",
+                 h->cfg->api_addr);
+        MHD_stop_daemon(h->otlp);
+        h->otlp = NULL;
+        return LO_ERROR;
+    }
+    h->otlp_port = bound_port(h->otlp);
+    h->api_port = bound_port(h->api);
+    return LO_OK;
+}
+
+int lo_http_otlp_port(const lo_http_t *h)
+{
+    return h->otlp_port;
+}
+
+int lo_http_api_port(const lo_http_t *h)
+{
+    return h->api_port;
+}
+
+static void quiesce_one(struct MHD_Daemon *d)
+{
+    if (d == NULL)
+        return;
+    MHD_socket s = MHD_quiesce_daemon(d);
+    if (s != MHD_INVALID_SOCKET)
+        close(s);
+}
+
+void lo_http_quiesce(lo_http_t *h)
+{
+    atomic_store(&h->stopping, true);
+    quiesce_one(h->otlp);
+    quiesce_one(h->api);
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+    nanosleep(&ts, NULL);
+}
+
+bool lo_http_wait_idle(lo_http_t *h, int timeout_ms)
+{
+    int64_t end = lo_mono_ns() + (int64_t)timeout_ms * 1000000;
+    while (atomic_load(&h->active) > atomic_load(&h->waiting)) {
+        if (lo_mono_ns() >= end)
+            return false;
+        sleep_ms(10);
+    }
+    return true;
+}
+
+bool lo_http_drain(lo_http_t *h, int timeout_ms)
+{
+    int64_t end = lo_mono_ns() + (int64_t)timeout_ms * 1000000;
+    while (atomic_load(&h->active) > 0) {
+        if (lo_mono_ns() >= end)
+            return false;
+        sleep_ms(10);
+    }
+    return true;
+}
+
+void lo_http_stop(lo_http_t *h)
+{
+    if (h == NULL)
+        return;
+    if (h->otlp != NULL)
+        MHD_stop_daemon(h->otlp);
+    if (h->api != NULL)
+        MHD_stop_daemon(h->api);
+    h->otlp = h->api = NULL;
+}
+
+void lo_http_destroy(lo_http_t *h)
+{
+    if (h == NULL)
+        return;
+    lo_http_stop(h);
+    free(h);
+}
