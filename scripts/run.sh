@@ -48,8 +48,8 @@ token=""
 if [ -s var/dev-token ]; then
   token=$(cat var/dev-token)
   # still valid? (only its SHA-256 is stored)
-  ok=$(psql_q -v tok="$token" -c \
-    "select 1 from api_tokens where token_sha256 = sha256(convert_to(:'tok', 'UTF8')) and revoked_at is null" || true)
+  # (psql interpolates :'tok' only in scripts read from stdin, not in -c)
+  ok=$(psql_q -v tok="$token" <<<"select 1 from api_tokens where token_sha256 = sha256(convert_to(:'tok', 'UTF8')) and revoked_at is null" || true)
   if [ "$ok" != 1 ]; then
     say "var/dev-token is not known to this database; creating a new one"
     token=""
@@ -79,7 +79,7 @@ cat >&2 <<EOF
 export OTEL_EXPORTER_OTLP_ENDPOINT=http://$otlp_addr
 export OTEL_EXPORTER_OTLP_HEADERS="Authorization=Bearer%20$token"
 
-  Stop PostgreSQL afterwards with: make services-stop$( [ "$pg_dir" = "$root/var" ] || printf ' (or scripts/services.sh stop pg %s)' "$pg_dir")
+  Stop PostgreSQL afterwards with: $( [ "$pg_dir" = "$root/var" ] && echo "make services-stop" || echo "scripts/services.sh stop pg $pg_dir")
 
 EOF
 say "exec $bin serve"
