@@ -104,3 +104,29 @@ test('bad settings are clear start-up errors; --help lists every setting', async
   assert.equal(h.code, 0);
   for (const k of ['LOOKOUT_DATABASE_URL', 'LOOKOUT_OTLP_ADDR', 'LOOKOUT_API_ADDR', 'LOOKOUT_MAX_BODY_BYTES']) assert.ok(h.out.includes(k), `--help mentions ${k}`);
 });
+
+test('per-project rate limit answers 429 with Retry-After and stores nothing of it', async () => {
+  const { startServer, post, q } = await import('./lib/harness.mjs');
+  const { pbRequest } = await import('./lib/otlp.mjs');
+  const { retryAfter } = await import('./lib/expect.mjs');
+  const srv = await startServer({ name: 'server-ratelimit', extraEnv: { LOOKOUT_RATE_LIMIT_RECORDS: '50', LOOKOUT_RATE_LIMIT_BURST: '100' } });
+  try {
+    const svc = tag('rl');
+    const statuses = [];
+    for (let i = 0; i < 6; i++) {
+      const res = await post(`${srv.otlpUrl}/v1/logs`, pbRequest('logs', logsSpec(svc, 60, { attributes: { batch: String(i) } })),
+        { token: env.tokenA, contentType: CT.proto });
+      statuses.push(res.status);
+      if (res.status === 429) retryAfter(res, '429');
+      else assert.equal(res.status, 200, `status ${res.status}`);
+    }
+    assert.equal(statuses[0], 200, 'the first request fits the burst');
+    assert.ok(statuses.includes(429), `some requests are limited: ${statuses}`);
+    const rows = await q(`SELECT attributes->>'batch' AS b, count(*)::int AS n FROM log_entries WHERE service = $1 GROUP BY 1`, [svc]);
+    assert.equal(rows.length, statuses.filter((s) => s === 200).length, 'only accepted requests are stored');
+    for (const r of rows) assert.equal(r.n, 60);
+  } finally {
+    const e = await srv.stop('SIGTERM');
+    assert.equal(e.code, 0);
+  }
+});
