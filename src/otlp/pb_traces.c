@@ -1,2 +1,290 @@
+/*
+ * pb_traces.c — ExportTraceServiceRequest -> one lo_span_rec_t per Span,
+ * with events and links rendered as JSON arrays (keys as in otlp.h).
+ */
 #include "otlp/pb_dec.h"
-int lo_pbd_traces(lo_pbd_t *d, const uint8_t *p, size_t n) { (void)p; (void)n; return lo_pbd_fail(d, "protobuf decoding of this signal is not implemented yet"); }
+
+/* Span.Event: 1 time_unix_nano, 2 name, 3 attributes, 4 dropped_attributes_count.
+ * Rendered as {"time_unix_nano","name","attributes","dropped_attributes_count"}. */
+static int event(lo_pbd_t *d, lo_jw_t *w, const uint8_t *p, size_t n)
+{
+    lo_pb_reader_t r;
+    lo_pb_field_t f;
+    uint64_t t = 0, dropped = 0;
+    const uint8_t *name = (const uint8_t *)"";
+    size_t name_n = 0;
+    int rc;
+    lo_pb_init(&r, p, n);
+    while ((rc = lo_pb_next(&r, &f)) == LO_PB_FIELD) {
+        switch (f.num) {
+        case 1:
+            LO_PBD_WANT(d, f, LO_PB_I64);
+            t = f.v;
+            break;
+        case 2:
+            LO_PBD_WANT(d, f, LO_PB_LEN);
+            name = f.p;
+            name_n = f.n;
+            break;
+        case 3:
+            LO_PBD_WANT(d, f, LO_PB_LEN);
+            break;
+        case 4:
+            LO_PBD_WANT(d, f, LO_PB_VARINT);
+            dropped = (uint32_t)f.v;
+            break;
+        }
+    }
+    if (rc != LO_PB_END)
+        return lo_pbd_wire_fail(d, rc, &f);
+    lo_jw_obj_begin(w);
+    lo_jw_key(w, "time_unix_nano", 14);
+    lo_jw_u64(w, t);
+    lo_jw_key(w, "name", 4);
+    lo_jw_str(w, (const char *)name, name_n);
+    lo_jw_key(w, "attributes", 10);
+    lo_jw_obj_begin(w);
+    int64_t i = 0;
+    lo_pb_init(&r, p, n);
+    while (lo_pb_next(&r, &f) == LO_PB_FIELD) {
+        if (f.num != 3)
+            continue;
+        lo_pbd_push(d, "attributes", i++);
+        rc = lo_pbd_keyvalue(d, w, f.p, f.n, NULL, NULL);
+        if (rc != LO_OK)
+            return rc;
+        lo_pbd_pop(d);
+    }
+    lo_jw_obj_end(w);
+    lo_jw_key(w, "dropped_attributes_count", 24);
+    lo_jw_u64(w, dropped);
+    lo_jw_obj_end(w);
+    return LO_OK;
+}
+
+/* Span.Link: 1 trace_id, 2 span_id, 3 trace_state, 4 attributes, 5 dropped, 6 flags.
+ * Rendered as {"trace_id","span_id","trace_state","attributes","flags"}. */
+static int link(lo_pbd_t *d, lo_jw_t *w, const uint8_t *p, size_t n)
+{
+    lo_pb_reader_t r;
+    lo_pb_field_t f;
+    lo_pb_field_t tid = { .p = (const uint8_t *)"" }, sid = { .p = (const uint8_t *)"" };
+    const uint8_t *ts = (const uint8_t *)"";
+    size_t ts_n = 0;
+    uint64_t flags = 0;
+    int rc;
+    lo_pb_init(&r, p, n);
+    while ((rc = lo_pb_next(&r, &f)) == LO_PB_FIELD) {
+        switch (f.num) {
+        case 1:
+            LO_PBD_WANT(d, f, LO_PB_LEN);
+            tid = f;
+            break;
+        case 2:
+            LO_PBD_WANT(d, f, LO_PB_LEN);
+            sid = f;
+            break;
+        case 3:
+            LO_PBD_WANT(d, f, LO_PB_LEN);
+            ts = f.p;
+            ts_n = f.n;
+            break;
+        case 4:
+            LO_PBD_WANT(d, f, LO_PB_LEN);
+            break;
+        case 5:
+            LO_PBD_WANT(d, f, LO_PB_VARINT);
+            break;
+        case 6:
+            LO_PBD_WANT(d, f, LO_PB_I32);
+            flags = f.v;
+            break;
+        }
+    }
+    if (rc != LO_PB_END)
+        return lo_pbd_wire_fail(d, rc, &f);
+    lo_jw_obj_begin(w);
+    lo_jw_key(w, "trace_id", 8);
+    lo_jw_hex(w, tid.p, tid.n);
+    lo_jw_key(w, "span_id", 7);
+    lo_jw_hex(w, sid.p, sid.n);
+    lo_jw_key(w, "trace_state", 11);
+    lo_jw_str(w, (const char *)ts, ts_n);
+    lo_jw_key(w, "attributes", 10);
+    lo_jw_obj_begin(w);
+    int64_t i = 0;
+    lo_pb_init(&r, p, n);
+    while (lo_pb_next(&r, &f) == LO_PB_FIELD) {
+        if (f.num != 4)
+            continue;
+        lo_pbd_push(d, "attributes", i++);
+        rc = lo_pbd_keyvalue(d, w, f.p, f.n, NULL, NULL);
+        if (rc != LO_OK)
+            return rc;
+        lo_pbd_pop(d);
+    }
+    lo_jw_obj_end(w);
+    lo_jw_key(w, "flags", 5);
+    lo_jw_u64(w, flags);
+    lo_jw_obj_end(w);
+    return LO_OK;
+}
+
+/* Status: 2 message, 3 code (field 1 is reserved). */
+static int status(lo_pbd_t *d, lo_span_rec_t *rec, const uint8_t *p, size_t n)
+{
+    lo_pb_reader_t r;
+    lo_pb_field_t f;
+    int rc;
+    rec->status_code = 0;
+    rec->status_message = LO_STR_LIT("");
+    lo_pb_init(&r, p, n);
+    while ((rc = lo_pb_next(&r, &f)) == LO_PB_FIELD) {
+        if (f.num == 2) {
+            LO_PBD_WANT(d, f, LO_PB_LEN);
+            if (lo_pbd_string(d, f.p, f.n, &rec->status_message) != LO_OK)
+                return LO_ERROR;
+        } else if (f.num == 3) {
+            LO_PBD_WANT(d, f, LO_PB_VARINT);
+            int32_t c = (int32_t)(uint32_t)f.v;
+            rec->status_code = c >= 0 && c <= 2 ? c : 0;
+        }
+    }
+    if (rc != LO_PB_END)
+        return lo_pbd_wire_fail(d, rc, &f);
+    return LO_OK;
+}
+
+static int span(lo_pbd_t *d, const uint8_t *p, size_t n, const lo_pbd_res_t *res, const lo_pbd_scope_t *scope)
+{
+    lo_span_rec_t *rec = lo_otlp_batch_push(d->b);
+    if (rec == NULL) {
+        lo_otlp_fail(d->b, "out of memory");
+        return LO_ERROR;
+    }
+    lo_env_cand_t cand;
+    lo_pb_reader_t r;
+    lo_pb_field_t f;
+    const uint8_t *st = NULL;
+    size_t st_n = 0;
+    int64_t ai = 0, ei = 0, li = 0;
+    int rc;
+    memset(&cand, 0, sizeof(cand));
+    rec->name = rec->trace_state = rec->status_message = LO_STR_LIT("");
+    lo_pbd_begin(&d->w_attrs, &d->attrs, false);
+    lo_pbd_begin(&d->w_aux1, &d->aux1, true);
+    lo_pbd_begin(&d->w_aux2, &d->aux2, true);
+    lo_pb_init(&r, p, n);
+    while ((rc = lo_pb_next(&r, &f)) == LO_PB_FIELD) {
+        switch (f.num) {
+        case 1:
+            LO_PBD_WANT(d, f, LO_PB_LEN);
+            rec->env.has_trace_id = lo_pbd_id(&f, rec->env.trace_id, 16);
+            break;
+        case 2:
+            LO_PBD_WANT(d, f, LO_PB_LEN);
+            rec->env.has_span_id = lo_pbd_id(&f, rec->env.span_id, 8);
+            break;
+        case 3:
+            LO_PBD_WANT(d, f, LO_PB_LEN);
+            if (lo_pbd_string(d, f.p, f.n, &rec->trace_state) != LO_OK)
+                return LO_ERROR;
+            break;
+        case 4:
+            LO_PBD_WANT(d, f, LO_PB_LEN);
+            rec->has_parent = lo_pbd_id(&f, rec->parent_span_id, 8);
+            break;
+        case 5:
+            LO_PBD_WANT(d, f, LO_PB_LEN);
+            if (lo_pbd_string(d, f.p, f.n, &rec->name) != LO_OK)
+                return LO_ERROR;
+            break;
+        case 6: {
+            LO_PBD_WANT(d, f, LO_PB_VARINT);
+            int32_t k = (int32_t)(uint32_t)f.v;
+            rec->kind = k >= 0 && k <= 5 ? k : 0;
+            break;
+        }
+        case 7:
+            LO_PBD_WANT(d, f, LO_PB_I64);
+            rec->start_ns = (int64_t)f.v;
+            break;
+        case 8:
+            LO_PBD_WANT(d, f, LO_PB_I64);
+            rec->end_ns = (int64_t)f.v;
+            break;
+        case 9:
+            LO_PBD_WANT(d, f, LO_PB_LEN);
+            lo_pbd_push(d, "attributes", ai++);
+            rc = lo_pbd_keyvalue(d, &d->w_attrs, f.p, f.n, &cand, NULL);
+            if (rc != LO_OK)
+                return rc;
+            lo_pbd_pop(d);
+            break;
+        case 10:
+            LO_PBD_WANT(d, f, LO_PB_VARINT);
+            rec->dropped_attributes_count = (uint32_t)f.v;
+            break;
+        case 11:
+            LO_PBD_WANT(d, f, LO_PB_LEN);
+            lo_pbd_push(d, "events", ei++);
+            rc = event(d, &d->w_aux1, f.p, f.n);
+            if (rc != LO_OK)
+                return rc;
+            lo_pbd_pop(d);
+            break;
+        case 12:
+            LO_PBD_WANT(d, f, LO_PB_VARINT);
+            rec->dropped_events_count = (uint32_t)f.v;
+            break;
+        case 13:
+            LO_PBD_WANT(d, f, LO_PB_LEN);
+            lo_pbd_push(d, "links", li++);
+            rc = link(d, &d->w_aux2, f.p, f.n);
+            if (rc != LO_OK)
+                return rc;
+            lo_pbd_pop(d);
+            break;
+        case 14:
+            LO_PBD_WANT(d, f, LO_PB_VARINT);
+            rec->dropped_links_count = (uint32_t)f.v;
+            break;
+        case 15:
+            LO_PBD_WANT(d, f, LO_PB_LEN);
+            st = f.p; /* the last status wins */
+            st_n = f.n;
+            break;
+        case 16:
+            LO_PBD_WANT(d, f, LO_PB_I32);
+            rec->flags = (uint32_t)f.v;
+            break;
+        }
+    }
+    if (rc != LO_PB_END)
+        return lo_pbd_wire_fail(d, rc, &f);
+    if (st != NULL) {
+        lo_pbd_push(d, "status", -1);
+        rc = status(d, rec, st, st_n);
+        if (rc != LO_OK)
+            return rc;
+        lo_pbd_pop(d);
+    }
+    rc = lo_pbd_finish(d, &d->w_attrs, false, &rec->attributes);
+    if (rc == LO_OK)
+        rc = lo_pbd_finish(d, &d->w_aux1, true, &rec->events);
+    if (rc == LO_OK)
+        rc = lo_pbd_finish(d, &d->w_aux2, true, &rec->links);
+    if (rc != LO_OK)
+        return rc;
+    rec->resource = res->json;
+    rec->scope_name = scope->name;
+    rec->scope_version = scope->version;
+    lo_envelope_build(&rec->env, &cand, &scope->cand, &res->cand);
+    return LO_OK;
+}
+
+int lo_pbd_traces(lo_pbd_t *d, const uint8_t *p, size_t n)
+{
+    static const char *const names[3] = { "resource_spans", "scope_spans", "spans" };
+    return lo_pbd_request(d, p, n, names, span);
+}

@@ -7,6 +7,8 @@
 
 #include <dirent.h>
 
+#include "pb_oracle.h"
+
 /* Calls fn(body, n) for each regular file in dir; returns the count
  * (0 when the directory does not exist). */
 static int corpus_each(const char *dir, void (*fn)(const uint8_t *p, size_t n, const char *name))
