@@ -467,6 +467,12 @@ int lo_jd_id(lo_jd_t *c, const char *key, json_t *v, uint8_t *out, size_t want, 
             return lo_jd_fail(c, key, "expected %zu hex digits, got %zu", 2 * want, s.len);
         return LO_OK;
     }
+    /* an all-zero id is the OTLP spelling of "no id" */
+    uint8_t any = 0;
+    for (size_t i = 0; i < want; i++)
+        any |= tmp[i];
+    if (any == 0)
+        return LO_OK;
     memcpy(out, tmp, want);
     *has = true;
     return LO_OK;
@@ -527,9 +533,13 @@ enum { AV_STRING, AV_BOOL, AV_INT, AV_DOUBLE, AV_ARRAY, AV_KVLIST, AV_BYTES, AV_
 static const char *const av_keys[AV_N] = { "stringValue", "boolValue", "intValue", "doubleValue",
                                            "arrayValue", "kvlistValue", "bytesValue" };
 
+/* The depth bound: 32 when the caller gives none, at most 200 so that the
+ * JSON writer (LO_JW_MAX_DEPTH) and the C stack stay far from their limits
+ * (the protobuf walker applies the same). */
 static int max_depth(const lo_jd_t *c)
 {
-    return c->o->max_depth > 0 ? c->o->max_depth : 32;
+    int d = c->o->max_depth > 0 ? c->o->max_depth : 32;
+    return d > 200 ? 200 : d;
 }
 
 static int jw_check(lo_jd_t *c, const lo_jw_t *w)
@@ -563,6 +573,10 @@ int lo_jd_anyvalue(lo_jd_t *c, lo_jw_t *w, json_t *v, int depth)
         lo_jw_null(w);
         return LO_OK;
     }
+    /* depth counts every value present, scalars too, as the protobuf walker
+     * counts it: an attribute's value is 1, its array elements 2, ... */
+    if (depth > max_depth(c))
+        return lo_jd_fail(c, NULL, "AnyValue nested deeper than %d levels", max_depth(c));
     if (!json_is_object(v))
         return lo_jd_fail(c, NULL, "expected an object (AnyValue), got %s", type_name(v));
     rc = lo_jd_fields(c, v, av_keys, AV_N, f);
@@ -627,8 +641,6 @@ int lo_jd_anyvalue(lo_jd_t *c, lo_jw_t *w, json_t *v, int depth)
     }
     /* arrayValue or kvlistValue: one level of nesting more */
     json_t *values = NULL;
-    if (depth > max_depth(c))
-        return lo_jd_fail(c, NULL, "AnyValue nested deeper than %d levels", max_depth(c));
     lo_jd_push(c, av_keys[which], -1);
     rc = lo_jd_obj(c, NULL, f[which]);
     if (rc == LO_OK)
@@ -672,6 +684,14 @@ static int render_kvs(lo_jd_t *c, lo_jw_t *w, json_t *arr, const char *arr_key, 
             lo_jw_key(w, key.p, key.len);
             if (c->o->redact != NULL && lo_redact_match(c->o->redact, key.p, key.len)) {
                 lo_jw_cstr(w, "[REDACTED]");
+                /* the value is still checked, in a writer whose output is dropped */
+                if (w != &c->w_scratch) {
+                    lo_buf_reset(&c->scratch);
+                    lo_jw_init(&c->w_scratch, &c->scratch);
+                }
+                lo_jd_push(c, "value", -1);
+                rc = lo_jd_anyvalue(c, &c->w_scratch, f[1], depth);
+                lo_jd_pop(c);
             } else {
                 lo_jd_push(c, "value", -1);
                 rc = lo_jd_anyvalue(c, w, f[1], depth);

@@ -72,6 +72,7 @@ int lo_otlp_json_decode(lo_signal_t s, const char *p, size_t n, const lo_decode_
     c->o = &opts;
     lo_buf_init(&c->tmp, 0);
     lo_buf_init(&c->tmp2, 0);
+    lo_buf_init(&c->scratch, 0);
 
     tl_on = true;
     tl_exceeded = false;
@@ -108,6 +109,7 @@ cleanup:
     tl_on = false;
     lo_buf_free(&c->tmp);
     lo_buf_free(&c->tmp2);
+    lo_buf_free(&c->scratch);
     free(c);
     return rc;
 }

@@ -32,6 +32,8 @@ typedef struct {
     int nfr;       /* frames in use; may exceed LO_JD_MAX_FRAMES (not stored) */
     lo_buf_t tmp;  /* JSON renderings before they are copied into the arena */
     lo_buf_t tmp2; /* a second one, for renderings nested in another (events) */
+    lo_buf_t scratch; /* output that is dropped (redacted values, checked only) */
+    lo_jw_t w_scratch;
 } lo_jd_t;
 
 /* A resource or scope, decoded once and shared by its records. */
@@ -73,7 +75,8 @@ int lo_jd_bool(lo_jd_t *c, const char *key, json_t *v, bool *out) LO_MUST_USE;
 /* Hex string (case-insensitive) decoded into the arena; "" gives *n = 0. */
 int lo_jd_hex(lo_jd_t *c, const char *key, json_t *v, uint8_t **out, size_t *n) LO_MUST_USE;
 /* Hex id of exactly want bytes into out.  *has = false when absent or "".
- * A different length is LO_INVALID when strict, else ignored (*has false). */
+ * A different length is LO_INVALID when strict, else ignored (*has false).
+ * All zeros is "no id" (*has false), as in the protobuf walker. */
 int lo_jd_id(lo_jd_t *c, const char *key, json_t *v, uint8_t *out, size_t want, bool strict,
              bool *has) LO_MUST_USE;
 

@@ -339,10 +339,11 @@ static void test_depth(void **state)
     lo_decode_opts_t o = { .max_depth = 3, .receive_ns = RECEIVE_NS };
     for (int kv = 0; kv < 2; kv++) {
         jt_t t;
-        char *ok = nested_attr(3, kv), *deep = nested_attr(4, kv);
+        /* depth counts values: 2 containers put the scalar at depth 3 */
+        char *ok = nested_attr(2, kv), *deep = nested_attr(3, kv);
         jt_decode_opts(&t, LO_SIGNAL_LOGS, ok, strlen(ok), &o);
         assert_int_equal(t.rc, LO_OK);
-        assert_str(t.b.logs[0].attributes, kv ? "{\"d\":{\"k\":{\"k\":{\"k\":1}}}}" : "{\"d\":[[[1]]]}");
+        assert_str(t.b.logs[0].attributes, kv ? "{\"d\":{\"k\":{\"k\":1}}}" : "{\"d\":[[1]]}");
         jt_free(&t);
         jt_decode_opts(&t, LO_SIGNAL_LOGS, deep, strlen(deep), &o);
         assert_int_equal(t.rc, LO_INVALID);
@@ -411,6 +412,14 @@ static void test_redaction(void **state)
                                        "\"req\":{\"PASSWORD\":\"[REDACTED]\",\"user\":\"bob\"}}");
     assert_str(t.b.logs[0].resource, "{\"Token\":\"[REDACTED]\"}");
     assert_str(t.b.logs[0].message, "{\"token\":\"[REDACTED]\"}");
+    jt_free(&t);
+    /* a redacted value is still checked: wrong types are a 400 all the same */
+    json = "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"attributes\":["
+           "{\"key\":\"password\",\"value\":{\"kvlistValue\":{\"values\":[{\"key\":\"token\",\"value\":"
+           "{\"intValue\":\"x\"}}]}}}]}]}]}]}";
+    jt_decode_opts(&t, LO_SIGNAL_LOGS, json, strlen(json), &o);
+    assert_int_equal(t.rc, LO_INVALID);
+    assert_non_null(strstr(t.b.error, "attributes[0].value.kvlistValue.values[0].value.intValue: expected an integer"));
     jt_free(&t);
     lo_redact_destroy(red);
 }
