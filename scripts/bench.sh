@@ -86,6 +86,18 @@ curl -fsS "http://127.0.0.1:$api_port/readyz" >/dev/null || { echo "bench: serve
 
 # ---- helpers ----
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
+# PostgreSQL's CPU: the postmaster's own and its exited children's time plus
+# every live backend's (comm is "postgres": no spaces to shift the fields)
+pg_ticks() {
+  local pm t=0 p
+  pm=$(head -n1 "$dir/pg/data/postmaster.pid")
+  t=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat")
+  for p in $(ps --ppid "$pm" -o pid=); do
+    t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$t"
+}
+cores() { awk -v d="$1" -v hz="$ticks_per_s" -v s="$2" 'BEGIN { if (s > 0) printf "%.2f", d / hz / s; else print "-" }'; }
 reset_peak() { echo 5 >"/proc/$server_pid/clear_refs" 2>/dev/null || true; }
 peak_rss_mib() { awk '/^VmHWM:/ {printf "%.0f", $2 / 1024}' "/proc/$server_pid/status"; }
 field() { sed -n "s/.*[ ]$1=\([^ ]*\).*/\1/p" <<<"$2"; }
@@ -101,10 +113,10 @@ for sig in $SIGNALS; do
   truncate_all
   echo "bench: $sig — loadgen, $CONNS connections, ${SECS}s"
   reset_peak
-  t0=$(cpu_ticks)
+  t0=$(cpu_ticks); g0=$(pg_ticks)
   out=$("$LOADGEN" --url "http://127.0.0.1:$otlp_port" --signal "$sig" --connections "$CONNS" \
         --duration "$SECS" --batch "$BATCH" 2>&1) || true
-  t1=$(cpu_ticks)
+  t1=$(cpu_ticks); g1=$(pg_ticks)
   echo "$out" | sed 's/^/  /'
   res=$(grep '^RESULT' <<<"$out" || true)
   [ -n "$res" ] || { echo "bench: loadgen failed" >&2; tail -n 20 "$dir/server.log" >&2; exit 1; }
@@ -117,17 +129,26 @@ for sig in $SIGNALS; do
   R[$sig.s429]=$(field s429 "$res")
   R[$sig.rss]=$(peak_rss_mib)
   R[$sig.stored]=$stored
+  R[$sig.secs]=$(field seconds "$res")
+  R[$sig.srv_cores]=$(cores $((t1 - t0)) "${R[$sig.secs]}")
+  R[$sig.pg_cores]=$(cores $((g1 - g0)) "${R[$sig.secs]}")
+  R[$sig.cli_cores]=$(awk -v c="$(field client_cpu_s "$res")" -v s="${R[$sig.secs]}" 'BEGIN { printf "%.2f", c / s }')
   R[$sig.cpu_us]=$(awk -v d=$((t1 - t0)) -v hz="$ticks_per_s" -v n="${R[$sig.records]}" \
                    'BEGIN { if (n > 0) printf "%.2f", d / hz * 1e6 / n; else print "-" }')
-  echo "  stored rows: $stored; server CPU: $(((t1 - t0) * 1000 / ticks_per_s)) ms = ${R[$sig.cpu_us]} µs/record"
+  echo "  stored rows: $stored; server CPU: $(((t1 - t0) * 1000 / ticks_per_s)) ms = ${R[$sig.cpu_us]} µs/record;" \
+       "cores busy: server ${R[$sig.srv_cores]}, PostgreSQL ${R[$sig.pg_cores]}, load generator ${R[$sig.cli_cores]}"
 
   truncate_all
   echo "bench: $sig — raw COPY baseline, $WRITERS connections, ${SECS}s"
+  g0=$(pg_ticks)
   cout=$("$COPYBASE" --dsn "$DB" --signal "$sig" --connections "$WRITERS" --duration "$SECS" \
          --batch "$COPY_BATCH" --request-records "$BATCH" 2>&1) || true
   echo "$cout" | sed 's/^/  /'
+  sleep 0.3; g1=$(pg_ticks)  # let the postmaster reap the COPY backends
   cres=$(grep '^RESULT' <<<"$cout" || true)
   R[$sig.copy]=$(field rows_per_s "$cres")
+  R[$sig.copy_pg_cores]=$(cores $((g1 - g0)) "$(field seconds "$cres")")
+  echo "  cores busy: PostgreSQL ${R[$sig.copy_pg_cores]}"
   R[$sig.ratio]=$(awk -v a="${R[$sig.rps]}" -v b="${R[$sig.copy]:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
 done
 
@@ -164,8 +185,11 @@ results="$BUILD/bench/results.md"
   echo
   echo "Overload (logs, $OVER_CONNS connections): peak RSS ${over_rss} MiB; answers 200=${over_200} 429=${over_429} 503=${over_503}; ${over_rps} records/s committed; server alive afterwards: $alive"
   echo
+  echo "| signal | acknowledged | rows stored | 429s | cores busy: server | PostgreSQL | load generator | PostgreSQL during COPY |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
   for sig in $SIGNALS; do
-    echo "$sig: ${R[$sig.records]} acknowledged, ${R[$sig.stored]} rows stored, 429s during the run: ${R[$sig.s429]}"
+    printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n" "$sig" "${R[$sig.records]}" "${R[$sig.stored]}" "${R[$sig.s429]}" \
+      "${R[$sig.srv_cores]}" "${R[$sig.pg_cores]}" "${R[$sig.cli_cores]}" "${R[$sig.copy_pg_cores]}"
   done
   if [ -n "$decode" ]; then echo; echo '```'; echo "$decode"; echo '```'; fi
   echo
