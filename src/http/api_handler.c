@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 
 #include "core/json_write.h"
 #include "core/log.h"
@@ -33,6 +34,10 @@ typedef struct {
     lo_principal_t who;
     bool discard;
     size_t discarded;
+    unsigned err_status; /* refused from the headers: answer this after the body */
+    const char *err_code;
+    char err_msg[128];
+    bool err_retry;
     char *body;
     size_t len, cap;
 } api_ctx_t;
@@ -106,31 +111,55 @@ static enum MHD_Result plain_request(lo_http_t *h, struct MHD_Connection *c, con
     return metrics(c);
 }
 
+/* An API answer decided from the headers, sent once the body is read. */
+static enum MHD_Result reply_refusal(lo_http_t *h, struct MHD_Connection *c, const api_ctx_t *x)
+{
+    char ra[24];
+    snprintf(ra, sizeof(ra), "%" PRId64, h->cfg->retry_after_seconds);
+    lo_http_hdr_t hdr[] = { { MHD_HTTP_HEADER_RETRY_AFTER, ra }, { NULL, NULL } };
+    return reply_error(c, x->err_status, x->err_code, x->err_msg, x->err_retry ? hdr : NULL);
+}
+
 static enum MHD_Result begin_api(lo_http_t *h, struct MHD_Connection *c, void **con_cls)
 {
-    const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    lo_principal_t who;
-    int rc = authz != NULL ? lo_auth_check(h->d.auth, authz, &who) : LO_DECLINED;
-    if (rc == LO_DECLINED)
-        return reply_error(c, MHD_HTTP_UNAUTHORIZED, "unauthorized",
-                           authz == NULL ? "missing Authorization: Bearer token" : "unknown or revoked token", NULL);
-    if (rc != LO_OK) {
-        char ra[24];
-        snprintf(ra, sizeof(ra), "%" PRId64, h->cfg->retry_after_seconds);
-        lo_http_hdr_t hdr[] = { { MHD_HTTP_HEADER_RETRY_AFTER, ra }, { NULL, NULL } };
-        return reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
-                           "cannot check the token: database unavailable", hdr);
-    }
-    uint64_t declared = 0;
-    if (lo_http_content_length(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH),
-                               &declared) &&
-        declared > API_BODY_MAX)
-        return reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large", "request body larger than 1 MiB", NULL);
     api_ctx_t *x = calloc(1, sizeof(*x));
     if (x == NULL)
         return reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory", NULL);
     x->http.conn = c;
-    x->who = who;
+    const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    int rc = authz != NULL ? lo_auth_check(h->d.auth, authz, &x->who) : LO_DECLINED;
+    uint64_t declared = 0;
+    bool has_len = lo_http_content_length(
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH), &declared);
+    if (rc == LO_DECLINED) {
+        x->err_status = MHD_HTTP_UNAUTHORIZED;
+        x->err_code = "unauthorized";
+        snprintf(x->err_msg, sizeof(x->err_msg), "%s",
+                 authz == NULL ? "missing Authorization: Bearer token" : "unknown or revoked token");
+    } else if (rc != LO_OK) {
+        x->err_status = MHD_HTTP_SERVICE_UNAVAILABLE;
+        x->err_code = "unavailable";
+        x->err_retry = true;
+        snprintf(x->err_msg, sizeof(x->err_msg), "cannot check the token: database unavailable");
+    } else if (has_len && declared > API_BODY_MAX) {
+        x->err_status = MHD_HTTP_CONTENT_TOO_LARGE;
+        x->err_code = "too_large";
+        snprintf(x->err_msg, sizeof(x->err_msg), "request body larger than 1 MiB");
+    }
+    if (x->err_status != 0) {
+        /* Answer now only when no body follows (or the client waits for
+         * 100-continue): a client still sending would see a reset. */
+        const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+        bool body_follows = (has_len && declared > 0) ||
+                            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
+        bool waits = expect != NULL && strcasecmp(expect, "100-continue") == 0;
+        if (!body_follows || waits || declared > 4 * (uint64_t)API_BODY_MAX) {
+            enum MHD_Result r = reply_refusal(h, c, x);
+            free(x);
+            return r;
+        }
+        x->discard = true;
+    }
     *con_cls = x;
     return MHD_YES;
 }
@@ -168,6 +197,8 @@ static enum MHD_Result take_chunk(api_ctx_t *x, const char *data, size_t n)
 static enum MHD_Result dispatch(lo_http_t *h, api_ctx_t *x, const char *url, const char *method)
 {
     struct MHD_Connection *c = x->http.conn;
+    if (x->err_status != 0)
+        return reply_refusal(h, c, x);
     if (x->discard)
         return reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large", "request body larger than 1 MiB", NULL);
     PGconn *db = h->d.pool != NULL ? lo_pg_pool_get(h->d.pool, POOL_WAIT_MS) : NULL;

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 
 #include "core/log.h"
 #include "core/stats.h"
@@ -45,6 +46,15 @@ _Static_assert(offsetof(lo_log_rec_t, env) == 0, "records start with their envel
 _Static_assert(offsetof(lo_span_rec_t, env) == 0, "records start with their envelope");
 _Static_assert(offsetof(lo_sample_rec_t, env) == 0, "records start with their envelope");
 
+/* An answer decided from the headers alone. */
+typedef enum { EARLY_PLAIN, EARLY_ALLOW_POST, EARLY_RETRY, EARLY_RETRY_CLOSE } early_kind_t;
+typedef struct {
+    unsigned status;
+    int32_t code;
+    early_kind_t kind;
+    char msg[160];
+} early_t;
+
 typedef enum { REQ_BODY, REQ_DISCARD, REQ_WAITING } req_state_t;
 
 typedef struct {
@@ -58,6 +68,8 @@ typedef struct {
     uint8_t *body; /* as received; kept NUL-terminated */
     size_t len, cap;
     uint64_t discarded;
+    bool refused;  /* REQ_DISCARD: answer early, not 413 */
+    early_t early;
     uint8_t *plain; /* inflated body (gzip) */
     size_t plain_len;
     lo_arena_t *arena;
@@ -149,63 +161,83 @@ static void req_free(otlp_req_t *r)
 
 /* ---- first call: everything that can be decided from the headers ---- */
 
+static bool early(early_t *e, unsigned status, int32_t code, early_kind_t kind, const char *msg)
+{
+    e->status = status;
+    e->code = code;
+    e->kind = kind;
+    snprintf(e->msg, sizeof(e->msg), "%s", msg);
+    return false;
+}
+
+static enum MHD_Result reply_early(lo_http_t *h, struct MHD_Connection *c, lo_content_type_t ct, const early_t *e)
+{
+    lo_http_hdr_t allow[] = { { MHD_HTTP_HEADER_ALLOW, MHD_HTTP_METHOD_POST }, { NULL, NULL } };
+    switch (e->kind) {
+    case EARLY_ALLOW_POST: return reply_status(c, ct, e->status, e->code, e->msg, allow);
+    case EARLY_RETRY: return reply_retry(c, ct, e->status, e->msg, h->cfg->retry_after_seconds, false);
+    case EARLY_RETRY_CLOSE: return reply_retry(c, ct, e->status, e->msg, h->cfg->retry_after_seconds, true);
+    default: return reply_status(c, ct, e->status, e->code, e->msg, NULL);
+    }
+}
+
+/* Route, method, token, Content-Type, Content-Encoding and declared length.
+ * false with *e filled when the request must be refused. */
+static bool check_headers(lo_http_t *h, struct MHD_Connection *c, const char *url, const char *method,
+                          otlp_req_t *r, uint64_t *declared, bool *has_len, early_t *e)
+{
+    const lo_config_t *cfg = h->cfg;
+    if (!route(url, &r->signal))
+        return early(e, MHD_HTTP_NOT_FOUND, RPC_NOT_FOUND, EARLY_PLAIN,
+                     "not found: POST to /v1/traces, /v1/logs or /v1/metrics");
+    if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+        return early(e, MHD_HTTP_METHOD_NOT_ALLOWED, RPC_UNIMPLEMENTED, EARLY_ALLOW_POST,
+                     "method not allowed: use POST");
+    lo_stat_add(&lo_stats.requests[r->signal], 1);
+    if (atomic_load(&h->stopping) || h->d.ingest == NULL) {
+        lo_stat_add(&lo_stats.requests_unavail[r->signal], 1);
+        return early(e, MHD_HTTP_SERVICE_UNAVAILABLE, RPC_UNAVAILABLE, EARLY_RETRY_CLOSE, "server is shutting down");
+    }
+
+    const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    int rc = authz != NULL ? lo_auth_check(h->d.auth, authz, &r->who) : LO_DECLINED;
+    if (rc == LO_DECLINED)
+        return early(e, MHD_HTTP_UNAUTHORIZED, RPC_UNAUTHENTICATED, EARLY_PLAIN,
+                     authz == NULL ? "missing Authorization: Bearer token" : "unknown or revoked token");
+    if (rc == LO_UNAVAIL) {
+        lo_stat_add(&lo_stats.requests_unavail[r->signal], 1);
+        return early(e, MHD_HTTP_SERVICE_UNAVAILABLE, RPC_UNAVAILABLE, EARLY_RETRY,
+                     "cannot check the token: database unavailable");
+    }
+    if (rc != LO_OK)
+        return early(e, MHD_HTTP_INTERNAL_SERVER_ERROR, RPC_INTERNAL, EARLY_PLAIN, "token check failed");
+    if (!lo_principal_has_scope(&r->who, LO_SCOPE_INGEST))
+        return early(e, MHD_HTTP_FORBIDDEN, RPC_PERMISSION_DENIED, EARLY_PLAIN, "token lacks scope ingest");
+
+    if (r->ct != LO_CT_PROTOBUF && r->ct != LO_CT_JSON)
+        return early(e, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, RPC_INVALID_ARGUMENT, EARLY_PLAIN,
+                     "Content-Type must be application/x-protobuf or application/json");
+    r->ce = lo_http_content_encoding(
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING));
+    if (r->ce == LO_CE_UNSUPPORTED)
+        return early(e, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, RPC_INVALID_ARGUMENT, EARLY_PLAIN,
+                     "Content-Encoding must be gzip or identity");
+    if (*has_len && *declared > (uint64_t)cfg->max_body_bytes) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "body larger than %" PRId64 " bytes", cfg->max_body_bytes);
+        return early(e, MHD_HTTP_CONTENT_TOO_LARGE, RPC_INVALID_ARGUMENT, EARLY_PLAIN, msg);
+    }
+    return true;
+}
+
 static enum MHD_Result begin(lo_http_t *h, struct MHD_Connection *c, const char *url, const char *method,
                              void **con_cls)
 {
     lo_content_type_t ct = lo_http_content_type(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                                             MHD_HTTP_HEADER_CONTENT_TYPE));
-    lo_signal_t sig;
-    if (!route(url, &sig))
-        return reply_status(c, ct, MHD_HTTP_NOT_FOUND, RPC_NOT_FOUND,
-                            "not found: POST to /v1/traces, /v1/logs or /v1/metrics", NULL);
-    if (strcmp(method, MHD_HTTP_METHOD_POST) != 0) {
-        lo_http_hdr_t allow[] = { { MHD_HTTP_HEADER_ALLOW, MHD_HTTP_METHOD_POST }, { NULL, NULL } };
-        return reply_status(c, ct, MHD_HTTP_METHOD_NOT_ALLOWED, RPC_UNIMPLEMENTED, "method not allowed: use POST",
-                            allow);
-    }
-    lo_stat_add(&lo_stats.requests[sig], 1);
-    const lo_config_t *cfg = h->cfg;
-    if (atomic_load(&h->stopping) || h->d.ingest == NULL) {
-        lo_stat_add(&lo_stats.requests_unavail[sig], 1);
-        return reply_retry(c, ct, MHD_HTTP_SERVICE_UNAVAILABLE, "server is shutting down",
-                           cfg->retry_after_seconds, true);
-    }
-
-    lo_principal_t who;
-    const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    int rc = authz != NULL ? lo_auth_check(h->d.auth, authz, &who) : LO_DECLINED;
-    if (rc == LO_DECLINED)
-        return reply_status(c, ct, MHD_HTTP_UNAUTHORIZED, RPC_UNAUTHENTICATED,
-                            authz == NULL ? "missing Authorization: Bearer token" : "unknown or revoked token",
-                            NULL);
-    if (rc == LO_UNAVAIL) {
-        lo_stat_add(&lo_stats.requests_unavail[sig], 1);
-        return reply_retry(c, ct, MHD_HTTP_SERVICE_UNAVAILABLE, "cannot check the token: database unavailable",
-                           cfg->retry_after_seconds, false);
-    }
-    if (rc != LO_OK)
-        return reply_status(c, ct, MHD_HTTP_INTERNAL_SERVER_ERROR, RPC_INTERNAL, "token check failed", NULL);
-    if (!lo_principal_has_scope(&who, LO_SCOPE_INGEST))
-        return reply_status(c, ct, MHD_HTTP_FORBIDDEN, RPC_PERMISSION_DENIED, "token lacks scope ingest", NULL);
-
-    if (ct != LO_CT_PROTOBUF && ct != LO_CT_JSON)
-        return reply_status(c, ct, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, RPC_INVALID_ARGUMENT,
-                            "Content-Type must be application/x-protobuf or application/json", NULL);
-    lo_content_encoding_t ce = lo_http_content_encoding(
-        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING));
-    if (ce == LO_CE_UNSUPPORTED)
-        return reply_status(c, ct, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, RPC_INVALID_ARGUMENT,
-                            "Content-Encoding must be gzip or identity", NULL);
-
     uint64_t declared = 0;
     bool has_len = lo_http_content_length(
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH), &declared);
-    if (has_len && declared > (uint64_t)cfg->max_body_bytes) {
-        char msg[128];
-        snprintf(msg, sizeof(msg), "body larger than %" PRId64 " bytes", cfg->max_body_bytes);
-        return reply_status(c, ct, MHD_HTTP_CONTENT_TOO_LARGE, RPC_INVALID_ARGUMENT, msg, NULL);
-    }
-
     otlp_req_t *r = calloc(1, sizeof(*r));
     if (r == NULL || pthread_mutex_init(&r->mu, NULL) != 0) {
         free(r);
@@ -213,11 +245,30 @@ static enum MHD_Result begin(lo_http_t *h, struct MHD_Connection *c, const char 
     }
     r->h = h;
     r->conn = c;
-    r->signal = sig;
     r->ct = ct;
-    r->ce = ce;
-    r->who = who;
     r->state = REQ_BODY;
+    early_t e;
+    if (!check_headers(h, c, url, method, r, &declared, &has_len, &e)) {
+        /* A client that sends its body without waiting (no Expect:
+         * 100-continue) would find the connection reset under its feet
+         * and may never read our answer: read the body, keep none of it,
+         * then answer.  Bodies far over the limit are not worth reading. */
+        const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+        bool body_follows = (has_len && declared > 0) ||
+                            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
+        bool waits = expect != NULL && strcasecmp(expect, "100-continue") == 0;
+        uint64_t worth = (uint64_t)h->cfg->max_body_bytes * DISCARD_FACTOR;
+        if (!body_follows || waits || (has_len && declared > worth)) {
+            req_free(r);
+            return reply_early(h, c, ct, &e);
+        }
+        r->state = REQ_DISCARD;
+        r->refused = true;
+        r->early = e;
+        atomic_fetch_add(&h->active, 1);
+        *con_cls = r;
+        return MHD_YES;
+    }
     if (has_len && declared > 0) {
         /* The declared size is within max_body_bytes: reserve it at once. */
         r->body = malloc((size_t)declared + 1);
@@ -460,6 +511,8 @@ static enum MHD_Result finish(otlp_req_t *r)
     struct MHD_Connection *c = r->conn;
     char msg[160];
 
+    if (r->state == REQ_DISCARD && r->refused)
+        return reply_early(h, c, r->ct, &r->early);
     if (r->state == REQ_DISCARD) {
         snprintf(msg, sizeof(msg), "body larger than %" PRId64 " bytes", cfg->max_body_bytes);
         return reply_status(c, r->ct, MHD_HTTP_CONTENT_TOO_LARGE, RPC_INVALID_ARGUMENT, msg, NULL);
@@ -490,13 +543,20 @@ static enum MHD_Result finish(otlp_req_t *r)
         return reply_status(c, r->ct, MHD_HTTP_CONTENT_TOO_LARGE, RPC_INVALID_ARGUMENT, msg, NULL);
     }
 
-    /* JSON renderings of attributes may outgrow their protobuf by escaping
-     * (up to 6x for control characters): 8x the body bounds the arena. */
-    size_t limit = n * 8 + (1u << 20);
+    /* What one request may make us hold is bounded by what the writers
+     * may buffer: JSON renderings of attributes may outgrow their protobuf
+     * by escaping (up to 6x for control characters), so 8x the body bounds
+     * the arena; and a body of empty records (two bytes each) must not
+     * grow the record array past the same budget. */
+    size_t budget = (size_t)cfg->queue_max_bytes;
+    size_t limit = n <= (SIZE_MAX - (1u << 20)) / 8 ? n * 8 + (1u << 20) : SIZE_MAX;
+    if (limit > budget)
+        limit = budget;
     r->arena = lo_arena_create(64 * 1024, limit);
     if (r->arena == NULL)
         return reply_status(c, r->ct, MHD_HTTP_INTERNAL_SERVER_ERROR, RPC_INTERNAL, "out of memory", NULL);
     lo_otlp_batch_init(&r->ir.batch, r->signal, r->arena);
+    r->ir.batch.max_records = budget / rec_size(r->signal);
     int64_t now = lo_now_ns();
     lo_decode_opts_t opts = { .max_depth = (int)cfg->max_attr_depth, .receive_ns = now, .redact = h->d.redact };
     int rc = r->ct == LO_CT_PROTOBUF ? lo_otlp_pb_decode(r->signal, p, n, &opts, &r->ir.batch)
@@ -514,6 +574,9 @@ static enum MHD_Result finish(otlp_req_t *r)
         return reply_ok(r); /* nothing to store: answer at once */
 
     r->ir.bytes = r->cap + r->plain_len + lo_arena_used(r->arena) + r->ir.batch.cap * rec_size(r->signal);
+    if (r->ir.bytes > budget) /* would never fit the writers' buffer: 429 would repeat forever */
+        return reply_status(c, r->ct, MHD_HTTP_CONTENT_TOO_LARGE, RPC_INVALID_ARGUMENT,
+                            "request too large to buffer; send smaller batches", NULL);
     r->ir.done = on_done;
     r->ir.user = r;
     rc = lo_ingest_submit(h->d.ingest, &r->ir);

@@ -39,8 +39,12 @@ static size_t rec_size(lo_signal_t s)
 void *lo_otlp_batch_push(lo_otlp_batch_t *b)
 {
     size_t sz = rec_size(b->signal);
+    if (b->max_records != 0 && b->n >= b->max_records)
+        return NULL;
     if (b->n == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 64;
+        if (b->max_records != 0 && cap > b->max_records)
+            cap = b->max_records;
         if (cap > SIZE_MAX / sz)
             return NULL;
         void *p = realloc(b->recs, cap * sz);

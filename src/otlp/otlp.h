@@ -124,6 +124,8 @@ typedef struct {
         void *recs;
     };
     size_t n, cap;     /* records (malloc'd array, grown by lo_otlp_batch_push) */
+    size_t max_records; /* 0: no bound; else push fails past it (a body of empty
+                         * records must not make the array outgrow memory) */
     int64_t rejected;  /* records dropped by later checks (project binding, age) */
     char reject_reason[160];
     char error[256];   /* why decoding failed (LO_INVALID), for the 400 body */
@@ -132,7 +134,7 @@ typedef struct {
 void lo_otlp_batch_init(lo_otlp_batch_t *b, lo_signal_t signal, lo_arena_t *arena);
 /* Frees the record array (not the arena). Accepts a zeroed batch. */
 void lo_otlp_batch_free(lo_otlp_batch_t *b);
-/* Appends one zeroed record and returns it; NULL on OOM. */
+/* Appends one zeroed record and returns it; NULL on OOM or past max_records. */
 void *lo_otlp_batch_push(lo_otlp_batch_t *b) LO_MUST_USE;
 /* Records a 400 reason (printf) and returns LO_INVALID. */
 int lo_otlp_fail(lo_otlp_batch_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -116,6 +116,16 @@ static void test_batch_push(void **state)
     assert_int_equal(lo_otlp_fail(&b, "second"), LO_INVALID);
     assert_string_equal(b.error, "first 1");
     lo_otlp_batch_free(&b);
+
+    /* max_records bounds the array: push fails past it, never grows it */
+    lo_otlp_batch_init(&b, LO_SIGNAL_LOGS, NULL);
+    b.max_records = 100;
+    for (int i = 0; i < 100; i++)
+        assert_non_null(lo_otlp_batch_push(&b));
+    assert_null(lo_otlp_batch_push(&b));
+    assert_int_equal(b.n, 100);
+    assert_true(b.cap <= 100);
+    lo_otlp_batch_free(&b);
 }
 
 static void test_json_writer(void **state)
