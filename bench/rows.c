@@ -198,6 +198,45 @@ static const char *const sample_cols =
     "time, series_id, start_time, value, count, sum, min, max, buckets, flags, project_id, session_id, "
     "user_id, trace_id, span_id, service";
 
+/* Span events and links as the decoder renders them: times as strings
+ * (they exceed 2^53), "[]" when there are none. */
+static void json_events(sbuf_t *b, const bg_span_t *s)
+{
+    sb_puts(b, "[");
+    for (int i = 0; i < s->nev; i++) {
+        sb_printf(b, "%s{\"time_unix_nano\":\"%lld\",\"name\":", i ? "," : "", (long long)s->ev[i].time_ns);
+        json_str(b, s->ev[i].name);
+        sb_puts(b, ",\"attributes\":");
+        json_attrs(b, s->ev[i].attr, s->ev[i].nattr);
+        sb_puts(b, ",\"dropped_attributes_count\":0}");
+    }
+    sb_puts(b, "]");
+}
+
+static void json_links(sbuf_t *b, const bg_span_t *s)
+{
+    char h1[33], h2[17];
+    sb_puts(b, "[");
+    if (s->has_link) {
+        hex(h1, s->link_trace, 16);
+        hex(h2, s->link_span, 8);
+        sb_printf(b, "{\"trace_id\":\"%s\",\"span_id\":\"%s\",\"trace_state\":\"\",\"attributes\":{},\"flags\":0}",
+                  h1, h2);
+    }
+    sb_puts(b, "]");
+}
+
+static void json_buckets(sbuf_t *b, const bg_metric_t *m, const bg_point_t *p)
+{
+    sb_puts(b, "{\"bounds\":[");
+    for (int i = 0; i < m->nbounds; i++)
+        sb_printf(b, "%s%.17g", i ? "," : "", m->bounds[i]);
+    sb_puts(b, "],\"counts\":[");
+    for (int i = 0; i <= m->nbounds; i++)
+        sb_printf(b, "%s%llu", i ? "," : "", (unsigned long long)p->counts[i]);
+    sb_puts(b, "]}");
+}
+
 static void render_log(sbuf_t *b, sbuf_t *tmp, const bg_res_t *res, const bg_log_t *l, bg_chunk_t *c,
                        size_t *tcap)
 {
@@ -234,7 +273,6 @@ static void render_log(sbuf_t *b, sbuf_t *tmp, const bg_res_t *res, const bg_log
 static void render_span(sbuf_t *b, sbuf_t *tmp, const bg_res_t *res, const bg_span_t *s, bg_chunk_t *c,
                         size_t *tcap)
 {
-    char h1[33], h2[17];
     col_time(b, s->start_ns);
     col_time(b, s->end_ns);
     sb_printf(b, "%lld\t", (long long)(s->end_ns - s->start_ns));
@@ -257,31 +295,12 @@ static void render_span(sbuf_t *b, sbuf_t *tmp, const bg_res_t *res, const bg_sp
     tmp->len = 0;
     json_attrs(tmp, s->attr, s->nattr);
     col_json(b, tmp, false);
-    if (s->nev) {
-        tmp->len = 0;
-        sb_puts(tmp, "[");
-        for (int i = 0; i < s->nev; i++) {
-            sb_printf(tmp, "%s{\"time_unix_nano\":%lld,\"name\":", i ? "," : "", (long long)s->ev[i].time_ns);
-            json_str(tmp, s->ev[i].name);
-            sb_puts(tmp, ",\"attributes\":");
-            json_attrs(tmp, s->ev[i].attr, s->ev[i].nattr);
-            sb_puts(tmp, ",\"dropped_attributes_count\":0}");
-        }
-        sb_puts(tmp, "]");
-        col_json(b, tmp, false);
-    } else {
-        sb_puts(b, "\\N\t");
-    }
-    if (s->has_link) {
-        hex(h1, s->link_trace, 16);
-        hex(h2, s->link_span, 8);
-        tmp->len = 0;
-        sb_printf(tmp, "[{\"trace_id\":\"%s\",\"span_id\":\"%s\",\"trace_state\":\"\",\"attributes\":{},\"flags\":0}]",
-                  h1, h2);
-        col_json(b, tmp, false);
-    } else {
-        sb_puts(b, "\\N\t");
-    }
+    tmp->len = 0;
+    json_events(tmp, s);
+    col_json(b, tmp, false);
+    tmp->len = 0;
+    json_links(tmp, s);
+    col_json(b, tmp, false);
     tmp->len = 0;
     json_attrs(tmp, res->attr, res->nattr);
     col_json(b, tmp, false);
@@ -299,13 +318,7 @@ static void render_point(sbuf_t *b, sbuf_t *tmp, const bg_res_t *res, const bg_m
     if (m->type == 3) {
         sb_printf(b, "\\N\t%llu\t%.17g\t%.17g\t%.17g\t", (unsigned long long)p->count, p->sum, p->min, p->max);
         tmp->len = 0;
-        sb_puts(tmp, "{\"bounds\":[");
-        for (int i = 0; i < m->nbounds; i++)
-            sb_printf(tmp, "%s%.17g", i ? "," : "", m->bounds[i]);
-        sb_puts(tmp, "],\"counts\":[");
-        for (int i = 0; i <= m->nbounds; i++)
-            sb_printf(tmp, "%s%llu", i ? "," : "", (unsigned long long)p->counts[i]);
-        sb_puts(tmp, "]}");
+        json_buckets(tmp, m, p);
         col_json(b, tmp, false);
     } else {
         sb_printf(b, "%.17g\t\\N\t\\N\t\\N\t\\N\t\\N\t", p->value);
