@@ -1,3 +1,673 @@
+/*
+ * metrics.c — GET /api/observe/metrics (time series) and
+ * GET /api/observe/metrics/names (the catalogue).
+ *
+ * Series matching: name, labels (jsonb containment: each given pair must be
+ * equal, with its JSON type: 200 and "200" differ), project visibility.
+ * Output: one series per distinct label set (group=labels, the default),
+ * or everything matched merged into one (group=none).  Points are
+ * [unix_ms, value] at multiples of step (bucket start), only where data is.
+ *
+ * Aggregations, per output series and step:
+ *  - gauge/sum: avg (mean of all samples), sum (sum over the series of each
+ *    series' mean in the step), min, max, count (samples);
+ *  - rate / increase (sums): per underlying series, the increase between
+ *    consecutive samples, where a value that went down or a later
+ *    start_time is a counter reset (the new value counts from 0); a
+ *    series' first sample counts in full only when the counter started
+ *    inside the range.  Increases are attributed to the step of the later
+ *    sample and summed over the series; rate = increase / step seconds.
+ *    Delta sums are increases already.  The previous sample is looked up
+ *    one lookback (max(step, 5 min)) before from.
+ *  - histograms: p50|p90|p95|p99 interpolated linearly inside the bucket
+ *    that holds the rank (the first bucket starts at 0, the +Inf bucket
+ *    answers its lower bound), from the bucket counts observed in the step
+ *    (cumulative counts differenced like counters) merged over the series;
+ *    count (observations), sum, avg (sum / count), min, max.
+ */
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "query/query_int.h"
-int lo_q_metrics(lo_api_req_t *req, lo_api_resp_t *resp) { (void)req; lo_api_error(resp, 501, "not_implemented", "soon"); return LO_OK; }
-int lo_q_metric_names(lo_api_req_t *req, lo_api_resp_t *resp) { (void)req; lo_api_error(resp, 501, "not_implemented", "soon"); return LO_OK; }
+
+#define MAX_SERIES 10000
+#define MAX_LABELS_BYTES 4096
+#define MAX_LABEL_PAIRS 32
+#define MAX_BOUNDS 256
+#define MAX_HIST_CELLS (16 * 1024 * 1024) /* points x buckets held at once */
+
+static const char *const METRIC_PARAMS[] = { "name", "labels", "project_id", "from", "to", "step", "agg", "group", NULL };
+static const char *const NAMES_PARAMS[] = { "project_id", "prefix", "limit", NULL };
+
+enum { A_AVG, A_SUM, A_MIN, A_MAX, A_COUNT, A_RATE, A_INCREASE, A_P50, A_P90, A_P95, A_P99 };
+static const char *const AGG_NAMES[] = { "avg", "sum", "min", "max", "count", "rate", "increase",
+                                         "p50", "p90", "p95", "p99", NULL };
+static const double AGG_Q[] = { 0, 0, 0, 0, 0, 0, 0, 0.50, 0.90, 0.95, 0.99 };
+static const char *const GROUP_NAMES[] = { "labels", "none", NULL };
+static const char *const TYPE_NAMES[] = { "unknown", "gauge", "sum", "histogram", "exponential_histogram",
+                                          "summary" };
+
+static const char *type_name(int t)
+{
+    return t >= 1 && t <= 5 ? TYPE_NAMES[t] : TYPE_NAMES[0];
+}
+
+/* labels: a JSON object of at most 32 scalar pairs in at most 4 KiB. */
+static int check_labels(lo_api_resp_t *resp, const char *v)
+{
+    size_t n = strlen(v);
+    if (n > MAX_LABELS_BYTES) {
+        lo_api_error(resp, 400, "invalid_parameter", "labels is %zu bytes; at most %d are accepted", n,
+                     MAX_LABELS_BYTES);
+        return LO_INVALID;
+    }
+    json_error_t e;
+    json_t *j = json_loadb(v, n, JSON_REJECT_DUPLICATES, &e);
+    int rc = LO_INVALID;
+    if (!j || !json_is_object(j)) {
+        lo_api_error(resp, 400, "invalid_parameter",
+                     "labels must be a JSON object of exact matches, such as {\"http.method\":\"GET\"}");
+        goto cleanup;
+    }
+    if (json_object_size(j) > MAX_LABEL_PAIRS) {
+        lo_api_error(resp, 400, "invalid_parameter", "labels has %zu pairs; at most %d are accepted",
+                     json_object_size(j), MAX_LABEL_PAIRS);
+        goto cleanup;
+    }
+    const char *k;
+    json_t *val;
+    json_object_foreach(j, k, val)
+    {
+        if (!json_is_string(val) && !json_is_number(val) && !json_is_boolean(val)) {
+            lo_api_error(resp, 400, "invalid_parameter",
+                         "labels values must be strings, numbers or booleans (label \"%.64s\" is not)", k);
+            goto cleanup;
+        }
+    }
+    rc = LO_OK;
+cleanup:
+    json_decref(j);
+    return rc;
+}
+
+/* The matched series, grouped: rows ordered so that equal label sets are
+ * adjacent; grp[i] is the output series of row i. */
+typedef struct {
+    PGresult *r;
+    int n;
+    int ngroups;
+    int type, temporality;
+    int *grp;
+    int *first_row; /* of each group */
+    lo_buf_t ids, grps; /* array literals for unnest() */
+} series_set_t;
+
+static void series_free(series_set_t *s)
+{
+    PQclear(s->r);
+    free(s->grp);
+    free(s->first_row);
+    lo_buf_free(&s->ids);
+    lo_buf_free(&s->grps);
+}
+
+static int find_series(lo_api_req_t *req, lo_api_resp_t *resp, const char *name, const char *labels,
+                       const lo_q_vis_t *vis, bool merge, series_set_t *s)
+{
+    lo_q_sql_t q;
+    lo_q_sql_init(&q, "SELECT series_id, labels::text, type, temporality, unit, description FROM metric_series WHERE ");
+    lo_q_sql_bind(&q, "name = $?", name);
+    if (labels)
+        lo_q_sql_bind(&q, " AND labels @> $?::jsonb", labels);
+    if (!vis->all)
+        lo_q_sql_bind(&q, " AND project_id = ANY($?::uuid[])", vis->arr.p);
+    lo_q_sql_add(&q, " ORDER BY labels::text, series_id LIMIT 10001");
+    s->r = lo_q_exec(req, resp, q.sql, q.n, q.vals);
+    if (!s->r)
+        return LO_ERROR;
+    s->n = PQntuples(s->r);
+    if (s->n > MAX_SERIES) {
+        lo_api_error(resp, 400, "too_many_series",
+                     "more than %d series match; add labels or project_id to narrow the query", MAX_SERIES);
+        return LO_INVALID;
+    }
+    s->grp = calloc((size_t)s->n + 1, sizeof(int));
+    s->first_row = calloc((size_t)s->n + 1, sizeof(int));
+    if (!s->grp || !s->first_row) {
+        lo_api_error(resp, 500, "internal", "out of memory");
+        return LO_ERROR;
+    }
+    s->type = s->n ? atoi(PQgetvalue(s->r, 0, 2)) : 1;
+    s->temporality = s->n ? atoi(PQgetvalue(s->r, 0, 3)) : 0;
+    lo_buf_putc(&s->ids, '{');
+    lo_buf_putc(&s->grps, '{');
+    for (int i = 0; i < s->n; i++) {
+        int t = atoi(PQgetvalue(s->r, i, 2));
+        bool is_hist = t == 3;
+        if (is_hist != (s->type == 3) || (!is_hist && (t == 4 || t == 5))) {
+            lo_api_error(resp, 400, "mixed_types",
+                         "metric %.200s has series of different types (%s and %s); narrow it with labels or "
+                         "project_id",
+                         name, type_name(s->type), type_name(t));
+            return LO_INVALID;
+        }
+        if (t == 4 || t == 5) {
+            lo_api_error(resp, 400, "unsupported",
+                         "metric %.200s is an %s; only gauges, sums and (explicit-bucket) histograms can be "
+                         "queried yet",
+                         name, type_name(t));
+            return LO_INVALID;
+        }
+        if (i == 0 || (!merge && strcmp(PQgetvalue(s->r, i, 1), PQgetvalue(s->r, i - 1, 1)) != 0)) {
+            s->first_row[s->ngroups] = i;
+            s->ngroups++;
+        }
+        s->grp[i] = s->ngroups - 1;
+        lo_buf_printf(&s->ids, "%s%s", i ? "," : "", PQgetvalue(s->r, i, 0));
+        lo_buf_printf(&s->grps, "%s%d", i ? "," : "", s->grp[i]);
+    }
+    lo_buf_putc(&s->ids, '}');
+    lo_buf_putc(&s->grps, '}');
+    if (s->ids.err || s->grps.err) {
+        lo_api_error(resp, 500, "internal", "out of memory");
+        return LO_ERROR;
+    }
+    return LO_OK;
+}
+
+/* ---- gauges and sums: aggregated in SQL ---- */
+
+/* Per (series, step) partial aggregates, then per (group, step). */
+static const char SIMPLE_SQL_HEAD[] =
+    "WITH g(series_id, grp) AS (SELECT * FROM unnest($1::int8[], $2::int4[])), "
+    "per AS (SELECT g.grp, s.series_id, (floor((extract(epoch FROM s.time) * 1000) / $5::int8) * $5::int8)::int8 AS b, "
+    "avg(s.value) AS a, sum(s.value) AS sm, min(s.value) AS mn, max(s.value) AS mx, count(s.value) AS c "
+    "FROM metric_samples s JOIN g ON s.series_id = g.series_id "
+    "WHERE s.time >= $3::timestamptz AND s.time < $4::timestamptz GROUP BY 1, 2, 3) "
+    "SELECT grp, b, ";
+static const char *const SIMPLE_AGG_SQL[] = {
+    "sum(sm) / nullif(sum(c), 0)", "sum(a)", "min(mn)", "max(mx)", "sum(c)::float8",
+};
+static const char SIMPLE_SQL_TAIL[] = " FROM per GROUP BY grp, b HAVING sum(c) > 0 ORDER BY grp, b";
+
+/* Counter increases per (group, step). $6: lookback start, $7: 1 for delta sums. */
+static const char INCREASE_SQL[] =
+    "WITH g(series_id, grp) AS (SELECT * FROM unnest($1::int8[], $2::int4[])), "
+    "d AS (SELECT g.grp, s.time, CASE "
+    "  WHEN $7::int = 1 THEN s.value "
+    "  WHEN lag(s.value) OVER w IS NULL THEN CASE WHEN s.start_time >= $3::timestamptz THEN s.value END "
+    "  WHEN s.value < lag(s.value) OVER w OR s.start_time > lag(s.start_time) OVER w THEN s.value "
+    "  ELSE s.value - lag(s.value) OVER w END AS inc "
+    "FROM metric_samples s JOIN g ON s.series_id = g.series_id "
+    "WHERE s.time >= $6::timestamptz AND s.time < $4::timestamptz AND s.value IS NOT NULL "
+    "WINDOW w AS (PARTITION BY s.series_id ORDER BY s.time)) "
+    "SELECT grp, (floor((extract(epoch FROM time) * 1000) / $5::int8) * $5::int8)::int8 AS b, sum(inc) "
+    "FROM d WHERE time >= $3::timestamptz AND inc IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2";
+
+/* Rows (grp, b_ms, value) into the writer's "series" array. */
+static void write_rows(lo_jw_t *w, const PGresult *r, const series_set_t *s, const char *labels, bool merge,
+                       double scale)
+{
+    int rows = PQntuples(r), i = 0;
+    for (int gi = 0; gi < s->ngroups; gi++) {
+        lo_jw_obj_begin(w);
+        lo_jw_key(w, "labels", 6);
+        if (merge)
+            lo_jw_raw(w, labels ? labels : "{}", strlen(labels ? labels : "{}"));
+        else
+            lo_q_jw_json(w, s->r, s->first_row[gi], 1);
+        int members = 0;
+        for (int k = 0; k < s->n; k++)
+            members += s->grp[k] == gi;
+        lo_jw_key(w, "series_count", 12), lo_jw_i64(w, members);
+        lo_jw_key(w, "points", 6);
+        lo_jw_arr_begin(w);
+        for (; i < rows && atoi(PQgetvalue(r, i, 0)) == gi; i++) {
+            if (PQgetisnull(r, i, 2))
+                continue;
+            lo_jw_arr_begin(w);
+            lo_jw_i64(w, lo_q_i64(r, i, 1));
+            lo_jw_f64(w, strtod(PQgetvalue(r, i, 2), NULL) * scale);
+            lo_jw_arr_end(w);
+        }
+        lo_jw_arr_end(w);
+        lo_jw_obj_end(w);
+    }
+}
+
+/* ---- histograms: differenced and merged in C ---- */
+
+static const char HIST_SQL[] =
+    "WITH g(series_id, grp) AS (SELECT * FROM unnest($1::int8[], $2::int4[])) "
+    "SELECT g.grp, s.series_id, (extract(epoch FROM s.time) * 1000000)::int8, "
+    "(extract(epoch FROM s.start_time) * 1000000)::int8, s.count, s.sum, s.min, s.max, s.buckets::text "
+    "FROM metric_samples s JOIN g ON s.series_id = g.series_id "
+    "WHERE s.time >= $3::timestamptz AND s.time < $4::timestamptz "
+    "ORDER BY g.grp, s.series_id, s.time";
+
+typedef struct {
+    double bounds[MAX_BOUNDS];
+    double counts[MAX_BOUNDS + 1];
+    int nb;       /* bounds; counts has nb + 1 */
+    double count, sum;
+    bool ok;
+} hsample_t;
+
+static double jnum(json_t *v)
+{
+    if (json_is_number(v))
+        return json_number_value(v);
+    if (json_is_string(v))
+        return strtod(json_string_value(v), NULL);
+    return NAN;
+}
+
+static bool parse_hist(const char *text, hsample_t *h)
+{
+    h->ok = false;
+    h->nb = 0;
+    json_t *j = json_loads(text, 0, NULL);
+    json_t *b = json_object_get(j, "bounds"), *c = json_object_get(j, "counts");
+    if (json_is_array(b) && json_is_array(c) && json_array_size(b) <= MAX_BOUNDS &&
+        json_array_size(c) == json_array_size(b) + 1) {
+        h->nb = (int)json_array_size(b);
+        h->ok = true;
+        for (int i = 0; i <= h->nb; i++) {
+            if (i < h->nb)
+                h->bounds[i] = jnum(json_array_get(b, (size_t)i));
+            h->counts[i] = jnum(json_array_get(c, (size_t)i));
+            if ((i < h->nb && !isfinite(h->bounds[i])) || !isfinite(h->counts[i]) || h->counts[i] < 0 ||
+                (i > 0 && i < h->nb && !(h->bounds[i] > h->bounds[i - 1])))
+                h->ok = false;
+        }
+    }
+    json_decref(j);
+    return h->ok;
+}
+
+static int bound_index(const double *u, int nu, double b)
+{
+    int lo = 0, hi = nu - 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        if (u[mid] == b)
+            return mid;
+        if (u[mid] < b)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return -1;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double quantile(const double *u, int nu, const double *cnt, double q)
+{
+    double total = 0;
+    for (int i = 0; i <= nu; i++)
+        total += cnt[i];
+    if (!(total > 0))
+        return NAN;
+    double rank = q * total, cum = 0;
+    for (int i = 0; i <= nu; i++) {
+        if (cnt[i] > 0 && cum + cnt[i] >= rank) {
+            if (i == nu) /* +Inf bucket: its lower bound is all we know */
+                return nu > 0 ? u[nu - 1] : NAN;
+            double lower = i > 0 ? u[i - 1] : (u[0] > 0 ? 0 : u[0]);
+            return lower + (u[i] - lower) * (rank - cum) / cnt[i];
+        }
+        cum += cnt[i];
+    }
+    return nu > 0 ? u[nu - 1] : NAN;
+}
+
+typedef struct {
+    double obs, sum, min, max;
+    bool any;
+} hpoint_t;
+
+static int write_histograms(lo_api_req_t *req, lo_api_resp_t *resp, lo_jw_t *w, const series_set_t *s,
+                            const char *const *vals, int agg, int64_t from_us, int64_t to_us, int64_t step_ms,
+                            const char *labels, bool merge)
+{
+    PGresult *r = lo_q_exec(req, resp, HIST_SQL, 4, vals);
+    if (!r)
+        return LO_ERROR;
+    int rows = PQntuples(r), rc = LO_OK;
+    int64_t first_b = (from_us / 1000) / step_ms;
+    int npts = (int)((to_us / 1000 - 1) / step_ms - first_b + 1);
+    double *u = NULL, *cells = NULL;
+    hpoint_t *pts = NULL;
+    hsample_t *cur = malloc(sizeof *cur), *prev = malloc(sizeof *prev);
+    if (!cur || !prev) {
+        rc = LO_ERROR;
+        goto cleanup;
+    }
+    int row = 0;
+    for (int gi = 0; gi < s->ngroups; gi++) {
+        int end = row;
+        while (end < rows && atoi(PQgetvalue(r, end, 0)) == gi)
+            end++;
+        /* the union of the group's bounds */
+        int nu = 0;
+        free(u);
+        u = malloc(sizeof(double) * MAX_BOUNDS);
+        if (!u) {
+            rc = LO_ERROR;
+            goto cleanup;
+        }
+        for (int i = row; i < end && !PQgetisnull(r, i, 8); i++) {
+            if (!parse_hist(PQgetvalue(r, i, 8), cur))
+                continue;
+            for (int k = 0; k < cur->nb; k++) {
+                if (bound_index(u, nu, cur->bounds[k]) >= 0)
+                    continue;
+                if (nu == MAX_BOUNDS) {
+                    lo_api_error(resp, 400, "unsupported", "the matched histograms have more than %d distinct "
+                                 "bucket bounds; narrow the query with labels", MAX_BOUNDS);
+                    rc = LO_INVALID;
+                    goto cleanup;
+                }
+                u[nu++] = cur->bounds[k];
+                qsort(u, (size_t)nu, sizeof(double), cmp_double);
+            }
+        }
+        if ((int64_t)npts * (nu + 1) > MAX_HIST_CELLS) {
+            lo_api_error(resp, 400, "too_many_points", "too many histogram points; raise step");
+            rc = LO_INVALID;
+            goto cleanup;
+        }
+        free(cells);
+        free(pts);
+        cells = calloc((size_t)npts * (size_t)(nu + 1), sizeof(double));
+        pts = calloc((size_t)npts, sizeof(hpoint_t));
+        if (!cells || !pts) {
+            rc = LO_ERROR;
+            goto cleanup;
+        }
+        /* difference each series' samples and add them to their step */
+        const char *series = NULL;
+        prev->ok = false;
+        int64_t prev_start = 0;
+        for (int i = row; i < end; i++) {
+            const char *sid = PQgetvalue(r, i, 1);
+            if (!series || strcmp(series, sid) != 0) {
+                series = sid;
+                prev->ok = false;
+            }
+            int64_t t = lo_q_i64(r, i, 2);
+            int64_t st = PQgetisnull(r, i, 3) ? 0 : lo_q_i64(r, i, 3);
+            if (PQgetisnull(r, i, 8) || !parse_hist(PQgetvalue(r, i, 8), cur))
+                continue;
+            cur->count = PQgetisnull(r, i, 4) ? 0 : strtod(PQgetvalue(r, i, 4), NULL);
+            cur->sum = PQgetisnull(r, i, 5) ? 0 : strtod(PQgetvalue(r, i, 5), NULL);
+            bool delta = s->temporality == 1;
+            bool reset = prev->ok && (cur->count < prev->count || st > prev_start || cur->nb != prev->nb);
+            bool use_full = delta || reset || (!prev->ok && st >= from_us && st > 0);
+            bool use_diff = !use_full && prev->ok;
+            int p = (int)((t / 1000) / step_ms - first_b);
+            if ((use_full || use_diff) && p >= 0 && p < npts) {
+                double *cell = cells + (size_t)p * (size_t)(nu + 1);
+                for (int k = 0; k <= cur->nb; k++) {
+                    double c = cur->counts[k] - (use_diff ? prev->counts[k] : 0);
+                    int ui = k < cur->nb ? bound_index(u, nu, cur->bounds[k]) : nu;
+                    if (c > 0 && ui >= 0)
+                        cell[ui] += c;
+                }
+                hpoint_t *pt = &pts[p];
+                pt->obs += cur->count - (use_diff ? prev->count : 0);
+                pt->sum += cur->sum - (use_diff ? prev->sum : 0);
+                if (!PQgetisnull(r, i, 6)) {
+                    double mn = strtod(PQgetvalue(r, i, 6), NULL);
+                    pt->min = pt->any && pt->min < mn ? pt->min : mn;
+                }
+                if (!PQgetisnull(r, i, 7)) {
+                    double mx = strtod(PQgetvalue(r, i, 7), NULL);
+                    pt->max = pt->any && pt->max > mx ? pt->max : mx;
+                }
+                pt->any = true;
+            }
+            hsample_t *tmp = prev;
+            prev = cur;
+            cur = tmp;
+            prev_start = st;
+        }
+        /* the output series */
+        lo_jw_obj_begin(w);
+        lo_jw_key(w, "labels", 6);
+        if (merge)
+            lo_jw_raw(w, labels ? labels : "{}", strlen(labels ? labels : "{}"));
+        else
+            lo_q_jw_json(w, s->r, s->first_row[gi], 1);
+        int members = 0;
+        for (int k = 0; k < s->n; k++)
+            members += s->grp[k] == gi;
+        lo_jw_key(w, "series_count", 12), lo_jw_i64(w, members);
+        lo_jw_key(w, "points", 6);
+        lo_jw_arr_begin(w);
+        for (int p = 0; p < npts; p++) {
+            hpoint_t *pt = &pts[p];
+            if (!pt->any)
+                continue;
+            double v;
+            switch (agg) {
+            case A_COUNT: v = pt->obs; break;
+            case A_SUM: v = pt->sum; break;
+            case A_AVG: v = pt->obs > 0 ? pt->sum / pt->obs : NAN; break;
+            case A_MIN: v = pt->min; break;
+            case A_MAX: v = pt->max; break;
+            default: v = quantile(u, nu, cells + (size_t)p * (size_t)(nu + 1), AGG_Q[agg]); break;
+            }
+            if (isnan(v))
+                continue;
+            lo_jw_arr_begin(w);
+            lo_jw_i64(w, (first_b + p) * step_ms);
+            lo_jw_f64(w, v);
+            lo_jw_arr_end(w);
+        }
+        lo_jw_arr_end(w);
+        lo_jw_obj_end(w);
+        row = end;
+    }
+cleanup:
+    if (rc == LO_ERROR)
+        lo_api_error(resp, 500, "internal", "out of memory");
+    free(cur);
+    free(prev);
+    free(u);
+    free(cells);
+    free(pts);
+    PQclear(r);
+    return rc;
+}
+
+int lo_q_metrics(lo_api_req_t *req, lo_api_resp_t *resp)
+{
+    char project[37], from_s[32], to_s[32], look_s[32], step_s[24], delta_s[4];
+    bool has_project;
+    const char *name, *labels;
+    int agg, group;
+    int64_t from_us, to_us, step;
+    lo_q_vis_t vis = { 0 };
+    series_set_t s = { 0 };
+    PGresult *r = NULL;
+    int rc = LO_OK;
+
+    lo_buf_init(&s.ids, 0);
+    lo_buf_init(&s.grps, 0);
+    if (lo_q_check_params(req, resp, METRIC_PARAMS) != LO_OK || lo_q_str(req, resp, "name", 1, 256, &name) != LO_OK ||
+        lo_q_str(req, resp, "labels", 2, MAX_LABELS_BYTES, &labels) != LO_OK ||
+        lo_q_uuid(req, resp, "project_id", project, &has_project) != LO_OK ||
+        lo_q_range(req, resp, &from_us, &to_us) != LO_OK || lo_q_enum(req, resp, "agg", AGG_NAMES, &agg) != LO_OK ||
+        lo_q_enum(req, resp, "group", GROUP_NAMES, &group) != LO_OK)
+        goto cleanup;
+    if (!name) {
+        lo_api_error(resp, 400, "invalid_parameter", "name is required: the metric's name, such as "
+                                                     "http.server.duration (see /api/observe/metrics/names)");
+        goto cleanup;
+    }
+    if (labels && check_labels(resp, labels) != LO_OK)
+        goto cleanup;
+    int64_t range_s = (to_us - from_us + 999999) / 1000000;
+    int64_t def_step = range_s / LO_Q_MAX_POINTS + 1 > 60 ? range_s / LO_Q_MAX_POINTS + 1 : 60;
+    if (lo_q_int(req, resp, "step", 1, 31 * 86400, def_step, &step) != LO_OK)
+        goto cleanup;
+    int64_t step_ms = step * 1000;
+    int64_t npts = (to_us / 1000 - 1) / step_ms - (from_us / 1000) / step_ms + 1;
+    if (npts > LO_Q_MAX_POINTS) {
+        lo_api_error(resp, 400, "too_many_points",
+                     "from..to at step %llds gives %lld points per series; at most %d are allowed: raise step to "
+                     "at least %lld",
+                     (long long)step, (long long)npts, LO_Q_MAX_POINTS, (long long)(range_s / LO_Q_MAX_POINTS + 1));
+        goto cleanup;
+    }
+    if (agg < 0)
+        agg = A_AVG;
+    bool merge = group == 1;
+    if (lo_q_visibility(req, resp, has_project ? project : NULL, &vis) != LO_OK)
+        goto cleanup;
+    if (find_series(req, resp, name, labels, &vis, merge, &s) != LO_OK)
+        goto cleanup;
+    bool hist = s.n > 0 && s.type == 3;
+    if (s.n > 0 && !hist && agg >= A_P50) {
+        lo_api_error(resp, 400, "invalid_parameter",
+                     "agg=%s needs a histogram metric; %.200s is a %s (use avg, sum, min, max or count)",
+                     AGG_NAMES[agg], name, type_name(s.type));
+        goto cleanup;
+    }
+    if (s.n > 0 && (agg == A_RATE || agg == A_INCREASE) && s.type != 2) {
+        lo_api_error(resp, 400, "invalid_parameter",
+                     "agg=%s needs a sum (counter) metric; %.200s is a %s", AGG_NAMES[agg], name, type_name(s.type));
+        goto cleanup;
+    }
+
+    lo_q_fmt_time(from_us, from_s);
+    lo_q_fmt_time(to_us, to_s);
+    int64_t lookback = step * 1000000 > 300000000 ? step * 1000000 : 300000000;
+    lo_q_fmt_time(from_us - lookback > 0 ? from_us - lookback : 0, look_s);
+    snprintf(step_s, sizeof step_s, "%lld", (long long)step_ms);
+    snprintf(delta_s, sizeof delta_s, "%d", s.temporality == 1 ? 1 : 0);
+    const char *vals[7] = { s.ids.p, s.grps.p, from_s, to_s, step_s, look_s, delta_s };
+
+    lo_jw_t w;
+    lo_jw_init(&w, &resp->body);
+    lo_jw_obj_begin(&w);
+    lo_jw_key(&w, "name", 4), lo_jw_cstr(&w, name);
+    lo_jw_key(&w, "type", 4), lo_jw_cstr(&w, s.n ? type_name(s.type) : "unknown");
+    lo_jw_key(&w, "unit", 4);
+    if (s.n)
+        lo_q_jw_text(&w, s.r, 0, 4);
+    else
+        lo_jw_null(&w);
+    lo_jw_key(&w, "agg", 3), lo_jw_cstr(&w, AGG_NAMES[agg]);
+    lo_jw_key(&w, "step", 4), lo_jw_i64(&w, step);
+    lo_jw_key(&w, "from", 4), lo_jw_cstr(&w, from_s);
+    lo_jw_key(&w, "to", 2), lo_jw_cstr(&w, to_s);
+    lo_jw_key(&w, "series", 6);
+    lo_jw_arr_begin(&w);
+    if (s.n > 0 && hist) {
+        /* histogram rows start one lookback early, for the previous sample */
+        const char *hv[4] = { s.ids.p, s.grps.p, look_s, to_s };
+        if (write_histograms(req, resp, &w, &s, hv, agg, from_us, to_us, step_ms, labels, merge) != LO_OK)
+            goto cleanup;
+    } else if (s.n > 0) {
+        char sql[2048];
+        if (agg == A_RATE || agg == A_INCREASE) {
+            r = lo_q_exec(req, resp, INCREASE_SQL, 7, vals);
+        } else {
+            snprintf(sql, sizeof sql, "%s%s%s", SIMPLE_SQL_HEAD, SIMPLE_AGG_SQL[agg], SIMPLE_SQL_TAIL);
+            r = lo_q_exec(req, resp, sql, 5, vals);
+        }
+        if (!r)
+            goto cleanup;
+        write_rows(&w, r, &s, labels, merge, agg == A_RATE ? 1.0 / (double)step : 1.0);
+    }
+    lo_jw_arr_end(&w);
+    lo_jw_obj_end(&w);
+    rc = lo_q_finish(resp, &w);
+
+cleanup:
+    PQclear(r);
+    series_free(&s);
+    lo_q_vis_free(&vis);
+    return rc;
+}
+
+/* ---- names ---- */
+
+int lo_q_metric_names(lo_api_req_t *req, lo_api_resp_t *resp)
+{
+    char project[37], lim_s[24];
+    bool has_project;
+    const char *prefix;
+    int64_t limit;
+    char *pattern = NULL;
+    lo_q_vis_t vis = { 0 };
+    PGresult *r = NULL;
+    int rc = LO_OK;
+
+    if (lo_q_check_params(req, resp, NAMES_PARAMS) != LO_OK ||
+        lo_q_uuid(req, resp, "project_id", project, &has_project) != LO_OK ||
+        lo_q_str(req, resp, "prefix", 1, 256, &prefix) != LO_OK ||
+        lo_q_int(req, resp, "limit", 1, 10000, 1000, &limit) != LO_OK)
+        return LO_OK;
+    if (lo_q_visibility(req, resp, has_project ? project : NULL, &vis) != LO_OK)
+        goto cleanup;
+    snprintf(lim_s, sizeof lim_s, "%lld", (long long)limit + 1);
+    lo_q_sql_t q;
+    lo_q_sql_init(&q, "SELECT s.name, min(s.type), max(s.unit), max(s.description), count(DISTINCT s.series_id), "
+                      "coalesce(jsonb_agg(DISTINCT k.key ORDER BY k.key) FILTER (WHERE k.key IS NOT NULL), '[]')::text "
+                      "FROM metric_series s LEFT JOIN LATERAL jsonb_object_keys(s.labels) k(key) ON true WHERE true");
+    if (!vis.all)
+        lo_q_sql_bind(&q, " AND s.project_id = ANY($?::uuid[])", vis.arr.p);
+    if (prefix) {
+        pattern = malloc(strlen(prefix) * 2 + 2);
+        if (!pattern) {
+            lo_api_error(resp, 500, "internal", "out of memory");
+            goto cleanup;
+        }
+        lo_q_like_escape(prefix, pattern);
+        strcat(pattern, "%");
+        lo_q_sql_bind(&q, " AND s.name LIKE $?", pattern);
+    }
+    lo_q_sql_bind(&q, " GROUP BY s.name ORDER BY s.name LIMIT $?", lim_s);
+    r = lo_q_exec(req, resp, q.sql, q.n, q.vals);
+    if (!r)
+        goto cleanup;
+    int rows = PQntuples(r);
+    bool more = rows > limit;
+    if (more)
+        rows = (int)limit;
+    lo_jw_t w;
+    lo_jw_init(&w, &resp->body);
+    lo_jw_obj_begin(&w);
+    lo_jw_key(&w, "metrics", 7);
+    lo_jw_arr_begin(&w);
+    for (int i = 0; i < rows; i++) {
+        lo_jw_obj_begin(&w);
+        lo_jw_key(&w, "name", 4), lo_q_jw_text(&w, r, i, 0);
+        lo_jw_key(&w, "type", 4), lo_jw_cstr(&w, type_name(atoi(PQgetvalue(r, i, 1))));
+        lo_jw_key(&w, "unit", 4), lo_q_jw_text(&w, r, i, 2);
+        lo_jw_key(&w, "description", 11), lo_q_jw_text(&w, r, i, 3);
+        lo_jw_key(&w, "label_keys", 10), lo_q_jw_json(&w, r, i, 5);
+        lo_jw_key(&w, "series_count", 12), lo_jw_i64(&w, lo_q_i64(r, i, 4));
+        lo_jw_obj_end(&w);
+    }
+    lo_jw_arr_end(&w);
+    lo_jw_key(&w, "has_more", 8), lo_jw_bool(&w, more);
+    lo_jw_obj_end(&w);
+    rc = lo_q_finish(resp, &w);
+
+cleanup:
+    free(pattern);
+    PQclear(r);
+    lo_q_vis_free(&vis);
+    return rc;
+}
