@@ -20,9 +20,13 @@ static inline const char *pgt_base_url(void)
     return u;
 }
 
-/* A conninfo string equal to base but for database dbname. */
-static inline void pgt_conninfo_for(const char *base, const char *dbname, char *out, size_t outlen)
+/* A conninfo string equal to base but for database dbname (and, when port
+ * is not 0, that port). */
+static inline void pgt_conninfo_port(const char *base, const char *dbname, int port, char *out,
+                                     size_t outlen)
 {
+    char portbuf[16];
+    snprintf(portbuf, sizeof(portbuf), "%d", port);
     char *err = NULL;
     PQconninfoOption *opts = PQconninfoParse(base, &err);
     if (opts == NULL)
@@ -31,6 +35,8 @@ static inline void pgt_conninfo_for(const char *base, const char *dbname, char *
     out[0] = '\0';
     for (PQconninfoOption *o = opts; o->keyword != NULL; o++) {
         const char *v = strcmp(o->keyword, "dbname") == 0 ? dbname : o->val;
+        if (port != 0 && strcmp(o->keyword, "port") == 0)
+            v = portbuf;
         if (v == NULL || *v == '\0')
             continue;
         n += (size_t)snprintf(out + n, outlen - n, "%s='", o->keyword);
@@ -43,6 +49,24 @@ static inline void pgt_conninfo_for(const char *base, const char *dbname, char *
         assert_true(n < outlen);
     }
     PQconninfoFree(opts);
+}
+
+static inline void pgt_conninfo_for(const char *base, const char *dbname, char *out, size_t outlen)
+{
+    pgt_conninfo_port(base, dbname, 0, out, outlen);
+}
+
+/* The port of base. */
+static inline int pgt_port(const char *base)
+{
+    char *err = NULL;
+    int port = 5432;
+    PQconninfoOption *opts = PQconninfoParse(base, &err);
+    for (PQconninfoOption *o = opts; o != NULL && o->keyword != NULL; o++)
+        if (strcmp(o->keyword, "port") == 0 && o->val != NULL && *o->val)
+            port = atoi(o->val);
+    PQconninfoFree(opts);
+    return port;
 }
 
 static inline void pgt_quiet(void *arg, const char *message)

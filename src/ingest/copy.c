@@ -1,0 +1,212 @@
+/* copy.c — COPY text field writers (see copy.h). */
+#include "ingest/copy.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <sys/random.h>
+#include <time.h>
+
+static const char hexdig[] = "0123456789abcdef";
+
+void lo_copy_ctx_init(lo_copy_ctx_t *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->last_sec = INT64_MIN;
+    if (getrandom(c->rng, sizeof(c->rng), 0) != (ssize_t)sizeof(c->rng)) {
+        /* no entropy source: ids must still differ between writers */
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        c->rng[0] = (uint64_t)ts.tv_nsec * 0x9E3779B97F4A7C15ULL ^ (uint64_t)(uintptr_t)c;
+        c->rng[1] = (uint64_t)lo_now_ns();
+    }
+    if (c->rng[0] == 0 && c->rng[1] == 0)
+        c->rng[0] = 1;
+}
+
+/* xorshift128+: fast; log ids need uniqueness, not secrecy. */
+static uint64_t rng_next(lo_copy_ctx_t *c)
+{
+    uint64_t s1 = c->rng[0];
+    const uint64_t s0 = c->rng[1];
+    c->rng[0] = s0;
+    s1 ^= s1 << 23;
+    c->rng[1] = s1 ^ s0 ^ (s1 >> 17) ^ (s0 >> 26);
+    return c->rng[1] + s0;
+}
+
+void lo_uuidv7(lo_copy_ctx_t *c, int64_t unix_ms, uint8_t out[16])
+{
+    uint64_t ms = (uint64_t)unix_ms & 0xFFFFFFFFFFFFULL;
+    uint64_t a = rng_next(c), b = rng_next(c);
+    for (int i = 0; i < 6; i++)
+        out[i] = (uint8_t)(ms >> (40 - 8 * i));
+    out[6] = (uint8_t)(0x70 | (a & 0x0F));
+    out[7] = (uint8_t)(a >> 8);
+    for (int i = 8; i < 16; i++)
+        out[i] = (uint8_t)(b >> (8 * (i - 8)));
+    out[8] = (uint8_t)(0x80 | (out[8] & 0x3F));
+}
+
+/* True when one of the 8 bytes is a backslash or below 0x10 (tab, newline
+ * and carriage return are; other bytes below 0x10 are rare and harmless). */
+static inline bool word_special(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t bs = x ^ (ones * '\\');
+    uint64_t has_bs = (bs - ones) & ~bs & highs;
+    uint64_t has_low = (x - ones * 0x10) & ~x & highs;
+    return (has_bs | has_low) != 0;
+}
+
+char *lo_copy_text(char *w, const char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        if (i + 8 <= n) {
+            uint64_t x;
+            memcpy(&x, p + i, 8);
+            if (!word_special(x)) {
+                memcpy(w, &x, 8);
+                w += 8;
+                i += 8;
+                continue;
+            }
+        }
+        /* byte by byte up to the next word boundary */
+        size_t end = i + 8 < n ? i + 8 : n;
+        for (; i < end; i++) {
+            char ch = p[i];
+            switch (ch) {
+            case '\\': *w++ = '\\'; *w++ = '\\'; break;
+            case '\t': *w++ = '\\'; *w++ = 't'; break;
+            case '\n': *w++ = '\\'; *w++ = 'n'; break;
+            case '\r': *w++ = '\\'; *w++ = 'r'; break;
+            default: *w++ = ch;
+            }
+        }
+    }
+    return w;
+}
+
+char *lo_copy_bytea(char *w, const uint8_t *p, size_t n)
+{
+    *w++ = '\\';
+    *w++ = '\\';
+    *w++ = 'x';
+    for (size_t i = 0; i < n; i++) {
+        *w++ = hexdig[p[i] >> 4];
+        *w++ = hexdig[p[i] & 15];
+    }
+    return w;
+}
+
+char *lo_copy_uuid(char *w, const uint8_t u[16])
+{
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *w++ = '-';
+        *w++ = hexdig[u[i] >> 4];
+        *w++ = hexdig[u[i] & 15];
+    }
+    return w;
+}
+
+static inline void put2(char *w, int v)
+{
+    w[0] = (char)('0' + v / 10);
+    w[1] = (char)('0' + v % 10);
+}
+
+/* Civil date of a day count since 1970-01-01 (proleptic Gregorian). */
+static void civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+char *lo_copy_ts(lo_copy_ctx_t *c, char *w, int64_t unix_ns)
+{
+    /* floor division: times before 1970 stay exact */
+    int64_t us = unix_ns / 1000 - (unix_ns % 1000 < 0);
+    int64_t sec = us / 1000000 - (us % 1000000 < 0);
+    int64_t frac = us - sec * 1000000;
+    if (sec != c->last_sec) {
+        int64_t days = sec / 86400 - (sec % 86400 < 0);
+        int64_t sod = sec - days * 86400;
+        int y, m, d;
+        civil_from_days(days, &y, &m, &d);
+        char *s = c->last_date;
+        put2(s, y / 100);
+        put2(s + 2, y % 100);
+        s[4] = '-';
+        put2(s + 5, m);
+        s[7] = '-';
+        put2(s + 8, d);
+        s[10] = ' ';
+        put2(s + 11, (int)(sod / 3600));
+        s[13] = ':';
+        put2(s + 14, (int)(sod / 60 % 60));
+        s[16] = ':';
+        put2(s + 17, (int)(sod % 60));
+        c->last_sec = sec;
+    }
+    memcpy(w, c->last_date, 19);
+    w[19] = '.';
+    for (int i = 25; i >= 20; i--) {
+        w[i] = (char)('0' + frac % 10);
+        frac /= 10;
+    }
+    memcpy(w + 26, "+00", 3);
+    return w + 29;
+}
+
+char *lo_copy_u64(char *w, uint64_t v)
+{
+    char tmp[20];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    while (n > 0)
+        *w++ = tmp[--n];
+    return w;
+}
+
+char *lo_copy_i64(char *w, int64_t v)
+{
+    if (v < 0) {
+        *w++ = '-';
+        return lo_copy_u64(w, (uint64_t)0 - (uint64_t)v);
+    }
+    return lo_copy_u64(w, (uint64_t)v);
+}
+
+char *lo_copy_f64(char *w, double v)
+{
+    if (isnan(v)) {
+        memcpy(w, "NaN", 3);
+        return w + 3;
+    }
+    if (isinf(v)) {
+        if (v < 0) {
+            memcpy(w, "-Infinity", 9);
+            return w + 9;
+        }
+        memcpy(w, "Infinity", 8);
+        return w + 8;
+    }
+    /* integral values (counters, most gauges) without printf; -0 keeps its sign */
+    if (fabs(v) < 9007199254740992.0 && v == (double)(int64_t)v && !(v == 0 && signbit(v)))
+        return lo_copy_i64(w, (int64_t)v);
+    /* 17 significant digits read back to the same double */
+    int n = snprintf(w, LO_COPY_F64_MAX, "%.17g", v);
+    return w + n;
+}

@@ -1,0 +1,144 @@
+/*
+ * writer.h — inside the ingest module: what a writer thread owns and the
+ * steps of writing one batch.  Not for use outside src/ingest.
+ *
+ * A batch is a list of requests (lo_ingest_req_t, linked by next) of one
+ * signal.  lo_writer_write() writes all their records in one transaction:
+ *   sessions  fill project/user from agent_sessions (sessions.c)
+ *   metrics   upsert unknown series (series.c), COPY metric_samples
+ *   spans     COPY spans, upsert the traces summary (traces.c)
+ *   logs      COPY log_entries
+ *   sessions  upsert the mappings records taught
+ * and commits.  Caches learn only after the commit.
+ */
+#ifndef LO_INGEST_WRITER_H
+#define LO_INGEST_WRITER_H
+
+#include <libpq-fe.h>
+#include <pthread.h>
+
+#include "ingest/copy.h"
+#include "ingest/ingest.h"
+#include "store/pgarr.h"
+
+/* ---- agent session mappings, shared by all writers (sessions.c) ---- */
+
+typedef struct lo_session_cache lo_session_cache_t;
+
+lo_session_cache_t *lo_session_cache_create(size_t entries, int64_t ttl_ns);
+void lo_session_cache_destroy(lo_session_cache_t *c);
+
+/* The session ids of one batch (sessions.c). */
+typedef struct lo_sess_batch lo_sess_batch_t;
+
+/* ---- metric series ids (series.c) ---- */
+
+/* The series id: a 64-bit hash of name, labels, service and project. */
+int64_t lo_series_id(const lo_sample_rec_t *r);
+
+typedef struct {
+    int64_t id;
+    const lo_sample_rec_t *rec;
+} lo_new_series_t;
+
+typedef struct {
+    uint64_t *slots; /* open addressing; 0 is empty (id 0 is kept apart) */
+    size_t cap, count;
+    bool has_zero;
+} lo_series_cache_t;
+
+/* ---- trace summaries (traces.c) ---- */
+
+typedef struct {
+    uint8_t trace_id[16];
+    uint8_t project[16], session[16], user[16];
+    bool has_project, has_session, has_user, has_root, used;
+    int16_t status;
+    lo_str_t service, root_name;
+    int64_t start_ns, end_ns;
+    int32_t spans, errors;
+} lo_trace_agg_t;
+
+/* ---- the writer ---- */
+
+typedef struct lo_ingest_queue lo_ingest_queue_t;
+
+typedef struct lo_writer {
+    lo_ingest_t *in;
+    lo_ingest_queue_t *q;
+    lo_signal_t signal;
+    int index;
+    pthread_t thread;
+    bool started;
+    PGconn *conn;
+    char err[256];       /* why the last write failed (no telemetry content) */
+
+    lo_copy_ctx_t ctx;
+    lo_buf_t copy;       /* the COPY stream, sent in chunks */
+    lo_pgarr_t arr[12];  /* array parameters of the upserts */
+
+    /* per batch scratch, reused */
+    lo_sess_batch_t *sessb;
+    lo_trace_agg_t *traces;
+    size_t traces_cap;
+    lo_trace_agg_t **sorted_traces;
+    int64_t *series_ids; /* one per sample of the batch */
+    size_t series_ids_cap;
+    lo_new_series_t *new_series;
+    size_t new_series_n, new_series_cap;
+    lo_series_cache_t series;
+} lo_writer_t;
+
+/* Settings the writers read (copied from lo_config_t at create). */
+typedef struct {
+    char *conninfo;
+    size_t batch_max_records;
+    size_t queue_max_bytes;
+    int writers;
+    size_t session_cache_entries;
+    int64_t session_cache_ns;
+    int partition_days_back, partition_days_ahead;
+    int64_t shutdown_timeout_ns;
+} lo_ingest_settings_t;
+
+/* What writers need from the ingest object. */
+const lo_ingest_settings_t *lo_ingest_settings(const lo_ingest_t *in);
+lo_session_cache_t *lo_ingest_sessions(lo_ingest_t *in);
+
+int lo_writer_init(lo_writer_t *w);
+void lo_writer_free(lo_writer_t *w);
+
+/* Writes the records of the requests in list (linked by next) in one
+ * transaction.  LO_OK (committed), LO_UNAVAIL (connection or server
+ * trouble: w->conn may be unusable) or LO_ERROR (the data was rejected).
+ * w->err says why.  Touches no request's result. */
+int lo_writer_write(lo_writer_t *w, lo_ingest_req_t *list, size_t records) LO_MUST_USE;
+
+/* Steps of lo_writer_write (sessions.c, series.c, traces.c).  The ones
+ * taking the connection return LO_OK, LO_UNAVAIL or LO_ERROR. */
+int lo_sessions_resolve(lo_writer_t *w, lo_ingest_req_t *list, size_t *learn) LO_MUST_USE;
+int lo_sessions_upsert(lo_writer_t *w) LO_MUST_USE;
+void lo_sessions_commit(lo_writer_t *w);
+void lo_sessions_free(lo_writer_t *w);
+
+int lo_series_prepare(lo_writer_t *w, lo_ingest_req_t *list, size_t records) LO_MUST_USE;
+int lo_series_upsert(lo_writer_t *w) LO_MUST_USE;
+void lo_series_commit(lo_writer_t *w);
+void lo_series_cache_free(lo_series_cache_t *c);
+
+int lo_traces_upsert(lo_writer_t *w, lo_ingest_req_t *list, size_t records) LO_MUST_USE;
+
+/* Runs a statement with binary array parameters; LO_OK or the error class,
+ * with w->err set.  result_binary: results in binary format; *out (may be
+ * NULL) receives the result, to be PQclear'ed by the caller. */
+int lo_writer_exec(lo_writer_t *w, const char *what, const char *sql, int nparams,
+                   const uint32_t *types, PGresult **out) LO_MUST_USE;
+
+/* Size of one record of a signal; the envelope is every record's first field. */
+size_t lo_ingest_rec_size(lo_signal_t s);
+static inline lo_envelope_t *lo_ingest_env(const lo_otlp_batch_t *b, size_t i, size_t size)
+{
+    return (lo_envelope_t *)((char *)b->recs + i * size);
+}
+
+#endif
