@@ -326,6 +326,8 @@ static int metric_data(lo_jd_t *c, metric_t *m, json_t *v, const char *key)
         rc = lo_jd_fields(c, v, keys, D_N, f);
     if (rc == LO_OK)
         rc = lo_jd_enum(c, keys[D_TEMPORALITY], f[D_TEMPORALITY], &m->temporality);
+    if (m->temporality < 0 || m->temporality > 2)
+        m->temporality = 0; /* unknown temporalities are "unspecified" */
     if (rc == LO_OK)
         rc = lo_jd_bool(c, keys[D_MONOTONIC], f[D_MONOTONIC], &m->monotonic);
     if (rc == LO_OK)

@@ -48,15 +48,16 @@ static int event(lo_jd_t *c, lo_jw_t *w, json_t *v)
     return rc;
 }
 
-/* One Span.Link as {"trace_id","span_id","trace_state","attributes","flags"}. */
+/* One Span.Link as {"trace_id","span_id","trace_state","attributes","flags"};
+ * the ids are rendered as given (any length), as the protobuf walker does. */
 static int link(lo_jd_t *c, lo_jw_t *w, json_t *v)
 {
     enum { LK_TRACE, LK_SPAN, LK_STATE, LK_ATTRS, LK_DROPPED, LK_FLAGS, LK_N };
     static const char *const keys[LK_N] = { "traceId", "spanId", "traceState", "attributes",
                                             "droppedAttributesCount", "flags" };
     json_t *f[LK_N];
-    uint8_t trace[16], span[8];
-    bool has_trace = false, has_span = false;
+    uint8_t *trace = NULL, *span = NULL;
+    size_t trace_n = 0, span_n = 0;
     uint32_t dropped = 0, flags = 0;
     lo_str_t state = LO_STR_LIT("");
     int rc = lo_jd_obj(c, NULL, v);
@@ -64,9 +65,9 @@ static int link(lo_jd_t *c, lo_jw_t *w, json_t *v)
         return rc;
     rc = lo_jd_fields(c, v, keys, LK_N, f);
     if (rc == LO_OK)
-        rc = lo_jd_id(c, keys[LK_TRACE], f[LK_TRACE], trace, 16, true, &has_trace);
+        rc = lo_jd_hex(c, keys[LK_TRACE], f[LK_TRACE], &trace, &trace_n);
     if (rc == LO_OK)
-        rc = lo_jd_id(c, keys[LK_SPAN], f[LK_SPAN], span, 8, true, &has_span);
+        rc = lo_jd_hex(c, keys[LK_SPAN], f[LK_SPAN], &span, &span_n);
     if (rc == LO_OK)
         rc = lo_jd_str_view(c, keys[LK_STATE], f[LK_STATE], &state);
     if (rc == LO_OK)
@@ -77,9 +78,9 @@ static int link(lo_jd_t *c, lo_jw_t *w, json_t *v)
         return rc;
     lo_jw_obj_begin(w);
     lo_jw_key(w, "trace_id", 8);
-    lo_jw_hex(w, trace, has_trace ? 16 : 0);
+    lo_jw_hex(w, trace, trace_n);
     lo_jw_key(w, "span_id", 7);
-    lo_jw_hex(w, span, has_span ? 8 : 0);
+    lo_jw_hex(w, span, span_n);
     lo_jw_key(w, "trace_state", 11);
     lo_jw_str(w, state.p, state.len);
     lo_jw_key(w, "attributes", 10);
@@ -131,6 +132,9 @@ static int status(lo_jd_t *c, json_t *v, lo_span_rec_t *r)
         rc = lo_jd_str(c, keys[ST_MESSAGE], f[ST_MESSAGE], &r->status_message);
     if (rc == LO_OK)
         rc = lo_jd_enum(c, keys[ST_CODE], f[ST_CODE], &r->status_code);
+    /* codes this version does not know are "unset" (as in the protobuf walker) */
+    if (r->status_code < 0 || r->status_code > 2)
+        r->status_code = 0;
     lo_jd_pop(c);
     return rc;
 }
@@ -168,6 +172,8 @@ static int span(lo_jd_t *c, json_t *v, const lo_jd_owner_t *res, const lo_jd_own
         rc = lo_jd_str(c, sp_keys[SP_NAME], f[SP_NAME], &r->name);
     if (rc == LO_OK)
         rc = lo_jd_enum(c, sp_keys[SP_KIND], f[SP_KIND], &r->kind);
+    if (r->kind < 0 || r->kind > 5)
+        r->kind = 0; /* unknown kinds are "unspecified" */
     if (rc == LO_OK)
         rc = lo_jd_u64(c, sp_keys[SP_START], f[SP_START], &start);
     if (rc == LO_OK)
