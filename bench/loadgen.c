@@ -560,6 +560,8 @@ int main(int argc, char **argv)
     getrusage(RUSAGE_SELF, &ru);
     double cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
                  ru.ru_stime.tv_usec / 1e6;
+    /* records offered: every answered request, whatever the answer */
+    double offered = (double)(tot.n200 + tot.n429 + tot.n503 + tot.nother) * opt.batch / secs;
     double rps = (double)tot.records_ok / secs, mbps = (double)tot.bytes_ok / secs / 1e6;
     printf("%s: %ld records acknowledged in %.1f s = %.0f records/s, %.1f MB/s of request bodies\n",
            bg_signal_name(opt.signal), tot.records_ok, secs, rps, mbps);
@@ -567,11 +569,12 @@ int main(int argc, char **argv)
            opt.batch, p50, p99);
     printf("  answers: 200=%ld 429=%ld 503=%ld other=%ld; connection errors=%ld; rejected records=%ld\n",
            tot.n200, tot.n429, tot.n503, tot.nother, tot.nerr, tot.rejected);
+    printf("  offered %.0f records/s (answered requests of any status)\n", offered);
     printf("  load generator CPU: %.2f s (%.2f cores)\n", cpu, cpu / secs);
     printf("RESULT signal=%s seconds=%.2f records=%ld records_per_s=%.0f mb_per_s=%.2f p50_ms=%.2f "
-           "p99_ms=%.2f s200=%ld s429=%ld s503=%ld other=%ld errors=%ld rejected=%ld client_cpu_s=%.2f\n",
+           "p99_ms=%.2f s200=%ld s429=%ld s503=%ld other=%ld errors=%ld rejected=%ld client_cpu_s=%.2f offered_per_s=%.0f\n",
            bg_signal_name(opt.signal), secs, tot.records_ok, rps, mbps, p50, p99, tot.n200, tot.n429, tot.n503,
-           tot.nother, tot.nerr, tot.rejected, cpu);
+           tot.nother, tot.nerr, tot.rejected, cpu, offered);
     for (int i = 0; i < opt.bodies; i++) {
         free(bodies[i].body);
         free(bodies[i].trace_at);

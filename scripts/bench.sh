@@ -14,6 +14,7 @@
 #   LO_BENCH_BATCH        records per request (default 1000)
 #   LO_BENCH_OVERLOAD_CONNECTIONS / LO_BENCH_OVERLOAD_SECONDS (default 128 / 15)
 #   LO_BENCH_SIGNALS      subset, e.g. "logs" (default "logs spans metrics")
+#   LO_BENCH_PERF=1       profile the server with perf during the logs run
 #   LO_BENCH_PG_PORT, LO_BENCH_OTLP_PORT, LO_BENCH_API_PORT (default: free ports)
 #   LOOKOUT_*             passed to the server as usual (LOOKOUT_WRITERS also
 #                         sets the baseline's connections)
@@ -113,6 +114,12 @@ for sig in $SIGNALS; do
   truncate_all
   echo "bench: $sig — loadgen, $CONNS connections, ${SECS}s"
   reset_peak
+  perf_pid=""
+  if [ "${LO_BENCH_PERF:-0}" = 1 ] && [ "$sig" = logs ] && command -v perf >/dev/null; then
+    perf record -q -F 499 -g -p "$server_pid" -o "$dir/perf.data" -- sleep "$((SECS > 4 ? SECS - 2 : 2))" \
+      >/dev/null 2>&1 &
+    perf_pid=$!
+  fi
   t0=$(cpu_ticks); g0=$(pg_ticks)
   out=$("$LOADGEN" --url "http://127.0.0.1:$otlp_port" --signal "$sig" --connections "$CONNS" \
         --duration "$SECS" --batch "$BATCH" 2>&1) || true
@@ -120,6 +127,13 @@ for sig in $SIGNALS; do
   echo "$out" | sed 's/^/  /'
   res=$(grep '^RESULT' <<<"$out" || true)
   [ -n "$res" ] || { echo "bench: loadgen failed" >&2; tail -n 20 "$dir/server.log" >&2; exit 1; }
+  if [ -n "$perf_pid" ]; then
+    wait "$perf_pid" || true
+    perf report -i "$dir/perf.data" --stdio --no-children --sort symbol 2>/dev/null \
+      | grep -E '^ +[0-9]' | head -n 25 >"$BUILD/bench/perf-logs.txt" || true
+    echo "  perf: top server symbols during the logs run (also in $BUILD/bench/perf-logs.txt)"
+    sed 's/^/  /' "$BUILD/bench/perf-logs.txt"
+  fi
   stored=$(psql_q "SELECT count(*) FROM $(table_of "$sig")")
   R[$sig.rps]=$(field records_per_s "$res")
   R[$sig.mbps]=$(field mb_per_s "$res")
@@ -164,6 +178,7 @@ over_429=$(field s429 "$ores")
 over_503=$(field s503 "$ores")
 over_200=$(field s200 "$ores")
 over_rps=$(field records_per_s "$ores")
+over_offered=$(field offered_per_s "$ores")
 alive=yes
 kill -0 "$server_pid" 2>/dev/null || alive=no
 
@@ -183,7 +198,7 @@ results="$BUILD/bench/results.md"
       "${R[$sig.p50]}" "${R[$sig.p99]}" "${R[$sig.rss]}" "${R[$sig.cpu_us]}" "${R[$sig.copy]:--}" "${R[$sig.ratio]}"
   done
   echo
-  echo "Overload (logs, $OVER_CONNS connections): peak RSS ${over_rss} MiB; answers 200=${over_200} 429=${over_429} 503=${over_503}; ${over_rps} records/s committed; server alive afterwards: $alive"
+  echo "Overload (logs, $OVER_CONNS connections): peak RSS ${over_rss} MiB; answers 200=${over_200} 429=${over_429} 503=${over_503}; ${over_rps} records/s committed of ${over_offered} offered; server alive afterwards: $alive"
   echo
   echo "| signal | acknowledged | rows stored | 429s | cores busy: server | PostgreSQL | load generator | PostgreSQL during COPY |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|"
