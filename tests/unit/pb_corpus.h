@@ -49,3 +49,23 @@ static int corpus_each(const char *dir, void (*fn)(const uint8_t *p, size_t n, c
 }
 
 #endif
+
+/* With LO_TEST_WRITE_SEEDS set, writes a few packed random requests into
+ * fuzz/corpus/<target>/gen-N (how the committed seeds were made). */
+static void corpus_write_seeds(const char *target, const ProtobufCMessage *(*gen)(void))
+{
+    if (getenv("LO_TEST_WRITE_SEEDS") == NULL)
+        return;
+    for (int i = 0; i < 4; i++) {
+        size_t n;
+        uint8_t *p = pack_msg(gen(), &n);
+        char path[256];
+        snprintf(path, sizeof(path), "fuzz/corpus/%s/gen-%d", target, i + 1);
+        FILE *f = fopen(path, "wb");
+        assert_non_null(f);
+        assert_int_equal(fwrite(p, 1, n, f), n);
+        fclose(f);
+        free(p);
+        pool_free();
+    }
+}

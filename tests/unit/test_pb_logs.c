@@ -513,6 +513,17 @@ static void test_corpus(void **state)
     print_message("corpus: %d logs bodies\n", n);
 }
 
+static const ProtobufCMessage *gen_seed(void)
+{
+    return &rnd_logs_req()->base;
+}
+
+static void test_seeds(void **state)
+{
+    (void)state;
+    corpus_write_seeds("fuzz_pb_logs", gen_seed);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -521,6 +532,7 @@ int main(void)
         cmocka_unit_test(test_order_and_last_wins), cmocka_unit_test(test_strings_repaired),
         cmocka_unit_test(test_times_and_levels),  cmocka_unit_test(test_garbage),
         cmocka_unit_test(test_corpus),
+        cmocka_unit_test(test_seeds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -665,6 +665,17 @@ static void test_corpus(void **state)
     print_message("corpus: %d metrics bodies\n", n);
 }
 
+static const ProtobufCMessage *gen_seed(void)
+{
+    return &rnd_metrics_req()->base;
+}
+
+static void test_seeds(void **state)
+{
+    (void)state;
+    corpus_write_seeds("fuzz_pb_metrics", gen_seed);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -673,6 +684,7 @@ int main(void)
         cmocka_unit_test(test_packed_and_unpacked),
         cmocka_unit_test(test_points_and_absent_values),
         cmocka_unit_test(test_corpus),
+        cmocka_unit_test(test_seeds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

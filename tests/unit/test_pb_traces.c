@@ -337,6 +337,17 @@ static void test_corpus(void **state)
     print_message("corpus: %d traces bodies\n", n);
 }
 
+static const ProtobufCMessage *gen_seed(void)
+{
+    return &rnd_traces_req()->base;
+}
+
+static void test_seeds(void **state)
+{
+    (void)state;
+    corpus_write_seeds("fuzz_pb_traces", gen_seed);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -344,6 +355,7 @@ int main(void)
         cmocka_unit_test(test_truncated_everywhere),
         cmocka_unit_test(test_errors_and_absent_parts),
         cmocka_unit_test(test_corpus),
+        cmocka_unit_test(test_seeds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,11 @@
+/*
+ * fuzz_pb_metrics.c — libFuzzer target: the protobuf walker on arbitrary bytes
+ * as an OTLP metrics request.  Decodes with a fresh arena and batch, checks
+ * the invariants of otlp.h on what it accepts, frees.
+ */
+#include "fuzz_pb_check.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    return fuzz_pb_one(LO_SIGNAL_METRICS, data, size);
+}
