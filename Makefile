@@ -126,6 +126,14 @@ $(BUILD)/bench/copybase: bench/copybase.c bench/gen.c bench/rows.c $(wildcard be
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) bench/copybase.c bench/gen.c bench/rows.c $(LDLIBS) -o $@
 
+# The protobuf walker's decode speed alone, one core (bench/decode_bench.c).
+.PHONY: bench-decode
+$(BUILD)/bench/decode_bench: bench/decode_bench.c $(LIB) $(PROTO_O) | $(PROTO_C)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< $(PROTO_O) $(LIB) $(LDLIBS) -lprotobuf-c -o $@
+bench-decode: $(BUILD)/bench/decode_bench
+	$(BUILD)/bench/decode_bench 1
+
 bench: deps $(BIN) $(BENCH_BIN)
 	@BUILD=$(BUILD) LO_BIN=$(BIN) scripts/bench.sh
 
