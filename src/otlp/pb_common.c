@@ -65,10 +65,8 @@ int lo_pbd_wt_fail(lo_pbd_t *d, const lo_pb_field_t *f)
     return lo_pbd_fail(d, "field %u has wrong wire type %u", f->num, f->wt);
 }
 
-int lo_pbd_jw_fail(lo_pbd_t *d, int rc)
+int lo_pbd_buf_fail(lo_pbd_t *d)
 {
-    if (rc == LO_INVALID)
-        return lo_pbd_fail(d, "JSON rendering nested too deep");
     lo_otlp_fail(d->b, "out of memory rendering JSON");
     return LO_ERROR;
 }
@@ -123,14 +121,14 @@ bool lo_pbd_id(const lo_pb_field_t *f, uint8_t *out, size_t n)
 
 /* ---- AnyValue and KeyValue ---- */
 
-static int keyvalue_at(lo_pbd_t *d, lo_jw_t *w, const uint8_t *p, size_t n, int depth, lo_env_cand_t *cand,
-                       uint64_t *hash);
+static int keyvalue_at(lo_pbd_t *d, lo_buf_t *b, bool *first, const uint8_t *p, size_t n, int depth,
+                       lo_env_cand_t *cand, uint64_t *hash);
 
 /* the wire type each AnyValue field (1..7) must have */
 static const uint8_t want[8] = { 0, LO_PB_LEN, LO_PB_VARINT, LO_PB_VARINT, LO_PB_I64,
                                  LO_PB_LEN, LO_PB_LEN, LO_PB_LEN };
 
-int lo_pbd_anyvalue(lo_pbd_t *d, lo_jw_t *w, const uint8_t *p, size_t n, int depth, lo_str_t *sv)
+int lo_pbd_anyvalue(lo_pbd_t *d, lo_buf_t *b, const uint8_t *p, size_t n, int depth, lo_str_t *sv)
 {
     if (sv != NULL)
         *sv = LO_STR_NULL;
@@ -153,68 +151,76 @@ int lo_pbd_anyvalue(lo_pbd_t *d, lo_jw_t *w, const uint8_t *p, size_t n, int dep
     if (rc != LO_PB_END)
         return lo_pbd_wire_fail(d, rc, &f);
     if (!have) {
-        lo_jw_null(w);
+        LO_PBD_LIT(b, "null");
         return LO_OK;
     }
     switch (last.num) {
     case 1:
-        lo_jw_str(w, (const char *)last.p, last.n);
+        lo_pbd_json_str(b, last.p, last.n);
         if (sv != NULL)
             *sv = lo_str((const char *)last.p, last.n);
         break;
     case 2:
-        lo_jw_bool(w, last.v != 0);
+        if (last.v != 0)
+            LO_PBD_LIT(b, "true");
+        else
+            LO_PBD_LIT(b, "false");
         break;
     case 3:
-        lo_jw_i64(w, (int64_t)last.v);
+        lo_pbd_json_i64(b, (int64_t)last.v);
         break;
     case 4: {
         double x;
         memcpy(&x, &last.v, sizeof(x));
-        lo_jw_f64(w, x);
+        lo_pbd_json_f64(b, x);
         break;
     }
     case 5: { /* ArrayValue: 1 values */
-        lo_jw_arr_begin(w);
+        bool first = true;
+        lo_pbd_c(b, '[');
         lo_pb_init(&r, last.p, last.n);
         while ((rc = lo_pb_next(&r, &f)) == LO_PB_FIELD) {
             if (f.num != 1)
                 continue;
             LO_PBD_WANT(d, f, LO_PB_LEN);
-            rc = lo_pbd_anyvalue(d, w, f.p, f.n, depth + 1, NULL);
+            if (!first)
+                lo_pbd_c(b, ',');
+            first = false;
+            rc = lo_pbd_anyvalue(d, b, f.p, f.n, depth + 1, NULL);
             if (rc != LO_OK)
                 return rc;
         }
         if (rc != LO_PB_END)
             return lo_pbd_wire_fail(d, rc, &f);
-        lo_jw_arr_end(w);
+        lo_pbd_c(b, ']');
         break;
     }
     case 6: { /* KeyValueList: 1 values */
-        lo_jw_obj_begin(w);
+        bool first = true;
+        lo_pbd_c(b, '{');
         lo_pb_init(&r, last.p, last.n);
         while ((rc = lo_pb_next(&r, &f)) == LO_PB_FIELD) {
             if (f.num != 1)
                 continue;
             LO_PBD_WANT(d, f, LO_PB_LEN);
-            rc = keyvalue_at(d, w, f.p, f.n, depth + 1, NULL, NULL);
+            rc = keyvalue_at(d, b, &first, f.p, f.n, depth + 1, NULL, NULL);
             if (rc != LO_OK)
                 return rc;
         }
         if (rc != LO_PB_END)
             return lo_pbd_wire_fail(d, rc, &f);
-        lo_jw_obj_end(w);
+        lo_pbd_c(b, '}');
         break;
     }
     case 7:
-        lo_jw_base64(w, last.p, last.n);
+        lo_pbd_json_base64(b, last.p, last.n);
         break;
     }
     return LO_OK;
 }
 
-static int keyvalue_at(lo_pbd_t *d, lo_jw_t *w, const uint8_t *p, size_t n, int depth, lo_env_cand_t *cand,
-                       uint64_t *hash)
+static int keyvalue_at(lo_pbd_t *d, lo_buf_t *b, bool *first, const uint8_t *p, size_t n, int depth,
+                       lo_env_cand_t *cand, uint64_t *hash)
 {
     lo_pb_reader_t r;
     lo_pb_field_t f;
@@ -236,64 +242,57 @@ static int keyvalue_at(lo_pbd_t *d, lo_jw_t *w, const uint8_t *p, size_t n, int 
     if (rc != LO_PB_END)
         return lo_pbd_wire_fail(d, rc, &f);
 
-    size_t start = w->b->len + (w->first[w->depth] ? 0 : 1);
-    lo_jw_key(w, (const char *)kp, kn);
+    if (!*first)
+        lo_pbd_c(b, ',');
+    *first = false;
+    size_t start = b->len;
+    lo_pbd_json_str(b, kp, kn);
+    lo_pbd_c(b, ':');
     if (d->o != NULL && d->o->redact != NULL && lo_redact_match(d->o->redact, (const char *)kp, kn)) {
-        lo_jw_cstr(w, "[REDACTED]");
+        LO_PBD_LIT(b, "\"[REDACTED]\"");
         if (vp != NULL) {
-            /* the value is still checked, in a writer whose output is dropped */
-            lo_jw_t *vw = &d->w_tmp;
-            if (w != vw) {
+            /* the value is still checked, into a buffer that is dropped */
+            bool outer = d->tmp_busy == 0;
+            if (outer)
                 lo_buf_reset(&d->tmp);
-                lo_jw_init(vw, &d->tmp);
-            }
-            rc = lo_pbd_anyvalue(d, vw, vp, vn, depth, NULL);
+            d->tmp_busy++;
+            rc = lo_pbd_anyvalue(d, &d->tmp, vp, vn, depth, NULL);
+            d->tmp_busy--;
             if (rc != LO_OK)
                 return rc;
         }
     } else if (vp == NULL) {
-        lo_jw_null(w);
+        LO_PBD_LIT(b, "null");
     } else {
         lo_str_t sv;
-        rc = lo_pbd_anyvalue(d, w, vp, vn, depth, cand != NULL ? &sv : NULL);
+        rc = lo_pbd_anyvalue(d, b, vp, vn, depth, cand != NULL ? &sv : NULL);
         if (rc != LO_OK)
             return rc;
         if (cand != NULL && sv.p != NULL)
             lo_env_cand_note(cand, lo_str((const char *)kp, kn), sv);
     }
-    if (hash != NULL && w->b->err == LO_OK)
-        *hash = lo_labels_hash_add(*hash, w->b->p + start, w->b->len - start);
+    if (hash != NULL && b->err == LO_OK)
+        *hash = lo_labels_hash_add(*hash, b->p + start, b->len - start);
     return LO_OK;
 }
 
-int lo_pbd_keyvalue(lo_pbd_t *d, lo_jw_t *w, const uint8_t *p, size_t n, lo_env_cand_t *cand,
+int lo_pbd_keyvalue(lo_pbd_t *d, lo_buf_t *b, bool *first, const uint8_t *p, size_t n, lo_env_cand_t *cand,
                     uint64_t *hash)
 {
-    return keyvalue_at(d, w, p, n, 1, cand, hash);
+    return keyvalue_at(d, b, first, p, n, 1, cand, hash);
 }
 
-void lo_pbd_begin(lo_jw_t *w, lo_buf_t *b, bool array)
+int lo_pbd_finish(lo_pbd_t *d, lo_buf_t *b, lo_str_t *out)
 {
-    lo_buf_reset(b);
-    lo_jw_init(w, b);
-    if (array)
-        lo_jw_arr_begin(w);
-    else
-        lo_jw_obj_begin(w);
-}
-
-int lo_pbd_finish(lo_pbd_t *d, lo_jw_t *w, bool array, lo_str_t *out)
-{
-    if (array)
-        lo_jw_arr_end(w);
-    else
-        lo_jw_obj_end(w);
-    int rc = lo_jw_status(w);
-    if (rc != LO_OK)
-        return lo_pbd_jw_fail(d, rc);
-    size_t len = w->b->len;
-    if (len == 2) {
-        *out = array ? LO_STR_LIT("[]") : LO_STR_LIT("{}");
+    if (b->err != LO_OK)
+        return lo_pbd_buf_fail(d);
+    size_t len = b->len;
+    if (len == 2 && b->p[0] == '{') {
+        *out = LO_STR_LIT("{}");
+        return LO_OK;
+    }
+    if (len == 2 && b->p[0] == '[') {
+        *out = LO_STR_LIT("[]");
         return LO_OK;
     }
     char *c = lo_arena_alloc(d->a, len);
@@ -301,9 +300,40 @@ int lo_pbd_finish(lo_pbd_t *d, lo_jw_t *w, bool array, lo_str_t *out)
         lo_otlp_fail(d->b, "request too large for the decode arena");
         return LO_ERROR;
     }
-    memcpy(c, w->b->p, len);
+    memcpy(c, b->p, len);
     *out = lo_str(c, len);
     return LO_OK;
+}
+
+/* ---- the envelope ---- */
+
+void lo_pbd_envelope(lo_envelope_t *env, const lo_env_cand_t *rec, const lo_pbd_scope_t *scope)
+{
+    const lo_envelope_t *base = &scope->base;
+    if (rec->session.p != NULL || rec->project.p != NULL || rec->user.p != NULL ||
+        (rec->trace_id.p != NULL && !env->has_trace_id) || (rec->span_id.p != NULL && !env->has_span_id))
+        lo_envelope_build(env, rec, NULL, NULL);
+    if (!env->has_session && base->has_session) {
+        memcpy(env->session_id, base->session_id, 16);
+        env->has_session = true;
+    }
+    if (!env->has_project && base->has_project) {
+        memcpy(env->project_id, base->project_id, 16);
+        env->has_project = true;
+    }
+    if (!env->has_user && base->has_user) {
+        memcpy(env->user_id, base->user_id, 16);
+        env->has_user = true;
+    }
+    if (!env->has_trace_id && base->has_trace_id) {
+        memcpy(env->trace_id, base->trace_id, 16);
+        env->has_trace_id = true;
+    }
+    if (!env->has_span_id && base->has_span_id) {
+        memcpy(env->span_id, base->span_id, 8);
+        env->has_span_id = true;
+    }
+    env->service = base->service;
 }
 
 /* ---- Resource and InstrumentationScope ---- */
@@ -314,15 +344,17 @@ int lo_pbd_resource(lo_pbd_t *d, const uint8_t *p, size_t n, lo_pbd_res_t *res)
     lo_pb_field_t f;
     int rc;
     int64_t i = 0;
+    bool first = true;
     memset(res, 0, sizeof(*res));
-    lo_pbd_begin(&d->w_attrs, &d->attrs, false);
+    lo_buf_reset(&d->attrs);
+    lo_pbd_c(&d->attrs, '{');
     lo_pb_init(&r, p, n);
     lo_pbd_push(d, "resource", -1);
     while ((rc = lo_pb_next(&r, &f)) == LO_PB_FIELD) {
         if (f.num == 1) {
             LO_PBD_WANT(d, f, LO_PB_LEN);
             lo_pbd_push(d, "attributes", i++);
-            rc = lo_pbd_keyvalue(d, &d->w_attrs, f.p, f.n, &res->cand, NULL);
+            rc = lo_pbd_keyvalue(d, &d->attrs, &first, f.p, f.n, &res->cand, NULL);
             if (rc != LO_OK)
                 return rc;
             lo_pbd_pop(d);
@@ -340,7 +372,8 @@ int lo_pbd_resource(lo_pbd_t *d, const uint8_t *p, size_t n, lo_pbd_res_t *res)
         if (rc != LO_OK)
             return rc;
     }
-    return lo_pbd_finish(d, &d->w_attrs, false, &res->json);
+    lo_pbd_c(&d->attrs, '}');
+    return lo_pbd_finish(d, &d->attrs, &res->json);
 }
 
 int lo_pbd_scope(lo_pbd_t *d, const uint8_t *p, size_t n, lo_pbd_scope_t *s)
@@ -353,7 +386,8 @@ int lo_pbd_scope(lo_pbd_t *d, const uint8_t *p, size_t n, lo_pbd_scope_t *s)
     s->name = s->version = LO_STR_LIT("");
     lo_pb_init(&r, p, n);
     lo_pbd_push(d, "scope", -1);
-    bool attrs = false;
+    bool first = true;
+    lo_buf_reset(&d->attrs);
     while ((rc = lo_pb_next(&r, &f)) == LO_PB_FIELD) {
         switch (f.num) {
         case 1:
@@ -370,12 +404,8 @@ int lo_pbd_scope(lo_pbd_t *d, const uint8_t *p, size_t n, lo_pbd_scope_t *s)
             /* scope attributes are not stored; they are checked and give
              * envelope candidates */
             LO_PBD_WANT(d, f, LO_PB_LEN);
-            if (!attrs) {
-                lo_pbd_begin(&d->w_attrs, &d->attrs, false);
-                attrs = true;
-            }
             lo_pbd_push(d, "attributes", i++);
-            rc = lo_pbd_keyvalue(d, &d->w_attrs, f.p, f.n, &s->cand, NULL);
+            rc = lo_pbd_keyvalue(d, &d->attrs, &first, f.p, f.n, &s->cand, NULL);
             if (rc != LO_OK)
                 return rc;
             lo_pbd_pop(d);
@@ -419,13 +449,11 @@ int lo_pbd_body(lo_pbd_t *d, const uint8_t *p, size_t n, lo_str_t *out)
         return lo_pbd_string(d, sp, sn, out);
     /* anything else (or an error, reported by the renderer) */
     lo_buf_reset(&d->aux1);
-    lo_jw_init(&d->w_aux1, &d->aux1);
-    rc = lo_pbd_anyvalue(d, &d->w_aux1, p, n, 1, NULL);
+    rc = lo_pbd_anyvalue(d, &d->aux1, p, n, 1, NULL);
     if (rc != LO_OK)
         return rc;
-    rc = lo_jw_status(&d->w_aux1);
-    if (rc != LO_OK)
-        return lo_pbd_jw_fail(d, rc);
+    if (d->aux1.err != LO_OK)
+        return lo_pbd_buf_fail(d);
     char *c = lo_arena_alloc(d->a, d->aux1.len);
     if (c == NULL) {
         lo_otlp_fail(d->b, "request too large for the decode arena");
@@ -463,6 +491,7 @@ static int scope_level(lo_pbd_t *d, const uint8_t *p, size_t n, const char *cons
     rc = lo_pbd_scope(d, have ? sf.p : (const uint8_t *)"", have ? sf.n : 0, &scope);
     if (rc != LO_OK)
         return rc;
+    lo_envelope_build(&scope.base, NULL, &scope.cand, &res->cand);
     /* pass 2: the items, in order */
     int64_t i = 0;
     lo_pb_init(&r, p, n);

@@ -13,7 +13,6 @@
 #ifndef LO_OTLP_PB_DEC_H
 #define LO_OTLP_PB_DEC_H
 
-#include "core/json_write.h"
 #include "otlp/otlp.h"
 #include "otlp/pb.h"
 
@@ -31,7 +30,7 @@ typedef struct {
     int max_depth;
     int64_t receive_ns;
     lo_buf_t attrs, aux1, aux2, tmp; /* scratch JSON, reused across records */
-    lo_jw_t w_attrs, w_aux1, w_aux2, w_tmp;
+    int tmp_busy;                    /* tmp in use (checking a redacted value) */
     lo_pbd_seg_t path[LO_PBD_MAX_PATH];
     int plen;
 } lo_pbd_t;
@@ -45,7 +44,13 @@ typedef struct {
 typedef struct {
     lo_str_t name, version;
     lo_env_cand_t cand;
+    lo_envelope_t base; /* the envelope from scope and resource alone */
 } lo_pbd_scope_t;
+
+/* Resolves a record's envelope: its own candidates first, then what the
+ * scope and resource gave (same result as lo_envelope_build with all three,
+ * without parsing the shared UUIDs again for every record). */
+void lo_pbd_envelope(lo_envelope_t *env, const lo_env_cand_t *rec, const lo_pbd_scope_t *scope);
 
 static inline void lo_pbd_push(lo_pbd_t *d, const char *name, int64_t idx)
 {
@@ -67,38 +72,57 @@ int lo_pbd_fail(lo_pbd_t *d, const char *fmt, ...) __attribute__((format(printf,
 int lo_pbd_wire_fail(lo_pbd_t *d, int rc, const lo_pb_field_t *f);
 /* A known field with the wrong wire type. */
 int lo_pbd_wt_fail(lo_pbd_t *d, const lo_pb_field_t *f);
-/* A JSON writer failure: LO_ERROR for memory, LO_INVALID for depth. */
-int lo_pbd_jw_fail(lo_pbd_t *d, int rc);
+/* A scratch buffer failure (memory, size limit): LO_ERROR. */
+int lo_pbd_buf_fail(lo_pbd_t *d);
 
 /* A string field as a lo_str_t: a view when valid UTF-8, else a repaired
  * copy in the arena.  LO_OK or LO_ERROR. */
 int lo_pbd_string(lo_pbd_t *d, const uint8_t *p, size_t n, lo_str_t *out) LO_MUST_USE;
 
-/* Renders one AnyValue (view p/n) into w.  depth counts from 1 for a value
- * directly under an attribute or body.  When sv is not NULL and the value is
- * a string, *sv is set to its raw view (else p == NULL). */
-int lo_pbd_anyvalue(lo_pbd_t *d, lo_jw_t *w, const uint8_t *p, size_t n, int depth, lo_str_t *sv);
+/* ---- JSON, written straight into a buffer (pb_json.c); the text is
+ * exactly what core/json_write.c writes for the same values ---- */
 
-/* Renders one KeyValue as a member of the object open in w.  cand (may be
- * NULL) gets envelope candidates; hash (may be NULL) accumulates the
- * labels hash of the "key":value text. */
-int lo_pbd_keyvalue(lo_pbd_t *d, lo_jw_t *w, const uint8_t *p, size_t n, lo_env_cand_t *cand,
+void lo_pbd_json_str(lo_buf_t *b, const uint8_t *p, size_t n);
+void lo_pbd_json_i64(lo_buf_t *b, int64_t v);
+void lo_pbd_json_u64(lo_buf_t *b, uint64_t v);
+void lo_pbd_json_f64(lo_buf_t *b, double v);
+void lo_pbd_json_base64(lo_buf_t *b, const uint8_t *p, size_t n);
+void lo_pbd_json_hex(lo_buf_t *b, const uint8_t *p, size_t n);
+
+static inline void lo_pbd_c(lo_buf_t *b, char c)
+{
+    if (b->len + 1 < b->cap)
+        b->p[b->len++] = c;
+    else
+        lo_buf_append(b, &c, 1);
+}
+
+#define LO_PBD_LIT(b, s) lo_buf_append((b), (s), sizeof(s) - 1)
+
+/* Renders one AnyValue (view p/n) as a JSON value.  depth counts from 1 for
+ * a value directly under an attribute or body.  When sv is not NULL and the
+ * value is a string, *sv is set to its raw view (else sv->p == NULL). */
+int lo_pbd_anyvalue(lo_pbd_t *d, lo_buf_t *b, const uint8_t *p, size_t n, int depth, lo_str_t *sv);
+
+/* Renders one KeyValue as a member ("key":value) of a JSON object being
+ * written to b; *first says whether a comma is needed, and is cleared.
+ * cand (may be NULL) gets envelope candidates; hash (may be NULL)
+ * accumulates the labels hash of the "key":value text. */
+int lo_pbd_keyvalue(lo_pbd_t *d, lo_buf_t *b, bool *first, const uint8_t *p, size_t n, lo_env_cand_t *cand,
                     uint64_t *hash);
 
-/* Starts a JSON object/array in a scratch writer. */
-void lo_pbd_begin(lo_jw_t *w, lo_buf_t *b, bool array);
-/* Closes the top object/array of w and copies the text into the arena. */
-int lo_pbd_finish(lo_pbd_t *d, lo_jw_t *w, bool array, lo_str_t *out) LO_MUST_USE;
+/* Copies the JSON text in b into the arena ("{}" and "[]" need no copy). */
+int lo_pbd_finish(lo_pbd_t *d, lo_buf_t *b, lo_str_t *out) LO_MUST_USE;
+
+/* A log body: the string itself when it is a string, "" when absent or
+ * empty, else the value as JSON (in the arena). */
+int lo_pbd_body(lo_pbd_t *d, const uint8_t *p, size_t n, lo_str_t *out) LO_MUST_USE;
 
 /* Decodes a Resource (view) into r; an absent resource is r zeroed with
  * json "{}". */
 int lo_pbd_resource(lo_pbd_t *d, const uint8_t *p, size_t n, lo_pbd_res_t *r) LO_MUST_USE;
 /* Decodes an InstrumentationScope (view). */
 int lo_pbd_scope(lo_pbd_t *d, const uint8_t *p, size_t n, lo_pbd_scope_t *s) LO_MUST_USE;
-
-/* A log body: the string itself when it is a string, "" when absent or
- * empty, else the value as JSON (in the arena). */
-int lo_pbd_body(lo_pbd_t *d, const uint8_t *p, size_t n, lo_str_t *out) LO_MUST_USE;
 
 /* Reads a 16- or 8-byte id; all-zero or another length is absent. */
 bool lo_pbd_id(const lo_pb_field_t *f, uint8_t *out, size_t n);

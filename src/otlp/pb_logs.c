@@ -18,10 +18,12 @@ static int log_record(lo_pbd_t *d, const uint8_t *p, size_t n, const lo_pbd_res_
     size_t body_n = 0;
     uint64_t t = 0, obs = 0;
     int64_t ai = 0;
+    bool first = true;
     int rc;
     memset(&cand, 0, sizeof(cand));
     rec->severity_text = rec->event_name = LO_STR_LIT("");
-    lo_pbd_begin(&d->w_attrs, &d->attrs, false);
+    lo_buf_reset(&d->attrs);
+    lo_pbd_c(&d->attrs, '{');
     lo_pb_init(&r, p, n);
     while ((rc = lo_pb_next(&r, &f)) == LO_PB_FIELD) {
         switch (f.num) {
@@ -50,7 +52,7 @@ static int log_record(lo_pbd_t *d, const uint8_t *p, size_t n, const lo_pbd_res_
         case 6:
             LO_PBD_WANT(d, f, LO_PB_LEN);
             lo_pbd_push(d, "attributes", ai++);
-            rc = lo_pbd_keyvalue(d, &d->w_attrs, f.p, f.n, &cand, NULL);
+            rc = lo_pbd_keyvalue(d, &d->attrs, &first, f.p, f.n, &cand, NULL);
             if (rc != LO_OK)
                 return rc;
             lo_pbd_pop(d);
@@ -80,7 +82,8 @@ static int log_record(lo_pbd_t *d, const uint8_t *p, size_t n, const lo_pbd_res_
     }
     if (rc != LO_PB_END)
         return lo_pbd_wire_fail(d, rc, &f);
-    rc = lo_pbd_finish(d, &d->w_attrs, false, &rec->attributes);
+    lo_pbd_c(&d->attrs, '}');
+    rc = lo_pbd_finish(d, &d->attrs, &rec->attributes);
     if (rc != LO_OK)
         return rc;
     if (body != NULL) {
@@ -98,7 +101,7 @@ static int log_record(lo_pbd_t *d, const uint8_t *p, size_t n, const lo_pbd_res_
     rec->resource = res->json;
     rec->scope_name = scope->name;
     rec->scope_version = scope->version;
-    lo_envelope_build(&rec->env, &cand, &scope->cand, &res->cand);
+    lo_pbd_envelope(&rec->env, &cand, scope);
     return LO_OK;
 }
 

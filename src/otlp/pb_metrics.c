@@ -23,16 +23,20 @@ static double as_double(uint64_t v)
 
 /* Appends every value of a repeated fixed64/double field (number num) of the
  * message p/n to w, packed or not. */
-static int fixed64_list(lo_pbd_t *d, lo_jw_t *w, const uint8_t *p, size_t n, uint32_t num, bool dbl)
+static int fixed64_list(lo_pbd_t *d, lo_buf_t *w, const uint8_t *p, size_t n, uint32_t num, bool dbl)
 {
     lo_pb_reader_t r;
     lo_pb_field_t f;
+    bool first = true;
     lo_pb_init(&r, p, n);
     while (lo_pb_next(&r, &f) == LO_PB_FIELD) {
         if (f.num != num)
             continue;
         if (f.wt == LO_PB_I64) {
-            dbl ? lo_jw_f64(w, as_double(f.v)) : lo_jw_u64(w, f.v);
+            if (!first)
+                lo_pbd_c(w, ',');
+            first = false;
+            dbl ? lo_pbd_json_f64(w, as_double(f.v)) : lo_pbd_json_u64(w, f.v);
             continue;
         }
         if (f.wt != LO_PB_LEN)
@@ -41,15 +45,19 @@ static int fixed64_list(lo_pbd_t *d, lo_jw_t *w, const uint8_t *p, size_t n, uin
             return lo_pbd_fail(d, "field %u: packed length %zu is not a multiple of 8", num, f.n);
         lo_pb_packed_t k = { f.p, f.p + f.n };
         uint64_t v;
-        while (lo_pb_packed_next64(&k, &v) == 1)
-            dbl ? lo_jw_f64(w, as_double(v)) : lo_jw_u64(w, v);
+        while (lo_pb_packed_next64(&k, &v) == 1) {
+            if (!first)
+                lo_pbd_c(w, ',');
+            first = false;
+            dbl ? lo_pbd_json_f64(w, as_double(v)) : lo_pbd_json_u64(w, v);
+        }
     }
     return LO_OK;
 }
 
 /* ExponentialHistogramDataPoint.Buckets: 1 offset (sint32), 2 bucket_counts
  * (varint, packed or not) -> {"offset":o,"counts":[..]}. */
-static int exp_buckets(lo_pbd_t *d, lo_jw_t *w, const uint8_t *p, size_t n)
+static int exp_buckets(lo_pbd_t *d, lo_buf_t *w, const uint8_t *p, size_t n)
 {
     lo_pb_reader_t r;
     lo_pb_field_t f;
@@ -66,33 +74,38 @@ static int exp_buckets(lo_pbd_t *d, lo_jw_t *w, const uint8_t *p, size_t n)
     }
     if (rc != LO_PB_END)
         return lo_pbd_wire_fail(d, rc, &f);
-    lo_jw_obj_begin(w);
-    lo_jw_key(w, "offset", 6);
-    lo_jw_i64(w, offset);
-    lo_jw_key(w, "counts", 6);
-    lo_jw_arr_begin(w);
+    bool first = true;
+    LO_PBD_LIT(w, "{\"offset\":");
+    lo_pbd_json_i64(w, offset);
+    LO_PBD_LIT(w, ",\"counts\":[");
     lo_pb_init(&r, p, n);
     while (lo_pb_next(&r, &f) == LO_PB_FIELD) {
         if (f.num != 2)
             continue;
         if (f.wt == LO_PB_VARINT) {
-            lo_jw_u64(w, f.v);
+            if (!first)
+                lo_pbd_c(w, ',');
+            first = false;
+            lo_pbd_json_u64(w, f.v);
             continue;
         }
         lo_pb_packed_t k = { f.p, f.p + f.n };
         uint64_t v;
-        while ((rc = lo_pb_packed_next_varint(&k, &v)) == LO_PB_FIELD)
-            lo_jw_u64(w, v);
+        while ((rc = lo_pb_packed_next_varint(&k, &v)) == LO_PB_FIELD) {
+            if (!first)
+                lo_pbd_c(w, ',');
+            first = false;
+            lo_pbd_json_u64(w, v);
+        }
         if (rc != 0)
             return lo_pbd_fail(d, "field 2: malformed packed varints");
     }
-    lo_jw_arr_end(w);
-    lo_jw_obj_end(w);
+    LO_PBD_LIT(w, "]}");
     return LO_OK;
 }
 
 /* Summary quantiles: each ValueAtQuantile{1 quantile, 2 value} -> [q,v]. */
-static int quantile(lo_pbd_t *d, lo_jw_t *w, const uint8_t *p, size_t n)
+static int quantile(lo_pbd_t *d, lo_buf_t *w, const uint8_t *p, size_t n)
 {
     lo_pb_reader_t r;
     lo_pb_field_t f;
@@ -110,10 +123,11 @@ static int quantile(lo_pbd_t *d, lo_jw_t *w, const uint8_t *p, size_t n)
     }
     if (rc != LO_PB_END)
         return lo_pbd_wire_fail(d, rc, &f);
-    lo_jw_arr_begin(w);
-    lo_jw_f64(w, as_double(q));
-    lo_jw_f64(w, as_double(v));
-    lo_jw_arr_end(w);
+    lo_pbd_c(w, '[');
+    lo_pbd_json_f64(w, as_double(q));
+    lo_pbd_c(w, ',');
+    lo_pbd_json_f64(w, as_double(v));
+    lo_pbd_c(w, ']');
     return LO_OK;
 }
 
@@ -149,14 +163,16 @@ static int point(lo_pbd_t *d, const metric_t *m, const uint8_t *p, size_t n, con
     rec->monotonic = m->monotonic;
     rec->buckets = LO_STR_LIT("");
     rec->has_sum = summ;
-    lo_pbd_begin(&d->w_attrs, &d->attrs, false);
+    bool first = true;
+    lo_buf_reset(&d->attrs);
+    lo_pbd_c(&d->attrs, '{');
     lo_pb_init(&r, p, n);
     while ((rc = lo_pb_next(&r, &f)) == LO_PB_FIELD) {
         uint32_t k = f.num;
         if (k == f_attrs) {
             LO_PBD_WANT(d, f, LO_PB_LEN);
             lo_pbd_push(d, "attributes", (int64_t)npairs++);
-            rc = lo_pbd_keyvalue(d, &d->w_attrs, f.p, f.n, &cand, &hash);
+            rc = lo_pbd_keyvalue(d, &d->attrs, &first, f.p, f.n, &cand, &hash);
             if (rc != LO_OK)
                 return rc;
             lo_pbd_pop(d);
@@ -245,63 +261,63 @@ static int point(lo_pbd_t *d, const metric_t *m, const uint8_t *p, size_t n, con
     }
     if (rc != LO_PB_END)
         return lo_pbd_wire_fail(d, rc, &f);
-    rc = lo_pbd_finish(d, &d->w_attrs, false, &rec->labels);
+    lo_pbd_c(&d->attrs, '}');
+    rc = lo_pbd_finish(d, &d->attrs, &rec->labels);
     if (rc != LO_OK)
         return rc;
     rec->labels_hash = lo_labels_hash_finish(hash, npairs);
 
     if (!number) {
-        lo_jw_t *w = &d->w_aux1;
-        lo_pbd_begin(w, &d->aux1, false);
+        lo_buf_t *w = &d->aux1;
+        lo_buf_reset(w);
         if (hist) {
-            lo_jw_key(w, "bounds", 6);
-            lo_jw_arr_begin(w);
+            LO_PBD_LIT(w, "{\"bounds\":[");
             rc = fixed64_list(d, w, p, n, 7, true);
             if (rc != LO_OK)
                 return rc;
-            lo_jw_arr_end(w);
-            lo_jw_key(w, "counts", 6);
-            lo_jw_arr_begin(w);
+            LO_PBD_LIT(w, "],\"counts\":[");
             rc = fixed64_list(d, w, p, n, 6, false);
             if (rc != LO_OK)
                 return rc;
-            lo_jw_arr_end(w);
+            LO_PBD_LIT(w, "]}");
         } else if (exph) {
-            lo_jw_key(w, "scale", 5);
-            lo_jw_i64(w, scale);
-            lo_jw_key(w, "zero_count", 10);
-            lo_jw_u64(w, zero_count);
-            lo_jw_key(w, "zero_threshold", 14);
-            lo_jw_f64(w, as_double(zero_threshold));
-            lo_jw_key(w, "positive", 8);
+            LO_PBD_LIT(w, "{\"scale\":");
+            lo_pbd_json_i64(w, scale);
+            LO_PBD_LIT(w, ",\"zero_count\":");
+            lo_pbd_json_u64(w, zero_count);
+            LO_PBD_LIT(w, ",\"zero_threshold\":");
+            lo_pbd_json_f64(w, as_double(zero_threshold));
+            LO_PBD_LIT(w, ",\"positive\":");
             lo_pbd_push(d, "positive", -1);
             rc = exp_buckets(d, w, pos != NULL ? pos : (const uint8_t *)"", pos_n);
             if (rc != LO_OK)
                 return rc;
             lo_pbd_pop(d);
-            lo_jw_key(w, "negative", 8);
+            LO_PBD_LIT(w, ",\"negative\":");
             lo_pbd_push(d, "negative", -1);
             rc = exp_buckets(d, w, neg != NULL ? neg : (const uint8_t *)"", neg_n);
             if (rc != LO_OK)
                 return rc;
             lo_pbd_pop(d);
+            lo_pbd_c(w, '}');
         } else {
-            lo_jw_key(w, "quantiles", 9);
-            lo_jw_arr_begin(w);
+            LO_PBD_LIT(w, "{\"quantiles\":[");
             int64_t i = 0;
             lo_pb_init(&r, p, n);
             while (lo_pb_next(&r, &f) == LO_PB_FIELD) {
                 if (f.num != 6)
                     continue;
+                if (i > 0)
+                    lo_pbd_c(w, ',');
                 lo_pbd_push(d, "quantile_values", i++);
                 rc = quantile(d, w, f.p, f.n);
                 if (rc != LO_OK)
                     return rc;
                 lo_pbd_pop(d);
             }
-            lo_jw_arr_end(w);
+            LO_PBD_LIT(w, "]}");
         }
-        rc = lo_pbd_finish(d, w, false, &rec->buckets);
+        rc = lo_pbd_finish(d, w, &rec->buckets);
         if (rc != LO_OK)
             return rc;
     }
@@ -309,7 +325,7 @@ static int point(lo_pbd_t *d, const metric_t *m, const uint8_t *p, size_t n, con
     rec->resource = res->json;
     rec->scope_name = scope->name;
     rec->scope_version = scope->version;
-    lo_envelope_build(&rec->env, &cand, &scope->cand, &res->cand);
+    lo_pbd_envelope(&rec->env, &cand, scope);
     return LO_OK;
 }
 

@@ -6,7 +6,7 @@
 
 /* Span.Event: 1 time_unix_nano, 2 name, 3 attributes, 4 dropped_attributes_count.
  * Rendered as {"time_unix_nano","name","attributes","dropped_attributes_count"}. */
-static int event(lo_pbd_t *d, lo_jw_t *w, const uint8_t *p, size_t n)
+static int event(lo_pbd_t *d, lo_buf_t *b, const uint8_t *p, size_t n)
 {
     lo_pb_reader_t r;
     lo_pb_field_t f;
@@ -37,34 +37,32 @@ static int event(lo_pbd_t *d, lo_jw_t *w, const uint8_t *p, size_t n)
     }
     if (rc != LO_PB_END)
         return lo_pbd_wire_fail(d, rc, &f);
-    lo_jw_obj_begin(w);
-    lo_jw_key(w, "time_unix_nano", 14);
-    lo_jw_u64(w, t);
-    lo_jw_key(w, "name", 4);
-    lo_jw_str(w, (const char *)name, name_n);
-    lo_jw_key(w, "attributes", 10);
-    lo_jw_obj_begin(w);
+    LO_PBD_LIT(b, "{\"time_unix_nano\":");
+    lo_pbd_json_u64(b, t);
+    LO_PBD_LIT(b, ",\"name\":");
+    lo_pbd_json_str(b, name, name_n);
+    LO_PBD_LIT(b, ",\"attributes\":{");
+    bool first = true;
     int64_t i = 0;
     lo_pb_init(&r, p, n);
     while (lo_pb_next(&r, &f) == LO_PB_FIELD) {
         if (f.num != 3)
             continue;
         lo_pbd_push(d, "attributes", i++);
-        rc = lo_pbd_keyvalue(d, w, f.p, f.n, NULL, NULL);
+        rc = lo_pbd_keyvalue(d, b, &first, f.p, f.n, NULL, NULL);
         if (rc != LO_OK)
             return rc;
         lo_pbd_pop(d);
     }
-    lo_jw_obj_end(w);
-    lo_jw_key(w, "dropped_attributes_count", 24);
-    lo_jw_u64(w, dropped);
-    lo_jw_obj_end(w);
+    LO_PBD_LIT(b, "},\"dropped_attributes_count\":");
+    lo_pbd_json_u64(b, dropped);
+    lo_pbd_c(b, '}');
     return LO_OK;
 }
 
 /* Span.Link: 1 trace_id, 2 span_id, 3 trace_state, 4 attributes, 5 dropped, 6 flags.
  * Rendered as {"trace_id","span_id","trace_state","attributes","flags"}. */
-static int link(lo_pbd_t *d, lo_jw_t *w, const uint8_t *p, size_t n)
+static int link(lo_pbd_t *d, lo_buf_t *b, const uint8_t *p, size_t n)
 {
     lo_pb_reader_t r;
     lo_pb_field_t f;
@@ -103,30 +101,28 @@ static int link(lo_pbd_t *d, lo_jw_t *w, const uint8_t *p, size_t n)
     }
     if (rc != LO_PB_END)
         return lo_pbd_wire_fail(d, rc, &f);
-    lo_jw_obj_begin(w);
-    lo_jw_key(w, "trace_id", 8);
-    lo_jw_hex(w, tid.p, tid.n);
-    lo_jw_key(w, "span_id", 7);
-    lo_jw_hex(w, sid.p, sid.n);
-    lo_jw_key(w, "trace_state", 11);
-    lo_jw_str(w, (const char *)ts, ts_n);
-    lo_jw_key(w, "attributes", 10);
-    lo_jw_obj_begin(w);
+    LO_PBD_LIT(b, "{\"trace_id\":");
+    lo_pbd_json_hex(b, tid.p, tid.n);
+    LO_PBD_LIT(b, ",\"span_id\":");
+    lo_pbd_json_hex(b, sid.p, sid.n);
+    LO_PBD_LIT(b, ",\"trace_state\":");
+    lo_pbd_json_str(b, ts, ts_n);
+    LO_PBD_LIT(b, ",\"attributes\":{");
+    bool first = true;
     int64_t i = 0;
     lo_pb_init(&r, p, n);
     while (lo_pb_next(&r, &f) == LO_PB_FIELD) {
         if (f.num != 4)
             continue;
         lo_pbd_push(d, "attributes", i++);
-        rc = lo_pbd_keyvalue(d, w, f.p, f.n, NULL, NULL);
+        rc = lo_pbd_keyvalue(d, b, &first, f.p, f.n, NULL, NULL);
         if (rc != LO_OK)
             return rc;
         lo_pbd_pop(d);
     }
-    lo_jw_obj_end(w);
-    lo_jw_key(w, "flags", 5);
-    lo_jw_u64(w, flags);
-    lo_jw_obj_end(w);
+    LO_PBD_LIT(b, "},\"flags\":");
+    lo_pbd_json_u64(b, flags);
+    lo_pbd_c(b, '}');
     return LO_OK;
 }
 
@@ -168,12 +164,16 @@ static int span(lo_pbd_t *d, const uint8_t *p, size_t n, const lo_pbd_res_t *res
     const uint8_t *st = NULL;
     size_t st_n = 0;
     int64_t ai = 0, ei = 0, li = 0;
+    bool first = true;
     int rc;
     memset(&cand, 0, sizeof(cand));
     rec->name = rec->trace_state = rec->status_message = LO_STR_LIT("");
-    lo_pbd_begin(&d->w_attrs, &d->attrs, false);
-    lo_pbd_begin(&d->w_aux1, &d->aux1, true);
-    lo_pbd_begin(&d->w_aux2, &d->aux2, true);
+    lo_buf_reset(&d->attrs);
+    lo_buf_reset(&d->aux1);
+    lo_buf_reset(&d->aux2);
+    lo_pbd_c(&d->attrs, '{');
+    lo_pbd_c(&d->aux1, '[');
+    lo_pbd_c(&d->aux2, '[');
     lo_pb_init(&r, p, n);
     while ((rc = lo_pb_next(&r, &f)) == LO_PB_FIELD) {
         switch (f.num) {
@@ -216,7 +216,7 @@ static int span(lo_pbd_t *d, const uint8_t *p, size_t n, const lo_pbd_res_t *res
         case 9:
             LO_PBD_WANT(d, f, LO_PB_LEN);
             lo_pbd_push(d, "attributes", ai++);
-            rc = lo_pbd_keyvalue(d, &d->w_attrs, f.p, f.n, &cand, NULL);
+            rc = lo_pbd_keyvalue(d, &d->attrs, &first, f.p, f.n, &cand, NULL);
             if (rc != LO_OK)
                 return rc;
             lo_pbd_pop(d);
@@ -227,8 +227,10 @@ static int span(lo_pbd_t *d, const uint8_t *p, size_t n, const lo_pbd_res_t *res
             break;
         case 11:
             LO_PBD_WANT(d, f, LO_PB_LEN);
+            if (ei > 0)
+                lo_pbd_c(&d->aux1, ',');
             lo_pbd_push(d, "events", ei++);
-            rc = event(d, &d->w_aux1, f.p, f.n);
+            rc = event(d, &d->aux1, f.p, f.n);
             if (rc != LO_OK)
                 return rc;
             lo_pbd_pop(d);
@@ -239,8 +241,10 @@ static int span(lo_pbd_t *d, const uint8_t *p, size_t n, const lo_pbd_res_t *res
             break;
         case 13:
             LO_PBD_WANT(d, f, LO_PB_LEN);
+            if (li > 0)
+                lo_pbd_c(&d->aux2, ',');
             lo_pbd_push(d, "links", li++);
-            rc = link(d, &d->w_aux2, f.p, f.n);
+            rc = link(d, &d->aux2, f.p, f.n);
             if (rc != LO_OK)
                 return rc;
             lo_pbd_pop(d);
@@ -269,17 +273,20 @@ static int span(lo_pbd_t *d, const uint8_t *p, size_t n, const lo_pbd_res_t *res
             return rc;
         lo_pbd_pop(d);
     }
-    rc = lo_pbd_finish(d, &d->w_attrs, false, &rec->attributes);
+    lo_pbd_c(&d->attrs, '}');
+    lo_pbd_c(&d->aux1, ']');
+    lo_pbd_c(&d->aux2, ']');
+    rc = lo_pbd_finish(d, &d->attrs, &rec->attributes);
     if (rc == LO_OK)
-        rc = lo_pbd_finish(d, &d->w_aux1, true, &rec->events);
+        rc = lo_pbd_finish(d, &d->aux1, &rec->events);
     if (rc == LO_OK)
-        rc = lo_pbd_finish(d, &d->w_aux2, true, &rec->links);
+        rc = lo_pbd_finish(d, &d->aux2, &rec->links);
     if (rc != LO_OK)
         return rc;
     rec->resource = res->json;
     rec->scope_name = scope->name;
     rec->scope_version = scope->version;
-    lo_envelope_build(&rec->env, &cand, &scope->cand, &res->cand);
+    lo_pbd_envelope(&rec->env, &cand, scope);
     return LO_OK;
 }
 
