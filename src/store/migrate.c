@@ -31,9 +31,12 @@ static void ignore_notice(void *arg, const char *message)
 
 PGconn *lo_store_connect(const char *conninfo, char *err, size_t errlen)
 {
-    /* Earlier keywords are overridden by what conninfo itself sets. */
-    const char *keys[] = { "connect_timeout", "application_name", "dbname", NULL };
-    const char *vals[] = { "10", "lookout", conninfo, NULL };
+    /* Earlier keywords are overridden by what conninfo itself sets.  The
+     * keepalives and tcp_user_timeout notice a vanished server in ~20 s
+     * instead of the kernel's hours. */
+    const char *keys[] = { "connect_timeout", "application_name", "keepalives", "keepalives_idle",
+                           "keepalives_interval", "keepalives_count", "tcp_user_timeout", "dbname", NULL };
+    const char *vals[] = { "10", "lookout", "1", "10", "5", "2", "20000", conninfo, NULL };
     PGconn *c = PQconnectdbParams(keys, vals, 1);
     if (c == NULL) {
         snprintf(err, errlen, "out of memory");

@@ -28,8 +28,9 @@ extern const size_t lo_migrations_count;
 /* The newest version this binary knows. */
 int lo_store_latest_version(void);
 
-/* Opens a connection (libpq conninfo or URI; a 10 s connect timeout unless
- * conninfo sets one).  NULL with a message in err when it fails. */
+/* Opens a connection (libpq conninfo or URI; a 10 s connect timeout and
+ * TCP keepalives unless conninfo sets its own).  NULL with a message in
+ * err when it fails. */
 PGconn *lo_store_connect(const char *conninfo, char *err, size_t errlen);
 
 /* Applies every migration not yet recorded (each one applied is logged).

@@ -94,12 +94,15 @@ static inline void it_fresh_schema(const char *db, char *out, size_t outlen)
     PQfinish(c);
 }
 
-static inline lo_ingest_t *it_start(const char *conninfo, int writers, const char *queue_max,
-                                    bool wait_ready)
+/* extra: NULL-terminated name, value pairs of further settings. */
+static inline lo_ingest_t *it_start_with(const char *conninfo, int writers, const char *queue_max,
+                                         bool wait_ready, const char *const *extra)
 {
     lo_config_t cfg;
     char err[256];
     assert_int_equal(lo_config_defaults(&cfg), LO_OK);
+    for (int i = 0; extra != NULL && extra[i] != NULL; i += 2)
+        assert_int_equal(lo_config_set(&cfg, extra[i], extra[i + 1], err, sizeof(err)), LO_OK);
     assert_int_equal(lo_config_set(&cfg, "database_url", conninfo, err, sizeof(err)), LO_OK);
     char w[8];
     snprintf(w, sizeof(w), "%d", writers);
@@ -116,6 +119,12 @@ static inline lo_ingest_t *it_start(const char *conninfo, int writers, const cha
     if (wait_ready)
         assert_true(lo_ingest_ready(in));
     return in;
+}
+
+static inline lo_ingest_t *it_start(const char *conninfo, int writers, const char *queue_max,
+                                    bool wait_ready)
+{
+    return it_start_with(conninfo, writers, queue_max, wait_ready, NULL);
 }
 
 static inline void fill_uuid(uint8_t u[16], uint8_t seed)
