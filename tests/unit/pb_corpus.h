@@ -56,6 +56,7 @@ static void corpus_write_seeds(const char *target, const ProtobufCMessage *(*gen
 {
     if (getenv("LO_TEST_WRITE_SEEDS") == NULL)
         return;
+    g_valid_ids = true;
     for (int i = 0; i < 4; i++) {
         size_t n;
         uint8_t *p = pack_msg(gen(), &n);
@@ -68,4 +69,5 @@ static void corpus_write_seeds(const char *target, const ProtobufCMessage *(*gen
         free(p);
         pool_free();
     }
+    g_valid_ids = false;
 }
