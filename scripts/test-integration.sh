@@ -128,8 +128,24 @@ set +e
 node --test --test-concurrency=1 --test-timeout=180000 "${files[@]}"
 status=$?
 set -e
-if [ "$status" -eq 0 ] && ! kill -0 "$server_pid" 2>/dev/null; then
+if ! kill -0 "$server_pid" 2>/dev/null; then
   say "the server died during the tests"; status=1
+else
+  # a clean shutdown is part of the test: SIGTERM -> exit 0 (under ASan also: no leaks)
+  kill -TERM "$server_pid"
+  rc=0
+  for _ in $(seq 1 300); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$server_pid" 2>/dev/null; then
+    say "the server did not exit within 30 s of SIGTERM"; kill -KILL "$server_pid"; rc=1
+  fi
+  wait "$server_pid" || rc=$?
+  server_pid=""
+  if [ "$rc" -ne 0 ]; then say "the server exited with status $rc after SIGTERM"; status=1; fi
+fi
+# sanitizer reports in any server log fail the run
+if grep -l -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$tmp"/server*.log >/dev/null 2>&1; then
+  say "sanitizer reports in: $(grep -l -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$tmp"/server*.log | xargs -n1 basename | tr '\n' ' ')"
+  status=1
 fi
 say "tests finished with status $status"
 exit "$status"
