@@ -134,6 +134,13 @@ int lo_pbd_anyvalue(lo_pbd_t *d, lo_buf_t *b, const uint8_t *p, size_t n, int de
         *sv = LO_STR_NULL;
     if (depth > d->max_depth)
         return lo_pbd_fail(d, "value nested deeper than %d levels", d->max_depth);
+    /* fast path: a string value alone, as every encoder writes it */
+    if (n >= 2 && p[0] == 0x0a && p[1] < 0x80 && (size_t)p[1] + 2 == n) {
+        lo_pbd_json_str(b, p + 2, n - 2);
+        if (sv != NULL)
+            *sv = lo_str((const char *)p + 2, n - 2);
+        return LO_OK;
+    }
     lo_pb_reader_t r;
     lo_pb_field_t f, last;
     bool have = false;
@@ -227,20 +234,29 @@ static int keyvalue_at(lo_pbd_t *d, lo_buf_t *b, bool *first, const uint8_t *p, 
     const uint8_t *kp = (const uint8_t *)"", *vp = NULL;
     size_t kn = 0, vn = 0;
     int rc;
-    lo_pb_init(&r, p, n);
-    while ((rc = lo_pb_next(&r, &f)) == LO_PB_FIELD) {
-        if (f.num == 1) {
-            LO_PBD_WANT(d, f, LO_PB_LEN);
-            kp = f.p;
-            kn = f.n;
-        } else if (f.num == 2) {
-            LO_PBD_WANT(d, f, LO_PB_LEN);
-            vp = f.p;
-            vn = f.n;
+    /* fast path: exactly {1: key, 2: value} with one-byte lengths */
+    if (n >= 4 && p[0] == 0x0a && p[1] < 0x80 && (size_t)p[1] + 4 <= n && p[p[1] + 2] == 0x12 &&
+        p[p[1] + 3] < 0x80 && (size_t)p[1] + 4 + p[p[1] + 3] == n) {
+        kp = p + 2;
+        kn = p[1];
+        vp = p + kn + 4;
+        vn = p[kn + 3];
+    } else {
+        lo_pb_init(&r, p, n);
+        while ((rc = lo_pb_next(&r, &f)) == LO_PB_FIELD) {
+            if (f.num == 1) {
+                LO_PBD_WANT(d, f, LO_PB_LEN);
+                kp = f.p;
+                kn = f.n;
+            } else if (f.num == 2) {
+                LO_PBD_WANT(d, f, LO_PB_LEN);
+                vp = f.p;
+                vn = f.n;
+            }
         }
+        if (rc != LO_PB_END)
+            return lo_pbd_wire_fail(d, rc, &f);
     }
-    if (rc != LO_PB_END)
-        return lo_pbd_wire_fail(d, rc, &f);
 
     if (!*first)
         lo_pbd_c(b, ',');

@@ -30,12 +30,28 @@ void lo_pbd_json_str(lo_buf_t *b, const uint8_t *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     /* worst case: every byte becomes \u00XX (6) or U+FFFD (3) */
-    if (n > SIZE_MAX / 8 || lo_buf_reserve(b, n * 6 + 2) != LO_OK)
+    if (n > SIZE_MAX / 8 || (b->len + n * 6 + 3 > b->cap && lo_buf_reserve(b, n * 6 + 2) != LO_OK))
         return;
     char *o = b->p + b->len;
     *o++ = '"';
     size_t i = 0;
     while (i < n) {
+        /* 8 bytes at a time while none needs care (<0x20, '"', '\\', >=0x80) */
+        while (i + 8 <= n) {
+            uint64_t v, q, e;
+            memcpy(&v, s + i, 8);
+            q = v ^ 0x2222222222222222ULL;
+            e = v ^ 0x5C5C5C5C5C5C5C5CULL;
+            if (((v | ((v - 0x2020202020202020ULL) & ~v) | ((q - 0x0101010101010101ULL) & ~q) |
+                  ((e - 0x0101010101010101ULL) & ~e)) &
+                 0x8080808080808080ULL) != 0)
+                break;
+            memcpy(o, s + i, 8);
+            o += 8;
+            i += 8;
+        }
+        if (i >= n)
+            break;
         uint8_t c = s[i];
         uint8_t k = cls[c];
         if (k == 0) {
