@@ -65,8 +65,10 @@ $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: tests/proto/%.proto
 
 $(BUILD)/gen/%.pb-c.o: $(BUILD)/gen/%.pb-c.c
 	$(CC) $(filter-out -Werror -Wshadow,$(CFLAGS)) -c $< -o $@
+# keep the generated oracle between builds (make would delete intermediates)
+.SECONDARY: $(PROTO_C) $(PROTO_O)
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB) $(PROTO_O) | $(PROTO_C)
+$(BUILD)/tests/%: tests/unit/%.c $(LIB) $(PROTO_O) $(wildcard tests/unit/*.h) | $(PROTO_C)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit $< $(PROTO_O) $(LIB) $(LDLIBS) -lprotobuf-c -lcmocka -o $@
 
