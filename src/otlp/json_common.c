@@ -96,31 +96,34 @@ static bool camelize(const char *k, size_t n, char *out, size_t cap)
 
 int lo_jd_fields(lo_jd_t *c, json_t *obj, const char *const *keys, size_t n, json_t **out)
 {
-    size_t found = 0;
-    for (size_t i = 0; i < n; i++) {
-        json_t *v = keys[i] != NULL ? json_object_get(obj, keys[i]) : NULL;
-        if (v != NULL)
-            found++;
-        out[i] = (v == NULL || json_is_null(v)) ? NULL : v;
-    }
-    if (json_object_size(obj) == found)
-        return LO_OK;
-    /* some keys are unknown: ignore them, unless they are snake_case
-     * spellings of known keys (protobuf names are not OTLP/JSON) */
     const char *k;
     size_t klen;
     json_t *v;
+    for (size_t i = 0; i < n; i++)
+        out[i] = NULL;
+    /* walk the members present (usually few) rather than look every known
+     * key up: an AnyValue has one member and seven possible keys */
     json_object_keylen_foreach(obj, k, klen, v) {
+        size_t i = 0;
+        for (; i < n; i++) {
+            if (keys[i] != NULL && keys[i][0] == k[0] && strlen(keys[i]) == klen && memcmp(keys[i], k, klen) == 0)
+                break;
+        }
+        if (i < n) {
+            out[i] = json_is_null(v) ? NULL : v;
+            continue;
+        }
+        /* unknown keys are ignored, unless they are snake_case spellings of
+         * known keys (protobuf names are not OTLP/JSON) */
         char camel[64];
         if (memchr(k, '_', klen) == NULL || !camelize(k, klen, camel, sizeof(camel)))
             continue;
-        for (size_t i = 0; i < n; i++) {
+        for (i = 0; i < n; i++) {
             if (keys[i] != NULL && strcmp(camel, keys[i]) == 0)
                 return lo_jd_fail(c, NULL, "\"%.*s\" is not an OTLP/JSON key (keys are lowerCamelCase: \"%s\")",
                                   (int)klen, k, keys[i]);
         }
     }
-    (void)v;
     return LO_OK;
 }
 
@@ -774,6 +777,7 @@ int lo_jd_scope(lo_jd_t *c, json_t *v, lo_jd_owner_t *scope)
     uint32_t dropped = 0;
     int rc;
     memset(scope, 0, sizeof(*scope));
+    scope->name = scope->version = LO_STR_LIT("");
     lo_jd_push(c, "scope", -1);
     rc = lo_jd_obj(c, NULL, v);
     if (rc == LO_OK && v != NULL)

@@ -57,6 +57,8 @@ static int log_record(lo_jd_t *c, json_t *v, const lo_jd_owner_t *res, const lo_
     if (r == NULL)
         return LO_ERROR;
     memset(&cand, 0, sizeof(cand));
+    /* absent strings are "" (never a NULL pointer), as in the protobuf walker */
+    r->severity_text = r->event_name = LO_STR_LIT("");
     rc = lo_jd_u64(c, lr_keys[LR_TIME], f[LR_TIME], &t);
     if (rc == LO_OK)
         rc = lo_jd_u64(c, lr_keys[LR_OBSERVED], f[LR_OBSERVED], &obs);

@@ -239,6 +239,7 @@ static int data_point(lo_jd_t *c, const metric_t *m, json_t *v)
     if (r == NULL)
         return LO_ERROR;
     memset(&cand, 0, sizeof(cand));
+    r->buckets = LO_STR_LIT("");
     r->name = m->name;
     r->description = m->description;
     r->unit = m->unit;
@@ -352,6 +353,7 @@ static int metric(lo_jd_t *c, json_t *v, const lo_jd_owner_t *res, const lo_jd_o
     metric_t m;
     int which = -1;
     memset(&m, 0, sizeof(m));
+    m.name = m.description = m.unit = LO_STR_LIT("");
     m.res = res;
     m.scope = scope;
     int rc = lo_jd_obj(c, NULL, v);

@@ -154,6 +154,7 @@ static int span(lo_jd_t *c, json_t *v, const lo_jd_owner_t *res, const lo_jd_own
     if (r == NULL)
         return LO_ERROR;
     memset(&cand, 0, sizeof(cand));
+    r->name = r->trace_state = r->status_message = LO_STR_LIT("");
     /* a span's own ids are its identity: they must be there and well-formed */
     rc = lo_jd_id(c, sp_keys[SP_TRACE], f[SP_TRACE], r->env.trace_id, 16, true, &r->env.has_trace_id);
     if (rc == LO_OK && !r->env.has_trace_id)

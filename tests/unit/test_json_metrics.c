@@ -220,8 +220,10 @@ static void test_sdk_corpus(void **state)
     struct dirent *e;
     int files = 0;
     while ((e = readdir(d)) != NULL) {
-        if (strncmp(e->d_name, "sdk-", 4) != 0)
+        if (e->d_name[0] == '.')
             continue;
+        /* every seed decodes; the SDK's bodies are checked record by record */
+        bool sdk = strncmp(e->d_name, "sdk-", 4) == 0;
         char path[512];
         size_t n = 0;
         snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
@@ -235,7 +237,7 @@ static void test_sdk_corpus(void **state)
         assert_int_equal(t.rc, LO_OK);
         assert_true(t.b.n > 0);
         int types = 0;
-        for (size_t i = 0; i < t.b.n; i++) {
+        for (size_t i = 0; sdk && i < t.b.n; i++) {
             lo_sample_rec_t *s = &t.b.samples[i];
             assert_true(s->name.len > 0);
             assert_true(s->time_ns != 0 && s->time_ns != RECEIVE_NS);
@@ -250,7 +252,7 @@ static void test_sdk_corpus(void **state)
                 types |= 2;
             }
         }
-        assert_true(types != 0);
+        assert_true(!sdk || types != 0);
         jt_free(&t);
         free(p);
         files++;

@@ -142,8 +142,10 @@ static void test_sdk_corpus(void **state)
     struct dirent *e;
     int files = 0;
     while ((e = readdir(d)) != NULL) {
-        if (strncmp(e->d_name, "sdk-", 4) != 0)
+        if (e->d_name[0] == '.')
             continue;
+        /* every seed decodes; the SDK's bodies are checked record by record */
+        bool sdk = strncmp(e->d_name, "sdk-", 4) == 0;
         char path[512];
         size_t n = 0;
         snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
@@ -156,7 +158,7 @@ static void test_sdk_corpus(void **state)
             fprintf(stderr, "%s: %s\n", path, t.b.error);
         assert_int_equal(t.rc, LO_OK);
         assert_true(t.b.n > 0);
-        for (size_t i = 0; i < t.b.n; i++) {
+        for (size_t i = 0; sdk && i < t.b.n; i++) {
             lo_span_rec_t *s = &t.b.spans[i];
             assert_true(s->env.has_trace_id && s->env.has_span_id);
             assert_true(s->start_ns > 0 && s->end_ns >= s->start_ns);
