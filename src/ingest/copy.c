@@ -2,11 +2,24 @@
 #include "ingest/copy.h"
 
 #include <math.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <stdio.h>
 #include <sys/random.h>
 #include <time.h>
 
-static const char hexdig[] = "0123456789abcdef";
+
+/* "00".."ff": one two-byte copy per input byte */
+static const char hexpairs[513] =
+    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+    "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+    "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+    "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+    "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+    "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+    "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+    "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
 
 void lo_copy_ctx_init(lo_copy_ctx_t *c)
 {
@@ -47,6 +60,9 @@ void lo_uuidv7(lo_copy_ctx_t *c, int64_t unix_ms, uint8_t out[16])
     out[8] = (uint8_t)(0x80 | (out[8] & 0x3F));
 }
 
+/* The letter after the backslash for bytes COPY text must escape, else 0. */
+static const char esc_letter[256] = { ['\\'] = '\\', ['\t'] = 't', ['\n'] = 'n', ['\r'] = 'r' };
+
 /* True when one of the 8 bytes is a backslash or below 0x10 (tab, newline
  * and carriage return are; other bytes below 0x10 are rare and harmless). */
 static inline bool word_special(uint64_t x)
@@ -58,57 +74,96 @@ static inline bool word_special(uint64_t x)
     return (has_bs | has_low) != 0;
 }
 
+#ifdef __SSE2__
+static inline bool block_special(__m128i x)
+{
+    const __m128i bs = _mm_set1_epi8('\\'), low = _mm_set1_epi8(0x0F);
+    /* unsigned x <= 0x0F  <=>  min(x, 0x0F) == x */
+    __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(x, bs), _mm_cmpeq_epi8(_mm_min_epu8(x, low), x));
+    return _mm_movemask_epi8(hit) != 0;
+}
+#endif
+
 char *lo_copy_text(char *w, const char *p, size_t n)
 {
+    /* Fast paths copy clean blocks whole; while nothing was escaped, output
+     * offsets equal input offsets, so the last block may overlap the one
+     * before it instead of falling back to bytes. */
     size_t i = 0;
-    while (i < n) {
-        if (i + 8 <= n) {
-            uint64_t x;
-            memcpy(&x, p + i, 8);
-            if (!word_special(x)) {
-                memcpy(w, &x, 8);
-                w += 8;
-                i += 8;
-                continue;
-            }
+#ifdef __SSE2__
+    if (n >= 16) {
+        for (; i + 16 <= n; i += 16, w += 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+            if (block_special(x))
+                goto bytes;
+            _mm_storeu_si128((__m128i *)(void *)w, x);
         }
-        /* byte by byte up to the next word boundary */
-        size_t end = i + 8 < n ? i + 8 : n;
-        for (; i < end; i++) {
-            char ch = p[i];
-            switch (ch) {
-            case '\\': *w++ = '\\'; *w++ = '\\'; break;
-            case '\t': *w++ = '\\'; *w++ = 't'; break;
-            case '\n': *w++ = '\\'; *w++ = 'n'; break;
-            case '\r': *w++ = '\\'; *w++ = 'r'; break;
-            default: *w++ = ch;
-            }
+        if (i == n)
+            return w;
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + n - 16));
+        if (block_special(x))
+            goto bytes;
+        _mm_storeu_si128((__m128i *)(void *)(w + (n - i) - 16), x);
+        return w + (n - i);
+    }
+#endif
+    if (n >= 8) {
+        uint64_t x;
+        for (; i + 8 <= n; i += 8, w += 8) {
+            memcpy(&x, p + i, 8);
+            if (word_special(x))
+                goto bytes;
+            memcpy(w, &x, 8);
+        }
+        if (i == n)
+            return w;
+        memcpy(&x, p + n - 8, 8);
+        if (word_special(x))
+            goto bytes;
+        memcpy(w + (n - i) - 8, &x, 8);
+        return w + (n - i);
+    }
+bytes:
+    for (; i < n; i++) {
+        unsigned char ch = (unsigned char)p[i];
+        char e = esc_letter[ch];
+        if (e == 0) {
+            *w++ = (char)ch;
+        } else {
+            w[0] = '\\';
+            w[1] = e;
+            w += 2;
         }
     }
+    return w;
+}
+
+static inline char *lo_copy_hex(char *w, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++, w += 2)
+        memcpy(w, hexpairs + 2 * p[i], 2);
     return w;
 }
 
 char *lo_copy_bytea(char *w, const uint8_t *p, size_t n)
 {
-    *w++ = '\\';
-    *w++ = '\\';
-    *w++ = 'x';
-    for (size_t i = 0; i < n; i++) {
-        *w++ = hexdig[p[i] >> 4];
-        *w++ = hexdig[p[i] & 15];
-    }
-    return w;
+    w[0] = '\\';
+    w[1] = '\\';
+    w[2] = 'x';
+    return lo_copy_hex(w + 3, p, n);
 }
 
 char *lo_copy_uuid(char *w, const uint8_t u[16])
 {
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            *w++ = '-';
-        *w++ = hexdig[u[i] >> 4];
-        *w++ = hexdig[u[i] & 15];
-    }
-    return w;
+    w = lo_copy_hex(w, u, 4);
+    *w++ = '-';
+    w = lo_copy_hex(w, u + 4, 2);
+    *w++ = '-';
+    w = lo_copy_hex(w, u + 6, 2);
+    *w++ = '-';
+    w = lo_copy_hex(w, u + 8, 2);
+    *w++ = '-';
+    return lo_copy_hex(w, u + 10, 6);
 }
 
 static inline void put2(char *w, int v)
@@ -159,10 +214,9 @@ char *lo_copy_ts(lo_copy_ctx_t *c, char *w, int64_t unix_ns)
     }
     memcpy(w, c->last_date, 19);
     w[19] = '.';
-    for (int i = 25; i >= 20; i--) {
-        w[i] = (char)('0' + frac % 10);
-        frac /= 10;
-    }
+    put2(w + 20, (int)(frac / 10000));
+    put2(w + 22, (int)(frac / 100 % 100));
+    put2(w + 24, (int)(frac % 100));
     memcpy(w + 26, "+00", 3);
     return w + 29;
 }

@@ -52,6 +52,38 @@ static void test_text_escaping(void **state)
     assert_int_equal(lo_copy_text(out, all, sizeof(all)) - out, (long)lo_copy_text_max(sizeof(all)));
 }
 
+/* The block fast paths against a byte-by-byte reference, for every length
+ * up to 70 and a special byte at every position (or none). */
+static void test_text_all_lengths(void **state)
+{
+    (void)state;
+    const char specials[] = { '\\', '\t', '\n', '\r', '\x01', (char)0xc3 };
+    char in[80], out[200], want[200];
+    for (size_t n = 0; n <= 70; n++) {
+        for (size_t pos = 0; pos <= n; pos++) {
+            for (size_t k = 0; k < sizeof(specials); k++) {
+                for (size_t i = 0; i < n; i++)
+                    in[i] = (char)('a' + i % 26);
+                if (pos < n)
+                    in[pos] = specials[k];
+                size_t m = 0;
+                for (size_t i = 0; i < n; i++) {
+                    switch (in[i]) {
+                    case '\\': want[m++] = '\\'; want[m++] = '\\'; break;
+                    case '\t': want[m++] = '\\'; want[m++] = 't'; break;
+                    case '\n': want[m++] = '\\'; want[m++] = 'n'; break;
+                    case '\r': want[m++] = '\\'; want[m++] = 'r'; break;
+                    default: want[m++] = in[i];
+                    }
+                }
+                char *e = lo_copy_text(out, in, n);
+                assert_int_equal(e - out, (long)m);
+                assert_memory_equal(out, want, m);
+            }
+        }
+    }
+}
+
 static void test_bytea_uuid(void **state)
 {
     (void)state;
@@ -213,7 +245,8 @@ static void test_round_trip(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_text_escaping), cmocka_unit_test(test_bytea_uuid),
+        cmocka_unit_test(test_text_escaping), cmocka_unit_test(test_text_all_lengths),
+        cmocka_unit_test(test_bytea_uuid),
         cmocka_unit_test(test_timestamps),    cmocka_unit_test(test_numbers),
         cmocka_unit_test(test_uuidv7),        cmocka_unit_test(test_round_trip),
     };
