@@ -1,12 +1,172 @@
-/* serve.c — lookout serve: placeholder until the HTTP listeners land. */
+/*
+ * serve.c — lookout serve: settings, schema, writers, listeners, and an
+ * orderly shutdown on SIGTERM/SIGINT (stop accepting, let requests in
+ * flight reach the writers, commit everything buffered, answer every
+ * request, exit 0).  A second signal during shutdown ends the process at
+ * once.
+ */
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
+#include "auth/auth.h"
 #include "cli.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "http/http.h"
+#include "ingest/ingest.h"
+#include "ingest/ratelimit.h"
+#include "otlp/otlp.h"
+#include "store/pool.h"
+#include "store/store.h"
+
+#define CONNECT_TRIES 10       /* start-up waits this many seconds for the database */
+#define IDLE_WAIT_MS 10000     /* longest wait for request bodies still arriving at shutdown */
+#define DRAIN_WAIT_MS 10000    /* longest wait for answers to be sent after the final commit */
+
+static int days_back(const lo_config_t *cfg)
+{
+    return (int)(cfg->ingest_max_age_hours / 24) + 1;
+}
+
+static int prepare_schema(const lo_config_t *cfg)
+{
+    char err[512];
+    PGconn *c = NULL;
+    for (int i = 0; i < CONNECT_TRIES; i++) {
+        c = lo_store_connect(cfg->database_url, err, sizeof(err));
+        if (c != NULL)
+            break;
+        lo_log_warn("database unreachable, retrying", "attempt=%d", i + 1);
+        sleep(1);
+    }
+    if (c == NULL) {
+        fprintf(stderr, "lookout serve: cannot connect to the database: %s\n", err);
+        return LO_UNAVAIL;
+    }
+    int rc = lo_store_migrate(c, err, sizeof(err));
+    if (rc != LO_OK) {
+        fprintf(stderr, "lookout serve: migrating the schema: %s\n", err);
+        goto cleanup;
+    }
+    rc = lo_store_ensure_partitions(c, days_back(cfg), (int)cfg->partition_days_ahead, err, sizeof(err));
+    if (rc != LO_OK)
+        fprintf(stderr, "lookout serve: creating partitions: %s\n", err);
+cleanup:
+    PQfinish(c);
+    return rc;
+}
+
+static void usage(void)
+{
+    printf("usage: lookout serve [flags]\n"
+           "Runs the OTLP/HTTP listener, the API listener and the batch writers.\n\n");
+    lo_config_print_help(stdout);
+}
 
 int lo_cmd_serve(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "lookout serve: not built yet\n");
-    return 1;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage();
+            return 0;
+        }
+    }
+    lo_config_t cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    char err[512];
+    int argi = 0, status = 1;
+    lo_pg_pool_t *pool = NULL;
+    lo_auth_t *auth = NULL;
+    lo_ratelimit_t *rl = NULL;
+    lo_redact_t *redact = NULL;
+    lo_ingest_t *ingest = NULL;
+    lo_http_t *http = NULL;
+    bool ingest_started = false;
+
+    if (lo_config_load(&cfg, argc, argv, &argi, err, sizeof(err)) != LO_OK) {
+        fprintf(stderr, "lookout serve: %s\n", err);
+        status = 2;
+        goto cleanup;
+    }
+    if (argi < argc) {
+        fprintf(stderr, "lookout serve: unexpected argument \"%s\" (see --help)\n", argv[argi]);
+        status = 2;
+        goto cleanup;
+    }
+    lo_log_level_t level;
+    if (lo_log_parse_level(cfg.log_level, &level) == LO_OK)
+        lo_log_set_level(level);
+
+    /* Every thread started from here on inherits this mask: only this
+     * thread takes the signals (sigwait below). */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (prepare_schema(&cfg) != LO_OK)
+        goto cleanup;
+    lo_log_info("schema ready", "version=%d", lo_store_latest_version());
+
+    pool = lo_pg_pool_create(cfg.database_url, (int)cfg.http_threads + 2);
+    auth = pool != NULL ? lo_auth_create(&cfg, pool) : NULL;
+    rl = lo_ratelimit_create(&cfg);
+    redact = lo_redact_create(cfg.redact_keys);
+    ingest = lo_ingest_create(&cfg);
+    if (pool == NULL || auth == NULL || rl == NULL || redact == NULL || ingest == NULL) {
+        fprintf(stderr, "lookout serve: out of memory while starting\n");
+        goto cleanup;
+    }
+    if (lo_ingest_start(ingest) != LO_OK) {
+        fprintf(stderr, "lookout serve: cannot start the writers\n");
+        goto cleanup;
+    }
+    ingest_started = true;
+
+    lo_http_deps_t deps = { .cfg = &cfg, .auth = auth, .pool = pool, .ingest = ingest, .ratelimit = rl,
+                            .redact = redact };
+    http = lo_http_create(&deps, err, sizeof(err));
+    if (http == NULL || lo_http_start(http, err, sizeof(err)) != LO_OK) {
+        fprintf(stderr, "lookout serve: %s\n", err);
+        goto cleanup;
+    }
+    lo_log_info("listening", "listener=otlp addr=%s port=%d", cfg.otlp_addr, lo_http_otlp_port(http));
+    lo_log_info("listening", "listener=api addr=%s port=%d", cfg.api_addr, lo_http_api_port(http));
+
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    /* A second signal ends the process without waiting. */
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
+    lo_log_info("shutting down", "signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
+
+    lo_http_quiesce(http);
+    if (!lo_http_wait_idle(http, IDLE_WAIT_MS))
+        lo_log_warn("requests still arriving at shutdown, they get 503", "waited_ms=%d", IDLE_WAIT_MS);
+    lo_ingest_stop(ingest);
+    ingest_started = false;
+    if (!lo_http_drain(http, DRAIN_WAIT_MS))
+        lo_log_warn("some answers were not sent before shutdown", "waited_ms=%d", DRAIN_WAIT_MS);
+    lo_http_stop(http);
+    status = 0;
+
+cleanup:
+    if (ingest_started)
+        lo_ingest_stop(ingest);
+    lo_http_destroy(http);
+    lo_ingest_destroy(ingest);
+    lo_redact_destroy(redact);
+    lo_ratelimit_destroy(rl);
+    lo_auth_destroy(auth);
+    lo_pg_pool_destroy(pool);
+    if (status == 0)
+        lo_log_info("stopped", "status=%d", 0);
+    lo_config_free(&cfg);
+    return status;
 }
