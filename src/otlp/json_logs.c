@@ -75,9 +75,9 @@ static int log_record(lo_jd_t *c, json_t *v, const lo_jd_owner_t *res, const lo_
     if (rc == LO_OK)
         rc = lo_jd_u32(c, lr_keys[LR_FLAGS], f[LR_FLAGS], &r->flags);
     if (rc == LO_OK)
-        rc = lo_jd_id(c, lr_keys[LR_TRACE], f[LR_TRACE], r->env.trace_id, 16, false, &r->env.has_trace_id);
+        rc = lo_jd_id(c, lr_keys[LR_TRACE], f[LR_TRACE], r->env.trace_id, 16, true, &r->env.has_trace_id);
     if (rc == LO_OK)
-        rc = lo_jd_id(c, lr_keys[LR_SPAN], f[LR_SPAN], r->env.span_id, 8, false, &r->env.has_span_id);
+        rc = lo_jd_id(c, lr_keys[LR_SPAN], f[LR_SPAN], r->env.span_id, 8, true, &r->env.has_span_id);
     if (rc == LO_OK)
         rc = lo_jd_str(c, lr_keys[LR_EVENT], f[LR_EVENT], &r->event_name);
     if (rc != LO_OK)

@@ -12,8 +12,20 @@
  * the protobuf walker keeps such a span without them: give every span valid
  * ids so that both accept it (and drop wrong-length parents, which the
  * protobuf walker ignores). */
+/* What fix_ids replaced, so that a protobuf-c unpacked tree can be put back
+ * before protobuf-c frees it. */
+static struct {
+    ProtobufCBinaryData *at, was;
+} g_undo[4096];
+static size_t g_nundo;
+
 static void fix_ids(ProtobufCBinaryData *b, size_t n, bool required)
 {
+    if (g_nundo < LO_ARRAY_LEN(g_undo)) {
+        g_undo[g_nundo].at = b;
+        g_undo[g_nundo].was = *b;
+        g_nundo++;
+    }
     bool zero = true;
     for (size_t i = 0; i < b->len; i++)
         zero = zero && b->data[i] == 0;
@@ -51,6 +63,7 @@ static void test_random_requests_equal(void **state)
     g_rng = 0x7654321ULL;
     for (int iter = 0; iter < 400; iter++) {
         LookoutTest__ExportTraceServiceRequest *q = rnd_traces_req();
+        g_nundo = 0; /* a pool tree: nothing to put back */
         fix_request(q);
         lo_decode_opts_t o = { .max_depth = 32, .receive_ns = 1600000000000000000LL,
                                .redact = iter % 2 ? red : NULL };
@@ -106,8 +119,16 @@ static void corpus_equal(const uint8_t *p, size_t n, const char *name)
 {
     LookoutTest__ExportTraceServiceRequest *u = lookout_test__export_trace_service_request__unpack(NULL, n, p);
     assert_non_null(u);
+    g_nundo = 0;
+    fix_request(u);
+    assert_true(g_nundo < LO_ARRAY_LEN(g_undo));
     lo_decode_opts_t o = { .max_depth = 32, .receive_ns = 1600000000000000000LL };
     assert_int_equal(eq_check(LO_SIGNAL_SPANS, &u->base, &o), LO_OK);
+    while (g_nundo > 0) {
+        g_nundo--;
+        *g_undo[g_nundo].at = g_undo[g_nundo].was;
+    }
+    pool_free();
     if (g_eq_bad != 0)
         fail_msg("%s differs", name);
     lookout_test__export_trace_service_request__free_unpacked(u, NULL);

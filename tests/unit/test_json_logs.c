@@ -75,11 +75,10 @@ static void test_defaults_and_fallbacks(void **state)
               "{\"timeUnixNano\":7,\"observedTimeUnixNano\":null,\"body\":{\"intValue\":\"42\"}},"
               "{\"body\":{}},"
               "{\"body\":{\"kvlistValue\":{\"values\":[{\"key\":\"a\",\"value\":{\"stringValue\":\"b\"}}]}}},"
-              "{\"body\":{\"stringValue\":\"\"},\"traceId\":\"\",\"spanId\":\"\"},"
-              "{\"traceId\":\"abcd\",\"spanId\":\"0011\"}"
+              "{\"body\":{\"stringValue\":\"\"},\"traceId\":\"\",\"spanId\":\"\"}"
               "]}]}]}");
     assert_int_equal(t.rc, LO_OK);
-    assert_int_equal(t.b.n, 7);
+    assert_int_equal(t.b.n, 6);
     lo_log_rec_t *r = t.b.logs;
     assert_true(r[0].time_ns == RECEIVE_NS);
     assert_true(r[0].observed_ns == 0);
@@ -98,8 +97,6 @@ static void test_defaults_and_fallbacks(void **state)
     assert_str(r[4].message, "{\"a\":\"b\"}");
     assert_str(r[5].message, "");
     assert_false(r[5].env.has_trace_id || r[5].env.has_span_id);
-    /* a log record's ids of the wrong length are ignored, not fatal */
-    assert_false(r[6].env.has_trace_id || r[6].env.has_span_id);
     jt_free(&t);
 }
 
@@ -181,6 +178,10 @@ static void test_errors(void **state)
     jt_expect_invalid(L, "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"flags\":4294967296}]}]}]}",
                       "flags: integer out of range");
     jt_expect_invalid(L, "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"traceId\":\"zz\"}]}]}]}",
+                      "logRecords[0].traceId: expected a hex string");
+    jt_expect_invalid(L, "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"spanId\":\"abcd\"}]}]}]}",
+                      "logRecords[0].spanId: expected 16 hex digits, got 4");
+    jt_expect_invalid(L, "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"traceId\":\"BwcHBwcHBwcHBwcHBwcHBw==\"}]}]}]}",
                       "logRecords[0].traceId: expected a hex string");
     jt_expect_invalid(L, "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"traceId\":5}]}]}]}",
                       "traceId: expected a string, got an integer");
