@@ -257,9 +257,43 @@ char *lo_copy_f64(char *w, double v)
         memcpy(w, "Infinity", 8);
         return w + 8;
     }
-    /* integral values (counters, most gauges) without printf; -0 keeps its sign */
-    if (fabs(v) < 9007199254740992.0 && v == (double)(int64_t)v && !(v == 0 && signbit(v)))
-        return lo_copy_i64(w, (int64_t)v);
+    /* Values with up to 9 decimals (most measurements) without printf: m
+     * and 10^k are exact doubles, so m / 10^k is correctly rounded, i.e.
+     * exactly what parsing "m * 10^-k" yields; equal to v, the short
+     * decimal reads back to the same double.  -0 keeps its sign (printf). */
+    static const double p10[] = { 1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9 };
+    if (fabs(v) < 9007199254740992.0 && !(v == 0 && signbit(v))) {
+        for (int k = 0; k < 10; k++) {
+            double x = v * p10[k];
+            if (!(fabs(x) < 9007199254740992.0))
+                break;
+            int64_t m = (int64_t)x;
+            if ((double)m != x || (double)m / p10[k] != v)
+                continue;
+            if (k == 0)
+                return lo_copy_i64(w, m);
+            if (m < 0) {
+                *w++ = '-';
+                m = -m;
+            }
+            char digits[24];
+            char *d = lo_copy_i64(digits, m);
+            int nd = (int)(d - digits);
+            if (nd <= k) { /* 0.00ddd */
+                *w++ = '0';
+                *w++ = '.';
+                for (int z = nd; z < k; z++)
+                    *w++ = '0';
+                memcpy(w, digits, (size_t)nd);
+                return w + nd;
+            }
+            memcpy(w, digits, (size_t)(nd - k));
+            w += nd - k;
+            *w++ = '.';
+            memcpy(w, digits + nd - k, (size_t)k);
+            return w + k;
+        }
+    }
     /* 17 significant digits read back to the same double */
     int n = snprintf(w, LO_COPY_F64_MAX, "%.17g", v);
     return w + n;

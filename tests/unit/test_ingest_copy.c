@@ -150,13 +150,43 @@ static void test_numbers(void **state)
     assert_string_equal(out, "-Infinity");
     *lo_copy_f64(out, INFINITY) = '\0';
     assert_string_equal(out, "Infinity");
-    double vals[] = { 0.1, -0.0, 1e300, 5e-324, 1.0 / 3, 9007199254740993.0, 123456.789, -2.5e-10 };
+    *lo_copy_f64(out, 12.5) = '\0';
+    assert_string_equal(out, "12.5");
+    *lo_copy_f64(out, -0.025) = '\0';
+    assert_string_equal(out, "-0.025");
+    *lo_copy_f64(out, 0.000000001) = '\0';
+    assert_string_equal(out, "0.000000001");
+    *lo_copy_f64(out, 1234567.125) = '\0';
+    assert_string_equal(out, "1234567.125");
+    double vals[] = { 0.1, -0.0, 1e300, 5e-324, 1.0 / 3, 9007199254740993.0, 123456.789, -2.5e-10, 0.3,
+                      0.1 + 0.2, 1e-9, 4503599627370495.5, 1e15 + 0.3, 299792.458, -1e-5, 2.675, 1.005 };
     for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
         char *e = lo_copy_f64(out, vals[i]);
         assert_true(e - out <= LO_COPY_F64_MAX);
         *e = '\0';
         double back = strtod(out, NULL);
         assert_memory_equal(&back, &vals[i], sizeof(double)); /* exact, sign of zero too */
+    }
+    /* random doubles and random short decimals read back exactly */
+    uint64_t s = 88172645463325252ULL;
+    for (int i = 0; i < 200000; i++) {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        double v;
+        if (i % 2 == 0) {
+            memcpy(&v, &s, sizeof(v));
+            if (isnan(v) || isinf(v))
+                continue;
+        } else {
+            static const double scale[] = { 1, 10, 100, 1000, 1e6, 1e9, 1e12 };
+            v = (double)(int64_t)(s % 100000000000ULL) / scale[(s >> 40) % 7];
+        }
+        char *e = lo_copy_f64(out, v);
+        *e = '\0';
+        double back = strtod(out, NULL);
+        if (memcmp(&back, &v, sizeof(v)) != 0)
+            fail_msg("%.17g encoded as %s", v, out);
     }
 }
 
