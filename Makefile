@@ -119,7 +119,7 @@ fuzz-run: $(FUZZ_BIN)
 	      build-fuzz/corpus/$$n fuzz/corpus/$$n 2>&1 | tail -n 2; done
 
 # Benchmark tools (bench/): the load generator and the raw COPY baseline.
-BENCH_BIN := $(BUILD)/bench/loadgen $(BUILD)/bench/copybase
+BENCH_BIN := $(BUILD)/bench/loadgen $(BUILD)/bench/copybase $(BUILD)/bench/pathcost
 bench-tools: $(BENCH_BIN)
 $(BUILD)/bench/loadgen: bench/loadgen.c bench/gen.c bench/encode.c $(wildcard bench/*.h)
 	@mkdir -p $(dir $@)
@@ -127,6 +127,9 @@ $(BUILD)/bench/loadgen: bench/loadgen.c bench/gen.c bench/encode.c $(wildcard be
 $(BUILD)/bench/copybase: bench/copybase.c bench/gen.c bench/rows.c $(wildcard bench/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) bench/copybase.c bench/gen.c bench/rows.c $(LDLIBS) -o $@
+$(BUILD)/bench/pathcost: bench/pathcost.c bench/gen.c bench/encode.c $(wildcard bench/*.h) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) bench/pathcost.c bench/gen.c bench/encode.c $(LIB) $(LDLIBS) -o $@
 
 # The protobuf walker's decode speed alone, one core (bench/decode_bench.c).
 .PHONY: bench-decode

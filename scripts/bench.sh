@@ -26,6 +26,7 @@ BUILD=${BUILD:-build}
 LO_BIN=${LO_BIN:-bin/lookout}
 LOADGEN=$BUILD/bench/loadgen
 COPYBASE=$BUILD/bench/copybase
+PATHCOST=$BUILD/bench/pathcost
 SECS=${LO_BENCH_SECONDS:-20}
 CONNS=${LO_BENCH_CONNECTIONS:-8}
 BATCH=${LO_BENCH_BATCH:-1000}
@@ -35,7 +36,7 @@ SIGNALS=${LO_BENCH_SIGNALS:-logs spans metrics}
 WRITERS=${LOOKOUT_WRITERS:-2}
 COPY_BATCH=${LOOKOUT_BATCH_MAX_RECORDS:-20000}
 
-for f in "$LO_BIN" "$LOADGEN" "$COPYBASE"; do
+for f in "$LO_BIN" "$LOADGEN" "$COPYBASE" "$PATHCOST"; do
   [ -x "$f" ] || { echo "bench: $f is missing (make bench builds it)" >&2; exit 1; }
 done
 
@@ -182,6 +183,10 @@ over_offered=$(field offered_per_s "$ores")
 alive=yes
 kill -0 "$server_pid" 2>/dev/null || alive=no
 
+echo "bench: in-process cost of decode and COPY encoding (one core, CPU time)"
+pathcost=$("$PATHCOST" --seconds 1 2>&1) || true
+grep -v '^RESULT' <<<"$pathcost" | sed 's/^/  /'
+
 decode=""
 if grep -q '^bench-decode:' Makefile; then
   echo "bench: decode micro-benchmark (make bench-decode)"
@@ -206,6 +211,10 @@ results="$BUILD/bench/results.md"
     printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n" "$sig" "${R[$sig.records]}" "${R[$sig.stored]}" "${R[$sig.s429]}" \
       "${R[$sig.srv_cores]}" "${R[$sig.pg_cores]}" "${R[$sig.cli_cores]}" "${R[$sig.copy_pg_cores]}"
   done
+  echo
+  echo "In process, one core (bench/pathcost.c, CPU time):"
+  echo
+  grep -v '^RESULT' <<<"$pathcost" | sed 's/^/    /'
   if [ -n "$decode" ]; then echo; echo '```'; echo "$decode"; echo '```'; fi
   echo
   echo "Settings: loadgen $CONNS connections x $BATCH records/request, ${SECS}s per run; writers=$WRITERS, COPY batch $COPY_BATCH rows; $(nproc) cores; load average at end $(cut -d' ' -f1-3 /proc/loadavg)"
