@@ -574,9 +574,6 @@ static enum MHD_Result finish(otlp_req_t *r)
         return reply_ok(r); /* nothing to store: answer at once */
 
     r->ir.bytes = r->cap + r->plain_len + lo_arena_used(r->arena) + r->ir.batch.cap * rec_size(r->signal);
-    if (r->ir.bytes > budget) /* would never fit the writers' buffer: 429 would repeat forever */
-        return reply_status(c, r->ct, MHD_HTTP_CONTENT_TOO_LARGE, RPC_INVALID_ARGUMENT,
-                            "request too large to buffer; send smaller batches", NULL);
     r->ir.done = on_done;
     r->ir.user = r;
     rc = lo_ingest_submit(h->d.ingest, &r->ir);
