@@ -75,9 +75,13 @@ int lo_store_error_class(PGconn *c, const PGresult *res)
         return LO_UNAVAIL; /* no SQLSTATE: the failure came from libpq */
     /* 08 connection exception, 53 insufficient resources, 57P admin
      * shutdown / crash / cannot connect now, 58 system error, 40 rollback
-     * (serialization, deadlock): retryable, not the data's fault. */
+     * (serialization, deadlock), 25006 read-only (a standby after a
+     * failover), 42P01/42703/42883 a table, column or function missing (the
+     * schema is older than this binary, mid-upgrade): retryable, not the
+     * data's fault. */
     if (strncmp(st, "08", 2) == 0 || strncmp(st, "53", 2) == 0 || strncmp(st, "57P", 3) == 0 ||
-        strncmp(st, "58", 2) == 0 || strncmp(st, "40", 2) == 0)
+        strncmp(st, "58", 2) == 0 || strncmp(st, "40", 2) == 0 || strcmp(st, "25006") == 0 ||
+        strcmp(st, "42P01") == 0 || strcmp(st, "42703") == 0 || strcmp(st, "42883") == 0)
         return LO_UNAVAIL;
     return LO_ERROR;
 }
@@ -222,12 +226,15 @@ int lo_store_schema_current(PGconn *c)
         return LO_UNAVAIL;
     PGresult *r = PQexec(c, "SELECT coalesce(max(version), 0) FROM schema_migrations");
     int rc;
+    const char *st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
     if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
         rc = atoi(PQgetvalue(r, 0, 0)) >= lo_store_latest_version() ? LO_OK : LO_DECLINED;
+    else if (st != NULL && strcmp(st, "42P01") == 0)
+        rc = LO_DECLINED; /* no schema_migrations table: never migrated */
     else if (lo_store_error_class(c, r) == LO_UNAVAIL)
         rc = LO_UNAVAIL;
     else
-        rc = LO_DECLINED; /* e.g. no schema_migrations table yet */
+        rc = LO_DECLINED;
     PQclear(r);
     return rc;
 }

@@ -111,6 +111,41 @@ static void test_partitions_extend(void **state)
     pgt_drop_db("lo_t_partitions");
 }
 
+static int class_of(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    int cls = lo_store_error_class(c, r);
+    PQclear(r);
+    return cls;
+}
+
+static void test_error_class(void **state)
+{
+    (void)state;
+    char err[256];
+    PGconn *c = lo_store_connect(pgt_base_url(), err, sizeof(err));
+    assert_non_null(c);
+    /* the data's fault: rejected for good */
+    assert_int_equal(class_of(c, "SELECT 'x'::int"), LO_ERROR);
+    assert_int_equal(class_of(c, "SELECT 1/0"), LO_ERROR);
+    /* schema missing (mid-upgrade), read-only standby, deadlock: retryable */
+    assert_int_equal(class_of(c, "SELECT * FROM no_such_table_here"), LO_UNAVAIL);
+    assert_int_equal(class_of(c, "DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = '25006'; END $$"), LO_UNAVAIL);
+    assert_int_equal(class_of(c, "DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = '40P01'; END $$"), LO_UNAVAIL);
+    /* the connection gone */
+    PGconn *k = pgt_connect(pgt_base_url());
+    char sql[64];
+    snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d)", PQbackendPID(c));
+    pgt_exec(k, sql);
+    PQfinish(k);
+    assert_int_equal(class_of(c, "SELECT 1"), LO_UNAVAIL);
+    lo_store_errmsg(c, NULL, err, sizeof(err));
+    assert_true(strlen(err) > 0);
+    assert_null(strchr(err, '\n'));
+    assert_null(strchr(err, '"'));
+    PQfinish(c);
+}
+
 static void test_unreachable(void **state)
 {
     (void)state;
@@ -129,6 +164,7 @@ int main(void)
         cmocka_unit_test(test_migrate_idempotent),
         cmocka_unit_test(test_migrate_concurrent),
         cmocka_unit_test(test_partitions_extend),
+        cmocka_unit_test(test_error_class),
         cmocka_unit_test(test_unreachable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
