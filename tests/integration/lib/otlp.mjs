@@ -40,7 +40,7 @@ const WT = { varint: 0, fixed64: 1, double: 1, bytes: 2, string: 2, msg: 2, fixe
 // fields: array of [fieldNo, kind, value]; undefined/null values are skipped.
 // kinds: varint, sint (zigzag), fixed64, fixed32, double, string, bytes, msg
 // (value: fields array or Buffer), packed_fixed64, packed_double, packed_varint,
-// rawtag (value: Buffer appended as is, fieldNo ignored).
+// raw (value: Buffer appended as is, fieldNo ignored).
 export function encode(fields) {
   const parts = [];
   for (const f of fields) {
@@ -213,13 +213,14 @@ export function jsonRequest(signal, specs) {
     return JSON.stringify({ resourceLogs: list.map((s) => ({ resource: res(s), scopeLogs: [{ scope: jscope(s.scope), logRecords: s.records.map((r) => ({
       timeUnixNano: ns(r.timeNs), observedTimeUnixNano: ns(r.observedNs), severityNumber: r.severityNumber,
       severityText: r.severityText, body: r.body !== undefined ? jsonAnyValue(r.body) : undefined, attributes: jattrs(r.attributes),
-      flags: r.flags, traceId: r.traceId, spanId: r.spanId, eventName: r.eventName,
+      flags: r.flags, traceId: r.traceId, spanId: r.spanId, eventName: r.eventName, droppedAttributesCount: r.droppedAttributesCount,
     })) }] })) });
   }
   if (signal === 'traces') {
     return JSON.stringify({ resourceSpans: list.map((s) => ({ resource: res(s), scopeSpans: [{ scope: jscope(s.scope), spans: s.spans.map((x) => ({
       traceId: x.traceId, spanId: x.spanId, traceState: x.traceState, parentSpanId: x.parentSpanId, name: x.name, kind: x.kind,
       startTimeUnixNano: ns(x.startNs), endTimeUnixNano: ns(x.endNs), attributes: jattrs(x.attributes),
+      droppedAttributesCount: x.droppedAttributesCount, droppedEventsCount: x.droppedEventsCount, droppedLinksCount: x.droppedLinksCount,
       events: (x.events || []).map((e) => ({ timeUnixNano: ns(e.timeNs), name: e.name, attributes: jattrs(e.attributes) })),
       links: (x.links || []).map((l) => ({ traceId: l.traceId, spanId: l.spanId, traceState: l.traceState, attributes: jattrs(l.attributes), flags: l.flags })),
       status: x.status, flags: x.flags,

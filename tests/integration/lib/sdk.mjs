@@ -161,10 +161,11 @@ export async function sendTraces(opts) {
   root.end();
 
   await provider.forceFlush();
+  const finished = mem.getFinishedSpans(); // before shutdown, which empties the in-memory exporter
   await provider.shutdown();
   checkResults('traces', results);
 
-  const spans = mem.getFinishedSpans().map((s) => ({
+  const spans = finished.map((s) => ({
     traceId: s.spanContext().traceId,
     spanId: s.spanContext().spanId,
     parentSpanId: s.parentSpanContext ? s.parentSpanContext.spanId : null,
@@ -243,10 +244,11 @@ export async function sendLogs(opts) {
   span.end();
 
   await provider.forceFlush();
+  const finished = mem.getFinishedLogRecords(); // before shutdown, which empties the in-memory exporter
   await provider.shutdown();
   checkResults('logs', results);
 
-  const logs = mem.getFinishedLogRecords().map((r) => ({
+  const logs = finished.map((r) => ({
     timeNs: hrToNs(r.hrTime),
     observedNs: hrToNs(r.hrTimeObserved),
     severityNumber: r.severityNumber || 0,
