@@ -9,7 +9,8 @@
 # loopback ports, waits for /healthz, then runs `node --test` over
 # tests/integration/*.test.mjs (or the files given) with everything the tests
 # need in LO_TEST_* variables.  Everything is stopped on exit; the exit status
-# is the tests'.  The server's stderr goes to a log printed on failure.
+# is the tests'.  The server's stderr goes to a log printed on failure;
+# LO_TEST_KEEP=1 keeps the temporary directory (logs, cluster) afterwards.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -62,7 +63,7 @@ cleanup() {
   for d in "$tmp" "$tmp"/*/; do
     [ -f "$d/pg/data/PG_VERSION" ] && "$root/scripts/services.sh" stop pg "$d" >/dev/null 2>&1
   done
-  rm -rf "$tmp"
+  if [ -n "${LO_TEST_KEEP:-}" ]; then say "kept $tmp (LO_TEST_KEEP)"; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

@@ -81,7 +81,7 @@ describe('durability', () => {
       // and ingests again
       const res = await post(`${srv2.otlpUrl}/v1/logs`, pbRequest('logs', logsSpec(svcLogs, 1, { attributes: { batch: 'after' } })), { token: env.token, contentType: CT.proto });
       assert.equal(res.status, 200);
-      console.log(`# SIGKILL: acknowledged ${ackedLogs.length} log batches (${ackedLogs.length * perBatch} records) and ${ackedSpans.length} span batches; stored ${storedLogs} log records`);
+      console.log(`SIGKILL: acknowledged ${ackedLogs.length} log batches (${ackedLogs.length * perBatch} records) and ${ackedSpans.length} span batches; stored ${storedLogs} log records`);
     } finally {
       const e = await srv2.stop('SIGTERM');
       assert.equal(e.code, 0, 'restarted server exits 0 on SIGTERM');

@@ -82,7 +82,7 @@ test('database outage under load: 503 + Retry-After, no crash, recovery', { time
     const before = acked.length;
     while (Date.now() - upAt < 30000 && acked.length < before + 5) await sleep(100);
     assert.ok(acked.length >= before + 5, `ingest resumes after PostgreSQL returns (${JSON.stringify(seen.back)})`);
-    console.log(`# outage: up ${JSON.stringify(seen.up)} down ${JSON.stringify(seen.down)} back ${JSON.stringify(seen.back)}; recovered in ${Date.now() - upAt} ms`);
+    console.log(`outage: up ${JSON.stringify(seen.up)} down ${JSON.stringify(seen.down)} back ${JSON.stringify(seen.back)}; recovered in ${Date.now() - upAt} ms`);
   } finally {
     stopped = true;
     await senders;
