@@ -22,10 +22,13 @@ int lo_otlp_pb_decode(lo_signal_t s, const uint8_t *p, size_t n, const lo_decode
     if (d.max_depth > MAX_DEPTH)
         d.max_depth = MAX_DEPTH;
     d.receive_ns = o != NULL && o->receive_ns != 0 ? o->receive_ns : lo_now_ns();
-    lo_buf_init(&d.attrs, 0);
-    lo_buf_init(&d.aux1, 0);
-    lo_buf_init(&d.aux2, 0);
-    lo_buf_init(&d.tmp, 0);
+    /* One record's JSON is at most ~6x its protobuf (escaped control
+     * characters); 8x the body bounds every scratch buffer. */
+    size_t lim = n <= (SIZE_MAX - (1u << 20)) / 8 ? n * 8 + (1u << 20) : SIZE_MAX / 4;
+    lo_buf_init(&d.attrs, lim);
+    lo_buf_init(&d.aux1, lim);
+    lo_buf_init(&d.aux2, lim);
+    lo_buf_init(&d.tmp, lim);
     if (p == NULL)
         p = (const uint8_t *)"";
     switch (s) {

@@ -65,6 +65,15 @@ int lo_pbd_wt_fail(lo_pbd_t *d, const lo_pb_field_t *f)
     return lo_pbd_fail(d, "field %u has wrong wire type %u", f->num, f->wt);
 }
 
+int lo_pbd_push_fail(lo_pbd_t *d)
+{
+    if (d->b->max_records != 0 && d->b->n >= d->b->max_records)
+        lo_otlp_fail(d->b, "more than %zu records in one request", d->b->max_records);
+    else
+        lo_otlp_fail(d->b, "out of memory");
+    return LO_ERROR;
+}
+
 int lo_pbd_buf_fail(lo_pbd_t *d)
 {
     lo_otlp_fail(d->b, "out of memory rendering JSON");

@@ -72,6 +72,8 @@ int lo_pbd_fail(lo_pbd_t *d, const char *fmt, ...) __attribute__((format(printf,
 int lo_pbd_wire_fail(lo_pbd_t *d, int rc, const lo_pb_field_t *f);
 /* A known field with the wrong wire type. */
 int lo_pbd_wt_fail(lo_pbd_t *d, const lo_pb_field_t *f);
+/* lo_otlp_batch_push failed (memory or max_records): LO_ERROR. */
+int lo_pbd_push_fail(lo_pbd_t *d);
 /* A scratch buffer failure (memory, size limit): LO_ERROR. */
 int lo_pbd_buf_fail(lo_pbd_t *d);
 

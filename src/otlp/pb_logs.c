@@ -7,10 +7,8 @@ static int log_record(lo_pbd_t *d, const uint8_t *p, size_t n, const lo_pbd_res_
                       const lo_pbd_scope_t *scope)
 {
     lo_log_rec_t *rec = lo_otlp_batch_push(d->b);
-    if (rec == NULL) {
-        lo_otlp_fail(d->b, "out of memory");
-        return LO_ERROR;
-    }
+    if (rec == NULL)
+        return lo_pbd_push_fail(d);
     lo_env_cand_t cand;
     lo_pb_reader_t r;
     lo_pb_field_t f;

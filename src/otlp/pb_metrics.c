@@ -136,10 +136,8 @@ static int point(lo_pbd_t *d, const metric_t *m, const uint8_t *p, size_t n, con
                  const lo_pbd_scope_t *scope)
 {
     lo_sample_rec_t *rec = lo_otlp_batch_push(d->b);
-    if (rec == NULL) {
-        lo_otlp_fail(d->b, "out of memory");
-        return LO_ERROR;
-    }
+    if (rec == NULL)
+        return lo_pbd_push_fail(d);
     const bool number = m->type == LO_METRIC_GAUGE || m->type == LO_METRIC_SUM;
     const bool hist = m->type == LO_METRIC_HISTOGRAM, exph = m->type == LO_METRIC_EXP_HISTOGRAM;
     const bool summ = m->type == LO_METRIC_SUMMARY;

@@ -513,6 +513,50 @@ static void test_corpus(void **state)
     print_message("corpus: %d logs bodies\n", n);
 }
 
+/* A body of empty records stops at max_records, not at memory. */
+static void test_max_records(void **state)
+{
+    (void)state;
+    size_t nrec = 200000;
+    size_t cap = nrec * 2 + 64;
+    uint8_t *sl = malloc(cap), *body = malloc(cap + 32);
+    assert_non_null(sl);
+    assert_non_null(body);
+    for (size_t i = 0; i < nrec; i++) {
+        sl[2 * i] = 0x12; /* ScopeLogs.log_records, empty */
+        sl[2 * i + 1] = 0;
+    }
+    size_t sn = nrec * 2, bn = 0;
+    wbuf_t h = { .n = 0 };
+    w_tag(&h, 1, 2); /* request.resource_logs */
+    w_varint(&h, sn + 1 + (sn >= 128 ? 3 : 1));
+    w_tag(&h, 2, 2); /* ResourceLogs.scope_logs */
+    w_varint(&h, sn);
+    memcpy(body, h.p, h.n);
+    bn = h.n;
+    memcpy(body + bn, sl, sn);
+    bn += sn;
+    dec_t d = { 0 };
+    d.arena = lo_arena_create(4096, 0);
+    lo_otlp_batch_init(&d.b, LO_SIGNAL_LOGS, d.arena);
+    d.b.max_records = 1000;
+    d.o.max_depth = 32;
+    d.o.receive_ns = 1;
+    int rc = lo_otlp_pb_decode(LO_SIGNAL_LOGS, body, bn, &d.o, &d.b);
+    assert_int_equal(rc, LO_ERROR);
+    assert_non_null(strstr(d.b.error, "more than 1000 records"));
+    assert_true(d.b.cap <= 1000);
+    lo_otlp_batch_free(&d.b);
+    lo_arena_destroy(d.arena);
+    /* without the bound, all of them (they are valid) */
+    memset(&d, 0, sizeof(d));
+    assert_int_equal(dec_run(&d, LO_SIGNAL_LOGS, body, bn), LO_OK);
+    assert_int_equal(d.b.n, nrec);
+    dec_free(&d);
+    free(sl);
+    free(body);
+}
+
 static const ProtobufCMessage *gen_seed(void)
 {
     return &rnd_logs_req()->base;
@@ -532,6 +576,7 @@ int main(void)
         cmocka_unit_test(test_order_and_last_wins), cmocka_unit_test(test_strings_repaired),
         cmocka_unit_test(test_times_and_levels),  cmocka_unit_test(test_garbage),
         cmocka_unit_test(test_corpus),
+        cmocka_unit_test(test_max_records),
         cmocka_unit_test(test_seeds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
