@@ -47,12 +47,18 @@ typedef struct {
     void *ud;
 } each_t;
 
-static enum MHD_Result each_cb(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+/* A key or value that contains a NUL byte (%00) would reach the handler
+ * truncated: it is passed with value NULL instead, so that handlers reject
+ * it (api.h). */
+static enum MHD_Result each_cb(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+                               const char *value, size_t value_size)
 {
     LO_UNUSED(kind);
     each_t *e = cls;
-    if (key != NULL)
-        e->fn(e->ud, key, value != NULL ? value : "");
+    if (key == NULL)
+        return MHD_YES;
+    bool nul = strlen(key) != key_size || (value != NULL && strlen(value) != value_size);
+    e->fn(e->ud, key, nul ? NULL : value != NULL ? value : "");
     return MHD_YES;
 }
 
@@ -62,7 +68,7 @@ void lo_api_params_each(const lo_api_req_t *r, void (*fn)(void *ud, const char *
     if (ah == NULL || ah->conn == NULL)
         return;
     each_t e = { fn, ud };
-    MHD_get_connection_values(ah->conn, MHD_GET_ARGUMENT_KIND, each_cb, &e);
+    MHD_get_connection_values_n(ah->conn, MHD_GET_ARGUMENT_KIND, each_cb, &e);
 }
 
 int lo_api_error(lo_api_resp_t *resp, int status, const char *code, const char *fmt, ...)

@@ -36,7 +36,8 @@ typedef struct {
 /* The value of query parameter name (decoded), or NULL when absent.
  * Sets *dup when the parameter was given more than once. */
 const char *lo_api_param(const lo_api_req_t *r, const char *name, bool *dup);
-/* Visits every query parameter (for rejecting unknown ones). */
+/* Visits every query parameter (for rejecting unknown ones).  v is NULL
+ * when the key or value contains a NUL byte (%00): reject the request. */
 void lo_api_params_each(const lo_api_req_t *r, void (*fn)(void *ud, const char *k, const char *v), void *ud);
 
 /* Writes {"error":{"code":code,"message":...}} with status; returns LO_OK. */

@@ -215,7 +215,7 @@ static void check_one(void *ud, const char *k, const char *v)
         if (strcmp(c->allowed[i], k) == 0)
             known = i;
     size_t kl = strlen(k), vl = v ? strlen(v) : 0;
-    if (!lo_utf8_valid(k, kl) || (v && !lo_utf8_valid(v, vl))) {
+    if (!v || !lo_utf8_valid(k, kl) || !lo_utf8_valid(v, vl)) {
         c->kind = 3;
     } else if (known < 0) {
         c->kind = 1;

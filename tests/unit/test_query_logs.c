@@ -286,7 +286,7 @@ static void test_logs_bad_params(void **state)
         { "from", "yesterday" },   { "from", "2026-13-01T00:00:00Z" }, { "from", "2026-02-30T00:00:00Z" },
         { "to", "2026-11-28T25:00:00Z" }, { "to", "2026-11-28T10:00:00" }, { "from", "1e12" },
         { "to", "99999999999999999" },   { "bogus", "1" },          { "Limit", "10" },      { "q", "\xff\xfe" },
-        { "service", "a\xc3" },    { "\xff", "1" },
+        { "service", "a\xc3" },    { "\xff", "1" },           { "q", NULL /* %00 inside: api.h */ },
     };
     for (size_t i = 0; i < LO_ARRAY_LEN(bad); i++) {
         tq_resp_t r = tq_get(&who_all, "/api/observe/logs", bad[i][0], bad[i][1], NULL);
