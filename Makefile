@@ -4,7 +4,7 @@
 #   make test     install what is missing, build, run every test
 #   make asan     the tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz     build the libFuzzer targets (make fuzz-run runs them briefly)
-#   make bench    the ingest benchmark (docs/BENCHMARKS.md)
+#   make bench    the ingest benchmark (docs/BENCHMARKS.md); make bench-query the query benchmark
 
 CC      ?= cc
 PKGS    := libmicrohttpd libpq jansson zlib libcrypto
@@ -130,6 +130,14 @@ $(BUILD)/bench/copybase: bench/copybase.c bench/gen.c bench/rows.c $(wildcard be
 $(BUILD)/bench/pathcost: bench/pathcost.c bench/gen.c bench/encode.c $(wildcard bench/*.h) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) bench/pathcost.c bench/gen.c bench/encode.c $(LIB) $(LDLIBS) -o $@
+
+# The query benchmark (issue 3): bench/query_bench.sh, in-process driver bench/query_run.c.
+.PHONY: bench-query
+$(BUILD)/bench/query_run: bench/query_run.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) bench/query_run.c $(LIB) $(LDLIBS) -o $@
+bench-query: $(BIN) $(BUILD)/bench/query_run
+	@BUILD=$(BUILD) LO_BIN=$(BIN) bench/query_bench.sh
 
 # The protobuf walker's decode speed alone, one core (bench/decode_bench.c).
 .PHONY: bench-decode
