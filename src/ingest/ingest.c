@@ -316,7 +316,17 @@ static void *writer_main(void *arg)
                 break;
             }
             wait_until(q, now + IDLE_WAIT_NS);
+            bool idle = q->head == NULL;
             pthread_mutex_unlock(&q->mu);
+            /* idle: a non-blocking read notices a server that went away,
+             * so readiness and 503s follow within a second, not at the
+             * next request */
+            if (idle && !lo_store_conn_alive(w->conn)) {
+                lo_log_warn("database connection lost", "signal=%s writer=%d idle=true", lo_signal_name(w->signal),
+                            w->index);
+                writer_disconnect(w);
+                fail_if_none_connected(w);
+            }
             continue;
         }
         if (stopping && deadline != 0 && now >= deadline) {

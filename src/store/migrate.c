@@ -36,7 +36,7 @@ PGconn *lo_store_connect(const char *conninfo, char *err, size_t errlen)
      * instead of the kernel's hours. */
     const char *keys[] = { "connect_timeout", "application_name", "keepalives", "keepalives_idle",
                            "keepalives_interval", "keepalives_count", "tcp_user_timeout", "dbname", NULL };
-    const char *vals[] = { "10", "lookout", "1", "10", "5", "2", "20000", conninfo, NULL };
+    const char *vals[] = { "5", "lookout", "1", "10", "5", "2", "20000", conninfo, NULL };
     PGconn *c = PQconnectdbParams(keys, vals, 1);
     if (c == NULL) {
         snprintf(err, errlen, "out of memory");
@@ -49,6 +49,23 @@ PGconn *lo_store_connect(const char *conninfo, char *err, size_t errlen)
     }
     PQsetNoticeProcessor(c, ignore_notice, NULL);
     return c;
+}
+
+bool lo_store_conn_alive(PGconn *c)
+{
+    if (c == NULL || PQstatus(c) != CONNECTION_OK)
+        return false;
+    /* the first read takes what the server sent before closing (a FATAL
+     * message), the second meets the end of the stream */
+    for (int i = 0; i < 2; i++) {
+        if (PQconsumeInput(c) == 0)
+            return false;
+        (void)PQisBusy(c); /* parses what arrived */
+        PGnotify *n;
+        while ((n = PQnotifies(c)) != NULL)
+            PQfreemem(n);
+    }
+    return PQstatus(c) == CONNECTION_OK;
 }
 
 void lo_store_errmsg(PGconn *c, const PGresult *res, char *err, size_t errlen)

@@ -109,7 +109,9 @@ PGconn *lo_pg_pool_get(lo_pg_pool_t *p, int wait_ms)
     s->conn = NULL; /* the slot holds it again on put */
     pthread_mutex_unlock(&p->mu);
 
-    if (c != NULL && PQstatus(c) != CONNECTION_OK) {
+    /* A non-blocking read notices a connection the server closed while it
+     * sat in the pool (restart, idle timeout), so the caller never gets it. */
+    if (c != NULL && !lo_store_conn_alive(c)) {
         PQfinish(c);
         c = NULL;
     }

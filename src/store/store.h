@@ -28,10 +28,14 @@ extern const size_t lo_migrations_count;
 /* The newest version this binary knows. */
 int lo_store_latest_version(void);
 
-/* Opens a connection (libpq conninfo or URI; a 10 s connect timeout and
+/* Opens a connection (libpq conninfo or URI; a 5 s connect timeout and
  * TCP keepalives unless conninfo sets its own).  NULL with a message in
  * err when it fails. */
 PGconn *lo_store_connect(const char *conninfo, char *err, size_t errlen);
+
+/* Without blocking: false when the server closed c (restart, termination,
+ * idle timeout) although no query noticed yet.  For idle connections. */
+bool lo_store_conn_alive(PGconn *c);
 
 /* Applies every migration not yet recorded (each one applied is logged).
  * LO_OK (also when nothing was to do), LO_UNAVAIL (connection lost) or

@@ -91,8 +91,19 @@ static void test_down_and_back(void **state)
         usleep(10000);
     assert_true(lo_ingest_ready(in));
 
-    /* a restart while idle leaves stale connections: the writer reconnects
-     * and retries once, the request does not see it */
+    /* away while idle: readiness drops within a few idle rounds, with no
+     * request to notice it; and comes back likewise */
+    proxy_set_up(&px, false);
+    for (int i = 0; i < 400 && lo_ingest_ready(in); i++)
+        usleep(10000);
+    assert_false(lo_ingest_ready(in));
+    proxy_set_up(&px, true);
+    for (int i = 0; i < 400 && !lo_ingest_ready(in); i++)
+        usleep(10000);
+    assert_true(lo_ingest_ready(in));
+
+    /* a restart while idle leaves stale connections: noticed when idle, or
+     * else the writer reconnects and retries once; the request sees neither */
     proxy_set_up(&px, false);
     proxy_set_up(&px, true);
     t = one_log("after-blip");
