@@ -24,7 +24,8 @@
 struct lo_ingest_queue {
     lo_signal_t signal;
     pthread_mutex_t mu;
-    pthread_cond_t cv;
+    pthread_cond_t cv;       /* work queued (or stop) */
+    pthread_cond_t retry_cv; /* disconnected writers sleep here: stop only */
     lo_ingest_req_t *head, *tail;
     size_t bytes;   /* held by queued and in-flight requests */
     int connected;  /* writers with a live connection */
@@ -62,11 +63,11 @@ static void cond_init_mono(pthread_cond_t *cv)
     pthread_condattr_destroy(&ca);
 }
 
-/* Waits on q->cv until the monotonic time until_ns (or a signal). */
-static void wait_until(lo_ingest_queue_t *q, int64_t until_ns)
+/* Waits on cv until the monotonic time until_ns (or a signal). */
+static void wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t until_ns)
 {
     struct timespec ts = { .tv_sec = until_ns / 1000000000, .tv_nsec = until_ns % 1000000000 };
-    pthread_cond_timedwait(&q->cv, &q->mu, &ts);
+    pthread_cond_timedwait(cv, mu, &ts);
 }
 
 lo_ingest_t *lo_ingest_create(const lo_config_t *cfg)
@@ -99,6 +100,7 @@ lo_ingest_t *lo_ingest_create(const lo_config_t *cfg)
         q->signal = (lo_signal_t)s;
         pthread_mutex_init(&q->mu, NULL);
         cond_init_mono(&q->cv);
+        cond_init_mono(&q->retry_cv);
     }
     for (int i = 0; i < in->nw; i++) {
         lo_writer_t *w = &in->w[i];
@@ -294,8 +296,10 @@ static void *writer_main(void *arg)
              * (or a connected writer drains it); do not wait */
             if (stopping)
                 break;
+            /* not on q->cv: a submit's wake-up belongs to a connected writer */
             pthread_mutex_lock(&q->mu);
-            wait_until(q, next_connect);
+            if (!atomic_load(&in->stopping))
+                wait_until(&q->retry_cv, &q->mu, next_connect);
             pthread_mutex_unlock(&q->mu);
             continue;
         }
@@ -315,7 +319,7 @@ static void *writer_main(void *arg)
                 pthread_mutex_unlock(&q->mu);
                 break;
             }
-            wait_until(q, now + IDLE_WAIT_NS);
+            wait_until(&q->cv, &q->mu, now + IDLE_WAIT_NS);
             bool idle = q->head == NULL;
             pthread_mutex_unlock(&q->mu);
             /* idle: a non-blocking read notices a server that went away,
@@ -410,6 +414,7 @@ void lo_ingest_stop(lo_ingest_t *in)
         pthread_mutex_lock(&in->q[s].mu);
         atomic_store(&in->stopping, true);
         pthread_cond_broadcast(&in->q[s].cv);
+        pthread_cond_broadcast(&in->q[s].retry_cv);
         pthread_mutex_unlock(&in->q[s].mu);
     }
     for (int i = 0; i < in->nw; i++) {
@@ -438,6 +443,7 @@ void lo_ingest_destroy(lo_ingest_t *in)
     for (int s = 0; s < LO_SIGNAL_COUNT; s++) {
         pthread_mutex_destroy(&in->q[s].mu);
         pthread_cond_destroy(&in->q[s].cv);
+        pthread_cond_destroy(&in->q[s].retry_cv);
     }
     lo_session_cache_destroy(in->sessions);
     free(in->w);
