@@ -99,7 +99,18 @@ static inline void lo_pbd_c(lo_buf_t *b, char c)
         lo_buf_append(b, &c, 1);
 }
 
-#define LO_PBD_LIT(b, s) lo_buf_append((b), (s), sizeof(s) - 1)
+/* lo_buf_append without the call when there is room (short JSON pieces). */
+static inline void lo_pbd_put(lo_buf_t *b, const void *p, size_t n)
+{
+    if (b->len + n < b->cap) {
+        memcpy(b->p + b->len, p, n);
+        b->len += n;
+    } else {
+        lo_buf_append(b, p, n);
+    }
+}
+
+#define LO_PBD_LIT(b, s) lo_pbd_put((b), (s), sizeof(s) - 1)
 
 /* Renders one AnyValue (view p/n) as a JSON value.  depth counts from 1 for
  * a value directly under an attribute or body.  When sv is not NULL and the

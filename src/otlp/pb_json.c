@@ -117,7 +117,7 @@ void lo_pbd_json_u64(lo_buf_t *b, uint64_t v)
     s = digits(e, v);
     if (quote)
         *--s = '"';
-    lo_buf_append(b, s, (size_t)(t + sizeof(t) - s));
+    lo_pbd_put(b, s, (size_t)(t + sizeof(t) - s));
 }
 
 void lo_pbd_json_i64(lo_buf_t *b, int64_t v)
@@ -132,7 +132,7 @@ void lo_pbd_json_i64(lo_buf_t *b, int64_t v)
         *--s = '-';
     if (quote)
         *--s = '"';
-    lo_buf_append(b, s, (size_t)(t + sizeof(t) - s));
+    lo_pbd_put(b, s, (size_t)(t + sizeof(t) - s));
 }
 
 /*
@@ -243,7 +243,7 @@ void lo_pbd_json_f64(lo_buf_t *b, double v)
         char t[40];
         size_t fast = g17(t, v);
         if (fast > 0) {
-            lo_buf_append(b, t, fast);
+            lo_pbd_put(b, t, fast);
             return;
         }
         int k = snprintf(t, sizeof(t), "%.17g", v);
