@@ -68,6 +68,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+if ! scripts/readme-settings.sh --check 2>/dev/null; then
+  say "warning: the settings table in README.md differs from '$LO_BIN serve --help' (run scripts/readme-settings.sh)"
+fi
+
 pg_port=$(free_port)
 say "starting PostgreSQL in $tmp/pg on 127.0.0.1:$pg_port"
 db_url=$("$root/scripts/services.sh" start pg "$tmp" "$pg_port")

@@ -124,3 +124,55 @@ describe('durability', () => {
     assert.match(srv.logText(), /level=/, 'the server logs in logfmt');
   });
 });
+
+describe('backpressure', () => {
+  test('writers stuck on a locked table: bounded queue answers 429, other signals and /healthz unaffected, all acknowledged stored', { timeout: 90000 }, async () => {
+    const { default: pg } = await import('pg');
+    const { get } = await import('./lib/harness.mjs');
+    const { retryAfter } = await import('./lib/expect.mjs');
+    const srv = await startServer({ name: 'server-backpressure', extraEnv: { LOOKOUT_QUEUE_MAX_BYTES: '1M', LOOKOUT_WRITERS: '1' } });
+    const locker = new pg.Client({ connectionString: env.dbUrl });
+    await locker.connect();
+    const svc = tag('bp');
+    const perBatch = 1000;
+    let locked = false;
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE log_entries IN ACCESS EXCLUSIVE MODE');
+      locked = true;
+      const results = new Map();
+      const reqs = Array.from({ length: 24 }, (_, i) => post(`${srv.otlpUrl}/v1/logs`,
+        pbRequest('logs', logsSpec(svc, perBatch, { attributes: { batch: String(i), pad: 'x'.repeat(64) } })),
+        { token: env.token, contentType: CT.proto, timeout: 60000 })
+        .then((r) => { results.set(String(i), r); }, (e) => { results.set(String(i), { status: 'error', error: e }); }));
+      // the 429s come back while the table is still locked
+      const t0 = Date.now();
+      while (Date.now() - t0 < 10000 && ![...results.values()].some((r) => r.status === 429)) await sleep(50);
+      const early = [...results.values()].map((r) => r.status);
+      assert.ok(early.includes(429), `429 while the queue is full (so far: ${early})`);
+      for (const r of results.values()) if (r.status === 429) retryAfter(r, '429');
+      // HTTP threads are not blocked: health and another signal still answer at once
+      const h0 = Date.now();
+      assert.equal((await get(`${srv.apiUrl}/healthz`, { timeout: 3000 })).status, 200);
+      const tr = await post(`${srv.otlpUrl}/v1/traces`, pbRequest('traces', tracesSpec(svc, 2)), { token: env.token, contentType: CT.proto, timeout: 5000 });
+      assert.equal(tr.status, 200, 'traces are written while the logs table is locked');
+      assert.ok(Date.now() - h0 < 3000, 'answered quickly');
+      await locker.query('COMMIT');
+      locked = false;
+      await Promise.all(reqs);
+      const statuses = [...results.values()].map((r) => r.status);
+      assert.ok(statuses.every((s) => s === 200 || s === 429 || s === 503), `statuses ${statuses}`);
+      const acked = [...results.entries()].filter(([, r]) => r.status === 200).map(([k]) => k);
+      assert.ok(acked.length > 0, 'the queued requests are answered 200 once the lock is gone');
+      const stored = await storedBatches('log_entries', svc, perBatch);
+      for (const id of acked) assert.equal(stored.get(id), perBatch, `acknowledged batch ${id} stored`);
+      for (const [id, r] of results) if (r.status === 429) assert.equal(stored.get(id), undefined, `refused batch ${id} not stored`);
+      console.log(`backpressure: ${statuses.filter((s) => s === 200).length} accepted, ${statuses.filter((s) => s === 429).length} answered 429`);
+    } finally {
+      if (locked) await locker.query('ROLLBACK').catch(() => {});
+      await locker.end();
+      const e = await srv.stop('SIGTERM');
+      assert.equal(e.code, 0, 'exit 0');
+    }
+  });
+});

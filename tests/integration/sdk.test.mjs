@@ -177,7 +177,7 @@ for (const encoding of ['proto', 'json']) {
           assert.deepEqual(s.resource, sent.resource, `${what} resource (metadata)`);
           assert.equal(s.project_id, ids.project, `${what} series project_id`);
           const samples = await q(`SELECT value, count::text, sum, min, max, buckets, flags, project_id::text,
-              session_id::text, user_id::text, encode(trace_id,'hex') AS trace_id, service,
+              session_id::text, user_id::text, encode(trace_id,'hex') AS trace_id, encode(span_id,'hex') AS span_id, service,
               ${US('time')}, ${US('start_time')}
             FROM metric_samples WHERE series_id = $1::bigint`, [s.series_id]);
           assert.equal(samples.length, 1, `${what}: one sample`);
@@ -199,6 +199,14 @@ for (const encoding of ['proto', 'json']) {
           assert.equal(p.user_id, ids.user, `${what} sample user_id`);
           assert.equal(p.service, sent.service);
           assert.equal(p.trace_id, null);
+          assert.equal(p.span_id, null);
+          assert.equal(p.flags, 0, `${what} flags`);
+          if (e.type <= 2) {
+            assert.equal(p.count, null, `${what}: no count on a gauge/sum`);
+            assert.equal(p.buckets, null, `${what}: no buckets on a gauge/sum`);
+          } else {
+            assert.equal(p.value, null, `${what}: no value on a histogram`);
+          }
         }
       });
     });
