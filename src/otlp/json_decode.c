@@ -54,6 +54,22 @@ __attribute__((constructor)) static void budget_install(void)
     json_set_alloc_funcs(budget_malloc, budget_free);
 }
 
+void *lo_jd_push_record(lo_jd_t *c)
+{
+    /* the record array is charged to the same budget as jansson's tree:
+     * "[{},{},...]" is cheap text but 250+ bytes per record */
+    size_t sz = c->b->signal == LO_SIGNAL_LOGS ? sizeof(lo_log_rec_t)
+                : c->b->signal == LO_SIGNAL_SPANS ? sizeof(lo_span_rec_t) : sizeof(lo_sample_rec_t);
+    if (tl_on) {
+        if (sz > tl_left) {
+            tl_exceeded = true;
+            return NULL;
+        }
+        tl_left -= sz;
+    }
+    return lo_otlp_batch_push(c->b);
+}
+
 static size_t budget_for(size_t n)
 {
     size_t b = n > LO_JD_BUDGET_MAX / LO_JD_BUDGET_MUL ? LO_JD_BUDGET_MAX : n * LO_JD_BUDGET_MUL;
@@ -102,10 +118,11 @@ int lo_otlp_json_decode(lo_signal_t s, const char *p, size_t n, const lo_decode_
     case LO_SIGNAL_METRICS: rc = lo_jd_metrics(c, root); break;
     default: rc = lo_otlp_fail(b, "unknown signal"); break;
     }
-    /* jansson may fail to allocate inside the walk too (lookups do not
-     * allocate, but be safe): report it the same way */
-    if (rc != LO_OK && tl_exceeded && rc != LO_INVALID)
+    /* past the budget while walking (records): the same 413 */
+    if (rc != LO_OK && tl_exceeded && rc != LO_INVALID) {
+        lo_otlp_fail(b, "JSON body too large to decode (more than %zu MiB in memory)", budget_for(n) >> 20);
         rc = LO_TOO_LARGE;
+    }
 
 cleanup:
     json_decref(root);

@@ -105,6 +105,10 @@ int lo_jd_scope(lo_jd_t *c, json_t *v, lo_jd_owner_t *scope) LO_MUST_USE;
 void lo_jd_envelope(lo_envelope_t *env, const lo_env_cand_t *rec, const lo_jd_owner_t *scope,
                     const lo_jd_owner_t *res);
 
+/* Appends a zeroed record to the batch, charged to the decode's memory
+ * budget; NULL when over it (LO_TOO_LARGE) or out of memory. */
+void *lo_jd_push_record(lo_jd_t *c) LO_MUST_USE;
+
 /* ---- per signal (json_logs.c, json_traces.c, json_metrics.c) ---- */
 int lo_jd_logs(lo_jd_t *c, json_t *root) LO_MUST_USE;
 int lo_jd_traces(lo_jd_t *c, json_t *root) LO_MUST_USE;

@@ -53,7 +53,7 @@ static int log_record(lo_jd_t *c, json_t *v, const lo_jd_owner_t *res, const lo_
     rc = lo_jd_fields(c, v, lr_keys, LR_N, f);
     if (rc != LO_OK)
         return rc;
-    lo_log_rec_t *r = lo_otlp_batch_push(c->b);
+    lo_log_rec_t *r = lo_jd_push_record(c);
     if (r == NULL)
         return LO_ERROR;
     memset(&cand, 0, sizeof(cand));

@@ -235,7 +235,7 @@ static int data_point(lo_jd_t *c, const metric_t *m, json_t *v)
     rc = lo_jd_fields(c, v, keys, PK_N, f);
     if (rc != LO_OK)
         return rc;
-    lo_sample_rec_t *r = lo_otlp_batch_push(c->b);
+    lo_sample_rec_t *r = lo_jd_push_record(c);
     if (r == NULL)
         return LO_ERROR;
     memset(&cand, 0, sizeof(cand));

@@ -150,7 +150,7 @@ static int span(lo_jd_t *c, json_t *v, const lo_jd_owner_t *res, const lo_jd_own
     rc = lo_jd_fields(c, v, sp_keys, SP_N, f);
     if (rc != LO_OK)
         return rc;
-    lo_span_rec_t *r = lo_otlp_batch_push(c->b);
+    lo_span_rec_t *r = lo_jd_push_record(c);
     if (r == NULL)
         return LO_ERROR;
     memset(&cand, 0, sizeof(cand));

@@ -141,7 +141,8 @@ int lo_otlp_fail(lo_otlp_batch_t *b, const char *fmt, ...) __attribute__((format
 
 /* Decoders.  Return LO_OK, LO_INVALID (b->error says why; the batch must be
  * discarded: nothing of a malformed request is stored) or LO_ERROR (OOM /
- * arena limit). */
+ * arena limit).  The JSON decoder also returns LO_TOO_LARGE (413) when the
+ * parsed tree and records would exceed its memory budget (json_decode.c). */
 int lo_otlp_pb_decode(lo_signal_t s, const uint8_t *p, size_t n, const lo_decode_opts_t *o,
                       lo_otlp_batch_t *b) LO_MUST_USE;
 int lo_otlp_json_decode(lo_signal_t s, const char *p, size_t n, const lo_decode_opts_t *o,
