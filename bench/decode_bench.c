@@ -52,7 +52,7 @@ static char *xprintf(const char *fmt, ...)
     return strcpy(xalloc(strlen(buf) + 1), buf);
 }
 
-static T(KeyValue) *kv_str(const char *k, char *v)
+static T(KeyValue) * kv_str(const char *k, char *v)
 {
     T(KeyValue) *kv = xalloc(sizeof(*kv));
     T(AnyValue) *a = xalloc(sizeof(*a));
@@ -65,7 +65,7 @@ static T(KeyValue) *kv_str(const char *k, char *v)
     return kv;
 }
 
-static T(KeyValue) *kv_int(const char *k, int64_t v)
+static T(KeyValue) * kv_int(const char *k, int64_t v)
 {
     T(KeyValue) *kv = kv_str(k, NULL);
     kv->value->value_case = LOOKOUT_TEST__ANY_VALUE__VALUE_INT_VALUE;
@@ -73,7 +73,7 @@ static T(KeyValue) *kv_int(const char *k, int64_t v)
     return kv;
 }
 
-static T(KeyValue) *kv_dbl(const char *k, double v)
+static T(KeyValue) * kv_dbl(const char *k, double v)
 {
     T(KeyValue) *kv = kv_str(k, NULL);
     kv->value->value_case = LOOKOUT_TEST__ANY_VALUE__VALUE_DOUBLE_VALUE;
@@ -85,18 +85,19 @@ static char *uuid(void)
 {
     uint64_t a = rnd(), b = rnd();
     return xprintf("%08x-%04x-4%03x-8%03x-%012llx", (unsigned)(a >> 32), (unsigned)(a >> 16) & 0xffff,
-                   (unsigned)a & 0xfff, (unsigned)(b >> 48) & 0xfff, (unsigned long long)(b & 0xffffffffffffULL));
+                   (unsigned)a & 0xfff, (unsigned)(b >> 48) & 0xfff,
+                   (unsigned long long)(b & 0xffffffffffffULL));
 }
 
 static ProtobufCBinaryData id(size_t n)
 {
-    ProtobufCBinaryData b = { n, xalloc(n) };
+    ProtobufCBinaryData b = {n, xalloc(n)};
     for (size_t i = 0; i < n; i++)
         b.data[i] = (uint8_t)(rnd() | 1);
     return b;
 }
 
-static T(Resource) *resource(void)
+static T(Resource) * resource(void)
 {
     T(Resource) *r = xalloc(sizeof(*r));
     lookout_test__resource__init(r);
@@ -111,7 +112,7 @@ static T(Resource) *resource(void)
     return r;
 }
 
-static T(InstrumentationScope) *scope(void)
+static T(InstrumentationScope) * scope(void)
 {
     T(InstrumentationScope) *s = xalloc(sizeof(*s));
     lookout_test__instrumentation_scope__init(s);
@@ -120,8 +121,8 @@ static T(InstrumentationScope) *scope(void)
     return s;
 }
 
-static const char *const routes[] = { "/api/orders", "/api/cart/items", "/api/users/{id}", "/healthz",
-                                      "/api/payments/authorize", "/api/inventory/{sku}" };
+static const char *const routes[] = {"/api/orders", "/api/cart/items",         "/api/users/{id}",
+                                     "/healthz",    "/api/payments/authorize", "/api/inventory/{sku}"};
 
 static char *message(void)
 {
@@ -138,7 +139,7 @@ static char *message(void)
                    (int)(rnd() % 256));
 }
 
-static T(KeyValue) **attrs(size_t *n)
+static T(KeyValue) * *attrs(size_t *n)
 {
     *n = 8;
     T(KeyValue) **a = xalloc(8 * sizeof(*a));
@@ -149,8 +150,8 @@ static T(KeyValue) **attrs(size_t *n)
     a[4] = kv_int("http.status_code", 200 + (int64_t)(rnd() % 4) * 100);
     a[5] = kv_dbl("duration_ms", (double)(rnd() % 100000) / 100.0);
     a[6] = kv_str("thread.name", xprintf("worker-%d", (int)(rnd() % 16)));
-    a[7] = kv_str("client.address", xprintf("10.%d.%d.%d", (int)(rnd() % 256), (int)(rnd() % 256),
-                                            (int)(rnd() % 256)));
+    a[7] = kv_str("client.address",
+                  xprintf("10.%d.%d.%d", (int)(rnd() % 256), (int)(rnd() % 256), (int)(rnd() % 256)));
     return a;
 }
 
@@ -239,7 +240,8 @@ static uint8_t *traces_request(int nspan, size_t *n)
             e->n_attributes = 2;
             e->attributes = xalloc(2 * sizeof(T(KeyValue) *));
             e->attributes[0] = kv_str("exception.type", "TimeoutError");
-            e->attributes[1] = kv_str("exception.message", "request to inventory:8080 timed out after 2000 ms");
+            e->attributes[1] =
+                kv_str("exception.message", "request to inventory:8080 timed out after 2000 ms");
             s->events[0] = e;
         }
         s->status = xalloc(sizeof(T(Status)));
@@ -252,7 +254,7 @@ static uint8_t *traces_request(int nspan, size_t *n)
 
 static uint8_t *metrics_request(int nmetric, int npoints, size_t *n)
 {
-    static double bounds[] = { 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000 };
+    static double bounds[] = {5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000};
     T(ExportMetricsServiceRequest) q = LOOKOUT_TEST__EXPORT_METRICS_SERVICE_REQUEST__INIT;
     T(ResourceMetrics) rm = LOOKOUT_TEST__RESOURCE_METRICS__INIT;
     T(ScopeMetrics) sm = LOOKOUT_TEST__SCOPE_METRICS__INIT;
@@ -350,7 +352,7 @@ static void run(const char *what, lo_signal_t sig, const uint8_t *p, size_t n, d
     lo_arena_t *a = lo_arena_create(1 << 20, 256 << 20);
     lo_redact_t *red = lo_redact_create("authorization,cookie,set-cookie,password,passwd,secret,token,"
                                         "api_key,apikey,x-api-key");
-    lo_decode_opts_t o = { .max_depth = 32, .receive_ns = NOW, .redact = red };
+    lo_decode_opts_t o = {.max_depth = 32, .receive_ns = NOW, .redact = red};
     lo_otlp_batch_t b;
     lo_otlp_batch_init(&b, sig, a);
     long iters = 0;

@@ -32,10 +32,18 @@ int lo_otlp_pb_decode(lo_signal_t s, const uint8_t *p, size_t n, const lo_decode
     if (p == NULL)
         p = (const uint8_t *)"";
     switch (s) {
-    case LO_SIGNAL_LOGS: rc = lo_pbd_logs(&d, p, n); break;
-    case LO_SIGNAL_SPANS: rc = lo_pbd_traces(&d, p, n); break;
-    case LO_SIGNAL_METRICS: rc = lo_pbd_metrics(&d, p, n); break;
-    default: rc = lo_otlp_fail(b, "unknown signal"); break;
+    case LO_SIGNAL_LOGS:
+        rc = lo_pbd_logs(&d, p, n);
+        break;
+    case LO_SIGNAL_SPANS:
+        rc = lo_pbd_traces(&d, p, n);
+        break;
+    case LO_SIGNAL_METRICS:
+        rc = lo_pbd_metrics(&d, p, n);
+        break;
+    default:
+        rc = lo_otlp_fail(b, "unknown signal");
+        break;
     }
     lo_buf_free(&d.attrs);
     lo_buf_free(&d.aux1);

@@ -11,12 +11,7 @@
 
 #include "core/lo.h"
 
-enum {
-    LO_PB_VARINT = 0,
-    LO_PB_I64 = 1,
-    LO_PB_LEN = 2,
-    LO_PB_I32 = 5
-};
+enum { LO_PB_VARINT = 0, LO_PB_I64 = 1, LO_PB_LEN = 2, LO_PB_I32 = 5 };
 
 /* lo_pb_next results: a field, the end, or why the bytes are not protobuf. */
 enum {

@@ -41,11 +41,16 @@ int lo_pbd_fail(lo_pbd_t *d, const char *fmt, ...)
 const char *lo_pb_strerror(int rc)
 {
     switch (rc) {
-    case LO_PB_E_TRUNC: return "truncated";
-    case LO_PB_E_VARINT: return "malformed varint";
-    case LO_PB_E_WIRETYPE: return "unsupported wire type (group or reserved)";
-    case LO_PB_E_FIELDNUM: return "invalid field number";
-    default: return "malformed protobuf";
+    case LO_PB_E_TRUNC:
+        return "truncated";
+    case LO_PB_E_VARINT:
+        return "malformed varint";
+    case LO_PB_E_WIRETYPE:
+        return "unsupported wire type (group or reserved)";
+    case LO_PB_E_FIELDNUM:
+        return "invalid field number";
+    default:
+        return "malformed protobuf";
     }
 }
 
@@ -134,8 +139,8 @@ static int keyvalue_at(lo_pbd_t *d, lo_buf_t *b, bool *first, const uint8_t *p, 
                        lo_env_cand_t *cand, uint64_t *hash);
 
 /* the wire type each AnyValue field (1..7) must have */
-static const uint8_t want[8] = { 0, LO_PB_LEN, LO_PB_VARINT, LO_PB_VARINT, LO_PB_I64,
-                                 LO_PB_LEN, LO_PB_LEN, LO_PB_LEN };
+static const uint8_t want[8] = {0,         LO_PB_LEN, LO_PB_VARINT, LO_PB_VARINT,
+                                LO_PB_I64, LO_PB_LEN, LO_PB_LEN,    LO_PB_LEN};
 
 int lo_pbd_anyvalue(lo_pbd_t *d, lo_buf_t *b, const uint8_t *p, size_t n, int depth, lo_str_t *sv)
 {
@@ -492,8 +497,8 @@ int lo_pbd_body(lo_pbd_t *d, const uint8_t *p, size_t n, lo_str_t *out)
 /* ---- the request skeleton every signal shares ---- */
 
 /* Scope{Logs,Spans,Metrics}: 1 scope, 2 items, 3 schema_url. */
-static int scope_level(lo_pbd_t *d, const uint8_t *p, size_t n, const char *const names[3],
-                       lo_pbd_item_fn fn, const lo_pbd_res_t *res)
+static int scope_level(lo_pbd_t *d, const uint8_t *p, size_t n, const char *const names[3], lo_pbd_item_fn fn,
+                       const lo_pbd_res_t *res)
 {
     lo_pb_reader_t r;
     lo_pb_field_t f, sf;

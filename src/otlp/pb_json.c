@@ -78,12 +78,30 @@ void lo_pbd_json_str(lo_buf_t *b, const uint8_t *s, size_t n)
             continue;
         }
         switch (c) {
-        case '"': *o++ = '\\'; *o++ = '"'; break;
-        case '\\': *o++ = '\\'; *o++ = '\\'; break;
-        case '\n': *o++ = '\\'; *o++ = 'n'; break;
-        case '\r': *o++ = '\\'; *o++ = 'r'; break;
-        case '\t': *o++ = '\\'; *o++ = 't'; break;
-        case 0: memcpy(o, "\xEF\xBF\xBD", 3); o += 3; break;
+        case '"':
+            *o++ = '\\';
+            *o++ = '"';
+            break;
+        case '\\':
+            *o++ = '\\';
+            *o++ = '\\';
+            break;
+        case '\n':
+            *o++ = '\\';
+            *o++ = 'n';
+            break;
+        case '\r':
+            *o++ = '\\';
+            *o++ = 'r';
+            break;
+        case '\t':
+            *o++ = '\\';
+            *o++ = 't';
+            break;
+        case 0:
+            memcpy(o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            break;
         default:
             memcpy(o, "\\u00", 4);
             o[4] = hex[c >> 4];
@@ -144,12 +162,14 @@ void lo_pbd_json_i64(lo_buf_t *b, int64_t v)
  */
 static size_t g17(char *out, double v)
 {
+    /* clang-format off */
     static const uint64_t p10[20] = { 1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL,
                                       10000000ULL, 100000000ULL, 1000000000ULL, 10000000000ULL,
                                       100000000000ULL, 1000000000000ULL, 10000000000000ULL,
                                       100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
                                       100000000000000000ULL, 1000000000000000000ULL,
                                       10000000000000000000ULL };
+    /* clang-format on */
     uint64_t bits;
     memcpy(&bits, &v, sizeof(bits));
     double a = fabs(v);

@@ -66,7 +66,7 @@ static int link(lo_pbd_t *d, lo_buf_t *b, const uint8_t *p, size_t n)
 {
     lo_pb_reader_t r;
     lo_pb_field_t f;
-    lo_pb_field_t tid = { .p = (const uint8_t *)"" }, sid = { .p = (const uint8_t *)"" };
+    lo_pb_field_t tid = {.p = (const uint8_t *)""}, sid = {.p = (const uint8_t *)""};
     const uint8_t *ts = (const uint8_t *)"";
     size_t ts_n = 0;
     uint64_t flags = 0;
@@ -290,6 +290,6 @@ static int span(lo_pbd_t *d, const uint8_t *p, size_t n, const lo_pbd_res_t *res
 
 int lo_pbd_traces(lo_pbd_t *d, const uint8_t *p, size_t n)
 {
-    static const char *const names[3] = { "resource_spans", "scope_spans", "spans" };
+    static const char *const names[3] = {"resource_spans", "scope_spans", "spans"};
     return lo_pbd_request(d, p, n, names, span);
 }

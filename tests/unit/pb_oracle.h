@@ -70,12 +70,12 @@ static void pool_free(void)
     g_pool_n = 0;
 }
 
-#define PNEW(T, INIT)                                                                              \
-    ({                                                                                             \
-        T *_m = palloc(sizeof(T));                                                                 \
-        T _i = INIT;                                                                               \
-        *_m = _i;                                                                                  \
-        _m;                                                                                        \
+#define PNEW(T, INIT)                                                                                        \
+    ({                                                                                                       \
+        T *_m = palloc(sizeof(T));                                                                           \
+        T _i = INIT;                                                                                         \
+        *_m = _i;                                                                                            \
+        _m;                                                                                                  \
     })
 
 #define PARR(T, n) ((T *)palloc(sizeof(T) * ((n) ? (n) : 1)))
@@ -83,8 +83,9 @@ static void pool_free(void)
 /* ---- random strings ---- */
 
 static const char *const g_frag[] = {
-    "a", "hello", " ", "\"q\"", "back\\slash", "tab\t", "nl\n", "\x01\x1f", "é", "日本語", "😀",
-    "\xff", "\x80", "\xc3", "\xed\xa0\x80", "\xc0\x80", "\xf4\x90\x80\x80", "}{][", "<>&'", "0",
+    "a",      "hello", " ",    "\"q\"", "back\\slash", "tab\t",        "nl\n",     "\x01\x1f",         "é",
+    "日本語", "😀",     "\xff", "\x80",  "\xc3",        "\xed\xa0\x80", "\xc0\x80", "\xf4\x90\x80\x80", "}{][",
+    "<>&'",   "0",
 };
 
 static char *rnd_str(void)
@@ -126,9 +127,26 @@ static char *rnd_uuid(void)
 }
 
 static const char *const g_keys[] = {
-    "http.method", "service.name", "session_id", "session.id", "project_id", "project.id", "user_id",
-    "user.id", "enduser.id", "trace_id", "span_id", "password", "Authorization",
-    "http.request.header.cookie", "k", "ключ", "\xff\xfe", "", "a\"b", "nested",
+    "http.method",
+    "service.name",
+    "session_id",
+    "session.id",
+    "project_id",
+    "project.id",
+    "user_id",
+    "user.id",
+    "enduser.id",
+    "trace_id",
+    "span_id",
+    "password",
+    "Authorization",
+    "http.request.header.cookie",
+    "k",
+    "ключ",
+    "\xff\xfe",
+    "",
+    "a\"b",
+    "nested",
 };
 
 static char *rnd_key(void)
@@ -153,7 +171,7 @@ static bool g_valid_ids;
 /* An id: usually the right length, sometimes zero, absent or wrong. */
 static ProtobufCBinaryData rnd_id(size_t n)
 {
-    ProtobufCBinaryData b = { 0, NULL };
+    ProtobufCBinaryData b = {0, NULL};
     uint32_t k = g_valid_ids ? 9 : rndn(10);
     if (k == 0)
         return b;
@@ -177,7 +195,7 @@ static uint64_t rnd_time(void)
 
 static double rnd_double(void)
 {
-    static const double special[] = { 0.0, -0.0, 1.5, -2.25, 1e300, 1e-300, 123456789.0, 0.1 };
+    static const double special[] = {0.0, -0.0, 1.5, -2.25, 1e300, 1e-300, 123456789.0, 0.1};
     uint32_t k = rndn(10);
     if (k < 5)
         return special[rndn(LO_ARRAY_LEN(special))];
@@ -207,8 +225,8 @@ static LookoutTest__AnyValue *rnd_any(int depth)
         v->bool_value = coin(50);
         break;
     case 2: {
-        static const int64_t ints[] = { 0, 1, -1, 9007199254740992LL, 9007199254740993LL, -9007199254740993LL,
-                                        INT64_MAX, INT64_MIN };
+        static const int64_t ints[] = {
+            0, 1, -1, 9007199254740992LL, 9007199254740993LL, -9007199254740993LL, INT64_MAX, INT64_MIN};
         v->value_case = LOOKOUT_TEST__ANY_VALUE__VALUE_INT_VALUE;
         v->int_value = coin(50) ? ints[rndn(LO_ARRAY_LEN(ints))] : (int64_t)(rnd() >> rndn(64));
         break;
@@ -384,7 +402,8 @@ static void exp_kv(lo_jw_t *w, const LookoutTest__KeyValue *kv, lo_env_cand_t *c
         return;
     }
     exp_any(w, kv->value);
-    if (cand != NULL && kv->value != NULL && kv->value->value_case == LOOKOUT_TEST__ANY_VALUE__VALUE_STRING_VALUE)
+    if (cand != NULL && kv->value != NULL &&
+        kv->value->value_case == LOOKOUT_TEST__ANY_VALUE__VALUE_STRING_VALUE)
         lo_env_cand_note(cand, lo_str(kv->key, strlen(kv->key)),
                          lo_str(kv->value->string_value, strlen(kv->value->string_value)));
 }

@@ -8,7 +8,7 @@
 
 #define T(x) LookoutTest__##x
 
-static T(Exemplar) **rnd_exemplars(size_t *n)
+static T(Exemplar) * *rnd_exemplars(size_t *n)
 {
     *n = coin(20) ? rndn(3) : 0;
     T(Exemplar) **e = PARR(T(Exemplar) *, *n);
@@ -32,7 +32,7 @@ static uint64_t *rnd_u64s(size_t *n)
     return v;
 }
 
-static T(Metric) *rnd_metric(void)
+static T(Metric) * rnd_metric(void)
 {
     T(Metric) *m = PNEW(T(Metric), LOOKOUT_TEST__METRIC__INIT);
     if (coin(95))
@@ -147,8 +147,9 @@ static T(Metric) *rnd_metric(void)
             for (int side = 0; side < 2; side++) {
                 if (coin(20))
                     continue;
-                T(ExponentialHistogramDataPoint__Buckets) *b = PNEW(
-                    T(ExponentialHistogramDataPoint__Buckets), LOOKOUT_TEST__EXPONENTIAL_HISTOGRAM_DATA_POINT__BUCKETS__INIT);
+                T(ExponentialHistogramDataPoint__Buckets) *b =
+                    PNEW(T(ExponentialHistogramDataPoint__Buckets),
+                         LOOKOUT_TEST__EXPONENTIAL_HISTOGRAM_DATA_POINT__BUCKETS__INIT);
                 b->offset = coin(50) ? (int32_t)rndn(200) - 100 : (int32_t)rnd();
                 b->bucket_counts = rnd_u64s(&b->n_bucket_counts);
                 if (side == 0)
@@ -177,8 +178,9 @@ static T(Metric) *rnd_metric(void)
             p->n_quantile_values = rndn(4);
             p->quantile_values = PARR(T(SummaryDataPoint__ValueAtQuantile) *, p->n_quantile_values);
             for (size_t k = 0; k < p->n_quantile_values; k++) {
-                T(SummaryDataPoint__ValueAtQuantile) *q = PNEW(
-                    T(SummaryDataPoint__ValueAtQuantile), LOOKOUT_TEST__SUMMARY_DATA_POINT__VALUE_AT_QUANTILE__INIT);
+                T(SummaryDataPoint__ValueAtQuantile) *q =
+                    PNEW(T(SummaryDataPoint__ValueAtQuantile),
+                         LOOKOUT_TEST__SUMMARY_DATA_POINT__VALUE_AT_QUANTILE__INIT);
                 q->quantile = coin(80) ? 0.25 * (double)k : rnd_double();
                 q->value = rnd_double();
                 p->quantile_values[k] = q;
@@ -194,7 +196,7 @@ static T(Metric) *rnd_metric(void)
     return m;
 }
 
-static T(ExportMetricsServiceRequest) *rnd_metrics_req(void)
+static T(ExportMetricsServiceRequest) * rnd_metrics_req(void)
 {
     T(ExportMetricsServiceRequest) *q =
         PNEW(T(ExportMetricsServiceRequest), LOOKOUT_TEST__EXPORT_METRICS_SERVICE_REQUEST__INIT);
@@ -243,7 +245,7 @@ static void exp_labels(exp_point_t *e, T(KeyValue) *const *kv, size_t n)
     e->hash = lo_labels_hash_finish(acc, n);
 }
 
-static void exp_side(lo_jw_t *w, const T(ExponentialHistogramDataPoint__Buckets) *b)
+static void exp_side(lo_jw_t *w, const T(ExponentialHistogramDataPoint__Buckets) * b)
 {
     lo_jw_obj_begin(w);
     lo_jw_key(w, "offset", 6);
@@ -264,9 +266,9 @@ static void assert_double(double got, double want, const char *what)
     }
 }
 
-static void check_point(const lo_sample_rec_t *g, const exp_point_t *e, const T(Metric) *m,
+static void check_point(const lo_sample_rec_t *g, const exp_point_t *e, const T(Metric) * m,
                         const lo_env_cand_t *sc, const lo_env_cand_t *rc, const lo_buf_t *res_json,
-                        const T(InstrumentationScope) *scope)
+                        const T(InstrumentationScope) * scope)
 {
     assert_int_equal(g->type, e->type);
     assert_text(g->name, m->name, "name");
@@ -302,7 +304,7 @@ static void check_point(const lo_sample_rec_t *g, const exp_point_t *e, const T(
     assert_env(&g->env, &env);
 }
 
-static void check_metrics(const T(ExportMetricsServiceRequest) *q, const lo_otlp_batch_t *b)
+static void check_metrics(const T(ExportMetricsServiceRequest) * q, const lo_otlp_batch_t *b)
 {
     lo_buf_t res_json, svc;
     exp_point_t e;
@@ -324,14 +326,23 @@ static void check_metrics(const T(ExportMetricsServiceRequest) *q, const lo_otlp
                 const T(Metric) *m = sm->metrics[k];
                 size_t np = 0;
                 switch (m->data_case) {
-                case LOOKOUT_TEST__METRIC__DATA_GAUGE: np = m->gauge->n_data_points; break;
-                case LOOKOUT_TEST__METRIC__DATA_SUM: np = m->sum->n_data_points; break;
-                case LOOKOUT_TEST__METRIC__DATA_HISTOGRAM: np = m->histogram->n_data_points; break;
+                case LOOKOUT_TEST__METRIC__DATA_GAUGE:
+                    np = m->gauge->n_data_points;
+                    break;
+                case LOOKOUT_TEST__METRIC__DATA_SUM:
+                    np = m->sum->n_data_points;
+                    break;
+                case LOOKOUT_TEST__METRIC__DATA_HISTOGRAM:
+                    np = m->histogram->n_data_points;
+                    break;
                 case LOOKOUT_TEST__METRIC__DATA_EXPONENTIAL_HISTOGRAM:
                     np = m->exponential_histogram->n_data_points;
                     break;
-                case LOOKOUT_TEST__METRIC__DATA_SUMMARY: np = m->summary->n_data_points; break;
-                default: break;
+                case LOOKOUT_TEST__METRIC__DATA_SUMMARY:
+                    np = m->summary->n_data_points;
+                    break;
+                default:
+                    break;
                 }
                 for (size_t x = 0; x < np; x++) {
                     lo_jw_t w;
@@ -345,7 +356,8 @@ static void check_metrics(const T(ExportMetricsServiceRequest) *q, const lo_otlp
                     if (m->data_case == LOOKOUT_TEST__METRIC__DATA_GAUGE ||
                         m->data_case == LOOKOUT_TEST__METRIC__DATA_SUM) {
                         bool gauge = m->data_case == LOOKOUT_TEST__METRIC__DATA_GAUGE;
-                        const T(NumberDataPoint) *p = gauge ? m->gauge->data_points[x] : m->sum->data_points[x];
+                        const T(NumberDataPoint) *p =
+                            gauge ? m->gauge->data_points[x] : m->sum->data_points[x];
                         e.type = gauge ? LO_METRIC_GAUGE : LO_METRIC_SUM;
                         if (!gauge) {
                             int32_t tv = m->sum->aggregation_temporality;
@@ -356,8 +368,9 @@ static void check_metrics(const T(ExportMetricsServiceRequest) *q, const lo_otlp
                         e.start = (int64_t)p->start_time_unix_nano;
                         e.time = (int64_t)p->time_unix_nano;
                         e.has_value = p->value_case != LOOKOUT_TEST__NUMBER_DATA_POINT__VALUE__NOT_SET;
-                        e.value = p->value_case == LOOKOUT_TEST__NUMBER_DATA_POINT__VALUE_AS_INT ? (double)p->as_int
-                                                                                                  : p->as_double;
+                        e.value = p->value_case == LOOKOUT_TEST__NUMBER_DATA_POINT__VALUE_AS_INT
+                                      ? (double)p->as_int
+                                      : p->as_double;
                         e.flags = p->flags;
                     } else if (m->data_case == LOOKOUT_TEST__METRIC__DATA_HISTOGRAM) {
                         const T(HistogramDataPoint) *p = m->histogram->data_points[x];
@@ -457,7 +470,7 @@ static void test_random_requests(void **state)
         T(ExportMetricsServiceRequest) *q = rnd_metrics_req();
         size_t n;
         uint8_t *p = pack_msg(&q->base, &n);
-        dec_t d = { 0 };
+        dec_t d = {0};
         int rc = dec_run(&d, LO_SIGNAL_METRICS, p, n);
         if (rc != LO_OK)
             print_error("decode: %s\n", d.b.error);
@@ -482,9 +495,10 @@ static void test_truncated_everywhere(void **state)
         size_t n;
         uint8_t *p = pack_msg(&q->base, &n);
         for (size_t cut = 0; cut < n; cut++) {
-            dec_t d = { 0 };
+            dec_t d = {0};
             int rc = dec_run(&d, LO_SIGNAL_METRICS, p, cut);
-            T(ExportMetricsServiceRequest) *u = lookout_test__export_metrics_service_request__unpack(NULL, cut, p);
+            T(ExportMetricsServiceRequest) *u =
+                lookout_test__export_metrics_service_request__unpack(NULL, cut, p);
             if (u == NULL) {
                 assert_int_equal(rc, LO_INVALID);
                 assert_true(d.b.error[0] != '\0');
@@ -503,7 +517,7 @@ static void test_truncated_everywhere(void **state)
 /* Wraps a data point (bytes) as Metric{type field: {1: point}} in a request. */
 static void wrap_point(wbuf_t *out, uint32_t type_field, const uint8_t *pt, size_t n)
 {
-    wbuf_t data = { .n = 0 }, m = { .n = 0 }, sm = { .n = 0 }, rm = { .n = 0 };
+    wbuf_t data = {.n = 0}, m = {.n = 0}, sm = {.n = 0}, rm = {.n = 0};
     w_bytes(&data, 1, pt, n);
     w_bytes(&m, 1, "m", 1);
     w_sub(&m, type_field, &data);
@@ -523,8 +537,8 @@ static lo_str_t decode_buckets(const wbuf_t *body, dec_t *d)
 static void test_packed_and_unpacked(void **state)
 {
     (void)state;
-    static uint64_t counts[] = { 1, 0, 300, 1ULL << 60 };
-    static double bounds[] = { 0.5, 1, 2.5 };
+    static uint64_t counts[] = {1, 0, 300, 1ULL << 60};
+    static double bounds[] = {0.5, 1, 2.5};
     /* explicit histogram */
     T(HistogramDataPoint) hp = LOOKOUT_TEST__HISTOGRAM_DATA_POINT__INIT;
     T(HistogramDataPointUnpacked) hu = LOOKOUT_TEST__HISTOGRAM_DATA_POINT_UNPACKED__INIT;
@@ -539,7 +553,7 @@ static void test_packed_and_unpacked(void **state)
     wbuf_t b1, b2;
     wrap_point(&b1, 9, p1, n1);
     wrap_point(&b2, 9, p2, n2);
-    dec_t d1 = { 0 }, d2 = { 0 };
+    dec_t d1 = {0}, d2 = {0};
     lo_str_t s1 = decode_buckets(&b1, &d1), s2 = decode_buckets(&b2, &d2);
     assert_true(lo_str_eq(s1, "{\"bounds\":[0.5,1,2.5],\"counts\":[1,0,300,\"1152921504606846976\"]}"));
     assert_true(s1.len == s2.len && memcmp(s1.p, s2.p, s1.len) == 0);
@@ -552,7 +566,8 @@ static void test_packed_and_unpacked(void **state)
 
     /* exponential buckets: varints packed and not */
     T(ExponentialHistogramDataPoint) ep = LOOKOUT_TEST__EXPONENTIAL_HISTOGRAM_DATA_POINT__INIT;
-    T(ExponentialHistogramDataPoint__Buckets) bp = LOOKOUT_TEST__EXPONENTIAL_HISTOGRAM_DATA_POINT__BUCKETS__INIT;
+    T(ExponentialHistogramDataPoint__Buckets)
+    bp = LOOKOUT_TEST__EXPONENTIAL_HISTOGRAM_DATA_POINT__BUCKETS__INIT;
     bp.offset = -3;
     bp.n_bucket_counts = 4;
     bp.bucket_counts = counts;
@@ -565,7 +580,7 @@ static void test_packed_and_unpacked(void **state)
     bu.n_bucket_counts = 4;
     bu.bucket_counts = counts;
     uint8_t *pb = pack_msg(&bu.base, &n2);
-    wbuf_t pt = { .n = 0 };
+    wbuf_t pt = {.n = 0};
     w_tag(&pt, 6, 0);
     w_varint(&pt, 3); /* zigzag(-2) */
     w_bytes(&pt, 8, pb, n2);
@@ -593,8 +608,8 @@ static void test_packed_and_unpacked(void **state)
 static void test_points_and_absent_values(void **state)
 {
     (void)state;
-    wbuf_t pt = { .n = 0 }, body;
-    dec_t d = { 0 };
+    wbuf_t pt = {.n = 0}, body;
+    dec_t d = {0};
     /* a gauge point with nothing set */
     wrap_point(&body, 5, pt.p, 0);
     assert_int_equal(dec_run(&d, LO_SIGNAL_METRICS, body.p, body.n), LO_OK);
@@ -609,7 +624,7 @@ static void test_points_and_absent_values(void **state)
     assert_true(lo_str_eq(s->name, "m"));
     dec_free(&d);
     /* label order does not change the hash */
-    wbuf_t kv1 = { .n = 0 }, kv2 = { .n = 0 }, v = { .n = 0 };
+    wbuf_t kv1 = {.n = 0}, kv2 = {.n = 0}, v = {.n = 0};
     w_tag(&v, 3, 0);
     w_varint(&v, 5);
     w_bytes(&kv1, 1, "a", 1);
@@ -632,7 +647,7 @@ static void test_points_and_absent_values(void **state)
     assert_true(d.b.samples[0].labels_hash == h1);
     dec_free(&d);
     /* a metric without data: no points, no error */
-    wbuf_t m = { .n = 0 }, sm = { .n = 0 }, rm = { .n = 0 };
+    wbuf_t m = {.n = 0}, sm = {.n = 0}, rm = {.n = 0};
     w_bytes(&m, 1, "empty", 5);
     w_sub(&sm, 2, &m);
     w_sub(&rm, 2, &sm);
@@ -648,7 +663,7 @@ static void corpus_one(const uint8_t *p, size_t n, const char *name)
     T(ExportMetricsServiceRequest) *u = lookout_test__export_metrics_service_request__unpack(NULL, n, p);
     if (u == NULL)
         return;
-    dec_t d = { 0 };
+    dec_t d = {0};
     int rc = dec_run(&d, LO_SIGNAL_METRICS, p, n);
     if (rc != LO_OK)
         print_error("%s: %s\n", name, d.b.error);

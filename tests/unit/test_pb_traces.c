@@ -154,7 +154,7 @@ static void check_traces(const LookoutTest__ExportTraceServiceRequest *q, const 
                 const LookoutTest__Span *s = ss->spans[k];
                 assert_true(n < b->n);
                 const lo_span_rec_t *g = &b->spans[n++];
-                lo_env_cand_t cand = { 0 };
+                lo_env_cand_t cand = {0};
                 exp_attrs(&attrs, s->attributes, s->n_attributes, &cand, NULL);
                 assert_str_buf(g->attributes, &attrs, "attributes");
                 assert_str_buf(g->resource, &res_json, "resource");
@@ -216,7 +216,7 @@ static void test_random_requests(void **state)
         LookoutTest__ExportTraceServiceRequest *q = rnd_traces_req();
         size_t n;
         uint8_t *p = pack_msg(&q->base, &n);
-        dec_t d = { 0 };
+        dec_t d = {0};
         int rc = dec_run(&d, LO_SIGNAL_SPANS, p, n);
         if (rc != LO_OK)
             print_error("decode: %s\n", d.b.error);
@@ -242,7 +242,7 @@ static void test_truncated_everywhere(void **state)
         size_t n;
         uint8_t *p = pack_msg(&q->base, &n);
         for (size_t cut = 0; cut < n; cut++) {
-            dec_t d = { 0 };
+            dec_t d = {0};
             int rc = dec_run(&d, LO_SIGNAL_SPANS, p, cut);
             LookoutTest__ExportTraceServiceRequest *u =
                 lookout_test__export_trace_service_request__unpack(NULL, cut, p);
@@ -263,7 +263,7 @@ static void test_truncated_everywhere(void **state)
 
 static void wrap_span(wbuf_t *out, const wbuf_t *span)
 {
-    wbuf_t ss = { .n = 0 }, rs = { .n = 0 };
+    wbuf_t ss = {.n = 0}, rs = {.n = 0};
     w_sub(&ss, 2, span);
     w_sub(&rs, 2, &ss);
     out->n = 0;
@@ -273,8 +273,8 @@ static void wrap_span(wbuf_t *out, const wbuf_t *span)
 static void test_errors_and_absent_parts(void **state)
 {
     (void)state;
-    wbuf_t sp = { .n = 0 }, ev = { .n = 0 }, body;
-    dec_t d = { 0 };
+    wbuf_t sp = {.n = 0}, ev = {.n = 0}, body;
+    dec_t d = {0};
     /* an event whose name has the wrong wire type */
     w_fixed64(&ev, 2, 1);
     w_bytes(&sp, 5, "op", 2);
@@ -302,7 +302,7 @@ static void test_errors_and_absent_parts(void **state)
     sp.n = 0;
     static const uint8_t zero[16];
     w_bytes(&sp, 1, zero, 16);
-    wbuf_t kv = { .n = 0 }, v = { .n = 0 };
+    wbuf_t kv = {.n = 0}, v = {.n = 0};
     w_bytes(&v, 1, "0102030405060708090a0b0c0d0e0f10", 32);
     w_bytes(&kv, 1, "trace_id", 8);
     w_sub(&kv, 2, &v);
@@ -317,10 +317,11 @@ static void test_errors_and_absent_parts(void **state)
 
 static void corpus_one(const uint8_t *p, size_t n, const char *name)
 {
-    LookoutTest__ExportTraceServiceRequest *u = lookout_test__export_trace_service_request__unpack(NULL, n, p);
+    LookoutTest__ExportTraceServiceRequest *u =
+        lookout_test__export_trace_service_request__unpack(NULL, n, p);
     if (u == NULL)
         return;
-    dec_t d = { 0 };
+    dec_t d = {0};
     int rc = dec_run(&d, LO_SIGNAL_SPANS, p, n);
     if (rc != LO_OK)
         print_error("%s: %s\n", name, d.b.error);
