@@ -328,8 +328,7 @@ static void *writer_main(void *arg)
             if (idle && !lo_store_conn_alive(w->conn)) {
                 lo_log_warn("database connection lost", "signal=%s writer=%d idle=true", lo_signal_name(w->signal),
                             w->index);
-                writer_disconnect(w);
-                fail_if_none_connected(w);
+                writer_disconnect(w); /* reconnects at once; fails the queue only if that fails */
             }
             continue;
         }

@@ -72,11 +72,15 @@ static void test_down_and_back(void **state)
     assert_int_equal(submit_until(in, "before", LO_OK, 5000, &res), LO_OK);
     assert_int_equal(res, LO_OK);
 
-    /* away: the request in flight gets 503, then submit refuses at once */
+    /* away: a request queued gets 503 (or, if an idle writer noticed
+     * first, submit refuses it), then submit refuses at once */
     proxy_set_up(&px, false);
     treq_t *t = one_log("during");
-    assert_int_equal(lo_ingest_submit(in, &t->req), LO_OK);
-    assert_int_equal(treq_wait(t, 15000), LO_UNAVAIL);
+    int rc = lo_ingest_submit(in, &t->req);
+    if (rc == LO_OK)
+        assert_int_equal(treq_wait(t, 15000), LO_UNAVAIL);
+    else
+        assert_int_equal(rc, LO_UNAVAIL);
     treq_free(t);
     assert_int_equal(submit_until(in, "during", LO_UNAVAIL, 5000, &res), LO_UNAVAIL);
     assert_false(lo_ingest_ready(in));
@@ -102,20 +106,20 @@ static void test_down_and_back(void **state)
         usleep(10000);
     assert_true(lo_ingest_ready(in));
 
-    /* a restart while idle leaves stale connections: noticed when idle, or
-     * else the writer reconnects and retries once; the request sees neither */
+    /* a short blip: whether the writers noticed it while idle (503s until
+     * they reconnect) or only at the next write (reconnect, retry once),
+     * requests succeed again within a reconnect round or two */
     proxy_set_up(&px, false);
     proxy_set_up(&px, true);
-    t = one_log("after-blip");
-    assert_int_equal(lo_ingest_submit(in, &t->req), LO_OK);
-    assert_int_equal(treq_wait(t, 15000), LO_OK);
-    treq_free(t);
+    assert_int_equal(submit_until(in, "after-blip", LO_OK, 5000, &res), LO_OK);
+    assert_int_equal(res, LO_OK);
 
     PGconn *c = pgt_connect(direct);
     assert_int_equal(pgt_int(c, "SELECT count(*) FROM log_entries WHERE message = 'before'"), 1);
     assert_int_equal(pgt_int(c, "SELECT count(*) FROM log_entries WHERE message = 'during'"), 0);
     assert_int_equal(pgt_int(c, "SELECT count(*) FROM log_entries WHERE message = 'after'"), 1);
     assert_int_equal(pgt_int(c, "SELECT count(*) FROM log_entries WHERE message = 'after-blip'"), 1);
+    /* only answered requests were stored: nothing of a 503 */
     PQfinish(c);
     lo_ingest_destroy(in);
     proxy_stop(&px);
