@@ -9,17 +9,15 @@
 #include <sys/random.h>
 #include <time.h>
 
-
 /* "00".."ff": one two-byte copy per input byte */
-static const char hexpairs[513] =
-    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
-    "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
-    "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
-    "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
-    "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
-    "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
-    "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
-    "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+static const char hexpairs[513] = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+                                  "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+                                  "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+                                  "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+                                  "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+                                  "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+                                  "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+                                  "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
 
 void lo_copy_ctx_init(lo_copy_ctx_t *c)
 {
@@ -61,7 +59,7 @@ void lo_uuidv7(lo_copy_ctx_t *c, int64_t unix_ms, uint8_t out[16])
 }
 
 /* The letter after the backslash for bytes COPY text must escape, else 0. */
-static const char esc_letter[256] = { ['\\'] = '\\', ['\t'] = 't', ['\n'] = 'n', ['\r'] = 'r' };
+static const char esc_letter[256] = {['\\'] = '\\', ['\t'] = 't', ['\n'] = 'n', ['\r'] = 'r'};
 
 /* True when one of the 8 bytes is a backslash or below 0x10 (tab, newline
  * and carriage return are; other bytes below 0x10 are rare and harmless). */
@@ -261,7 +259,7 @@ char *lo_copy_f64(char *w, double v)
      * and 10^k are exact doubles, so m / 10^k is correctly rounded, i.e.
      * exactly what parsing "m * 10^-k" yields; equal to v, the short
      * decimal reads back to the same double.  -0 keeps its sign (printf). */
-    static const double p10[] = { 1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9 };
+    static const double p10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
     if (fabs(v) < 9007199254740992.0 && !(v == 0 && signbit(v))) {
         for (int k = 0; k < 10; k++) {
             double x = v * p10[k];

@@ -32,12 +32,18 @@ void lo_copy_ctx_init(lo_copy_ctx_t *c);
 void lo_uuidv7(lo_copy_ctx_t *c, int64_t unix_ms, uint8_t out[16]);
 
 /* Worst-case encoded sizes. */
-#define LO_COPY_TS_MAX 32    /* 2026-11-28 07:41:49.554123+00 */
+#define LO_COPY_TS_MAX 32 /* 2026-11-28 07:41:49.554123+00 */
 #define LO_COPY_UUID_MAX 36
 #define LO_COPY_INT_MAX 21
 #define LO_COPY_F64_MAX 32
-static inline size_t lo_copy_text_max(size_t n) { return 2 * n; }
-static inline size_t lo_copy_bytea_max(size_t n) { return 3 + 2 * n; }
+static inline size_t lo_copy_text_max(size_t n)
+{
+    return 2 * n;
+}
+static inline size_t lo_copy_bytea_max(size_t n)
+{
+    return 3 + 2 * n;
+}
 
 /* Field writers: each writes at w and returns the end. */
 char *lo_copy_text(char *w, const char *p, size_t n);
@@ -62,21 +68,21 @@ static inline char *lo_copy_text_or_null(char *w, lo_str_t s)
 }
 
 /* Row encoders.  LO_OK, or the buffer's error (LO_ERROR / LO_TOO_LARGE). */
-#define LO_COPY_LOG_COLUMNS                                                                            \
-    "time, observed_time, id, project_id, session_id, user_id, trace_id, span_id, service, level, "   \
-    "severity_number, severity_text, message, attributes, resource, scope_name, scope_version, "      \
+#define LO_COPY_LOG_COLUMNS                                                                                  \
+    "time, observed_time, id, project_id, session_id, user_id, trace_id, span_id, service, level, "          \
+    "severity_number, severity_text, message, attributes, resource, scope_name, scope_version, "             \
     "event_name, flags, dropped_attributes_count"
 int lo_copy_log_row(lo_copy_ctx_t *c, lo_buf_t *b, const lo_log_rec_t *r) LO_MUST_USE;
 
-#define LO_COPY_SPAN_COLUMNS                                                                           \
-    "start_time, end_time, duration_ns, trace_id, span_id, parent_span_id, project_id, session_id, "  \
-    "user_id, service, name, kind, status_code, status_message, trace_state, flags, attributes, "     \
-    "events, links, resource, scope_name, scope_version, dropped_attributes_count, "                  \
+#define LO_COPY_SPAN_COLUMNS                                                                                 \
+    "start_time, end_time, duration_ns, trace_id, span_id, parent_span_id, project_id, session_id, "         \
+    "user_id, service, name, kind, status_code, status_message, trace_state, flags, attributes, "            \
+    "events, links, resource, scope_name, scope_version, dropped_attributes_count, "                         \
     "dropped_events_count, dropped_links_count"
 int lo_copy_span_row(lo_copy_ctx_t *c, lo_buf_t *b, const lo_span_rec_t *r) LO_MUST_USE;
 
-#define LO_COPY_SAMPLE_COLUMNS                                                                         \
-    "time, series_id, start_time, value, count, sum, min, max, buckets, flags, project_id, "          \
+#define LO_COPY_SAMPLE_COLUMNS                                                                               \
+    "time, series_id, start_time, value, count, sum, min, max, buckets, flags, project_id, "                 \
     "session_id, user_id, trace_id, span_id, service"
 int lo_copy_sample_row(lo_copy_ctx_t *c, lo_buf_t *b, const lo_sample_rec_t *r,
                        int64_t series_id) LO_MUST_USE;

@@ -9,8 +9,8 @@ int lo_copy_sample_row(lo_copy_ctx_t *c, lo_buf_t *b, const lo_sample_rec_t *r, 
     if (rc != LO_OK)
         return rc;
     char *w = b->p + b->len;
-    bool dist = r->type == LO_METRIC_HISTOGRAM || r->type == LO_METRIC_EXP_HISTOGRAM ||
-                r->type == LO_METRIC_SUMMARY;
+    bool dist =
+        r->type == LO_METRIC_HISTOGRAM || r->type == LO_METRIC_EXP_HISTOGRAM || r->type == LO_METRIC_SUMMARY;
 
     w = lo_copy_ts(c, w, r->time_ns);
     *w++ = '\t';

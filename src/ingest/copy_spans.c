@@ -4,10 +4,10 @@
 int lo_copy_span_row(lo_copy_ctx_t *c, lo_buf_t *b, const lo_span_rec_t *r)
 {
     const lo_envelope_t *e = &r->env;
-    size_t max = 640 + lo_copy_text_max(e->service.len + r->name.len + r->status_message.len +
-                                        r->trace_state.len + r->attributes.len + r->events.len +
-                                        r->links.len + r->resource.len + r->scope_name.len +
-                                        r->scope_version.len);
+    size_t max =
+        640 + lo_copy_text_max(e->service.len + r->name.len + r->status_message.len + r->trace_state.len +
+                               r->attributes.len + r->events.len + r->links.len + r->resource.len +
+                               r->scope_name.len + r->scope_version.len);
     int rc = lo_buf_reserve(b, max);
     if (rc != LO_OK)
         return rc;

@@ -17,7 +17,7 @@
 #include "ingest/writer.h"
 #include "store/store.h"
 
-#define RECONNECT_NS (1000LL * 1000000)          /* a disconnected writer retries every second */
+#define RECONNECT_NS (1000LL * 1000000)           /* a disconnected writer retries every second */
 #define PARTITIONS_EVERY_NS (3600LL * 1000000000) /* partitions are checked hourly */
 #define IDLE_WAIT_NS (1000LL * 1000000)
 
@@ -27,8 +27,8 @@ struct lo_ingest_queue {
     pthread_cond_t cv;       /* work queued (or stop) */
     pthread_cond_t retry_cv; /* disconnected writers sleep here: stop only */
     lo_ingest_req_t *head, *tail;
-    size_t bytes;   /* held by queued and in-flight requests */
-    int connected;  /* writers with a live connection */
+    size_t bytes;  /* held by queued and in-flight requests */
+    int connected; /* writers with a live connection */
     bool unavailable;
 };
 
@@ -39,7 +39,7 @@ struct lo_ingest {
     int nw;
     lo_session_cache_t *sessions;
     atomic_bool stopping;
-    atomic_llong stop_deadline_ns;    /* monotonic; 0 until stop */
+    atomic_llong stop_deadline_ns;   /* monotonic; 0 until stop */
     atomic_llong next_partitions_ns; /* monotonic */
     bool started, stopped;
 };
@@ -66,7 +66,7 @@ static void cond_init_mono(pthread_cond_t *cv)
 /* Waits on cv until the monotonic time until_ns (or a signal). */
 static void wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t until_ns)
 {
-    struct timespec ts = { .tv_sec = until_ns / 1000000000, .tv_nsec = until_ns % 1000000000 };
+    struct timespec ts = {.tv_sec = until_ns / 1000000000, .tv_nsec = until_ns % 1000000000};
     pthread_cond_timedwait(cv, mu, &ts);
 }
 
@@ -306,7 +306,8 @@ static void *writer_main(void *arg)
 
         /* hourly: partitions ahead (one writer of the process claims it) */
         long long due = atomic_load(&in->next_partitions_ns);
-        if (now >= due && atomic_compare_exchange_strong(&in->next_partitions_ns, &due, now + PARTITIONS_EVERY_NS)) {
+        if (now >= due &&
+            atomic_compare_exchange_strong(&in->next_partitions_ns, &due, now + PARTITIONS_EVERY_NS)) {
             if (ensure_partitions(w) == LO_UNAVAIL && PQstatus(w->conn) != CONNECTION_OK) {
                 writer_disconnect(w);
                 continue;
@@ -326,8 +327,8 @@ static void *writer_main(void *arg)
              * so readiness and 503s follow within a second, not at the
              * next request */
             if (idle && !lo_store_conn_alive(w->conn)) {
-                lo_log_warn("database connection lost", "signal=%s writer=%d idle=true", lo_signal_name(w->signal),
-                            w->index);
+                lo_log_warn("database connection lost", "signal=%s writer=%d idle=true",
+                            lo_signal_name(w->signal), w->index);
                 writer_disconnect(w); /* reconnects at once; fails the queue only if that fails */
             }
             continue;

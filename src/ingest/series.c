@@ -127,12 +127,13 @@ int lo_series_upsert(lo_writer_t *w)
             w->new_series[n++] = w->new_series[i];
     w->new_series_n = n;
 
-    static const uint32_t oids[] = { LO_OID_INT8, LO_OID_UUID, LO_OID_TEXT, LO_OID_TEXT, LO_OID_INT2, LO_OID_INT2,
-                                     LO_OID_BOOL, LO_OID_TEXT, LO_OID_TEXT, LO_OID_JSONB, LO_OID_JSONB };
-    static const uint32_t types[] = { LO_OID_INT8_ARRAY, LO_OID_UUID_ARRAY,  LO_OID_TEXT_ARRAY,
-                                      LO_OID_TEXT_ARRAY, LO_OID_INT2_ARRAY,  LO_OID_INT2_ARRAY,
-                                      LO_OID_BOOL_ARRAY, LO_OID_TEXT_ARRAY,  LO_OID_TEXT_ARRAY,
-                                      LO_OID_JSONB_ARRAY, LO_OID_JSONB_ARRAY };
+    static const uint32_t oids[] = {LO_OID_INT8, LO_OID_UUID,  LO_OID_TEXT, LO_OID_TEXT,
+                                    LO_OID_INT2, LO_OID_INT2,  LO_OID_BOOL, LO_OID_TEXT,
+                                    LO_OID_TEXT, LO_OID_JSONB, LO_OID_JSONB};
+    static const uint32_t types[] = {LO_OID_INT8_ARRAY,  LO_OID_UUID_ARRAY, LO_OID_TEXT_ARRAY,
+                                     LO_OID_TEXT_ARRAY,  LO_OID_INT2_ARRAY, LO_OID_INT2_ARRAY,
+                                     LO_OID_BOOL_ARRAY,  LO_OID_TEXT_ARRAY, LO_OID_TEXT_ARRAY,
+                                     LO_OID_JSONB_ARRAY, LO_OID_JSONB_ARRAY};
     for (size_t i = 0; i < LO_ARRAY_LEN(oids); i++)
         lo_pgarr_begin(&w->arr[i], oids[i]);
     for (size_t i = 0; i < n; i++) {
@@ -153,13 +154,14 @@ int lo_series_upsert(lo_writer_t *w)
             lo_pgarr_add_jsonb(&w->arr[9], "{}", 2);
         lo_pgarr_add_jsonb(&w->arr[10], r->resource.p, r->resource.len);
     }
-    return lo_writer_exec(w, "metric_series upsert",
-                          "INSERT INTO metric_series (series_id, project_id, service, name, type, temporality, "
-                          "monotonic, unit, description, labels, resource) "
-                          "SELECT * FROM unnest($1::int8[], $2::uuid[], $3::text[], $4::text[], $5::int2[], "
-                          "$6::int2[], $7::bool[], $8::text[], $9::text[], $10::jsonb[], $11::jsonb[]) "
-                          "ON CONFLICT (series_id) DO NOTHING",
-                          (int)LO_ARRAY_LEN(types), types, NULL);
+    return lo_writer_exec(
+        w, "metric_series upsert",
+        "INSERT INTO metric_series (series_id, project_id, service, name, type, temporality, "
+        "monotonic, unit, description, labels, resource) "
+        "SELECT * FROM unnest($1::int8[], $2::uuid[], $3::text[], $4::text[], $5::int2[], "
+        "$6::int2[], $7::bool[], $8::text[], $9::text[], $10::jsonb[], $11::jsonb[]) "
+        "ON CONFLICT (series_id) DO NOTHING",
+        (int)LO_ARRAY_LEN(types), types, NULL);
 }
 
 void lo_series_commit(lo_writer_t *w)

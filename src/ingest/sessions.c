@@ -186,7 +186,7 @@ static int query_unknown(lo_writer_t *w, lo_sess_batch_t *t, int64_t now)
     for (size_t i = 0; i < t->n; i++)
         if (t->list[i]->state == SESS_UNKNOWN)
             lo_pgarr_add(&w->arr[0], t->list[i]->session, 16);
-    static const uint32_t types[] = { LO_OID_UUID_ARRAY };
+    static const uint32_t types[] = {LO_OID_UUID_ARRAY};
     PGresult *r = NULL;
     int rc = lo_writer_exec(w, "agent_sessions lookup",
                             "SELECT session_id, project_id, user_id FROM agent_sessions "
@@ -339,7 +339,7 @@ int lo_sessions_upsert(lo_writer_t *w)
         lo_pgarr_add(&w->arr[1], s->project, 16);
         lo_pgarr_add(&w->arr[2], s->user, 16);
     }
-    static const uint32_t types[] = { LO_OID_UUID_ARRAY, LO_OID_UUID_ARRAY, LO_OID_UUID_ARRAY };
+    static const uint32_t types[] = {LO_OID_UUID_ARRAY, LO_OID_UUID_ARRAY, LO_OID_UUID_ARRAY};
     return lo_writer_exec(w, "agent_sessions upsert",
                           "INSERT INTO agent_sessions AS a (session_id, project_id, user_id) "
                           "SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) "

@@ -11,9 +11,12 @@
 size_t lo_ingest_rec_size(lo_signal_t s)
 {
     switch (s) {
-    case LO_SIGNAL_LOGS: return sizeof(lo_log_rec_t);
-    case LO_SIGNAL_SPANS: return sizeof(lo_span_rec_t);
-    default: return sizeof(lo_sample_rec_t);
+    case LO_SIGNAL_LOGS:
+        return sizeof(lo_log_rec_t);
+    case LO_SIGNAL_SPANS:
+        return sizeof(lo_span_rec_t);
+    default:
+        return sizeof(lo_sample_rec_t);
     }
 }
 
@@ -138,9 +141,14 @@ static int copy_batch(lo_writer_t *w, const char *sql, lo_ingest_req_t *list)
         const lo_otlp_batch_t *b = &q->batch;
         for (size_t i = 0; i < b->n && rc == LO_OK; i++) {
             switch (w->signal) {
-            case LO_SIGNAL_LOGS: rc = lo_copy_log_row(&w->ctx, &w->copy, &b->logs[i]); break;
-            case LO_SIGNAL_SPANS: rc = lo_copy_span_row(&w->ctx, &w->copy, &b->spans[i]); break;
-            default: rc = lo_copy_sample_row(&w->ctx, &w->copy, &b->samples[i], w->series_ids[k++]);
+            case LO_SIGNAL_LOGS:
+                rc = lo_copy_log_row(&w->ctx, &w->copy, &b->logs[i]);
+                break;
+            case LO_SIGNAL_SPANS:
+                rc = lo_copy_span_row(&w->ctx, &w->copy, &b->spans[i]);
+                break;
+            default:
+                rc = lo_copy_sample_row(&w->ctx, &w->copy, &b->samples[i], w->series_ids[k++]);
             }
             if (rc != LO_OK) {
                 snprintf(w->err, sizeof(w->err), "copy: out of memory");
@@ -168,9 +176,12 @@ static int copy_batch(lo_writer_t *w, const char *sql, lo_ingest_req_t *list)
 static const char *copy_sql(lo_signal_t s)
 {
     switch (s) {
-    case LO_SIGNAL_LOGS: return "COPY log_entries (" LO_COPY_LOG_COLUMNS ") FROM STDIN";
-    case LO_SIGNAL_SPANS: return "COPY spans (" LO_COPY_SPAN_COLUMNS ") FROM STDIN";
-    default: return "COPY metric_samples (" LO_COPY_SAMPLE_COLUMNS ") FROM STDIN";
+    case LO_SIGNAL_LOGS:
+        return "COPY log_entries (" LO_COPY_LOG_COLUMNS ") FROM STDIN";
+    case LO_SIGNAL_SPANS:
+        return "COPY spans (" LO_COPY_SPAN_COLUMNS ") FROM STDIN";
+    default:
+        return "COPY metric_samples (" LO_COPY_SAMPLE_COLUMNS ") FROM STDIN";
     }
 }
 

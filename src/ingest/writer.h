@@ -71,11 +71,11 @@ typedef struct lo_writer {
     pthread_t thread;
     bool started;
     PGconn *conn;
-    char err[256];       /* why the last write failed (no telemetry content) */
+    char err[256]; /* why the last write failed (no telemetry content) */
 
     lo_copy_ctx_t ctx;
-    lo_buf_t copy;       /* the COPY stream, sent in chunks */
-    lo_pgarr_t arr[12];  /* array parameters of the upserts */
+    lo_buf_t copy;      /* the COPY stream, sent in chunks */
+    lo_pgarr_t arr[12]; /* array parameters of the upserts */
 
     /* per batch scratch, reused */
     lo_sess_batch_t *sessb;
@@ -131,8 +131,8 @@ int lo_traces_upsert(lo_writer_t *w, lo_ingest_req_t *list, size_t records) LO_M
 /* Runs a statement with binary array parameters; LO_OK or the error class,
  * with w->err set.  result_binary: results in binary format; *out (may be
  * NULL) receives the result, to be PQclear'ed by the caller. */
-int lo_writer_exec(lo_writer_t *w, const char *what, const char *sql, int nparams,
-                   const uint32_t *types, PGresult **out) LO_MUST_USE;
+int lo_writer_exec(lo_writer_t *w, const char *what, const char *sql, int nparams, const uint32_t *types,
+                   PGresult **out) LO_MUST_USE;
 
 /* Size of one record of a signal; the envelope is every record's first field. */
 size_t lo_ingest_rec_size(lo_signal_t s);

@@ -121,8 +121,7 @@ static inline lo_ingest_t *it_start_with(const char *conninfo, int writers, cons
     return in;
 }
 
-static inline lo_ingest_t *it_start(const char *conninfo, int writers, const char *queue_max,
-                                    bool wait_ready)
+static inline lo_ingest_t *it_start(const char *conninfo, int writers, const char *queue_max, bool wait_ready)
 {
     return it_start_with(conninfo, writers, queue_max, wait_ready, NULL);
 }

@@ -22,8 +22,7 @@ static inline const char *pgt_base_url(void)
 
 /* A conninfo string equal to base but for database dbname (and, when port
  * is not 0, that port). */
-static inline void pgt_conninfo_port(const char *base, const char *dbname, int port, char *out,
-                                     size_t outlen)
+static inline void pgt_conninfo_port(const char *base, const char *dbname, int port, char *out, size_t outlen)
 {
     char portbuf[16];
     snprintf(portbuf, sizeof(portbuf), "%d", port);

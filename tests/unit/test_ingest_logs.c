@@ -32,7 +32,8 @@ static void add_full_log(treq_t *t, int64_t ns)
     fill_uuid(r->env.session_id, 1);
     fill_uuid(r->env.project_id, 2);
     fill_uuid(r->env.user_id, 3);
-    r->env.has_trace_id = r->env.has_span_id = r->env.has_session = r->env.has_project = r->env.has_user = true;
+    r->env.has_trace_id = r->env.has_span_id = r->env.has_session = r->env.has_project = r->env.has_user =
+        true;
     r->env.service = S("check\tout \\svc");
     r->time_ns = ns;
     r->observed_ns = ns + 5000;
@@ -69,7 +70,8 @@ static void expect(PGresult *r, int row, int col, const char *want)
     if (PQgetisnull(r, row, col))
         fail_msg("row %d col %s: want \"%s\", got NULL", row, PQfname(r, col), want);
     if (strcmp(PQgetvalue(r, row, col), want) != 0)
-        fail_msg("row %d col %s: want \"%s\", got \"%s\"", row, PQfname(r, col), want, PQgetvalue(r, row, col));
+        fail_msg("row %d col %s: want \"%s\", got \"%s\"", row, PQfname(r, col), want,
+                 PQgetvalue(r, row, col));
 }
 
 static void test_every_column(void **state)
@@ -91,25 +93,30 @@ static void test_every_column(void **state)
     const lo_log_rec_t *full = &t->req.batch.logs[0];
     PGresult *r = PQexecParams(
         c,
-        "SELECT (extract(epoch from time) * 1000000)::bigint, (extract(epoch from observed_time) * 1000000)::bigint,"
+        "SELECT (extract(epoch from time) * 1000000)::bigint, (extract(epoch from observed_time) * "
+        "1000000)::bigint,"
         " substr(id::text, 15, 1), (extract(epoch from uuid_extract_ts(id)) * 1000)::bigint,"
         " project_id::text, session_id::text, user_id::text, encode(trace_id, 'hex'), encode(span_id, 'hex'),"
-        " service, level, severity_number, severity_text, message, attributes = $1::jsonb, resource = $2::jsonb,"
+        " service, level, severity_number, severity_text, message, attributes = $1::jsonb, resource = "
+        "$2::jsonb,"
         " scope_name, scope_version, event_name, flags, dropped_attributes_count"
         " FROM log_entries ORDER BY severity_number DESC",
-        2, NULL, (const char *[]){ full->attributes.p, full->resource.p }, NULL, NULL, 0);
+        2, NULL, (const char *[]){full->attributes.p, full->resource.p}, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         /* uuid_extract_ts is PostgreSQL 17+: check the id's time bits in C instead */
         PQclear(r);
         r = PQexecParams(
             c,
-            "SELECT (extract(epoch from time) * 1000000)::bigint, (extract(epoch from observed_time) * 1000000)::bigint,"
+            "SELECT (extract(epoch from time) * 1000000)::bigint, (extract(epoch from observed_time) * "
+            "1000000)::bigint,"
             " substr(id::text, 15, 1), ('x' || substr(replace(id::text, '-', ''), 1, 12))::bit(48)::bigint,"
-            " project_id::text, session_id::text, user_id::text, encode(trace_id, 'hex'), encode(span_id, 'hex'),"
-            " service, level, severity_number, severity_text, message, attributes = $1::jsonb, resource = $2::jsonb,"
+            " project_id::text, session_id::text, user_id::text, encode(trace_id, 'hex'), encode(span_id, "
+            "'hex'),"
+            " service, level, severity_number, severity_text, message, attributes = $1::jsonb, resource = "
+            "$2::jsonb,"
             " scope_name, scope_version, event_name, flags, dropped_attributes_count"
             " FROM log_entries ORDER BY severity_number DESC",
-            2, NULL, (const char *[]){ full->attributes.p, full->resource.p }, NULL, NULL, 0);
+            2, NULL, (const char *[]){full->attributes.p, full->resource.p}, NULL, NULL, 0);
     }
     assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
     assert_int_equal(PQntuples(r), 2);
@@ -261,8 +268,9 @@ static void test_rejected_request_isolated(void **state)
     assert_int_equal(treq_wait(b, 5000), LO_OK);
     PGconn *c = pgt_connect(conninfo);
     char v[128];
-    assert_string_equal(pgt_value(c, "SELECT string_agg(message, ',' ORDER BY message) FROM log_entries", v, sizeof(v)),
-                        "a,b,first");
+    assert_string_equal(
+        pgt_value(c, "SELECT string_agg(message, ',' ORDER BY message) FROM log_entries", v, sizeof(v)),
+        "a,b,first");
     PQfinish(c);
     /* the writer carries on */
     treq_t *after = treq_new(LO_SIGNAL_LOGS);
@@ -325,10 +333,8 @@ static void test_stop_drains(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_every_column),
-        cmocka_unit_test(test_group_commit),
-        cmocka_unit_test(test_queue_bound_busy),
-        cmocka_unit_test(test_rejected_request_isolated),
+        cmocka_unit_test(test_every_column),     cmocka_unit_test(test_group_commit),
+        cmocka_unit_test(test_queue_bound_busy), cmocka_unit_test(test_rejected_request_isolated),
         cmocka_unit_test(test_stop_drains),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -105,12 +105,14 @@ static void test_samples_and_series_cache(void **state)
 
     char sql[512], v[512];
     snprintf(sql, sizeof(sql),
-             "SELECT project_id::text || '|' || service || '|' || name || '|' || type || '|' || temporality || '|' ||"
+             "SELECT project_id::text || '|' || service || '|' || name || '|' || type || '|' || temporality "
+             "|| '|' ||"
              " monotonic || '|' || unit || '|' || description || '|' || labels::text || '|' || resource::text"
              " FROM metric_series WHERE series_id = %lld",
              (long long)lo_series_id(g));
     assert_string_equal(pgt_value(c, sql, v, sizeof(v)),
-                        "20212223-2425-4627-a829-2a2b2c2d2e2f|svc|cpu|1|0|false|1|cpu use|{\"core\": \"0\"}|{\"host.name\": \"h1\"}");
+                        "20212223-2425-4627-a829-2a2b2c2d2e2f|svc|cpu|1|0|false|1|cpu use|{\"core\": "
+                        "\"0\"}|{\"host.name\": \"h1\"}");
     snprintf(sql, sizeof(sql),
              "SELECT labels::text || '|' || (unit IS NULL) || '|' || (resource IS NULL) || '|' || temporality"
              " FROM metric_series WHERE series_id = %lld",
@@ -150,8 +152,10 @@ static void test_samples_and_series_cache(void **state)
     assert_int_equal(pgt_int(c, "SELECT n FROM series_stmts"), 2);
     assert_int_equal(pgt_int(c, "SELECT count(*) FROM metric_series"), 3);
     /* every sample has its series */
-    assert_int_equal(pgt_int(c, "SELECT count(*) FROM metric_samples s LEFT JOIN metric_series m USING (series_id)"
-                                " WHERE m.series_id IS NULL"), 0);
+    assert_int_equal(
+        pgt_int(c, "SELECT count(*) FROM metric_samples s LEFT JOIN metric_series m USING (series_id)"
+                   " WHERE m.series_id IS NULL"),
+        0);
     PQfinish(c);
     treq_free(r1);
     treq_free(r2);

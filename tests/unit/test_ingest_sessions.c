@@ -47,7 +47,8 @@ static void who(PGconn *c, const char *table, const char *col, const char *msg, 
 {
     char sql[512];
     snprintf(sql, sizeof(sql),
-             "SELECT coalesce(substr(project_id::text, 1, 2), '-') || '/' || coalesce(substr(user_id::text, 1, 2), '-')"
+             "SELECT coalesce(substr(project_id::text, 1, 2), '-') || '/' || coalesce(substr(user_id::text, "
+             "1, 2), '-')"
              " FROM %s WHERE %s = '%s'",
              table, col, msg);
     pgt_value(c, sql, out, n);
@@ -96,9 +97,13 @@ static void test_learn_resolve_cache(void **state)
     who(c, "log_entries", "message", "none", v, sizeof(v));
     assert_string_equal(v, "-/-");
     assert_int_equal(pgt_int(c, "SELECT count(*) FROM agent_sessions"), 2);
-    assert_string_equal(pgt_value(c, "SELECT substr(project_id::text, 1, 2) || '/' || substr(user_id::text, 1, 2) FROM agent_sessions"
-                                     " WHERE session_id = '10111213-1415-4617-9819-1a1b1c1d1e1f'", v, sizeof(v)),
-                        "30/40");
+    assert_string_equal(
+        pgt_value(
+            c,
+            "SELECT substr(project_id::text, 1, 2) || '/' || substr(user_id::text, 1, 2) FROM agent_sessions"
+            " WHERE session_id = '10111213-1415-4617-9819-1a1b1c1d1e1f'",
+            v, sizeof(v)),
+        "30/40");
     assert_int_equal(pgt_int(c, "SELECT n FROM sess_stmts"), 1);
 
     /* the mapping now comes from the cache: the table is not asked (its row
@@ -153,7 +158,7 @@ static void test_cache_expires(void **state)
     base = t - t % 1000;
     it_fresh_schema("lo_t_sessions_exp", conninfo, sizeof(conninfo));
     PGconn *c = pgt_connect(conninfo);
-    const char *extra[] = { "session_cache_seconds", "1", NULL };
+    const char *extra[] = {"session_cache_seconds", "1", NULL};
     lo_ingest_t *in = it_start_with(conninfo, 1, NULL, true, extra);
     char v[64];
     treq_t *r = treq_new(LO_SIGNAL_LOGS);

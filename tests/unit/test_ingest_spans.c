@@ -63,8 +63,10 @@ static void test_every_column(void **state)
     r->trace_state = S("k=v");
     r->flags = 257;
     r->attributes = S("{\"http.method\":\"GET\"}");
-    r->events = S("[{\"time_unix_nano\":\"1\",\"name\":\"e\",\"attributes\":{},\"dropped_attributes_count\":0}]");
-    r->links = S("[{\"trace_id\":\"00\",\"span_id\":\"01\",\"trace_state\":\"\",\"attributes\":{},\"flags\":0}]");
+    r->events =
+        S("[{\"time_unix_nano\":\"1\",\"name\":\"e\",\"attributes\":{},\"dropped_attributes_count\":0}]");
+    r->links =
+        S("[{\"trace_id\":\"00\",\"span_id\":\"01\",\"trace_state\":\"\",\"attributes\":{},\"flags\":0}]");
     r->resource = S("{\"service.name\":\"svc\"}");
     r->scope_name = S("sc");
     r->scope_version = S("2");
@@ -86,8 +88,8 @@ static void test_every_column(void **state)
         " status_message, trace_state, flags, attributes = $2::jsonb, events = $3::jsonb, links = $4::jsonb,"
         " resource = $5::jsonb, scope_name, scope_version, dropped_attributes_count, dropped_events_count,"
         " dropped_links_count FROM spans ORDER BY name DESC",
-        5, NULL,
-        (const char *[]){ "0", f->attributes.p, f->events.p, f->links.p, f->resource.p }, NULL, NULL, 0);
+        5, NULL, (const char *[]){"0", f->attributes.p, f->events.p, f->links.p, f->resource.p}, NULL, NULL,
+        0);
     assert_int_equal(PQresultStatus(q), PGRES_TUPLES_OK);
     assert_int_equal(PQntuples(q), 2);
     char v[64];
@@ -118,7 +120,7 @@ static void test_every_column(void **state)
     assert_string_equal(PQgetvalue(q, 0, 24), "3");
     /* the bare span: optional columns NULL */
     assert_string_equal(PQgetvalue(q, 1, 2), "0");
-    int nulls[] = { 5, 6, 7, 8, 13, 14, 16, 17, 18, 19, 20, 21 };
+    int nulls[] = {5, 6, 7, 8, 13, 14, 16, 17, 18, 19, 20, 21};
     for (size_t i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
         if (!PQgetisnull(q, 1, nulls[i]))
             fail_msg("column %s should be NULL", PQfname(q, nulls[i]));
@@ -126,10 +128,24 @@ static void test_every_column(void **state)
     PQclear(q);
     /* both traces summarized; the bare span is its trace's root with an empty name */
     char w[128];
-    assert_string_equal(pgt_value(c, "SELECT root_span_name IS NULL FROM traces WHERE trace_id = '\\x11111111111111111111111111111111'", w, sizeof(w)), "t");
-    assert_string_equal(pgt_value(c, "SELECT root_span_name = '' FROM traces WHERE trace_id = '\\x44444444444444444444444444444444'", w, sizeof(w)), "t");
-    assert_string_equal(pgt_value(c, "SELECT project_id::text || ' ' || session_id::text || ' ' || user_id::text FROM traces WHERE trace_id = '\\x11111111111111111111111111111111'", w, sizeof(w)),
-                        "20212223-2425-4627-a829-2a2b2c2d2e2f 10111213-1415-4617-9819-1a1b1c1d1e1f 30313233-3435-4637-b839-3a3b3c3d3e3f");
+    assert_string_equal(pgt_value(c,
+                                  "SELECT root_span_name IS NULL FROM traces WHERE trace_id = "
+                                  "'\\x11111111111111111111111111111111'",
+                                  w, sizeof(w)),
+                        "t");
+    assert_string_equal(
+        pgt_value(
+            c,
+            "SELECT root_span_name = '' FROM traces WHERE trace_id = '\\x44444444444444444444444444444444'",
+            w, sizeof(w)),
+        "t");
+    assert_string_equal(
+        pgt_value(c,
+                  "SELECT project_id::text || ' ' || session_id::text || ' ' || user_id::text FROM traces "
+                  "WHERE trace_id = '\\x11111111111111111111111111111111'",
+                  w, sizeof(w)),
+        "20212223-2425-4627-a829-2a2b2c2d2e2f 10111213-1415-4617-9819-1a1b1c1d1e1f "
+        "30313233-3435-4637-b839-3a3b3c3d3e3f");
     PQfinish(c);
     treq_free(t);
     lo_ingest_destroy(in);
@@ -221,7 +237,8 @@ static void test_summary_concurrent(void **state)
             seed = seed * 1103515245 + 12345;
             uint8_t trace = (uint8_t)(0x20 + (seed >> 16) % TRACES);
             int64_t st = (int64_t)((seed >> 8) % 1000);
-            add_span(t[i], trace, (uint8_t)(i + 1), 0x7f, "svc", "s", st, st + 10, (seed >> 4) % 3 == 0 ? 2 : 0);
+            add_span(t[i], trace, (uint8_t)(i + 1), 0x7f, "svc", "s", st, st + 10,
+                     (seed >> 4) % 3 == 0 ? 2 : 0);
         }
         assert_int_equal(lo_ingest_submit(in, &t[i]->req), LO_OK);
     }
@@ -230,11 +247,16 @@ static void test_summary_concurrent(void **state)
     PGconn *c = pgt_connect(conninfo);
     assert_int_equal(pgt_int(c, "SELECT sum(span_count) FROM traces"), REQS * TRACES);
     assert_int_equal(pgt_int(c, "SELECT count(*) FROM traces t WHERE span_count <> "
-                                "(SELECT count(*) FROM spans s WHERE s.trace_id = t.trace_id)"), 0);
-    assert_int_equal(pgt_int(c, "SELECT count(*) FROM traces t WHERE error_count <> "
-                                "(SELECT count(*) FROM spans s WHERE s.trace_id = t.trace_id AND status_code = 2)"), 0);
-    assert_int_equal(pgt_int(c, "SELECT count(*) FROM traces t WHERE (start_time, end_time) <> "
-                                "(SELECT min(start_time), max(end_time) FROM spans s WHERE s.trace_id = t.trace_id)"), 0);
+                                "(SELECT count(*) FROM spans s WHERE s.trace_id = t.trace_id)"),
+                     0);
+    assert_int_equal(
+        pgt_int(c, "SELECT count(*) FROM traces t WHERE error_count <> "
+                   "(SELECT count(*) FROM spans s WHERE s.trace_id = t.trace_id AND status_code = 2)"),
+        0);
+    assert_int_equal(
+        pgt_int(c, "SELECT count(*) FROM traces t WHERE (start_time, end_time) <> "
+                   "(SELECT min(start_time), max(end_time) FROM spans s WHERE s.trace_id = t.trace_id)"),
+        0);
     PQfinish(c);
     for (int i = 0; i < REQS; i++)
         treq_free(t[i]);

@@ -36,8 +36,8 @@ static void test_migrate_idempotent(void **state)
     assert_int_equal(pgt_int(c, "SELECT count(*) FROM schema_migrations"), (long long)lo_migrations_count);
     assert_int_equal(pgt_int(c, "SELECT max(version) FROM schema_migrations"), lo_store_latest_version());
     /* every table of SPEC §3 that ingest needs */
-    const char *tables[] = { "projects", "api_tokens", "agent_sessions", "traces", "spans", "log_entries",
-                             "metric_series", "metric_samples", "schema_migrations" };
+    const char *tables[] = {"projects",    "api_tokens",    "agent_sessions", "traces",           "spans",
+                            "log_entries", "metric_series", "metric_samples", "schema_migrations"};
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
         char sql[128];
         snprintf(sql, sizeof(sql), "SELECT to_regclass('%s') IS NOT NULL", tables[i]);
@@ -83,9 +83,11 @@ static void test_migrate_concurrent(void **state)
     PGconn *c = pgt_connect(conninfo);
     assert_int_equal(pgt_int(c, "SELECT count(*) FROM schema_migrations"), (long long)lo_migrations_count);
     /* 3 back + today + 2 ahead = 6 daily partitions per telemetry table */
-    assert_int_equal(pgt_int(c, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'log_entries'::regclass"), 6);
+    assert_int_equal(pgt_int(c, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'log_entries'::regclass"),
+                     6);
     assert_int_equal(pgt_int(c, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'spans'::regclass"), 6);
-    assert_int_equal(pgt_int(c, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'metric_samples'::regclass"), 6);
+    assert_int_equal(
+        pgt_int(c, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'metric_samples'::regclass"), 6);
     /* a row of today finds its partition */
     pgt_exec(c, "INSERT INTO log_entries (time, id, service, level, severity_number, message) "
                 "VALUES (now(), gen_random_uuid(), 's', 'info', 9, 'm')");
@@ -160,12 +162,9 @@ static void test_unreachable(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_embedded_sorted),
-        cmocka_unit_test(test_migrate_idempotent),
-        cmocka_unit_test(test_migrate_concurrent),
-        cmocka_unit_test(test_partitions_extend),
-        cmocka_unit_test(test_error_class),
-        cmocka_unit_test(test_unreachable),
+        cmocka_unit_test(test_embedded_sorted),    cmocka_unit_test(test_migrate_idempotent),
+        cmocka_unit_test(test_migrate_concurrent), cmocka_unit_test(test_partitions_extend),
+        cmocka_unit_test(test_error_class),        cmocka_unit_test(test_unreachable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
