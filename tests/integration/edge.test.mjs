@@ -149,3 +149,45 @@ test('keep-alive connections stay usable after early answers (401, 413, 415) and
   const [{ n }] = await q('SELECT count(*)::int AS n FROM log_entries WHERE service = $1', [svc]);
   assert.equal(n, 2 * 3 + 3000);
 });
+
+test('NaN and infinities never break storage', async () => {
+  const svc = tag('nan');
+  const s = logsSpec(svc, 1, { attributes: { nan: { double: NaN }, inf: { double: Infinity }, arr: [{ double: -Infinity }] } });
+  s.records[0].body = { double: NaN };
+  exportOk(await postSignal('logs', pbRequest('logs', s), { contentType: CT.proto }), 'logs', 'proto', 'NaN attributes');
+  const t = BigInt(Date.now()) * 1000000n;
+  const m = { resource: { 'service.name': svc }, scope: { name: 's' }, metrics: [
+    { name: 'g', gauge: { points: [{ timeNs: t, value: NaN }] } },
+    { name: 'h', histogram: { temporality: 2, points: [{ timeNs: t, count: 1, sum: Infinity, bucketCounts: [1], bounds: [], min: NaN, max: -Infinity }] } },
+    { name: 'novalue', gauge: { points: [{ timeNs: t }] } },
+  ] };
+  exportOk(await postSignal('metrics', pbRequest('metrics', m), { contentType: CT.proto }), 'metrics', 'proto', 'NaN samples');
+  const [row] = await q('SELECT attributes FROM log_entries WHERE service = $1', [svc]);
+  assert.equal(typeof row.attributes.nan, 'string', 'NaN kept as a string in JSON');
+  const [{ n }] = await q('SELECT count(*)::int AS n FROM metric_samples WHERE service = $1', [svc]);
+  assert.equal(n, 3);
+});
+
+// Known server bug (08:35): uint32 fields at or above 2^31 (flags, dropped
+// counts) and severity numbers beyond smallint make COPY fail (sqlstate 22003):
+// the request is answered 500 and lost (SDKs do not retry 500).  Other requests
+// of the same group commit are not affected (the writer isolates the bad one).
+const bigUintTodo = 'uint32 flags/dropped counts >= 2^31 and severity_number > 32767 answer 500 (COPY out of range)';
+test('uint32 fields at their maximum and out-of-range enums are stored or refused, never 5xx', { todo: process.env.LO_TEST_STRICT ? false : bigUintTodo }, async () => {
+  const { tracesSpec, metricsSpec } = await import('./lib/records.mjs');
+  const svc = tag('u32');
+  const cases = [
+    ['logs', logsSpec(svc, 1, { record: () => ({ flags: 0xffffffff, droppedAttributesCount: 0xffffffff }) })],
+    ['logs', logsSpec(svc, 1, { record: () => ({ severityNumber: 70000 }) })],
+    ['traces', tracesSpec(svc, 1, { span: () => ({ flags: 0xffffffff, droppedAttributesCount: 0xffffffff, droppedEventsCount: 0x80000000, droppedLinksCount: 0xffffffff, kind: 99, status: { code: 77 } }) })],
+    ['metrics', (() => { const m = metricsSpec(svc, 1); m.metrics[0].gauge.points[0].flags = 0xffffffff; return m; })()],
+  ];
+  const bad = [];
+  for (const [signal, spec] of cases) {
+    for (const encoding of ['proto', 'json']) {
+      const r = await postSignal(signal, request(signal, encoding, spec), { contentType: CT[encoding] });
+      if (r.status !== 200 && r.status !== 400) bad.push(`${signal}/${encoding}: ${r.status} ${r.body.toString('latin1', 0, 100)}`);
+    }
+  }
+  assert.deepEqual(bad, []);
+});
