@@ -120,6 +120,23 @@ describe('project-bound tokens', () => {
   });
 });
 
+// Known issue (08:40): agent_sessions is upserted by any record carrying
+// session+project+user, so a token bound to project A can move a session of
+// project B to A; later session-only records of B are then stored under A.
+const sessionMoveTodo = 'a token bound to project A can re-map a session of project B to A (agent_sessions upsert), pulling B\'s later session-only records into A';
+describe('tenant isolation of agent sessions', () => {
+  test('a token bound to A cannot move a session of project B', { todo: process.env.LO_TEST_STRICT ? false : sessionMoveTodo }, async () => {
+    const svc = tag('sessmove');
+    const [S, U, U2] = [uuid(), uuid(), uuid()];
+    const send = (attrs, token) => postSignal('logs', request('logs', 'proto', logsSpec(svc, 1, { attributes: attrs })), { contentType: CT.proto, token });
+    exportOk(await send({ session_id: S, project_id: env.projectB, user_id: U, step: 'b' }, env.token), 'logs', 'proto', 'B teaches');
+    exportOk(await send({ session_id: S, project_id: env.projectA, user_id: U2, step: 'a' }, env.tokenA), 'logs', 'proto', 'A claims the session');
+    exportOk(await send({ session_id: S, step: 'later' }, env.token), 'logs', 'proto', 'session-only record');
+    const [row] = await q(`SELECT project_id::text FROM log_entries WHERE service = $1 AND attributes->>'step' = 'later'`, [svc]);
+    assert.equal(row.project_id, env.projectB, 'the session-only record stays in project B');
+  });
+});
+
 describe('correlation envelope', () => {
   test('lookup order: record, then scope, then resource; key aliases', async () => {
     const svc = tag('env');
