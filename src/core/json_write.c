@@ -82,7 +82,9 @@ int lo_json_escape_into(lo_buf_t *b, const char *p, size_t n)
         }
         unsigned char c = (unsigned char)p[i];
         if (c >= 0x80) {
-            size_t v = lo_utf8_valid_prefix(p + i, n - i);
+            /* look at one sequence (<= 4 bytes), not the rest of the
+             * string: "éa" repeated must stay linear, not quadratic */
+            size_t v = lo_utf8_valid_prefix(p + i, n - i < 4 ? n - i : 4);
             /* take only the non-ASCII valid sequence(s) up to the next ASCII */
             size_t take = 0;
             while (take < v && ((unsigned char)p[i + take]) >= 0x80)
