@@ -415,3 +415,32 @@ function serverRss() {
     return null;
   }
 }
+
+describe('redaction everywhere', () => {
+  test('nested values, bodies, resource, scope, span events and links; both encodings', async () => {
+    const { tracesSpec } = await import('./lib/records.mjs');
+    const svc = tag('redact2');
+    const s = logsSpec(svc, 1, {
+      resource: { password: 'r1' },
+      attributes: { nested: { Authorization: 'n1', ok: 1 }, arr: [{ token: 'n2' }], 'HTTP.REQUEST.HEADER.X-API-KEY': 'h1', 'http.response.header.set-cookie': 'h2', Password: 'p' },
+    });
+    s.scope.attributes = { secret: 's1' };
+    s.records[0].body = { password: 'b1' };
+    for (const encoding of ['proto', 'json']) {
+      exportOk(await postSignal('logs', request('logs', encoding, s), { contentType: CT[encoding] }), 'logs', encoding, 'redaction');
+    }
+    const t = tracesSpec(svc, 1, { span: () => ({ events: [{ timeNs: 1n, name: 'e', attributes: { password: 'e1' } }], links: [{ traceId: 'ab'.repeat(16), spanId: 'cd'.repeat(8), attributes: { cookie: 'l1' } }] }) });
+    exportOk(await postSignal('traces', pbRequest('traces', t), { contentType: CT.proto }), 'traces', 'proto', 'span redaction');
+    const rows = await q('SELECT message, attributes::text AS a, resource::text AS r FROM log_entries WHERE service = $1', [svc]);
+    assert.equal(rows.length, 2);
+    const secrets = ['r1', 'n1', 'n2', 'h1', 'h2', '"p"', 's1', 'b1', 'e1', 'l1'];
+    for (const r of rows) {
+      const all = `${r.message} ${r.a} ${r.r}`;
+      for (const x of secrets) assert.ok(!all.includes(`"${x.replace(/"/g, '')}"`), `secret ${x} stored: ${all}`);
+      assert.deepEqual(JSON.parse(r.message), { password: '[REDACTED]' });
+      assert.equal(JSON.parse(r.a).nested.ok, 1, 'other nested values kept');
+    }
+    const [sp] = await q('SELECT events::text AS e, links::text AS l FROM spans WHERE service = $1', [svc]);
+    assert.ok(!sp.e.includes('"e1"') && !sp.l.includes('"l1"'), 'event and link attributes redacted');
+  });
+});
