@@ -158,7 +158,7 @@ for (const encoding of ['proto', 'json']) {
         assert.equal(byIndex.get(100).attributes.password, '[REDACTED]', 'password attribute redacted');
       });
 
-      test('metrics: counter, up-down counter, gauges, histogram; series and samples', async () => {
+      test('metrics: counter, up-down counter, gauges, histogram, exponential histogram; series and samples', async () => {
         const t = mkTag(`mt-${encoding}${gzip ? '-gz' : ''}`);
         const sent = await sendMetrics(opts(t));
         assert.equal(sent.requests, 1, 'the SDK exported once');
@@ -189,8 +189,17 @@ for (const encoding of ['proto', 'json']) {
             assert.ok(Math.abs(p.sum - e.sum) < 1e-9, `${what} sum ${p.sum} != ${e.sum}`);
             assert.equal(p.min, e.min, `${what} min`);
             assert.equal(p.max, e.max, `${what} max`);
-            assert.deepEqual(p.buckets.bounds, e.bounds, `${what} bucket bounds`);
-            assert.deepEqual(p.buckets.counts.map(Number), e.counts, `${what} bucket counts`);
+            if (e.exponential) {
+              assert.equal(typeof p.buckets.scale, 'number', `${what} scale`);
+              assert.equal(Number(p.buckets.zero_count), e.zeroCount, `${what} zero_count`);
+              const pos = (p.buckets.positive?.counts || []).map(Number).reduce((a, b) => a + b, 0);
+              const neg = (p.buckets.negative?.counts || []).map(Number).reduce((a, b) => a + b, 0);
+              assert.equal(pos + neg + Number(p.buckets.zero_count), e.count, `${what} bucket counts add up`);
+              assert.equal(typeof p.buckets.positive.offset, 'number', `${what} positive offset`);
+            } else {
+              assert.deepEqual(p.buckets.bounds, e.bounds, `${what} bucket bounds`);
+              assert.deepEqual(p.buckets.counts.map(Number), e.counts, `${what} bucket counts`);
+            }
           }
           assert.ok(BigInt(p.time_us) > 0n && BigInt(p.start_time_us) <= BigInt(p.time_us), `${what} times`);
           assert.ok(Math.abs(Number(BigInt(p.time_us) / 1000n) - Date.now()) < 120000, `${what} time is now`);

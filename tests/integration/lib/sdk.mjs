@@ -17,7 +17,7 @@ import {
 import {
   LoggerProvider, BatchLogRecordProcessor, SimpleLogRecordProcessor, InMemoryLogRecordExporter,
 } from '@opentelemetry/sdk-logs';
-import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { MeterProvider, PeriodicExportingMetricReader, AggregationType } from '@opentelemetry/sdk-metrics';
 import { OTLPTraceExporter as TraceProto } from '@opentelemetry/exporter-trace-otlp-proto';
 import { OTLPTraceExporter as TraceJson } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPLogExporter as LogsProto } from '@opentelemetry/exporter-logs-otlp-proto';
@@ -282,7 +282,11 @@ export async function sendMetrics(opts) {
     exportIntervalMillis: 600000,
     exportTimeoutMillis: 10000,
   });
-  const provider = new MeterProvider({ resource: resourceFromAttributes(resAttrs), readers: [reader] });
+  const provider = new MeterProvider({
+    resource: resourceFromAttributes(resAttrs),
+    readers: [reader],
+    views: [{ instrumentName: 'itest.payload_size', aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM, options: { maxSize: 40 } } }],
+  });
   const meter = provider.getMeter('lookout-itest-metrics', '1.0.0');
 
   const requests = meter.createCounter('itest.requests', { description: 'requests served', unit: '{request}' });
@@ -300,6 +304,10 @@ export async function sendMetrics(opts) {
   const values = [3, 7, 12, 48, 250, 999, 0.5];
   for (const v of values) latency.record(v, { route: '/a', 'test.tag': tag });
 
+  const size = meter.createHistogram('itest.payload_size', { description: 'payload size', unit: 'By' });
+  const sizes = [0, 12, 130, 1400, 1500, 64000];
+  for (const v of sizes) size.record(v, { 'test.tag': tag });
+
   await provider.shutdown(); // one final collection and export
   checkResults('metrics', results);
 
@@ -314,6 +322,10 @@ export async function sendMetrics(opts) {
       { name: 'itest.inflight', type: 2, monotonic: false, temporality: 2, unit: '{request}', description: 'in-flight requests', labels: { 'test.tag': tag }, value: 1 },
       { name: 'itest.temperature', type: 1, unit: 'Cel', description: 'temperature', labels: { room: 'lab', 'test.tag': tag }, value: 21.5 },
       { name: 'itest.queue_depth', type: 1, unit: '', description: '', labels: { queue: 'q1', 'test.tag': tag }, value: 17 },
+      {
+        name: 'itest.payload_size', type: 4, temporality: 2, unit: 'By', description: 'payload size', labels: { 'test.tag': tag },
+        count: sizes.length, sum: sizes.reduce((a, b) => a + b, 0), min: 0, max: 64000, exponential: true, zeroCount: 1,
+      },
       {
         name: 'itest.latency', type: 3, temporality: 2, unit: 'ms', description: 'latency', labels: { route: '/a', 'test.tag': tag },
         count: values.length, sum, min: Math.min(...values), max: Math.max(...values),
