@@ -100,6 +100,26 @@ test('database outage under load: 503 + Retry-After, no crash, recovery', { time
   } finally {
     await c.end();
   }
+
+  // the real SDK exporter rides out a short outage: it retries the 503s
+  // (honouring Retry-After) and its export succeeds once PostgreSQL is back
+  const { sendLogs } = await import('./lib/sdk.mjs');
+  await cluster.stop();
+  const t0 = Date.now();
+  const pending = sendLogs({ encoding: 'proto', gzip: true, url: srv.otlpUrl, token, tag: tag('sdkretry'), ids: {} });
+  await sleep(1500);
+  await cluster.start();
+  const sent = await pending; // throws if the SDK gave up
+  console.log(`outage: the SDK export succeeded after ${Date.now() - t0} ms`);
+  const c2 = new pg.Client({ connectionString: cluster.url });
+  await c2.connect();
+  try {
+    const { rows } = await c2.query('SELECT count(*)::int AS n FROM log_entries WHERE service = $1', [sent.service]);
+    assert.equal(rows[0].n, sent.logs.length, 'every record the SDK exported is stored');
+  } finally {
+    await c2.end();
+  }
+
   const e = await srv.stop('SIGTERM');
   srv = null;
   assert.equal(e.code, 0, 'exits 0 on SIGTERM');
