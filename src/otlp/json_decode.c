@@ -70,6 +70,25 @@ void *lo_jd_push_record(lo_jd_t *c)
     return lo_otlp_batch_push(c->b);
 }
 
+/* Why jansson refused the body, in words fit for a 400: its text without the
+ * " near '...'" excerpt (raw request bytes are not echoed, nor logged). */
+static int parse_failed(lo_otlp_batch_t *b, json_error_t *err)
+{
+    char *near = strstr(err->text, " near ");
+    const char *why = err->text;
+    if (near != NULL)
+        *near = '\0';
+    switch (json_error_code(err)) {
+    case json_error_invalid_utf8: why = "the body is not valid UTF-8"; break;
+    case json_error_stack_overflow: why = "nested too deep"; break;
+    case json_error_numeric_overflow:
+        why = "a number is out of range (64-bit integers beyond int64 must be decimal strings)";
+        break;
+    default: break;
+    }
+    return lo_otlp_fail(b, "invalid JSON: %s (line %d, column %d)", why, err->line, err->column);
+}
+
 static size_t budget_for(size_t n)
 {
     size_t b = n > LO_JD_BUDGET_MAX / LO_JD_BUDGET_MUL ? LO_JD_BUDGET_MAX : n * LO_JD_BUDGET_MUL;
@@ -104,7 +123,7 @@ int lo_otlp_json_decode(lo_signal_t s, const char *p, size_t n, const lo_decode_
         } else if (json_error_code(&err) == json_error_out_of_memory) {
             rc = LO_ERROR;
         } else {
-            rc = lo_otlp_fail(b, "invalid JSON: %s (line %d, column %d)", err.text, err.line, err.column);
+            rc = parse_failed(b, &err);
         }
         goto cleanup;
     }
