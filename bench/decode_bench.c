@@ -7,7 +7,7 @@
  * then decodes each repeatedly for a short time with the arena reset between
  * runs, as the server does per request, and prints MB/s and records/s.
  *
- *   make bench-decode, or build/bench/decode_bench [seconds [logs|spans|metrics]]
+ *   make bench-decode, or build/bench/decode_bench [seconds [logs|spans|metrics|protobuf-c]]
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -379,6 +379,29 @@ static void run(const char *what, lo_signal_t sig, const uint8_t *p, size_t n, d
     lo_redact_destroy(red);
 }
 
+/* The same logs body through protobuf-c's generated unpack (a malloc'd
+ * tree, nothing rendered): what a generated decoder costs, for comparison. */
+static void run_protobuf_c(const uint8_t *p, size_t n, double seconds)
+{
+    long iters = 0;
+    int64_t t0 = cpu_ns(), t1;
+    do {
+        for (int k = 0; k < 5; k++) {
+            T(ExportLogsServiceRequest) *q = lookout_test__export_logs_service_request__unpack(NULL, n, p);
+            if (q == NULL) {
+                fprintf(stderr, "decode_bench: protobuf-c refused the logs body\n");
+                exit(1);
+            }
+            lookout_test__export_logs_service_request__free_unpacked(q, NULL);
+            iters++;
+        }
+        t1 = cpu_ns();
+    } while ((double)(t1 - t0) < seconds * 1e9);
+    double s = (double)(t1 - t0) / 1e9;
+    printf("%-8s %7zu bytes/request  protobuf-c unpack only: %5.0f MB/s\n", "logs", n,
+           (double)n * (double)iters / s / 1e6);
+}
+
 int main(int argc, char **argv)
 {
     double seconds = argc > 1 ? atof(argv[1]) : 1.0;
@@ -390,6 +413,8 @@ int main(int argc, char **argv)
     printf("decode_bench: protobuf walker, one core, %.1f s of CPU time per payload\n", seconds);
     if (!*only || strcmp(only, "logs") == 0)
         run("logs", LO_SIGNAL_LOGS, logs, nl, seconds);
+    if (strcmp(only, "protobuf-c") == 0)
+        run_protobuf_c(logs, nl, seconds);
     if (!*only || strcmp(only, "spans") == 0)
         run("spans", LO_SIGNAL_SPANS, traces, nt, seconds);
     if (!*only || strcmp(only, "metrics") == 0)
