@@ -54,6 +54,30 @@ char *lo_copy_i64(char *w, int64_t v);
 char *lo_copy_u64(char *w, uint64_t v);
 char *lo_copy_f64(char *w, double v);
 
+/* Column-range adapters: OTLP's uint32 flags go into integer columns bit for
+ * bit (values >= 2^31 read back negative), counts saturate, enums that do
+ * not fit smallint saturate; anything else would fail the COPY. */
+static inline char *lo_copy_u32_bits(char *w, uint32_t v)
+{
+    return lo_copy_i64(w, (int64_t)(int32_t)v);
+}
+static inline char *lo_copy_u32_sat(char *w, uint32_t v)
+{
+    return lo_copy_i64(w, v > INT32_MAX ? INT32_MAX : (int64_t)v);
+}
+static inline char *lo_copy_i16_sat(char *w, int64_t v)
+{
+    return lo_copy_i64(w, v > INT16_MAX ? INT16_MAX : v < INT16_MIN ? INT16_MIN : v);
+}
+/* end - start without overflow; negative (end before start) becomes 0 */
+static inline int64_t lo_copy_duration(int64_t start_ns, int64_t end_ns)
+{
+    int64_t d;
+    if (__builtin_sub_overflow(end_ns, start_ns, &d))
+        return end_ns > start_ns ? INT64_MAX : 0;
+    return d < 0 ? 0 : d;
+}
+
 static inline char *lo_copy_null(char *w)
 {
     w[0] = '\\';

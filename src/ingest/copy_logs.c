@@ -34,7 +34,7 @@ int lo_copy_log_row(lo_copy_ctx_t *c, lo_buf_t *b, const lo_log_rec_t *r)
     *w++ = '\t';
     w = lo_copy_text(w, r->level.p, r->level.len);
     *w++ = '\t';
-    w = lo_copy_i64(w, r->severity_number);
+    w = lo_copy_i16_sat(w, r->severity_number);
     *w++ = '\t';
     w = lo_copy_text_or_null(w, r->severity_text);
     *w++ = '\t';
@@ -50,9 +50,9 @@ int lo_copy_log_row(lo_copy_ctx_t *c, lo_buf_t *b, const lo_log_rec_t *r)
     *w++ = '\t';
     w = lo_copy_text_or_null(w, r->event_name);
     *w++ = '\t';
-    w = lo_copy_u64(w, r->flags);
+    w = lo_copy_u32_bits(w, r->flags);
     *w++ = '\t';
-    w = lo_copy_u64(w, r->dropped_attributes_count);
+    w = lo_copy_u32_sat(w, r->dropped_attributes_count);
     *w++ = '\n';
     b->len = (size_t)(w - b->p);
     return LO_OK;

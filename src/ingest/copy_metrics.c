@@ -31,7 +31,7 @@ int lo_copy_sample_row(lo_copy_ctx_t *c, lo_buf_t *b, const lo_sample_rec_t *r, 
     *w++ = '\t';
     w = lo_copy_text_or_null(w, r->buckets);
     *w++ = '\t';
-    w = lo_copy_u64(w, r->flags);
+    w = lo_copy_u32_bits(w, r->flags);
     *w++ = '\t';
     w = lo_copy_opt_uuid(w, e->has_project, e->project_id);
     *w++ = '\t';

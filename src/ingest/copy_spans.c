@@ -17,7 +17,7 @@ int lo_copy_span_row(lo_copy_ctx_t *c, lo_buf_t *b, const lo_span_rec_t *r)
     *w++ = '\t';
     w = lo_copy_ts(c, w, r->end_ns);
     *w++ = '\t';
-    w = lo_copy_i64(w, r->end_ns - r->start_ns);
+    w = lo_copy_i64(w, lo_copy_duration(r->start_ns, r->end_ns));
     *w++ = '\t';
     /* a span's own ids are required columns: zeros if the decoder had none */
     w = lo_copy_bytea(w, e->trace_id, 16);
@@ -36,15 +36,15 @@ int lo_copy_span_row(lo_copy_ctx_t *c, lo_buf_t *b, const lo_span_rec_t *r)
     *w++ = '\t';
     w = lo_copy_text(w, r->name.p, r->name.len);
     *w++ = '\t';
-    w = lo_copy_i64(w, r->kind);
+    w = lo_copy_i16_sat(w, r->kind);
     *w++ = '\t';
-    w = lo_copy_i64(w, r->status_code);
+    w = lo_copy_i16_sat(w, r->status_code);
     *w++ = '\t';
     w = lo_copy_text_or_null(w, r->status_message);
     *w++ = '\t';
     w = lo_copy_text_or_null(w, r->trace_state);
     *w++ = '\t';
-    w = lo_copy_u64(w, r->flags);
+    w = lo_copy_u32_bits(w, r->flags);
     *w++ = '\t';
     w = lo_copy_text_or_null(w, r->attributes);
     *w++ = '\t';
@@ -58,11 +58,11 @@ int lo_copy_span_row(lo_copy_ctx_t *c, lo_buf_t *b, const lo_span_rec_t *r)
     *w++ = '\t';
     w = lo_copy_text_or_null(w, r->scope_version);
     *w++ = '\t';
-    w = lo_copy_u64(w, r->dropped_attributes_count);
+    w = lo_copy_u32_sat(w, r->dropped_attributes_count);
     *w++ = '\t';
-    w = lo_copy_u64(w, r->dropped_events_count);
+    w = lo_copy_u32_sat(w, r->dropped_events_count);
     *w++ = '\t';
-    w = lo_copy_u64(w, r->dropped_links_count);
+    w = lo_copy_u32_sat(w, r->dropped_links_count);
     *w++ = '\n';
     b->len = (size_t)(w - b->p);
     return LO_OK;

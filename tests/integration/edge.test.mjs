@@ -168,12 +168,9 @@ test('NaN and infinities never break storage', async () => {
   assert.equal(n, 3);
 });
 
-// Known server bug (08:35): uint32 fields at or above 2^31 (flags, dropped
-// counts) and severity numbers beyond smallint make COPY fail (sqlstate 22003):
-// the request is answered 500 and lost (SDKs do not retry 500).  Other requests
-// of the same group commit are not affected (the writer isolates the bad one).
-const bigUintTodo = 'uint32 flags/dropped counts >= 2^31 and severity_number > 32767 answer 500 (COPY out of range)';
-test('uint32 fields at their maximum and out-of-range enums are stored or refused, never 5xx', { todo: process.env.LO_TEST_STRICT ? false : bigUintTodo }, async () => {
+// uint32 fields at or above 2^31 (flags, dropped counts) and enums beyond
+// smallint once made COPY fail (sqlstate 22003: 500, records lost).
+test('uint32 fields at their maximum and out-of-range enums are stored or refused, never 5xx', async () => {
   const { tracesSpec, metricsSpec } = await import('./lib/records.mjs');
   const svc = tag('u32');
   const cases = [
@@ -190,4 +187,23 @@ test('uint32 fields at their maximum and out-of-range enums are stored or refuse
     }
   }
   assert.deepEqual(bad, []);
+  const [{ n }] = await q(`SELECT (SELECT count(*) FROM log_entries WHERE service = $1) + (SELECT count(*) FROM spans WHERE service = $1)
+    + (SELECT count(*) FROM metric_samples WHERE service = $1) AS n`, [svc]);
+  assert.equal(Number(n), 8, 'all stored (both encodings)');
+  const [sp] = await q('SELECT flags, dropped_links_count, dropped_events_count FROM spans WHERE service = $1 LIMIT 1', [svc]);
+  assert.equal(sp.flags >>> 0, 0xffffffff, 'flags kept bit for bit');
+  assert.equal(sp.dropped_events_count, 2147483647, 'counts saturate');
+});
+
+test('span end times before the start or far away: stored, duration never negative, no overflow', async () => {
+  const { tracesSpec } = await import('./lib/records.mjs');
+  const svc = tag('endtime');
+  const now = BigInt(Date.now()) * 1000000n;
+  const ends = [0n, now - 1000n, 1n << 63n, (1n << 64n) - 1n, (1n << 63n) - 1n];
+  for (const end of ends) {
+    const r = await postSignal('traces', pbRequest('traces', tracesSpec(svc, 1, { span: () => ({ startNs: now, endNs: end, attributes: { end: String(end) } }) })), { contentType: CT.proto });
+    assert.ok(r.status === 200 || r.status === 400, `end ${end}: ${r.status}`);
+  }
+  const rows = await q('SELECT duration_ns::text AS d FROM spans WHERE service = $1', [svc]);
+  for (const r of rows) assert.ok(BigInt(r.d) >= 0n, `duration ${r.d}`);
 });
