@@ -12,7 +12,7 @@
  *   loadgen --signal logs|spans|metrics [--url http://127.0.0.1:4318]
  *           [--token T] [--connections 8] [--duration 20] [--requests 0]
  *           [--batch 1000] [--bodies 16] [--gzip] [--backoff-ms 0]
- *           [--dump FILE] [--dry]
+ *           [--timeout 30] [--dump FILE] [--dry]
  *
  * The last line of output is machine-readable (RESULT key=value ...).
  */
@@ -54,6 +54,7 @@ typedef struct {
     const char *host, *port, *path, *token;
     bg_signal_t signal;
     int connections, batch, bodies, backoff_ms;
+    double timeout; /* seconds a request may take, as an SDK's export timeout */
     double duration;
     long max_requests;
     bool gzip, dry;
@@ -65,7 +66,7 @@ typedef struct {
     int id;
     pthread_t th;
     /* results */
-    long n200, n429, n503, nother, nerr;
+    long n200, n429, n503, nother, nerr, ntimeout;
     long records_ok, rejected;
     uint64_t bytes_ok;
     uint32_t *lat_us; /* of 200 answers */
@@ -201,6 +202,9 @@ static int dial(void)
     if (fd >= 0) {
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        struct timeval tv = { (time_t)opt.timeout, (suseconds_t)((opt.timeout - (double)(time_t)opt.timeout) * 1e6) };
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     }
     return fd;
 }
@@ -372,11 +376,15 @@ static void *conn_main(void *arg)
         int status = -1;
         /* a server may answer (429, 413) and close before reading the whole
          * body: read whatever answer came even when the send failed */
+        errno = 0;
         (void)send_all(fd, b->head, b->head_len, send_body, b->len);
         status = read_response(fd, rbuf, rcap, &rejected, &close_after);
         int64_t t1 = bg_mono_ns();
         if (status < 0) {
-            c->nerr++;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                c->ntimeout++;
+            else
+                c->nerr++;
             close(fd);
             fd = -1;
             continue;
@@ -421,7 +429,8 @@ static void usage(void)
 {
     fprintf(stderr, "usage: loadgen --signal logs|spans|metrics [--url http://127.0.0.1:4318] [--token T]\n"
                     "               [--connections 8] [--duration 20] [--requests 0] [--batch 1000]\n"
-                    "               [--bodies 16] [--gzip] [--backoff-ms 0] [--seed 1] [--dump FILE] [--dry]\n"
+                    "               [--bodies 16] [--gzip] [--backoff-ms 0] [--timeout 30] [--seed 1]\n"
+                    "               [--dump FILE] [--dry]\n"
                     "The token may also come from LO_BENCH_TOKEN.\n");
 }
 
@@ -453,7 +462,7 @@ static int parse_url(const char *url)
 
 int main(int argc, char **argv)
 {
-    opt = (opts_t){ .signal = BG_LOGS, .connections = 8, .batch = 1000, .bodies = 16, .duration = 20,
+    opt = (opts_t){ .signal = BG_LOGS, .connections = 8, .batch = 1000, .bodies = 16, .duration = 20, .timeout = 30,
                     .seed = 1, .token = getenv("LO_BENCH_TOKEN") };
     const char *url = "http://127.0.0.1:4318";
     static const struct option lo[] = {
@@ -461,7 +470,8 @@ int main(int argc, char **argv)
         { "connections", 1, 0, 'c' }, { "duration", 1, 0, 'd' },   { "requests", 1, 0, 'n' },
         { "batch", 1, 0, 'b' },       { "bodies", 1, 0, 'B' },     { "gzip", 0, 0, 'z' },
         { "backoff-ms", 1, 0, 'k' },  { "seed", 1, 0, 'S' },       { "dump", 1, 0, 'D' },
-        { "dry", 0, 0, 'y' },         { "help", 0, 0, 'h' },       { 0, 0, 0, 0 },
+        { "dry", 0, 0, 'y' },         { "timeout", 1, 0, 'T' },    { "help", 0, 0, 'h' },
+        { 0, 0, 0, 0 },
     };
     int ch;
     while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -487,11 +497,12 @@ int main(int argc, char **argv)
         case 'S': opt.seed = strtoull(optarg, NULL, 10); break;
         case 'D': opt.dump = optarg; break;
         case 'y': opt.dry = true; break;
+        case 'T': opt.timeout = atof(optarg); break;
         default: usage(); return ch == 'h' ? 0 : 2;
         }
     }
     if (opt.connections < 1 || opt.connections > 4096 || opt.batch < 1 || opt.batch > 100000 ||
-        opt.bodies < 1 || opt.bodies > 1024 || opt.duration <= 0 || parse_url(url) != 0) {
+        opt.bodies < 1 || opt.bodies > 1024 || opt.duration <= 0 || opt.timeout < 0.001 || parse_url(url) != 0) {
         usage();
         return 2;
     }
@@ -536,6 +547,7 @@ int main(int argc, char **argv)
         tot.n503 += conns[i].n503;
         tot.nother += conns[i].nother;
         tot.nerr += conns[i].nerr;
+        tot.ntimeout += conns[i].ntimeout;
         tot.records_ok += conns[i].records_ok;
         tot.rejected += conns[i].rejected;
         tot.bytes_ok += conns[i].bytes_ok;
@@ -567,14 +579,15 @@ int main(int argc, char **argv)
            bg_signal_name(opt.signal), tot.records_ok, secs, rps, mbps);
     printf("  %d connections, %d records/request; latency of 200s p50 %.1f ms, p99 %.1f ms\n", opt.connections,
            opt.batch, p50, p99);
-    printf("  answers: 200=%ld 429=%ld 503=%ld other=%ld; connection errors=%ld; rejected records=%ld\n",
-           tot.n200, tot.n429, tot.n503, tot.nother, tot.nerr, tot.rejected);
+    printf("  answers: 200=%ld 429=%ld 503=%ld other=%ld; timeouts (> %g s)=%ld; connection errors=%ld; "
+           "rejected records=%ld\n",
+           tot.n200, tot.n429, tot.n503, tot.nother, opt.timeout, tot.ntimeout, tot.nerr, tot.rejected);
     printf("  offered %.0f records/s (answered requests of any status)\n", offered);
     printf("  load generator CPU: %.2f s (%.2f cores)\n", cpu, cpu / secs);
     printf("RESULT signal=%s seconds=%.2f records=%ld records_per_s=%.0f mb_per_s=%.2f p50_ms=%.2f "
-           "p99_ms=%.2f s200=%ld s429=%ld s503=%ld other=%ld errors=%ld rejected=%ld client_cpu_s=%.2f offered_per_s=%.0f\n",
+           "p99_ms=%.2f s200=%ld s429=%ld s503=%ld other=%ld errors=%ld rejected=%ld client_cpu_s=%.2f offered_per_s=%.0f timeouts=%ld\n",
            bg_signal_name(opt.signal), secs, tot.records_ok, rps, mbps, p50, p99, tot.n200, tot.n429, tot.n503,
-           tot.nother, tot.nerr, tot.rejected, cpu, offered);
+           tot.nother, tot.nerr, tot.rejected, cpu, offered, tot.ntimeout);
     for (int i = 0; i < opt.bodies; i++) {
         free(bodies[i].body);
         free(bodies[i].trace_at);

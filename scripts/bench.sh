@@ -14,6 +14,7 @@
 #   LO_BENCH_BATCH        records per request (default 1000)
 #   LO_BENCH_OVERLOAD_CONNECTIONS / LO_BENCH_OVERLOAD_SECONDS (default 128 / 15)
 #   LO_BENCH_SIGNALS      subset, e.g. "logs" (default "logs spans metrics")
+#   LO_BENCH_INDEX_COST=0 skip the logs COPY run without the GIN (full-text) indexes
 #   LO_BENCH_PERF=1       profile the server with perf during the logs run
 #   LO_BENCH_PG_PORT, LO_BENCH_OTLP_PORT, LO_BENCH_API_PORT (default: free ports)
 #   LOOKOUT_*             passed to the server as usual (LOOKOUT_WRITERS also
@@ -164,19 +165,45 @@ for sig in $SIGNALS; do
   R[$sig.copy]=$(field rows_per_s "$cres")
   R[$sig.copy_pg_cores]=$(cores $((g1 - g0)) "$(field seconds "$cres")")
   echo "  cores busy: PostgreSQL ${R[$sig.copy_pg_cores]}"
+
+  # What the full-text (GIN) indexes on log messages cost: the same COPY
+  # without them.  They are put back (empty table: instant) afterwards.
+  if [ "$sig" = logs ] && [ "${LO_BENCH_INDEX_COST:-1}" = 1 ]; then
+    gin_defs=$(psql_q "SELECT indexdef FROM pg_indexes WHERE tablename = 'log_entries' AND indexdef LIKE '%USING gin%'")
+    if [ -n "$gin_defs" ]; then
+      gin_names=$(psql_q "SELECT string_agg(indexname, ', ') FROM pg_indexes WHERE tablename = 'log_entries' AND indexdef LIKE '%USING gin%'")
+      truncate_all
+      for ix in $(psql_q "SELECT indexname FROM pg_indexes WHERE tablename = 'log_entries' AND indexdef LIKE '%USING gin%'"); do
+        psql_q "DROP INDEX \"$ix\"" >/dev/null
+      done
+      echo "bench: logs — raw COPY baseline without $gin_names, ${SECS}s"
+      nout=$("$COPYBASE" --dsn "$DB" --signal logs --connections "$WRITERS" --duration "$SECS" \
+             --batch "$COPY_BATCH" --request-records "$BATCH" 2>&1) || true
+      echo "$nout" | grep -v '^copybase:' | sed 's/^/  /'
+      R[logs.copy_nogin]=$(field rows_per_s "$(grep '^RESULT' <<<"$nout" || true)")
+      truncate_all
+      # the parent's definition reads "ON ONLY": recreate it for every partition
+      while IFS= read -r def; do [ -n "$def" ] && psql_q "${def/ ON ONLY / ON }" >/dev/null; done <<<"$gin_defs"
+      echo "  put back: $(psql_q "SELECT count(*) FROM pg_indexes WHERE tablename LIKE 'log\_entries\_%' AND indexdef LIKE '%USING gin%'") partition GIN indexes"
+    fi
+  fi
   R[$sig.ratio]=$(awk -v a="${R[$sig.rps]}" -v b="${R[$sig.copy]:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
 done
 
 truncate_all
 echo "bench: overload — logs, $OVER_CONNS connections, no think time, ${OVER_SECS}s"
 reset_peak
+# --timeout 10: an OpenTelemetry SDK gives up on an export after 10 s
 oout=$("$LOADGEN" --url "http://127.0.0.1:$otlp_port" --signal logs --connections "$OVER_CONNS" \
-       --duration "$OVER_SECS" --batch "$BATCH" 2>&1) || true
+       --duration "$OVER_SECS" --batch "$BATCH" --timeout 10 2>&1) || true
 echo "$oout" | sed 's/^/  /'
 ores=$(grep '^RESULT' <<<"$oout" || true)
 over_rss=$(peak_rss_mib)
 over_429=$(field s429 "$ores")
 over_503=$(field s503 "$ores")
+over_timeouts=$(field timeouts "$ores")
+over_p50=$(field p50_ms "$ores")
+over_p99=$(field p99_ms "$ores")
 over_200=$(field s200 "$ores")
 over_rps=$(field records_per_s "$ores")
 over_offered=$(field offered_per_s "$ores")
@@ -203,7 +230,11 @@ results="$BUILD/bench/results.md"
       "${R[$sig.p50]}" "${R[$sig.p99]}" "${R[$sig.rss]}" "${R[$sig.cpu_us]}" "${R[$sig.copy]:--}" "${R[$sig.ratio]}"
   done
   echo
-  echo "Overload (logs, $OVER_CONNS connections): peak RSS ${over_rss} MiB; answers 200=${over_200} 429=${over_429} 503=${over_503}; ${over_rps} records/s committed of ${over_offered} offered; server alive afterwards: $alive"
+  if [ -n "${R[logs.copy_nogin]:-}" ]; then
+    echo "Logs COPY without the GIN (full-text) indexes on log_entries ($gin_names): ${R[logs.copy_nogin]} rows/s, against ${R[logs.copy]} with them."
+    echo
+  fi
+  echo "Overload (logs, $OVER_CONNS connections): peak RSS ${over_rss} MiB; answers 200=${over_200} 429=${over_429} 503=${over_503}, ${over_timeouts} requests timed out after 10 s; latency of 200s p50 ${over_p50} ms, p99 ${over_p99} ms; ${over_rps} records/s committed of ${over_offered} offered; server alive afterwards: $alive"
   echo
   echo "| signal | acknowledged | rows stored | 429s | cores busy: server | PostgreSQL | load generator | PostgreSQL during COPY |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|"
