@@ -9,6 +9,10 @@
  * writers (ingest.h).  The connection is suspended until the writer has
  * committed; then the answer is 200 (Export*ServiceResponse) or 503.
  *
+ * The body bytes all OTLP requests hold at once are bounded (twice
+ * queue_max_bytes): past the bound a request gets 429 before its body is
+ * kept, so many slow or concurrent uploads cannot exhaust memory.
+ *
  * The API listener answers /healthz, /readyz, /metrics and everything under
  * /api/ (authenticated, with a pooled database connection, api.h).
  *

@@ -22,6 +22,7 @@ struct lo_http {
     atomic_bool stopping;   /* quiesced: new requests get 503 */
     atomic_long active;     /* OTLP requests begun and not yet completed */
     atomic_long waiting;    /* of those, handed to a writer and not yet answered by it */
+    int64_t held_max;       /* bound on lo_http_held_bytes: past it, 429 before reading */
 };
 
 /* What lo_api_req_t.http points to on the API listener (api.c reads the

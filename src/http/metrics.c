@@ -8,6 +8,7 @@
 static const unsigned codes[] = { 200, 400, 401, 403, 404, 405, 413, 415, 429, 500, 503 };
 #define N_CODES (LO_ARRAY_LEN(codes) + 1)
 
+atomic_llong lo_http_held_bytes;
 static atomic_llong responses[LO_LISTENER_COUNT][N_CODES];
 static const char *const listener_names[LO_LISTENER_COUNT] = { "otlp", "api" };
 
@@ -79,6 +80,9 @@ int lo_metrics_render(lo_buf_t *b)
         lo_buf_printf(b, "lookout_commit_latency_seconds_count{signal=\"%s\"} %lld\n", sn, cum);
     }
 
+    lo_buf_printf(b, "# HELP lookout_http_body_bytes Bytes of OTLP request bodies being received or decoded.\n"
+                     "# TYPE lookout_http_body_bytes gauge\nlookout_http_body_bytes %lld\n",
+                  get(&lo_http_held_bytes));
     lo_buf_puts(b, "# HELP lookout_http_responses_total HTTP responses by listener and status code.\n"
                    "# TYPE lookout_http_responses_total counter\n");
     for (int l = 0; l < LO_LISTENER_COUNT; l++) {

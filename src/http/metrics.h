@@ -5,9 +5,15 @@
 #ifndef LO_HTTP_METRICS_H
 #define LO_HTTP_METRICS_H
 
+#include <stdatomic.h>
+
 #include "core/buf.h"
 
 typedef enum { LO_LISTENER_OTLP = 0, LO_LISTENER_API = 1, LO_LISTENER_COUNT = 2 } lo_listener_t;
+
+/* Bytes of request bodies (as sent and inflated) the OTLP listener holds
+ * right now; bounded by the listener (http.h), shown as a gauge. */
+extern atomic_llong lo_http_held_bytes;
 
 /* Counts one response by listener and status code (any thread, lock-free). */
 void lo_http_count_response(lo_listener_t l, unsigned status);

@@ -68,6 +68,7 @@ typedef struct {
     uint8_t *body; /* as received; kept NUL-terminated */
     size_t len, cap;
     uint64_t discarded;
+    size_t held;   /* bytes counted in lo_http_held_bytes */
     bool refused;  /* REQ_DISCARD: answer early, not 413 */
     early_t early;
     uint8_t *plain; /* inflated body (gzip) */
@@ -147,10 +148,23 @@ static size_t rec_time_offset(lo_signal_t s)
     }
 }
 
+/* Counts n more bytes against the listener's budget; false when over it. */
+static bool hold(otlp_req_t *r, size_t n)
+{
+    long long now = atomic_fetch_add(&lo_http_held_bytes, (long long)n) + (long long)n;
+    if (now > r->h->held_max) {
+        atomic_fetch_sub(&lo_http_held_bytes, (long long)n);
+        return false;
+    }
+    r->held += n;
+    return true;
+}
+
 static void req_free(otlp_req_t *r)
 {
     if (r == NULL)
         return;
+    atomic_fetch_sub(&lo_http_held_bytes, (long long)r->held);
     lo_otlp_batch_free(&r->ir.batch);
     lo_arena_destroy(r->arena);
     free(r->plain);
@@ -269,6 +283,17 @@ static enum MHD_Result begin(lo_http_t *h, struct MHD_Connection *c, const char 
         *con_cls = r;
         return MHD_YES;
     }
+    if (has_len && declared > 0 && !hold(r, (size_t)declared + 1)) {
+        lo_stat_add(&lo_stats.requests_busy[r->signal], 1);
+        early(&e, MHD_HTTP_TOO_MANY_REQUESTS, RPC_RESOURCE_EXHAUSTED, EARLY_RETRY,
+              "too many request bodies in flight, retry later");
+        r->state = REQ_DISCARD;
+        r->refused = true;
+        r->early = e;
+        atomic_fetch_add(&h->active, 1);
+        *con_cls = r;
+        return MHD_YES;
+    }
     if (has_len && declared > 0) {
         /* The declared size is within max_body_bytes: reserve it at once. */
         r->body = malloc((size_t)declared + 1);
@@ -307,6 +332,18 @@ static enum MHD_Result take_chunk(otlp_req_t *r, const char *data, size_t n)
             cap *= 2;
         if (cap > max + 1)
             cap = max + 1;
+        if (!hold(r, cap - r->cap)) {
+            lo_stat_add(&lo_stats.requests_busy[r->signal], 1);
+            early(&r->early, MHD_HTTP_TOO_MANY_REQUESTS, RPC_RESOURCE_EXHAUSTED, EARLY_RETRY,
+                  "too many request bodies in flight, retry later");
+            r->refused = true;
+            r->discarded = r->len + n;
+            free(r->body);
+            r->body = NULL;
+            r->len = r->cap = 0;
+            r->state = REQ_DISCARD;
+            return MHD_YES;
+        }
         uint8_t *p = realloc(r->body, cap);
         if (p == NULL)
             return MHD_NO;
@@ -536,6 +573,11 @@ static enum MHD_Result finish(otlp_req_t *r)
         free(r->body); /* the records will point into plain */
         r->body = NULL;
         r->len = r->cap = 0;
+        if (!hold(r, r->plain_len)) {
+            lo_stat_add(&lo_stats.requests_busy[r->signal], 1);
+            return reply_retry(c, r->ct, MHD_HTTP_TOO_MANY_REQUESTS, "too many request bodies in flight, retry later",
+                               cfg->retry_after_seconds, false);
+        }
         p = r->plain;
         n = r->plain_len;
     } else if (n > (size_t)cfg->max_decompressed_bytes) {

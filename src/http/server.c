@@ -57,6 +57,10 @@ lo_http_t *lo_http_create(const lo_http_deps_t *deps, char *err, size_t errlen)
     }
     h->d = *deps;
     h->cfg = deps->cfg;
+    /* Bodies being received or decoded, plus those waiting for a writer,
+     * may hold twice what the writers may buffer; past that, requests get
+     * 429 before their bodies are kept. */
+    h->held_max = 2 * h->cfg->queue_max_bytes;
     char e[200];
     if (lo_http_addr_parse(h->cfg->otlp_addr, &h->otlp_addr, e, sizeof(e)) != LO_OK) {
         snprintf(err, errlen, "otlp_addr: %s", e);
