@@ -15,6 +15,7 @@ static int log_record(lo_pbd_t *d, const uint8_t *p, size_t n, const lo_pbd_res_
     const uint8_t *body = NULL;
     size_t body_n = 0;
     uint64_t t = 0, obs = 0;
+    size_t tid_n = 0, sid_n = 0;
     int64_t ai = 0;
     bool first = true;
     int rc;
@@ -66,10 +67,12 @@ static int log_record(lo_pbd_t *d, const uint8_t *p, size_t n, const lo_pbd_res_
         case 9:
             LO_PBD_WANT(d, f, LO_PB_LEN);
             rec->env.has_trace_id = lo_pbd_id(&f, rec->env.trace_id, 16);
+            tid_n = f.n;
             break;
         case 10:
             LO_PBD_WANT(d, f, LO_PB_LEN);
             rec->env.has_span_id = lo_pbd_id(&f, rec->env.span_id, 8);
+            sid_n = f.n;
             break;
         case 12:
             LO_PBD_WANT(d, f, LO_PB_LEN);
@@ -80,6 +83,12 @@ static int log_record(lo_pbd_t *d, const uint8_t *p, size_t n, const lo_pbd_res_
     }
     if (rc != LO_PB_END)
         return lo_pbd_wire_fail(d, rc, &f);
+    /* empty or all-zero ids are "none"; another length is malformed (as in
+     * the OTLP/JSON decoder) */
+    if (tid_n != 0 && tid_n != 16)
+        return lo_pbd_fail(d, "trace_id: expected 16 bytes, got %zu", tid_n);
+    if (sid_n != 0 && sid_n != 8)
+        return lo_pbd_fail(d, "span_id: expected 8 bytes, got %zu", sid_n);
     lo_pbd_c(&d->attrs, '}');
     rc = lo_pbd_finish(d, &d->attrs, &rec->attributes);
     if (rc != LO_OK)

@@ -160,7 +160,7 @@ static int span(lo_pbd_t *d, const uint8_t *p, size_t n, const lo_pbd_res_t *res
     lo_pb_reader_t r;
     lo_pb_field_t f;
     const uint8_t *st = NULL;
-    size_t st_n = 0;
+    size_t st_n = 0, tid_n = 0, sid_n = 0, pid_n = 0;
     int64_t ai = 0, ei = 0, li = 0;
     bool first = true;
     int rc;
@@ -178,10 +178,12 @@ static int span(lo_pbd_t *d, const uint8_t *p, size_t n, const lo_pbd_res_t *res
         case 1:
             LO_PBD_WANT(d, f, LO_PB_LEN);
             rec->env.has_trace_id = lo_pbd_id(&f, rec->env.trace_id, 16);
+            tid_n = f.n;
             break;
         case 2:
             LO_PBD_WANT(d, f, LO_PB_LEN);
             rec->env.has_span_id = lo_pbd_id(&f, rec->env.span_id, 8);
+            sid_n = f.n;
             break;
         case 3:
             LO_PBD_WANT(d, f, LO_PB_LEN);
@@ -191,6 +193,7 @@ static int span(lo_pbd_t *d, const uint8_t *p, size_t n, const lo_pbd_res_t *res
         case 4:
             LO_PBD_WANT(d, f, LO_PB_LEN);
             rec->has_parent = lo_pbd_id(&f, rec->parent_span_id, 8);
+            pid_n = f.n;
             break;
         case 5:
             LO_PBD_WANT(d, f, LO_PB_LEN);
@@ -264,6 +267,18 @@ static int span(lo_pbd_t *d, const uint8_t *p, size_t n, const lo_pbd_res_t *res
     }
     if (rc != LO_PB_END)
         return lo_pbd_wire_fail(d, rc, &f);
+    /* A span's own ids are its identity (as in the OTLP/JSON decoder): a
+     * wrong length is malformed, and a span without them cannot be stored. */
+    if (tid_n != 0 && tid_n != 16)
+        return lo_pbd_fail(d, "trace_id: expected 16 bytes, got %zu", tid_n);
+    if (!rec->env.has_trace_id)
+        return lo_pbd_fail(d, "a span needs a trace id (16 bytes, not all zero)");
+    if (sid_n != 0 && sid_n != 8)
+        return lo_pbd_fail(d, "span_id: expected 8 bytes, got %zu", sid_n);
+    if (!rec->env.has_span_id)
+        return lo_pbd_fail(d, "a span needs a span id (8 bytes, not all zero)");
+    if (pid_n != 0 && pid_n != 8)
+        return lo_pbd_fail(d, "parent_span_id: expected 8 bytes, got %zu", pid_n);
     if (st != NULL) {
         lo_pbd_push(d, "status", -1);
         rc = status(d, rec, st, st_n);

@@ -183,6 +183,25 @@ static ProtobufCBinaryData rnd_id(size_t n)
     return b;
 }
 
+/* An id the walker accepts: well-formed, absent or all-zero ("none"). */
+static ProtobufCBinaryData rnd_id_ok(size_t n)
+{
+    ProtobufCBinaryData b = rnd_id(n);
+    if (b.len != n)
+        b.len = 0;
+    return b;
+}
+
+/* A well-formed, non-zero id (a span's own ids must be). */
+static ProtobufCBinaryData rnd_id_valid(size_t n)
+{
+    ProtobufCBinaryData b = {n, palloc(n)};
+    for (size_t i = 0; i < n; i++)
+        b.data[i] = (uint8_t)rnd();
+    b.data[0] |= 1;
+    return b;
+}
+
 static uint64_t rnd_time(void)
 {
     uint32_t k = rndn(6);

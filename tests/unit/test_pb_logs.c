@@ -26,8 +26,8 @@ static LookoutTest__LogRecord *rnd_log(void)
     r->attributes = rnd_attrs(&r->n_attributes, 8);
     r->dropped_attributes_count = coin(20) ? (uint32_t)rnd() : 0;
     r->flags = coin(30) ? (uint32_t)rnd() : 0;
-    r->trace_id = rnd_id(16);
-    r->span_id = rnd_id(8);
+    r->trace_id = rnd_id_ok(16);
+    r->span_id = rnd_id_ok(8);
     if (coin(20))
         r->event_name = rnd_str();
     return r;
@@ -560,6 +560,38 @@ static void test_max_records(void **state)
     free(body);
 }
 
+/* A record's own ids: empty or all-zero is "none" (and the attribute of
+ * that name fills in); another length is malformed. */
+static void test_record_ids(void **state)
+{
+    (void)state;
+    static const uint8_t id17[17] = {1, 2, 3}, zero16[16], id7[7] = {1};
+    wbuf_t rec = {.n = 0}, body, kv = {.n = 0}, v = {.n = 0};
+    dec_t d = {0};
+    w_bytes(&rec, 9, id17, sizeof(id17));
+    wrap_record(&body, &rec, 0, 1);
+    expect_invalid(&body, "log_records[1]: trace_id: expected 16 bytes, got 17");
+    rec.n = 0;
+    w_bytes(&rec, 10, id7, sizeof(id7));
+    wrap_record(&body, &rec, 0, 0);
+    expect_invalid(&body, "log_records[0]: span_id: expected 8 bytes, got 7");
+    /* the last occurrence wins, before the check */
+    rec.n = 0;
+    w_bytes(&rec, 9, id17, sizeof(id17));
+    w_bytes(&rec, 9, zero16, sizeof(zero16));
+    w_bytes(&v, 1, "0102030405060708090a0b0c0d0e0f10", 32);
+    w_bytes(&kv, 1, "trace_id", 8);
+    w_sub(&kv, 2, &v);
+    w_sub(&rec, 6, &kv);
+    wrap_record(&body, &rec, 0, 0);
+    assert_int_equal(dec_run(&d, LO_SIGNAL_LOGS, body.p, body.n), LO_OK);
+    assert_true(d.b.logs[0].env.has_trace_id);
+    assert_int_equal(d.b.logs[0].env.trace_id[0], 1);
+    assert_int_equal(d.b.logs[0].env.trace_id[15], 0x10);
+    assert_false(d.b.logs[0].env.has_span_id);
+    dec_free(&d);
+}
+
 static const ProtobufCMessage *gen_seed(void)
 {
     return &rnd_logs_req()->base;
@@ -584,6 +616,7 @@ int main(void)
         cmocka_unit_test(test_garbage),
         cmocka_unit_test(test_corpus),
         cmocka_unit_test(test_max_records),
+        cmocka_unit_test(test_record_ids),
         cmocka_unit_test(test_seeds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

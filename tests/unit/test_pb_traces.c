@@ -8,9 +8,9 @@
 static LookoutTest__Span *rnd_span(void)
 {
     LookoutTest__Span *s = PNEW(LookoutTest__Span, LOOKOUT_TEST__SPAN__INIT);
-    s->trace_id = rnd_id(16);
-    s->span_id = rnd_id(8);
-    s->parent_span_id = rnd_id(8);
+    s->trace_id = rnd_id_valid(16);
+    s->span_id = rnd_id_valid(8);
+    s->parent_span_id = rnd_id_ok(8);
     if (coin(30))
         s->trace_state = coin(50) ? pstrdup("rojo=00f067aa0ba902b7") : rnd_str();
     if (coin(90))
@@ -270,21 +270,42 @@ static void wrap_span(wbuf_t *out, const wbuf_t *span)
     w_sub(out, 1, &rs);
 }
 
+/* Valid trace and span ids, for hand-made spans. */
+static void w_ids(wbuf_t *sp)
+{
+    static const uint8_t tid[16] = {0xab, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    static const uint8_t sid[8] = {0xcd, 1, 2, 3, 4, 5, 6, 7};
+    w_bytes(sp, 1, tid, sizeof(tid));
+    w_bytes(sp, 2, sid, sizeof(sid));
+}
+
+static void expect_span_invalid(const wbuf_t *sp, const char *needle)
+{
+    wbuf_t body;
+    dec_t d = {0};
+    wrap_span(&body, sp);
+    assert_int_equal(dec_run(&d, LO_SIGNAL_SPANS, body.p, body.n), LO_INVALID);
+    if (strstr(d.b.error, needle) == NULL) {
+        print_error("error '%s' lacks '%s'\n", d.b.error, needle);
+        fail();
+    }
+    dec_free(&d);
+}
+
 static void test_errors_and_absent_parts(void **state)
 {
     (void)state;
     wbuf_t sp = {.n = 0}, ev = {.n = 0}, body;
     dec_t d = {0};
     /* an event whose name has the wrong wire type */
+    w_ids(&sp);
     w_fixed64(&ev, 2, 1);
     w_bytes(&sp, 5, "op", 2);
     w_sub(&sp, 11, &ev);
-    wrap_span(&body, &sp);
-    assert_int_equal(dec_run(&d, LO_SIGNAL_SPANS, body.p, body.n), LO_INVALID);
-    assert_non_null(strstr(d.b.error, "resource_spans[0].scope_spans[0].spans[0].events[0]: field 2"));
-    dec_free(&d);
-    /* a bare span: everything absent */
+    expect_span_invalid(&sp, "resource_spans[0].scope_spans[0].spans[0].events[0]: field 2");
+    /* a span with its ids and nothing else: every other part absent */
     sp.n = 0;
+    w_ids(&sp);
     wrap_span(&body, &sp);
     assert_int_equal(dec_run(&d, LO_SIGNAL_SPANS, body.p, body.n), LO_OK);
     assert_int_equal(d.b.n, 1);
@@ -294,24 +315,57 @@ static void test_errors_and_absent_parts(void **state)
     assert_true(lo_str_eq(s->links, "[]"));
     assert_true(lo_str_eq(s->name, ""));
     assert_true(lo_str_eq(s->status_message, ""));
-    assert_false(s->env.has_trace_id);
+    assert_int_equal(s->status_code, 0);
+    assert_true(s->env.has_trace_id);
+    assert_int_equal(s->env.trace_id[0], 0xab);
+    assert_true(s->env.has_span_id);
     assert_false(s->has_parent);
     assert_true(lo_str_eq(s->env.service, "unknown_service"));
     dec_free(&d);
-    /* an all-zero trace id is absent; a span_id attribute then fills in */
+}
+
+/* A span's own ids are its identity, as in the OTLP/JSON decoder. */
+static void test_span_ids(void **state)
+{
+    (void)state;
+    static const uint8_t zero16[16], zero8[8], id17[17] = {1}, id7[7] = {1}, sid[8] = {1}, tid[16] = {1};
+    wbuf_t sp = {.n = 0}, body;
+    dec_t d = {0};
+    expect_span_invalid(&sp, "spans[0]: a span needs a trace id");
+    w_bytes(&sp, 1, zero16, sizeof(zero16));
+    w_bytes(&sp, 2, sid, sizeof(sid));
+    expect_span_invalid(&sp, "spans[0]: a span needs a trace id");
     sp.n = 0;
-    static const uint8_t zero[16];
-    w_bytes(&sp, 1, zero, 16);
-    wbuf_t kv = {.n = 0}, v = {.n = 0};
-    w_bytes(&v, 1, "0102030405060708090a0b0c0d0e0f10", 32);
-    w_bytes(&kv, 1, "trace_id", 8);
-    w_sub(&kv, 2, &v);
-    w_sub(&sp, 9, &kv);
+    w_bytes(&sp, 1, id17, sizeof(id17));
+    w_bytes(&sp, 2, sid, sizeof(sid));
+    expect_span_invalid(&sp, "spans[0]: trace_id: expected 16 bytes, got 17");
+    sp.n = 0;
+    w_bytes(&sp, 1, tid, sizeof(tid));
+    expect_span_invalid(&sp, "spans[0]: a span needs a span id");
+    w_bytes(&sp, 2, id7, sizeof(id7));
+    expect_span_invalid(&sp, "spans[0]: span_id: expected 8 bytes, got 7");
+    sp.n = 0;
+    w_bytes(&sp, 1, tid, sizeof(tid));
+    w_bytes(&sp, 2, sid, sizeof(sid));
+    w_bytes(&sp, 4, id7, sizeof(id7));
+    expect_span_invalid(&sp, "spans[0]: parent_span_id: expected 8 bytes, got 7");
+    /* an all-zero or empty parent is "no parent" */
+    sp.n = 0;
+    w_bytes(&sp, 1, tid, sizeof(tid));
+    w_bytes(&sp, 2, sid, sizeof(sid));
+    w_bytes(&sp, 4, zero8, sizeof(zero8));
     wrap_span(&body, &sp);
     assert_int_equal(dec_run(&d, LO_SIGNAL_SPANS, body.p, body.n), LO_OK);
-    assert_true(d.b.spans[0].env.has_trace_id);
-    assert_int_equal(d.b.spans[0].env.trace_id[0], 1);
-    assert_int_equal(d.b.spans[0].env.trace_id[15], 0x10);
+    assert_false(d.b.spans[0].has_parent);
+    dec_free(&d);
+    /* link ids are kept as given, whatever their length */
+    wbuf_t ln = {.n = 0};
+    w_bytes(&ln, 1, id7, sizeof(id7));
+    w_sub(&sp, 13, &ln);
+    wrap_span(&body, &sp);
+    assert_int_equal(dec_run(&d, LO_SIGNAL_SPANS, body.p, body.n), LO_OK);
+    assert_true(lo_str_eq(d.b.spans[0].links, "[{\"trace_id\":\"01000000000000\",\"span_id\":\"\","
+                                              "\"trace_state\":\"\",\"attributes\":{},\"flags\":0}]"));
     dec_free(&d);
 }
 
@@ -355,6 +409,7 @@ int main(void)
         cmocka_unit_test(test_random_requests),
         cmocka_unit_test(test_truncated_everywhere),
         cmocka_unit_test(test_errors_and_absent_parts),
+        cmocka_unit_test(test_span_ids),
         cmocka_unit_test(test_corpus),
         cmocka_unit_test(test_seeds),
     };
