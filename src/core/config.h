@@ -23,6 +23,7 @@ typedef struct lo_config {
     int64_t max_attr_depth;
     int64_t batch_max_records;
     int64_t queue_max_bytes;
+    int64_t queue_max_wait_ms;
     int64_t writers;
     int64_t retry_after_seconds;
     int64_t rate_limit_records;

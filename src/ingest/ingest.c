@@ -78,6 +78,7 @@ lo_ingest_t *lo_ingest_create(const lo_config_t *cfg)
     in->set.conninfo = strdup(cfg->database_url);
     in->set.batch_max_records = (size_t)cfg->batch_max_records;
     in->set.queue_max_bytes = (size_t)cfg->queue_max_bytes;
+    in->set.queue_max_wait_ns = cfg->queue_max_wait_ms * 1000000LL;
     in->set.writers = (int)cfg->writers;
     in->set.session_cache_entries = (size_t)cfg->session_cache_entries;
     in->set.session_cache_ns = cfg->session_cache_seconds * 1000000000LL;
@@ -376,7 +377,10 @@ int lo_ingest_submit(lo_ingest_t *in, lo_ingest_req_t *r)
     }
     /* bounded; an empty queue takes any request, so one larger than the
      * bound is not refused forever */
-    if (q->bytes > 0 && q->bytes + r->bytes > in->set.queue_max_bytes) {
+    /* and by age: when the oldest waiting request has waited longer than
+     * queue_max_wait, the writers are behind and new work would wait longer */
+    if ((q->bytes > 0 && q->bytes + r->bytes > in->set.queue_max_bytes) ||
+        (q->head != NULL && r->enqueued_ns - q->head->enqueued_ns > in->set.queue_max_wait_ns)) {
         pthread_mutex_unlock(&q->mu);
         return LO_BUSY;
     }

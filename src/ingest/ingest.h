@@ -8,7 +8,8 @@
  * then calls done() on every request of the batch.  HTTP threads never touch
  * the database: they suspend the connection and done() resumes it.
  *
- * The bytes queued per signal are bounded (queue_max_bytes): past the bound
+ * The bytes queued per signal are bounded (queue_max_bytes), and so is the
+ * age of the oldest queued request (queue_max_wait_ms): past either bound
  * submit answers LO_BUSY (429).  While the database is unreachable submit
  * answers LO_UNAVAIL (503) and the writers reconnect by themselves.
  */

@@ -301,6 +301,10 @@ int lo_sessions_resolve(lo_writer_t *w, lo_ingest_req_t *list, size_t *learn)
                 slot_t *s = slot_get(t, e->session_id);
                 if (s->state != SESS_KNOWN)
                     continue;
+                /* a session belongs to one project: never lend another
+                 * project's user to a record */
+                if (e->has_project && memcmp(e->project_id, s->project, 16) != 0)
+                    continue;
                 if (!e->has_project) {
                     memcpy(e->project_id, s->project, 16);
                     e->has_project = true;
@@ -340,12 +344,30 @@ int lo_sessions_upsert(lo_writer_t *w)
         lo_pgarr_add(&w->arr[2], s->user, 16);
     }
     static const uint32_t types[] = {LO_OID_UUID_ARRAY, LO_OID_UUID_ARRAY, LO_OID_UUID_ARRAY};
-    return lo_writer_exec(w, "agent_sessions upsert",
-                          "INSERT INTO agent_sessions AS a (session_id, project_id, user_id) "
-                          "SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) "
-                          "ON CONFLICT (session_id) DO UPDATE SET project_id = excluded.project_id, "
-                          "user_id = excluded.user_id, last_seen = now()",
-                          3, types, NULL);
+    /* The first project to claim a session keeps it: a record of another
+     * project (a token bound to B naming A's session) must not move the
+     * session or change its user.  RETURNING gives what is stored, which
+     * is what the cache learns. */
+    PGresult *r = NULL;
+    int rc = lo_writer_exec(w, "agent_sessions upsert",
+                            "INSERT INTO agent_sessions AS a (session_id, project_id, user_id) "
+                            "SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) "
+                            "ON CONFLICT (session_id) DO UPDATE SET "
+                            "user_id = CASE WHEN a.project_id = excluded.project_id "
+                            "THEN excluded.user_id ELSE a.user_id END, last_seen = now() "
+                            "RETURNING session_id, project_id, user_id",
+                            3, types, &r);
+    if (rc != LO_OK)
+        return rc;
+    for (int i = 0; i < PQntuples(r); i++) {
+        if (PQgetlength(r, i, 0) != 16 || PQgetlength(r, i, 1) != 16 || PQgetlength(r, i, 2) != 16)
+            continue;
+        slot_t *s = slot_get(t, (const uint8_t *)PQgetvalue(r, i, 0));
+        memcpy(s->project, PQgetvalue(r, i, 1), 16);
+        memcpy(s->user, PQgetvalue(r, i, 2), 16);
+    }
+    PQclear(r);
+    return LO_OK;
 }
 
 void lo_sessions_commit(lo_writer_t *w)

@@ -94,6 +94,7 @@ typedef struct {
     char *conninfo;
     size_t batch_max_records;
     size_t queue_max_bytes;
+    int64_t queue_max_wait_ns;
     int writers;
     size_t session_cache_entries;
     int64_t session_cache_ns;

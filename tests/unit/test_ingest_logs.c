@@ -240,6 +240,38 @@ static void test_queue_bound_busy(void **state)
     pgt_drop_db("lo_t_logs_busy");
 }
 
+/* The oldest queued request waiting past queue_max_wait_ms means the
+ * writers are behind: new requests get LO_BUSY until the queue moves. */
+static void test_queue_age_busy(void **state)
+{
+    (void)state;
+    it_fresh_schema("lo_t_logs_age", conninfo, sizeof(conninfo));
+    static const char *const extra[] = { "queue_max_wait_ms", "200", NULL };
+    lo_ingest_t *in = it_start_with(conninfo, 1, NULL, true, extra);
+    PGconn *lock = it_lock_table(conninfo, "log_entries");
+    int64_t ns = base_ns();
+    treq_t *t[4];
+    for (int i = 0; i < 4; i++) {
+        t[i] = treq_new(LO_SIGNAL_LOGS);
+        add_min_log(t[i], ns + i, "m");
+    }
+    assert_int_equal(lo_ingest_submit(in, &t[0]->req), LO_OK); /* taken, held while written */
+    usleep(100 * 1000);
+    assert_int_equal(lo_ingest_submit(in, &t[1]->req), LO_OK); /* queued */
+    assert_int_equal(lo_ingest_submit(in, &t[2]->req), LO_OK); /* young queue: fine */
+    usleep(300 * 1000);
+    assert_int_equal(lo_ingest_submit(in, &t[3]->req), LO_BUSY); /* oldest waited 300 ms */
+    it_unlock(lock);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(treq_wait(t[i], 5000), LO_OK);
+    assert_int_equal(lo_ingest_submit(in, &t[3]->req), LO_OK); /* moving again */
+    assert_int_equal(treq_wait(t[3], 5000), LO_OK);
+    lo_ingest_destroy(in);
+    for (int i = 0; i < 4; i++)
+        treq_free(t[i]);
+    pgt_drop_db("lo_t_logs_age");
+}
+
 /* A request the database rejects (a time without a partition) fails alone;
  * the requests batched with it are committed. */
 static void test_rejected_request_isolated(void **state)
@@ -334,7 +366,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_column),     cmocka_unit_test(test_group_commit),
-        cmocka_unit_test(test_queue_bound_busy), cmocka_unit_test(test_rejected_request_isolated),
+        cmocka_unit_test(test_queue_bound_busy),
+        cmocka_unit_test(test_queue_age_busy), cmocka_unit_test(test_rejected_request_isolated),
         cmocka_unit_test(test_stop_drains),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -91,7 +91,7 @@ static void test_learn_resolve_cache(void **state)
     who(c, "log_entries", "message", "s2", v, sizeof(v));
     assert_string_equal(v, "50/60");
     who(c, "log_entries", "message", "s2-own-project", v, sizeof(v));
-    assert_string_equal(v, "70/60"); /* only what is missing is filled */
+    assert_string_equal(v, "70/-"); /* another project's session lends nothing */
     who(c, "log_entries", "message", "unknown", v, sizeof(v));
     assert_string_equal(v, "-/-");
     who(c, "log_entries", "message", "none", v, sizeof(v));
@@ -131,6 +131,31 @@ static void test_learn_resolve_cache(void **state)
     submit_wait(in, r);
     who(c, "log_entries", "message", "after-move", v, sizeof(v));
     assert_string_equal(v, "80/40");
+
+    /* a session stays with the project that claimed it first: a lesson
+     * from another project (a token bound to B naming A's session) changes
+     * neither the table nor what later records resolve to */
+    r = treq_new(LO_SIGNAL_LOGS);
+    add_log(r, "claim-5", 5, 3, 4);
+    submit_wait(in, r);
+    r = treq_new(LO_SIGNAL_LOGS);
+    add_log(r, "steal-5", 5, 8, 9);
+    submit_wait(in, r);
+    assert_string_equal(
+        pgt_value(
+            c,
+            "SELECT substr(project_id::text, 1, 2) || '/' || substr(user_id::text, 1, 2) FROM agent_sessions"
+            " WHERE session_id = '50515253-5455-4657-9859-5a5b5c5d5e5f'",
+            v, sizeof(v)),
+        "30/40");
+    r = treq_new(LO_SIGNAL_LOGS);
+    add_log(r, "after-steal-5", 5, 0, 0);
+    add_log(r, "steal-5-no-user", 5, 8, 0);
+    submit_wait(in, r);
+    who(c, "log_entries", "message", "after-steal-5", v, sizeof(v));
+    assert_string_equal(v, "30/40");
+    who(c, "log_entries", "message", "steal-5-no-user", v, sizeof(v));
+    assert_string_equal(v, "80/-");
 
     /* spans are resolved the same way */
     r = treq_new(LO_SIGNAL_SPANS);
