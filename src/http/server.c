@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -76,6 +77,20 @@ fail:
     return NULL;
 }
 
+/* Connections each listener accepts: half of the descriptors the process
+ * may open, less some for the database and files (libmicrohttpd's own
+ * default, about 1000, is low for a server behind a load balancer). */
+static unsigned connection_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return 4096;
+    if (rl.rlim_cur < 512)
+        return 64;
+    rlim_t n = (rl.rlim_cur - 256) / 2;
+    return n > 65536 ? 65536 : (unsigned)n;
+}
+
 static struct MHD_Daemon *start_one(lo_http_t *h, const lo_http_addr_t *a, MHD_AccessHandlerCallback ah,
                                     MHD_RequestCompletedCallback done)
 {
@@ -89,6 +104,7 @@ static struct MHD_Daemon *start_one(lo_http_t *h, const lo_http_addr_t *a, MHD_A
                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)h->cfg->http_threads,
                             MHD_OPTION_NOTIFY_COMPLETED, done, h,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT,
+                            MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
                             MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
                             MHD_OPTION_END);
