@@ -15,7 +15,7 @@
 #   LO_BENCH_OVERLOAD_CONNECTIONS / LO_BENCH_OVERLOAD_SECONDS (default 128 / 15)
 #   LO_BENCH_SIGNALS      subset, e.g. "logs" (default "logs spans metrics")
 #   LO_BENCH_INDEX_COST=0 skip the logs COPY run without the GIN (full-text) indexes
-#   LO_BENCH_PERF=1       profile the server with perf during the logs run
+#   LO_BENCH_PERF=1       profile the server and PostgreSQL (perf, whole machine) during the logs run
 #   LO_BENCH_PG_PORT, LO_BENCH_OTLP_PORT, LO_BENCH_API_PORT (default: free ports)
 #   LOOKOUT_*             passed to the server as usual (LOOKOUT_WRITERS also
 #                         sets the baseline's connections)
@@ -118,8 +118,8 @@ for sig in $SIGNALS; do
   reset_peak
   perf_pid=""
   if [ "${LO_BENCH_PERF:-0}" = 1 ] && [ "$sig" = logs ] && command -v perf >/dev/null; then
-    perf record -q -F 499 -g -p "$server_pid" -o "$dir/perf.data" -- sleep "$((SECS > 4 ? SECS - 2 : 2))" \
-      >/dev/null 2>&1 &
+    # whole machine (the server and PostgreSQL), sorted out per process below
+    perf record -q -a -F 499 -o "$dir/perf.data" -- sleep "$((SECS > 4 ? SECS - 2 : 2))" >/dev/null 2>&1 &
     perf_pid=$!
   fi
   t0=$(cpu_ticks); g0=$(pg_ticks)
@@ -131,10 +131,14 @@ for sig in $SIGNALS; do
   [ -n "$res" ] || { echo "bench: loadgen failed" >&2; tail -n 20 "$dir/server.log" >&2; exit 1; }
   if [ -n "$perf_pid" ]; then
     wait "$perf_pid" || true
-    perf report -i "$dir/perf.data" --stdio --no-children --sort symbol 2>/dev/null \
-      | grep -E '^ +[0-9]' | head -n 25 >"$BUILD/bench/perf-logs.txt" || true
-    echo "  perf: top server symbols during the logs run (also in $BUILD/bench/perf-logs.txt)"
-    sed 's/^/  /' "$BUILD/bench/perf-logs.txt"
+    perf report -i "$dir/perf.data" --stdio --pid "$server_pid" --sort dso,symbol 2>/dev/null \
+      | grep -E '^ +[0-9]' | head -n 20 >"$BUILD/bench/perf-logs-server.txt" || true
+    perf report -i "$dir/perf.data" --stdio --comms postgres --sort dso,symbol 2>/dev/null \
+      | grep -E '^ +[0-9]' | head -n 20 >"$BUILD/bench/perf-logs-postgres.txt" || true
+    echo "  perf, server (share of all samples on the machine; $BUILD/bench/perf-logs-server.txt):"
+    head -n 12 "$BUILD/bench/perf-logs-server.txt" | sed 's/^/    /'
+    echo "  perf, PostgreSQL ($BUILD/bench/perf-logs-postgres.txt):"
+    head -n 12 "$BUILD/bench/perf-logs-postgres.txt" | sed 's/^/    /'
   fi
   stored=$(psql_q "SELECT count(*) FROM $(table_of "$sig")")
   R[$sig.rps]=$(field records_per_s "$res")
