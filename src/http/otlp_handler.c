@@ -91,6 +91,15 @@ static const char *ctype_of(lo_content_type_t ct)
 static enum MHD_Result reply_status(struct MHD_Connection *c, lo_content_type_t ct, unsigned status,
                                    int32_t code, const char *message, const lo_http_hdr_t *extra)
 {
+    /* Refusals are the client's business (debug); failures of ours warn.
+     * The message is ours: decoders name fields, never echo input. */
+    char why[200];
+    size_t k = 0;
+    for (const char *m = message; *m != '\0' && k + 1 < sizeof(why); m++)
+        why[k++] = (*m == '"' || *m == '\\' || (unsigned char)*m < 0x20) ? '\'' : *m;
+    why[k] = '\0';
+    lo_log(status >= 500 && status != 503 ? LO_LOG_WARN : LO_LOG_DEBUG, "otlp request refused",
+           "status=%u reason=\"%s\"", status, why);
     lo_buf_t b;
     lo_buf_init(&b, 64 * 1024);
     int rc = ct == LO_CT_PROTOBUF ? lo_otlp_pb_status(code, message, &b) : lo_otlp_json_status(code, message, &b);
@@ -504,8 +513,11 @@ static enum MHD_Result reply_result(otlp_req_t *r)
     switch (r->result) {
     case LO_OK:
         return reply_ok(r);
-    case LO_UNAVAIL:
     case LO_BUSY:
+        lo_stat_add(&lo_stats.requests_busy[r->signal], 1);
+        return reply_retry(r->conn, r->ct, MHD_HTTP_TOO_MANY_REQUESTS, "writers busy, retry later",
+                           cfg->retry_after_seconds, false);
+    case LO_UNAVAIL:
         lo_stat_add(&lo_stats.requests_unavail[r->signal], 1);
         return reply_retry(r->conn, r->ct, MHD_HTTP_SERVICE_UNAVAILABLE, "storage unavailable, retry later",
                            cfg->retry_after_seconds, false);
