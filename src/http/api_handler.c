@@ -232,7 +232,7 @@ static enum MHD_Result dispatch(lo_http_t *h, api_ctx_t *x, const char *url, con
     else if (resp.status < 100 || resp.status > 599 || resp.body.err != LO_OK)
         r = reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "the handler failed", NULL);
     else
-        r = lo_http_reply(c, LO_LISTENER_API, (unsigned)resp.status, CT_JSON, resp.body.p, resp.body.len, NULL);
+        r = lo_http_reply_buf(c, LO_LISTENER_API, (unsigned)resp.status, CT_JSON, &resp.body, NULL);
     lo_buf_free(&resp.body);
     return r;
 }

@@ -42,6 +42,11 @@ enum MHD_Result lo_http_reply(struct MHD_Connection *c, lo_listener_t l, unsigne
                               const char *ctype, const void *body, size_t len,
                               const lo_http_hdr_t *extra);
 
+/* The same for a body built in b (a lo_buf_t's malloc'd bytes): they are
+ * handed to libmicrohttpd without a copy and b is left empty. */
+enum MHD_Result lo_http_reply_buf(struct MHD_Connection *c, lo_listener_t l, unsigned status, const char *ctype,
+                                  lo_buf_t *b, const lo_http_hdr_t *extra);
+
 /* MHD callbacks of each listener. */
 enum MHD_Result lo_http_otlp_access(void *cls, struct MHD_Connection *c, const char *url,
                                     const char *method, const char *version, const char *upload,

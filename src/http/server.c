@@ -34,6 +34,29 @@ enum MHD_Result lo_http_reply(struct MHD_Connection *c, lo_listener_t l, unsigne
     return rc;
 }
 
+enum MHD_Result lo_http_reply_buf(struct MHD_Connection *c, lo_listener_t l, unsigned status, const char *ctype,
+                                  lo_buf_t *b, const lo_http_hdr_t *extra)
+{
+    if (b->p == NULL)
+        return lo_http_reply(c, l, status, ctype, "", 0, extra);
+    size_t len;
+    char *p = lo_buf_detach(b, &len);
+    struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback(len, p, free);
+    if (r == NULL) {
+        free(p);
+        return MHD_NO;
+    }
+    if (ctype != NULL)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    for (const lo_http_hdr_t *e = extra; e != NULL && e->name != NULL; e++)
+        MHD_add_response_header(r, e->name, e->value);
+    enum MHD_Result rc = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    if (rc == MHD_YES)
+        lo_http_count_response(l, status);
+    return rc;
+}
+
 /* libmicrohttpd's own complaints (bad requests, socket errors) as log lines. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
