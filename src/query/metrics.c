@@ -179,18 +179,27 @@ static int find_series(lo_api_req_t *req, lo_api_resp_t *resp, const char *name,
 
 /* ---- gauges and sums: aggregated in SQL ---- */
 
-/* Per (series, step) partial aggregates, then per (group, step). */
+/* Per (group, step); step boundaries from date_bin (integer arithmetic:
+ * extract(epoch) per row would be numeric and several times slower). */
 static const char SIMPLE_SQL_HEAD[] =
-    "WITH g(series_id, grp) AS (SELECT * FROM unnest($1::int8[], $2::int4[])), "
-    "per AS (SELECT g.grp, s.series_id, (floor((extract(epoch FROM s.time) * 1000) / $5::int8) * $5::int8)::int8 AS b, "
-    "avg(s.value) AS a, sum(s.value) AS sm, min(s.value) AS mn, max(s.value) AS mx, count(s.value) AS c "
-    "FROM metric_samples s JOIN g ON s.series_id = g.series_id "
-    "WHERE s.time >= $3::timestamptz AND s.time < $4::timestamptz GROUP BY 1, 2, 3) "
-    "SELECT grp, b, ";
+    "WITH g(series_id, grp) AS (SELECT * FROM unnest($1::int8[], $2::int4[])) "
+    "SELECT grp, (extract(epoch FROM b) * 1000)::int8, v FROM ("
+    "SELECT g.grp, date_bin($5::int8 * interval '1 millisecond', s.time, 'epoch') AS b, ";
 static const char *const SIMPLE_AGG_SQL[] = {
-    "sum(sm) / nullif(sum(c), 0)", "sum(a)", "min(mn)", "max(mx)", "sum(c)::float8",
+    "avg(s.value)", NULL, "min(s.value)", "max(s.value)", "count(*)::float8",
 };
-static const char SIMPLE_SQL_TAIL[] = " FROM per GROUP BY grp, b HAVING sum(c) > 0 ORDER BY grp, b";
+static const char SIMPLE_SQL_TAIL[] =
+    " AS v FROM metric_samples s JOIN g ON s.series_id = g.series_id "
+    "WHERE s.time >= $3::timestamptz AND s.time < $4::timestamptz AND s.value IS NOT NULL "
+    "GROUP BY 1, 2) x ORDER BY 1, 2";
+
+/* sum: over the series of each series' mean in the step. */
+static const char SUM_SQL[] =
+    "WITH g(series_id, grp) AS (SELECT * FROM unnest($1::int8[], $2::int4[])), "
+    "per AS (SELECT g.grp, s.series_id, date_bin($5::int8 * interval '1 millisecond', s.time, 'epoch') AS b, "
+    "avg(s.value) AS a FROM metric_samples s JOIN g ON s.series_id = g.series_id "
+    "WHERE s.time >= $3::timestamptz AND s.time < $4::timestamptz AND s.value IS NOT NULL GROUP BY 1, 2, 3) "
+    "SELECT grp, (extract(epoch FROM b) * 1000)::int8, sum(a) FROM per GROUP BY grp, b ORDER BY 1, 2";
 
 /* Counter increases per (group, step). $6: lookback start, $7: 1 for delta sums. */
 static const char INCREASE_SQL[] =
@@ -203,8 +212,9 @@ static const char INCREASE_SQL[] =
     "FROM metric_samples s JOIN g ON s.series_id = g.series_id "
     "WHERE s.time >= $6::timestamptz AND s.time < $4::timestamptz AND s.value IS NOT NULL "
     "WINDOW w AS (PARTITION BY s.series_id ORDER BY s.time)) "
-    "SELECT grp, (floor((extract(epoch FROM time) * 1000) / $5::int8) * $5::int8)::int8 AS b, sum(inc) "
-    "FROM d WHERE time >= $3::timestamptz AND inc IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2";
+    "SELECT grp, (extract(epoch FROM b) * 1000)::int8, v FROM ("
+    "SELECT grp, date_bin($5::int8 * interval '1 millisecond', time, 'epoch') AS b, sum(inc) AS v "
+    "FROM d WHERE time >= $3::timestamptz AND inc IS NOT NULL GROUP BY 1, 2) x ORDER BY 1, 2";
 
 /* Rows (grp, b_ms, value) into the writer's "series" array. */
 static void write_rows(lo_jw_t *w, const PGresult *r, const series_set_t *s, const char *labels, bool merge,
@@ -581,6 +591,8 @@ int lo_q_metrics(lo_api_req_t *req, lo_api_resp_t *resp)
         char sql[2048];
         if (agg == A_RATE || agg == A_INCREASE) {
             r = lo_q_exec(req, resp, INCREASE_SQL, 7, vals);
+        } else if (agg == A_SUM) {
+            r = lo_q_exec(req, resp, SUM_SQL, 5, vals);
         } else {
             snprintf(sql, sizeof sql, "%s%s%s", SIMPLE_SQL_HEAD, SIMPLE_AGG_SQL[agg], SIMPLE_SQL_TAIL);
             r = lo_q_exec(req, resp, sql, 5, vals);
