@@ -120,12 +120,9 @@ describe('project-bound tokens', () => {
   });
 });
 
-// Known issue (08:40): agent_sessions is upserted by any record carrying
-// session+project+user, so a token bound to project A can move a session of
-// project B to A; later session-only records of B are then stored under A.
-const sessionMoveTodo = 'a token bound to project A can re-map a session of project B to A (agent_sessions upsert), pulling B\'s later session-only records into A';
+// agent_sessions once let a token bound to project A move a session of project B.
 describe('tenant isolation of agent sessions', () => {
-  test('a token bound to A cannot move a session of project B', { todo: process.env.LO_TEST_STRICT ? false : sessionMoveTodo }, async () => {
+  test('a token bound to A cannot move a session of project B', async () => {
     const svc = tag('sessmove');
     const [S, U, U2] = [uuid(), uuid(), uuid()];
     const send = (attrs, token) => postSignal('logs', request('logs', 'proto', logsSpec(svc, 1, { attributes: attrs })), { contentType: CT.proto, token });
@@ -134,6 +131,10 @@ describe('tenant isolation of agent sessions', () => {
     exportOk(await send({ session_id: S, step: 'later' }, env.token), 'logs', 'proto', 'session-only record');
     const [row] = await q(`SELECT project_id::text FROM log_entries WHERE service = $1 AND attributes->>'step' = 'later'`, [svc]);
     assert.equal(row.project_id, env.projectB, 'the session-only record stays in project B');
+    // and a record of A naming B's session gets no user of B's
+    exportOk(await send({ session_id: S, step: 'a-only-session' }, env.tokenA), 'logs', 'proto', 'A names B\'s session');
+    const [r2] = await q(`SELECT project_id::text, user_id::text FROM log_entries WHERE service = $1 AND attributes->>'step' = 'a-only-session'`, [svc]);
+    assert.deepEqual(r2, { project_id: env.projectA, user_id: null }, 'stamped A, no user lent from project B');
   });
 });
 
