@@ -99,7 +99,8 @@ run: deps $(BIN)
 	@scripts/run.sh
 
 # libFuzzer targets, built with clang against liblookout compiled for fuzzing.
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -pthread -fsanitize=address,undefined \
+# UBSan findings abort (-fno-sanitize-recover), so libFuzzer sees them as crashes.
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -pthread -fsanitize=address,undefined -fno-sanitize-recover=all \
                $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 FUZZ_OBJ := $(SRC:%.c=build-fuzz/obj/%.o)
 fuzz: $(FUZZ_BIN)
@@ -109,14 +110,21 @@ build-fuzz/obj/%.o: %.c
 build-fuzz/liblookout.a: $(FUZZ_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
-build-fuzz/%: fuzz/%.c build-fuzz/liblookout.a
+build-fuzz/%: fuzz/%.c build-fuzz/liblookout.a fuzz/fuzz_pb_check.h fuzz/fuzz_json_check.h
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $< build-fuzz/liblookout.a $(LDLIBS) -o $@
 
+# A crash, leak, timeout (FUZZ_TIMEOUT s for one input) or OOM fails the run
+# and prints the end of the target's log; the failing input is written to
+# build-fuzz/<target>-crash-* (add it to fuzz/corpus/<target>/ once fixed).
+FUZZ_TIMEOUT ?= 10
 fuzz-run: $(FUZZ_BIN)
 	@set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build-fuzz/corpus/$$n; \
 	  echo "== $$n ($(FUZZ_SECONDS)s)"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=0 \
-	      build-fuzz/corpus/$$n fuzz/corpus/$$n 2>&1 | tail -n 2; done
+	  if ! $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=$(FUZZ_TIMEOUT) \
+	      -artifact_prefix=build-fuzz/$$n- -print_final_stats=0 \
+	      build-fuzz/corpus/$$n fuzz/corpus/$$n >build-fuzz/$$n.log 2>&1; then \
+	    tail -n 60 build-fuzz/$$n.log; echo "fuzz: $$n FAILED (full log: build-fuzz/$$n.log)"; exit 1; fi; \
+	  tail -n 1 build-fuzz/$$n.log; echo "fuzz: $$n passed"; done
 
 # Benchmark tools (bench/): the load generator and the raw COPY baseline.
 BENCH_BIN := $(BUILD)/bench/loadgen $(BUILD)/bench/copybase $(BUILD)/bench/pathcost

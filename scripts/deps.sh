@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 PKGS=(build-essential pkg-config clang libclang-rt-14-dev
       libmicrohttpd-dev libpq-dev libjansson-dev zlib1g-dev libssl-dev
       libcmocka-dev protobuf-c-compiler libprotobuf-c-dev
-      postgresql-15 postgresql-contrib-15 nodejs npm)
+      postgresql-15 postgresql-contrib-15 nodejs npm python3 curl)
 
 missing=()
 for p in "${PKGS[@]}"; do
