@@ -125,6 +125,17 @@ describe('durability', () => {
   });
 });
 
+test('SIGINT is a graceful shutdown too', async () => {
+  const srv = await startServer({ name: 'server-sigint' });
+  const svc = tag('int');
+  const res = await post(`${srv.otlpUrl}/v1/logs`, pbRequest('logs', logsSpec(svc, 10)), { token: env.token, contentType: CT.proto });
+  assert.equal(res.status, 200);
+  const e = await srv.stop('SIGINT');
+  assert.equal(e.code, 0, `exit 0 on SIGINT (got ${JSON.stringify(e)})`);
+  const [{ n }] = await q('SELECT count(*)::int AS n FROM log_entries WHERE service = $1', [svc]);
+  assert.equal(n, 10);
+});
+
 describe('backpressure', () => {
   test('writers stuck on a locked table: bounded queue answers 429, other signals and /healthz unaffected, all acknowledged stored', { timeout: 90000 }, async () => {
     const { default: pg } = await import('pg');
