@@ -271,7 +271,13 @@ static enum MHD_Result begin(lo_http_t *h, struct MHD_Connection *c, const char 
     r->ct = ct;
     r->state = REQ_BODY;
     early_t e;
-    if (!check_headers(h, c, url, method, r, &declared, &has_len, &e)) {
+    bool refuse = !check_headers(h, c, url, method, r, &declared, &has_len, &e);
+    if (!refuse && has_len && declared > 0 && !hold(r, (size_t)declared + 1)) {
+        lo_stat_add(&lo_stats.requests_busy[r->signal], 1);
+        refuse = !early(&e, MHD_HTTP_TOO_MANY_REQUESTS, RPC_RESOURCE_EXHAUSTED, EARLY_RETRY,
+                        "too many request bodies in flight, retry later");
+    }
+    if (refuse) {
         /* A client that sends its body without waiting (no Expect:
          * 100-continue) would find the connection reset under its feet
          * and may never read our answer: read the body, keep none of it,
@@ -285,17 +291,6 @@ static enum MHD_Result begin(lo_http_t *h, struct MHD_Connection *c, const char 
             req_free(r);
             return reply_early(h, c, ct, &e);
         }
-        r->state = REQ_DISCARD;
-        r->refused = true;
-        r->early = e;
-        atomic_fetch_add(&h->active, 1);
-        *con_cls = r;
-        return MHD_YES;
-    }
-    if (has_len && declared > 0 && !hold(r, (size_t)declared + 1)) {
-        lo_stat_add(&lo_stats.requests_busy[r->signal], 1);
-        early(&e, MHD_HTTP_TOO_MANY_REQUESTS, RPC_RESOURCE_EXHAUSTED, EARLY_RETRY,
-              "too many request bodies in flight, retry later");
         r->state = REQ_DISCARD;
         r->refused = true;
         r->early = e;
