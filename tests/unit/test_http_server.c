@@ -337,6 +337,17 @@ static void test_api_plain(void **state)
     assert_int_equal(r.status, 401);
     req(port, "GET", "/api/observe/logs", "Authorization: Bearer read\r\n", NULL, 0, false, &r);
     assert_int_equal(r.status, 503); /* authenticated, but no database */
+    /* API bodies are bounded at 1 MiB, declared or chunked */
+    size_t big = (1 << 20) + 10;
+    char *body = calloc(1, big);
+    req(port, "POST", "/api/observe/alerts", "Authorization: Bearer read\r\n", body, big, false, &r);
+    assert_int_equal(r.status, 413);
+    req(port, "POST", "/api/observe/alerts", "Authorization: Bearer read\r\n", body, big, true, &r);
+    assert_int_equal(r.status, 413);
+    assert_non_null(strstr(r.body, "\"code\":\"too_large\""));
+    req(port, "POST", "/api/observe/alerts", "Authorization: Bearer read\r\n", body, 1000, true, &r);
+    assert_int_equal(r.status, 503); /* within the bound: on to the handlers (no database here) */
+    free(body);
 }
 
 static void test_otlp_refusals(void **state)
