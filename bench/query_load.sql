@@ -7,7 +7,8 @@
 -- a session or a series that exists:
 --   session s (0..99999):   md5('s' || s)::uuid, project md5('p' || s % 10)::uuid
 --   trace t (spans / 10):   decode(md5('t' || t), 'hex')
---   series k:               name 'bench_metric_' || k % 100, labels {"host": "h" || k / 100}
+--   series k:               name 'bench_metric_' || k % (series / 100), labels {"host": "h" || k / (series / 100)}
+--                           (every name has 100 series, host h0..h99)
 -- Messages: ~30% contain "request" (the common word), one in 100,000
 -- "xylophone" (the rare word).
 \set ON_ERROR_STOP on
@@ -83,8 +84,8 @@ FROM spans GROUP BY trace_id
 ON CONFLICT DO NOTHING;
 
 INSERT INTO metric_series (series_id, project_id, service, name, type, temporality, monotonic, unit, labels)
-SELECT k, md5('p' || k % 10)::uuid, 'api', 'bench_metric_' || k % 100, 1, 0, false, 'ms',
-       jsonb_build_object('host', 'h' || k / 100)
+SELECT k, md5('p' || k % 10)::uuid, 'api', 'bench_metric_' || k % (:series / 100), 1, 0, false, 'ms',
+       jsonb_build_object('host', 'h' || k / (:series / 100))
 FROM generate_series(0, :series - 1) k
 ON CONFLICT DO NOTHING;
 

@@ -37,6 +37,8 @@
 #define MAX_LABEL_PAIRS 32
 #define MAX_BOUNDS 256
 #define MAX_HIST_CELLS (16 * 1024 * 1024) /* points x buckets held at once */
+#define MAX_TOTAL_POINTS 1000000          /* points x output series in one answer */
+#define MAX_HIST_SAMPLES 1000000          /* histogram samples read for one answer */
 
 static const char *const METRIC_PARAMS[] = { "name", "labels", "project_id", "from", "to", "step", "agg", "group", NULL };
 static const char *const NAMES_PARAMS[] = { "project_id", "prefix", "limit", NULL };
@@ -255,7 +257,7 @@ static const char HIST_SQL[] =
     "(extract(epoch FROM s.start_time) * 1000000)::int8, s.count, s.sum, s.min, s.max, s.buckets::text "
     "FROM metric_samples s JOIN g ON s.series_id = g.series_id "
     "WHERE s.time >= $3::timestamptz AND s.time < $4::timestamptz "
-    "ORDER BY g.grp, s.series_id, s.time";
+    "ORDER BY g.grp, s.series_id, s.time LIMIT 1000001";
 
 typedef struct {
     double bounds[MAX_BOUNDS];
@@ -351,6 +353,12 @@ static int write_histograms(lo_api_req_t *req, lo_api_resp_t *resp, lo_jw_t *w, 
     if (!r)
         return LO_ERROR;
     int rows = PQntuples(r), rc = LO_OK;
+    if (rows > MAX_HIST_SAMPLES) {
+        PQclear(r);
+        lo_api_error(resp, 400, "too_much_data",
+                     "more than %d histogram samples match; narrow the time range or add labels", MAX_HIST_SAMPLES);
+        return LO_INVALID;
+    }
     int64_t first_b = (from_us / 1000) / step_ms;
     int npts = (int)((to_us / 1000 - 1) / step_ms - first_b + 1);
     double *u = NULL, *cells = NULL;
@@ -546,6 +554,12 @@ int lo_q_metrics(lo_api_req_t *req, lo_api_resp_t *resp)
     if (find_series(req, resp, name, labels, &vis, merge, &s) != LO_OK)
         goto cleanup;
     bool hist = s.n > 0 && s.type == 3;
+    if ((int64_t)s.ngroups * npts > MAX_TOTAL_POINTS) {
+        lo_api_error(resp, 400, "too_many_points",
+                     "%d series x %lld points exceed %d points in one answer; add labels, group=none, or raise step",
+                     s.ngroups, (long long)npts, MAX_TOTAL_POINTS);
+        goto cleanup;
+    }
     if (s.n > 0 && !hist && agg >= A_P50) {
         lo_api_error(resp, 400, "invalid_parameter",
                      "agg=%s needs a histogram metric; %.200s is a %s (use avg, sum, min, max or count)",

@@ -72,6 +72,12 @@ int lo_query_handle(lo_api_req_t *req, lo_api_resp_t *resp)
         lo_api_error(resp, 403, "forbidden", "this token lacks the observe:read scope");
         return LO_OK;
     }
+    /* a bound on every statement of this request (the connection is pooled:
+     * the setting stays, which suits the pool's other users too) */
+    PGresult *t = lo_q_exec(req, resp, "SET statement_timeout = " LO_Q_STATEMENT_TIMEOUT_MS, 0, NULL);
+    if (!t)
+        return LO_OK;
+    PQclear(t);
     switch (route) {
     case R_LOGS: return lo_q_logs(req, resp);
     case R_TRACES: return lo_q_traces(req, resp);

@@ -22,6 +22,7 @@
 #define LO_Q_MAX_POINTS     11000                     /* per metric series */
 #define LO_Q_MAX_PARAM_LEN  8192                      /* any single value */
 #define LO_Q_MAX_PARAMS     32
+#define LO_Q_STATEMENT_TIMEOUT_MS "30000"                  /* a query running longer answers 503 */
 
 /* ---- params.c: pure parsing (no request) ---- */
 

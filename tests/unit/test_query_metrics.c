@@ -283,6 +283,16 @@ static void test_metrics_errors(void **state)
     r = tq_get(&who_a, "/api/observe/metrics", "name", "cpu", "from", f, "to", t, "step", "1", NULL);
     assert_non_null(strstr(tq_expect_error(&r, 400), "raise step"));
     tq_resp_free(&r);
+    /* at most 1,000,000 points in one answer: 100 label sets x 11,000 points */
+    tq_exec("INSERT INTO metric_series (series_id, project_id, service, name, type, labels) "
+            "SELECT 1000 + k, NULL, 'api', 'many', 1, jsonb_build_object('k', k) FROM generate_series(1, 100) k");
+    lo_q_fmt_time(base + 11000 * 1000000LL, t);
+    r = tq_get(&who_all, "/api/observe/metrics", "name", "many", "from", f, "to", t, "step", "1", NULL);
+    assert_non_null(strstr(tq_expect_error(&r, 400), "group=none"));
+    tq_resp_free(&r);
+    r = tq_get(&who_all, "/api/observe/metrics", "name", "many", "from", f, "to", t, "step", "1", "group", "none", NULL);
+    tq_expect_ok(&r);
+    tq_resp_free(&r);
     /* 31 days at the default step is fine */
     lo_q_fmt_time(base - 31LL * 86400 * 1000000, f);
     lo_q_fmt_time(base, t);
