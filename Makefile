@@ -78,8 +78,12 @@ deps:
 	@scripts/deps.sh
 
 # Unit tests: every tests/unit/test_*.c is one cmocka program.
+# Every program runs even after a failure; the last line sums them up.
 unit: $(UNIT_BIN)
-	@scripts/with-pg.sh sh -c 'set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done'
+	@scripts/with-pg.sh sh -c 'n=0; bad=""; for t in $(UNIT_BIN); do n=$$((n+1)); echo "== $$t"; \
+	  $$t || bad="$$bad $${t##*/}"; done; \
+	  if [ -n "$$bad" ]; then echo "unit: FAILED:$$bad (of $$n programs)"; exit 1; fi; \
+	  echo "unit: all $$n test programs passed"'
 
 # Integration tests drive the built server from outside with real clients.
 integration: $(BIN)
@@ -90,10 +94,12 @@ test: deps
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory fuzz-run
 	@$(MAKE) --no-print-directory integration
+	@echo "make test: passed (unit tests, fuzz run, integration tests)"
 
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" unit integration
+	@echo "make asan: passed (unit and integration tests under ASan/UBSan)"
 
 run: deps $(BIN)
 	@scripts/run.sh
@@ -110,7 +116,7 @@ build-fuzz/obj/%.o: %.c
 build-fuzz/liblookout.a: $(FUZZ_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
-build-fuzz/%: fuzz/%.c build-fuzz/liblookout.a fuzz/fuzz_pb_check.h fuzz/fuzz_json_check.h
+build-fuzz/%: fuzz/%.c build-fuzz/liblookout.a $(wildcard fuzz/*.h)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $< build-fuzz/liblookout.a $(LDLIBS) -o $@
 
 # A crash, leak, timeout (FUZZ_TIMEOUT s for one input) or OOM fails the run

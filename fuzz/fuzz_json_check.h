@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "core/utf8.h"
+#include "fuzz_copy_check.h"
 #include "otlp/otlp.h"
 
 static lo_redact_t *lo_fuzz_redact;
@@ -74,6 +75,8 @@ static int lo_fuzz_json_one(lo_signal_t sig, const uint8_t *data, size_t size)
             lo_fuzz_json(r->resource);
         }
     }
+    if (rc == LO_OK)
+        lo_fuzz_copy_rows(&b, sig);
     lo_otlp_batch_free(&b);
     lo_arena_destroy(a);
     return 0;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "core/utf8.h"
+#include "fuzz_copy_check.h"
 #include "otlp/otlp.h"
 
 static void fuzz_str(lo_str_t s)
@@ -74,6 +75,7 @@ static int fuzz_pb_one(lo_signal_t sig, const uint8_t *data, size_t size)
                     fuzz_json(r->buckets);
             }
         }
+        lo_fuzz_copy_rows(&b, sig);
     } else if (rc == LO_INVALID) {
         if (b.error[0] == '\0')
             abort();
