@@ -100,7 +100,7 @@ typedef struct {
     PGresult *r;
     int n;
     int ngroups;
-    int type, temporality;
+    int type;
     int *grp;
     int *first_row; /* of each group */
     lo_buf_t ids, grps; /* array literals for unnest() */
@@ -142,7 +142,6 @@ static int find_series(lo_api_req_t *req, lo_api_resp_t *resp, const char *name,
         return LO_ERROR;
     }
     s->type = s->n ? atoi(PQgetvalue(s->r, 0, 2)) : 1;
-    s->temporality = s->n ? atoi(PQgetvalue(s->r, 0, 3)) : 0;
     lo_buf_putc(&s->ids, '{');
     lo_buf_putc(&s->grps, '{');
     for (int i = 0; i < s->n; i++) {
@@ -203,11 +202,17 @@ static const char SUM_SQL[] =
     "WHERE s.time >= $3::timestamptz AND s.time < $4::timestamptz AND s.value IS NOT NULL GROUP BY 1, 2, 3) "
     "SELECT grp, (extract(epoch FROM b) * 1000)::int8, sum(a) FROM per GROUP BY grp, b ORDER BY 1, 2";
 
-/* Counter increases per (group, step). $6: lookback start, $7: 1 for delta sums. */
+/* The matched series with their output group and whether they are delta
+ * temporality (each series' own: a metric may have both). */
+#define GROUPS_CTE                                                                                                 \
+    "WITH g(series_id, grp, delta) AS (SELECT u.series_id, u.grp, ms.temporality = 1 "                            \
+    "FROM unnest($1::int8[], $2::int4[]) u(series_id, grp) JOIN metric_series ms ON ms.series_id = u.series_id) "
+
+/* Counter increases per (group, step).  $6: lookback start. */
 static const char INCREASE_SQL[] =
-    "WITH g(series_id, grp) AS (SELECT * FROM unnest($1::int8[], $2::int4[])), "
+    GROUPS_CTE ", "
     "d AS (SELECT g.grp, s.time, CASE "
-    "  WHEN $7::int = 1 THEN s.value "
+    "  WHEN g.delta THEN s.value "
     "  WHEN lag(s.value) OVER w IS NULL THEN CASE WHEN s.start_time >= $3::timestamptz THEN s.value END "
     "  WHEN s.value < lag(s.value) OVER w OR s.start_time > lag(s.start_time) OVER w THEN s.value "
     "  ELSE s.value - lag(s.value) OVER w END AS inc "
@@ -252,9 +257,9 @@ static void write_rows(lo_jw_t *w, const PGresult *r, const series_set_t *s, con
 /* ---- histograms: differenced and merged in C ---- */
 
 static const char HIST_SQL[] =
-    "WITH g(series_id, grp) AS (SELECT * FROM unnest($1::int8[], $2::int4[])) "
+    GROUPS_CTE
     "SELECT g.grp, s.series_id, (extract(epoch FROM s.time) * 1000000)::int8, "
-    "(extract(epoch FROM s.start_time) * 1000000)::int8, s.count, s.sum, s.min, s.max, s.buckets::text "
+    "(extract(epoch FROM s.start_time) * 1000000)::int8, s.count, s.sum, s.min, s.max, s.buckets::text, g.delta "
     "FROM metric_samples s JOIN g ON s.series_id = g.series_id "
     "WHERE s.time >= $3::timestamptz AND s.time < $4::timestamptz "
     "ORDER BY g.grp, s.series_id, s.time LIMIT 1000001";
@@ -426,7 +431,7 @@ static int write_histograms(lo_api_req_t *req, lo_api_resp_t *resp, lo_jw_t *w, 
                 continue;
             cur->count = PQgetisnull(r, i, 4) ? 0 : strtod(PQgetvalue(r, i, 4), NULL);
             cur->sum = PQgetisnull(r, i, 5) ? 0 : strtod(PQgetvalue(r, i, 5), NULL);
-            bool delta = s->temporality == 1;
+            bool delta = PQgetvalue(r, i, 9)[0] == 't';
             bool reset = prev->ok && (cur->count < prev->count || st > prev_start || cur->nb != prev->nb);
             bool use_full = delta || reset || (!prev->ok && st >= from_us && st > 0);
             bool use_diff = !use_full && prev->ok;
@@ -508,7 +513,7 @@ cleanup:
 
 int lo_q_metrics(lo_api_req_t *req, lo_api_resp_t *resp)
 {
-    char project[37], from_s[32], to_s[32], look_s[32], step_s[24], delta_s[4];
+    char project[37], from_s[32], to_s[32], look_s[32], step_s[24];
     bool has_project;
     const char *name, *labels;
     int agg, group;
@@ -577,8 +582,7 @@ int lo_q_metrics(lo_api_req_t *req, lo_api_resp_t *resp)
     int64_t lookback = step * 1000000 > 300000000 ? step * 1000000 : 300000000;
     lo_q_fmt_time(from_us - lookback > 0 ? from_us - lookback : 0, look_s);
     snprintf(step_s, sizeof step_s, "%lld", (long long)step_ms);
-    snprintf(delta_s, sizeof delta_s, "%d", s.temporality == 1 ? 1 : 0);
-    const char *vals[7] = { s.ids.p, s.grps.p, from_s, to_s, step_s, look_s, delta_s };
+    const char *vals[6] = { s.ids.p, s.grps.p, from_s, to_s, step_s, look_s };
 
     lo_jw_t w;
     lo_jw_init(&w, &resp->body);
@@ -604,7 +608,7 @@ int lo_q_metrics(lo_api_req_t *req, lo_api_resp_t *resp)
     } else if (s.n > 0) {
         char sql[2048];
         if (agg == A_RATE || agg == A_INCREASE) {
-            r = lo_q_exec(req, resp, INCREASE_SQL, 7, vals);
+            r = lo_q_exec(req, resp, INCREASE_SQL, 6, vals);
         } else if (agg == A_SUM) {
             r = lo_q_exec(req, resp, SUM_SQL, 5, vals);
         } else {

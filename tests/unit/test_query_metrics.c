@@ -107,6 +107,12 @@ static int setup(void **state)
     ins_series(7, PA, "requests", 2, 2, "{\"code\": 500}");
     ins_value(7, 10, 3, 1), ins_value(7, 70, 4, 1);
 
+    /* one metric with a cumulative and a delta series */
+    ins_series(10, PA, "mixed", 2, 2, "{\"k\": \"c\"}");
+    ins_value(10, -30, 10, -3600), ins_value(10, 10, 15, -3600), ins_value(10, 70, 18, -3600);
+    ins_series(11, PA, "mixed", 2, 1, "{\"k\": \"d\"}");
+    ins_value(11, 10, 2, 0), ins_value(11, 20, 3, 10), ins_value(11, 70, 4, 60);
+
     /* cumulative histograms, bounds 10, 100, 1000 */
     ins_series(5, PA, "latency", 3, 2, "{\"route\": \"/a\"}");
     ins_hist(5, -30, -3600, "[0, 0, 0, 0]", 0, 0);
@@ -217,6 +223,9 @@ static void test_counters(void **state)
     /* labels match with their JSON type: 200 is not "200" */
     EXPECT_SERIES("", &who_a, "name", "requests", "agg", "increase", "labels", "{\"code\":\"200\"}");
     EXPECT_SERIES("", &who_b, "name", "requests", "agg", "increase");
+    /* each series with its own temporality: delta values are increases already */
+    EXPECT_SERIES("{\"k\":\"c\"}:0=5,60=3;{\"k\":\"d\"}:0=5,60=4", &who_a, "name", "mixed", "agg", "increase");
+    EXPECT_SERIES("{}:0=10,60=7", &who_a, "name", "mixed", "agg", "increase", "group", "none");
 }
 
 static void test_histograms(void **state)
@@ -318,8 +327,8 @@ static void test_names(void **state)
     tq_resp_t r = tq_get(&who_a, "/api/observe/metrics/names", NULL);
     tq_expect_ok(&r);
     json_t *m = json_object_get(r.json, "metrics");
-    assert_int_equal(json_array_size(m), 3);
-    json_t *cpu = json_array_get(m, 0), *lat = json_array_get(m, 1), *req = json_array_get(m, 2);
+    assert_int_equal(json_array_size(m), 4); /* cpu, latency, mixed, requests */
+    json_t *cpu = json_array_get(m, 0), *lat = json_array_get(m, 1), *req = json_array_get(m, 3);
     assert_string_equal(json_string_value(json_object_get(cpu, "name")), "cpu");
     assert_string_equal(json_string_value(json_object_get(cpu, "type")), "gauge");
     assert_string_equal(json_string_value(json_object_get(cpu, "unit")), "ms");
