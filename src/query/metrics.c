@@ -19,7 +19,8 @@
  *    sample and summed over the series; rate = increase / step seconds.
  *    Delta sums are increases already.  The previous sample is looked up
  *    one lookback (max(step, 5 min)) before from.
- *  - histograms: p50|p90|p95|p99 interpolated linearly inside the bucket
+ *  - histograms (explicit and exponential, the latter read as explicit
+ *    buckets): p50|p90|p95|p99 interpolated linearly inside the bucket
  *    that holds the rank (the first bucket starts at 0, the +Inf bucket
  *    answers its lower bound), from the bucket counts observed in the step
  *    (cumulative counts differenced like counters) merged over the series;
@@ -35,7 +36,7 @@
 #define MAX_SERIES 10000
 #define MAX_LABELS_BYTES 4096
 #define MAX_LABEL_PAIRS 32
-#define MAX_BOUNDS 256
+#define MAX_BOUNDS 512
 #define MAX_HIST_CELLS (16 * 1024 * 1024) /* points x buckets held at once */
 #define MAX_TOTAL_POINTS 1000000          /* points x output series in one answer */
 #define MAX_HIST_SAMPLES 1000000          /* histogram samples read for one answer */
@@ -146,19 +147,18 @@ static int find_series(lo_api_req_t *req, lo_api_resp_t *resp, const char *name,
     lo_buf_putc(&s->grps, '{');
     for (int i = 0; i < s->n; i++) {
         int t = atoi(PQgetvalue(s->r, i, 2));
-        bool is_hist = t == 3;
-        if (is_hist != (s->type == 3) || (!is_hist && (t == 4 || t == 5))) {
+        bool is_hist = t == 3 || t == 4;
+        if (is_hist != (s->type == 3 || s->type == 4) || (!is_hist && t != s->type && (t == 5 || s->type == 5))) {
             lo_api_error(resp, 400, "mixed_types",
                          "metric %.200s has series of different types (%s and %s); narrow it with labels or "
                          "project_id",
                          name, type_name(s->type), type_name(t));
             return LO_INVALID;
         }
-        if (t == 4 || t == 5) {
+        if (t == 5) {
             lo_api_error(resp, 400, "unsupported",
-                         "metric %.200s is an %s; only gauges, sums and (explicit-bucket) histograms can be "
-                         "queried yet",
-                         name, type_name(t));
+                         "metric %.200s is a %s; only gauges, sums and histograms can be queried yet", name,
+                         type_name(t));
             return LO_INVALID;
         }
         if (i == 0 || (!merge && strcmp(PQgetvalue(s->r, i, 1), PQgetvalue(s->r, i - 1, 1)) != 0)) {
@@ -281,13 +281,53 @@ static double jnum(json_t *v)
     return NAN;
 }
 
+/* Appends one bucket (upper bound, count) of an exponential histogram. */
+static void exp_push(hsample_t *h, double bound, double count)
+{
+    if (h->nb >= MAX_BOUNDS || !isfinite(bound) || !isfinite(count) || count < 0 ||
+        (h->nb > 0 && !(bound > h->bounds[h->nb - 1]))) {
+        h->ok = false;
+        return;
+    }
+    h->bounds[h->nb] = bound;
+    h->counts[h->nb++] = count;
+}
+
+/* An exponential histogram as explicit buckets: the negative buckets (most
+ * negative first), the zero bucket (upper bound zero_threshold), the
+ * positive ones; bucket index i covers (base^i, base^(i+1)], base =
+ * 2^(2^-scale).  The same index at the same scale always gives the same
+ * double, so bounds line up across samples. */
+static void parse_exp(json_t *j, hsample_t *h)
+{
+    json_int_t scale = json_integer_value(json_object_get(j, "scale"));
+    if (scale < -10 || scale > 20)
+        return;
+    double step = ldexp(1.0, -(int)scale);
+    double zc = jnum(json_object_get(j, "zero_count")), zt = jnum(json_object_get(j, "zero_threshold"));
+    h->ok = true;
+    json_t *neg = json_object_get(j, "negative"), *pos = json_object_get(j, "positive");
+    json_t *nc = json_object_get(neg, "counts"), *pc = json_object_get(pos, "counts");
+    json_int_t noff = json_integer_value(json_object_get(neg, "offset"));
+    json_int_t poff = json_integer_value(json_object_get(pos, "offset"));
+    for (size_t i = json_array_size(nc); i-- > 0 && h->ok;)
+        exp_push(h, -exp2((double)(noff + (json_int_t)i) * step), jnum(json_array_get(nc, i)));
+    exp_push(h, isfinite(zt) && zt > 0 ? zt : 0, isfinite(zc) ? zc : 0);
+    for (size_t i = 0; i < json_array_size(pc) && h->ok; i++)
+        exp_push(h, exp2((double)(poff + (json_int_t)i + 1) * step), jnum(json_array_get(pc, i)));
+    if (h->ok && h->nb < MAX_BOUNDS + 1)
+        h->counts[h->nb] = 0; /* no +Inf bucket */
+}
+
 static bool parse_hist(const char *text, hsample_t *h)
 {
     h->ok = false;
     h->nb = 0;
     json_t *j = json_loads(text, 0, NULL);
     json_t *b = json_object_get(j, "bounds"), *c = json_object_get(j, "counts");
-    if (json_is_array(b) && json_is_array(c) && json_array_size(b) <= MAX_BOUNDS &&
+    if (!b && json_is_integer(json_object_get(j, "scale"))) {
+        parse_exp(j, h);
+    } else if (json_is_array(b) && json_is_array(c) && json_array_size(b) <= MAX_BOUNDS &&
         json_array_size(c) == json_array_size(b) + 1) {
         h->nb = (int)json_array_size(b);
         h->ok = true;
@@ -432,14 +472,21 @@ static int write_histograms(lo_api_req_t *req, lo_api_resp_t *resp, lo_jw_t *w, 
             cur->count = PQgetisnull(r, i, 4) ? 0 : strtod(PQgetvalue(r, i, 4), NULL);
             cur->sum = PQgetisnull(r, i, 5) ? 0 : strtod(PQgetvalue(r, i, 5), NULL);
             bool delta = PQgetvalue(r, i, 9)[0] == 't';
-            bool reset = prev->ok && (cur->count < prev->count || st > prev_start || cur->nb != prev->nb);
+            bool reset = prev->ok && (cur->count < prev->count || st > prev_start);
             bool use_full = delta || reset || (!prev->ok && st >= from_us && st > 0);
             bool use_diff = !use_full && prev->ok;
             int p = (int)((t / 1000) / step_ms - first_b);
             if ((use_full || use_diff) && p >= 0 && p < npts) {
                 double *cell = cells + (size_t)p * (size_t)(nu + 1);
                 for (int k = 0; k <= cur->nb; k++) {
-                    double c = cur->counts[k] - (use_diff ? prev->counts[k] : 0);
+                    /* the previous count of the same bucket, found by its bound: the
+                     * layout may move between samples (exponential offsets) */
+                    double before = 0;
+                    if (use_diff) {
+                        int pk = k < cur->nb ? bound_index(prev->bounds, prev->nb, cur->bounds[k]) : prev->nb;
+                        before = pk >= 0 ? prev->counts[pk] : 0;
+                    }
+                    double c = cur->counts[k] - before;
                     int ui = k < cur->nb ? bound_index(u, nu, cur->bounds[k]) : nu;
                     if (c > 0 && ui >= 0)
                         cell[ui] += c;
@@ -558,7 +605,7 @@ int lo_q_metrics(lo_api_req_t *req, lo_api_resp_t *resp)
         goto cleanup;
     if (find_series(req, resp, name, labels, &vis, merge, &s) != LO_OK)
         goto cleanup;
-    bool hist = s.n > 0 && s.type == 3;
+    bool hist = s.n > 0 && (s.type == 3 || s.type == 4);
     if ((int64_t)s.ngroups * npts > MAX_TOTAL_POINTS) {
         lo_api_error(resp, 400, "too_many_points",
                      "%d series x %lld points exceed %d points in one answer; add labels, group=none, or raise step",

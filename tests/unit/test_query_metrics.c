@@ -55,6 +55,19 @@ static void ins_hist(int id, int64_t off_s, int64_t start_off_s, const char *cou
     tq_exec(sql);
 }
 
+static void ins_exp(int id, int64_t off_s, int offset, const char *counts, double count)
+{
+    char sql[640];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO metric_samples (time, series_id, start_time, count, sum, buckets, service) VALUES ("
+             "'epoch'::timestamptz + %lld * interval '1 microsecond', %d, "
+             "'epoch'::timestamptz + %lld * interval '1 microsecond', %.0f, 0, "
+             "'{\"scale\": 0, \"zero_count\": 0, \"zero_threshold\": 0, "
+             "\"positive\": {\"offset\": %d, \"counts\": %s}, \"negative\": {\"offset\": 0, \"counts\": []}}', 'api')",
+             (long long)(base + off_s * 1000000), id, (long long)(base - 3600 * 1000000LL), count, offset, counts);
+    tq_exec(sql);
+}
+
 static void ins_log(const char *session, const char *project, int64_t off_ms, const char *id, const char *msg)
 {
     char sql[700];
@@ -120,6 +133,12 @@ static int setup(void **state)
     ins_hist(5, 70, -3600, "[10, 80, 10, 100]", 200, 205000);
     ins_series(8, PA, "latency", 3, 2, "{\"route\": \"/b\"}");
     ins_hist(8, 20, 5, "[100, 0, 0, 0]", 100, 500);
+
+    /* an exponential histogram (scale 0: buckets (1,2], (2,4], (4,8]) whose offset moves */
+    ins_series(12, PA, "explat", 4, 2, "{\"route\": \"/e\"}");
+    ins_exp(12, -30, 0, "[0, 0, 0]", 0);
+    ins_exp(12, 10, 0, "[10, 80, 10]", 100);
+    ins_exp(12, 70, -1, "[0, 10, 80, 20]", 110);
 
     /* a session: logs and spans interleaved, two logs at the same instant */
     ins_log(S2, PA, 1000, "00000000-0000-4000-8000-0000000000a1", "first");
@@ -237,6 +256,10 @@ static void test_histograms(void **state)
                   "p95");
     EXPECT_SERIES("{\"route\":\"/a\"}:0=910,60=1000;{\"route\":\"/b\"}:0=9.9", &who_a, "name", "latency", "agg",
                   "p99");
+    /* exponential buckets, differenced by bound across an offset change */
+    EXPECT_SERIES("{\"route\":\"/e\"}:0=3,60=6", &who_a, "name", "explat", "agg", "p50");
+    EXPECT_SERIES("{\"route\":\"/e\"}:0=7.6,60=7.96", &who_a, "name", "explat", "agg", "p99");
+    EXPECT_SERIES("{\"route\":\"/e\"}:0=100,60=10", &who_a, "name", "explat", "agg", "count");
     /* merged over both series: [110, 80, 10, 0] -> rank 100 in the first bucket */
     EXPECT_SERIES("{}:0=9.09091,60=1000", &who_a, "name", "latency", "agg", "p50", "group", "none");
     EXPECT_SERIES("{\"route\":\"/a\"}:0=100,60=100;{\"route\":\"/b\"}:0=100", &who_a, "name", "latency", "agg",
@@ -327,8 +350,9 @@ static void test_names(void **state)
     tq_resp_t r = tq_get(&who_a, "/api/observe/metrics/names", NULL);
     tq_expect_ok(&r);
     json_t *m = json_object_get(r.json, "metrics");
-    assert_int_equal(json_array_size(m), 4); /* cpu, latency, mixed, requests */
-    json_t *cpu = json_array_get(m, 0), *lat = json_array_get(m, 1), *req = json_array_get(m, 3);
+    assert_int_equal(json_array_size(m), 5); /* cpu, explat, latency, mixed, requests */
+    json_t *cpu = json_array_get(m, 0), *lat = json_array_get(m, 2), *req = json_array_get(m, 4);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(m, 1), "type")), "exponential_histogram");
     assert_string_equal(json_string_value(json_object_get(cpu, "name")), "cpu");
     assert_string_equal(json_string_value(json_object_get(cpu, "type")), "gauge");
     assert_string_equal(json_string_value(json_object_get(cpu, "unit")), "ms");
