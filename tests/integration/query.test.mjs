@@ -12,7 +12,7 @@ import { SeverityNumber } from '@opentelemetry/api-logs';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
-import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { MeterProvider, PeriodicExportingMetricReader, AggregationType } from '@opentelemetry/sdk-metrics';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
@@ -55,7 +55,7 @@ function tracer(resource, results) {
   return new BasicTracerProvider({ resource: resourceFromAttributes(resource), spanProcessors: [new SimpleSpanProcessor(wrapped)] });
 }
 
-function meterProvider(resource, results) {
+function meterProvider(resource, results, views = []) {
   const exp = new OTLPMetricExporter(exporterOpts('metrics'));
   const wrapped = {
     export: (items, cb) => exp.export(items, (r) => { results.push(r); cb(r); }),
@@ -63,7 +63,7 @@ function meterProvider(resource, results) {
     selectAggregationTemporality: (k) => exp.selectAggregationTemporality(k),
   };
   const reader = new PeriodicExportingMetricReader({ exporter: wrapped, exportIntervalMillis: 600000 });
-  return new MeterProvider({ resource: resourceFromAttributes(resource), readers: [reader] });
+  return new MeterProvider({ resource: resourceFromAttributes(resource), readers: [reader], views });
 }
 
 async function api(path, params = {}, token = tok.readAll) {
@@ -167,6 +167,14 @@ before(async () => {
   const m2 = meterProvider({ 'service.name': SVC, project_id: A }, mres);
   m2.getMeter('q').createCounter(`${M}.requests`, { unit: '1' }).add(3, { route: '/a' });
   await m2.shutdown();
+  // an exponential histogram (the SDK picks the scale): 10 x 5, 80 x 50, 10 x 500
+  const m4 = meterProvider({ 'service.name': SVC, project_id: A }, mres,
+    [{ instrumentName: `${M}.exp_latency`, aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM } }]);
+  const eh = m4.getMeter('q').createHistogram(`${M}.exp_latency`, { unit: 'ms' });
+  for (let i = 0; i < 10; i++) eh.record(5);
+  for (let i = 0; i < 80; i++) eh.record(50);
+  for (let i = 0; i < 10; i++) eh.record(500);
+  await m4.shutdown();
   const m3 = meterProvider({ 'service.name': SVC, project_id: B }, mres);
   m3.getMeter('q').createCounter(`${M}.requests`, { unit: '1' }).add(1000, { route: '/a' });
   await m3.shutdown();
@@ -300,6 +308,15 @@ describe('metrics', () => {
     }
     const c = await api('/api/observe/metrics', { name: `${M}.latency`, agg: 'count', step: 60, ...range() }, tok.readA);
     assert.equal(c.json.series[0].points[0][1], 100);
+    // exponential buckets: the estimate lies in the bucket of the true value (width < 10 % at the SDK's scale)
+    for (const [agg, v] of Object.entries({ p50: 50, p95: 500 })) {
+      const r = await api('/api/observe/metrics', { name: `${M}.exp_latency`, agg, step: 3600, group: 'none', ...range() }, tok.readA);
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.json.type, 'exponential_histogram');
+      const got = r.json.series[0].points.map((p) => p[1]);
+      assert.equal(got.length, 1, r.text);
+      assert.ok(Math.abs(got[0] - v) / v < 0.1, `${agg} of the exponential histogram: ${got[0]} vs ${v}`);
+    }
   });
 
   test('gauges, names, and bounds', async () => {
@@ -308,9 +325,10 @@ describe('metrics', () => {
     assert.equal(g.json.series[0].points[0][1], 21.5);
     const n = await api('/api/observe/metrics/names', { prefix: M }, tok.readA);
     assert.deepEqual(n.json.metrics.map((m) => [m.name, m.type]),
-      [[`${M}.latency`, 'histogram'], [`${M}.requests`, 'sum'], [`${M}.temperature`, 'gauge']]);
-    assert.deepEqual(n.json.metrics[1].label_keys, ['route']);
-    assert.equal(n.json.metrics[1].series_count, 1, 'B\'s series is not counted for A');
+      [[`${M}.exp_latency`, 'exponential_histogram'], [`${M}.latency`, 'histogram'], [`${M}.requests`, 'sum'],
+        [`${M}.temperature`, 'gauge']]);
+    assert.deepEqual(n.json.metrics[2].label_keys, ['route']);
+    assert.equal(n.json.metrics[2].series_count, 1, 'B\'s series is not counted for A');
     const now = Date.now();
     const big = await api('/api/observe/metrics', { name: `${M}.requests`, step: 1, from: now - 11001 * 1000, to: now });
     expectError(big, 400, '11,001 points');
