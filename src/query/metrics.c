@@ -387,7 +387,7 @@ static double quantile(const double *u, int nu, const double *cnt, double q)
 
 typedef struct {
     double obs, sum, min, max;
-    bool any;
+    bool any, has_min, has_max;
 } hpoint_t;
 
 static int write_histograms(lo_api_req_t *req, lo_api_resp_t *resp, lo_jw_t *w, const series_set_t *s,
@@ -426,8 +426,8 @@ static int write_histograms(lo_api_req_t *req, lo_api_resp_t *resp, lo_jw_t *w, 
             rc = LO_ERROR;
             goto cleanup;
         }
-        for (int i = row; i < end && !PQgetisnull(r, i, 8); i++) {
-            if (!parse_hist(PQgetvalue(r, i, 8), cur))
+        for (int i = row; i < end; i++) {
+            if (PQgetisnull(r, i, 8) || !parse_hist(PQgetvalue(r, i, 8), cur))
                 continue;
             for (int k = 0; k < cur->nb; k++) {
                 if (bound_index(u, nu, cur->bounds[k]) >= 0)
@@ -496,11 +496,13 @@ static int write_histograms(lo_api_req_t *req, lo_api_resp_t *resp, lo_jw_t *w, 
                 pt->sum += cur->sum - (use_diff ? prev->sum : 0);
                 if (!PQgetisnull(r, i, 6)) {
                     double mn = strtod(PQgetvalue(r, i, 6), NULL);
-                    pt->min = pt->any && pt->min < mn ? pt->min : mn;
+                    pt->min = pt->has_min && pt->min < mn ? pt->min : mn;
+                    pt->has_min = true;
                 }
                 if (!PQgetisnull(r, i, 7)) {
                     double mx = strtod(PQgetvalue(r, i, 7), NULL);
-                    pt->max = pt->any && pt->max > mx ? pt->max : mx;
+                    pt->max = pt->has_max && pt->max > mx ? pt->max : mx;
+                    pt->has_max = true;
                 }
                 pt->any = true;
             }
@@ -531,8 +533,8 @@ static int write_histograms(lo_api_req_t *req, lo_api_resp_t *resp, lo_jw_t *w, 
             case A_COUNT: v = pt->obs; break;
             case A_SUM: v = pt->sum; break;
             case A_AVG: v = pt->obs > 0 ? pt->sum / pt->obs : NAN; break;
-            case A_MIN: v = pt->min; break;
-            case A_MAX: v = pt->max; break;
+            case A_MIN: v = pt->has_min ? pt->min : NAN; break;
+            case A_MAX: v = pt->has_max ? pt->max : NAN; break;
             default: v = quantile(u, nu, cells + (size_t)p * (size_t)(nu + 1), AGG_Q[agg]); break;
             }
             if (isnan(v))

@@ -260,6 +260,9 @@ static void test_histograms(void **state)
     EXPECT_SERIES("{\"route\":\"/e\"}:0=3,60=6", &who_a, "name", "explat", "agg", "p50");
     EXPECT_SERIES("{\"route\":\"/e\"}:0=7.6,60=7.96", &who_a, "name", "explat", "agg", "p99");
     EXPECT_SERIES("{\"route\":\"/e\"}:0=100,60=10", &who_a, "name", "explat", "agg", "count");
+    EXPECT_SERIES("{\"route\":\"/e\"}:", &who_a, "name", "explat", "agg", "min"); /* no min stored: no points */
+    EXPECT_SERIES("{\"route\":\"/a\"}:0=5000,60=5000;{\"route\":\"/b\"}:0=5000", &who_a, "name", "latency", "agg", "max");
+    EXPECT_SERIES("{}:0=1,60=1", &who_a, "name", "latency", "agg", "min", "group", "none");
     /* merged over both series: [110, 80, 10, 0] -> rank 100 in the first bucket */
     EXPECT_SERIES("{}:0=9.09091,60=1000", &who_a, "name", "latency", "agg", "p50", "group", "none");
     EXPECT_SERIES("{\"route\":\"/a\"}:0=100,60=100;{\"route\":\"/b\"}:0=100", &who_a, "name", "latency", "agg",
