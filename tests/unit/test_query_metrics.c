@@ -289,7 +289,8 @@ static void test_metrics_errors(void **state)
         { "labels", "host=a" },   { "labels", "[1,2]" },    { "labels", "{\"a\":{\"b\":1}}" },
         { "labels", "{\"a\":null}" }, { "labels", big },     { "labels", many },     { "labels", "{\"a\":1,\"a\":2}" },
         { "group", "host" },      { "project_id", "nope" }, { "from", "2026-11-31T00:00:00Z" },
-        { "labels", "{\"a\":\"\xff\"}" }, { "unit", "ms" },
+        { "labels", "{\"a\":\"\xff\"}" }, { "unit", "ms" },  { "labels", "{\"a\":\"\\u0000\"}" },
+        { "labels", "{\"a\":\"\\ud800\"}" },   { "labels", "{\"a\":1e400}" },
     };
     for (size_t i = 0; i < LO_ARRAY_LEN(bad); i++) {
         tq_resp_t r = tq_get(&who_a, "/api/observe/metrics", "name", "cpu", bad[i][0], bad[i][1], NULL);
