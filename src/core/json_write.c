@@ -168,7 +168,7 @@ void lo_jw_f64(lo_jw_t *w, double v)
         lo_buf_puts(w->b, "\"NaN\"");
     else if (isinf(v))
         lo_buf_puts(w->b, v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
-    else if (v == (double)(int64_t)v && fabs(v) < 1e15)
+    else if (fabs(v) < 1e15 && v == (double)(int64_t)v) /* range first: the cast of a larger double is UB */
         lo_buf_printf(w->b, "%" PRId64, (int64_t)v);
     else
         lo_buf_printf(w->b, "%.17g", v);
