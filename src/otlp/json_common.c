@@ -804,3 +804,80 @@ void lo_jd_envelope(lo_envelope_t *env, const lo_env_cand_t *rec, const lo_jd_ow
 {
     lo_envelope_build(env, rec, &scope->cand, &res->cand);
 }
+
+/* ---- the nesting every signal shares ---- */
+
+/* Calls fn for every element of the array under key of v (absent: none). */
+static int each(lo_jd_t *c, json_t *arr, const char *key,
+                int (*fn)(lo_jd_t *c, json_t *v, const lo_jd_signal_t *sig, const lo_jd_owner_t *res),
+                const lo_jd_signal_t *sig, const lo_jd_owner_t *res)
+{
+    int rc = lo_jd_arr(c, key, arr);
+    size_t n = rc == LO_OK && arr != NULL ? json_array_size(arr) : 0;
+    for (size_t i = 0; i < n && rc == LO_OK; i++) {
+        lo_jd_push(c, key, (long)i);
+        rc = fn(c, json_array_get(arr, i), sig, res);
+        lo_jd_pop(c);
+    }
+    return rc;
+}
+
+/* {scope, <records>, schemaUrl} */
+static int walk_scope(lo_jd_t *c, json_t *v, const lo_jd_signal_t *sig, const lo_jd_owner_t *res)
+{
+    enum { K_SCOPE, K_RECORDS, K_SCHEMA, K_N };
+    const char *const keys[K_N] = { "scope", sig->records, "schemaUrl" };
+    json_t *f[K_N];
+    lo_jd_owner_t scope;
+    lo_str_t schema;
+    int rc = lo_jd_obj(c, NULL, v);
+    if (rc != LO_OK || v == NULL)
+        return rc;
+    rc = lo_jd_fields(c, v, keys, K_N, f);
+    if (rc == LO_OK)
+        rc = lo_jd_str_view(c, keys[K_SCHEMA], f[K_SCHEMA], &schema);
+    if (rc == LO_OK)
+        rc = lo_jd_scope(c, f[K_SCOPE], &scope);
+    if (rc != LO_OK)
+        return rc;
+    rc = lo_jd_arr(c, keys[K_RECORDS], f[K_RECORDS]);
+    size_t n = rc == LO_OK && f[K_RECORDS] != NULL ? json_array_size(f[K_RECORDS]) : 0;
+    for (size_t i = 0; i < n && rc == LO_OK; i++) {
+        lo_jd_push(c, keys[K_RECORDS], (long)i);
+        rc = sig->record(c, json_array_get(f[K_RECORDS], i), res, &scope);
+        lo_jd_pop(c);
+    }
+    return rc;
+}
+
+/* {resource, <scopes>, schemaUrl} */
+static int walk_resource(lo_jd_t *c, json_t *v, const lo_jd_signal_t *sig, const lo_jd_owner_t *unused)
+{
+    (void)unused;
+    enum { K_RESOURCE, K_SCOPES, K_SCHEMA, K_N };
+    const char *const keys[K_N] = { "resource", sig->scopes, "schemaUrl" };
+    json_t *f[K_N];
+    lo_jd_owner_t res;
+    lo_str_t schema;
+    int rc = lo_jd_obj(c, NULL, v);
+    if (rc != LO_OK || v == NULL)
+        return rc;
+    rc = lo_jd_fields(c, v, keys, K_N, f);
+    if (rc == LO_OK)
+        rc = lo_jd_str_view(c, keys[K_SCHEMA], f[K_SCHEMA], &schema);
+    if (rc == LO_OK)
+        rc = lo_jd_resource(c, f[K_RESOURCE], &res);
+    if (rc != LO_OK)
+        return rc;
+    return each(c, f[K_SCOPES], keys[K_SCOPES], walk_scope, sig, &res);
+}
+
+int lo_jd_walk(lo_jd_t *c, json_t *root, const lo_jd_signal_t *sig)
+{
+    const char *const keys[1] = { sig->resources };
+    json_t *f[1];
+    int rc = lo_jd_fields(c, root, keys, 1, f);
+    if (rc != LO_OK)
+        return rc;
+    return each(c, f[0], keys[0], walk_resource, sig, NULL);
+}

@@ -132,9 +132,9 @@ int lo_otlp_json_decode(lo_signal_t s, const char *p, size_t n, const lo_decode_
         goto cleanup;
     }
     switch (s) {
-    case LO_SIGNAL_LOGS: rc = lo_jd_logs(c, root); break;
-    case LO_SIGNAL_SPANS: rc = lo_jd_traces(c, root); break;
-    case LO_SIGNAL_METRICS: rc = lo_jd_metrics(c, root); break;
+    case LO_SIGNAL_LOGS: rc = lo_jd_walk(c, root, &lo_jd_logs); break;
+    case LO_SIGNAL_SPANS: rc = lo_jd_walk(c, root, &lo_jd_traces); break;
+    case LO_SIGNAL_METRICS: rc = lo_jd_walk(c, root, &lo_jd_metrics); break;
     default: rc = lo_otlp_fail(b, "unknown signal"); break;
     }
     /* past the budget while walking (records): the same 413 */

@@ -110,8 +110,21 @@ void lo_jd_envelope(lo_envelope_t *env, const lo_env_cand_t *rec, const lo_jd_ow
 void *lo_jd_push_record(lo_jd_t *c) LO_MUST_USE;
 
 /* ---- per signal (json_logs.c, json_traces.c, json_metrics.c) ---- */
-int lo_jd_logs(lo_jd_t *c, json_t *root) LO_MUST_USE;
-int lo_jd_traces(lo_jd_t *c, json_t *root) LO_MUST_USE;
-int lo_jd_metrics(lo_jd_t *c, json_t *root) LO_MUST_USE;
+
+/* The nesting every OTLP/JSON request shares, named per signal:
+ * {resources: [{resource, scopes: [{scope, records: [...]}]}]}; the
+ * signal decodes one element of records (a log record, a span, a metric). */
+typedef struct {
+    const char *resources; /* "resourceLogs" */
+    const char *scopes;    /* "scopeLogs" */
+    const char *records;   /* "logRecords" */
+    int (*record)(lo_jd_t *c, json_t *v, const lo_jd_owner_t *res, const lo_jd_owner_t *scope);
+} lo_jd_signal_t;
+
+extern const lo_jd_signal_t lo_jd_logs, lo_jd_traces, lo_jd_metrics;
+
+/* Walks root (an object) through resources and scopes, calling sig->record
+ * for every record with its resource and scope. */
+int lo_jd_walk(lo_jd_t *c, json_t *root, const lo_jd_signal_t *sig) LO_MUST_USE;
 
 #endif

@@ -94,70 +94,9 @@ static int log_record(lo_jd_t *c, json_t *v, const lo_jd_owner_t *res, const lo_
     return LO_OK;
 }
 
-static int scope_logs(lo_jd_t *c, json_t *v, const lo_jd_owner_t *res)
-{
-    enum { SL_SCOPE, SL_RECORDS, SL_SCHEMA, SL_N };
-    static const char *const keys[SL_N] = { "scope", "logRecords", "schemaUrl" };
-    json_t *f[SL_N];
-    lo_jd_owner_t scope;
-    lo_str_t schema;
-    int rc = lo_jd_obj(c, NULL, v);
-    if (rc != LO_OK || v == NULL)
-        return rc;
-    rc = lo_jd_fields(c, v, keys, SL_N, f);
-    if (rc == LO_OK)
-        rc = lo_jd_str_view(c, keys[SL_SCHEMA], f[SL_SCHEMA], &schema);
-    if (rc == LO_OK)
-        rc = lo_jd_scope(c, f[SL_SCOPE], &scope);
-    if (rc == LO_OK)
-        rc = lo_jd_arr(c, keys[SL_RECORDS], f[SL_RECORDS]);
-    size_t n = rc == LO_OK && f[SL_RECORDS] != NULL ? json_array_size(f[SL_RECORDS]) : 0;
-    for (size_t i = 0; i < n && rc == LO_OK; i++) {
-        lo_jd_push(c, keys[SL_RECORDS], (long)i);
-        rc = log_record(c, json_array_get(f[SL_RECORDS], i), res, &scope);
-        lo_jd_pop(c);
-    }
-    return rc;
-}
-
-static int resource_logs(lo_jd_t *c, json_t *v)
-{
-    enum { RL_RESOURCE, RL_SCOPES, RL_SCHEMA, RL_N };
-    static const char *const keys[RL_N] = { "resource", "scopeLogs", "schemaUrl" };
-    json_t *f[RL_N];
-    lo_jd_owner_t res;
-    lo_str_t schema;
-    int rc = lo_jd_obj(c, NULL, v);
-    if (rc != LO_OK || v == NULL)
-        return rc;
-    rc = lo_jd_fields(c, v, keys, RL_N, f);
-    if (rc == LO_OK)
-        rc = lo_jd_str_view(c, keys[RL_SCHEMA], f[RL_SCHEMA], &schema);
-    if (rc == LO_OK)
-        rc = lo_jd_resource(c, f[RL_RESOURCE], &res);
-    if (rc == LO_OK)
-        rc = lo_jd_arr(c, keys[RL_SCOPES], f[RL_SCOPES]);
-    size_t n = rc == LO_OK && f[RL_SCOPES] != NULL ? json_array_size(f[RL_SCOPES]) : 0;
-    for (size_t i = 0; i < n && rc == LO_OK; i++) {
-        lo_jd_push(c, keys[RL_SCOPES], (long)i);
-        rc = scope_logs(c, json_array_get(f[RL_SCOPES], i), &res);
-        lo_jd_pop(c);
-    }
-    return rc;
-}
-
-int lo_jd_logs(lo_jd_t *c, json_t *root)
-{
-    static const char *const keys[] = { "resourceLogs" };
-    json_t *f[1];
-    int rc = lo_jd_fields(c, root, keys, 1, f);
-    if (rc == LO_OK)
-        rc = lo_jd_arr(c, keys[0], f[0]);
-    size_t n = rc == LO_OK && f[0] != NULL ? json_array_size(f[0]) : 0;
-    for (size_t i = 0; i < n && rc == LO_OK; i++) {
-        lo_jd_push(c, keys[0], (long)i);
-        rc = resource_logs(c, json_array_get(f[0], i));
-        lo_jd_pop(c);
-    }
-    return rc;
-}
+const lo_jd_signal_t lo_jd_logs = {
+    .resources = "resourceLogs",
+    .scopes = "scopeLogs",
+    .records = "logRecords",
+    .record = log_record,
+};

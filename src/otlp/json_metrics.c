@@ -386,68 +386,9 @@ static int metric(lo_jd_t *c, json_t *v, const lo_jd_owner_t *res, const lo_jd_o
     return metric_data(c, &m, f[which], metric_keys[which]);
 }
 
-static int scope_metrics(lo_jd_t *c, json_t *v, const lo_jd_owner_t *res)
-{
-    enum { SM_SCOPE, SM_METRICS, SM_SCHEMA, SM_N };
-    static const char *const keys[SM_N] = { "scope", "metrics", "schemaUrl" };
-    json_t *f[SM_N];
-    lo_jd_owner_t scope;
-    lo_str_t schema;
-    int rc = lo_jd_obj(c, NULL, v);
-    if (rc == LO_OK)
-        rc = lo_jd_fields(c, v, keys, SM_N, f);
-    if (rc == LO_OK)
-        rc = lo_jd_str_view(c, keys[SM_SCHEMA], f[SM_SCHEMA], &schema);
-    if (rc == LO_OK)
-        rc = lo_jd_scope(c, f[SM_SCOPE], &scope);
-    if (rc == LO_OK)
-        rc = lo_jd_arr(c, keys[SM_METRICS], f[SM_METRICS]);
-    size_t n = rc == LO_OK && f[SM_METRICS] != NULL ? json_array_size(f[SM_METRICS]) : 0;
-    for (size_t i = 0; i < n && rc == LO_OK; i++) {
-        lo_jd_push(c, keys[SM_METRICS], (long)i);
-        rc = metric(c, json_array_get(f[SM_METRICS], i), res, &scope);
-        lo_jd_pop(c);
-    }
-    return rc;
-}
-
-static int resource_metrics(lo_jd_t *c, json_t *v)
-{
-    enum { RM_RESOURCE, RM_SCOPES, RM_SCHEMA, RM_N };
-    static const char *const keys[RM_N] = { "resource", "scopeMetrics", "schemaUrl" };
-    json_t *f[RM_N];
-    lo_jd_owner_t res;
-    lo_str_t schema;
-    int rc = lo_jd_obj(c, NULL, v);
-    if (rc == LO_OK)
-        rc = lo_jd_fields(c, v, keys, RM_N, f);
-    if (rc == LO_OK)
-        rc = lo_jd_str_view(c, keys[RM_SCHEMA], f[RM_SCHEMA], &schema);
-    if (rc == LO_OK)
-        rc = lo_jd_resource(c, f[RM_RESOURCE], &res);
-    if (rc == LO_OK)
-        rc = lo_jd_arr(c, keys[RM_SCOPES], f[RM_SCOPES]);
-    size_t n = rc == LO_OK && f[RM_SCOPES] != NULL ? json_array_size(f[RM_SCOPES]) : 0;
-    for (size_t i = 0; i < n && rc == LO_OK; i++) {
-        lo_jd_push(c, keys[RM_SCOPES], (long)i);
-        rc = scope_metrics(c, json_array_get(f[RM_SCOPES], i), &res);
-        lo_jd_pop(c);
-    }
-    return rc;
-}
-
-int lo_jd_metrics(lo_jd_t *c, json_t *root)
-{
-    static const char *const keys[] = { "resourceMetrics" };
-    json_t *f[1];
-    int rc = lo_jd_fields(c, root, keys, 1, f);
-    if (rc == LO_OK)
-        rc = lo_jd_arr(c, keys[0], f[0]);
-    size_t n = rc == LO_OK && f[0] != NULL ? json_array_size(f[0]) : 0;
-    for (size_t i = 0; i < n && rc == LO_OK; i++) {
-        lo_jd_push(c, keys[0], (long)i);
-        rc = resource_metrics(c, json_array_get(f[0], i));
-        lo_jd_pop(c);
-    }
-    return rc;
-}
+const lo_jd_signal_t lo_jd_metrics = {
+    .resources = "resourceMetrics",
+    .scopes = "scopeMetrics",
+    .records = "metrics",
+    .record = metric,
+};

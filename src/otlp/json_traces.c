@@ -204,70 +204,9 @@ static int span(lo_jd_t *c, json_t *v, const lo_jd_owner_t *res, const lo_jd_own
     return LO_OK;
 }
 
-static int scope_spans(lo_jd_t *c, json_t *v, const lo_jd_owner_t *res)
-{
-    enum { SS_SCOPE, SS_SPANS, SS_SCHEMA, SS_N };
-    static const char *const keys[SS_N] = { "scope", "spans", "schemaUrl" };
-    json_t *f[SS_N];
-    lo_jd_owner_t scope;
-    lo_str_t schema;
-    int rc = lo_jd_obj(c, NULL, v);
-    if (rc != LO_OK)
-        return rc;
-    rc = lo_jd_fields(c, v, keys, SS_N, f);
-    if (rc == LO_OK)
-        rc = lo_jd_str_view(c, keys[SS_SCHEMA], f[SS_SCHEMA], &schema);
-    if (rc == LO_OK)
-        rc = lo_jd_scope(c, f[SS_SCOPE], &scope);
-    if (rc == LO_OK)
-        rc = lo_jd_arr(c, keys[SS_SPANS], f[SS_SPANS]);
-    size_t n = rc == LO_OK && f[SS_SPANS] != NULL ? json_array_size(f[SS_SPANS]) : 0;
-    for (size_t i = 0; i < n && rc == LO_OK; i++) {
-        lo_jd_push(c, keys[SS_SPANS], (long)i);
-        rc = span(c, json_array_get(f[SS_SPANS], i), res, &scope);
-        lo_jd_pop(c);
-    }
-    return rc;
-}
-
-static int resource_spans(lo_jd_t *c, json_t *v)
-{
-    enum { RS_RESOURCE, RS_SCOPES, RS_SCHEMA, RS_N };
-    static const char *const keys[RS_N] = { "resource", "scopeSpans", "schemaUrl" };
-    json_t *f[RS_N];
-    lo_jd_owner_t res;
-    lo_str_t schema;
-    int rc = lo_jd_obj(c, NULL, v);
-    if (rc != LO_OK)
-        return rc;
-    rc = lo_jd_fields(c, v, keys, RS_N, f);
-    if (rc == LO_OK)
-        rc = lo_jd_str_view(c, keys[RS_SCHEMA], f[RS_SCHEMA], &schema);
-    if (rc == LO_OK)
-        rc = lo_jd_resource(c, f[RS_RESOURCE], &res);
-    if (rc == LO_OK)
-        rc = lo_jd_arr(c, keys[RS_SCOPES], f[RS_SCOPES]);
-    size_t n = rc == LO_OK && f[RS_SCOPES] != NULL ? json_array_size(f[RS_SCOPES]) : 0;
-    for (size_t i = 0; i < n && rc == LO_OK; i++) {
-        lo_jd_push(c, keys[RS_SCOPES], (long)i);
-        rc = scope_spans(c, json_array_get(f[RS_SCOPES], i), &res);
-        lo_jd_pop(c);
-    }
-    return rc;
-}
-
-int lo_jd_traces(lo_jd_t *c, json_t *root)
-{
-    static const char *const keys[] = { "resourceSpans" };
-    json_t *f[1];
-    int rc = lo_jd_fields(c, root, keys, 1, f);
-    if (rc == LO_OK)
-        rc = lo_jd_arr(c, keys[0], f[0]);
-    size_t n = rc == LO_OK && f[0] != NULL ? json_array_size(f[0]) : 0;
-    for (size_t i = 0; i < n && rc == LO_OK; i++) {
-        lo_jd_push(c, keys[0], (long)i);
-        rc = resource_spans(c, json_array_get(f[0], i));
-        lo_jd_pop(c);
-    }
-    return rc;
-}
+const lo_jd_signal_t lo_jd_traces = {
+    .resources = "resourceSpans",
+    .scopes = "scopeSpans",
+    .records = "spans",
+    .record = span,
+};
