@@ -38,7 +38,8 @@ static const cfg_entry_t table[] = {
     { "max_attr_depth", CFG_INT, F(max_attr_depth), "32", 1, 128,
       "deepest nesting of AnyValue arrays/kvlists accepted; deeper gets 400" },
     { "batch_max_records", CFG_INT, F(batch_max_records), "20000", 1, 1000000,
-      "most records a writer commits in one transaction" },
+      "most records a writer commits in one transaction (batches hold ~250 ms of its commit rate, "
+      "at least 2000 records, at most this)" },
     { "queue_max_bytes", CFG_SIZE, F(queue_max_bytes), "128M", 1 * MiB, 16 * GiB,
       "bytes of decoded requests buffered per signal; past it requests get 429" },
     { "queue_max_wait_ms", CFG_INT, F(queue_max_wait_ms), "1000", 10, 60000,

@@ -142,6 +142,33 @@ static lo_ingest_req_t *take_all(lo_ingest_queue_t *q)
 }
 
 /* Locked by the caller: takes requests up to max records (at least one). */
+/* Group commit sizes its batches to the writer's own commit rate: a batch
+ * holds about BATCH_TARGET_NS of work (at least BATCH_MIN_RECORDS, at most
+ * batch_max_records).  A fixed large batch would hold records in a
+ * transaction for seconds when PostgreSQL is slow; with this, a record
+ * waits at most queue_max_wait_ms in the queue plus about this long in a
+ * batch. */
+#define BATCH_TARGET_NS 250000000LL
+#define BATCH_MIN_RECORDS 2000
+
+static size_t batch_cap(const lo_writer_t *w, size_t max)
+{
+    if (w->rate <= 0)
+        return max;
+    double cap = w->rate * ((double)BATCH_TARGET_NS / 1e9);
+    if (cap < BATCH_MIN_RECORDS)
+        cap = BATCH_MIN_RECORDS;
+    return cap < (double)max ? (size_t)cap : max;
+}
+
+static void note_rate(lo_writer_t *w, size_t records, int64_t ns)
+{
+    if (ns <= 0)
+        return;
+    double r = (double)records * 1e9 / (double)ns;
+    w->rate = w->rate <= 0 ? r : 0.7 * w->rate + 0.3 * r;
+}
+
 static lo_ingest_req_t *take_batch(lo_ingest_queue_t *q, size_t max, size_t *records)
 {
     lo_ingest_req_t *list = q->head, *last = NULL;
@@ -245,6 +272,7 @@ static void write_and_answer(lo_writer_t *w, lo_ingest_req_t *list, size_t recor
     }
     if (rc == LO_OK) {
         int64_t ns = lo_mono_ns() - t0;
+        note_rate(w, records, ns);
         lo_stat_add(&lo_stats.records_ingested[q->signal], (long long)records);
         lo_stat_add(&lo_stats.batches[q->signal], 1);
         lo_stat_add(&lo_stats.batch_records_sum[q->signal], (long long)records);
@@ -341,7 +369,7 @@ static void *writer_main(void *arg)
             continue;
         }
         size_t records;
-        lo_ingest_req_t *list = take_batch(q, in->set.batch_max_records, &records);
+        lo_ingest_req_t *list = take_batch(q, batch_cap(w, in->set.batch_max_records), &records);
         pthread_mutex_unlock(&q->mu);
         write_and_answer(w, list, records);
     }

@@ -64,6 +64,7 @@ typedef struct {
 typedef struct lo_ingest_queue lo_ingest_queue_t;
 
 typedef struct lo_writer {
+    double rate; /* records/s this writer commits (moving average; 0 = not yet known) */
     lo_ingest_t *in;
     lo_ingest_queue_t *q;
     lo_signal_t signal;
