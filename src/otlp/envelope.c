@@ -239,6 +239,12 @@ struct lo_redact {
     size_t n;
     char **keys; /* lower-case */
     size_t *lens;
+    /* A quick "certainly not" for the common case, since every attribute
+     * key of every record is checked: the lengths (below 64) and the first
+     * bytes of the deny-listed keys. */
+    uint64_t len_mask;
+    bool long_keys; /* some key is 64 bytes or longer */
+    bool first[256];
 };
 
 lo_redact_t *lo_redact_create(const char *list)
@@ -274,6 +280,11 @@ lo_redact_t *lo_redact_create(const char *list)
             r->keys[r->n] = k;
             r->lens[r->n] = len;
             r->n++;
+            if (len < 64)
+                r->len_mask |= 1ULL << len;
+            else
+                r->long_keys = true;
+            r->first[(unsigned char)k[0]] = true;
         }
         s = e;
     }
@@ -307,14 +318,20 @@ bool lo_redact_match(const lo_redact_t *r, const char *key, size_t n)
     if (r == NULL || n == 0)
         return false;
     static const char *const prefixes[] = { "http.request.header.", "http.response.header." };
-    for (size_t p = 0; p < LO_ARRAY_LEN(prefixes); p++) {
-        size_t pl = strlen(prefixes[p]);
-        if (n > pl && ieq(key, prefixes[p], pl)) {
-            key += pl;
-            n -= pl;
-            break;
+    if (key[0] == 'h' || key[0] == 'H') {
+        for (size_t p = 0; p < LO_ARRAY_LEN(prefixes); p++) {
+            size_t pl = strlen(prefixes[p]);
+            if (n > pl && ieq(key, prefixes[p], pl)) {
+                key += pl;
+                n -= pl;
+                break;
+            }
         }
     }
+    if (n < 64 ? !(r->len_mask & (1ULL << n)) : !r->long_keys)
+        return false;
+    if (!r->first[(unsigned char)tolower((unsigned char)key[0])])
+        return false;
     for (size_t i = 0; i < r->n; i++)
         if (r->lens[i] == n && ieq(key, r->keys[i], n))
             return true;

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <stdio.h>
 
 #include "core/json_write.h"
 #include "otlp/otlp.h"
@@ -83,8 +84,22 @@ static void test_redact(void **state)
     assert_false(lo_redact_match(r, "http.request.header.", 20));
     assert_false(lo_redact_match(r, "passwords", 9));
     assert_false(lo_redact_match(r, "user", 4));
+    assert_false(lo_redact_match(r, "xassword", 8)); /* same length, other first byte */
+    assert_false(lo_redact_match(r, "PASSWORX", 8));
+    assert_true(lo_redact_match(r, "PASSWORD", 8));
     lo_redact_destroy(r);
     lo_redact_destroy(NULL);
+
+    /* keys of 64 bytes and more are matched too */
+    static const char longk[] = "a-very-long-header-name-that-someone-deny-listed-for-good-reasons-x";
+    char list[128];
+    snprintf(list, sizeof(list), "token,%s", longk);
+    r = lo_redact_create(list);
+    assert_non_null(r);
+    assert_true(lo_redact_match(r, longk, strlen(longk)));
+    assert_false(lo_redact_match(r, longk, strlen(longk) - 1));
+    assert_true(lo_redact_match(r, "Token", 5));
+    lo_redact_destroy(r);
 }
 
 static void test_labels_hash_order_independent(void **state)
