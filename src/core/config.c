@@ -43,7 +43,8 @@ static const cfg_entry_t table[] = {
     { "queue_max_bytes", CFG_SIZE, F(queue_max_bytes), "128M", 1 * MiB, 16 * GiB,
       "bytes of decoded requests buffered per signal; past it requests get 429" },
     { "queue_max_wait_ms", CFG_INT, F(queue_max_wait_ms), "1000", 10, 60000,
-      "when the oldest queued request of a signal has waited this long, new ones get 429" },
+      "longest a request may wait in a signal's queue: new ones get 429 when what is queued would take "
+      "longer to commit (at the measured rate) or the oldest has waited this long" },
     { "writers", CFG_INT, F(writers), "2", 1, 32, "parallel COPY writers (database connections) per signal" },
     { "retry_after_seconds", CFG_INT, F(retry_after_seconds), "1", 1, 3600,
       "Retry-After sent with 429 and 503" },

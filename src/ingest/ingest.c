@@ -28,6 +28,8 @@ struct lo_ingest_queue {
     pthread_cond_t retry_cv; /* disconnected writers sleep here: stop only */
     lo_ingest_req_t *head, *tail;
     size_t bytes;  /* held by queued and in-flight requests */
+    size_t records; /* queued, not yet taken by a writer */
+    double rate;   /* records/s the signal's writers commit together (moving average; 0 = unknown) */
     int connected; /* writers with a live connection */
     bool unavailable;
 };
@@ -138,10 +140,10 @@ static lo_ingest_req_t *take_all(lo_ingest_queue_t *q)
 {
     lo_ingest_req_t *list = q->head;
     q->head = q->tail = NULL;
+    q->records = 0;
     return list;
 }
 
-/* Locked by the caller: takes requests up to max records (at least one). */
 /* Group commit sizes its batches to the writer's own commit rate: a batch
  * holds about BATCH_TARGET_NS of work (at least BATCH_MIN_RECORDS, at most
  * batch_max_records).  A fixed large batch would hold records in a
@@ -167,8 +169,16 @@ static void note_rate(lo_writer_t *w, size_t records, int64_t ns)
         return;
     double r = (double)records * 1e9 / (double)ns;
     w->rate = w->rate <= 0 ? r : 0.7 * w->rate + 0.3 * r;
+    /* the signal's writers work in parallel: together about writers x this */
+    if (w->q != NULL && w->in != NULL) {
+        double all = r * w->in->set.writers;
+        pthread_mutex_lock(&w->q->mu);
+        w->q->rate = w->q->rate <= 0 ? all : 0.7 * w->q->rate + 0.3 * all;
+        pthread_mutex_unlock(&w->q->mu);
+    }
 }
 
+/* Locked by the caller: takes requests up to max records (at least one). */
 static lo_ingest_req_t *take_batch(lo_ingest_queue_t *q, size_t max, size_t *records)
 {
     lo_ingest_req_t *list = q->head, *last = NULL;
@@ -184,6 +194,7 @@ static lo_ingest_req_t *take_batch(lo_ingest_queue_t *q, size_t max, size_t *rec
         q->tail = NULL;
     last->next = NULL;
     *records = n;
+    q->records = q->records > n ? q->records - n : 0;
     return list;
 }
 
@@ -405,14 +416,19 @@ int lo_ingest_submit(lo_ingest_t *in, lo_ingest_req_t *r)
     }
     /* bounded; an empty queue takes any request, so one larger than the
      * bound is not refused forever */
-    /* and by age: when the oldest waiting request has waited longer than
-     * queue_max_wait, the writers are behind and new work would wait longer */
+    /* and in time: a request is refused when what is queued ahead of it
+     * would take the writers longer than queue_max_wait to commit (at their
+     * measured rate), or when the oldest waiting request has already waited
+     * that long (the writers are behind) */
+    double max_wait_s = (double)in->set.queue_max_wait_ns / 1e9;
     if ((q->bytes > 0 && q->bytes + r->bytes > in->set.queue_max_bytes) ||
+        (q->records > 0 && q->rate > 0 && (double)(q->records + r->batch.n) > q->rate * max_wait_s) ||
         (q->head != NULL && r->enqueued_ns - q->head->enqueued_ns > in->set.queue_max_wait_ns)) {
         pthread_mutex_unlock(&q->mu);
         return LO_BUSY;
     }
     q->bytes += r->bytes;
+    q->records += r->batch.n;
     if (q->tail != NULL)
         q->tail->next = r;
     else

@@ -9,7 +9,9 @@
  * the database: they suspend the connection and done() resumes it.
  *
  * The bytes queued per signal are bounded (queue_max_bytes), and so is the
- * age of the oldest queued request (queue_max_wait_ms): past either bound
+ * time the queue holds (queue_max_wait_ms: the records ahead must be
+ * committable within it at the writers' measured rate, and the oldest
+ * queued request must not have waited longer): past any bound
  * submit answers LO_BUSY (429).  While the database is unreachable submit
  * answers LO_UNAVAIL (503) and the writers reconnect by themselves.
  */
