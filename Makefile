@@ -4,7 +4,7 @@
 #   make test     install what is missing, build, run every test
 #   make asan     the tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz     build the libFuzzer targets (make fuzz-run runs them briefly)
-#   make bench    the ingest benchmark (docs/BENCHMARKS.md); make bench-query the query benchmark
+#   make bench    the ingest and query benchmarks (docs/BENCHMARKS.md); make bench-query the query one alone
 
 CC      ?= cc
 PKGS    := libmicrohttpd libpq jansson zlib libcrypto
@@ -162,8 +162,10 @@ $(BUILD)/bench/decode_bench: bench/decode_bench.c $(LIB) $(PROTO_O) | $(PROTO_C)
 bench-decode: $(BUILD)/bench/decode_bench
 	$(BUILD)/bench/decode_bench 1
 
+# make bench: the ingest benchmark, then the query benchmark (LO_BENCH_QUERY=0 skips it).
 bench: deps $(BIN) $(BENCH_BIN)
 	@BUILD=$(BUILD) LO_BIN=$(BIN) scripts/bench.sh
+	@if [ "$${LO_BENCH_QUERY:-1}" != 0 ]; then $(MAKE) --no-print-directory bench-query; fi
 
 services-stop:
 	@scripts/services.sh stop all
