@@ -822,29 +822,43 @@ static int each(lo_jd_t *c, json_t *arr, const char *key,
     return rc;
 }
 
+/* Reads one level {<owner>, <list>, schemaUrl}: v must be an object
+ * (absent: LO_DECLINED, nothing to walk). */
+static int level(lo_jd_t *c, json_t *v, const char *owner, const char *list, json_t **owner_v,
+                 json_t **list_v)
+{
+    const char *const keys[3] = { owner, list, "schemaUrl" };
+    json_t *f[3];
+    lo_str_t schema;
+    int rc = lo_jd_obj(c, NULL, v);
+    if (rc != LO_OK)
+        return rc;
+    if (v == NULL)
+        return LO_DECLINED;
+    rc = lo_jd_fields(c, v, keys, 3, f);
+    if (rc == LO_OK)
+        rc = lo_jd_str_view(c, keys[2], f[2], &schema);
+    *owner_v = f[0];
+    *list_v = f[1];
+    return rc;
+}
+
 /* {scope, <records>, schemaUrl} */
 static int walk_scope(lo_jd_t *c, json_t *v, const lo_jd_signal_t *sig, const lo_jd_owner_t *res)
 {
-    enum { K_SCOPE, K_RECORDS, K_SCHEMA, K_N };
-    const char *const keys[K_N] = { "scope", sig->records, "schemaUrl" };
-    json_t *f[K_N];
+    json_t *sv = NULL, *recs = NULL;
     lo_jd_owner_t scope;
-    lo_str_t schema;
-    int rc = lo_jd_obj(c, NULL, v);
-    if (rc != LO_OK || v == NULL)
-        return rc;
-    rc = lo_jd_fields(c, v, keys, K_N, f);
+    int rc = level(c, v, "scope", sig->records, &sv, &recs);
     if (rc == LO_OK)
-        rc = lo_jd_str_view(c, keys[K_SCHEMA], f[K_SCHEMA], &schema);
+        rc = lo_jd_scope(c, sv, &scope);
     if (rc == LO_OK)
-        rc = lo_jd_scope(c, f[K_SCOPE], &scope);
+        rc = lo_jd_arr(c, sig->records, recs);
     if (rc != LO_OK)
-        return rc;
-    rc = lo_jd_arr(c, keys[K_RECORDS], f[K_RECORDS]);
-    size_t n = rc == LO_OK && f[K_RECORDS] != NULL ? json_array_size(f[K_RECORDS]) : 0;
+        return rc == LO_DECLINED ? LO_OK : rc;
+    size_t n = recs != NULL ? json_array_size(recs) : 0;
     for (size_t i = 0; i < n && rc == LO_OK; i++) {
-        lo_jd_push(c, keys[K_RECORDS], (long)i);
-        rc = sig->record(c, json_array_get(f[K_RECORDS], i), res, &scope);
+        lo_jd_push(c, sig->records, (long)i);
+        rc = sig->record(c, json_array_get(recs, i), res, &scope);
         lo_jd_pop(c);
     }
     return rc;
@@ -854,22 +868,14 @@ static int walk_scope(lo_jd_t *c, json_t *v, const lo_jd_signal_t *sig, const lo
 static int walk_resource(lo_jd_t *c, json_t *v, const lo_jd_signal_t *sig, const lo_jd_owner_t *unused)
 {
     (void)unused;
-    enum { K_RESOURCE, K_SCOPES, K_SCHEMA, K_N };
-    const char *const keys[K_N] = { "resource", sig->scopes, "schemaUrl" };
-    json_t *f[K_N];
+    json_t *rv = NULL, *scopes = NULL;
     lo_jd_owner_t res;
-    lo_str_t schema;
-    int rc = lo_jd_obj(c, NULL, v);
-    if (rc != LO_OK || v == NULL)
-        return rc;
-    rc = lo_jd_fields(c, v, keys, K_N, f);
+    int rc = level(c, v, "resource", sig->scopes, &rv, &scopes);
     if (rc == LO_OK)
-        rc = lo_jd_str_view(c, keys[K_SCHEMA], f[K_SCHEMA], &schema);
-    if (rc == LO_OK)
-        rc = lo_jd_resource(c, f[K_RESOURCE], &res);
+        rc = lo_jd_resource(c, rv, &res);
     if (rc != LO_OK)
-        return rc;
-    return each(c, f[K_SCOPES], keys[K_SCOPES], walk_scope, sig, &res);
+        return rc == LO_DECLINED ? LO_OK : rc;
+    return each(c, scopes, sig->scopes, walk_scope, sig, &res);
 }
 
 int lo_jd_walk(lo_jd_t *c, json_t *root, const lo_jd_signal_t *sig)
