@@ -496,29 +496,44 @@ int lo_pbd_body(lo_pbd_t *d, const uint8_t *p, size_t n, lo_str_t *out)
 
 /* ---- the request skeleton every signal shares ---- */
 
-/* Scope{Logs,Spans,Metrics}: 1 scope, 2 items, 3 schema_url. */
-static int scope_level(lo_pbd_t *d, const uint8_t *p, size_t n, const char *const names[3], lo_pbd_item_fn fn,
-                       const lo_pbd_res_t *res)
+/* Both levels are {1 owner (resource or scope), 2 items, 3 schema_url}, all
+ * length-delimited: checks the wire types and finds the owner (the last one
+ * wins; absent = empty). */
+static int level_owner(lo_pbd_t *d, const uint8_t *p, size_t n, const uint8_t **op, size_t *on)
 {
     lo_pb_reader_t r;
-    lo_pb_field_t f, sf;
-    lo_pbd_scope_t scope;
-    bool have = false;
+    lo_pb_field_t f;
     int rc;
-    /* pass 1: the scope, wherever it is (last one wins) */
+    *op = (const uint8_t *)"";
+    *on = 0;
     lo_pb_init(&r, p, n);
     while ((rc = lo_pb_next(&r, &f)) == LO_PB_FIELD) {
         if (f.num >= 1 && f.num <= 3) {
             LO_PBD_WANT(d, f, LO_PB_LEN);
             if (f.num == 1) {
-                sf = f;
-                have = true;
+                *op = f.p;
+                *on = f.n;
             }
         }
     }
     if (rc != LO_PB_END)
         return lo_pbd_wire_fail(d, rc, &f);
-    rc = lo_pbd_scope(d, have ? sf.p : (const uint8_t *)"", have ? sf.n : 0, &scope);
+    return LO_OK;
+}
+
+/* Scope{Logs,Spans,Metrics}: 1 scope, 2 items, 3 schema_url. */
+static int scope_level(lo_pbd_t *d, const uint8_t *p, size_t n, const char *const names[3], lo_pbd_item_fn fn,
+                       const lo_pbd_res_t *res)
+{
+    lo_pb_reader_t r;
+    lo_pb_field_t f;
+    lo_pbd_scope_t scope;
+    const uint8_t *sp;
+    size_t sn;
+    /* pass 1: the scope, wherever it is (last one wins) */
+    int rc = level_owner(d, p, n, &sp, &sn);
+    if (rc == LO_OK)
+        rc = lo_pbd_scope(d, sp, sn, &scope);
     if (rc != LO_OK)
         return rc;
     lo_envelope_build(&scope.base, NULL, &scope.cand, &res->cand);
@@ -542,23 +557,13 @@ static int resource_level(lo_pbd_t *d, const uint8_t *p, size_t n, const char *c
                           lo_pbd_item_fn fn)
 {
     lo_pb_reader_t r;
-    lo_pb_field_t f, rf;
+    lo_pb_field_t f;
     lo_pbd_res_t res;
-    bool have = false;
-    int rc;
-    lo_pb_init(&r, p, n);
-    while ((rc = lo_pb_next(&r, &f)) == LO_PB_FIELD) {
-        if (f.num >= 1 && f.num <= 3) {
-            LO_PBD_WANT(d, f, LO_PB_LEN);
-            if (f.num == 1) {
-                rf = f;
-                have = true;
-            }
-        }
-    }
-    if (rc != LO_PB_END)
-        return lo_pbd_wire_fail(d, rc, &f);
-    rc = lo_pbd_resource(d, have ? rf.p : (const uint8_t *)"", have ? rf.n : 0, &res);
+    const uint8_t *rp;
+    size_t rn;
+    int rc = level_owner(d, p, n, &rp, &rn);
+    if (rc == LO_OK)
+        rc = lo_pbd_resource(d, rp, rn, &res);
     if (rc != LO_OK)
         return rc;
     int64_t i = 0;
