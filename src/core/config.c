@@ -62,6 +62,9 @@ static const cfg_entry_t table[] = {
       "agent session mappings kept in memory" },
     { "session_cache_seconds", CFG_INT, F(session_cache_seconds), "300", 1, 86400,
       "how long a cached agent session mapping is trusted" },
+    { "session_lend_project", CFG_INT, F(session_lend_project), "0", 0, 1,
+      "1: a record with a session id and no project (sent with an unbound token) takes the project and "
+      "user of that session's mapping; 0: it is stored without them (docs/auth.md)" },
     { "partition_days_ahead", CFG_INT, F(partition_days_ahead), "2", 1, 60,
       "daily partitions created ahead of today" },
     { "ingest_max_age_hours", CFG_INT, F(ingest_max_age_hours), "168", 1, 8760,

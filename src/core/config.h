@@ -32,6 +32,7 @@ typedef struct lo_config {
     int64_t token_cache_seconds;
     int64_t session_cache_entries;
     int64_t session_cache_seconds;
+    int64_t session_lend_project;
     int64_t partition_days_ahead;
     int64_t ingest_max_age_hours;
     int64_t logs_hot_hours;

@@ -84,6 +84,7 @@ lo_ingest_t *lo_ingest_create(const lo_config_t *cfg)
     in->set.writers = (int)cfg->writers;
     in->set.session_cache_entries = (size_t)cfg->session_cache_entries;
     in->set.session_cache_ns = cfg->session_cache_seconds * 1000000000LL;
+    in->set.session_lend_project = cfg->session_lend_project != 0;
     in->set.partition_days_back = (int)(cfg->ingest_max_age_hours / 24) + 1;
     in->set.partition_days_ahead = (int)cfg->partition_days_ahead;
     in->set.shutdown_timeout_ns = cfg->shutdown_timeout_seconds * 1000000000LL;

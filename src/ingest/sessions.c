@@ -292,6 +292,12 @@ int lo_sessions_resolve(lo_writer_t *w, lo_ingest_req_t *list, size_t *learn)
             return rc;
     }
 
+    /* A session belongs to the project that first claimed it.  A record
+     * takes the mapping's user only within that project; a record without
+     * a project (only an unbound token sends one) takes nothing unless the
+     * operator says so: otherwise whoever claims a session id first would
+     * receive every project-less record naming it (docs/auth.md). */
+    bool lend = lo_ingest_settings(w->in)->session_lend_project;
     if (needs) {
         for (lo_ingest_req_t *q = list; q != NULL; q = q->next) {
             for (size_t i = 0; i < q->batch.n; i++) {
@@ -301,9 +307,7 @@ int lo_sessions_resolve(lo_writer_t *w, lo_ingest_req_t *list, size_t *learn)
                 slot_t *s = slot_get(t, e->session_id);
                 if (s->state != SESS_KNOWN)
                     continue;
-                /* a session belongs to one project: never lend another
-                 * project's user to a record */
-                if (e->has_project && memcmp(e->project_id, s->project, 16) != 0)
+                if (e->has_project ? memcmp(e->project_id, s->project, 16) != 0 : !lend)
                     continue;
                 if (!e->has_project) {
                     memcpy(e->project_id, s->project, 16);

@@ -1,10 +1,12 @@
 /*
- * traces.c — the traces summary (one row per trace), kept current as spans
- * arrive in any order and in any request.  A batch's spans are aggregated
- * per trace here, then one statement upserts every trace of the batch with
- * least/greatest/sums, so the result does not depend on arrival order.
- * Rows go sorted by trace id: concurrent writers lock them in one order
- * and cannot deadlock.
+ * traces.c — the traces summary (one row per trace and project: trace ids
+ * cross organisations, so each project summarises only its own spans;
+ * docs/auth.md), kept current as spans arrive in any order and in any
+ * request.  A batch's spans are aggregated per (trace, project) here, then
+ * one statement upserts every summary of the batch with least/greatest/sums,
+ * so the result does not depend on arrival order.  Rows go sorted by trace
+ * id and project: concurrent writers lock them in one order and cannot
+ * deadlock.
  */
 #include "ingest/writer.h"
 
@@ -32,17 +34,25 @@ static int ensure_table(lo_writer_t *w, size_t records)
     return LO_OK;
 }
 
-static lo_trace_agg_t *agg_get(lo_writer_t *w, const uint8_t tid[16], size_t *n)
+static const uint8_t NO_PROJECT[16];
+
+/* The summary of (trace, project) in the batch's table, added if absent. */
+static lo_trace_agg_t *agg_get(lo_writer_t *w, const lo_envelope_t *e, size_t *n)
 {
-    size_t mask = w->traces_cap - 1, i = lo_hash64(tid, 16, 2) & mask;
+    const uint8_t *project = e->has_project ? e->project_id : NO_PROJECT;
+    size_t mask = w->traces_cap - 1, i = lo_hash64(project, 16, lo_hash64(e->trace_id, 16, 2)) & mask;
     while (w->traces[i].used) {
-        if (memcmp(w->traces[i].trace_id, tid, 16) == 0)
+        const lo_trace_agg_t *t = &w->traces[i];
+        if (memcmp(t->trace_id, e->trace_id, 16) == 0 && t->has_project == e->has_project &&
+            memcmp(t->project, project, 16) == 0)
             return &w->traces[i];
         i = (i + 1) & mask;
     }
     lo_trace_agg_t *a = &w->traces[i];
     memset(a, 0, sizeof(*a));
-    memcpy(a->trace_id, tid, 16);
+    memcpy(a->trace_id, e->trace_id, 16);
+    a->has_project = e->has_project;
+    memcpy(a->project, project, 16);
     a->used = true;
     a->start_ns = INT64_MAX;
     a->end_ns = INT64_MIN;
@@ -69,10 +79,6 @@ static void agg_add(lo_trace_agg_t *a, const lo_span_rec_t *s)
         a->root_name = s->name;
         a->service = e->service;
     }
-    if (!a->has_project && e->has_project) {
-        memcpy(a->project, e->project_id, 16);
-        a->has_project = true;
-    }
     if (!a->has_session && e->has_session) {
         memcpy(a->session, e->session_id, 16);
         a->has_session = true;
@@ -83,9 +89,13 @@ static void agg_add(lo_trace_agg_t *a, const lo_span_rec_t *s)
     }
 }
 
-static int cmp_trace(const void *a, const void *b)
+static int cmp_trace(const void *pa, const void *pb)
 {
-    return memcmp((*(lo_trace_agg_t *const *)a)->trace_id, (*(lo_trace_agg_t *const *)b)->trace_id, 16);
+    const lo_trace_agg_t *a = *(lo_trace_agg_t *const *)pa, *b = *(lo_trace_agg_t *const *)pb;
+    int c = memcmp(a->trace_id, b->trace_id, 16);
+    if (c == 0)
+        c = (a->has_project > b->has_project) - (a->has_project < b->has_project);
+    return c != 0 ? c : memcmp(a->project, b->project, 16);
 }
 
 int lo_traces_upsert(lo_writer_t *w, lo_ingest_req_t *list, size_t records)
@@ -98,7 +108,7 @@ int lo_traces_upsert(lo_writer_t *w, lo_ingest_req_t *list, size_t records)
     for (lo_ingest_req_t *q = list; q != NULL; q = q->next)
         for (size_t i = 0; i < q->batch.n; i++)
             if (q->batch.spans[i].env.has_trace_id)
-                agg_add(agg_get(w, q->batch.spans[i].env.trace_id, &n), &q->batch.spans[i]);
+                agg_add(agg_get(w, &q->batch.spans[i].env, &n), &q->batch.spans[i]);
     /* the table is empty again for the next batch (only used slots touched) */
     for (size_t i = 0; i < n; i++)
         w->sorted_traces[i]->used = false;
@@ -137,8 +147,7 @@ int lo_traces_upsert(lo_writer_t *w, lo_ingest_req_t *list, size_t records)
         "start_time, end_time, status_code, span_count, error_count) "
         "SELECT * FROM unnest($1::bytea[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], "
         "$7::timestamptz[], $8::timestamptz[], $9::int2[], $10::int4[], $11::int4[]) "
-        "ON CONFLICT (trace_id) DO UPDATE SET "
-        "project_id = coalesce(t.project_id, excluded.project_id), "
+        "ON CONFLICT (trace_id, project_id) DO UPDATE SET "
         "session_id = coalesce(t.session_id, excluded.session_id), "
         "user_id = coalesce(t.user_id, excluded.user_id), "
         "service = CASE WHEN excluded.root_span_name IS NOT NULL THEN excluded.service "

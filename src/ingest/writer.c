@@ -24,6 +24,9 @@ int lo_writer_init(lo_writer_t *w)
 {
     lo_copy_ctx_init(&w->ctx);
     lo_buf_init(&w->copy, 0);
+    lo_buf_init(&w->new_keys, 0);
+    lo_buf_init(&w->idkey, 0);
+    lo_buf_init(&w->series.keys, 0);
     for (size_t i = 0; i < LO_ARRAY_LEN(w->arr); i++)
         lo_pgarr_init(&w->arr[i]);
     return LO_OK;
@@ -43,7 +46,11 @@ void lo_writer_free(lo_writer_t *w)
     free(w->traces);
     free(w->sorted_traces);
     free(w->series_ids);
+    free(w->series_ref);
     free(w->new_series);
+    free(w->new_tab);
+    lo_buf_free(&w->new_keys);
+    lo_buf_free(&w->idkey);
     lo_series_cache_free(&w->series);
 }
 
@@ -208,8 +215,11 @@ int lo_writer_write(lo_writer_t *w, lo_ingest_req_t *list, size_t records)
     bool txn = learn > 0 || w->signal == LO_SIGNAL_SPANS || w->new_series_n > 0;
     if (txn)
         rc = exec_simple(w, "BEGIN");
-    if (rc == LO_OK && w->new_series_n > 0)
+    if (rc == LO_OK && w->new_series_n > 0) {
         rc = lo_series_upsert(w);
+        if (rc == LO_OK)
+            lo_series_fill(w, records);
+    }
     if (rc == LO_OK)
         rc = copy_batch(w, copy_sql(w->signal), list);
     if (rc == LO_OK && w->signal == LO_SIGNAL_SPANS)

@@ -5,7 +5,7 @@
  * A batch is a list of requests (lo_ingest_req_t, linked by next) of one
  * signal.  lo_writer_write() writes all their records in one transaction:
  *   sessions  fill project/user from agent_sessions (sessions.c)
- *   metrics   upsert unknown series (series.c), COPY metric_samples
+ *   metrics   insert unknown series and learn their ids (series.c), COPY metric_samples
  *   spans     COPY spans, upsert the traces summary (traces.c)
  *   logs      COPY log_entries
  *   sessions  upsert the mappings records taught
@@ -33,18 +33,30 @@ typedef struct lo_sess_batch lo_sess_batch_t;
 
 /* ---- metric series ids (series.c) ---- */
 
-/* The series id: a 64-bit hash of name, labels, service and project. */
-int64_t lo_series_id(const lo_sample_rec_t *r);
-
+/* A series the cache did not know, once per batch: its identity bytes
+ * (in the writer's new_keys), then the id the database holds for it. */
 typedef struct {
-    int64_t id;
     const lo_sample_rec_t *rec;
+    uint64_t hash;
+    size_t off;
+    size_t len;
+    int64_t id;
+    bool found;
 } lo_new_series_t;
 
+/* Learned series ids by exact identity bytes (open addressing; hash 0 is
+ * an empty slot).  Bounded in slots and key bytes: emptied when full. */
 typedef struct {
-    uint64_t *slots; /* open addressing; 0 is empty (id 0 is kept apart) */
+    uint64_t hash;
+    int64_t id;
+    uint32_t off, len; /* the identity in keys */
+} lo_series_slot_t;
+
+typedef struct {
+    lo_series_slot_t *slots;
     size_t cap, count;
-    bool has_zero;
+    lo_buf_t keys;
+    uint64_t seed; /* random per writer: chains cannot be planned from outside */
 } lo_series_cache_t;
 
 /* ---- trace summaries (traces.c) ---- */
@@ -84,9 +96,13 @@ typedef struct lo_writer {
     size_t traces_cap;
     lo_trace_agg_t **sorted_traces;
     int64_t *series_ids; /* one per sample of the batch */
+    uint32_t *series_ref; /* per sample: index in new_series, or UINT32_MAX (cached) */
     size_t series_ids_cap;
     lo_new_series_t *new_series;
     size_t new_series_n, new_series_cap;
+    uint32_t *new_tab; /* new_series by identity: index + 1, 0 empty */
+    size_t new_tab_cap;
+    lo_buf_t new_keys, idkey;
     lo_series_cache_t series;
 } lo_writer_t;
 
@@ -99,6 +115,7 @@ typedef struct {
     int writers;
     size_t session_cache_entries;
     int64_t session_cache_ns;
+    bool session_lend_project; /* records without a project take the mapping's (docs/auth.md) */
     int partition_days_back, partition_days_ahead;
     int64_t shutdown_timeout_ns;
 } lo_ingest_settings_t;
@@ -123,8 +140,13 @@ int lo_sessions_upsert(lo_writer_t *w) LO_MUST_USE;
 void lo_sessions_commit(lo_writer_t *w);
 void lo_sessions_free(lo_writer_t *w);
 
+/* prepare: the cached id of every sample, the others listed as new;
+ * upsert: inserts the new series and reads their ids (inside the batch's
+ * transaction); fill: gives those ids to their samples; commit: the cache
+ * learns them (only once the batch is committed). */
 int lo_series_prepare(lo_writer_t *w, lo_ingest_req_t *list, size_t records) LO_MUST_USE;
 int lo_series_upsert(lo_writer_t *w) LO_MUST_USE;
+void lo_series_fill(lo_writer_t *w, size_t records);
 void lo_series_commit(lo_writer_t *w);
 void lo_series_cache_free(lo_series_cache_t *c);
 

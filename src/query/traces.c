@@ -17,7 +17,7 @@
 
 static const char *const TRACES_PARAMS[] = { "project_id", "session_id", "service", "status", "from",
                                              "to",         "limit",      "offset",  NULL };
-static const char *const TRACE_PARAMS[] = { NULL };
+static const char *const TRACE_PARAMS[] = { "project_id", NULL };
 static const char *const STATUS_NAMES[] = { "unset", "ok", "error", NULL };
 static const char *const KIND_NAMES[] = { "unspecified", "internal", "server", "client", "producer", "consumer" };
 
@@ -323,7 +323,8 @@ static void set_depths(tree_t *t, int idx, int depth)
 
 int lo_q_trace(lo_api_req_t *req, lo_api_resp_t *resp, const char *trace_id)
 {
-    char trace[33];
+    char trace[33], project[37];
+    bool has_project;
     PGresult *r = NULL;
     lo_q_vis_t vis = { 0 };
     tree_t t = { 0 };
@@ -334,9 +335,11 @@ int lo_q_trace(lo_api_req_t *req, lo_api_resp_t *resp, const char *trace_id)
                                                      "not all zero");
         return LO_OK;
     }
-    if (lo_q_check_params(req, resp, TRACE_PARAMS) != LO_OK)
+    if (lo_q_check_params(req, resp, TRACE_PARAMS) != LO_OK ||
+        lo_q_uuid(req, resp, "project_id", project, &has_project) != LO_OK)
         return LO_OK;
-    if (lo_q_visibility(req, resp, NULL, &vis) != LO_OK)
+    /* a trace id may be shared by projects: each reads only its own spans */
+    if (lo_q_visibility(req, resp, has_project ? project : NULL, &vis) != LO_OK)
         goto cleanup;
     const char *vals[2] = { trace, vis.all ? NULL : vis.arr.p };
     r = lo_q_exec(req, resp, TRACE_SQL, 2, vals);

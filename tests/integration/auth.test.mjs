@@ -130,11 +130,30 @@ describe('tenant isolation of agent sessions', () => {
     exportOk(await send({ session_id: S, project_id: env.projectA, user_id: U2, step: 'a' }, env.tokenA), 'logs', 'proto', 'A claims the session');
     exportOk(await send({ session_id: S, step: 'later' }, env.token), 'logs', 'proto', 'session-only record');
     const [row] = await q(`SELECT project_id::text FROM log_entries WHERE service = $1 AND attributes->>'step' = 'later'`, [svc]);
-    assert.equal(row.project_id, env.projectB, 'the session-only record stays in project B');
+    assert.equal(row.project_id, null, 'the session-only record of an unbound token joins no project (docs/auth.md)');
+    const [m] = await q('SELECT project_id::text FROM agent_sessions WHERE session_id = $1', [S]);
+    assert.equal(m.project_id, env.projectB, 'the session stays with B, which claimed it first');
     // and a record of A naming B's session gets no user of B's
     exportOk(await send({ session_id: S, step: 'a-only-session' }, env.tokenA), 'logs', 'proto', 'A names B\'s session');
     const [r2] = await q(`SELECT project_id::text, user_id::text FROM log_entries WHERE service = $1 AND attributes->>'step' = 'a-only-session'`, [svc]);
     assert.deepEqual(r2, { project_id: env.projectA, user_id: null }, 'stamped A, no user lent from project B');
+  });
+
+  // Session squatting: A claims a session id that B's agents use first; B's
+  // project-less records (sent through an unbound collector token) must not
+  // land in A.
+  test('a session claimed first by A does not pull project-less records into A', async () => {
+    const svc = tag('squat');
+    const [S, U] = [uuid(), uuid()];
+    const send = (attrs, token) => postSignal('logs', request('logs', 'proto', logsSpec(svc, 1, { attributes: attrs })), { contentType: CT.proto, token });
+    exportOk(await send({ session_id: S, user_id: U, step: 'claim' }, env.tokenA), 'logs', 'proto', 'A claims');
+    const [m] = await q('SELECT project_id::text FROM agent_sessions WHERE session_id = $1', [S]);
+    assert.equal(m.project_id, env.projectA);
+    exportOk(await send({ session_id: S, step: 'victim' }, env.token), 'logs', 'proto', 'unbound, session only');
+    const [row] = await q(`SELECT project_id::text, user_id::text FROM log_entries WHERE service = $1 AND attributes->>'step' = 'victim'`, [svc]);
+    assert.deepEqual(row, { project_id: null, user_id: null });
+    const inA = await q('SELECT attributes->>\'step\' AS step FROM log_entries WHERE session_id = $1 AND project_id = $2', [S, env.projectA]);
+    assert.deepEqual(inA.map((r) => r.step), ['claim'], 'project A holds only its own record');
   });
 });
 
@@ -179,8 +198,12 @@ describe('correlation envelope', () => {
     const [m] = await q('SELECT project_id::text, user_id::text FROM agent_sessions WHERE session_id = $1', [s]);
     assert.deepEqual(m, { project_id: p, user_id: u }, 'agent_sessions upserted');
     const svc2 = tag('sessuse');
-    exportOk(await postSignal('traces', request('traces', 'proto', tracesSpec(svc2, 1, { attributes: { session_id: s } })), { contentType: CT.proto }), 'traces', 'proto', 'use');
+    exportOk(await postSignal('traces', request('traces', 'proto', tracesSpec(svc2, 1, { attributes: { session_id: s, project_id: p } })), { contentType: CT.proto }), 'traces', 'proto', 'use');
     const [row] = await q('SELECT session_id::text, project_id::text, user_id::text FROM spans WHERE service = $1', [svc2]);
-    assert.deepEqual(row, { session_id: s, project_id: p, user_id: u }, 'project and user resolved from agent_sessions');
+    assert.deepEqual(row, { session_id: s, project_id: p, user_id: u }, 'user resolved from agent_sessions within the project');
+    const svc3 = tag('sessbare');
+    exportOk(await postSignal('traces', request('traces', 'proto', tracesSpec(svc3, 1, { attributes: { session_id: s } })), { contentType: CT.proto }), 'traces', 'proto', 'session only');
+    const [bare] = await q('SELECT project_id::text, user_id::text FROM spans WHERE service = $1', [svc3]);
+    assert.deepEqual(bare, { project_id: null, user_id: null }, 'a project-less record takes nothing from a session (session_lend_project=0)');
   });
 });

@@ -71,7 +71,10 @@ static void test_learn_resolve_cache(void **state)
                 "('20212223-2425-4627-a829-2a2b2c2d2e2f', '50515253-5455-4657-9859-5a5b5c5d5e5f',"
                 " '60616263-6465-4667-a869-6a6b6c6d6e6f')");
     pgt_exec(c, "UPDATE sess_stmts SET n = 0");
-    lo_ingest_t *in = it_start(conninfo, 2, NULL, true);
+    /* the lending of a project to project-less records is on here: the
+     * default (off) is test_squatting */
+    const char *lend[] = {"session_lend_project", "1", NULL};
+    lo_ingest_t *in = it_start_with(conninfo, 2, NULL, true, lend);
     char v[64];
 
     /* one request teaches session 1 and uses it; session 2 from the table;
@@ -176,6 +179,41 @@ static void test_learn_resolve_cache(void **state)
     pgt_drop_db("lo_t_sessions");
 }
 
+/* By default a session id claims nothing for records without a project:
+ * project A claiming a session first does not receive the project-less
+ * records (from an unbound token) that name it, nor lend its user to them
+ * or to another project's records (docs/auth.md). */
+static void test_squatting(void **state)
+{
+    (void)state;
+    int64_t t = lo_now_ns() - 60LL * 1000000000;
+    base = t - t % 1000;
+    it_fresh_schema("lo_t_sessions_squat", conninfo, sizeof(conninfo));
+    PGconn *c = pgt_connect(conninfo);
+    lo_ingest_t *in = it_start(conninfo, 1, NULL, true);
+    char v[64];
+    treq_t *r = treq_new(LO_SIGNAL_LOGS);
+    add_log(r, "squat", 6, 3, 4); /* project 3 claims session 6 first */
+    submit_wait(in, r);
+    r = treq_new(LO_SIGNAL_LOGS);
+    add_log(r, "unbound-victim", 6, 0, 0);
+    add_log(r, "bound-victim", 6, 7, 0);
+    add_log(r, "own-project", 6, 3, 0);
+    submit_wait(in, r);
+    who(c, "log_entries", "message", "unbound-victim", v, sizeof(v));
+    assert_string_equal(v, "-/-");
+    who(c, "log_entries", "message", "bound-victim", v, sizeof(v));
+    assert_string_equal(v, "70/-");
+    who(c, "log_entries", "message", "own-project", v, sizeof(v));
+    assert_string_equal(v, "30/40"); /* within its project a session still gives its user */
+    assert_int_equal(pgt_int(c, "SELECT count(*) FROM log_entries WHERE project_id IS NOT DISTINCT FROM "
+                                "'30313233-3435-4637-b839-3a3b3c3d3e3f'"),
+                     2);
+    PQfinish(c);
+    lo_ingest_destroy(in);
+    pgt_drop_db("lo_t_sessions_squat");
+}
+
 static void test_cache_expires(void **state)
 {
     (void)state;
@@ -183,7 +221,7 @@ static void test_cache_expires(void **state)
     base = t - t % 1000;
     it_fresh_schema("lo_t_sessions_exp", conninfo, sizeof(conninfo));
     PGconn *c = pgt_connect(conninfo);
-    const char *extra[] = {"session_cache_seconds", "1", NULL};
+    const char *extra[] = {"session_cache_seconds", "1", "session_lend_project", "1", NULL};
     lo_ingest_t *in = it_start_with(conninfo, 1, NULL, true, extra);
     char v[64];
     treq_t *r = treq_new(LO_SIGNAL_LOGS);
@@ -229,6 +267,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_learn_resolve_cache),
+        cmocka_unit_test(test_squatting),
         cmocka_unit_test(test_cache_expires),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

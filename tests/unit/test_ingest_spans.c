@@ -180,15 +180,22 @@ static void test_summary_out_of_order(void **state)
     fill_uuid(s->env.project_id, 7);
     s->env.has_project = true;
     submit_wait(in, t);
+    const lo_envelope_t p7 = s->env;
     t = treq_new(LO_SIGNAL_SPANS);
-    add_span(t, 0x01, 0x03, 0x09, "svc-child", "child-b", 50, 200, 1);
+    s = add_span(t, 0x01, 0x03, 0x09, "svc-child", "child-b", 50, 200, 1);
+    s->env.has_project = true;
+    memcpy(s->env.project_id, p7.project_id, 16);
     submit_wait(in, t);
     t = treq_new(LO_SIGNAL_SPANS);
-    add_span(t, 0x01, 0x09, -1, "svc-root", "GET /", 80, 400, 0);
+    s = add_span(t, 0x01, 0x09, -1, "svc-root", "GET /", 80, 400, 0);
+    s->env.has_project = true;
+    memcpy(s->env.project_id, p7.project_id, 16);
     submit_wait(in, t);
     /* a late child after the root changes counts and times, not the root */
     t = treq_new(LO_SIGNAL_SPANS);
-    add_span(t, 0x01, 0x04, 0x02, "svc-late", "late", 390, 500, 0);
+    s = add_span(t, 0x01, 0x04, 0x02, "svc-late", "late", 390, 500, 0);
+    s->env.has_project = true;
+    memcpy(s->env.project_id, p7.project_id, 16);
     submit_wait(in, t);
 
     /* trace 0x05: never a root: the service of the first span seen */
@@ -218,6 +225,44 @@ static void test_summary_out_of_order(void **state)
     PQfinish(c);
     lo_ingest_destroy(in);
     pgt_drop_db("lo_t_traces");
+}
+
+/* Two projects send spans of one trace (ids travel in traceparent headers
+ * between organisations): each has its own summary of its own spans, and a
+ * parentless span of one never renames the other's trace. */
+static void test_summary_per_project(void **state)
+{
+    (void)state;
+    setup_base();
+    it_fresh_schema("lo_t_traces_proj", conninfo, sizeof(conninfo));
+    lo_ingest_t *in = it_start(conninfo, 1, NULL, true);
+    treq_t *t = treq_new(LO_SIGNAL_SPANS);
+    lo_span_rec_t *s = add_span(t, 0x31, 0x01, -1, "shop", "checkout", 10, 100, 1);
+    fill_uuid(s->env.project_id, 0x0A);
+    s->env.has_project = true;
+    const lo_envelope_t a = s->env;
+    s = add_span(t, 0x31, 0x02, 0x01, "shop", "db", 20, 30, 0);
+    s->env.has_project = true;
+    memcpy(s->env.project_id, a.project_id, 16);
+    submit_wait(in, t);
+    /* project B: a parentless span (its entry point) and an error, later */
+    t = treq_new(LO_SIGNAL_SPANS);
+    s = add_span(t, 0x31, 0x11, -1, "bank", "authorize", 40, 90, 2);
+    fill_uuid(s->env.project_id, 0x0B);
+    s->env.has_project = true;
+    submit_wait(in, t);
+
+    PGconn *c = pgt_connect(conninfo);
+    char v[512];
+    assert_int_equal(pgt_int(c, "SELECT count(*) FROM traces"), 2);
+    pgt_value(c,
+              "SELECT string_agg(root_span_name || '|' || service || '|' || status_code || '|' || span_count || '|' || "
+              "error_count || '|' || left(project_id::text, 2), ',' ORDER BY project_id) FROM traces",
+              v, sizeof(v));
+    assert_string_equal(v, "checkout|shop|1|2|0|a0,authorize|bank|2|1|1|b0");
+    PQfinish(c);
+    lo_ingest_destroy(in);
+    pgt_drop_db("lo_t_traces_proj");
 }
 
 /* Many requests touching the same traces in different orders, written by
@@ -269,6 +314,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_column),
         cmocka_unit_test(test_summary_out_of_order),
+        cmocka_unit_test(test_summary_per_project),
         cmocka_unit_test(test_summary_concurrent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
