@@ -121,7 +121,8 @@ int lo_cmd_serve(int argc, char **argv)
         goto cleanup;
     lo_log_info("schema ready", "version=%d", lo_store_latest_version());
 
-    pool = lo_pg_pool_create(cfg.database_url, (int)cfg.http_threads + 2);
+    /* a connection per query thread, plus token checks and /readyz */
+    pool = lo_pg_pool_create(cfg.database_url, (int)(cfg.query_threads + cfg.http_threads) + 2);
     auth = pool != NULL ? lo_auth_create(&cfg, pool) : NULL;
     rl = lo_ratelimit_create(&cfg);
     redact = lo_redact_create(cfg.redact_keys);

@@ -18,6 +18,8 @@ typedef struct lo_config {
     char *otlp_addr;
     char *api_addr;
     int64_t http_threads;
+    int64_t query_threads;
+    int64_t query_queue_max;
     int64_t max_body_bytes;
     int64_t max_decompressed_bytes;
     int64_t max_attr_depth;

@@ -1,9 +1,12 @@
 /*
  * api_handler.c — the API listener: /healthz, /readyz, /metrics, and the
- * JSON API under /api/ (authenticated; a pooled database connection per
- * request; handlers from the modules, api.h).
+ * JSON API under /api/ (authenticated; handlers from the modules, api.h).
+ * Requests under /api/ run on the query threads (api_exec.h) with a pooled
+ * database connection: the listener's threads only parse, check tokens and
+ * send, so health checks answer at once whatever the queries do.
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
@@ -11,6 +14,7 @@
 #include "core/json_write.h"
 #include "core/log.h"
 #include "http/api.h"
+#include "http/api_exec.h"
 #include "http/listener.h"
 #include "query/query.h"
 #include "store/store.h"
@@ -31,6 +35,7 @@ static const api_handler_fn handlers[] = {
 
 typedef struct {
     lo_api_http_t http; /* first: lo_api_req_t.http points here */
+    lo_http_t *h;
     lo_principal_t who;
     bool discard;
     size_t discarded;
@@ -40,6 +45,12 @@ typedef struct {
     bool err_retry;
     char *body;
     size_t len, cap;
+    /* handed to a query thread: the connection is suspended until done */
+    char *url, *method;
+    pthread_mutex_t mu;
+    bool queued, suspended, finished;
+    int rc;             /* the handlers' result */
+    lo_api_resp_t resp; /* their answer */
 } api_ctx_t;
 
 static enum MHD_Result reply_error(struct MHD_Connection *c, unsigned status, const char *code,
@@ -126,6 +137,8 @@ static enum MHD_Result begin_api(lo_http_t *h, struct MHD_Connection *c, void **
     if (x == NULL)
         return reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory", NULL);
     x->http.conn = c;
+    x->h = h;
+    pthread_mutex_init(&x->mu, NULL);
     const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     int rc = authz != NULL ? lo_auth_check(h->d.auth, authz, &x->who) : LO_DECLINED;
     uint64_t declared = 0;
@@ -155,6 +168,7 @@ static enum MHD_Result begin_api(lo_http_t *h, struct MHD_Connection *c, void **
         bool waits = expect != NULL && strcasecmp(expect, "100-continue") == 0;
         if (!body_follows || waits || declared > 4 * (uint64_t)API_BODY_MAX) {
             enum MHD_Result r = reply_refusal(h, c, x);
+            pthread_mutex_destroy(&x->mu);
             free(x);
             return r;
         }
@@ -194,6 +208,72 @@ static enum MHD_Result take_chunk(api_ctx_t *x, const char *data, size_t n)
     return MHD_YES;
 }
 
+static enum MHD_Result retry_later(lo_http_t *h, struct MHD_Connection *c, unsigned status, const char *code,
+                                   const char *message)
+{
+    char ra[24];
+    snprintf(ra, sizeof(ra), "%" PRId64, h->cfg->retry_after_seconds);
+    lo_http_hdr_t hdr[] = { { MHD_HTTP_HEADER_RETRY_AFTER, ra }, { NULL, NULL } };
+    return reply_error(c, status, code, message, hdr);
+}
+
+/* On a query thread: runs the handlers with a pooled connection, then
+ * resumes the request's connection (lo_http_api_access sends the answer). */
+static void run_job(void *arg, bool cancelled)
+{
+    api_ctx_t *x = arg;
+    lo_http_t *h = x->h;
+    lo_buf_init(&x->resp.body, API_RESP_MAX);
+    x->rc = LO_ERROR;
+    PGconn *db = NULL;
+    if (!cancelled && !atomic_load(&h->stopping))
+        db = h->d.pool != NULL ? lo_pg_pool_get(h->d.pool, POOL_WAIT_MS) : NULL;
+    if (db == NULL) {
+        x->rc = LO_UNAVAIL;
+    } else {
+        lo_api_req_t req = {
+            .method = x->method,
+            .path = x->url,
+            .who = &x->who,
+            .db = db,
+            .body = x->body,
+            .body_len = x->len,
+            .http = &x->http,
+        };
+        int rc = LO_DECLINED;
+        for (size_t i = 0; i < LO_ARRAY_LEN(handlers) && rc == LO_DECLINED; i++) {
+            lo_buf_reset(&x->resp.body);
+            x->resp.status = 0;
+            rc = handlers[i](&req, &x->resp);
+        }
+        lo_pg_pool_put(h->d.pool, db, req.db_broken);
+        x->rc = rc;
+    }
+    pthread_mutex_lock(&x->mu);
+    x->finished = true;
+    if (x->suspended)
+        MHD_resume_connection(x->http.conn);
+    pthread_mutex_unlock(&x->mu);
+}
+
+/* Back on the listener: the job's answer. */
+static enum MHD_Result reply_job(lo_http_t *h, api_ctx_t *x)
+{
+    struct MHD_Connection *c = x->http.conn;
+    enum MHD_Result r;
+    if (x->rc == LO_UNAVAIL)
+        r = retry_later(h, c, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+                        atomic_load(&h->stopping) ? "shutting down" : "the database is unavailable");
+    else if (x->rc == LO_DECLINED)
+        r = reply_error(c, MHD_HTTP_NOT_FOUND, "not_found", "no such endpoint", NULL);
+    else if (x->resp.status < 100 || x->resp.status > 599 || x->resp.body.err != LO_OK)
+        r = reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "the handler failed", NULL);
+    else
+        r = lo_http_reply_buf(c, LO_LISTENER_API, (unsigned)x->resp.status, CT_JSON, &x->resp.body, NULL);
+    lo_buf_free(&x->resp.body);
+    return r;
+}
+
 static enum MHD_Result dispatch(lo_http_t *h, api_ctx_t *x, const char *url, const char *method)
 {
     struct MHD_Connection *c = x->http.conn;
@@ -201,40 +281,22 @@ static enum MHD_Result dispatch(lo_http_t *h, api_ctx_t *x, const char *url, con
         return reply_refusal(h, c, x);
     if (x->discard)
         return reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large", "request body larger than 1 MiB", NULL);
-    PGconn *db = h->d.pool != NULL ? lo_pg_pool_get(h->d.pool, POOL_WAIT_MS) : NULL;
-    if (db == NULL) {
-        char ra[24];
-        snprintf(ra, sizeof(ra), "%" PRId64, h->cfg->retry_after_seconds);
-        lo_http_hdr_t hdr[] = { { MHD_HTTP_HEADER_RETRY_AFTER, ra }, { NULL, NULL } };
-        return reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "the database is unavailable", hdr);
+    x->url = strdup(url);
+    x->method = strdup(method);
+    if (x->url == NULL || x->method == NULL)
+        return reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory", NULL);
+    /* The lock orders our suspend before the job's resume. */
+    pthread_mutex_lock(&x->mu);
+    if (h->exec == NULL || lo_api_exec_submit(h->exec, run_job, x) != LO_OK) {
+        pthread_mutex_unlock(&x->mu);
+        return retry_later(h, c, MHD_HTTP_TOO_MANY_REQUESTS, "busy",
+                           "too many queries in progress; retry later");
     }
-    lo_api_req_t req = {
-        .method = method,
-        .path = url,
-        .who = &x->who,
-        .db = db,
-        .body = x->body,
-        .body_len = x->len,
-        .http = &x->http,
-    };
-    lo_api_resp_t resp = { 0 };
-    lo_buf_init(&resp.body, API_RESP_MAX);
-    int rc = LO_DECLINED;
-    for (size_t i = 0; i < LO_ARRAY_LEN(handlers) && rc == LO_DECLINED; i++) {
-        lo_buf_reset(&resp.body);
-        resp.status = 0;
-        rc = handlers[i](&req, &resp);
-    }
-    lo_pg_pool_put(h->d.pool, db, req.db_broken);
-    enum MHD_Result r;
-    if (rc == LO_DECLINED)
-        r = reply_error(c, MHD_HTTP_NOT_FOUND, "not_found", "no such endpoint", NULL);
-    else if (resp.status < 100 || resp.status > 599 || resp.body.err != LO_OK)
-        r = reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "the handler failed", NULL);
-    else
-        r = lo_http_reply_buf(c, LO_LISTENER_API, (unsigned)resp.status, CT_JSON, &resp.body, NULL);
-    lo_buf_free(&resp.body);
-    return r;
+    x->queued = true;
+    MHD_suspend_connection(c);
+    x->suspended = true;
+    pthread_mutex_unlock(&x->mu);
+    return MHD_YES;
 }
 
 /* con_cls of requests outside /api/: they are answered on the second call,
@@ -262,6 +324,18 @@ enum MHD_Result lo_http_api_access(void *cls, struct MHD_Connection *c, const ch
         return plain_request(h, c, url, method);
     }
     api_ctx_t *x = *con_cls;
+    if (x->queued) {
+        /* resumed by run_job */
+        pthread_mutex_lock(&x->mu);
+        bool fin = x->finished;
+        x->suspended = false;
+        if (!fin) {
+            MHD_suspend_connection(c);
+            x->suspended = true;
+        }
+        pthread_mutex_unlock(&x->mu);
+        return fin ? reply_job(h, x) : MHD_YES;
+    }
     if (*upload_size > 0) {
         size_t n = *upload_size;
         *upload_size = 0;
@@ -279,6 +353,18 @@ void lo_http_api_completed(void *cls, struct MHD_Connection *c, void **con_cls, 
     *con_cls = NULL;
     if (x == NULL || (void *)x == (void *)&plain_marker)
         return;
+    pthread_mutex_lock(&x->mu);
+    bool lost = x->queued && !x->finished;
+    pthread_mutex_unlock(&x->mu);
+    if (lost) {
+        /* a query thread still holds it: leaking beats a use after free */
+        lo_log_error("api request ended before its query finished", "listener=%s", "api");
+        return;
+    }
+    lo_buf_free(&x->resp.body);
+    pthread_mutex_destroy(&x->mu);
+    free(x->url);
+    free(x->method);
     free(x->body);
     free(x);
 }

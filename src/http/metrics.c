@@ -3,6 +3,7 @@
 #include <inttypes.h>
 
 #include "core/stats.h"
+#include "http/api_exec.h"
 
 /* The status codes the listeners answer; anything else counts as "other". */
 static const unsigned codes[] = { 200, 400, 401, 403, 404, 405, 413, 415, 429, 500, 503 };
@@ -83,6 +84,13 @@ int lo_metrics_render(lo_buf_t *b)
     lo_buf_printf(b, "# HELP lookout_http_body_bytes Bytes of OTLP request bodies being received or decoded.\n"
                      "# TYPE lookout_http_body_bytes gauge\nlookout_http_body_bytes %lld\n",
                   get(&lo_http_held_bytes));
+    lo_buf_printf(b, "# HELP lookout_api_queries_total API requests run on the query threads.\n"
+                     "# TYPE lookout_api_queries_total counter\nlookout_api_queries_total %lld\n"
+                     "# HELP lookout_api_queries_refused_total API requests refused (429) because the query queue was full.\n"
+                     "# TYPE lookout_api_queries_refused_total counter\nlookout_api_queries_refused_total %lld\n"
+                     "# HELP lookout_api_queries_in_progress API requests queued or running on the query threads.\n"
+                     "# TYPE lookout_api_queries_in_progress gauge\nlookout_api_queries_in_progress %lld\n",
+                  get(&lo_api_exec_run), get(&lo_api_exec_refused), get(&lo_api_exec_busy));
     lo_buf_puts(b, "# HELP lookout_http_responses_total HTTP responses by listener and status code.\n"
                    "# TYPE lookout_http_responses_total counter\n");
     for (int l = 0; l < LO_LISTENER_COUNT; l++) {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "http/api_exec.h"
 
 /* Per-connection memory of libmicrohttpd: headers plus the read buffer
  * through which body chunks reach the handler. */
@@ -141,10 +142,17 @@ static int bound_port(struct MHD_Daemon *d)
 
 int lo_http_start(lo_http_t *h, char *err, size_t errlen)
 {
+    h->exec = lo_api_exec_create((int)h->cfg->query_threads, (int)h->cfg->query_queue_max);
+    if (h->exec == NULL) {
+        snprintf(err, errlen, "cannot start the query threads");
+        return LO_ERROR;
+    }
     h->otlp = start_one(h, &h->otlp_addr, lo_http_otlp_access, lo_http_otlp_completed);
     if (h->otlp == NULL) {
         snprintf(err, errlen, "cannot listen on otlp_addr %s (in use, or not a local address?)",
                  h->cfg->otlp_addr);
+        lo_api_exec_destroy(h->exec);
+        h->exec = NULL;
         return LO_ERROR;
     }
     h->api = start_one(h, &h->api_addr, lo_http_api_access, lo_http_api_completed);
@@ -153,6 +161,8 @@ int lo_http_start(lo_http_t *h, char *err, size_t errlen)
                  h->cfg->api_addr);
         MHD_stop_daemon(h->otlp);
         h->otlp = NULL;
+        lo_api_exec_destroy(h->exec);
+        h->exec = NULL;
         return LO_ERROR;
     }
     h->otlp_port = bound_port(h->otlp);
@@ -218,6 +228,8 @@ void lo_http_stop(lo_http_t *h)
 {
     if (h == NULL)
         return;
+    /* queries first: each resumes its connection while the daemon runs */
+    lo_api_exec_stop(h->exec);
     if (h->otlp != NULL)
         MHD_stop_daemon(h->otlp);
     if (h->api != NULL)
@@ -230,5 +242,6 @@ void lo_http_destroy(lo_http_t *h)
     if (h == NULL)
         return;
     lo_http_stop(h);
+    lo_api_exec_destroy(h->exec);
     free(h);
 }

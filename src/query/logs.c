@@ -18,6 +18,16 @@ static const char *const LOG_PARAMS[] = { "project_id", "session_id", "trace_id"
     "severity_number, severity_text, message, attributes, resource, scope_name, scope_version, event_name, "    \
     "flags, dropped_attributes_count"
 
+#define SHORT_Q_MAX_RANGE_US (3600LL * 1000000)
+
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s != '\0'; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
 /* level: a comma-separated list of up to 8 level names ([a-z0-9_.-], 1-32
  * characters each) into a quoted array literal. */
 static int parse_levels(const char *v, char *out, size_t cap)
@@ -104,6 +114,14 @@ int lo_q_logs(lo_api_req_t *req, lo_api_resp_t *resp)
         lo_api_error(resp, 400, "invalid_parameter",
                      "level must be a level name (trace, debug, info, warn, error, fatal, unspecified) or a "
                      "comma-separated list of up to 8");
+        return LO_OK;
+    }
+    /* The trigram index serves 3+ characters; a shorter q is a scan of
+     * every message in the range, so the range is bounded (docs/query-api.md). */
+    if (q && utf8_chars(q) < 3 && to_us - from_us > SHORT_Q_MAX_RANGE_US && !has_session && !trace_v) {
+        lo_api_error(resp, 400, "invalid_parameter",
+                     "q shorter than 3 characters searches at most 1 hour (narrow from/to, add session_id or "
+                     "trace_id, or lengthen q)");
         return LO_OK;
     }
     if (lo_q_visibility(req, resp, has_project ? project : NULL, &vis) != LO_OK)

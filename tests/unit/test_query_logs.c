@@ -83,7 +83,7 @@ static int setup(void **state)
     tq_db_create("logs");
     base = tq_base_us(30);
     lo_q_fmt_time(base - 60000000, from_s);
-    lo_q_fmt_time(base + 3600000000LL, to_s);
+    lo_q_fmt_time(base + 3540000000LL, to_s); /* one hour in all: short q allowed */
     tq_exec("INSERT INTO projects (id, name, public) VALUES ('" PA "', 'a', false), ('" PB "', 'b', false), "
             "('" PP "', 'p', true)");
     ins_log(0, PA, "api", "info", "hello world 0", S1, T1);
@@ -307,6 +307,19 @@ static void test_logs_bad_params(void **state)
     tq_resp_free(&r);
     r = tq_get(&who_all, "/api/observe/logs", "servce", "api", NULL);
     assert_non_null(strstr(tq_expect_error(&r, 400), "servce"));
+    tq_resp_free(&r);
+    /* a q the trigram index cannot serve scans at most 1 hour */
+    r = tq_get(&who_all, "/api/observe/logs", "q", "ab", "from", "2026-01-01T00:00:00Z", "to", "2026-01-01T02:00:00Z",
+               NULL);
+    assert_non_null(strstr(tq_expect_error(&r, 400), "at most 1 hour"));
+    tq_resp_free(&r);
+    r = tq_get(&who_all, "/api/observe/logs", "q", "\xc3\xa9\xc3\xa9", "from", "2026-01-01T00:00:00Z", "to",
+               "2026-01-01T02:00:00Z", NULL); /* two characters, four bytes */
+    assert_non_null(strstr(tq_expect_error(&r, 400), "at most 1 hour"));
+    tq_resp_free(&r);
+    r = tq_get(&who_all, "/api/observe/logs", "q", "abc", "from", "2026-01-01T00:00:00Z", "to", "2026-01-01T02:00:00Z",
+               NULL);
+    assert_int_equal(r.status, 200);
     tq_resp_free(&r);
     /* exactly 31 days and 1000 characters are accepted */
     r = tq_get(&who_all, "/api/observe/logs", "from", "2026-01-01T00:00:00Z", "to", "2026-02-01T00:00:00+00:00",
