@@ -5,20 +5,48 @@
 #   scripts/services.sh start pg   [DIR] [PORT]   PostgreSQL 15 cluster in DIR/pg
 #   scripts/services.sh stop  pg   [DIR]
 #   scripts/services.sh stop  all  [DIR]
+#   scripts/services.sh dev-dir                   prints the development DIR
 #
-# DIR defaults to ./var, PORT to 54329.  As root the cluster runs as the
-# postgres user (PostgreSQL refuses root).  "start" waits until it accepts
-# connections, creates the database "lookout" and prints a libpq URL for it.
+# Without DIR (make run, make services-stop) the cluster is this checkout's
+# development one; dev_dir below is the one place that says where it lives:
+# ./var, or, as root when the postgres user cannot reach ./var (a checkout
+# under a mode-700 directory), /var/tmp/lookout-dev-<hash of the checkout's
+# path>, which also keeps the checkout's path in a file "checkout" (so that
+# scripts/run.sh can name the checkout whose cluster holds a port).
+# PORT defaults to $LO_DEV_PG_PORT, else 54329.
+#
+# As root the cluster runs as the postgres user (PostgreSQL refuses root).
+# "start" waits until it accepts connections, creates the database "lookout"
+# and prints a libpq URL for it; a cluster already running keeps its port
+# (it says so when that is not the one asked for).
 set -euo pipefail
 
-action=${1:?usage: services.sh start|stop pg|all [DIR] [PORT]}
-what=${2:?usage: services.sh start|stop pg|all [DIR] [PORT]}
-dir=$(realpath -m "${3:-./var}")
-port=${4:-54329}
+root=$(cd "$(dirname "$0")/.." && pwd)
+action=${1:?usage: services.sh start|stop pg|all [DIR] [PORT] | dev-dir}
+what=${2:-}
+port=${4:-${LO_DEV_PG_PORT:-54329}}
 pgbin=$(ls -d /usr/lib/postgresql/15/bin 2>/dev/null || true)
 
 as_pg() {
   if [ "$(id -u)" -eq 0 ]; then su postgres -s /bin/sh -c "$*"; else sh -c "$*"; fi
+}
+
+# This checkout's development cluster directory (without DIR).
+hash_dir="/var/tmp/lookout-dev-$(printf '%s' "$root" | sha256sum | cut -c1-12)"
+dev_dir() {
+  if [ "$(id -u)" -ne 0 ]; then echo "$root/var"; return; fi
+  if [ -d "$hash_dir/pg" ]; then echo "$hash_dir"; return; fi
+  # postgres must be able to traverse the path to var/pg
+  if su postgres -s /bin/sh -c "cd '$root/var'" 2>/dev/null; then echo "$root/var"; else echo "$hash_dir"; fi
+}
+
+# The PID and port of the postmaster in $1/pg/data, when it is running.
+pg_running() {
+  local pidfile="$1/pg/data/postmaster.pid" pid p
+  [ -r "$pidfile" ] || return 1
+  pid=$(sed -n 1p "$pidfile"); p=$(sed -n 4p "$pidfile")
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  echo "$pid $p"
 }
 
 pg_start() {
@@ -32,7 +60,14 @@ pg_start() {
       || { cat "$d/initdb.log" >&2; exit 1; }
   fi
   if as_pg "$pgbin/pg_ctl -D '$d/data' status" >/dev/null 2>&1; then
-    echo "services: PostgreSQL already running in $d" >&2
+    local running
+    running=$(pg_running "$dir" | cut -d' ' -f2 || true)
+    if [ -n "$running" ] && [ "$running" != "$port" ]; then
+      echo "services: PostgreSQL already running in $d on port $running (not $port; stop it to move it)" >&2
+      port=$running
+    else
+      echo "services: PostgreSQL already running in $d" >&2
+    fi
   else
     echo "services: starting PostgreSQL on 127.0.0.1:$port" >&2
     # fsync stays on: durability tests need real commits
@@ -62,9 +97,26 @@ pg_stop() {
   fi
 }
 
+if [ -n "${3:-}" ]; then
+  dir=$(realpath -m "$3")
+else
+  if [ "$action" = start ]; then
+    mkdir -p "$root/var"
+    if [ "$(id -u)" -eq 0 ]; then chmod 755 "$root/var"; else chmod 700 "$root/var"; fi
+  fi
+  dir=$(dev_dir)
+  if [ "$action" = start ] && [ "$dir" = "$hash_dir" ]; then
+    echo "services: the postgres user cannot reach $root/var; the cluster lives in $dir" >&2
+    mkdir -p "$dir"
+    chmod 755 "$dir"
+    echo "$root" > "$dir/checkout"
+  fi
+fi
+
 case "$action:$what" in
   start:pg) pg_start ;;
   stop:pg) pg_stop ;;
   stop:all) pg_stop ;;
+  dev-dir:*) echo "$dir" ;;
   *) echo "services: unknown: $action $what" >&2; exit 2 ;;
 esac
