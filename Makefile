@@ -5,6 +5,11 @@
 #   make asan     the tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz     build the libFuzzer targets (make fuzz-run runs them briefly)
 #   make bench    the ingest and query benchmarks (docs/BENCHMARKS.md); make bench-query the query one alone
+#
+# The compiler and linker flags come from pkg-config when make reads this
+# file, so the targets that install what is missing (run, test, bench, asan)
+# run `deps` first and then a new make for everything that compiles.  Any
+# other target stops at once, with the list, when the libraries are missing.
 
 CC      ?= cc
 PKGS    := libmicrohttpd libpq jansson zlib libcrypto
@@ -14,6 +19,22 @@ SAN     ?=
 CFLAGS  := -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
            -Isrc -I$(BUILD)/gen -pthread $(SAN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread -lm $(SAN)
+
+# Targets that need no C libraries: the others stop here when pkg-config
+# cannot find them (Debian package names for the message).
+NOLIB_GOALS := deps run test bench asan services-stop clean
+ifneq ($(filter-out $(NOLIB_GOALS),$(or $(MAKECMDGOALS),all)),)
+PKG_MISSING := $(shell for p in $(PKGS); do pkg-config --exists $$p 2>/dev/null || echo $$p; done)
+ifneq ($(PKG_MISSING),)
+DEB_libmicrohttpd := libmicrohttpd-dev
+DEB_libpq         := libpq-dev
+DEB_jansson       := libjansson-dev
+DEB_zlib          := zlib1g-dev
+DEB_libcrypto     := libssl-dev
+NO_PKGCONFIG := $(if $(shell command -v pkg-config 2>/dev/null),,pkg-config)
+$(error C libraries missing: $(if $(NO_PKGCONFIG),pkg-config is not installed,pkg-config cannot find $(PKG_MISSING)) (Debian packages: $(strip $(NO_PKGCONFIG) $(foreach p,$(PKG_MISSING),$(DEB_$(p))))); run 'make deps' to install them (make run, make test, make bench and make asan do it themselves))
+endif
+endif
 
 SRC      := $(shell find src -name '*.c' ! -path src/main.c | sort)
 OBJ      := $(SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o
@@ -36,7 +57,7 @@ FUZZ     := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ:fuzz/%.c=build-fuzz/%)
 FUZZ_SECONDS ?= 5
 
-.PHONY: all deps run test unit integration asan fuzz fuzz-run bench bench-tools clean services-stop
+.PHONY: all deps run test unit integration tooling asan fuzz fuzz-run bench bench-tools clean services-stop
 all: $(BIN) bench-tools
 
 $(BIN): $(BUILD)/src/main.o $(LIB)
@@ -89,12 +110,18 @@ unit: $(UNIT_BIN)
 integration: $(BIN)
 	@LO_BIN=$(BIN) scripts/test-integration.sh
 
+# make run, make services-stop and the Makefile's deps-then-build order,
+# checked from throw-away copies of the checkout (tests/tooling/).
+tooling: $(BIN)
+	@LO_BIN=$(BIN) scripts/test-tooling.sh
+
 test: deps
 	@$(MAKE) --no-print-directory $(BIN) $(UNIT_BIN)
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory fuzz-run
 	@$(MAKE) --no-print-directory integration
-	@echo "make test: passed (unit tests, fuzz run, integration tests)"
+	@$(MAKE) --no-print-directory tooling
+	@echo "make test: passed (unit tests, fuzz run, integration tests, tooling tests)"
 
 # (gcc leaves float-cast-overflow out of -fsanitize=undefined; clang's fuzz build has it)
 asan: deps
@@ -102,8 +129,16 @@ asan: deps
 	    SAN="-fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=all" unit integration
 	@echo "make asan: passed (unit and integration tests under ASan/UBSan)"
 
-run: deps $(BIN)
-	@scripts/run.sh
+# A taken port stops make run at once, with one line from scripts/run.sh.
+ifneq ($(filter run,$(MAKECMDGOALS)),)
+RUN_PORTS := $(shell scripts/run.sh --check-ports 2>&1 >/dev/null | grep '^run: ')
+ifneq ($(RUN_PORTS),)
+$(error $(RUN_PORTS))
+endif
+endif
+run: deps
+	@$(MAKE) --no-print-directory $(BIN)
+	@LO_BIN=$(BIN) scripts/run.sh
 
 # libFuzzer targets, built with clang against liblookout compiled for fuzzing.
 # UBSan findings abort (-fno-sanitize-recover), so libFuzzer sees them as crashes.
@@ -163,7 +198,8 @@ bench-decode: $(BUILD)/bench/decode_bench
 	$(BUILD)/bench/decode_bench 1
 
 # make bench: the ingest benchmark, then the query benchmark (LO_BENCH_QUERY=0 skips it).
-bench: deps $(BIN) $(BENCH_BIN)
+bench: deps
+	@$(MAKE) --no-print-directory $(BIN) $(BENCH_BIN)
 	@BUILD=$(BUILD) LO_BIN=$(BIN) scripts/bench.sh
 	@if [ "$${LO_BENCH_QUERY:-1}" != 0 ]; then $(MAKE) --no-print-directory bench-query; fi
 
