@@ -1,7 +1,9 @@
 /*
  * fuzz_http_headers.c — libFuzzer target: the header parsers of the OTLP
- * listener (http/parse.h: Content-Type, Content-Encoding, Content-Length) on
- * arbitrary strings.  An accepted Content-Length is at most INT64_MAX and is
+ * listener (http/parse.h: Content-Type, Content-Encoding, Content-Length,
+ * Transfer-Encoding) on arbitrary strings.  Transfer-Encoding is accepted
+ * only when the string holds the letters of "chunked" and nothing else but
+ * blanks.  An accepted Content-Length is at most INT64_MAX and is
  * the number its digits spell; a plain run of up to 18 digits is accepted.
  */
 #include <stdint.h>
@@ -43,5 +45,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if (only_digits && nd <= 18 && (!ok || len != digits))
         abort();
+
+    if (lo_http_transfer_encoding_chunked(s)) {
+        size_t letters = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (s[i] == ' ' || s[i] == '\t')
+                continue;
+            if (letters >= 7 || (s[i] | 0x20) != "chunked"[letters])
+                abort();
+            letters++;
+        }
+        if (letters != 7)
+            abort();
+    }
     return 0;
 }

@@ -5,6 +5,11 @@
  * set-associative with a fixed number of slots, so a flood of random tokens
  * can churn it but never grow it.  Negative answers live in their own table,
  * so such a flood cannot evict the positive answers real clients rely on.
+ * Look-ups of tokens the cache does not know are bounded in rate
+ * (token_lookups_per_second) and in number at once (http_threads, half
+ * the threads of the two listeners): a
+ * flood of random well-formed tokens gets 429 without touching the
+ * database, and the listener's threads stay free for real clients.
  */
 #include "auth/auth.h"
 
@@ -44,6 +49,9 @@ struct lo_auth {
     int64_t ttl_ns;
     pthread_mutex_t mu;
     _Atomic int64_t down_until; /* monotonic ns: the database just failed */
+    double lookup_rate, lookup_tokens; /* token bucket of look-ups (under mu) */
+    int64_t lookup_last_ns;
+    int lookups, lookups_max; /* in progress (under mu), and its bound */
     pos_entry_t *pos; /* POS_SETS * WAYS */
     neg_entry_t *neg; /* NEG_SETS * WAYS */
 };
@@ -65,6 +73,10 @@ lo_auth_t *lo_auth_create(const lo_config_t *cfg, lo_pg_pool_t *pool)
         return NULL;
     a->pool = pool;
     a->ttl_ns = cfg->token_cache_seconds * 1000000000LL;
+    a->lookup_rate = (double)cfg->token_lookups_per_second;
+    a->lookup_tokens = a->lookup_rate;
+    a->lookup_last_ns = lo_mono_ns();
+    a->lookups_max = (int)cfg->http_threads;
     a->pos = calloc(POS_SETS * WAYS, sizeof(*a->pos));
     a->neg = calloc(NEG_SETS * WAYS, sizeof(*a->neg));
     a->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
@@ -129,13 +141,17 @@ static int sha256(const EVP_MD *md, const char *p, size_t n, uint8_t out[32])
 }
 
 /* 1: positive hit (*out filled), 0: negative hit, -1: miss.  Lock held. */
-static int cache_find(lo_auth_t *a, const uint8_t key[32], int64_t now, lo_principal_t *out)
+static int cache_find(lo_auth_t *a, const uint8_t key[32], int64_t now, lo_principal_t *out, bool *was_valid)
 {
     pos_entry_t *ps = a->pos + set_of(key, POS_SETS);
+    *was_valid = false;
     for (int i = 0; i < WAYS; i++) {
-        if (ps[i].expires > now && memcmp(ps[i].key, key, 32) == 0) {
-            *out = ps[i].who;
-            return 1;
+        if (ps[i].expires != 0 && memcmp(ps[i].key, key, 32) == 0) {
+            if (ps[i].expires > now) {
+                *out = ps[i].who;
+                return 1;
+            }
+            *was_valid = true; /* expired: to be checked again */
         }
     }
     neg_entry_t *ns = a->neg + set_of(key, NEG_SETS);
@@ -289,14 +305,33 @@ int lo_auth_check(lo_auth_t *a, const char *authorization, lo_principal_t *out)
         return LO_ERROR;
     int64_t now = lo_mono_ns();
     pthread_mutex_lock(&a->mu);
-    int hit = cache_find(a, key, now, out);
+    bool was_valid;
+    int hit = cache_find(a, key, now, out, &was_valid);
     pthread_mutex_unlock(&a->mu);
     if (hit >= 0)
         return hit == 1 ? LO_OK : LO_DECLINED;
     /* while the database is failing, do not make every request wait for it */
     if (now < atomic_load_explicit(&a->down_until, memory_order_relaxed))
         return LO_UNAVAIL;
+    pthread_mutex_lock(&a->mu);
+    double t = a->lookup_tokens + (double)(now - a->lookup_last_ns) * 1e-9 * a->lookup_rate;
+    a->lookup_tokens = t > a->lookup_rate ? a->lookup_rate : t;
+    a->lookup_last_ns = now;
+    /* A token valid until its entry expired is checked again even when
+     * the budget is spent (only real tokens reach the positive cache, so
+     * a flood of random ones cannot use this way in). */
+    bool go = (a->lookup_tokens >= 1.0 || was_valid) && a->lookups < a->lookups_max;
+    if (go) {
+        a->lookup_tokens -= a->lookup_tokens >= 1.0 ? 1.0 : 0.0;
+        a->lookups++;
+    }
+    pthread_mutex_unlock(&a->mu);
+    if (!go)
+        return LO_BUSY;
     int rc = lookup(a, key, out);
+    pthread_mutex_lock(&a->mu);
+    a->lookups--;
+    pthread_mutex_unlock(&a->mu);
     if (rc == LO_UNAVAIL)
         atomic_store_explicit(&a->down_until, lo_mono_ns() + DOWN_NS, memory_order_relaxed);
     else if (rc == LO_OK)

@@ -35,7 +35,8 @@ void lo_auth_destroy(lo_auth_t *a);
 
 /* Authenticates an Authorization header value ("Bearer <token>", may be NULL).
  * LO_OK: *out filled.  LO_DECLINED: missing, malformed, unknown or revoked
- * (401).  LO_UNAVAIL: not cached and the database is unreachable (503). */
+ * (401).  LO_UNAVAIL: not cached and the database is unreachable (503).
+ * LO_BUSY: not cached and too many look-ups right now (429, retryable). */
 int lo_auth_check(lo_auth_t *a, const char *authorization, lo_principal_t *out) LO_MUST_USE;
 
 /* True when the principal holds the scope (admin holds every scope). */

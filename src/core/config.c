@@ -31,6 +31,13 @@ static const cfg_entry_t table[] = {
     { "api_addr", CFG_STR, F(api_addr), "127.0.0.1:8080", 0, 0,
       "API listener (query API, /healthz, /readyz, /metrics), host:port" },
     { "http_threads", CFG_INT, F(http_threads), "2", 1, 64, "HTTP worker threads per listener" },
+    { "http_head_timeout_seconds", CFG_INT, F(http_head_timeout_seconds), "5", 1, 300,
+      "a request head (request line and headers) must arrive within this many seconds of the connection's "
+      "start, or of the keep-alive idle time after the previous request; slower connections are closed" },
+    { "http_connections_per_ip", CFG_INT, F(http_connections_per_ip), "256", 0, 1000000,
+      "open connections one client address may hold on each listener; 0 = no limit" },
+    { "api_response_max_bytes", CFG_SIZE, F(api_response_max_bytes), "32M", 64 * KiB, 1 * GiB,
+      "largest API answer; a larger one is refused (400 response_too_large: lower limit or narrow the query)" },
     { "query_threads", CFG_INT, F(query_threads), "4", 1, 64,
       "threads (and database connections) running API queries, apart from the HTTP threads" },
     { "query_queue_max", CFG_INT, F(query_queue_max), "64", 1, 100000,
@@ -60,6 +67,9 @@ static const cfg_entry_t table[] = {
       "authorization,cookie,set-cookie,password,passwd,secret,token,api_key,apikey,x-api-key", 0, 0,
       "attribute keys whose values are stored as \"[REDACTED]\" (case-insensitive; also as "
       "http.request.header.<key> and http.response.header.<key>)" },
+    { "token_lookups_per_second", CFG_INT, F(token_lookups_per_second), "200", 1, 1000000,
+      "database look-ups of tokens the cache does not know, per second at most; past it such requests get "
+      "429 (a flood of random tokens cannot load the database)" },
     { "token_cache_seconds", CFG_INT, F(token_cache_seconds), "10", 0, 3600,
       "how long a token check is remembered (revocation takes at most this long)" },
     { "session_cache_entries", CFG_INT, F(session_cache_entries), "100000", 16, 100000000,

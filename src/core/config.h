@@ -18,6 +18,9 @@ typedef struct lo_config {
     char *otlp_addr;
     char *api_addr;
     int64_t http_threads;
+    int64_t http_head_timeout_seconds;
+    int64_t http_connections_per_ip;
+    int64_t api_response_max_bytes;
     int64_t query_threads;
     int64_t query_queue_max;
     int64_t max_body_bytes;
@@ -32,6 +35,7 @@ typedef struct lo_config {
     int64_t rate_limit_burst;
     char *redact_keys;
     int64_t token_cache_seconds;
+    int64_t token_lookups_per_second;
     int64_t session_cache_entries;
     int64_t session_cache_seconds;
     int64_t session_lend_project;

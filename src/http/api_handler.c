@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "http/api.h"
 #include "http/api_exec.h"
+#include "http/guard.h"
 #include "http/listener.h"
 #include "query/query.h"
 #include "store/store.h"
@@ -23,7 +24,6 @@
 #define CT_TEXT "text/plain; charset=utf-8"
 #define CT_PROM "text/plain; version=0.0.4; charset=utf-8"
 #define API_BODY_MAX (1024 * 1024) /* POST/PATCH bodies */
-#define API_RESP_MAX (256u * 1024 * 1024)
 #define POOL_WAIT_MS 2000
 
 /* The modules answering under /api/, asked in order until one does not
@@ -105,16 +105,30 @@ static enum MHD_Result metrics(struct MHD_Connection *c)
     return r;
 }
 
-/* Requests outside /api/: answered from the headers alone. */
-static enum MHD_Result plain_request(lo_http_t *h, struct MHD_Connection *c, const char *url, const char *method)
+static bool has_body(struct MHD_Connection *c)
+{
+    uint64_t n = 0;
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    return (cl != NULL && (!lo_http_content_length(cl, &n) || n > 0)) ||
+           MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
+}
+
+/* Requests outside /api/: answered from the headers alone.  A request with
+ * a body (which none of them takes) is answered at once, unread, and its
+ * connection closed. */
+static enum MHD_Result plain_request(lo_http_t *h, struct MHD_Connection *c, const char *url, const char *method,
+                                     bool body)
 {
     bool known = strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0 || strcmp(url, "/metrics") == 0;
+    lo_http_hdr_t allow[] = { { MHD_HTTP_HEADER_ALLOW, "GET, HEAD" },
+                              { body ? MHD_HTTP_HEADER_CONNECTION : NULL, "close" },
+                              { NULL, NULL } };
     if (!known)
-        return reply_error(c, MHD_HTTP_NOT_FOUND, "not_found", "no such endpoint", NULL);
-    if (!is_read(method)) {
-        lo_http_hdr_t allow[] = { { MHD_HTTP_HEADER_ALLOW, "GET, HEAD" }, { NULL, NULL } };
+        return reply_error(c, MHD_HTTP_NOT_FOUND, "not_found", "no such endpoint", allow + 1);
+    if (!is_read(method))
         return reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", "use GET", allow);
-    }
+    if (body)
+        return reply_error(c, MHD_HTTP_BAD_REQUEST, "bad_request", "this endpoint takes no request body", allow + 1);
     if (strcmp(url, "/healthz") == 0)
         return reply_text(c, MHD_HTTP_OK, CT_TEXT, "ok\n");
     if (strcmp(url, "/readyz") == 0)
@@ -149,6 +163,11 @@ static enum MHD_Result begin_api(lo_http_t *h, struct MHD_Connection *c, void **
         x->err_code = "unauthorized";
         snprintf(x->err_msg, sizeof(x->err_msg), "%s",
                  authz == NULL ? "missing Authorization: Bearer token" : "unknown or revoked token");
+    } else if (rc == LO_BUSY) {
+        x->err_status = MHD_HTTP_TOO_MANY_REQUESTS;
+        x->err_code = "busy";
+        x->err_retry = true;
+        snprintf(x->err_msg, sizeof(x->err_msg), "too many unknown tokens being checked, retry later");
     } else if (rc != LO_OK) {
         x->err_status = MHD_HTTP_SERVICE_UNAVAILABLE;
         x->err_code = "unavailable";
@@ -223,7 +242,7 @@ static void run_job(void *arg, bool cancelled)
 {
     api_ctx_t *x = arg;
     lo_http_t *h = x->h;
-    lo_buf_init(&x->resp.body, API_RESP_MAX);
+    lo_buf_init(&x->resp.body, (size_t)h->cfg->api_response_max_bytes);
     x->rc = LO_ERROR;
     PGconn *db = NULL;
     if (!cancelled && !atomic_load(&h->stopping))
@@ -307,10 +326,20 @@ static char plain_marker;
 enum MHD_Result lo_http_api_access(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                                    const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
-    LO_UNUSED(version);
     lo_http_t *h = cls;
-    if (*con_cls == NULL) {
+    if (lo_http_guard_first(*con_cls)) {
+        unsigned status;
+        const char *why;
+        if (lo_http_guard_head(c, version, *con_cls, &status, &why) != LO_OK) {
+            *con_cls = NULL;
+            lo_http_hdr_t close[] = { { MHD_HTTP_HEADER_CONNECTION, "close" }, { NULL, NULL } };
+            return reply_error(c, status, status == MHD_HTTP_BAD_REQUEST ? "bad_request" : "too_large", why, close);
+        }
+        *con_cls = NULL;
         if (strncmp(url, "/api/", 5) != 0) {
+            /* nothing outside /api/ takes a body: refuse one before reading it */
+            if (has_body(c))
+                return plain_request(h, c, url, method, true);
             *con_cls = &plain_marker;
             return MHD_YES;
         }
@@ -318,10 +347,10 @@ enum MHD_Result lo_http_api_access(void *cls, struct MHD_Connection *c, const ch
     }
     if (*con_cls == &plain_marker) {
         if (*upload_size > 0) {
-            *upload_size = 0; /* a body nobody asked for */
+            *upload_size = 0; /* unreachable: bodies were refused above */
             return MHD_YES;
         }
-        return plain_request(h, c, url, method);
+        return plain_request(h, c, url, method, false);
     }
     api_ctx_t *x = *con_cls;
     if (x->queued) {
@@ -347,11 +376,11 @@ enum MHD_Result lo_http_api_access(void *cls, struct MHD_Connection *c, const ch
 void lo_http_api_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
     LO_UNUSED(cls);
-    LO_UNUSED(c);
     LO_UNUSED(toe);
+    lo_http_guard_request_done(c);
     api_ctx_t *x = *con_cls;
     *con_cls = NULL;
-    if (x == NULL || (void *)x == (void *)&plain_marker)
+    if (lo_http_guard_first(x) || (void *)x == (void *)&plain_marker)
         return;
     pthread_mutex_lock(&x->mu);
     bool lost = x->queued && !x->finished;

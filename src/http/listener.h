@@ -24,6 +24,7 @@ struct lo_http {
     atomic_long waiting;    /* of those, handed to a writer and not yet answered by it */
     int64_t held_max;       /* bound on lo_http_held_bytes: past it, 429 before reading */
     struct lo_api_exec *exec; /* the query threads of the API listener (api_exec.h) */
+    struct lo_http_guard *guard; /* head deadlines of both listeners (guard.h) */
 };
 
 /* What lo_api_req_t.http points to on the API listener (api.c reads the

@@ -4,6 +4,7 @@
 
 #include "core/stats.h"
 #include "http/api_exec.h"
+#include "http/guard.h"
 
 /* The status codes the listeners answer; anything else counts as "other". */
 static const unsigned codes[] = { 200, 400, 401, 403, 404, 405, 413, 415, 429, 500, 503 };
@@ -84,6 +85,10 @@ int lo_metrics_render(lo_buf_t *b)
     lo_buf_printf(b, "# HELP lookout_http_body_bytes Bytes of OTLP request bodies being received or decoded.\n"
                      "# TYPE lookout_http_body_bytes gauge\nlookout_http_body_bytes %lld\n",
                   get(&lo_http_held_bytes));
+    lo_buf_printf(b, "# HELP lookout_http_heads_timed_out_total Connections closed because their request head "
+                     "did not arrive in time.\n# TYPE lookout_http_heads_timed_out_total counter\n"
+                     "lookout_http_heads_timed_out_total %lld\n",
+                  get(&lo_http_heads_timed_out));
     lo_buf_printf(b, "# HELP lookout_api_queries_total API requests run on the query threads.\n"
                      "# TYPE lookout_api_queries_total counter\nlookout_api_queries_total %lld\n"
                      "# HELP lookout_api_queries_refused_total API requests refused (429) because the query queue was full.\n"

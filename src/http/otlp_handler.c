@@ -22,6 +22,7 @@
 #include "core/log.h"
 #include "core/stats.h"
 #include "http/gzip.h"
+#include "http/guard.h"
 #include "http/listener.h"
 
 #define CT_PROTOBUF "application/x-protobuf"
@@ -231,6 +232,11 @@ static bool check_headers(lo_http_t *h, struct MHD_Connection *c, const char *ur
         lo_stat_add(&lo_stats.requests_unavail[r->signal], 1);
         return early(e, MHD_HTTP_SERVICE_UNAVAILABLE, RPC_UNAVAILABLE, EARLY_RETRY,
                      "cannot check the token: database unavailable");
+    }
+    if (rc == LO_BUSY) {
+        lo_stat_add(&lo_stats.requests_busy[r->signal], 1);
+        return early(e, MHD_HTTP_TOO_MANY_REQUESTS, RPC_RESOURCE_EXHAUSTED, EARLY_RETRY,
+                     "too many unknown tokens being checked, retry later");
     }
     if (rc != LO_OK)
         return early(e, MHD_HTTP_INTERNAL_SERVER_ERROR, RPC_INTERNAL, EARLY_PLAIN, "token check failed");
@@ -657,9 +663,20 @@ enum MHD_Result lo_http_otlp_access(void *cls, struct MHD_Connection *c, const c
 {
     LO_UNUSED(version);
     lo_http_t *h = cls;
-    otlp_req_t *r = *con_cls;
-    if (r == NULL)
+    if (lo_http_guard_first(*con_cls)) {
+        unsigned status;
+        const char *why;
+        if (lo_http_guard_head(c, version, *con_cls, &status, &why) != LO_OK) {
+            *con_cls = NULL;
+            lo_http_hdr_t close[] = { { MHD_HTTP_HEADER_CONNECTION, "close" }, { NULL, NULL } };
+            return reply_status(c, lo_http_content_type(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                                                     MHD_HTTP_HEADER_CONTENT_TYPE)),
+                                status, RPC_INVALID_ARGUMENT, why, close);
+        }
+        *con_cls = NULL;
         return begin(h, c, url, method, con_cls);
+    }
+    otlp_req_t *r = *con_cls;
     if (r->state == REQ_WAITING) {
         /* resumed by done() */
         pthread_mutex_lock(&r->mu);
@@ -682,11 +699,11 @@ enum MHD_Result lo_http_otlp_access(void *cls, struct MHD_Connection *c, const c
 void lo_http_otlp_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                             enum MHD_RequestTerminationCode toe)
 {
-    LO_UNUSED(c);
     LO_UNUSED(toe);
     lo_http_t *h = cls;
+    lo_http_guard_request_done(c);
     otlp_req_t *r = *con_cls;
-    if (r == NULL)
+    if (lo_http_guard_first(r))
         return;
     *con_cls = NULL;
     if (r->submitted) {

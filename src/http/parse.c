@@ -75,6 +75,14 @@ bool lo_http_content_length(const char *v, uint64_t *out)
     return true;
 }
 
+bool lo_http_transfer_encoding_chunked(const char *v)
+{
+    if (v == NULL)
+        return false;
+    lo_str_t s = trim(v, strlen(v));
+    return s.len == 7 && strncasecmp(s.p, "chunked", 7) == 0;
+}
+
 int lo_http_addr_parse(const char *s, lo_http_addr_t *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof(*out));

@@ -33,6 +33,9 @@ lo_content_encoding_t lo_http_content_encoding(const char *v);
 /* Parses a Content-Length value: decimal digits only, optional surrounding
  * whitespace.  false when malformed or over INT64_MAX. */
 bool lo_http_content_length(const char *v, uint64_t *out);
+/* true when a Transfer-Encoding value is exactly "chunked" (any case,
+ * surrounding whitespace ignored): the one coding the listeners accept. */
+bool lo_http_transfer_encoding_chunked(const char *v);
 
 /* A resolved listener address. */
 typedef struct {

@@ -9,6 +9,7 @@
 
 #include "core/log.h"
 #include "http/api_exec.h"
+#include "http/guard.h"
 
 /* Per-connection memory of libmicrohttpd: headers plus the read buffer
  * through which body chunks reach the handler. */
@@ -58,10 +59,23 @@ enum MHD_Result lo_http_reply_buf(struct MHD_Connection *c, lo_listener_t l, uns
     return rc;
 }
 
-/* libmicrohttpd's own complaints (bad requests, socket errors) as log lines. */
+/* libmicrohttpd's own complaints (bad requests, clients gone mid-request,
+ * socket errors) as log lines: at most MHD_LOG_PER_SECOND a second, so a
+ * client that disconnects on purpose cannot flood the log; the next line
+ * after a quiet spell says how many were dropped. */
+#define MHD_LOG_PER_SECOND 10
+static atomic_llong mhd_log_second, mhd_log_count, mhd_log_dropped;
+
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     LO_UNUSED(cls);
+    long long sec = lo_mono_ns() / 1000000000LL;
+    if (atomic_exchange(&mhd_log_second, sec) != sec)
+        atomic_store(&mhd_log_count, 0);
+    if (atomic_fetch_add(&mhd_log_count, 1) >= MHD_LOG_PER_SECOND) {
+        atomic_fetch_add(&mhd_log_dropped, 1);
+        return;
+    }
     char msg[512];
     int n = vsnprintf(msg, sizeof(msg), fmt, ap);
     if (n < 0)
@@ -70,7 +84,11 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     for (char *p = msg; *p != '\0'; p++)
         if (*p == '"' || *p == '\n' || *p == '\r' || *p == '\\')
             *p = (*p == '"') ? '\'' : ' ';
-    lo_log_warn("http server", "detail=\"%s\"", msg);
+    long long dropped = atomic_exchange(&mhd_log_dropped, 0);
+    if (dropped > 0)
+        lo_log_warn("http server", "detail=\"%s\" dropped_lines=%lld", msg, dropped);
+    else
+        lo_log_warn("http server", "detail=\"%s\"", msg);
 }
 
 lo_http_t *lo_http_create(const lo_http_deps_t *deps, char *err, size_t errlen)
@@ -125,6 +143,9 @@ static struct MHD_Daemon *start_one(lo_http_t *h, const lo_http_addr_t *a, MHD_A
     return MHD_start_daemon(flags, 0, NULL, NULL, ah, h,
                             MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, /* first, or MHD complains */
                             MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&a->sa,
+                            MHD_OPTION_NOTIFY_CONNECTION, lo_http_guard_notify, h->guard,
+                            MHD_OPTION_URI_LOG_CALLBACK, lo_http_guard_uri, h->guard,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)h->cfg->http_connections_per_ip,
                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)h->cfg->http_threads,
                             MHD_OPTION_NOTIFY_COMPLETED, done, h,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT,
@@ -143,8 +164,13 @@ static int bound_port(struct MHD_Daemon *d)
 int lo_http_start(lo_http_t *h, char *err, size_t errlen)
 {
     h->exec = lo_api_exec_create((int)h->cfg->query_threads, (int)h->cfg->query_queue_max);
-    if (h->exec == NULL) {
+    h->guard = lo_http_guard_create(h->cfg->http_head_timeout_seconds * 1000000000LL, CONN_TIMEOUT * 1000000000LL);
+    if (h->exec == NULL || h->guard == NULL) {
         snprintf(err, errlen, "cannot start the query threads");
+        lo_api_exec_destroy(h->exec);
+        lo_http_guard_destroy(h->guard);
+        h->exec = NULL;
+        h->guard = NULL;
         return LO_ERROR;
     }
     h->otlp = start_one(h, &h->otlp_addr, lo_http_otlp_access, lo_http_otlp_completed);
@@ -243,5 +269,6 @@ void lo_http_destroy(lo_http_t *h)
         return;
     lo_http_stop(h);
     lo_api_exec_destroy(h->exec);
+    lo_http_guard_destroy(h->guard);
     free(h);
 }

@@ -50,6 +50,8 @@ static lo_auth_t *auth_with_ttl(lo_pg_pool_t *p, int64_t seconds)
     lo_config_t cfg;
     assert_int_equal(lo_config_defaults(&cfg), LO_OK);
     cfg.token_cache_seconds = seconds;
+    cfg.token_lookups_per_second = 1000000; /* the bounds have a test of their own */
+    cfg.http_threads = 8;
     lo_auth_t *a = lo_auth_create(&cfg, p);
     lo_config_free(&cfg);
     assert_non_null(a);
@@ -385,6 +387,43 @@ static void *race(void *arg)
     return NULL;
 }
 
+/* Look-ups of unknown tokens are bounded: past token_lookups_per_second
+ * a check answers LO_BUSY without the database; cached tokens still pass. */
+static void test_lookup_bound(void **state)
+{
+    (void)state;
+    char tok[LO_TOKEN_LEN + 1], good[128], h[128];
+    make_token("bound", LO_SCOPE_INGEST, NULL, 0, tok);
+    bearer(tok, good, sizeof(good));
+    lo_config_t cfg;
+    assert_int_equal(lo_config_defaults(&cfg), LO_OK);
+    cfg.token_lookups_per_second = 5;
+    lo_auth_t *a = lo_auth_create(&cfg, pool);
+    lo_config_free(&cfg);
+    assert_non_null(a);
+    lo_principal_t p;
+    assert_int_equal(lo_auth_check(a, good, &p), LO_OK); /* one look-up: now cached */
+    int declined = 0, busy = 0;
+    for (int i = 0; i < 50; i++) {
+        uint8_t sha[32];
+        assert_int_equal(lo_token_generate(tok, sha), LO_OK);
+        bearer(tok, h, sizeof(h));
+        int rc = lo_auth_check(a, h, &p);
+        declined += rc == LO_DECLINED;
+        busy += rc == LO_BUSY;
+    }
+    assert_true(declined >= 3 && declined <= 6); /* the bucket's 4 left, plus what refilled */
+    assert_int_equal(declined + busy, 50);
+    assert_int_equal(lo_auth_check(a, good, &p), LO_OK);
+    uint8_t sha[32];
+    assert_int_equal(lo_token_generate(tok, sha), LO_OK);
+    bearer(tok, h, sizeof(h));
+    assert_int_equal(lo_auth_check(a, h, &p), LO_BUSY);
+    usleep(1100 * 1000); /* the bucket refills: the same token now reaches the database */
+    assert_int_equal(lo_auth_check(a, h, &p), LO_DECLINED);
+    lo_auth_destroy(a);
+}
+
 static void test_threads(void **state)
 {
     (void)state;
@@ -462,6 +501,7 @@ int main(void)
         cmocka_unit_test(test_malformed_headers),
         cmocka_unit_test(test_unreachable),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_lookup_bound),
         cmocka_unit_test(test_hit_cost),
         cmocka_unit_test(test_missing_schema),
     };

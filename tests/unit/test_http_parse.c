@@ -57,6 +57,13 @@ static void test_content_length(void **state)
 {
     (void)state;
     uint64_t n = 7;
+    assert_true(lo_http_transfer_encoding_chunked("chunked"));
+    assert_true(lo_http_transfer_encoding_chunked(" Chunked "));
+    assert_false(lo_http_transfer_encoding_chunked(NULL));
+    assert_false(lo_http_transfer_encoding_chunked("identity"));
+    assert_false(lo_http_transfer_encoding_chunked("gzip, chunked"));
+    assert_false(lo_http_transfer_encoding_chunked("chunked, chunked"));
+    assert_false(lo_http_transfer_encoding_chunked("chunke"));
     assert_false(lo_http_content_length(NULL, &n));
     assert_true(lo_http_content_length("0", &n));
     assert_int_equal(n, 0);
