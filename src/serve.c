@@ -20,6 +20,7 @@
 #include "ingest/ingest.h"
 #include "ingest/ratelimit.h"
 #include "otlp/otlp.h"
+#include "query/query.h"
 #include "store/pool.h"
 #include "store/store.h"
 
@@ -86,6 +87,9 @@ int lo_cmd_serve(int argc, char **argv)
     lo_ingest_t *ingest = NULL;
     lo_http_t *http = NULL;
     bool ingest_started = false;
+    /* the API routes of the modules (api.h): the HTTP layer names none */
+    static lo_api_routes_t routes;
+    lo_api_routes_init(&routes);
 
     if (lo_config_load(&cfg, argc, argv, &argi, err, sizeof(err)) != LO_OK) {
         fprintf(stderr, "lookout serve: %s\n", err);
@@ -137,8 +141,12 @@ int lo_cmd_serve(int argc, char **argv)
     }
     ingest_started = true;
 
+    if (lo_query_routes(&routes) != LO_OK) {
+        fprintf(stderr, "lookout serve: cannot register the API routes\n");
+        goto cleanup;
+    }
     lo_http_deps_t deps = { .cfg = &cfg, .auth = auth, .pool = pool, .ingest = ingest, .ratelimit = rl,
-                            .redact = redact };
+                            .redact = redact, .routes = &routes };
     http = lo_http_create(&deps, err, sizeof(err));
     if (http == NULL || lo_http_start(http, err, sizeof(err)) != LO_OK) {
         fprintf(stderr, "lookout serve: %s\n", err);

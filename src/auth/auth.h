@@ -49,5 +49,9 @@ int lo_scopes_parse(const char *list, unsigned *out) LO_MUST_USE;
 /* Writes the scope names of bits as "ingest,observe:read" (canonical order);
  * LO_INVALID when out is too small (64 bytes always suffice). */
 int lo_scopes_format(unsigned bits, char *out, size_t outlen) LO_MUST_USE;
+/* The bits of a comma-separated list as PostgreSQL prints text[] contents;
+ * names this version does not know are ignored (a newer lookout may have
+ * added them). */
+unsigned lo_scopes_from_csv(const char *s);
 
 #endif

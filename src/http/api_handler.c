@@ -17,7 +17,6 @@
 #include "http/api_exec.h"
 #include "http/guard.h"
 #include "http/listener.h"
-#include "query/query.h"
 #include "store/store.h"
 
 #define CT_JSON "application/json"
@@ -26,17 +25,13 @@
 #define API_BODY_MAX (1024 * 1024) /* POST/PATCH bodies */
 #define POOL_WAIT_MS 2000
 
-/* The modules answering under /api/, asked in order until one does not
- * decline. */
-typedef int (*api_handler_fn)(lo_api_req_t *req, lo_api_resp_t *resp);
-static const api_handler_fn handlers[] = {
-    lo_query_handle,
-};
-
 typedef struct {
     lo_api_http_t http; /* first: lo_api_req_t.http points here */
     lo_http_t *h;
     lo_principal_t who;
+    lo_api_req_t req;             /* path parameters from the route match */
+    const lo_api_route_t *route;  /* NULL until matched */
+    char allow[64];               /* for a 405 */
     bool discard;
     size_t discarded;
     unsigned err_status; /* refused from the headers: answer this after the body */
@@ -142,10 +137,38 @@ static enum MHD_Result reply_refusal(lo_http_t *h, struct MHD_Connection *c, con
     char ra[24];
     snprintf(ra, sizeof(ra), "%" PRId64, h->cfg->retry_after_seconds);
     lo_http_hdr_t hdr[] = { { MHD_HTTP_HEADER_RETRY_AFTER, ra }, { NULL, NULL } };
-    return reply_error(c, x->err_status, x->err_code, x->err_msg, x->err_retry ? hdr : NULL);
+    lo_http_hdr_t allow[] = { { MHD_HTTP_HEADER_ALLOW, x->allow }, { NULL, NULL } };
+    return reply_error(c, x->err_status, x->err_code, x->err_msg,
+                       x->err_retry ? hdr : x->err_status == MHD_HTTP_METHOD_NOT_ALLOWED ? allow : NULL);
 }
 
-static enum MHD_Result begin_api(lo_http_t *h, struct MHD_Connection *c, void **con_cls)
+/* The route of the request, and whether the caller may use it: sets the
+ * refusal in x when not (404, 405, 403). */
+static void route_request(lo_http_t *h, api_ctx_t *x, const char *url, const char *method)
+{
+    int rc = h->d.routes != NULL ? lo_api_routes_match(h->d.routes, method, url, &x->req, &x->route, x->allow,
+                                                       sizeof(x->allow))
+                                 : LO_DECLINED;
+    if (rc == LO_DECLINED) {
+        x->err_status = MHD_HTTP_NOT_FOUND;
+        x->err_code = "not_found";
+        snprintf(x->err_msg, sizeof(x->err_msg), "no such endpoint");
+    } else if (rc != LO_OK) {
+        x->err_status = MHD_HTTP_METHOD_NOT_ALLOWED;
+        x->err_code = "method_not_allowed";
+        snprintf(x->err_msg, sizeof(x->err_msg), "this endpoint accepts %s only", x->allow);
+    } else if (!lo_api_route_allows(x->route, &x->who)) {
+        char scopes[64] = "";
+        if (lo_scopes_format(x->route->scope, scopes, sizeof(scopes)) != LO_OK)
+            snprintf(scopes, sizeof(scopes), "required");
+        x->err_status = MHD_HTTP_FORBIDDEN;
+        x->err_code = "forbidden";
+        snprintf(x->err_msg, sizeof(x->err_msg), "this token lacks the %s scope", scopes);
+    }
+}
+
+static enum MHD_Result begin_api(lo_http_t *h, struct MHD_Connection *c, const char *url, const char *method,
+                                 void **con_cls)
 {
     api_ctx_t *x = calloc(1, sizeof(*x));
     if (x == NULL)
@@ -173,6 +196,8 @@ static enum MHD_Result begin_api(lo_http_t *h, struct MHD_Connection *c, void **
         x->err_code = "unavailable";
         x->err_retry = true;
         snprintf(x->err_msg, sizeof(x->err_msg), "cannot check the token: database unavailable");
+    } else if (route_request(h, x, url, method), x->err_status != 0) {
+        /* refused by the route table */
     } else if (has_len && declared > API_BODY_MAX) {
         x->err_status = MHD_HTTP_CONTENT_TOO_LARGE;
         x->err_code = "too_large";
@@ -236,13 +261,29 @@ static enum MHD_Result retry_later(lo_http_t *h, struct MHD_Connection *c, unsig
     return reply_error(c, status, code, message, hdr);
 }
 
-/* On a query thread: runs the handlers with a pooled connection, then
+/* Runs the route's handler with db (may be NULL for routes that need none). */
+static void run_handler(api_ctx_t *x, PGconn *db)
+{
+    lo_api_req_t *req = &x->req;
+    req->method = x->method;
+    req->path = x->url;
+    req->who = &x->who;
+    req->db = db;
+    req->db_broken = false;
+    req->body = x->body;
+    req->body_len = x->len;
+    req->http = &x->http;
+    lo_buf_reset(&x->resp.body);
+    x->resp.status = 0;
+    x->rc = x->route->handler(req, &x->resp);
+}
+
+/* On a query thread: runs the handler with a pooled connection, then
  * resumes the request's connection (lo_http_api_access sends the answer). */
 static void run_job(void *arg, bool cancelled)
 {
     api_ctx_t *x = arg;
     lo_http_t *h = x->h;
-    lo_buf_init(&x->resp.body, (size_t)h->cfg->api_response_max_bytes);
     x->rc = LO_ERROR;
     PGconn *db = NULL;
     if (!cancelled && !atomic_load(&h->stopping))
@@ -250,23 +291,8 @@ static void run_job(void *arg, bool cancelled)
     if (db == NULL) {
         x->rc = LO_UNAVAIL;
     } else {
-        lo_api_req_t req = {
-            .method = x->method,
-            .path = x->url,
-            .who = &x->who,
-            .db = db,
-            .body = x->body,
-            .body_len = x->len,
-            .http = &x->http,
-        };
-        int rc = LO_DECLINED;
-        for (size_t i = 0; i < LO_ARRAY_LEN(handlers) && rc == LO_DECLINED; i++) {
-            lo_buf_reset(&x->resp.body);
-            x->resp.status = 0;
-            rc = handlers[i](&req, &x->resp);
-        }
-        lo_pg_pool_put(h->d.pool, db, req.db_broken);
-        x->rc = rc;
+        run_handler(x, db);
+        lo_pg_pool_put(h->d.pool, db, x->req.db_broken);
     }
     pthread_mutex_lock(&x->mu);
     x->finished = true;
@@ -275,20 +301,65 @@ static void run_job(void *arg, bool cancelled)
     pthread_mutex_unlock(&x->mu);
 }
 
-/* Back on the listener: the job's answer. */
+/* libmicrohttpd's side of an upgraded connection: to the route's function. */
+static void upgraded(void *cls, struct MHD_Connection *c, void *con_cls, const char *extra_in, size_t extra_in_size,
+                     MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+{
+    LO_UNUSED(c);
+    LO_UNUSED(con_cls);
+    lo_api_resp_t *resp = cls;
+    lo_api_upgrade_fn fn = resp->upgrade;
+    void *arg = resp->upgrade_arg;
+    free(resp);
+    fn(arg, (int)sock, extra_in, extra_in_size, urh);
+}
+
+void lo_api_upgrade_close(void *urh)
+{
+    (void)MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+}
+
+static enum MHD_Result reply_upgrade(struct MHD_Connection *c, const lo_api_resp_t *resp)
+{
+    lo_api_resp_t *copy = malloc(sizeof(*copy)); /* freed by upgraded(), or below */
+    if (copy == NULL)
+        return reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory", NULL);
+    *copy = *resp;
+    lo_buf_init(&copy->body, 0);
+    struct MHD_Response *r = MHD_create_response_for_upgrade(upgraded, copy);
+    if (r == NULL) {
+        free(copy);
+        return reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot upgrade", NULL);
+    }
+    for (size_t i = 0; i < resp->n_headers; i++)
+        MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value);
+    enum MHD_Result rc = MHD_queue_response(c, MHD_HTTP_SWITCHING_PROTOCOLS, r);
+    MHD_destroy_response(r);
+    if (rc == MHD_YES)
+        lo_http_count_response(LO_LISTENER_API, MHD_HTTP_SWITCHING_PROTOCOLS);
+    return rc;
+}
+
+/* Back on the listener: the handler's answer. */
 static enum MHD_Result reply_job(lo_http_t *h, api_ctx_t *x)
 {
     struct MHD_Connection *c = x->http.conn;
     enum MHD_Result r;
+    lo_http_hdr_t hdr[LO_API_MAX_HEADERS + 1];
+    size_t nh = 0;
+    for (; nh < x->resp.n_headers && nh < LO_API_MAX_HEADERS; nh++)
+        hdr[nh] = (lo_http_hdr_t){ x->resp.headers[nh].name, x->resp.headers[nh].value };
+    hdr[nh] = (lo_http_hdr_t){ NULL, NULL };
     if (x->rc == LO_UNAVAIL)
         r = retry_later(h, c, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
                         atomic_load(&h->stopping) ? "shutting down" : "the database is unavailable");
-    else if (x->rc == LO_DECLINED)
-        r = reply_error(c, MHD_HTTP_NOT_FOUND, "not_found", "no such endpoint", NULL);
-    else if (x->resp.status < 100 || x->resp.status > 599 || x->resp.body.err != LO_OK)
+    else if (x->rc != LO_OK || x->resp.status < 100 || x->resp.status > 599 || x->resp.body.err != LO_OK)
         r = reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "the handler failed", NULL);
+    else if (x->resp.status == MHD_HTTP_SWITCHING_PROTOCOLS && x->route->kind == LO_ROUTE_UPGRADE &&
+             x->resp.upgrade != NULL)
+        r = reply_upgrade(c, &x->resp);
     else
-        r = lo_http_reply_buf(c, LO_LISTENER_API, (unsigned)x->resp.status, CT_JSON, &x->resp.body, NULL);
+        r = lo_http_reply_buf(c, LO_LISTENER_API, (unsigned)x->resp.status, CT_JSON, &x->resp.body, hdr);
     lo_buf_free(&x->resp.body);
     return r;
 }
@@ -304,6 +375,12 @@ static enum MHD_Result dispatch(lo_http_t *h, api_ctx_t *x, const char *url, con
     x->method = strdup(method);
     if (x->url == NULL || x->method == NULL)
         return reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory", NULL);
+    lo_buf_init(&x->resp.body, (size_t)h->cfg->api_response_max_bytes);
+    if (!x->route->needs_db) {
+        /* quick, no database: answered on this thread */
+        run_handler(x, NULL);
+        return reply_job(h, x);
+    }
     /* The lock orders our suspend before the job's resume. */
     pthread_mutex_lock(&x->mu);
     if (h->exec == NULL || lo_api_exec_submit(h->exec, run_job, x) != LO_OK) {
@@ -343,7 +420,7 @@ enum MHD_Result lo_http_api_access(void *cls, struct MHD_Connection *c, const ch
             *con_cls = &plain_marker;
             return MHD_YES;
         }
-        return begin_api(h, c, con_cls);
+        return begin_api(h, c, url, method, con_cls);
     }
     if (*con_cls == &plain_marker) {
         if (*upload_size > 0) {

@@ -13,8 +13,9 @@
  * queue_max_bytes): past the bound a request gets 429 before its body is
  * kept, so many slow or concurrent uploads cannot exhaust memory.
  *
- * The API listener answers /healthz, /readyz, /metrics and everything under
- * /api/ (authenticated, with a pooled database connection, api.h).
+ * The API listener answers /healthz, /readyz, /metrics and, under /api/,
+ * the routes modules registered (authenticated; those needing the database
+ * on the query threads, api_exec.h; api.h).
  *
  * Shutdown: lo_http_quiesce stops accepting; lo_http_wait_idle lets the
  * requests in flight reach the writers; after lo_ingest_stop has answered
@@ -25,6 +26,7 @@
 #define LO_HTTP_H
 
 #include "auth/auth.h"
+#include "http/api.h"
 #include "core/config.h"
 #include "ingest/ingest.h"
 #include "ingest/ratelimit.h"
@@ -41,6 +43,7 @@ typedef struct {
     lo_ingest_t *ingest;          /* may be NULL: the OTLP listener answers 503 */
     lo_ratelimit_t *ratelimit;    /* may be NULL: no rate limit */
     const lo_redact_t *redact;    /* may be NULL: redact nothing */
+    const lo_api_routes_t *routes; /* the API routes of the modules; NULL: none (404) */
 } lo_http_deps_t;
 
 /* Resolves the addresses and prepares the listeners (not started).

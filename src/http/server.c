@@ -134,10 +134,10 @@ static unsigned connection_limit(void)
 }
 
 static struct MHD_Daemon *start_one(lo_http_t *h, const lo_http_addr_t *a, MHD_AccessHandlerCallback ah,
-                                    MHD_RequestCompletedCallback done)
+                                    MHD_RequestCompletedCallback done, unsigned extra_flags)
 {
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-                     MHD_USE_ERROR_LOG;
+                     MHD_USE_ERROR_LOG | extra_flags;
     if (a->ipv6)
         flags |= MHD_USE_IPv6;
     return MHD_start_daemon(flags, 0, NULL, NULL, ah, h,
@@ -173,7 +173,7 @@ int lo_http_start(lo_http_t *h, char *err, size_t errlen)
         h->guard = NULL;
         return LO_ERROR;
     }
-    h->otlp = start_one(h, &h->otlp_addr, lo_http_otlp_access, lo_http_otlp_completed);
+    h->otlp = start_one(h, &h->otlp_addr, lo_http_otlp_access, lo_http_otlp_completed, 0);
     if (h->otlp == NULL) {
         snprintf(err, errlen, "cannot listen on otlp_addr %s (in use, or not a local address?)",
                  h->cfg->otlp_addr);
@@ -181,7 +181,7 @@ int lo_http_start(lo_http_t *h, char *err, size_t errlen)
         h->exec = NULL;
         return LO_ERROR;
     }
-    h->api = start_one(h, &h->api_addr, lo_http_api_access, lo_http_api_completed);
+    h->api = start_one(h, &h->api_addr, lo_http_api_access, lo_http_api_completed, MHD_ALLOW_UPGRADE);
     if (h->api == NULL) {
         snprintf(err, errlen, "cannot listen on api_addr %s (in use, or not a local address?)",
                  h->cfg->api_addr);

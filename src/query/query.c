@@ -18,13 +18,6 @@
 
 #define PREFIX "/api/observe/"
 
-/* The scope and project rules of auth.h, restated here so that the query
- * module depends on the principal's fields only. */
-static bool can_read(const lo_principal_t *p)
-{
-    return p && (p->scopes & (LO_SCOPE_OBSERVE_READ | LO_SCOPE_ADMIN)) != 0;
-}
-
 static bool bound_to(const lo_principal_t *p, const uint8_t project[16])
 {
     if (p->n_projects == 0)
@@ -35,58 +28,77 @@ static bool bound_to(const lo_principal_t *p, const uint8_t project[16])
     return false;
 }
 
-int lo_query_handle(lo_api_req_t *req, lo_api_resp_t *resp)
+/* A bound on every statement of the request (the connection is pooled:
+ * the setting stays, which suits the pool's other users too).  false when
+ * resp already holds the error. */
+static bool prelude(lo_api_req_t *req, lo_api_resp_t *resp)
 {
-    const char *p = req->path;
-    if (!p || strncmp(p, PREFIX, sizeof PREFIX - 1) != 0)
-        return LO_DECLINED;
-    p += sizeof PREFIX - 1;
-
-    enum { R_LOGS, R_TRACES, R_TRACE, R_METRICS, R_NAMES, R_TIMELINE } route;
-    char id[128];
-    size_t n = strlen(p);
-    if (strcmp(p, "logs") == 0) {
-        route = R_LOGS;
-    } else if (strcmp(p, "traces") == 0) {
-        route = R_TRACES;
-    } else if (strncmp(p, "traces/", 7) == 0 && n > 7 && !strchr(p + 7, '/')) {
-        route = R_TRACE;
-        snprintf(id, sizeof id, "%s", p + 7);
-    } else if (strcmp(p, "metrics") == 0) {
-        route = R_METRICS;
-    } else if (strcmp(p, "metrics/names") == 0) {
-        route = R_NAMES;
-    } else if (strncmp(p, "sessions/", 9) == 0 && n > 9 + 9 && strcmp(p + n - 9, "/timeline") == 0 &&
-               !memchr(p + 9, '/', n - 9 - 9)) {
-        route = R_TIMELINE;
-        snprintf(id, sizeof id, "%.*s", (int)(n - 9 - 9), p + 9);
-    } else {
-        return LO_DECLINED;
-    }
-
-    if (!req->method || strcmp(req->method, "GET") != 0) {
-        lo_api_error(resp, 405, "method_not_allowed", "%s accepts GET only", req->path);
-        return LO_OK;
-    }
-    if (!can_read(req->who)) {
-        lo_api_error(resp, 403, "forbidden", "this token lacks the observe:read scope");
-        return LO_OK;
-    }
-    /* a bound on every statement of this request (the connection is pooled:
-     * the setting stays, which suits the pool's other users too) */
     PGresult *t = lo_q_exec(req, resp, "SET statement_timeout = " LO_Q_STATEMENT_TIMEOUT_MS, 0, NULL);
     if (!t)
-        return LO_OK;
+        return false;
     PQclear(t);
-    switch (route) {
-    case R_LOGS: return lo_q_logs(req, resp);
-    case R_TRACES: return lo_q_traces(req, resp);
-    case R_TRACE: return lo_q_trace(req, resp, id);
-    case R_METRICS: return lo_q_metrics(req, resp);
-    case R_NAMES: return lo_q_metric_names(req, resp);
-    case R_TIMELINE: return lo_q_timeline(req, resp, id);
-    }
-    return LO_DECLINED;
+    return true;
+}
+
+static int h_logs(lo_api_req_t *req, lo_api_resp_t *resp)
+{
+    return prelude(req, resp) ? lo_q_logs(req, resp) : LO_OK;
+}
+
+static int h_traces(lo_api_req_t *req, lo_api_resp_t *resp)
+{
+    return prelude(req, resp) ? lo_q_traces(req, resp) : LO_OK;
+}
+
+static int h_trace(lo_api_req_t *req, lo_api_resp_t *resp)
+{
+    return prelude(req, resp) ? lo_q_trace(req, resp, lo_api_path_param(req, "trace_id")) : LO_OK;
+}
+
+static int h_metrics(lo_api_req_t *req, lo_api_resp_t *resp)
+{
+    return prelude(req, resp) ? lo_q_metrics(req, resp) : LO_OK;
+}
+
+static int h_names(lo_api_req_t *req, lo_api_resp_t *resp)
+{
+    return prelude(req, resp) ? lo_q_metric_names(req, resp) : LO_OK;
+}
+
+static int h_timeline(lo_api_req_t *req, lo_api_resp_t *resp)
+{
+    return prelude(req, resp) ? lo_q_timeline(req, resp, lo_api_path_param(req, "session_id")) : LO_OK;
+}
+
+#define READ LO_SCOPE_OBSERVE_READ
+static const lo_api_route_t ROUTES[] = {
+    { "GET", PREFIX "logs", READ, true, LO_ROUTE_JSON, h_logs },
+    { "GET", PREFIX "traces", READ, true, LO_ROUTE_JSON, h_traces },
+    { "GET", PREFIX "traces/{trace_id}", READ, true, LO_ROUTE_JSON, h_trace },
+    { "GET", PREFIX "metrics", READ, true, LO_ROUTE_JSON, h_metrics },
+    { "GET", PREFIX "metrics/names", READ, true, LO_ROUTE_JSON, h_names },
+    { "GET", PREFIX "sessions/{session_id}/timeline", READ, true, LO_ROUTE_JSON, h_timeline },
+};
+#undef READ
+
+int lo_query_routes(lo_api_routes_t *t)
+{
+    return lo_api_routes_add(t, ROUTES, LO_ARRAY_LEN(ROUTES));
+}
+
+int lo_query_handle(lo_api_req_t *req, lo_api_resp_t *resp)
+{
+    lo_api_routes_t t;
+    lo_api_routes_init(&t);
+    if (lo_query_routes(&t) != LO_OK)
+        return LO_ERROR;
+    const lo_api_route_t *r;
+    char allow[64];
+    lo_api_req_t probe = { 0 };
+    if (lo_api_routes_match(&t, req->method ? req->method : "", req->path, &probe, &r, allow, sizeof(allow)) ==
+        LO_DECLINED)
+        return LO_DECLINED;
+    return lo_api_routes_call(&t, req, resp);
 }
 
 /* ---- visibility ---- */

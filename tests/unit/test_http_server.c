@@ -281,6 +281,50 @@ static pb_t logs_body(int n, const int64_t *offsets, const char *claim)
     return out;
 }
 
+/* ---- API routes of the fixture ---- */
+
+static int h_never(lo_api_req_t *req, lo_api_resp_t *resp)
+{
+    (void)req;
+    return lo_api_error(resp, 500, "internal", "no database here: never reached");
+}
+
+static int h_echo(lo_api_req_t *req, lo_api_resp_t *resp)
+{
+    assert_null(req->db); /* a route without the database runs without one */
+    char loc[128];
+    snprintf(loc, sizeof(loc), "/api/test/echo/%s", lo_api_path_param(req, "id"));
+    lo_api_header(resp, "Location", loc);
+    lo_buf_printf(&resp->body, "{\"id\":\"%s\"}", lo_api_path_param(req, "id"));
+    resp->status = 201;
+    return LO_OK;
+}
+
+static void up_hello(void *arg, int sock, const char *extra, size_t extra_len, void *urh)
+{
+    (void)arg, (void)extra, (void)extra_len;
+    send_all(sock, "hello", 5);
+    lo_api_upgrade_close(urh);
+}
+
+static int h_upgrade(lo_api_req_t *req, lo_api_resp_t *resp)
+{
+    (void)req;
+    lo_api_header(resp, "Upgrade", "lo-test");
+    resp->upgrade = up_hello;
+    resp->status = 101;
+    return LO_OK;
+}
+
+static const lo_api_route_t test_routes[] = {
+    { "GET", "/api/observe/logs", LO_SCOPE_OBSERVE_READ, true, LO_ROUTE_JSON, h_never },
+    { "POST", "/api/observe/alerts", LO_SCOPE_OBSERVE_READ, true, LO_ROUTE_JSON, h_never },
+    { "PUT", "/api/test/echo/{id}", 0, false, LO_ROUTE_JSON, h_echo },
+    { "GET", "/api/test/admin", LO_SCOPE_ADMIN, false, LO_ROUTE_JSON, h_never },
+    { "GET", "/api/test/upgrade", LO_SCOPE_OBSERVE_READ, false, LO_ROUTE_UPGRADE, h_upgrade },
+};
+static lo_api_routes_t routes;
+
 /* ---- fixture ---- */
 
 static int setup(void **state)
@@ -295,8 +339,10 @@ static int setup(void **state)
     assert_int_equal(lo_config_set(&cfg, "rate_limit_records", "100", err, sizeof(err)), LO_OK);
     limiter = lo_ratelimit_create_ex(100, 100, 16, NULL, NULL);
     assert_non_null(limiter);
+    lo_api_routes_init(&routes);
+    assert_int_equal(lo_api_routes_add(&routes, test_routes, LO_ARRAY_LEN(test_routes)), LO_OK);
     lo_http_deps_t d = { .cfg = &cfg, .auth = (lo_auth_t *)&wr, .pool = NULL, .ingest = (lo_ingest_t *)&wr,
-                         .ratelimit = limiter, .redact = NULL };
+                         .ratelimit = limiter, .redact = NULL, .routes = &routes };
     srv = lo_http_create(&d, err, sizeof(err));
     assert_non_null(srv);
     assert_int_equal(lo_http_start(srv, err, sizeof(err)), LO_OK);
@@ -348,6 +394,39 @@ static void test_api_plain(void **state)
     req(port, "POST", "/api/observe/alerts", "Authorization: Bearer read\r\n", body, 1000, true, &r);
     assert_int_equal(r.status, 503); /* within the bound: on to the handlers (no database here) */
     free(body);
+
+    /* the route table: 404, 405 with Allow, 403 by scope, path parameters,
+     * headers, and handlers without the database answered at once */
+    req(port, "GET", "/api/nothing", "Authorization: Bearer read\r\n", NULL, 0, false, &r);
+    assert_int_equal(r.status, 404);
+    req(port, "DELETE", "/api/observe/logs", "Authorization: Bearer read\r\n", NULL, 0, false, &r);
+    assert_int_equal(r.status, 405);
+    assert_non_null(strstr(r.head, "\r\nAllow: GET"));
+    req(port, "GET", "/api/test/admin", "Authorization: Bearer read\r\n", NULL, 0, false, &r);
+    assert_int_equal(r.status, 403);
+    assert_non_null(strstr(r.body, "lacks the admin scope"));
+    req(port, "PUT", "/api/test/echo/abc", "Authorization: Bearer good\r\n", "{}", 2, false, &r);
+    assert_int_equal(r.status, 201);
+    assert_string_equal(r.body, "{\"id\":\"abc\"}");
+    assert_non_null(strstr(r.head, "\r\nLocation: /api/test/echo/abc"));
+    req(port, "PUT", "/api/test/echo/abc/def", "Authorization: Bearer good\r\n", "{}", 2, false, &r);
+    assert_int_equal(r.status, 404);
+    req(port, "PUT", "/api/test/echo/abc", "Authorization: Bearer nope\r\n", "{}", 2, false, &r);
+    assert_int_equal(r.status, 401); /* authentication comes before routing */
+
+    /* an upgrade route: 101, then the socket belongs to the route */
+    int fd = connect_to(port);
+    const char *up = "GET /api/test/upgrade HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer read\r\n"
+                     "Connection: Upgrade\r\nUpgrade: lo-test\r\n\r\n";
+    send_all(fd, up, strlen(up));
+    char got[512] = "";
+    size_t gl = 0;
+    for (ssize_t k; gl < sizeof(got) - 1 && (k = recv(fd, got + gl, sizeof(got) - 1 - gl, 0)) > 0;)
+        gl += (size_t)k;
+    got[gl] = '\0';
+    close(fd);
+    assert_true(strncmp(got, "HTTP/1.1 101", 12) == 0);
+    assert_non_null(strstr(got, "\r\n\r\nhello"));
 }
 
 static void test_otlp_refusals(void **state)
