@@ -7,7 +7,8 @@
  * so such a flood cannot evict the positive answers real clients rely on.
  * Look-ups of tokens the cache does not know are bounded in rate
  * (token_lookups_per_second) and in number at once (http_threads, half
- * the threads of the two listeners): a
+ * the threads of the two listeners; concurrent checks of one token share
+ * one look-up): a
  * flood of random well-formed tokens gets 429 without touching the
  * database, and the listener's threads stay free for real clients.
  */
@@ -19,6 +20,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -52,6 +54,8 @@ struct lo_auth {
     double lookup_rate, lookup_tokens; /* token bucket of look-ups (under mu) */
     int64_t lookup_last_ns;
     int lookups, lookups_max; /* in progress (under mu), and its bound */
+    uint8_t (*inflight)[32];  /* the keys being looked up (lookups of them) */
+    pthread_cond_t landed;    /* a look-up ended */
     pos_entry_t *pos; /* POS_SETS * WAYS */
     neg_entry_t *neg; /* NEG_SETS * WAYS */
 };
@@ -68,10 +72,15 @@ lo_auth_t *lo_auth_create(const lo_config_t *cfg, lo_pg_pool_t *pool)
     a->lookup_tokens = a->lookup_rate;
     a->lookup_last_ns = lo_mono_ns();
     a->lookups_max = (int)cfg->http_threads;
+    a->inflight = calloc((size_t)a->lookups_max, 32);
+    pthread_cond_init(&a->landed, NULL);
     a->pos = calloc(POS_SETS * WAYS, sizeof(*a->pos));
     a->neg = calloc(NEG_SETS * WAYS, sizeof(*a->neg));
     a->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-    if (a->pos == NULL || a->neg == NULL || a->sha256 == NULL || pthread_mutex_init(&a->mu, NULL) != 0) {
+    if (a->pos == NULL || a->neg == NULL || a->sha256 == NULL || a->inflight == NULL ||
+        pthread_mutex_init(&a->mu, NULL) != 0) {
+        pthread_cond_destroy(&a->landed);
+        free(a->inflight);
         EVP_MD_free(a->sha256);
         free(a->pos);
         free(a->neg);
@@ -86,6 +95,8 @@ void lo_auth_destroy(lo_auth_t *a)
     if (a == NULL)
         return;
     pthread_mutex_destroy(&a->mu);
+    pthread_cond_destroy(&a->landed);
+    free(a->inflight);
     EVP_MD_free(a->sha256);
     free(a->pos);
     free(a->neg);
@@ -289,6 +300,25 @@ int lo_auth_check(lo_auth_t *a, const char *authorization, lo_principal_t *out)
     if (now < atomic_load_explicit(&a->down_until, memory_order_relaxed))
         return LO_UNAVAIL;
     pthread_mutex_lock(&a->mu);
+    /* One look-up per token at a time: a burst of requests with a token
+     * not yet cached waits for the first one's answer. */
+    for (;;) {
+        int i = 0;
+        while (i < a->lookups && memcmp(a->inflight[i], key, 32) != 0)
+            i++;
+        if (i == a->lookups)
+            break;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 2;
+        if (pthread_cond_timedwait(&a->landed, &a->mu, &ts) != 0)
+            break;
+        int got = cache_find(a, key, lo_mono_ns(), out, &was_valid);
+        if (got >= 0) {
+            pthread_mutex_unlock(&a->mu);
+            return got == 1 ? LO_OK : LO_DECLINED;
+        }
+    }
     double t = a->lookup_tokens + (double)(now - a->lookup_last_ns) * 1e-9 * a->lookup_rate;
     a->lookup_tokens = t > a->lookup_rate ? a->lookup_rate : t;
     a->lookup_last_ns = now;
@@ -298,21 +328,28 @@ int lo_auth_check(lo_auth_t *a, const char *authorization, lo_principal_t *out)
     bool go = (a->lookup_tokens >= 1.0 || was_valid) && a->lookups < a->lookups_max;
     if (go) {
         a->lookup_tokens -= a->lookup_tokens >= 1.0 ? 1.0 : 0.0;
-        a->lookups++;
+        memcpy(a->inflight[a->lookups++], key, 32);
     }
     pthread_mutex_unlock(&a->mu);
     if (!go)
         return LO_BUSY;
     int rc = lookup(a, key, out);
-    pthread_mutex_lock(&a->mu);
-    a->lookups--;
-    pthread_mutex_unlock(&a->mu);
-    if (rc == LO_UNAVAIL)
-        atomic_store_explicit(&a->down_until, lo_mono_ns() + DOWN_NS, memory_order_relaxed);
-    else if (rc == LO_OK)
+    if (rc == LO_OK)
         cache_put(a, key, now, out);
     else if (rc == LO_DECLINED)
         cache_put(a, key, now, NULL);
+    pthread_mutex_lock(&a->mu);
+    for (int i = 0; i < a->lookups; i++) {
+        if (memcmp(a->inflight[i], key, 32) == 0) {
+            memcpy(a->inflight[i], a->inflight[a->lookups - 1], 32);
+            break;
+        }
+    }
+    a->lookups--;
+    pthread_cond_broadcast(&a->landed);
+    pthread_mutex_unlock(&a->mu);
+    if (rc == LO_UNAVAIL)
+        atomic_store_explicit(&a->down_until, lo_mono_ns() + DOWN_NS, memory_order_relaxed);
     return rc;
 }
 

@@ -424,6 +424,46 @@ static void test_lookup_bound(void **state)
     lo_auth_destroy(a);
 }
 
+typedef struct {
+    lo_auth_t *a;
+    const char *h;
+    int rc;
+} burst_t;
+
+static void *burst_one(void *arg)
+{
+    burst_t *b = arg;
+    lo_principal_t p;
+    b->rc = lo_auth_check(b->a, b->h, &p);
+    return NULL;
+}
+
+/* A burst of requests with one token not yet cached shares one look-up:
+ * none is refused for the concurrency bound. */
+static void test_lookup_single_flight(void **state)
+{
+    (void)state;
+    char tok[LO_TOKEN_LEN + 1], good[128];
+    make_token("burst", LO_SCOPE_INGEST, NULL, 0, tok);
+    bearer(tok, good, sizeof(good));
+    lo_config_t cfg;
+    assert_int_equal(lo_config_defaults(&cfg), LO_OK);
+    cfg.http_threads = 1; /* one look-up at a time */
+    lo_auth_t *a = lo_auth_create(&cfg, pool);
+    lo_config_free(&cfg);
+    burst_t b[8];
+    pthread_t th[8];
+    for (int i = 0; i < 8; i++) {
+        b[i] = (burst_t){ a, good, -100 };
+        assert_int_equal(pthread_create(&th[i], NULL, burst_one, &b[i]), 0);
+    }
+    for (int i = 0; i < 8; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(b[i].rc, LO_OK);
+    }
+    lo_auth_destroy(a);
+}
+
 static void test_threads(void **state)
 {
     (void)state;
@@ -502,6 +542,7 @@ int main(void)
         cmocka_unit_test(test_unreachable),
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_lookup_bound),
+        cmocka_unit_test(test_lookup_single_flight),
         cmocka_unit_test(test_hit_cost),
         cmocka_unit_test(test_missing_schema),
     };
