@@ -6,6 +6,7 @@
 #define LO_CLI_H
 
 int lo_cmd_serve(int argc, char **argv);   /* src/serve.c */
+int lo_cmd_task(int argc, char **argv);    /* src/serve.c */
 int lo_cmd_migrate(int argc, char **argv); /* src/store/cli.c */
 int lo_cmd_token(int argc, char **argv);   /* src/auth/cli.c */
 int lo_cmd_project(int argc, char **argv); /* src/auth/cli.c */

@@ -17,6 +17,7 @@ static void usage(FILE *f)
                "  token create --name N --scope S[,S] [--project UUID]...\n"
                "  token list | token revoke ID\n"
                "  project create --name N [--public]\n"
+               "  task list | task run NAME   the periodic tasks of serve (run one once, now)\n"
                "  version\n\n"
                "Settings come from LOOKOUT_* variables and flags: lookout serve --help\n");
 }
@@ -36,6 +37,8 @@ int main(int argc, char **argv)
         return lo_cmd_token(argc - 2, argv + 2);
     if (strcmp(cmd, "project") == 0)
         return lo_cmd_project(argc - 2, argv + 2);
+    if (strcmp(cmd, "task") == 0)
+        return lo_cmd_task(argc - 2, argv + 2);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("lookout %s\n", LO_VERSION);
         return 0;

@@ -20,7 +20,10 @@
 #include "ingest/ingest.h"
 #include "ingest/ratelimit.h"
 #include "otlp/otlp.h"
+#include "http/metrics.h"
 #include "query/query.h"
+#include "sched/sched.h"
+#include "store/locks.h"
 #include "store/pool.h"
 #include "store/store.h"
 
@@ -31,6 +34,22 @@
 static int days_back(const lo_config_t *cfg)
 {
     return (int)(cfg->ingest_max_age_hours / 24) + 1;
+}
+
+#define PARTITIONS_PERIOD_MS (3600LL * 1000)
+#define PARTITIONS_JITTER_MS (60LL * 1000)
+
+/* The periodic tasks of every module, for serve and for `lookout task`. */
+static int add_tasks(lo_sched_t *s, const lo_config_t *cfg, lo_partition_range_t *range)
+{
+    *range = (lo_partition_range_t){ .days_back = days_back(cfg), .days_ahead = (int)cfg->partition_days_ahead };
+    lo_task_t partitions = { .name = "partitions",
+                             .period_ms = PARTITIONS_PERIOD_MS,
+                             .jitter_ms = PARTITIONS_JITTER_MS,
+                             .lock_key = LO_LOCK_TASK_PARTITIONS,
+                             .run = lo_store_partitions_task,
+                             .arg = range };
+    return lo_sched_add(s, &partitions);
 }
 
 static int prepare_schema(const lo_config_t *cfg)
@@ -86,6 +105,8 @@ int lo_cmd_serve(int argc, char **argv)
     lo_redact_t *redact = NULL;
     lo_ingest_t *ingest = NULL;
     lo_http_t *http = NULL;
+    lo_sched_t *sched = NULL;
+    lo_partition_range_t range;
     bool ingest_started = false;
     /* the API routes of the modules (api.h): the HTTP layer names none */
     static lo_api_routes_t routes;
@@ -145,6 +166,12 @@ int lo_cmd_serve(int argc, char **argv)
         fprintf(stderr, "lookout serve: cannot register the API routes\n");
         goto cleanup;
     }
+    sched = lo_sched_create(cfg.database_url);
+    if (sched == NULL || add_tasks(sched, &cfg, &range) != LO_OK ||
+        lo_metrics_add_renderer(lo_sched_render_metrics, sched) != LO_OK || lo_sched_start(sched) != LO_OK) {
+        fprintf(stderr, "lookout serve: cannot start the periodic tasks\n");
+        goto cleanup;
+    }
     lo_http_deps_t deps = { .cfg = &cfg, .auth = auth, .pool = pool, .ingest = ingest, .ratelimit = rl,
                             .redact = redact, .routes = &routes };
     http = lo_http_create(&deps, err, sizeof(err));
@@ -174,9 +201,13 @@ int lo_cmd_serve(int argc, char **argv)
     status = 0;
 
 cleanup:
+    /* a run in progress finishes first */
+    lo_sched_stop(sched);
     if (ingest_started)
         lo_ingest_stop(ingest);
     lo_http_destroy(http);
+    lo_metrics_clear_renderers();
+    lo_sched_destroy(sched);
     lo_ingest_destroy(ingest);
     lo_redact_destroy(redact);
     lo_ratelimit_destroy(rl);
@@ -184,6 +215,56 @@ cleanup:
     lo_pg_pool_destroy(pool);
     if (status == 0)
         lo_log_info("stopped", "status=%d", 0);
+    lo_config_free(&cfg);
+    return status;
+}
+
+/* lookout task list | lookout task run NAME: the periodic tasks of serve,
+ * listed or run once now (with their election lock). */
+int lo_cmd_task(int argc, char **argv)
+{
+    const char *usage_text = "usage: lookout task list | lookout task run NAME [flags of lookout serve]\n";
+    if (argc < 1 || (strcmp(argv[0], "list") != 0 && strcmp(argv[0], "run") != 0) ||
+        (strcmp(argv[0], "run") == 0 && (argc < 2 || argv[1][0] == '-'))) {
+        fputs(usage_text, stderr);
+        return 2;
+    }
+    bool run = strcmp(argv[0], "run") == 0;
+    int skip = run ? 2 : 1, argi = 0, status = 1;
+    lo_config_t cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    char err[512];
+    lo_partition_range_t range;
+    lo_sched_t *s = NULL;
+    if (lo_config_load(&cfg, argc - skip, argv + skip, &argi, err, sizeof(err)) != LO_OK) {
+        fprintf(stderr, "lookout task: %s\n", err);
+        status = 2;
+        goto done;
+    }
+    s = lo_sched_create(cfg.database_url);
+    if (s == NULL || add_tasks(s, &cfg, &range) != LO_OK) {
+        fprintf(stderr, "lookout task: out of memory\n");
+        goto done;
+    }
+    if (!run) {
+        lo_buf_t b;
+        lo_buf_init(&b, 0);
+        lo_sched_describe(s, &b);
+        fwrite(b.p != NULL ? b.p : "", 1, b.len, stdout);
+        lo_buf_free(&b);
+        status = 0;
+        goto done;
+    }
+    int rc = lo_sched_run_now(s, argv[1], err, sizeof(err));
+    if (rc == LO_OK) {
+        printf("task %s: done\n", argv[1]);
+        status = 0;
+    } else {
+        fprintf(stderr, "lookout task: %s: %s\n", argv[1], err);
+        status = rc == LO_DECLINED ? 2 : rc == LO_BUSY ? 3 : 1;
+    }
+done:
+    lo_sched_destroy(s);
     lo_config_free(&cfg);
     return status;
 }

@@ -11,6 +11,28 @@ static const unsigned codes[] = { 200, 400, 401, 403, 404, 405, 413, 415, 429, 5
 #define N_CODES (LO_ARRAY_LEN(codes) + 1)
 
 atomic_llong lo_http_held_bytes;
+
+#define MAX_RENDERERS 8
+static struct {
+    lo_metrics_fn fn;
+    void *arg;
+} renderers[MAX_RENDERERS];
+static size_t n_renderers;
+
+int lo_metrics_add_renderer(lo_metrics_fn fn, void *arg)
+{
+    if (n_renderers >= MAX_RENDERERS || fn == NULL)
+        return LO_ERROR;
+    renderers[n_renderers].fn = fn;
+    renderers[n_renderers].arg = arg;
+    n_renderers++;
+    return LO_OK;
+}
+
+void lo_metrics_clear_renderers(void)
+{
+    n_renderers = 0;
+}
 static atomic_llong responses[LO_LISTENER_COUNT][N_CODES];
 static const char *const listener_names[LO_LISTENER_COUNT] = { "otlp", "api" };
 
@@ -109,5 +131,7 @@ int lo_metrics_render(lo_buf_t *b)
                               listener_names[l], v);
         }
     }
+    for (size_t i = 0; i < n_renderers; i++)
+        renderers[i].fn(renderers[i].arg, b);
     return b->err;
 }

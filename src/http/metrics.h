@@ -18,6 +18,13 @@ extern atomic_llong lo_http_held_bytes;
 /* Counts one response by listener and status code (any thread, lock-free). */
 void lo_http_count_response(lo_listener_t l, unsigned status);
 
+/* A module's own metrics: fn appends Prometheus text to out.  Renderers
+ * are registered before the listeners start and cleared after they stop
+ * (at most 8); lo_metrics_render calls them after the built-in ones. */
+typedef void (*lo_metrics_fn)(void *arg, lo_buf_t *out);
+int lo_metrics_add_renderer(lo_metrics_fn fn, void *arg) LO_MUST_USE;
+void lo_metrics_clear_renderers(void);
+
 /* Appends the exposition to out.  LO_OK or the buffer's failure. */
 int lo_metrics_render(lo_buf_t *out) LO_MUST_USE;
 

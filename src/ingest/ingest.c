@@ -1,6 +1,7 @@
 /*
  * ingest.c — the queues between HTTP threads and writers, and the writer
- * threads' lives: connect, keep partitions ahead, take everything queued
+ * threads' lives: connect (making sure today's partitions exist; the
+ * partitions task keeps them ahead, store.h), take everything queued
  * (group commit), write, answer; on connection loss answer 503 and
  * reconnect every second until PostgreSQL is back.
  */
@@ -18,7 +19,6 @@
 #include "store/store.h"
 
 #define RECONNECT_NS (1000LL * 1000000)           /* a disconnected writer retries every second */
-#define PARTITIONS_EVERY_NS (3600LL * 1000000000) /* partitions are checked hourly */
 #define IDLE_WAIT_NS (1000LL * 1000000)
 
 struct lo_ingest_queue {
@@ -42,7 +42,6 @@ struct lo_ingest {
     lo_session_cache_t *sessions;
     atomic_bool stopping;
     atomic_llong stop_deadline_ns;   /* monotonic; 0 until stop */
-    atomic_llong next_partitions_ns; /* monotonic */
     bool started, stopped;
 };
 
@@ -90,7 +89,6 @@ lo_ingest_t *lo_ingest_create(const lo_config_t *cfg)
     in->set.shutdown_timeout_ns = cfg->shutdown_timeout_seconds * 1000000000LL;
     in->sessions = lo_session_cache_create(in->set.session_cache_entries, in->set.session_cache_ns);
     in->nw = in->set.writers * LO_SIGNAL_COUNT;
-    atomic_store(&in->next_partitions_ns, lo_mono_ns() + PARTITIONS_EVERY_NS);
     in->w = calloc((size_t)in->nw, sizeof(lo_writer_t));
     if (in->set.conninfo == NULL || in->sessions == NULL || in->w == NULL) {
         lo_session_cache_destroy(in->sessions);
@@ -343,16 +341,6 @@ static void *writer_main(void *arg)
                 wait_until(&q->retry_cv, &q->mu, next_connect);
             pthread_mutex_unlock(&q->mu);
             continue;
-        }
-
-        /* hourly: partitions ahead (one writer of the process claims it) */
-        long long due = atomic_load(&in->next_partitions_ns);
-        if (now >= due &&
-            atomic_compare_exchange_strong(&in->next_partitions_ns, &due, now + PARTITIONS_EVERY_NS)) {
-            if (ensure_partitions(w) == LO_UNAVAIL && PQstatus(w->conn) != CONNECTION_OK) {
-                writer_disconnect(w);
-                continue;
-            }
         }
 
         pthread_mutex_lock(&q->mu);

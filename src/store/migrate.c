@@ -2,6 +2,7 @@
  * migrate.c — schema migrations, partition upkeep, readiness, and the
  * connection helpers shared by the store's users.
  */
+#include "store/locks.h"
 #include "store/store.h"
 
 #include <stdio.h>
@@ -10,8 +11,8 @@
 #include "core/log.h"
 
 /* Advisory lock keys (any constants unique to lookout in this database). */
-#define LOCK_MIGRATE 0x6c6f6f6b6d696701LL    /* "lookmig" */
-#define LOCK_PARTITIONS 0x6c6f6f6b70617201LL /* "lookpar" */
+#define LOCK_MIGRATE LO_LOCK_MIGRATE
+#define LOCK_PARTITIONS LO_LOCK_PARTITIONS
 
 int lo_store_latest_version(void)
 {
@@ -261,4 +262,10 @@ int lo_store_schema_current(PGconn *c)
         rc = LO_DECLINED;
     PQclear(r);
     return rc;
+}
+
+int lo_store_partitions_task(PGconn *db, void *arg, char *err, size_t errlen)
+{
+    const lo_partition_range_t *r = arg;
+    return lo_store_ensure_partitions(db, r->days_back, r->days_ahead, err, errlen);
 }

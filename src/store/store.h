@@ -48,6 +48,15 @@ int lo_store_migrate(PGconn *c, char *err, size_t errlen) LO_MUST_USE;
 int lo_store_ensure_partitions(PGconn *c, int days_back, int days_ahead, char *err,
                                size_t errlen) LO_MUST_USE;
 
+/* The partition range the partitions task keeps (days before and after today). */
+typedef struct {
+    int days_back, days_ahead;
+} lo_partition_range_t;
+
+/* The periodic task (sched.h) that keeps partitions ahead: arg is a
+ * lo_partition_range_t. */
+int lo_store_partitions_task(PGconn *db, void *arg, char *err, size_t errlen) LO_MUST_USE;
+
 /* Readiness (/readyz): LO_OK when the schema is at (or past) the version
  * this binary knows, LO_DECLINED when migrations are missing, LO_UNAVAIL
  * when the database cannot be asked. */

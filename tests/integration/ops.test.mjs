@@ -130,3 +130,13 @@ test('per-project rate limit answers 429 with Retry-After and stores nothing of 
     assert.equal(e.code, 0);
   }
 });
+
+// The periodic tasks: listed and run once from the command line, counted in /metrics.
+test('lookout task list / task run, and task counters in /metrics', async () => {
+  const { cli } = await import('./lib/harness.mjs');
+  assert.match(await cli(['task', 'list']), /^partitions every 3600 s, on one node at a time$/m);
+  assert.equal(await cli(['task', 'run', 'partitions']), 'task partitions: done');
+  await assert.rejects(cli(['task', 'run', 'nope']), /no task named "nope"/);
+  const m = (await get(`${env.apiUrl}/metrics`)).body.toString();
+  assert.match(m, /^lookout_task_runs_total\{task="partitions",result="ok"\} \d+$/m);
+});
