@@ -34,8 +34,15 @@ struct lo_ingest_queue {
     bool unavailable;
 };
 
+#define MAX_CONSUMERS 4
+
 struct lo_ingest {
     lo_ingest_settings_t set;
+    struct {
+        lo_commit_fn fn;
+        void *arg;
+    } consumers[LO_SIGNAL_COUNT][MAX_CONSUMERS];
+    int n_consumers[LO_SIGNAL_COUNT];
     lo_ingest_queue_t q[LO_SIGNAL_COUNT];
     lo_writer_t *w;
     int nw;
@@ -44,6 +51,17 @@ struct lo_ingest {
     atomic_llong stop_deadline_ns;   /* monotonic; 0 until stop */
     bool started, stopped;
 };
+
+int lo_ingest_add_consumer(lo_ingest_t *in, lo_signal_t signal, lo_commit_fn fn, void *arg)
+{
+    if ((int)signal < 0 || signal >= LO_SIGNAL_COUNT || fn == NULL || in->started ||
+        in->n_consumers[signal] >= MAX_CONSUMERS)
+        return LO_ERROR;
+    int i = in->n_consumers[signal]++;
+    in->consumers[signal][i].fn = fn;
+    in->consumers[signal][i].arg = arg;
+    return LO_OK;
+}
 
 const lo_ingest_settings_t *lo_ingest_settings(const lo_ingest_t *in)
 {
@@ -287,6 +305,9 @@ static void write_and_answer(lo_writer_t *w, lo_ingest_req_t *list, size_t recor
         lo_stat_add(&lo_stats.batches[q->signal], 1);
         lo_stat_add(&lo_stats.batch_records_sum[q->signal], (long long)records);
         lo_stats_observe_commit(q->signal, ns);
+        lo_ingest_t *in = w->in;
+        for (int i = 0; i < in->n_consumers[q->signal]; i++)
+            in->consumers[q->signal][i].fn(in->consumers[q->signal][i].arg, q->signal, list, records);
         answer(q, list, LO_OK);
         return;
     }

@@ -37,6 +37,18 @@ struct lo_ingest_req {
     void *user;
 };
 
+/* Post-commit consumers (the live tail's publisher, ...).  After a batch of
+ * one signal commits, and before its requests are answered (their records
+ * are still valid), the writer calls each consumer registered for that
+ * signal with the batch's requests, linked by next; records of every
+ * request were committed.  A consumer runs on the writer's thread: it must
+ * copy what it keeps into a bounded hand-off of its own and return at once,
+ * dropping (and counting) what does not fit — it can never block or slow
+ * the writers.  Consumers are registered before lo_ingest_start (at most 4
+ * per signal). */
+typedef void (*lo_commit_fn)(void *arg, lo_signal_t signal, const lo_ingest_req_t *list, size_t records);
+int lo_ingest_add_consumer(lo_ingest_t *in, lo_signal_t signal, lo_commit_fn fn, void *arg) LO_MUST_USE;
+
 /* Creates the writers (not started).  NULL on failure. */
 lo_ingest_t *lo_ingest_create(const lo_config_t *cfg);
 /* Connects and starts the writer threads.  LO_OK even if the database is
