@@ -25,24 +25,20 @@
 #include "sched/sched.h"
 #include "store/locks.h"
 #include "store/pool.h"
+#include "store/retention.h"
 #include "store/store.h"
 
 #define CONNECT_TRIES 10       /* start-up waits this many seconds for the database */
 #define IDLE_WAIT_MS 10000     /* longest wait for request bodies still arriving at shutdown */
 #define DRAIN_WAIT_MS 10000    /* longest wait for answers to be sent after the final commit */
 
-static int days_back(const lo_config_t *cfg)
-{
-    return (int)(cfg->ingest_max_age_hours / 24) + 1;
-}
-
 #define PARTITIONS_PERIOD_MS (3600LL * 1000)
 #define PARTITIONS_JITTER_MS (60LL * 1000)
 
 /* The periodic tasks of every module, for serve and for `lookout task`. */
-static int add_tasks(lo_sched_t *s, const lo_config_t *cfg, lo_partition_range_t *range)
+static int add_tasks(lo_sched_t *s, const lo_retention_t *ret, lo_partition_range_t *range)
 {
-    *range = (lo_partition_range_t){ .days_back = days_back(cfg), .days_ahead = (int)cfg->partition_days_ahead };
+    *range = ret->partitions;
     lo_task_t partitions = { .name = "partitions",
                              .period_ms = PARTITIONS_PERIOD_MS,
                              .jitter_ms = PARTITIONS_JITTER_MS,
@@ -52,7 +48,7 @@ static int add_tasks(lo_sched_t *s, const lo_config_t *cfg, lo_partition_range_t
     return lo_sched_add(s, &partitions);
 }
 
-static int prepare_schema(const lo_config_t *cfg)
+static int prepare_schema(const lo_config_t *cfg, const lo_retention_t *ret)
 {
     char err[512];
     PGconn *c = NULL;
@@ -72,7 +68,7 @@ static int prepare_schema(const lo_config_t *cfg)
         fprintf(stderr, "lookout serve: migrating the schema: %s\n", err);
         goto cleanup;
     }
-    rc = lo_store_ensure_partitions(c, days_back(cfg), (int)cfg->partition_days_ahead, err, sizeof(err));
+    rc = lo_store_ensure_partitions(c, ret->partitions.days_back, ret->partitions.days_ahead, err, sizeof(err));
     if (rc != LO_OK)
         fprintf(stderr, "lookout serve: creating partitions: %s\n", err);
 cleanup:
@@ -107,6 +103,7 @@ int lo_cmd_serve(int argc, char **argv)
     lo_http_t *http = NULL;
     lo_sched_t *sched = NULL;
     lo_partition_range_t range;
+    lo_retention_t retention;
     bool ingest_started = false;
     /* the API routes of the modules (api.h): the HTTP layer names none */
     static lo_api_routes_t routes;
@@ -142,7 +139,12 @@ int lo_cmd_serve(int argc, char **argv)
         (void)setrlimit(RLIMIT_NOFILE, &nofile);
     }
 
-    if (prepare_schema(&cfg) != LO_OK)
+    if (lo_retention_init(&retention, &cfg, err, sizeof(err)) != LO_OK) {
+        fprintf(stderr, "lookout serve: %s\n", err);
+        status = 2;
+        goto cleanup;
+    }
+    if (prepare_schema(&cfg, &retention) != LO_OK)
         goto cleanup;
     lo_log_info("schema ready", "version=%d", lo_store_latest_version());
 
@@ -167,13 +169,13 @@ int lo_cmd_serve(int argc, char **argv)
         goto cleanup;
     }
     sched = lo_sched_create(cfg.database_url);
-    if (sched == NULL || add_tasks(sched, &cfg, &range) != LO_OK ||
+    if (sched == NULL || add_tasks(sched, &retention, &range) != LO_OK ||
         lo_metrics_add_renderer(lo_sched_render_metrics, sched) != LO_OK || lo_sched_start(sched) != LO_OK) {
         fprintf(stderr, "lookout serve: cannot start the periodic tasks\n");
         goto cleanup;
     }
     lo_http_deps_t deps = { .cfg = &cfg, .auth = auth, .pool = pool, .ingest = ingest, .ratelimit = rl,
-                            .redact = redact, .routes = &routes };
+                            .redact = redact, .routes = &routes, .retention = &retention };
     http = lo_http_create(&deps, err, sizeof(err));
     if (http == NULL || lo_http_start(http, err, sizeof(err)) != LO_OK) {
         fprintf(stderr, "lookout serve: %s\n", err);
@@ -235,14 +237,16 @@ int lo_cmd_task(int argc, char **argv)
     memset(&cfg, 0, sizeof(cfg));
     char err[512];
     lo_partition_range_t range;
+    lo_retention_t retention;
     lo_sched_t *s = NULL;
-    if (lo_config_load(&cfg, argc - skip, argv + skip, &argi, err, sizeof(err)) != LO_OK) {
+    if (lo_config_load(&cfg, argc - skip, argv + skip, &argi, err, sizeof(err)) != LO_OK ||
+        lo_retention_init(&retention, &cfg, err, sizeof(err)) != LO_OK) {
         fprintf(stderr, "lookout task: %s\n", err);
         status = 2;
         goto done;
     }
     s = lo_sched_create(cfg.database_url);
-    if (s == NULL || add_tasks(s, &cfg, &range) != LO_OK) {
+    if (s == NULL || add_tasks(s, &retention, &range) != LO_OK) {
         fprintf(stderr, "lookout task: out of memory\n");
         goto done;
     }

@@ -32,6 +32,7 @@
 #include "ingest/ratelimit.h"
 #include "otlp/otlp.h"
 #include "store/pool.h"
+#include "store/retention.h"
 
 typedef struct lo_http lo_http_t;
 
@@ -44,6 +45,7 @@ typedef struct {
     lo_ratelimit_t *ratelimit;    /* may be NULL: no rate limit */
     const lo_redact_t *redact;    /* may be NULL: redact nothing */
     const lo_api_routes_t *routes; /* the API routes of the modules; NULL: none (404) */
+    const lo_retention_t *retention; /* the acceptance window of records */
 } lo_http_deps_t;
 
 /* Resolves the addresses and prepares the listeners (not started).

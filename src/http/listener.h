@@ -12,6 +12,7 @@
 #include "http/http.h"
 #include "http/metrics.h"
 #include "http/parse.h"
+#include "ingest/admit.h"
 
 struct lo_http {
     lo_http_deps_t d;
@@ -25,6 +26,7 @@ struct lo_http {
     int64_t held_max;       /* bound on lo_http_held_bytes: past it, 429 before reading */
     struct lo_api_exec *exec; /* the query threads of the API listener (api_exec.h) */
     struct lo_http_guard *guard; /* head deadlines of both listeners (guard.h) */
+    lo_admit_t admit;              /* what ingest accepts of decoded records */
 };
 
 /* What lo_api_req_t.http points to on the API listener (api.c reads the

@@ -24,6 +24,7 @@
 #include "http/gzip.h"
 #include "http/guard.h"
 #include "http/listener.h"
+#include "ingest/admit.h"
 
 #define CT_PROTOBUF "application/x-protobuf"
 #define CT_JSON "application/json"
@@ -41,7 +42,6 @@
  * connection is closed. */
 #define DISCARD_FACTOR 4
 /* Distinct projects whose records are counted at once for the rate limit. */
-#define RL_SLOTS 64
 
 _Static_assert(offsetof(lo_log_rec_t, env) == 0, "records start with their envelope");
 _Static_assert(offsetof(lo_span_rec_t, env) == 0, "records start with their envelope");
@@ -137,25 +137,6 @@ static bool route(const char *url, lo_signal_t *out)
     else
         return false;
     return true;
-}
-
-static size_t rec_size(lo_signal_t s)
-{
-    switch (s) {
-    case LO_SIGNAL_LOGS: return sizeof(lo_log_rec_t);
-    case LO_SIGNAL_SPANS: return sizeof(lo_span_rec_t);
-    default: return sizeof(lo_sample_rec_t);
-    }
-}
-
-/* The time a record is partitioned by. */
-static size_t rec_time_offset(lo_signal_t s)
-{
-    switch (s) {
-    case LO_SIGNAL_LOGS: return offsetof(lo_log_rec_t, time_ns);
-    case LO_SIGNAL_SPANS: return offsetof(lo_span_rec_t, start_ns);
-    default: return offsetof(lo_sample_rec_t, time_ns);
-    }
 }
 
 /* Counts n more bytes against the listener's budget; false when over it. */
@@ -366,127 +347,6 @@ static enum MHD_Result take_chunk(otlp_req_t *r, const char *data, size_t n)
     return MHD_YES;
 }
 
-/* ---- checks on the decoded records ---- */
-
-/* Stamps the token's project on records without one; drops records that
- * claim another project or lie outside the window that has partitions. */
-static void enforce(otlp_req_t *r, int64_t now)
-{
-    lo_otlp_batch_t *b = &r->ir.batch;
-    const lo_principal_t *who = &r->who;
-    size_t rsz = rec_size(b->signal), toff = rec_time_offset(b->signal);
-    int64_t oldest = now - r->h->cfg->ingest_max_age_hours * 3600LL * 1000000000LL;
-    int64_t newest = now + 24LL * 3600 * 1000000000LL;
-    int64_t bad_project = 0, bad_time = 0;
-    char *base = b->recs;
-    size_t keep = 0;
-    for (size_t i = 0; i < b->n; i++) {
-        char *rec = base + i * rsz;
-        lo_envelope_t *env = (lo_envelope_t *)rec;
-        if (who->n_projects > 0) {
-            if (!env->has_project) {
-                memcpy(env->project_id, who->projects[0], 16);
-                env->has_project = true;
-            } else if (!lo_principal_allows_project(who, env->project_id)) {
-                bad_project++;
-                continue;
-            }
-        }
-        int64_t t;
-        memcpy(&t, rec + toff, sizeof(t));
-        if (t < oldest || t > newest) {
-            bad_time++;
-            continue;
-        }
-        if (keep != i)
-            memcpy(base + keep * rsz, rec, rsz);
-        keep++;
-    }
-    b->n = keep;
-    if (bad_project + bad_time == 0)
-        return;
-    b->rejected += bad_project + bad_time;
-    lo_stat_add(&lo_stats.records_rejected[b->signal], bad_project + bad_time);
-    size_t off = strlen(b->reject_reason);
-    size_t room = sizeof(b->reject_reason);
-    if (bad_project > 0 && off < room)
-        off += (size_t)snprintf(b->reject_reason + off, room - off,
-                                "%s%" PRId64 " record(s) name a project this token may not write",
-                                off > 0 ? "; " : "", bad_project);
-    if (bad_time > 0 && off < room)
-        snprintf(b->reject_reason + off, room - off,
-                 "%s%" PRId64 " record(s) outside the accepted time range (now-%" PRId64 "h .. now+24h)",
-                 off > 0 ? "; " : "", bad_time, r->h->cfg->ingest_max_age_hours);
-}
-
-typedef struct {
-    uint8_t project[16];
-    bool has;
-    bool used;
-    int64_t n;
-} rl_slot_t;
-
-static int rl_flush(lo_ratelimit_t *rl, rl_slot_t *slots, int64_t *retry)
-{
-    int rc = LO_OK;
-    for (size_t i = 0; i < RL_SLOTS; i++) {
-        if (!slots[i].used)
-            continue;
-        const uint8_t *p = slots[i].has ? slots[i].project : NULL;
-        if (rc == LO_OK && lo_ratelimit_take(rl, p, slots[i].n) != LO_OK) {
-            *retry = lo_ratelimit_retry_after(rl, p, slots[i].n);
-            rc = LO_BUSY;
-        }
-        slots[i].used = false;
-    }
-    return rc;
-}
-
-/* Charges every project its record count.  LO_BUSY: some project is over
- * its limit (*retry seconds). */
-static int rate_limit(otlp_req_t *r, int64_t *retry)
-{
-    lo_ratelimit_t *rl = r->h->d.ratelimit;
-    lo_otlp_batch_t *b = &r->ir.batch;
-    if (rl == NULL || r->h->cfg->rate_limit_records == 0 || b->n == 0)
-        return LO_OK;
-    rl_slot_t slots[RL_SLOTS];
-    memset(slots, 0, sizeof(slots));
-    size_t rsz = rec_size(b->signal), used = 0;
-    const char *base = b->recs;
-    for (size_t i = 0; i < b->n; i++) {
-        const lo_envelope_t *env = (const lo_envelope_t *)(base + i * rsz);
-        uint32_t hv = 0;
-        if (env->has_project)
-            memcpy(&hv, env->project_id + 12, 4);
-        size_t k = hv % RL_SLOTS;
-        for (;;) {
-            rl_slot_t *s = &slots[k];
-            if (!s->used) {
-                if (used == RL_SLOTS - 1) {
-                    /* table full: charge what is counted, start over */
-                    if (rl_flush(rl, slots, retry) != LO_OK)
-                        return LO_BUSY;
-                    used = 0;
-                    k = hv % RL_SLOTS;
-                    continue;
-                }
-                s->used = true;
-                s->has = env->has_project;
-                memcpy(s->project, env->project_id, 16);
-                s->n = 0;
-                used++;
-            }
-            if (s->has == env->has_project && (!s->has || memcmp(s->project, env->project_id, 16) == 0)) {
-                s->n++;
-                break;
-            }
-            k = (k + 1) % RL_SLOTS;
-        }
-    }
-    return rl_flush(rl, slots, retry);
-}
-
 /* ---- answers ---- */
 
 static enum MHD_Result reply_ok(otlp_req_t *r)
@@ -611,7 +471,7 @@ static enum MHD_Result finish(otlp_req_t *r)
     if (r->arena == NULL)
         return reply_status(c, r->ct, MHD_HTTP_INTERNAL_SERVER_ERROR, RPC_INTERNAL, "out of memory", NULL);
     lo_otlp_batch_init(&r->ir.batch, r->signal, r->arena);
-    r->ir.batch.max_records = budget / rec_size(r->signal);
+    r->ir.batch.max_records = budget / lo_ingest_rec_size(r->signal);
     int64_t now = lo_now_ns();
     lo_decode_opts_t opts = { .max_depth = (int)cfg->max_attr_depth, .receive_ns = now, .redact = h->d.redact };
     int rc = r->ct == LO_CT_PROTOBUF ? lo_otlp_pb_decode(r->signal, p, n, &opts, &r->ir.batch)
@@ -619,16 +479,15 @@ static enum MHD_Result finish(otlp_req_t *r)
     if (rc != LO_OK)
         return decode_failed(r, rc);
 
-    enforce(r, now);
     int64_t retry = 0;
-    if (rate_limit(r, &retry) != LO_OK) {
+    if (lo_admit(&h->admit, &r->who, &r->ir.batch, now, &retry) != LO_OK) {
         lo_stat_add(&lo_stats.requests_busy[r->signal], 1);
         return reply_retry(c, r->ct, MHD_HTTP_TOO_MANY_REQUESTS, "project over its ingest rate limit", retry, false);
     }
     if (r->ir.batch.n == 0)
         return reply_ok(r); /* nothing to store: answer at once */
 
-    r->ir.bytes = r->cap + r->plain_len + lo_arena_used(r->arena) + r->ir.batch.cap * rec_size(r->signal);
+    r->ir.bytes = r->cap + r->plain_len + lo_arena_used(r->arena) + r->ir.batch.cap * lo_ingest_rec_size(r->signal);
     r->ir.done = on_done;
     r->ir.user = r;
     rc = lo_ingest_submit(h->d.ingest, &r->ir);

@@ -104,6 +104,13 @@ lo_http_t *lo_http_create(const lo_http_deps_t *deps, char *err, size_t errlen)
      * may hold twice what the writers may buffer; past that, requests get
      * 429 before their bodies are kept. */
     h->held_max = 2 * h->cfg->queue_max_bytes;
+    h->admit.retention = deps->retention;
+    h->admit.ratelimit = h->cfg->rate_limit_records > 0 ? deps->ratelimit : NULL;
+    if (deps->retention == NULL) {
+        snprintf(err, errlen, "no retention settings");
+        free(h);
+        return NULL;
+    }
     char e[200];
     if (lo_http_addr_parse(h->cfg->otlp_addr, &h->otlp_addr, e, sizeof(e)) != LO_OK) {
         snprintf(err, errlen, "otlp_addr: %s", e);

@@ -6,6 +6,7 @@
  * reconnect every second until PostgreSQL is back.
  */
 #include "ingest/ingest.h"
+#include "store/retention.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -102,8 +103,15 @@ lo_ingest_t *lo_ingest_create(const lo_config_t *cfg)
     in->set.session_cache_entries = (size_t)cfg->session_cache_entries;
     in->set.session_cache_ns = cfg->session_cache_seconds * 1000000000LL;
     in->set.session_lend_project = cfg->session_lend_project != 0;
-    in->set.partition_days_back = (int)(cfg->ingest_max_age_hours / 24) + 1;
-    in->set.partition_days_ahead = (int)cfg->partition_days_ahead;
+    lo_retention_t ret;
+    char rerr[160];
+    if (lo_retention_init(&ret, cfg, rerr, sizeof(rerr)) != LO_OK) {
+        lo_log_error("bad retention settings", "error=\"%s\"", rerr);
+        free(in);
+        return NULL;
+    }
+    in->set.partition_days_back = ret.partitions.days_back;
+    in->set.partition_days_ahead = ret.partitions.days_ahead;
     in->set.shutdown_timeout_ns = cfg->shutdown_timeout_seconds * 1000000000LL;
     in->sessions = lo_session_cache_create(in->set.session_cache_entries, in->set.session_cache_ns);
     in->nw = in->set.writers * LO_SIGNAL_COUNT;

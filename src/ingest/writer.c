@@ -8,18 +8,6 @@
 
 #define COPY_CHUNK (1u << 20) /* bytes handed to libpq at a time */
 
-size_t lo_ingest_rec_size(lo_signal_t s)
-{
-    switch (s) {
-    case LO_SIGNAL_LOGS:
-        return sizeof(lo_log_rec_t);
-    case LO_SIGNAL_SPANS:
-        return sizeof(lo_span_rec_t);
-    default:
-        return sizeof(lo_sample_rec_t);
-    }
-}
-
 int lo_writer_init(lo_writer_t *w)
 {
     lo_copy_ctx_init(&w->ctx);

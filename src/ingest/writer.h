@@ -158,8 +158,7 @@ int lo_traces_upsert(lo_writer_t *w, lo_ingest_req_t *list, size_t records) LO_M
 int lo_writer_exec(lo_writer_t *w, const char *what, const char *sql, int nparams, const uint32_t *types,
                    PGresult **out) LO_MUST_USE;
 
-/* Size of one record of a signal; the envelope is every record's first field. */
-size_t lo_ingest_rec_size(lo_signal_t s);
+/* The envelope is every record's first field. */
 static inline lo_envelope_t *lo_ingest_env(const lo_otlp_batch_t *b, size_t i, size_t size)
 {
     return (lo_envelope_t *)((char *)b->recs + i * size);

@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "store/retention.h"
 #include "store/store.h"
 
 int lo_cmd_migrate(int argc, char **argv)
@@ -45,8 +46,13 @@ int lo_cmd_migrate(int argc, char **argv)
         fprintf(stderr, "lookout migrate: %s\n", err);
         goto cleanup;
     }
-    int days_back = (int)(cfg.ingest_max_age_hours / 24) + 1;
-    if (lo_store_ensure_partitions(c, days_back, (int)cfg.partition_days_ahead, err, sizeof(err)) != LO_OK) {
+    lo_retention_t ret;
+    if (lo_retention_init(&ret, &cfg, err, sizeof(err)) != LO_OK) {
+        fprintf(stderr, "lookout migrate: %s\n", err);
+        goto cleanup;
+    }
+    if (lo_store_ensure_partitions(c, ret.partitions.days_back, ret.partitions.days_ahead, err, sizeof(err)) !=
+        LO_OK) {
         fprintf(stderr, "lookout migrate: creating partitions: %s\n", err);
         goto cleanup;
     }

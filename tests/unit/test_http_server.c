@@ -324,6 +324,7 @@ static const lo_api_route_t test_routes[] = {
     { "GET", "/api/test/upgrade", LO_SCOPE_OBSERVE_READ, false, LO_ROUTE_UPGRADE, h_upgrade },
 };
 static lo_api_routes_t routes;
+static lo_retention_t retention;
 
 /* ---- fixture ---- */
 
@@ -339,10 +340,11 @@ static int setup(void **state)
     assert_int_equal(lo_config_set(&cfg, "rate_limit_records", "100", err, sizeof(err)), LO_OK);
     limiter = lo_ratelimit_create_ex(100, 100, 16, NULL, NULL);
     assert_non_null(limiter);
+    assert_int_equal(lo_retention_init(&retention, &cfg, err, sizeof(err)), LO_OK);
     lo_api_routes_init(&routes);
     assert_int_equal(lo_api_routes_add(&routes, test_routes, LO_ARRAY_LEN(test_routes)), LO_OK);
     lo_http_deps_t d = { .cfg = &cfg, .auth = (lo_auth_t *)&wr, .pool = NULL, .ingest = (lo_ingest_t *)&wr,
-                         .ratelimit = limiter, .redact = NULL, .routes = &routes };
+                         .ratelimit = limiter, .redact = NULL, .routes = &routes, .retention = &retention };
     srv = lo_http_create(&d, err, sizeof(err));
     assert_non_null(srv);
     assert_int_equal(lo_http_start(srv, err, sizeof(err)), LO_OK);
@@ -635,7 +637,7 @@ static void test_otlp_body_budget(void **state)
     assert_int_equal(lo_config_set(&c2, "api_addr", "127.0.0.1:0", err, sizeof(err)), LO_OK);
     assert_int_equal(lo_config_set(&c2, "max_body_bytes", "1M", err, sizeof(err)), LO_OK);
     assert_int_equal(lo_config_set(&c2, "queue_max_bytes", "1M", err, sizeof(err)), LO_OK);
-    lo_http_deps_t d = { .cfg = &c2, .auth = (lo_auth_t *)&wr, .ingest = (lo_ingest_t *)&wr };
+    lo_http_deps_t d = { .cfg = &c2, .auth = (lo_auth_t *)&wr, .ingest = (lo_ingest_t *)&wr, .retention = &retention };
     lo_http_t *h2 = lo_http_create(&d, err, sizeof(err));
     assert_non_null(h2);
     assert_int_equal(lo_http_start(h2, err, sizeof(err)), LO_OK);

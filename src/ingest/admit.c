@@ -1,0 +1,154 @@
+/* admit.c — admission of decoded records (admit.h). */
+#include "ingest/admit.h"
+
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "core/stats.h"
+#include "ingest/ingest.h"
+
+#define RL_SLOTS 64 /* projects of one request charged at once */
+
+size_t lo_ingest_rec_size(lo_signal_t s)
+{
+    switch (s) {
+    case LO_SIGNAL_LOGS:
+        return sizeof(lo_log_rec_t);
+    case LO_SIGNAL_SPANS:
+        return sizeof(lo_span_rec_t);
+    default:
+        return sizeof(lo_sample_rec_t);
+    }
+}
+
+/* The time a record is partitioned by. */
+static size_t rec_time_offset(lo_signal_t s)
+{
+    switch (s) {
+    case LO_SIGNAL_LOGS: return offsetof(lo_log_rec_t, time_ns);
+    case LO_SIGNAL_SPANS: return offsetof(lo_span_rec_t, start_ns);
+    default: return offsetof(lo_sample_rec_t, time_ns);
+    }
+}
+
+/* Stamps the token's project on records without one; drops records that
+ * claim another project or lie outside the window that has partitions. */
+static void enforce(const lo_admit_t *a, const lo_principal_t *who, lo_otlp_batch_t *b, int64_t now)
+{
+    size_t rsz = lo_ingest_rec_size(b->signal), toff = rec_time_offset(b->signal);
+    int64_t oldest, newest;
+    lo_retention_window(a->retention, now, &oldest, &newest);
+    int64_t bad_project = 0, bad_time = 0;
+    char *base = b->recs;
+    size_t keep = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        char *rec = base + i * rsz;
+        lo_envelope_t *env = (lo_envelope_t *)rec;
+        if (who->n_projects > 0) {
+            if (!env->has_project) {
+                memcpy(env->project_id, who->projects[0], 16);
+                env->has_project = true;
+            } else if (!lo_principal_allows_project(who, env->project_id)) {
+                bad_project++;
+                continue;
+            }
+        }
+        int64_t t;
+        memcpy(&t, rec + toff, sizeof(t));
+        if (t < oldest || t > newest) {
+            bad_time++;
+            continue;
+        }
+        if (keep != i)
+            memcpy(base + keep * rsz, rec, rsz);
+        keep++;
+    }
+    b->n = keep;
+    if (bad_project + bad_time == 0)
+        return;
+    b->rejected += bad_project + bad_time;
+    lo_stat_add(&lo_stats.records_rejected[b->signal], bad_project + bad_time);
+    size_t off = strlen(b->reject_reason);
+    size_t room = sizeof(b->reject_reason);
+    if (bad_project > 0 && off < room)
+        off += (size_t)snprintf(b->reject_reason + off, room - off,
+                                "%s%" PRId64 " record(s) name a project this token may not write",
+                                off > 0 ? "; " : "", bad_project);
+    if (bad_time > 0 && off < room)
+        snprintf(b->reject_reason + off, room - off,
+                 "%s%" PRId64 " record(s) outside the accepted time range (now-%" PRId64 "h .. now+24h)",
+                 off > 0 ? "; " : "", bad_time, (int64_t)(a->retention->max_age_ns / 3600000000000LL));
+}
+
+typedef struct {
+    uint8_t project[16];
+    bool has;
+    bool used;
+    int64_t n;
+} rl_slot_t;
+
+static int rl_flush(lo_ratelimit_t *rl, rl_slot_t *slots, int64_t *retry)
+{
+    int rc = LO_OK;
+    for (size_t i = 0; i < RL_SLOTS; i++) {
+        if (!slots[i].used)
+            continue;
+        const uint8_t *p = slots[i].has ? slots[i].project : NULL;
+        if (rc == LO_OK && lo_ratelimit_take(rl, p, slots[i].n) != LO_OK) {
+            *retry = lo_ratelimit_retry_after(rl, p, slots[i].n);
+            rc = LO_BUSY;
+        }
+        slots[i].used = false;
+    }
+    return rc;
+}
+
+/* Charges every project its record count.  LO_BUSY: some project is over
+ * its limit (*retry seconds). */
+static int rate_limit(lo_ratelimit_t *rl, lo_otlp_batch_t *b, int64_t *retry)
+{
+    if (rl == NULL || b->n == 0)
+        return LO_OK;
+    rl_slot_t slots[RL_SLOTS];
+    memset(slots, 0, sizeof(slots));
+    size_t rsz = lo_ingest_rec_size(b->signal), used = 0;
+    const char *base = b->recs;
+    for (size_t i = 0; i < b->n; i++) {
+        const lo_envelope_t *env = (const lo_envelope_t *)(base + i * rsz);
+        uint32_t hv = 0;
+        if (env->has_project)
+            memcpy(&hv, env->project_id + 12, 4);
+        size_t k = hv % RL_SLOTS;
+        for (;;) {
+            rl_slot_t *s = &slots[k];
+            if (!s->used) {
+                if (used == RL_SLOTS - 1) {
+                    /* table full: charge what is counted, start over */
+                    if (rl_flush(rl, slots, retry) != LO_OK)
+                        return LO_BUSY;
+                    used = 0;
+                    k = hv % RL_SLOTS;
+                    continue;
+                }
+                s->used = true;
+                s->has = env->has_project;
+                memcpy(s->project, env->project_id, 16);
+                s->n = 0;
+                used++;
+            }
+            if (s->has == env->has_project && (!s->has || memcmp(s->project, env->project_id, 16) == 0)) {
+                s->n++;
+                break;
+            }
+            k = (k + 1) % RL_SLOTS;
+        }
+    }
+    return rl_flush(rl, slots, retry);
+}
+
+int lo_admit(const lo_admit_t *a, const lo_principal_t *who, lo_otlp_batch_t *b, int64_t now, int64_t *retry_s)
+{
+    enforce(a, who, b, now);
+    return rate_limit(a->ratelimit, b, retry_s);
+}
