@@ -27,8 +27,8 @@ what=${2:-}
 port=${4:-${LO_DEV_PG_PORT:-54329}}
 pgbin=$(ls -d /usr/lib/postgresql/15/bin 2>/dev/null || true)
 
-as_pg() {
-  if [ "$(id -u)" -eq 0 ]; then su postgres -s /bin/sh -c "$*"; else sh -c "$*"; fi
+as_pg() { # (from /: the postgres user may not be able to enter the current directory)
+  if [ "$(id -u)" -eq 0 ]; then su postgres -s /bin/sh -c "cd / && $*"; else sh -c "$*"; fi
 }
 
 # This checkout's development cluster directory (without DIR).
