@@ -1,9 +1,10 @@
 /*
- * serve.c — lookout serve: settings, schema, writers, listeners, and an
- * orderly shutdown on SIGTERM/SIGINT (stop accepting, let requests in
- * flight reach the writers, commit everything buffered, answer every
- * request, exit 0).  A second signal during shutdown ends the process at
- * once.
+ * serve.c — lookout serve, the one place that knows every module: settings,
+ * schema, then each module built and its routes, tasks and metrics
+ * registered, the running modules started in order, and an orderly
+ * shutdown on SIGTERM/SIGINT (stop accepting, let requests in flight reach
+ * the writers, commit everything buffered, answer every request, exit 0).
+ * A second signal during shutdown ends the process at once.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -83,6 +84,161 @@ static void usage(void)
     lo_config_print_help(stdout);
 }
 
+/* Everything `serve` builds, in one place. */
+typedef struct {
+    lo_config_t cfg;
+    lo_retention_t retention;
+    lo_partition_range_t range;
+    lo_api_routes_t routes; /* the API routes of the modules (api.h): the HTTP layer names none */
+    lo_pg_pool_t *pool;
+    lo_auth_t *auth;
+    lo_ratelimit_t *rl;
+    lo_redact_t *redact;
+    lo_ingest_t *ingest;
+    lo_sched_t *sched;
+    lo_http_t *http;
+} serve_t;
+
+/* Creates every module and registers what they contribute (routes, tasks,
+ * metrics); nothing runs yet.  false with a message on stderr. */
+static bool build(serve_t *s)
+{
+    char err[512];
+    /* a connection per query thread, plus token checks and /readyz */
+    s->pool = lo_pg_pool_create(s->cfg.database_url, (int)(s->cfg.query_threads + s->cfg.http_threads) + 2);
+    s->auth = s->pool != NULL ? lo_auth_create(&s->cfg, s->pool) : NULL;
+    s->rl = lo_ratelimit_create(&s->cfg);
+    s->redact = lo_redact_create(s->cfg.redact_keys);
+    s->ingest = lo_ingest_create(&s->cfg);
+    s->sched = lo_sched_create(s->cfg.database_url);
+    if (s->pool == NULL || s->auth == NULL || s->rl == NULL || s->redact == NULL || s->ingest == NULL ||
+        s->sched == NULL) {
+        fprintf(stderr, "lookout serve: out of memory while starting\n");
+        return false;
+    }
+    lo_api_routes_init(&s->routes);
+    if (lo_query_routes(&s->routes) != LO_OK || add_tasks(s->sched, &s->retention, &s->range) != LO_OK ||
+        lo_metrics_add_renderer(lo_sched_render_metrics, s->sched) != LO_OK) {
+        fprintf(stderr, "lookout serve: cannot register the modules' routes, tasks and metrics\n");
+        return false;
+    }
+    lo_http_deps_t deps = { .cfg = &s->cfg, .auth = s->auth, .pool = s->pool, .ingest = s->ingest,
+                            .ratelimit = s->rl, .redact = s->redact, .routes = &s->routes,
+                            .retention = &s->retention };
+    s->http = lo_http_create(&deps, err, sizeof(err));
+    if (s->http == NULL) {
+        fprintf(stderr, "lookout serve: %s\n", err);
+        return false;
+    }
+    return true;
+}
+
+/* ---- the lifecycle of the modules that run ----
+ *
+ * Started in table order; at shutdown every module is quiesced in reverse
+ * order (the listeners stop accepting and let requests in flight reach the
+ * writers; the writers commit everything queued and answer every request),
+ * then stopped in reverse order (the listeners send the last answers and
+ * close; the tasks finish a run in progress). */
+
+static int start_writers(serve_t *s)
+{
+    return lo_ingest_start(s->ingest);
+}
+
+static void quiesce_writers(serve_t *s)
+{
+    lo_ingest_stop(s->ingest);
+}
+
+static int start_tasks(serve_t *s)
+{
+    return lo_sched_start(s->sched);
+}
+
+static void stop_tasks(serve_t *s)
+{
+    lo_sched_stop(s->sched);
+}
+
+static int start_listeners(serve_t *s)
+{
+    char err[512];
+    if (lo_http_start(s->http, err, sizeof(err)) != LO_OK) {
+        fprintf(stderr, "lookout serve: %s\n", err);
+        return LO_ERROR;
+    }
+    lo_log_info("listening", "listener=otlp addr=%s port=%d", s->cfg.otlp_addr, lo_http_otlp_port(s->http));
+    lo_log_info("listening", "listener=api addr=%s port=%d", s->cfg.api_addr, lo_http_api_port(s->http));
+    return LO_OK;
+}
+
+static void quiesce_listeners(serve_t *s)
+{
+    lo_http_quiesce(s->http);
+    if (!lo_http_wait_idle(s->http, IDLE_WAIT_MS))
+        lo_log_warn("requests still arriving at shutdown, they get 503", "waited_ms=%d", IDLE_WAIT_MS);
+}
+
+static void stop_listeners(serve_t *s)
+{
+    if (!lo_http_drain(s->http, DRAIN_WAIT_MS))
+        lo_log_warn("some answers were not sent before shutdown", "waited_ms=%d", DRAIN_WAIT_MS);
+    lo_http_stop(s->http);
+}
+
+static const struct {
+    const char *name;
+    int (*start)(serve_t *s);
+    void (*quiesce)(serve_t *s);
+    void (*stop)(serve_t *s);
+} modules[] = {
+    { "writers", start_writers, quiesce_writers, NULL },
+    { "periodic tasks", start_tasks, NULL, stop_tasks },
+    { "listeners", start_listeners, quiesce_listeners, stop_listeners },
+};
+
+/* Quiesces, then stops, the first n modules (those started), last first. */
+static void shut_down(serve_t *s, size_t n)
+{
+    for (size_t i = n; i-- > 0;)
+        if (modules[i].quiesce != NULL)
+            modules[i].quiesce(s);
+    for (size_t i = n; i-- > 0;)
+        if (modules[i].stop != NULL)
+            modules[i].stop(s);
+}
+
+static void destroy(serve_t *s)
+{
+    lo_http_destroy(s->http);
+    lo_metrics_clear_renderers();
+    lo_sched_destroy(s->sched);
+    lo_ingest_destroy(s->ingest);
+    lo_redact_destroy(s->redact);
+    lo_ratelimit_destroy(s->rl);
+    lo_auth_destroy(s->auth);
+    lo_pg_pool_destroy(s->pool);
+    lo_config_free(&s->cfg);
+}
+
+/* Signals go to the main thread alone (sigwait); as many descriptors as
+ * the hard limit allows (the listeners take half each, http/server.c). */
+static void process_setup(sigset_t *sigs)
+{
+    sigemptyset(sigs);
+    sigaddset(sigs, SIGTERM);
+    sigaddset(sigs, SIGINT);
+    /* every thread started from here on inherits this mask */
+    pthread_sigmask(SIG_BLOCK, sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+        nofile.rlim_cur = nofile.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &nofile);
+    }
+}
+
 int lo_cmd_serve(int argc, char **argv)
 {
     for (int i = 0; i < argc; i++) {
@@ -91,25 +247,14 @@ int lo_cmd_serve(int argc, char **argv)
             return 0;
         }
     }
-    lo_config_t cfg;
-    memset(&cfg, 0, sizeof(cfg));
+    static serve_t s; /* large (the route table); one per process */
+    memset(&s, 0, sizeof(s));
     char err[512];
     int argi = 0, status = 1;
-    lo_pg_pool_t *pool = NULL;
-    lo_auth_t *auth = NULL;
-    lo_ratelimit_t *rl = NULL;
-    lo_redact_t *redact = NULL;
-    lo_ingest_t *ingest = NULL;
-    lo_http_t *http = NULL;
-    lo_sched_t *sched = NULL;
-    lo_partition_range_t range;
-    lo_retention_t retention;
-    bool ingest_started = false;
-    /* the API routes of the modules (api.h): the HTTP layer names none */
-    static lo_api_routes_t routes;
-    lo_api_routes_init(&routes);
+    size_t started = 0;
 
-    if (lo_config_load(&cfg, argc, argv, &argi, err, sizeof(err)) != LO_OK) {
+    if (lo_config_load(&s.cfg, argc, argv, &argi, err, sizeof(err)) != LO_OK ||
+        lo_retention_init(&s.retention, &s.cfg, err, sizeof(err)) != LO_OK) {
         fprintf(stderr, "lookout serve: %s\n", err);
         status = 2;
         goto cleanup;
@@ -120,69 +265,22 @@ int lo_cmd_serve(int argc, char **argv)
         goto cleanup;
     }
     lo_log_level_t level;
-    if (lo_log_parse_level(cfg.log_level, &level) == LO_OK)
+    if (lo_log_parse_level(s.cfg.log_level, &level) == LO_OK)
         lo_log_set_level(level);
-
-    /* Every thread started from here on inherits this mask: only this
-     * thread takes the signals (sigwait below). */
     sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    /* as many connections as the hard limit allows (the listeners take
-     * half of the descriptors each, http/server.c) */
-    struct rlimit nofile;
-    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
-        nofile.rlim_cur = nofile.rlim_max;
-        (void)setrlimit(RLIMIT_NOFILE, &nofile);
-    }
+    process_setup(&sigs);
 
-    if (lo_retention_init(&retention, &cfg, err, sizeof(err)) != LO_OK) {
-        fprintf(stderr, "lookout serve: %s\n", err);
-        status = 2;
-        goto cleanup;
-    }
-    if (prepare_schema(&cfg, &retention) != LO_OK)
+    if (prepare_schema(&s.cfg, &s.retention) != LO_OK)
         goto cleanup;
     lo_log_info("schema ready", "version=%d", lo_store_latest_version());
-
-    /* a connection per query thread, plus token checks and /readyz */
-    pool = lo_pg_pool_create(cfg.database_url, (int)(cfg.query_threads + cfg.http_threads) + 2);
-    auth = pool != NULL ? lo_auth_create(&cfg, pool) : NULL;
-    rl = lo_ratelimit_create(&cfg);
-    redact = lo_redact_create(cfg.redact_keys);
-    ingest = lo_ingest_create(&cfg);
-    if (pool == NULL || auth == NULL || rl == NULL || redact == NULL || ingest == NULL) {
-        fprintf(stderr, "lookout serve: out of memory while starting\n");
+    if (!build(&s))
         goto cleanup;
+    for (; started < LO_ARRAY_LEN(modules); started++) {
+        if (modules[started].start(&s) != LO_OK) {
+            fprintf(stderr, "lookout serve: cannot start the %s\n", modules[started].name);
+            goto cleanup;
+        }
     }
-    if (lo_ingest_start(ingest) != LO_OK) {
-        fprintf(stderr, "lookout serve: cannot start the writers\n");
-        goto cleanup;
-    }
-    ingest_started = true;
-
-    if (lo_query_routes(&routes) != LO_OK) {
-        fprintf(stderr, "lookout serve: cannot register the API routes\n");
-        goto cleanup;
-    }
-    sched = lo_sched_create(cfg.database_url);
-    if (sched == NULL || add_tasks(sched, &retention, &range) != LO_OK ||
-        lo_metrics_add_renderer(lo_sched_render_metrics, sched) != LO_OK || lo_sched_start(sched) != LO_OK) {
-        fprintf(stderr, "lookout serve: cannot start the periodic tasks\n");
-        goto cleanup;
-    }
-    lo_http_deps_t deps = { .cfg = &cfg, .auth = auth, .pool = pool, .ingest = ingest, .ratelimit = rl,
-                            .redact = redact, .routes = &routes, .retention = &retention };
-    http = lo_http_create(&deps, err, sizeof(err));
-    if (http == NULL || lo_http_start(http, err, sizeof(err)) != LO_OK) {
-        fprintf(stderr, "lookout serve: %s\n", err);
-        goto cleanup;
-    }
-    lo_log_info("listening", "listener=otlp addr=%s port=%d", cfg.otlp_addr, lo_http_otlp_port(http));
-    lo_log_info("listening", "listener=api addr=%s port=%d", cfg.api_addr, lo_http_api_port(http));
 
     int sig = 0;
     sigwait(&sigs, &sig);
@@ -191,33 +289,13 @@ int lo_cmd_serve(int argc, char **argv)
     signal(SIGINT, SIG_DFL);
     pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
     lo_log_info("shutting down", "signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
-
-    lo_http_quiesce(http);
-    if (!lo_http_wait_idle(http, IDLE_WAIT_MS))
-        lo_log_warn("requests still arriving at shutdown, they get 503", "waited_ms=%d", IDLE_WAIT_MS);
-    lo_ingest_stop(ingest);
-    ingest_started = false;
-    if (!lo_http_drain(http, DRAIN_WAIT_MS))
-        lo_log_warn("some answers were not sent before shutdown", "waited_ms=%d", DRAIN_WAIT_MS);
-    lo_http_stop(http);
     status = 0;
 
 cleanup:
-    /* a run in progress finishes first */
-    lo_sched_stop(sched);
-    if (ingest_started)
-        lo_ingest_stop(ingest);
-    lo_http_destroy(http);
-    lo_metrics_clear_renderers();
-    lo_sched_destroy(sched);
-    lo_ingest_destroy(ingest);
-    lo_redact_destroy(redact);
-    lo_ratelimit_destroy(rl);
-    lo_auth_destroy(auth);
-    lo_pg_pool_destroy(pool);
+    shut_down(&s, started);
+    destroy(&s);
     if (status == 0)
         lo_log_info("stopped", "status=%d", 0);
-    lo_config_free(&cfg);
     return status;
 }
 
