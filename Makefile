@@ -181,7 +181,7 @@ $(BUILD)/bench/pathcost: bench/pathcost.c bench/gen.c bench/encode.c $(wildcard 
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) bench/pathcost.c bench/gen.c bench/encode.c $(LIB) $(LDLIBS) -o $@
 
-# The query benchmark (issue 3): bench/query_bench.sh, in-process driver bench/query_run.c.
+# The query benchmark: bench/query_bench.sh, in-process driver bench/query_run.c.
 .PHONY: bench-query
 $(BUILD)/bench/query_run: bench/query_run.c $(LIB)
 	@mkdir -p $(dir $@)

@@ -34,7 +34,7 @@ typedef struct {
     int64_t time_ns, observed_ns;
     int sev;
     const char *sev_text;
-    const char *level; /* what the server stores (SPEC §2 mapping) */
+    const char *level; /* what the server stores (the level mapping of docs/ingest-storage.md) */
     const char *body;
     uint8_t trace_id[16], span_id[8];
     bool has_trace;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The query benchmark (make bench-query; docs/BENCHMARKS.md, issue 3).
+# The query benchmark (make bench-query; docs/BENCHMARKS.md).
 #
 # Starts a throw-away PostgreSQL, migrates it, loads bench/query_load.sql
 # (logs over 24 h, spans in traces of 10, metric series sampled every

@@ -1,4 +1,4 @@
--- lookout schema, version 2: indexes for the query API (SPEC §5, issue 3).
+-- lookout schema, version 2: indexes for the query API (docs/query-api.md).
 --
 -- q (case-insensitive substring) is answered with ILIKE '%...%' through a
 -- trigram GIN index: it serves any substring of 3+ characters, in any

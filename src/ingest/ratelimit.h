@@ -1,5 +1,5 @@
 /*
- * ratelimit.h — per-project ingest rate limits (SPEC §2 "Backpressure").
+ * ratelimit.h — per-project ingest rate limits (docs/auth.md, "Rate limits").
  *
  * One token bucket per project: it refills at rate records per second up to
  * burst records.  A request takes as many tokens as it carries records; when

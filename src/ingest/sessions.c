@@ -1,6 +1,6 @@
 /*
  * sessions.c — project and user of records that carry only a session id
- * (SPEC §2), from agent_sessions through a bounded in-memory cache.
+ * (docs/ingest-storage.md), from agent_sessions through a bounded in-memory cache.
  *
  * Per batch: the distinct session ids go into a small table; those the
  * batch itself or the cache can answer cost nothing, the rest are asked in

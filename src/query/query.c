@@ -2,7 +2,7 @@
  * query.c — routing of /api/observe/... to the query handlers, the scope
  * check, project visibility, and the small SQL/JSON helpers they share.
  *
- * Visibility (SPEC §5): an unbound token reads everything, including records
+ * Visibility (docs/query-api.md, docs/auth.md): an unbound token reads everything, including records
  * that carry no project (they were ingested by unbound tokens and belong to
  * nobody, so only unbound tokens may see them).  A token bound to projects
  * reads those projects and the public ones; naming any other project answers

@@ -1,5 +1,5 @@
 /*
- * query.h — the query API over the hot tier (SPEC §5): /api/observe/...
+ * query.h — the query API over the hot tier (docs/query-api.md): /api/observe/...
  */
 #ifndef LO_QUERY_H
 #define LO_QUERY_H

@@ -1,4 +1,4 @@
-// Bad input is answered as SPEC §2 says and nothing of it is stored:
+// Bad input is answered as docs/http.md says and nothing of it is stored:
 // garbage, truncated protobuf, wrong wire types, bad OTLP/JSON, unknown
 // content type and encoding, corrupt gzip, a gzip bomb, oversized bodies,
 // AnyValue nested 10,000 deep, invalid UTF-8, NUL bytes, non-UUID session ids.
@@ -237,7 +237,7 @@ describe('size limits', () => {
     assert.ok(bomb.length < 2 << 20, 'the bomb is small');
     const res = await postSignal('logs', bomb, { contentType: CT.proto, contentEncoding: 'gzip', timeout: 60000 });
     assert.ok([413, 400].includes(res.status), `bomb answered ${res.status}`);
-    assert.equal(res.status, 413, 'SPEC: over the decompressed limit is 413');
+    assert.equal(res.status, 413, 'over the decompressed limit is 413');
     const rssAfter = serverRss();
     if (rssBefore && rssAfter) {
       assert.ok(rssAfter.hwm - rssBefore.hwm < 512 * 1024, `server peak RSS grew by ${rssAfter.hwm - rssBefore.hwm} KiB`);

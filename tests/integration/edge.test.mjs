@@ -1,4 +1,4 @@
-// Edge cases of decoding to rows (SPEC §2 "Decoding to rows"): time
+// Edge cases of decoding to rows (docs/ingest-storage.md): time
 // fallbacks, the ingest time window, non-string bodies, big requests, many
 // attributes, id case, and metric series identity.
 

@@ -69,7 +69,7 @@ test('database outage under load: 503 + Retry-After, no crash, recovery', { time
     while (Date.now() - downAt < 15000 && !(seen.down[503] || seen.down[429])) await sleep(100);
     await sleep(1000);
     assert.ok(seen.down[503] || seen.down[429], `503/429 while PostgreSQL is down (${JSON.stringify(seen.down)})`);
-    assert.ok(seen.down[503], `SPEC: storage unavailable is 503 (${JSON.stringify(seen.down)})`);
+    assert.ok(seen.down[503], `storage unavailable is 503 (${JSON.stringify(seen.down)})`);
     const h = await get(`${srv.apiUrl}/healthz`);
     assert.equal(h.status, 200, '/healthz: the process is up');
     const r = await get(`${srv.apiUrl}/readyz`);

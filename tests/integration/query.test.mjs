@@ -1,4 +1,4 @@
-// The query API (SPEC §5, issue 3) end to end: telemetry goes in through the
+// The query API (docs/query-api.md) end to end: telemetry goes in through the
 // OTLP endpoints with the OpenTelemetry JS SDK, then every /api/observe
 // endpoint is queried over HTTP and checked against what was sent —
 // contents, ordering, paging, step alignment, aggregation values (a counter

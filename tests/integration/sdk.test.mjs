@@ -1,6 +1,6 @@
 // The OpenTelemetry JS SDK exporters (protobuf and JSON, gzip on and off)
 // against lookout: every field that was sent must be in PostgreSQL, with the
-// correlation envelope of SPEC §2, as soon as the export succeeded (a 200
+// correlation envelope (docs/architecture.md), as soon as the export succeeded (a 200
 // means committed, so nothing here polls).
 
 import { describe, test, after } from 'node:test';

@@ -35,7 +35,7 @@ static void test_migrate_idempotent(void **state)
     assert_int_equal(lo_store_schema_current(c), LO_OK);
     assert_int_equal(pgt_int(c, "SELECT count(*) FROM schema_migrations"), (long long)lo_migrations_count);
     assert_int_equal(pgt_int(c, "SELECT max(version) FROM schema_migrations"), lo_store_latest_version());
-    /* every table of SPEC §3 that ingest needs */
+    /* every table ingest needs (docs/architecture.md, "Data model") */
     const char *tables[] = {"projects",    "api_tokens",    "agent_sessions", "traces",           "spans",
                             "log_entries", "metric_series", "metric_samples", "schema_migrations"};
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
