@@ -48,10 +48,17 @@ describe('queries run on their own threads', () => {
       assert.equal(over.r.status, 429, over.r.body.toString());
       assert.ok(over.r.headers['retry-after']);
       assert.ok(over.ms < 1000, `refusal took ${over.ms} ms`);
+      // within 100 ms (the median of five, so that one scheduling hiccup of
+      // a shared machine does not decide)
       for (const p of ['/healthz', '/readyz', '/metrics']) {
-        const h = await timed(() => get(`${srv.apiUrl}${p}`, { timeout: 5000 }));
-        assert.equal(h.r.status, 200, p);
-        assert.ok(h.ms < 100 * 5, `${p} took ${h.ms} ms while the query threads were busy`);
+        const ms = [];
+        for (let k = 0; k < 5; k++) {
+          const h = await timed(() => get(`${srv.apiUrl}${p}`, { timeout: 5000 }));
+          assert.equal(h.r.status, 200, p);
+          ms.push(h.ms);
+        }
+        ms.sort((a, b) => a - b);
+        assert.ok(ms[2] < 100, `${p} took ${ms.map((x) => x.toFixed(1)).join(', ')} ms while the query threads were busy`);
       }
       const m = (await get(`${srv.apiUrl}/metrics`)).body.toString();
       assert.match(m, /lookout_api_queries_in_progress 4/);
