@@ -79,8 +79,9 @@ cleanup:
 
 static void usage(void)
 {
-    printf("usage: lookout serve [flags]\n"
-           "Runs the OTLP/HTTP listener, the API listener and the batch writers.\n\n");
+    printf("usage: lookout serve [flags] [--print-settings]\n"
+           "Runs the OTLP/HTTP listener, the API listener, the batch writers and the periodic tasks.\n"
+           "--print-settings prints the settings in effect (sensitive ones not shown) and exits.\n\n");
     lo_config_print_help(stdout);
 }
 
@@ -241,10 +242,17 @@ static void process_setup(sigset_t *sigs)
 
 int lo_cmd_serve(int argc, char **argv)
 {
+    bool print_settings = false;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage();
             return 0;
+        }
+        if (strcmp(argv[i], "--print-settings") == 0) {
+            print_settings = true;
+            memmove(&argv[i], &argv[i + 1], (size_t)(argc - i - 1) * sizeof(char *));
+            argc--;
+            i--;
         }
     }
     static serve_t s; /* large (the route table); one per process */
@@ -263,6 +271,13 @@ int lo_cmd_serve(int argc, char **argv)
         fprintf(stderr, "lookout serve: unexpected argument \"%s\" (see --help)\n", argv[argi]);
         status = 2;
         goto cleanup;
+    }
+    if (print_settings) {
+        /* the settings in effect after defaults, --config, environment and
+         * flags; sensitive ones are not shown */
+        lo_config_print_effective(&s.cfg, stdout);
+        lo_config_free(&s.cfg);
+        return 0;
     }
     lo_log_level_t level;
     if (lo_log_parse_level(s.cfg.log_level, &level) == LO_OK)

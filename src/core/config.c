@@ -8,7 +8,13 @@
 
 extern char **environ;
 
-typedef enum { CFG_STR, CFG_INT, CFG_SIZE } cfg_type_t;
+typedef enum { CFG_STR, CFG_INT, CFG_SIZE, CFG_ENUM } cfg_type_t;
+
+#define CFG_SENSITIVE 0x1u /* never printed or logged: may hold a password or a secret */
+
+/* A check of one value beyond its type and bounds: LO_OK, or LO_INVALID
+ * with err set (which must not quote a sensitive value). */
+typedef int (*cfg_check_fn)(const char *name, const char *v, char *err, size_t errlen);
 
 typedef struct {
     const char *name; /* snake_case; env is LOOKOUT_ + upper, flag is --kebab-case */
@@ -17,19 +23,58 @@ typedef struct {
     const char *def;
     int64_t min, max;
     const char *help;
+    unsigned flags;
+    const char *const *choices; /* CFG_ENUM: the accepted values, NULL-terminated */
+    cfg_check_fn check;
 } cfg_entry_t;
+
+static const char *const LOG_LEVELS[] = { "debug", "info", "warn", "error", NULL };
+
+/* host:port, [v6]:port or :port, the port a number 0..65535 (the address
+ * itself is resolved when the listener starts). */
+static int check_addr(const char *name, const char *v, char *err, size_t errlen)
+{
+    const char *colon = strrchr(v, ':');
+    bool ok = colon != NULL && colon[1] != '\0' && strlen(colon + 1) <= 5;
+    for (const char *p = colon ? colon + 1 : ""; ok && *p != '\0'; p++)
+        ok = *p >= '0' && *p <= '9';
+    if (ok && atoi(colon + 1) > 65535)
+        ok = false;
+    if (ok && v[0] == '[' && (colon == v || colon[-1] != ']'))
+        ok = false;
+    if (!ok) {
+        snprintf(err, errlen, "%s: \"%.200s\" is not host:port (like 127.0.0.1:4318, [::1]:4318 or :4318)", name, v);
+        return LO_INVALID;
+    }
+    return LO_OK;
+}
+
+static int check_nonempty(const char *name, const char *v, char *err, size_t errlen)
+{
+    if (v[0] == '\0') {
+        snprintf(err, errlen, "%s must not be empty", name);
+        return LO_INVALID;
+    }
+    return LO_OK;
+}
 
 #define KiB (1024LL)
 #define MiB (1024LL * 1024)
 #define GiB (1024LL * 1024 * 1024)
 #define F(f) offsetof(lo_config_t, f)
 
+/* Entries name flags, choices and a check only when they have them: the
+ * fields left out are zero. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 static const cfg_entry_t table[] = {
     { "database_url", CFG_STR, F(database_url), "postgresql:///lookout", 0, 0,
-      "PostgreSQL connection string (libpq conninfo or URI)" },
-    { "otlp_addr", CFG_STR, F(otlp_addr), "127.0.0.1:4318", 0, 0, "OTLP/HTTP listener, host:port" },
+      "PostgreSQL connection string (libpq conninfo or URI); may hold a password, so never printed",
+      CFG_SENSITIVE, NULL, check_nonempty },
+    { "otlp_addr", CFG_STR, F(otlp_addr), "127.0.0.1:4318", 0, 0, "OTLP/HTTP listener, host:port", 0, NULL,
+      check_addr },
     { "api_addr", CFG_STR, F(api_addr), "127.0.0.1:8080", 0, 0,
-      "API listener (query API, /healthz, /readyz, /metrics), host:port" },
+      "API listener (query API, /healthz, /readyz, /metrics), host:port", 0, NULL, check_addr },
     { "http_threads", CFG_INT, F(http_threads), "2", 1, 64, "HTTP worker threads per listener" },
     { "http_head_timeout_seconds", CFG_INT, F(http_head_timeout_seconds), "5", 1, 300,
       "a request head (request line and headers) must arrive within this many seconds of the connection's "
@@ -88,8 +133,9 @@ static const cfg_entry_t table[] = {
     { "metrics_hot_hours", CFG_INT, F(metrics_hot_hours), "1", 1, 8760, "hot window for metric samples" },
     { "shutdown_timeout_seconds", CFG_INT, F(shutdown_timeout_seconds), "30", 1, 3600,
       "longest a graceful shutdown waits for buffered records to commit" },
-    { "log_level", CFG_STR, F(log_level), "info", 0, 0, "debug, info, warn or error" },
+    { "log_level", CFG_ENUM, F(log_level), "info", 0, 0, "least severe log lines written", 0, LOG_LEVELS, NULL },
 };
+#pragma GCC diagnostic pop
 
 static const cfg_entry_t *find(const char *name)
 {
@@ -142,27 +188,76 @@ static int parse_int(const cfg_entry_t *e, const char *v, int64_t *out, char *er
 static int apply(lo_config_t *c, const cfg_entry_t *e, const char *v, char *err, size_t errlen)
 {
     char *base = (char *)c;
-    if (e->type == CFG_STR) {
-        if (strcmp(e->name, "log_level") == 0 && strcmp(v, "debug") != 0 && strcmp(v, "info") != 0 &&
-            strcmp(v, "warn") != 0 && strcmp(v, "error") != 0) {
-            snprintf(err, errlen, "log_level: \"%s\" is not debug, info, warn or error", v);
-            return LO_INVALID;
-        }
-        if (strlen(v) > 4096) {
-            snprintf(err, errlen, "%s: value longer than 4096 bytes", e->name);
-            return LO_INVALID;
-        }
-        char *copy = strdup(v);
-        if (copy == NULL) {
-            snprintf(err, errlen, "out of memory");
-            return LO_ERROR;
-        }
-        char **slot = (char **)(base + e->offset);
-        free(*slot);
-        *slot = copy;
-        return LO_OK;
+    if (e->type == CFG_INT || e->type == CFG_SIZE)
+        return parse_int(e, v, (int64_t *)(base + e->offset), err, errlen);
+    if (strlen(v) > 4096) {
+        snprintf(err, errlen, "%s: value longer than 4096 bytes", e->name);
+        return LO_INVALID;
     }
-    return parse_int(e, v, (int64_t *)(base + e->offset), err, errlen);
+    if (e->type == CFG_ENUM) {
+        size_t i = 0;
+        while (e->choices[i] != NULL && strcmp(e->choices[i], v) != 0)
+            i++;
+        if (e->choices[i] == NULL) {
+            int n = snprintf(err, errlen, "%s: \"%.100s\" is not one of", e->name, v);
+            for (size_t k = 0; e->choices[k] != NULL && n > 0 && (size_t)n < errlen; k++)
+                n += snprintf(err + n, errlen - (size_t)n, " %s", e->choices[k]);
+            return LO_INVALID;
+        }
+    }
+    if (e->check != NULL) {
+        int rc = e->check(e->name, v, err, errlen);
+        if (rc != LO_OK) {
+            if (e->flags & CFG_SENSITIVE) /* whatever the check said, quote nothing */
+                snprintf(err, errlen, "%s: the value given is not valid", e->name);
+            return rc;
+        }
+    }
+    char *copy = strdup(v);
+    if (copy == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return LO_ERROR;
+    }
+    char **slot = (char **)(base + e->offset);
+    free(*slot);
+    *slot = copy;
+    return LO_OK;
+}
+
+bool lo_config_sensitive(const char *name)
+{
+    const cfg_entry_t *e = find(name);
+    return e != NULL && (e->flags & CFG_SENSITIVE) != 0;
+}
+
+/* Settings that are valid alone but not together. */
+static int check_together(const lo_config_t *c, char *err, size_t errlen)
+{
+    if (c->rate_limit_burst > 0 && c->rate_limit_records == 0) {
+        snprintf(err, errlen, "rate_limit_burst is set but rate_limit_records is 0 (unlimited): set both");
+        return LO_INVALID;
+    }
+    if (strcmp(c->otlp_addr, c->api_addr) == 0 && strcmp(c->otlp_addr + strlen(c->otlp_addr) - 2, ":0") != 0) {
+        snprintf(err, errlen, "otlp_addr and api_addr are the same address (%.200s)", c->otlp_addr);
+        return LO_INVALID;
+    }
+    return LO_OK;
+}
+
+void lo_config_print_effective(const lo_config_t *c, FILE *f)
+{
+    const char *base = (const char *)c;
+    for (size_t i = 0; i < LO_ARRAY_LEN(table); i++) {
+        const cfg_entry_t *e = &table[i];
+        fprintf(f, "%s=", e->name);
+        if (e->flags & CFG_SENSITIVE)
+            fputs("[set, not shown]", f);
+        else if (e->type == CFG_STR || e->type == CFG_ENUM)
+            fputs(*(char *const *)(base + e->offset), f);
+        else
+            fprintf(f, "%" PRId64, *(const int64_t *)(base + e->offset));
+        fputc('\n', f);
+    }
 }
 
 int lo_config_set(lo_config_t *c, const char *name, const char *value, char *err, size_t errlen)
@@ -190,7 +285,7 @@ void lo_config_free(lo_config_t *c)
     if (c == NULL)
         return;
     for (size_t i = 0; i < LO_ARRAY_LEN(table); i++) {
-        if (table[i].type == CFG_STR) {
+        if (table[i].type == CFG_STR || table[i].type == CFG_ENUM) {
             char **slot = (char **)((char *)c + table[i].offset);
             free(*slot);
             *slot = NULL;
@@ -332,7 +427,10 @@ int lo_config_load(lo_config_t *c, int argc, char **argv, int *argi, char *err, 
     rc = lo_config_load_env(c, err, errlen);
     if (rc != LO_OK)
         return rc;
-    return lo_config_load_args(c, argc, argv, argi, err, errlen);
+    rc = lo_config_load_args(c, argc, argv, argi, err, errlen);
+    if (rc != LO_OK)
+        return rc;
+    return check_together(c, err, errlen);
 }
 
 void lo_config_print_help(FILE *f)
@@ -349,7 +447,11 @@ void lo_config_print_help(FILE *f)
             env[j] = (char)toupper((unsigned char)e->name[j]);
         env[j] = '\0';
         fprintf(f, "  --%s / LOOKOUT_%s\n      %s\n      default: %s", flag, env, e->help, e->def);
-        if (e->type != CFG_STR)
+        if (e->type == CFG_ENUM) {
+            fputs("  range:", f);
+            for (size_t k = 0; e->choices[k] != NULL; k++)
+                fprintf(f, "%s %s", k ? "," : "", e->choices[k]);
+        } else if (e->type != CFG_STR)
             fprintf(f, "  range: %" PRId64 "..%" PRId64 "%s", e->min, e->max, e->type == CFG_SIZE ? " bytes (K/M/G suffixes)" : "");
         fputc('\n', f);
     }

@@ -3,8 +3,10 @@
  * with its type, default, bounds and help.  Sources, lowest priority first:
  * built-in defaults, --config FILE (KEY=VALUE lines), LOOKOUT_* environment
  * variables, command-line flags (--database-url=... or --database-url ...).
- * Unknown LOOKOUT_* variables, unknown flags and out-of-range values are
- * start-up errors.
+ * Unknown LOOKOUT_* variables, unknown flags, out-of-range values, values
+ * outside an entry's choices or failing its check, and settings that
+ * conflict with each other are start-up errors.  Sensitive settings are
+ * never printed or logged, nor quoted in those errors.
  */
 #ifndef LO_CONFIG_H
 #define LO_CONFIG_H
@@ -64,5 +66,11 @@ int lo_config_load(lo_config_t *c, int argc, char **argv, int *argi, char *err, 
 int lo_config_set(lo_config_t *c, const char *name, const char *value, char *err, size_t errlen) LO_MUST_USE;
 /* Prints the table: flag, variable, default, bounds, help. */
 void lo_config_print_help(FILE *f);
+/* Prints name=value of every setting in effect; sensitive ones (a
+ * password may hide in them) as "[set, not shown]". */
+void lo_config_print_effective(const lo_config_t *c, FILE *f);
+/* True for settings that are never printed or logged (database_url, and
+ * later S3 secrets and Valkey URLs). */
+bool lo_config_sensitive(const char *name);
 
 #endif
