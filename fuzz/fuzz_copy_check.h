@@ -13,6 +13,7 @@
 
 #include "core/buf.h"
 #include "ingest/copy.h"
+#include "store/columns.h"
 #include "otlp/otlp.h"
 
 static size_t lo_fuzz_columns(const char *list)
@@ -31,9 +32,7 @@ static void lo_fuzz_copy_rows(const lo_otlp_batch_t *bt, lo_signal_t sig)
         lo_copy_ctx_init(&ctx);
         ready = 1;
     }
-    const char *cols = sig == LO_SIGNAL_LOGS    ? LO_COPY_LOG_COLUMNS
-                       : sig == LO_SIGNAL_SPANS ? LO_COPY_SPAN_COLUMNS
-                                                : LO_COPY_SAMPLE_COLUMNS;
+    const char *cols = lo_columns_list(sig);
     size_t want_tabs = lo_fuzz_columns(cols) - 1;
     lo_buf_t b;
     lo_buf_init(&b, 0);

@@ -92,22 +92,10 @@ static inline char *lo_copy_text_or_null(char *w, lo_str_t s)
 }
 
 /* Row encoders.  LO_OK, or the buffer's error (LO_ERROR / LO_TOO_LARGE). */
-#define LO_COPY_LOG_COLUMNS                                                                                  \
-    "time, observed_time, id, project_id, session_id, user_id, trace_id, span_id, service, level, "          \
-    "severity_number, severity_text, message, attributes, resource, scope_name, scope_version, "             \
-    "event_name, flags, dropped_attributes_count"
 int lo_copy_log_row(lo_copy_ctx_t *c, lo_buf_t *b, const lo_log_rec_t *r) LO_MUST_USE;
 
-#define LO_COPY_SPAN_COLUMNS                                                                                 \
-    "start_time, end_time, duration_ns, trace_id, span_id, parent_span_id, project_id, session_id, "         \
-    "user_id, service, name, kind, status_code, status_message, trace_state, flags, attributes, "            \
-    "events, links, resource, scope_name, scope_version, dropped_attributes_count, "                         \
-    "dropped_events_count, dropped_links_count"
 int lo_copy_span_row(lo_copy_ctx_t *c, lo_buf_t *b, const lo_span_rec_t *r) LO_MUST_USE;
 
-#define LO_COPY_SAMPLE_COLUMNS                                                                               \
-    "time, series_id, start_time, value, count, sum, min, max, buckets, flags, project_id, "                 \
-    "session_id, user_id, trace_id, span_id, service"
 int lo_copy_sample_row(lo_copy_ctx_t *c, lo_buf_t *b, const lo_sample_rec_t *r,
                        int64_t series_id) LO_MUST_USE;
 

@@ -1,5 +1,6 @@
 /* copy_logs.c — one log record as a COPY row of log_entries. */
 #include "ingest/copy.h"
+#include "store/columns.h"
 
 int lo_copy_log_row(lo_copy_ctx_t *c, lo_buf_t *b, const lo_log_rec_t *r)
 {
@@ -14,46 +15,33 @@ int lo_copy_log_row(lo_copy_ctx_t *c, lo_buf_t *b, const lo_log_rec_t *r)
     uint8_t id[16];
     lo_uuidv7(c, r->time_ns / 1000000, id);
 
-    w = lo_copy_ts(c, w, r->time_ns);
+    /* each column of store/columns.h, in its order */
+#define ENC_TIME lo_copy_ts(c, w, r->time_ns)
+#define ENC_OBSERVED_TIME (r->observed_ns != 0 ? lo_copy_ts(c, w, r->observed_ns) : lo_copy_null(w))
+#define ENC_ID lo_copy_uuid(w, id)
+#define ENC_PROJECT_ID lo_copy_opt_uuid(w, e->has_project, e->project_id)
+#define ENC_SESSION_ID lo_copy_opt_uuid(w, e->has_session, e->session_id)
+#define ENC_USER_ID lo_copy_opt_uuid(w, e->has_user, e->user_id)
+#define ENC_TRACE_ID lo_copy_opt_bytea(w, e->has_trace_id, e->trace_id, 16)
+#define ENC_SPAN_ID lo_copy_opt_bytea(w, e->has_span_id, e->span_id, 8)
+#define ENC_SERVICE lo_copy_text(w, e->service.p, e->service.len)
+#define ENC_LEVEL lo_copy_text(w, r->level.p, r->level.len)
+#define ENC_SEVERITY_NUMBER lo_copy_i16_sat(w, r->severity_number)
+#define ENC_SEVERITY_TEXT lo_copy_text_or_null(w, r->severity_text)
+#define ENC_MESSAGE lo_copy_text(w, r->message.p, r->message.len)
+#define ENC_ATTRIBUTES lo_copy_text_or_null(w, r->attributes)
+#define ENC_RESOURCE lo_copy_text_or_null(w, r->resource)
+#define ENC_SCOPE_NAME lo_copy_text_or_null(w, r->scope_name)
+#define ENC_SCOPE_VERSION lo_copy_text_or_null(w, r->scope_version)
+#define ENC_EVENT_NAME lo_copy_text_or_null(w, r->event_name)
+#define ENC_FLAGS lo_copy_u32_bits(w, r->flags)
+#define ENC_DROPPED_ATTRIBUTES_COUNT lo_copy_u32_sat(w, r->dropped_attributes_count)
+#define COL(E, n, k)                                                                                               \
+    w = ENC_##E;                                                                                                   \
     *w++ = '\t';
-    w = r->observed_ns != 0 ? lo_copy_ts(c, w, r->observed_ns) : lo_copy_null(w);
-    *w++ = '\t';
-    w = lo_copy_uuid(w, id);
-    *w++ = '\t';
-    w = lo_copy_opt_uuid(w, e->has_project, e->project_id);
-    *w++ = '\t';
-    w = lo_copy_opt_uuid(w, e->has_session, e->session_id);
-    *w++ = '\t';
-    w = lo_copy_opt_uuid(w, e->has_user, e->user_id);
-    *w++ = '\t';
-    w = lo_copy_opt_bytea(w, e->has_trace_id, e->trace_id, 16);
-    *w++ = '\t';
-    w = lo_copy_opt_bytea(w, e->has_span_id, e->span_id, 8);
-    *w++ = '\t';
-    w = lo_copy_text(w, e->service.p, e->service.len);
-    *w++ = '\t';
-    w = lo_copy_text(w, r->level.p, r->level.len);
-    *w++ = '\t';
-    w = lo_copy_i16_sat(w, r->severity_number);
-    *w++ = '\t';
-    w = lo_copy_text_or_null(w, r->severity_text);
-    *w++ = '\t';
-    w = lo_copy_text(w, r->message.p, r->message.len);
-    *w++ = '\t';
-    w = lo_copy_text_or_null(w, r->attributes);
-    *w++ = '\t';
-    w = lo_copy_text_or_null(w, r->resource);
-    *w++ = '\t';
-    w = lo_copy_text_or_null(w, r->scope_name);
-    *w++ = '\t';
-    w = lo_copy_text_or_null(w, r->scope_version);
-    *w++ = '\t';
-    w = lo_copy_text_or_null(w, r->event_name);
-    *w++ = '\t';
-    w = lo_copy_u32_bits(w, r->flags);
-    *w++ = '\t';
-    w = lo_copy_u32_sat(w, r->dropped_attributes_count);
-    *w++ = '\n';
+    LO_LOG_COLUMNS(COL)
+#undef COL
+    w[-1] = '\n';
     b->len = (size_t)(w - b->p);
     return LO_OK;
 }

@@ -1,5 +1,6 @@
 /* copy_spans.c — one span as a COPY row of spans. */
 #include "ingest/copy.h"
+#include "store/columns.h"
 
 int lo_copy_span_row(lo_copy_ctx_t *c, lo_buf_t *b, const lo_span_rec_t *r)
 {
@@ -13,57 +14,39 @@ int lo_copy_span_row(lo_copy_ctx_t *c, lo_buf_t *b, const lo_span_rec_t *r)
         return rc;
     char *w = b->p + b->len;
 
-    w = lo_copy_ts(c, w, r->start_ns);
+    /* each column of store/columns.h, in its order; a span's own ids are
+     * required columns: zeros if the decoder had none */
+#define ENC_START_TIME lo_copy_ts(c, w, r->start_ns)
+#define ENC_END_TIME lo_copy_ts(c, w, r->end_ns)
+#define ENC_DURATION_NS lo_copy_i64(w, lo_copy_duration(r->start_ns, r->end_ns))
+#define ENC_TRACE_ID lo_copy_bytea(w, e->trace_id, 16)
+#define ENC_SPAN_ID lo_copy_bytea(w, e->span_id, 8)
+#define ENC_PARENT_SPAN_ID lo_copy_opt_bytea(w, r->has_parent, r->parent_span_id, 8)
+#define ENC_PROJECT_ID lo_copy_opt_uuid(w, e->has_project, e->project_id)
+#define ENC_SESSION_ID lo_copy_opt_uuid(w, e->has_session, e->session_id)
+#define ENC_USER_ID lo_copy_opt_uuid(w, e->has_user, e->user_id)
+#define ENC_SERVICE lo_copy_text(w, e->service.p, e->service.len)
+#define ENC_NAME lo_copy_text(w, r->name.p, r->name.len)
+#define ENC_KIND lo_copy_i16_sat(w, r->kind)
+#define ENC_STATUS_CODE lo_copy_i16_sat(w, r->status_code)
+#define ENC_STATUS_MESSAGE lo_copy_text_or_null(w, r->status_message)
+#define ENC_TRACE_STATE lo_copy_text_or_null(w, r->trace_state)
+#define ENC_FLAGS lo_copy_u32_bits(w, r->flags)
+#define ENC_ATTRIBUTES lo_copy_text_or_null(w, r->attributes)
+#define ENC_EVENTS lo_copy_text_or_null(w, r->events)
+#define ENC_LINKS lo_copy_text_or_null(w, r->links)
+#define ENC_RESOURCE lo_copy_text_or_null(w, r->resource)
+#define ENC_SCOPE_NAME lo_copy_text_or_null(w, r->scope_name)
+#define ENC_SCOPE_VERSION lo_copy_text_or_null(w, r->scope_version)
+#define ENC_DROPPED_ATTRIBUTES_COUNT lo_copy_u32_sat(w, r->dropped_attributes_count)
+#define ENC_DROPPED_EVENTS_COUNT lo_copy_u32_sat(w, r->dropped_events_count)
+#define ENC_DROPPED_LINKS_COUNT lo_copy_u32_sat(w, r->dropped_links_count)
+#define COL(E, n, k)                                                                                               \
+    w = ENC_##E;                                                                                                   \
     *w++ = '\t';
-    w = lo_copy_ts(c, w, r->end_ns);
-    *w++ = '\t';
-    w = lo_copy_i64(w, lo_copy_duration(r->start_ns, r->end_ns));
-    *w++ = '\t';
-    /* a span's own ids are required columns: zeros if the decoder had none */
-    w = lo_copy_bytea(w, e->trace_id, 16);
-    *w++ = '\t';
-    w = lo_copy_bytea(w, e->span_id, 8);
-    *w++ = '\t';
-    w = lo_copy_opt_bytea(w, r->has_parent, r->parent_span_id, 8);
-    *w++ = '\t';
-    w = lo_copy_opt_uuid(w, e->has_project, e->project_id);
-    *w++ = '\t';
-    w = lo_copy_opt_uuid(w, e->has_session, e->session_id);
-    *w++ = '\t';
-    w = lo_copy_opt_uuid(w, e->has_user, e->user_id);
-    *w++ = '\t';
-    w = lo_copy_text(w, e->service.p, e->service.len);
-    *w++ = '\t';
-    w = lo_copy_text(w, r->name.p, r->name.len);
-    *w++ = '\t';
-    w = lo_copy_i16_sat(w, r->kind);
-    *w++ = '\t';
-    w = lo_copy_i16_sat(w, r->status_code);
-    *w++ = '\t';
-    w = lo_copy_text_or_null(w, r->status_message);
-    *w++ = '\t';
-    w = lo_copy_text_or_null(w, r->trace_state);
-    *w++ = '\t';
-    w = lo_copy_u32_bits(w, r->flags);
-    *w++ = '\t';
-    w = lo_copy_text_or_null(w, r->attributes);
-    *w++ = '\t';
-    w = lo_copy_text_or_null(w, r->events);
-    *w++ = '\t';
-    w = lo_copy_text_or_null(w, r->links);
-    *w++ = '\t';
-    w = lo_copy_text_or_null(w, r->resource);
-    *w++ = '\t';
-    w = lo_copy_text_or_null(w, r->scope_name);
-    *w++ = '\t';
-    w = lo_copy_text_or_null(w, r->scope_version);
-    *w++ = '\t';
-    w = lo_copy_u32_sat(w, r->dropped_attributes_count);
-    *w++ = '\t';
-    w = lo_copy_u32_sat(w, r->dropped_events_count);
-    *w++ = '\t';
-    w = lo_copy_u32_sat(w, r->dropped_links_count);
-    *w++ = '\n';
+    LO_SPAN_COLUMNS(COL)
+#undef COL
+    w[-1] = '\n';
     b->len = (size_t)(w - b->p);
     return LO_OK;
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "store/columns.h"
 #include "store/store.h"
 
 #define COPY_CHUNK (1u << 20) /* bytes handed to libpq at a time */
@@ -168,16 +169,21 @@ static int copy_batch(lo_writer_t *w, const char *sql, lo_ingest_req_t *list)
     return rc;
 }
 
+/* "COPY <table> (<columns of store/columns.h>) FROM STDIN" */
+static char copy_sql_text[LO_SIGNAL_COUNT][1100];
+static pthread_once_t copy_sql_once = PTHREAD_ONCE_INIT;
+
+static void build_copy_sql(void)
+{
+    for (int s = 0; s < LO_SIGNAL_COUNT; s++)
+        snprintf(copy_sql_text[s], sizeof(copy_sql_text[s]), "COPY %s (%s) FROM STDIN",
+                 lo_columns_table((lo_signal_t)s), lo_columns_list((lo_signal_t)s));
+}
+
 static const char *copy_sql(lo_signal_t s)
 {
-    switch (s) {
-    case LO_SIGNAL_LOGS:
-        return "COPY log_entries (" LO_COPY_LOG_COLUMNS ") FROM STDIN";
-    case LO_SIGNAL_SPANS:
-        return "COPY spans (" LO_COPY_SPAN_COLUMNS ") FROM STDIN";
-    default:
-        return "COPY metric_samples (" LO_COPY_SAMPLE_COLUMNS ") FROM STDIN";
-    }
+    pthread_once(&copy_sql_once, build_copy_sql);
+    return copy_sql_text[s];
 }
 
 int lo_writer_write(lo_writer_t *w, lo_ingest_req_t *list, size_t records)

@@ -8,15 +8,11 @@
 #include <stdlib.h>
 
 #include "query/query_int.h"
+#include "store/columns.h"
 
 static const char *const LOG_PARAMS[] = { "project_id", "session_id", "trace_id", "level", "service", "q",
                                           "from",       "to",         "limit",    "offset", NULL };
 
-#define LOG_COLS                                                                                                   \
-    "(extract(epoch FROM time) * 1000000)::int8, (extract(epoch FROM observed_time) * 1000000)::int8, id, "     \
-    "project_id, session_id, user_id, encode(trace_id, 'hex'), encode(span_id, 'hex'), service, level, "        \
-    "severity_number, severity_text, message, attributes, resource, scope_name, scope_version, event_name, "    \
-    "flags, dropped_attributes_count"
 
 #define SHORT_Q_MAX_RANGE_US (3600LL * 1000000)
 
@@ -61,29 +57,31 @@ static int parse_levels(const char *v, char *out, size_t cap)
     return LO_OK;
 }
 
+/* One entry of the answer, from a row of lo_columns_select(logs). */
 static void write_entry(lo_jw_t *w, const PGresult *r, int i)
 {
-    int64_t t = lo_q_i64(r, i, 0);
+    int64_t t = lo_q_i64(r, i, LO_LOG_TIME);
     lo_jw_obj_begin(w);
-    lo_jw_key(w, "time", 4), lo_q_jw_time(w, r, i, 0);
+    lo_jw_key(w, "time", 4), lo_q_jw_time(w, r, i, LO_LOG_TIME);
     lo_jw_key(w, "time_unix_ms", 12), lo_jw_i64(w, t / 1000);
-    lo_jw_key(w, "observed_time", 13), lo_q_jw_time(w, r, i, 1);
-    static const char *const keys[] = { NULL,       NULL,          "id",           "project_id",
-                                        "session_id", "user_id",   "trace_id",     "span_id",
-                                        "service",  "level",       NULL,           "severity_text",
-                                        "message",  NULL,          NULL,           "scope_name",
-                                        "scope_version", "event_name" };
-    for (int c = 2; c < (int)LO_ARRAY_LEN(keys); c++) {
-        if (!keys[c])
-            continue;
-        lo_jw_key(w, keys[c], strlen(keys[c]));
-        lo_q_jw_text(w, r, i, c);
+    lo_jw_key(w, "observed_time", 13), lo_q_jw_time(w, r, i, LO_LOG_OBSERVED_TIME);
+    static const lo_log_col_t text_cols[] = { LO_LOG_ID,           LO_LOG_PROJECT_ID,    LO_LOG_SESSION_ID,
+                                              LO_LOG_USER_ID,      LO_LOG_TRACE_ID,      LO_LOG_SPAN_ID,
+                                              LO_LOG_SERVICE,      LO_LOG_LEVEL,         LO_LOG_SEVERITY_TEXT,
+                                              LO_LOG_MESSAGE,      LO_LOG_SCOPE_NAME,    LO_LOG_SCOPE_VERSION,
+                                              LO_LOG_EVENT_NAME };
+    size_t ncols;
+    const lo_column_t *cols = lo_columns(LO_SIGNAL_LOGS, &ncols);
+    for (size_t k = 0; k < LO_ARRAY_LEN(text_cols); k++) {
+        const char *name = cols[text_cols[k]].name;
+        lo_jw_key(w, name, strlen(name));
+        lo_q_jw_text(w, r, i, (int)text_cols[k]);
     }
-    lo_jw_key(w, "severity_number", 15), lo_jw_i64(w, lo_q_i64(r, i, 10));
-    lo_jw_key(w, "attributes", 10), lo_q_jw_json(w, r, i, 13);
-    lo_jw_key(w, "resource", 8), lo_q_jw_json(w, r, i, 14);
-    lo_jw_key(w, "flags", 5), lo_jw_i64(w, lo_q_i64(r, i, 18));
-    lo_jw_key(w, "dropped_attributes_count", 24), lo_jw_i64(w, lo_q_i64(r, i, 19));
+    lo_jw_key(w, "severity_number", 15), lo_jw_i64(w, lo_q_i64(r, i, LO_LOG_SEVERITY_NUMBER));
+    lo_jw_key(w, "attributes", 10), lo_q_jw_json(w, r, i, LO_LOG_ATTRIBUTES);
+    lo_jw_key(w, "resource", 8), lo_q_jw_json(w, r, i, LO_LOG_RESOURCE);
+    lo_jw_key(w, "flags", 5), lo_jw_i64(w, lo_q_i64(r, i, LO_LOG_FLAGS));
+    lo_jw_key(w, "dropped_attributes_count", 24), lo_jw_i64(w, lo_q_i64(r, i, LO_LOG_DROPPED_ATTRIBUTES_COUNT));
     lo_jw_obj_end(w);
 }
 
@@ -133,7 +131,9 @@ int lo_q_logs(lo_api_req_t *req, lo_api_resp_t *resp)
     snprintf(off_s, sizeof off_s, "%lld", (long long)offset);
 
     lo_q_sql_t s;
-    lo_q_sql_init(&s, "SELECT " LOG_COLS " FROM log_entries WHERE ");
+    lo_q_sql_init(&s, "SELECT ");
+    lo_q_sql_add(&s, lo_columns_select(LO_SIGNAL_LOGS));
+    lo_q_sql_add(&s, " FROM log_entries WHERE ");
     lo_q_sql_bind(&s, "time >= $?::timestamptz", from_s);
     lo_q_sql_bind(&s, " AND time < $?::timestamptz", to_s);
     if (!vis.all)

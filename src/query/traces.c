@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "query/query_int.h"
+#include "store/columns.h"
 
 #define MAX_TRACE_SPANS 10000
 #define MAX_NEST 100 /* deeper descendants are listed flat under their ancestor at this depth */
@@ -119,20 +120,15 @@ cleanup:
 
 /* ---- one trace ---- */
 
-enum {
-    C_SPAN, C_PARENT, C_START, C_END, C_DUR, C_NAME, C_SERVICE, C_KIND, C_STATUS, C_STATUS_MSG, C_ATTRS,
-    C_EVENTS, C_LINKS, C_RESOURCE, C_PROJECT, C_SESSION, C_USER, C_SCOPE, C_STATE, C_DROPPED_A, C_DROPPED_E,
-    C_DROPPED_L
-};
-
-static const char TRACE_SQL[] =
-    "SELECT encode(span_id, 'hex'), encode(parent_span_id, 'hex'), "
-    "(extract(epoch FROM start_time) * 1000000)::int8, (extract(epoch FROM end_time) * 1000000)::int8, "
-    "duration_ns, name, service, kind, status_code, status_message, attributes, events, links, resource, "
-    "project_id, session_id, user_id, scope_name, trace_state, dropped_attributes_count, dropped_events_count, "
-    "dropped_links_count "
-    "FROM spans WHERE trace_id = decode($1, 'hex') AND ($2::uuid[] IS NULL OR project_id = ANY($2::uuid[])) "
-    "ORDER BY start_time, span_id LIMIT " "10001";
+/* The spans of one trace, every column of store/columns.h (result column
+ * i is lo_span_col_t i), for the projects the caller may read. */
+static void trace_sql(char *out, size_t n)
+{
+    snprintf(out, n,
+             "SELECT %s FROM spans WHERE trace_id = decode($1, 'hex') AND ($2::uuid[] IS NULL OR "
+             "project_id = ANY($2::uuid[])) ORDER BY start_time, span_id LIMIT 10001",
+             lo_columns_select(LO_SIGNAL_SPANS));
+}
 
 typedef struct {
     int row;        /* row in the result */
@@ -152,7 +148,7 @@ static int cmp_span_row(const void *a, const void *b, void *ud)
 {
     const PGresult *r = ud;
     const node_t *x = a, *y = b;
-    int c = strcmp(PQgetvalue(r, x->row, C_SPAN), PQgetvalue(r, y->row, C_SPAN));
+    int c = strcmp(PQgetvalue(r, x->row, LO_SPAN_SPAN_ID), PQgetvalue(r, y->row, LO_SPAN_SPAN_ID));
     return c ? c : (x->row - y->row);
 }
 
@@ -175,35 +171,35 @@ static void write_span(lo_jw_t *w, tree_t *t, int idx)
     const PGresult *r = t->r;
     int i = nd->row;
     nd->shown = true;
-    int64_t st = lo_q_i64(r, i, C_START);
-    int64_t kind = lo_q_i64(r, i, C_KIND);
+    int64_t st = lo_q_i64(r, i, LO_SPAN_START_TIME);
+    int64_t kind = lo_q_i64(r, i, LO_SPAN_KIND);
     lo_jw_obj_begin(w);
-    lo_jw_key(w, "span_id", 7), lo_q_jw_text(w, r, i, C_SPAN);
-    lo_jw_key(w, "parent_span_id", 14), lo_q_jw_text(w, r, i, C_PARENT);
-    lo_jw_key(w, "name", 4), lo_q_jw_text(w, r, i, C_NAME);
-    lo_jw_key(w, "service", 7), lo_q_jw_text(w, r, i, C_SERVICE);
+    lo_jw_key(w, "span_id", 7), lo_q_jw_text(w, r, i, LO_SPAN_SPAN_ID);
+    lo_jw_key(w, "parent_span_id", 14), lo_q_jw_text(w, r, i, LO_SPAN_PARENT_SPAN_ID);
+    lo_jw_key(w, "name", 4), lo_q_jw_text(w, r, i, LO_SPAN_NAME);
+    lo_jw_key(w, "service", 7), lo_q_jw_text(w, r, i, LO_SPAN_SERVICE);
     lo_jw_key(w, "kind", 4), lo_jw_cstr(w, kind >= 0 && kind <= 5 ? KIND_NAMES[kind] : "unspecified");
-    lo_jw_key(w, "status", 6), lo_jw_cstr(w, status_name(lo_q_i64(r, i, C_STATUS)));
-    lo_jw_key(w, "status_message", 14), lo_q_jw_text(w, r, i, C_STATUS_MSG);
-    lo_jw_key(w, "start", 5), lo_q_jw_time(w, r, i, C_START);
+    lo_jw_key(w, "status", 6), lo_jw_cstr(w, status_name(lo_q_i64(r, i, LO_SPAN_STATUS_CODE)));
+    lo_jw_key(w, "status_message", 14), lo_q_jw_text(w, r, i, LO_SPAN_STATUS_MESSAGE);
+    lo_jw_key(w, "start", 5), lo_q_jw_time(w, r, i, LO_SPAN_START_TIME);
     lo_jw_key(w, "start_unix_ms", 13), lo_jw_i64(w, st / 1000);
-    lo_jw_key(w, "end", 3), lo_q_jw_time(w, r, i, C_END);
-    lo_jw_key(w, "duration_ns", 11), lo_jw_i64(w, lo_q_i64(r, i, C_DUR));
+    lo_jw_key(w, "end", 3), lo_q_jw_time(w, r, i, LO_SPAN_END_TIME);
+    lo_jw_key(w, "duration_ns", 11), lo_jw_i64(w, lo_q_i64(r, i, LO_SPAN_DURATION_NS));
     lo_jw_key(w, "offset_ns", 9), lo_jw_i64(w, (st - t->trace_start_us) * 1000);
     lo_jw_key(w, "depth", 5), lo_jw_i64(w, nd->depth);
     lo_jw_key(w, "orphan", 6), lo_jw_bool(w, nd->orphan);
-    lo_jw_key(w, "attributes", 10), lo_q_jw_json(w, r, i, C_ATTRS);
-    lo_jw_key(w, "events", 6), lo_q_jw_json(w, r, i, C_EVENTS);
-    lo_jw_key(w, "links", 5), lo_q_jw_json(w, r, i, C_LINKS);
-    lo_jw_key(w, "resource", 8), lo_q_jw_json(w, r, i, C_RESOURCE);
-    lo_jw_key(w, "project_id", 10), lo_q_jw_text(w, r, i, C_PROJECT);
-    lo_jw_key(w, "session_id", 10), lo_q_jw_text(w, r, i, C_SESSION);
-    lo_jw_key(w, "user_id", 7), lo_q_jw_text(w, r, i, C_USER);
-    lo_jw_key(w, "scope_name", 10), lo_q_jw_text(w, r, i, C_SCOPE);
-    lo_jw_key(w, "trace_state", 11), lo_q_jw_text(w, r, i, C_STATE);
-    lo_jw_key(w, "dropped_attributes_count", 24), lo_jw_i64(w, lo_q_i64(r, i, C_DROPPED_A));
-    lo_jw_key(w, "dropped_events_count", 20), lo_jw_i64(w, lo_q_i64(r, i, C_DROPPED_E));
-    lo_jw_key(w, "dropped_links_count", 19), lo_jw_i64(w, lo_q_i64(r, i, C_DROPPED_L));
+    lo_jw_key(w, "attributes", 10), lo_q_jw_json(w, r, i, LO_SPAN_ATTRIBUTES);
+    lo_jw_key(w, "events", 6), lo_q_jw_json(w, r, i, LO_SPAN_EVENTS);
+    lo_jw_key(w, "links", 5), lo_q_jw_json(w, r, i, LO_SPAN_LINKS);
+    lo_jw_key(w, "resource", 8), lo_q_jw_json(w, r, i, LO_SPAN_RESOURCE);
+    lo_jw_key(w, "project_id", 10), lo_q_jw_text(w, r, i, LO_SPAN_PROJECT_ID);
+    lo_jw_key(w, "session_id", 10), lo_q_jw_text(w, r, i, LO_SPAN_SESSION_ID);
+    lo_jw_key(w, "user_id", 7), lo_q_jw_text(w, r, i, LO_SPAN_USER_ID);
+    lo_jw_key(w, "scope_name", 10), lo_q_jw_text(w, r, i, LO_SPAN_SCOPE_NAME);
+    lo_jw_key(w, "trace_state", 11), lo_q_jw_text(w, r, i, LO_SPAN_TRACE_STATE);
+    lo_jw_key(w, "dropped_attributes_count", 24), lo_jw_i64(w, lo_q_i64(r, i, LO_SPAN_DROPPED_ATTRIBUTES_COUNT));
+    lo_jw_key(w, "dropped_events_count", 20), lo_jw_i64(w, lo_q_i64(r, i, LO_SPAN_DROPPED_EVENTS_COUNT));
+    lo_jw_key(w, "dropped_links_count", 19), lo_jw_i64(w, lo_q_i64(r, i, LO_SPAN_DROPPED_LINKS_COUNT));
     write_children(w, t, idx);
     lo_jw_obj_end(w);
 }
@@ -229,7 +225,7 @@ static int build_tree(tree_t *t, int rows)
     }
     int uniq = 0;
     for (int i = 0; i < rows; i++) {
-        if (i > 0 && strcmp(PQgetvalue(r, sorted[i].row, C_SPAN), PQgetvalue(r, sorted[i - 1].row, C_SPAN)) == 0)
+        if (i > 0 && strcmp(PQgetvalue(r, sorted[i].row, LO_SPAN_SPAN_ID), PQgetvalue(r, sorted[i - 1].row, LO_SPAN_SPAN_ID)) == 0)
             dup[sorted[i].row] = true;
         else
             row_of[uniq++] = sorted[i].row;
@@ -251,13 +247,13 @@ static int build_tree(tree_t *t, int rows)
     /* parents, by binary search over the sorted unique span ids */
     for (int k = 0; k < n; k++) {
         int i = t->nodes[k].row;
-        if (PQgetisnull(r, i, C_PARENT) || PQgetlength(r, i, C_PARENT) == 0)
+        if (PQgetisnull(r, i, LO_SPAN_PARENT_SPAN_ID) || PQgetlength(r, i, LO_SPAN_PARENT_SPAN_ID) == 0)
             continue;
-        const char *want = PQgetvalue(r, i, C_PARENT);
+        const char *want = PQgetvalue(r, i, LO_SPAN_PARENT_SPAN_ID);
         int lo = 0, hi = uniq - 1, found = -1;
         while (lo <= hi) {
             int mid = (lo + hi) / 2;
-            int c = strcmp(PQgetvalue(r, row_of[mid], C_SPAN), want);
+            int c = strcmp(PQgetvalue(r, row_of[mid], LO_SPAN_SPAN_ID), want);
             if (c == 0) {
                 found = row_of[mid];
                 break;
@@ -342,7 +338,9 @@ int lo_q_trace(lo_api_req_t *req, lo_api_resp_t *resp, const char *trace_id)
     if (lo_q_visibility(req, resp, has_project ? project : NULL, &vis) != LO_OK)
         goto cleanup;
     const char *vals[2] = { trace, vis.all ? NULL : vis.arr.p };
-    r = lo_q_exec(req, resp, TRACE_SQL, 2, vals);
+    char sql[2600];
+    trace_sql(sql, sizeof(sql));
+    r = lo_q_exec(req, resp, sql, 2, vals);
     if (!r)
         goto cleanup;
     int rows = PQntuples(r);
@@ -363,10 +361,10 @@ int lo_q_trace(lo_api_req_t *req, lo_api_resp_t *resp, const char *trace_id)
     int errors = 0;
     for (int k = 0; k < t.n; k++) {
         int i = t.nodes[k].row;
-        int64_t s = lo_q_i64(r, i, C_START), e = lo_q_i64(r, i, C_END);
+        int64_t s = lo_q_i64(r, i, LO_SPAN_START_TIME), e = lo_q_i64(r, i, LO_SPAN_END_TIME);
         start = s < start ? s : start;
         end = e > end ? e : end;
-        errors += lo_q_i64(r, i, C_STATUS) == 2;
+        errors += lo_q_i64(r, i, LO_SPAN_STATUS_CODE) == 2;
     }
     t.trace_start_us = start;
     int root = -1, orphans = 0;
@@ -385,11 +383,11 @@ int lo_q_trace(lo_api_req_t *req, lo_api_resp_t *resp, const char *trace_id)
     lo_jw_key(&w, "trace_id", 8), lo_jw_cstr(&w, trace);
     lo_jw_key(&w, "root_span_name", 14);
     if (root >= 0)
-        lo_q_jw_text(&w, r, t.nodes[root].row, C_NAME);
+        lo_q_jw_text(&w, r, t.nodes[root].row, LO_SPAN_NAME);
     else
         lo_jw_null(&w);
     lo_jw_key(&w, "service", 7);
-    lo_q_jw_text(&w, r, t.nodes[root >= 0 ? root : 0].row, C_SERVICE);
+    lo_q_jw_text(&w, r, t.nodes[root >= 0 ? root : 0].row, LO_SPAN_SERVICE);
     char ts[32];
     lo_q_fmt_time(start, ts);
     lo_jw_key(&w, "start", 5), lo_jw_cstr(&w, ts);

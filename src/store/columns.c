@@ -1,0 +1,70 @@
+/* columns.c — the column schemas of columns.h as tables and SQL lists. */
+#include "store/columns.h"
+
+#include <pthread.h>
+#include <stdio.h>
+
+#define COL_(E, n, r) { #n, r },
+static const lo_column_t log_cols[] = { LO_LOG_COLUMNS(COL_) };
+static const lo_column_t span_cols[] = { LO_SPAN_COLUMNS(COL_) };
+static const lo_column_t sample_cols[] = { LO_SAMPLE_COLUMNS(COL_) };
+#undef COL_
+
+_Static_assert(LO_ARRAY_LEN(log_cols) == LO_LOG_NCOLS, "log columns");
+_Static_assert(LO_ARRAY_LEN(span_cols) == LO_SPAN_NCOLS, "span columns");
+_Static_assert(LO_ARRAY_LEN(sample_cols) == LO_SAMPLE_NCOLS, "sample columns");
+
+static char lists[LO_SIGNAL_COUNT][1024], selects[LO_SIGNAL_COUNT][2048];
+static pthread_once_t built = PTHREAD_ONCE_INIT;
+
+const char *lo_columns_table(lo_signal_t s)
+{
+    return s == LO_SIGNAL_LOGS ? "log_entries" : s == LO_SIGNAL_SPANS ? "spans" : "metric_samples";
+}
+
+const lo_column_t *lo_columns(lo_signal_t s, size_t *n)
+{
+    switch (s) {
+    case LO_SIGNAL_LOGS:
+        *n = LO_ARRAY_LEN(log_cols);
+        return log_cols;
+    case LO_SIGNAL_SPANS:
+        *n = LO_ARRAY_LEN(span_cols);
+        return span_cols;
+    default:
+        *n = LO_ARRAY_LEN(sample_cols);
+        return sample_cols;
+    }
+}
+
+static void build(void)
+{
+    for (int s = 0; s < LO_SIGNAL_COUNT; s++) {
+        size_t n, l = 0, k = 0;
+        const lo_column_t *c = lo_columns((lo_signal_t)s, &n);
+        for (size_t i = 0; i < n; i++) {
+            const char *sep = i ? ", " : "";
+            l += (size_t)snprintf(lists[s] + l, sizeof(lists[s]) - l, "%s%s", sep, c[i].name);
+            if (c[i].read == LO_COL_TIME_US)
+                k += (size_t)snprintf(selects[s] + k, sizeof(selects[s]) - k,
+                                      "%s(extract(epoch FROM %s) * 1000000)::int8", sep, c[i].name);
+            else if (c[i].read == LO_COL_HEX)
+                k += (size_t)snprintf(selects[s] + k, sizeof(selects[s]) - k, "%sencode(%s, 'hex')", sep,
+                                      c[i].name);
+            else
+                k += (size_t)snprintf(selects[s] + k, sizeof(selects[s]) - k, "%s%s", sep, c[i].name);
+        }
+    }
+}
+
+const char *lo_columns_list(lo_signal_t s)
+{
+    pthread_once(&built, build);
+    return lists[(int)s >= 0 && s < LO_SIGNAL_COUNT ? s : 0];
+}
+
+const char *lo_columns_select(lo_signal_t s)
+{
+    pthread_once(&built, build);
+    return selects[(int)s >= 0 && s < LO_SIGNAL_COUNT ? s : 0];
+}
