@@ -45,8 +45,9 @@ static const char *const METRIC_PARAMS[] = { "name", "labels", "project_id", "fr
 static const char *const NAMES_PARAMS[] = { "project_id", "prefix", "limit", NULL };
 
 enum { A_AVG, A_SUM, A_MIN, A_MAX, A_COUNT, A_RATE, A_INCREASE, A_P50, A_P90, A_P95, A_P99 };
-static const char *const AGG_NAMES[] = { "avg", "sum", "min", "max", "count", "rate", "increase",
-                                         "p50", "p90", "p95", "p99", NULL };
+const char *const lo_metric_agg_names[] = { "avg", "sum", "min", "max", "count", "rate", "increase",
+                                            "p50", "p90", "p95", "p99", NULL };
+#define AGG_NAMES lo_metric_agg_names
 static const double AGG_Q[] = { 0, 0, 0, 0, 0, 0, 0, 0.50, 0.90, 0.95, 0.99 };
 static const char *const GROUP_NAMES[] = { "labels", "none", NULL };
 static const char *const TYPE_NAMES[] = { "unknown", "gauge", "sum", "histogram", "exponential_histogram",
@@ -223,34 +224,33 @@ static const char INCREASE_SQL[] =
     "SELECT grp, date_bin($5::int8 * interval '1 millisecond', time, 'epoch') AS b, sum(inc) AS v "
     "FROM d WHERE time >= $3::timestamptz AND inc IS NOT NULL GROUP BY 1, 2) x ORDER BY 1, 2";
 
-/* Rows (grp, b_ms, value) into the writer's "series" array. */
-static void write_rows(lo_jw_t *w, const PGresult *r, const series_set_t *s, const char *labels, bool merge,
-                       double scale)
+/* The labels of output series gi: the group's own, or what was asked
+ * for when everything is merged. */
+static void begin_group(const lo_metric_sink_t *k, const series_set_t *s, int gi, const char *labels, bool merge)
+{
+    int members = 0;
+    for (int i = 0; i < s->n; i++)
+        members += s->grp[i] == gi;
+    if (merge) {
+        const char *l = labels ? labels : "{}";
+        k->series(k->ud, l, strlen(l), members);
+    } else {
+        k->series(k->ud, PQgetvalue(s->r, s->first_row[gi], 1), (size_t)PQgetlength(s->r, s->first_row[gi], 1),
+                  members);
+    }
+}
+
+/* Rows (grp, b_ms, value) into the sink, group by group. */
+static void emit_rows(const lo_metric_sink_t *k, const PGresult *r, const series_set_t *s, const char *labels,
+                      bool merge, double scale)
 {
     int rows = PQntuples(r), i = 0;
     for (int gi = 0; gi < s->ngroups; gi++) {
-        lo_jw_obj_begin(w);
-        lo_jw_key(w, "labels", 6);
-        if (merge)
-            lo_jw_raw(w, labels ? labels : "{}", strlen(labels ? labels : "{}"));
-        else
-            lo_q_jw_json(w, s->r, s->first_row[gi], 1);
-        int members = 0;
-        for (int k = 0; k < s->n; k++)
-            members += s->grp[k] == gi;
-        lo_jw_key(w, "series_count", 12), lo_jw_i64(w, members);
-        lo_jw_key(w, "points", 6);
-        lo_jw_arr_begin(w);
-        for (; i < rows && atoi(PQgetvalue(r, i, 0)) == gi; i++) {
-            if (PQgetisnull(r, i, 2))
-                continue;
-            lo_jw_arr_begin(w);
-            lo_jw_i64(w, lo_q_i64(r, i, 1));
-            lo_jw_f64(w, strtod(PQgetvalue(r, i, 2), NULL) * scale);
-            lo_jw_arr_end(w);
-        }
-        lo_jw_arr_end(w);
-        lo_jw_obj_end(w);
+        begin_group(k, s, gi, labels, merge);
+        for (; i < rows && atoi(PQgetvalue(r, i, 0)) == gi; i++)
+            if (!PQgetisnull(r, i, 2))
+                k->point(k->ud, lo_q_i64(r, i, 1), strtod(PQgetvalue(r, i, 2), NULL) * scale);
+        k->series_end(k->ud);
     }
 }
 
@@ -390,9 +390,9 @@ typedef struct {
     bool any, has_min, has_max;
 } hpoint_t;
 
-static int write_histograms(lo_api_req_t *req, lo_api_resp_t *resp, lo_jw_t *w, const series_set_t *s,
-                            const char *const *vals, int agg, int64_t from_us, int64_t to_us, int64_t step_ms,
-                            const char *labels, bool merge)
+static int emit_histograms(lo_api_req_t *req, lo_api_resp_t *resp, const lo_metric_sink_t *sink,
+                           const series_set_t *s, const char *const *vals, int agg, int64_t from_us, int64_t to_us,
+                           int64_t step_ms, const char *labels, bool merge)
 {
     PGresult *r = lo_q_exec(req, resp, HIST_SQL, 4, vals);
     if (!r)
@@ -512,18 +512,7 @@ static int write_histograms(lo_api_req_t *req, lo_api_resp_t *resp, lo_jw_t *w, 
             prev_start = st;
         }
         /* the output series */
-        lo_jw_obj_begin(w);
-        lo_jw_key(w, "labels", 6);
-        if (merge)
-            lo_jw_raw(w, labels ? labels : "{}", strlen(labels ? labels : "{}"));
-        else
-            lo_q_jw_json(w, s->r, s->first_row[gi], 1);
-        int members = 0;
-        for (int k = 0; k < s->n; k++)
-            members += s->grp[k] == gi;
-        lo_jw_key(w, "series_count", 12), lo_jw_i64(w, members);
-        lo_jw_key(w, "points", 6);
-        lo_jw_arr_begin(w);
+        begin_group(sink, s, gi, labels, merge);
         for (int p = 0; p < npts; p++) {
             hpoint_t *pt = &pts[p];
             if (!pt->any)
@@ -537,15 +526,10 @@ static int write_histograms(lo_api_req_t *req, lo_api_resp_t *resp, lo_jw_t *w, 
             case A_MAX: v = pt->has_max ? pt->max : NAN; break;
             default: v = quantile(u, nu, cells + (size_t)p * (size_t)(nu + 1), AGG_Q[agg]); break;
             }
-            if (isnan(v))
-                continue;
-            lo_jw_arr_begin(w);
-            lo_jw_i64(w, (first_b + p) * step_ms);
-            lo_jw_f64(w, v);
-            lo_jw_arr_end(w);
+            if (!isnan(v))
+                sink->point(sink->ud, (first_b + p) * step_ms, v);
         }
-        lo_jw_arr_end(w);
-        lo_jw_obj_end(w);
+        sink->series_end(sink->ud);
         row = end;
     }
 cleanup:
@@ -560,52 +544,19 @@ cleanup:
     return rc;
 }
 
-int lo_q_metrics(lo_api_req_t *req, lo_api_resp_t *resp)
+int lo_q_metric_run(lo_api_req_t *req, lo_api_resp_t *resp, const lo_metric_spec_t *spec, const lo_q_vis_t *vis,
+                    const lo_metric_sink_t *k)
 {
-    char project[37], from_s[32], to_s[32], look_s[32], step_s[24];
-    bool has_project;
-    const char *name, *labels;
-    int agg, group;
-    int64_t from_us, to_us, step;
-    lo_q_vis_t vis = { 0 };
+    char from_s[32], to_s[32], look_s[32], step_s[24];
     series_set_t s = { 0 };
     PGresult *r = NULL;
-    int rc = LO_OK;
+    int rc = LO_INVALID, agg = spec->agg;
+    int64_t step = spec->step_s, step_ms = step * 1000, from_us = spec->from_us, to_us = spec->to_us;
+    int64_t npts = (to_us / 1000 - 1) / step_ms - (from_us / 1000) / step_ms + 1;
 
     lo_buf_init(&s.ids, 0);
     lo_buf_init(&s.grps, 0);
-    if (lo_q_check_params(req, resp, METRIC_PARAMS) != LO_OK || lo_q_str(req, resp, "name", 1, 256, &name) != LO_OK ||
-        lo_q_str(req, resp, "labels", 2, MAX_LABELS_BYTES, &labels) != LO_OK ||
-        lo_q_uuid(req, resp, "project_id", project, &has_project) != LO_OK ||
-        lo_q_range(req, resp, &from_us, &to_us) != LO_OK || lo_q_enum(req, resp, "agg", AGG_NAMES, &agg) != LO_OK ||
-        lo_q_enum(req, resp, "group", GROUP_NAMES, &group) != LO_OK)
-        goto cleanup;
-    if (!name) {
-        lo_api_error(resp, 400, "invalid_parameter", "name is required: the metric's name, such as "
-                                                     "http.server.duration (see /api/observe/metrics/names)");
-        goto cleanup;
-    }
-    if (labels && check_labels(resp, labels) != LO_OK)
-        goto cleanup;
-    int64_t range_s = (to_us - from_us + 999999) / 1000000;
-    int64_t def_step = range_s / LO_Q_MAX_POINTS + 1 > 60 ? range_s / LO_Q_MAX_POINTS + 1 : 60;
-    if (lo_q_int(req, resp, "step", 1, 31 * 86400, def_step, &step) != LO_OK)
-        goto cleanup;
-    int64_t step_ms = step * 1000;
-    int64_t npts = (to_us / 1000 - 1) / step_ms - (from_us / 1000) / step_ms + 1;
-    if (npts > LO_Q_MAX_POINTS) {
-        lo_api_error(resp, 400, "too_many_points",
-                     "from..to at step %llds gives %lld points per series; at most %d are allowed: raise step to "
-                     "at least %lld",
-                     (long long)step, (long long)npts, LO_Q_MAX_POINTS, (long long)(range_s / LO_Q_MAX_POINTS + 1));
-        goto cleanup;
-    }
-    if (agg < 0)
-        agg = A_AVG;
-    bool merge = group == 1;
-    if (lo_q_visibility(req, resp, has_project ? project : NULL, &vis) != LO_OK)
-        goto cleanup;
-    if (find_series(req, resp, name, labels, &vis, merge, &s) != LO_OK)
+    if (find_series(req, resp, spec->name, spec->labels, vis, spec->merge, &s) != LO_OK)
         goto cleanup;
     bool hist = s.n > 0 && (s.type == 3 || s.type == 4);
     if ((int64_t)s.ngroups * npts > MAX_TOTAL_POINTS) {
@@ -617,14 +568,15 @@ int lo_q_metrics(lo_api_req_t *req, lo_api_resp_t *resp)
     if (s.n > 0 && !hist && agg >= A_P50) {
         lo_api_error(resp, 400, "invalid_parameter",
                      "agg=%s needs a histogram metric; %.200s is a %s (use avg, sum, min, max or count)",
-                     AGG_NAMES[agg], name, type_name(s.type));
+                     AGG_NAMES[agg], spec->name, type_name(s.type));
         goto cleanup;
     }
     if (s.n > 0 && (agg == A_RATE || agg == A_INCREASE) && s.type != 2) {
-        lo_api_error(resp, 400, "invalid_parameter",
-                     "agg=%s needs a sum (counter) metric; %.200s is a %s", AGG_NAMES[agg], name, type_name(s.type));
+        lo_api_error(resp, 400, "invalid_parameter", "agg=%s needs a sum (counter) metric; %.200s is a %s",
+                     AGG_NAMES[agg], spec->name, type_name(s.type));
         goto cleanup;
     }
+    k->begin(k->ud, s.n ? type_name(s.type) : NULL, s.n && !PQgetisnull(s.r, 0, 4) ? PQgetvalue(s.r, 0, 4) : NULL);
 
     lo_q_fmt_time(from_us, from_s);
     lo_q_fmt_time(to_us, to_s);
@@ -632,28 +584,11 @@ int lo_q_metrics(lo_api_req_t *req, lo_api_resp_t *resp)
     lo_q_fmt_time(from_us - lookback > 0 ? from_us - lookback : 0, look_s);
     snprintf(step_s, sizeof step_s, "%lld", (long long)step_ms);
     const char *vals[6] = { s.ids.p, s.grps.p, from_s, to_s, step_s, look_s };
-
-    lo_jw_t w;
-    lo_jw_init(&w, &resp->body);
-    lo_jw_obj_begin(&w);
-    lo_jw_key(&w, "name", 4), lo_jw_cstr(&w, name);
-    lo_jw_key(&w, "type", 4), lo_jw_cstr(&w, s.n ? type_name(s.type) : "unknown");
-    lo_jw_key(&w, "unit", 4);
-    if (s.n)
-        lo_q_jw_text(&w, s.r, 0, 4);
-    else
-        lo_jw_null(&w);
-    lo_jw_key(&w, "agg", 3), lo_jw_cstr(&w, AGG_NAMES[agg]);
-    lo_jw_key(&w, "step", 4), lo_jw_i64(&w, step);
-    lo_jw_key(&w, "from", 4), lo_jw_cstr(&w, from_s);
-    lo_jw_key(&w, "to", 2), lo_jw_cstr(&w, to_s);
-    lo_jw_key(&w, "series", 6);
-    lo_jw_arr_begin(&w);
+    rc = LO_OK;
     if (s.n > 0 && hist) {
         /* histogram rows start one lookback early, for the previous sample */
         const char *hv[4] = { s.ids.p, s.grps.p, look_s, to_s };
-        if (write_histograms(req, resp, &w, &s, hv, agg, from_us, to_us, step_ms, labels, merge) != LO_OK)
-            goto cleanup;
+        rc = emit_histograms(req, resp, k, &s, hv, agg, from_us, to_us, step_ms, spec->labels, spec->merge);
     } else if (s.n > 0) {
         char sql[2048];
         if (agg == A_RATE || agg == A_INCREASE) {
@@ -665,18 +600,136 @@ int lo_q_metrics(lo_api_req_t *req, lo_api_resp_t *resp)
             r = lo_q_exec(req, resp, sql, 5, vals);
         }
         if (!r)
-            goto cleanup;
-        write_rows(&w, r, &s, labels, merge, agg == A_RATE ? 1.0 / (double)step : 1.0);
+            rc = LO_ERROR;
+        else
+            emit_rows(k, r, &s, spec->labels, spec->merge, agg == A_RATE ? 1.0 / (double)step : 1.0);
     }
-    lo_jw_arr_end(&w);
-    lo_jw_obj_end(&w);
-    rc = lo_q_finish(resp, &w);
 
 cleanup:
     PQclear(r);
     series_free(&s);
-    lo_q_vis_free(&vis);
     return rc;
+}
+
+/* ---- GET /api/observe/metrics: parameters in, JSON out ---- */
+
+typedef struct {
+    lo_jw_t w;
+    const lo_metric_spec_t *spec;
+    const char *from_s, *to_s;
+} json_sink_t;
+
+static void js_begin(void *ud, const char *type, const char *unit)
+{
+    json_sink_t *j = ud;
+    lo_jw_t *w = &j->w;
+    lo_jw_obj_begin(w);
+    lo_jw_key(w, "name", 4), lo_jw_cstr(w, j->spec->name);
+    lo_jw_key(w, "type", 4), lo_jw_cstr(w, type ? type : "unknown");
+    lo_jw_key(w, "unit", 4);
+    if (unit)
+        lo_jw_cstr(w, unit);
+    else
+        lo_jw_null(w);
+    lo_jw_key(w, "agg", 3), lo_jw_cstr(w, AGG_NAMES[j->spec->agg]);
+    lo_jw_key(w, "step", 4), lo_jw_i64(w, j->spec->step_s);
+    lo_jw_key(w, "from", 4), lo_jw_cstr(w, j->from_s);
+    lo_jw_key(w, "to", 2), lo_jw_cstr(w, j->to_s);
+    lo_jw_key(w, "series", 6);
+    lo_jw_arr_begin(w);
+}
+
+static void js_series(void *ud, const char *labels, size_t len, int members)
+{
+    lo_jw_t *w = &((json_sink_t *)ud)->w;
+    lo_jw_obj_begin(w);
+    lo_jw_key(w, "labels", 6), lo_jw_raw(w, labels, len);
+    lo_jw_key(w, "series_count", 12), lo_jw_i64(w, members);
+    lo_jw_key(w, "points", 6);
+    lo_jw_arr_begin(w);
+}
+
+static void js_point(void *ud, int64_t ts_ms, double v)
+{
+    lo_jw_t *w = &((json_sink_t *)ud)->w;
+    lo_jw_arr_begin(w);
+    lo_jw_i64(w, ts_ms);
+    lo_jw_f64(w, v);
+    lo_jw_arr_end(w);
+}
+
+static void js_series_end(void *ud)
+{
+    lo_jw_t *w = &((json_sink_t *)ud)->w;
+    lo_jw_arr_end(w);
+    lo_jw_obj_end(w);
+}
+
+/* The API's parameters as a spec.  LO_OK, or the 400 answer written. */
+static int parse_spec(lo_api_req_t *req, lo_api_resp_t *resp, lo_metric_spec_t *spec, char project[37],
+                      bool *has_project)
+{
+    int group;
+    memset(spec, 0, sizeof(*spec));
+    if (lo_q_check_params(req, resp, METRIC_PARAMS) != LO_OK ||
+        lo_q_str(req, resp, "name", 1, 256, &spec->name) != LO_OK ||
+        lo_q_str(req, resp, "labels", 2, MAX_LABELS_BYTES, &spec->labels) != LO_OK ||
+        lo_q_uuid(req, resp, "project_id", project, has_project) != LO_OK ||
+        lo_q_range(req, resp, &spec->from_us, &spec->to_us) != LO_OK ||
+        lo_q_enum(req, resp, "agg", AGG_NAMES, &spec->agg) != LO_OK ||
+        lo_q_enum(req, resp, "group", GROUP_NAMES, &group) != LO_OK)
+        return LO_INVALID;
+    if (!spec->name) {
+        lo_api_error(resp, 400, "invalid_parameter", "name is required: the metric's name, such as "
+                                                     "http.server.duration (see /api/observe/metrics/names)");
+        return LO_INVALID;
+    }
+    if (spec->labels && check_labels(resp, spec->labels) != LO_OK)
+        return LO_INVALID;
+    int64_t range_s = (spec->to_us - spec->from_us + 999999) / 1000000;
+    int64_t def_step = range_s / LO_Q_MAX_POINTS + 1 > 60 ? range_s / LO_Q_MAX_POINTS + 1 : 60;
+    if (lo_q_int(req, resp, "step", 1, 31 * 86400, def_step, &spec->step_s) != LO_OK)
+        return LO_INVALID;
+    int64_t step_ms = spec->step_s * 1000;
+    int64_t npts = (spec->to_us / 1000 - 1) / step_ms - (spec->from_us / 1000) / step_ms + 1;
+    if (npts > LO_Q_MAX_POINTS) {
+        lo_api_error(resp, 400, "too_many_points",
+                     "from..to at step %llds gives %lld points per series; at most %d are allowed: raise step to "
+                     "at least %lld",
+                     (long long)spec->step_s, (long long)npts, LO_Q_MAX_POINTS,
+                     (long long)(range_s / LO_Q_MAX_POINTS + 1));
+        return LO_INVALID;
+    }
+    if (spec->agg < 0)
+        spec->agg = A_AVG;
+    spec->merge = group == 1;
+    return LO_OK;
+}
+
+int lo_q_metrics(lo_api_req_t *req, lo_api_resp_t *resp)
+{
+    char project[37], from_s[32], to_s[32];
+    bool has_project;
+    lo_metric_spec_t spec;
+    lo_q_vis_t vis = { 0 };
+    if (parse_spec(req, resp, &spec, project, &has_project) != LO_OK)
+        return LO_OK;
+    if (lo_q_visibility(req, resp, has_project ? project : NULL, &vis) != LO_OK)
+        goto cleanup;
+    lo_q_fmt_time(spec.from_us, from_s);
+    lo_q_fmt_time(spec.to_us, to_s);
+    json_sink_t j = { .spec = &spec, .from_s = from_s, .to_s = to_s };
+    lo_jw_init(&j.w, &resp->body);
+    lo_metric_sink_t sink = { &j, js_begin, js_series, js_point, js_series_end };
+    if (lo_q_metric_run(req, resp, &spec, &vis, &sink) != LO_OK)
+        goto cleanup; /* the error answer is written */
+    lo_jw_arr_end(&j.w);
+    lo_jw_obj_end(&j.w);
+    (void)lo_q_finish(resp, &j.w);
+
+cleanup:
+    lo_q_vis_free(&vis);
+    return LO_OK;
 }
 
 /* ---- names ---- */

@@ -106,6 +106,37 @@ void lo_q_jw_json(lo_jw_t *w, const PGresult *r, int row, int col);
 void lo_q_jw_time(lo_jw_t *w, const PGresult *r, int row, int col);
 int64_t lo_q_i64(const PGresult *r, int row, int col);
 
+/* ---- metrics.c: the metric query apart from its rendering ---- */
+
+/* A metric query, parsed and checked (the API's parameters, or an alert
+ * rule's).  agg indexes lo_metric_agg_names. */
+typedef struct {
+    const char *name;
+    const char *labels; /* JSON object of exact matches, or NULL */
+    int agg;
+    bool merge;         /* one output series for everything matched (group=none) */
+    int64_t from_us, to_us, step_s;
+} lo_metric_spec_t;
+
+extern const char *const lo_metric_agg_names[]; /* avg sum min max count rate increase p50 p90 p95 p99 */
+
+/* Where lo_q_metric_run puts its answer: begin once (the metric's type
+ * and unit, NULL when unknown), then per output series its labels (raw
+ * JSON) and member count, its points in time order, and its end. */
+typedef struct {
+    void *ud;
+    void (*begin)(void *ud, const char *type, const char *unit);
+    void (*series)(void *ud, const char *labels, size_t labels_len, int members);
+    void (*point)(void *ud, int64_t ts_ms, double value);
+    void (*series_end)(void *ud);
+} lo_metric_sink_t;
+
+/* Runs spec for the projects in vis into sink.  LO_OK, or another code
+ * with the error answer written to resp (400 for queries it cannot
+ * answer, 5xx for failures). */
+int lo_q_metric_run(lo_api_req_t *req, lo_api_resp_t *resp, const lo_metric_spec_t *spec, const lo_q_vis_t *vis,
+                    const lo_metric_sink_t *sink) LO_MUST_USE;
+
 /* ---- handlers ---- */
 int lo_q_logs(lo_api_req_t *req, lo_api_resp_t *resp);
 int lo_q_traces(lo_api_req_t *req, lo_api_resp_t *resp);

@@ -191,6 +191,67 @@ static void series_text(tq_resp_t *r, char *out, size_t cap)
         tq_resp_free(&r_);                                                                                         \
     } while (0)
 
+/* The executor apart from rendering: the same query into a sink that
+ * keeps numbers (as alert evaluation does) gives what the JSON shows. */
+typedef struct {
+    int begins, series, points, ends;
+    char type[32];
+    double last;
+} count_sink_t;
+
+static void cs_begin(void *ud, const char *type, const char *unit)
+{
+    count_sink_t *c = ud;
+    (void)unit;
+    c->begins++;
+    snprintf(c->type, sizeof(c->type), "%s", type ? type : "-");
+}
+static void cs_series(void *ud, const char *labels, size_t len, int members)
+{
+    (void)labels, (void)len, (void)members;
+    ((count_sink_t *)ud)->series++;
+}
+static void cs_point(void *ud, int64_t ts_ms, double v)
+{
+    (void)ts_ms;
+    ((count_sink_t *)ud)->points++;
+    ((count_sink_t *)ud)->last = v;
+}
+static void cs_end(void *ud)
+{
+    ((count_sink_t *)ud)->ends++;
+}
+
+static void test_executor_sink(void **state)
+{
+    (void)state;
+    lo_metric_spec_t spec = { .name = "cpu", .labels = "{\"host\":\"b\"}", .agg = 3 /* max */, .step_s = 60 };
+    int64_t to_us = base + 600 * 1000000LL;
+    spec.from_us = base;
+    spec.to_us = to_us;
+    lo_q_vis_t vis = { .all = true };
+    lo_buf_init(&vis.arr, 0);
+    lo_api_req_t req = { .method = "GET", .path = "/", .who = &who_all, .db = tq_db };
+    lo_api_resp_t resp = { 0 };
+    lo_buf_init(&resp.body, 1 << 20);
+    count_sink_t c = { 0 };
+    lo_metric_sink_t sink = { &c, cs_begin, cs_series, cs_point, cs_end };
+    assert_int_equal(lo_q_metric_run(&req, &resp, &spec, &vis, &sink), LO_OK);
+    assert_int_equal(c.begins, 1);
+    assert_string_equal(c.type, "gauge");
+    assert_int_equal(c.series, 1);
+    assert_int_equal(c.ends, 1);
+    assert_int_equal(c.points, 2);
+    assert_true(c.last == 200);
+    /* a query the executor cannot answer writes the error and calls nothing */
+    memset(&c, 0, sizeof(c));
+    spec.agg = 7; /* p50 of a gauge */
+    assert_int_not_equal(lo_q_metric_run(&req, &resp, &spec, &vis, &sink), LO_OK);
+    assert_int_equal(resp.status, 400);
+    assert_int_equal(c.begins + c.series + c.points, 0);
+    lo_buf_free(&resp.body);
+}
+
 static void test_gauges(void **state)
 {
     (void)state;
@@ -486,7 +547,8 @@ static void test_timeline(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_gauges),         cmocka_unit_test(test_counters), cmocka_unit_test(test_histograms),
+        cmocka_unit_test(test_gauges),
+        cmocka_unit_test(test_executor_sink),         cmocka_unit_test(test_counters), cmocka_unit_test(test_histograms),
         cmocka_unit_test(test_metrics_errors), cmocka_unit_test(test_names),    cmocka_unit_test(test_timeline),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
