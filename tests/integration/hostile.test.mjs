@@ -38,11 +38,14 @@ describe('queries run on their own threads', () => {
       const url = `${srv.apiUrl}/api/observe/logs?q=x&limit=1`;
       const slow = Array.from({ length: 4 }, () => get(url, { token: env.tokenRead, timeout: 60000 }));
       // two running, two queued: wait until the server says so (a loaded machine may take a while)
-      for (let i = 0; i < 200; i++) {
+      let busy = '';
+      for (let i = 0; i < 400; i++) {
         const m = (await get(`${srv.apiUrl}/metrics`)).body.toString();
-        if (/lookout_api_queries_in_progress 4\b/.test(m)) break;
+        busy = (/lookout_api_queries_in_progress \d+/.exec(m) || [''])[0];
+        if (busy === 'lookout_api_queries_in_progress 4') break;
         await new Promise((r) => setTimeout(r, 50));
       }
+      assert.equal(busy, 'lookout_api_queries_in_progress 4', `the four stalled queries never all reached the query threads:\n${srv.logText().slice(-2000)}`);
       // the queue is full: one more is refused at once, with Retry-After
       const over = await timed(() => get(url, { token: env.tokenRead, timeout: 5000 }));
       assert.equal(over.r.status, 429, over.r.body.toString());
