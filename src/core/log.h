@@ -2,7 +2,8 @@
  * log.h — one line per event on stderr, logfmt:
  *   ts=2026-11-28T07:31:31.123Z level=info msg="listening" addr=127.0.0.1:4318
  * The caller formats the key=value tail; values with spaces must be quoted
- * by the caller (lo_log_quote helps).  Never pass tokens or telemetry here.
+ * by the caller (key="%s", with no quote inside).  Never pass tokens or
+ * telemetry here.
  */
 #ifndef LO_LOG_H
 #define LO_LOG_H

@@ -86,7 +86,7 @@ int lo_metrics_render(lo_buf_t *b)
         lo_buf_printf(b, "lookout_batch_records_count{signal=\"%s\"} %lld\n", sn, get(&st->batches[s]));
     }
 
-    lo_buf_puts(b, "# HELP lookout_commit_latency_seconds Time from a batch's first enqueue to its commit.\n"
+    lo_buf_puts(b, "# HELP lookout_commit_latency_seconds Time a writer takes to write and commit one batch (COPY, side tables, COMMIT).\n"
                    "# TYPE lookout_commit_latency_seconds histogram\n");
     for (int s = 0; s < LO_SIGNAL_COUNT; s++) {
         const char *sn = lo_signal_name((lo_signal_t)s);

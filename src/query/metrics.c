@@ -21,8 +21,9 @@
  *    one lookback (max(step, 5 min)) before from.
  *  - histograms (explicit and exponential, the latter read as explicit
  *    buckets): p50|p90|p95|p99 interpolated linearly inside the bucket
- *    that holds the rank (the first bucket starts at 0, the +Inf bucket
- *    answers its lower bound), from the bucket counts observed in the step
+ *    that holds the rank (the first bucket starts at 0, or is the point at
+ *    its own bound when that is not positive; the +Inf bucket answers
+ *    its lower bound), from the bucket counts observed in the step
  *    (cumulative counts differenced like counters) merged over the series;
  *    count (observations), sum, avg (sum / count), min, max.
  */
