@@ -305,8 +305,8 @@ static void run_job(void *arg, bool cancelled)
 static void upgraded(void *cls, struct MHD_Connection *c, void *con_cls, const char *extra_in, size_t extra_in_size,
                      MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
 {
-    LO_UNUSED(c);
     LO_UNUSED(con_cls);
+    lo_http_guard_upgraded(c); /* the socket is no longer HTTP: no head deadline */
     lo_api_resp_t *resp = cls;
     lo_api_upgrade_fn fn = resp->upgrade;
     void *arg = resp->upgrade_arg;

@@ -24,6 +24,7 @@ typedef struct conn {
     int fd;
     int64_t deadline_ns; /* the head must be complete by then; 0: it is */
     bool shut;
+    bool upgraded; /* no longer HTTP: never a deadline again */
 } conn_t;
 
 struct lo_http_guard {
@@ -154,7 +155,18 @@ static void set_deadline(conn_t *k, int64_t deadline_ns)
     if (k == NULL)
         return;
     pthread_mutex_lock(&k->g->mu);
-    k->deadline_ns = deadline_ns;
+    k->deadline_ns = k->upgraded ? 0 : deadline_ns;
+    pthread_mutex_unlock(&k->g->mu);
+}
+
+void lo_http_guard_upgraded(struct MHD_Connection *c)
+{
+    conn_t *k = conn_of(c);
+    if (k == NULL)
+        return;
+    pthread_mutex_lock(&k->g->mu);
+    k->upgraded = true;
+    k->deadline_ns = 0;
     pthread_mutex_unlock(&k->g->mu);
 }
 

@@ -53,6 +53,10 @@ int lo_http_guard_head(struct MHD_Connection *c, const char *version, void *con_
  * starts now. */
 void lo_http_guard_request_done(struct MHD_Connection *c);
 
+/* The connection was upgraded (WebSocket, ...): no more request heads on
+ * it, so no more deadlines; it is closed by its new owner. */
+void lo_http_guard_upgraded(struct MHD_Connection *c);
+
 /* Connections shut down because their head was late (for /metrics). */
 extern atomic_llong lo_http_heads_timed_out;
 
