@@ -36,8 +36,11 @@ describe('queries run on their own threads', () => {
     let released = false;
     try {
       const url = `${srv.apiUrl}/api/observe/logs?q=x&limit=1`;
-      const slow = Array.from({ length: 4 }, () => get(url, { token: env.tokenRead, timeout: 60000 }));
-      // two running, two queued: wait until the server says so (a loaded machine may take a while)
+      // four queries that wait on the lock: two running, two queued; wait
+      // until the server says so (a loaded machine may take a while)
+      const early = [];
+      const slow = Array.from({ length: 4 }, () => get(url, { token: env.tokenRead, timeout: 60000 })
+        .then((r) => { early.push(r.status); return r; }));
       let busy = '';
       for (let i = 0; i < 400; i++) {
         const m = (await get(`${srv.apiUrl}/metrics`)).body.toString();
@@ -45,7 +48,9 @@ describe('queries run on their own threads', () => {
         if (busy === 'lookout_api_queries_in_progress 4') break;
         await new Promise((r) => setTimeout(r, 50));
       }
-      assert.equal(busy, 'lookout_api_queries_in_progress 4', `the four stalled queries never all reached the query threads:\n${srv.logText().slice(-2000)}`);
+      assert.equal(busy, 'lookout_api_queries_in_progress 4',
+        `the four stalled queries never all reached the query threads (answered early: ${JSON.stringify(early)}):\n${srv.logText().slice(-2000)}`);
+      assert.deepEqual(early, [], 'no stalled query was answered before the lock was released');
       // the queue is full: one more is refused at once, with Retry-After
       const over = await timed(() => get(url, { token: env.tokenRead, timeout: 5000 }));
       assert.equal(over.r.status, 429, over.r.body.toString());
