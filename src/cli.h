@@ -7,8 +7,8 @@
 
 int lo_cmd_serve(int argc, char **argv);   /* src/serve.c */
 int lo_cmd_task(int argc, char **argv);    /* src/serve.c */
-int lo_cmd_migrate(int argc, char **argv); /* src/store/cli.c */
-int lo_cmd_token(int argc, char **argv);   /* src/auth/cli.c */
-int lo_cmd_project(int argc, char **argv); /* src/auth/cli.c */
+int lo_cmd_migrate(int argc, char **argv); /* src/store/cli_migrate.c */
+int lo_cmd_token(int argc, char **argv);   /* src/auth/cli_tokens.c */
+int lo_cmd_project(int argc, char **argv); /* src/auth/cli_tokens.c */
 
 #endif

@@ -6,7 +6,7 @@
  * signal.  lo_writer_write() writes all their records in one transaction:
  *   sessions  fill project/user from agent_sessions (sessions.c)
  *   metrics   insert unknown series and learn their ids (series.c), COPY metric_samples
- *   spans     COPY spans, upsert the traces summary (traces.c)
+ *   spans     COPY spans, upsert the traces summary (trace_summary.c)
  *   logs      COPY log_entries
  *   sessions  upsert the mappings records taught
  * and commits.  Caches learn only after the commit.
@@ -59,7 +59,7 @@ typedef struct {
     uint64_t seed; /* random per writer: chains cannot be planned from outside */
 } lo_series_cache_t;
 
-/* ---- trace summaries (traces.c) ---- */
+/* ---- trace summaries (trace_summary.c) ---- */
 
 typedef struct {
     uint8_t trace_id[16];
@@ -133,7 +133,7 @@ void lo_writer_free(lo_writer_t *w);
  * w->err says why.  Touches no request's result. */
 int lo_writer_write(lo_writer_t *w, lo_ingest_req_t *list, size_t records) LO_MUST_USE;
 
-/* Steps of lo_writer_write (sessions.c, series.c, traces.c).  The ones
+/* Steps of lo_writer_write (sessions.c, series.c, trace_summary.c).  The ones
  * taking the connection return LO_OK, LO_UNAVAIL or LO_ERROR. */
 int lo_sessions_resolve(lo_writer_t *w, lo_ingest_req_t *list, size_t *learn) LO_MUST_USE;
 int lo_sessions_upsert(lo_writer_t *w) LO_MUST_USE;

@@ -1,7 +1,7 @@
 /*
  * query_int.h — shared by the files of src/query: parameter parsing and
  * validation (params.c), project visibility and SQL execution (query.c),
- * and the endpoint handlers (logs.c, traces.c, metrics.c, sessions.c).
+ * and the endpoint handlers (logs.c, traces.c, metric_query.c, timeline.c).
  *
  * Every helper that rejects input writes the 400/404 answer itself (through
  * lo_api_error) and returns LO_INVALID / LO_DECLINED, so a handler only has
@@ -106,7 +106,7 @@ void lo_q_jw_json(lo_jw_t *w, const PGresult *r, int row, int col);
 void lo_q_jw_time(lo_jw_t *w, const PGresult *r, int row, int col);
 int64_t lo_q_i64(const PGresult *r, int row, int col);
 
-/* ---- metrics.c: the metric query apart from its rendering ---- */
+/* ---- metric_query.c: the metric query apart from its rendering ---- */
 
 /* A metric query, parsed and checked (the API's parameters, or an alert
  * rule's).  agg indexes lo_metric_agg_names. */

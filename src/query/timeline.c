@@ -1,5 +1,5 @@
 /*
- * sessions.c — GET /api/observe/sessions/{session_id}/timeline: every log
+ * timeline.c — GET /api/observe/sessions/{session_id}/timeline: every log
  * and span of a session in time order, each tagged "log" or "span".
  *
  * Paging is by cursor, not offset, so that long sessions page in constant

@@ -1,5 +1,5 @@
 /*
- * traces.c — the traces summary (one row per trace and project: trace ids
+ * trace_summary.c — the traces summary (one row per trace and project: trace ids
  * cross organisations, so each project summarises only its own spans;
  * docs/auth.md), kept current as spans arrive in any order and in any
  * request.  A batch's spans are aggregated per (trace, project) here, then

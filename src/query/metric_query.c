@@ -1,5 +1,5 @@
 /*
- * metrics.c — GET /api/observe/metrics (time series) and
+ * metric_query.c — GET /api/observe/metrics (time series) and
  * GET /api/observe/metrics/names (the catalogue).
  *
  * Series matching: name, labels (jsonb containment: each given pair must be
