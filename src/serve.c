@@ -109,7 +109,7 @@ static bool build(serve_t *s)
     s->pool = lo_pg_pool_create(s->cfg.database_url, (int)(s->cfg.query_threads + s->cfg.http_threads) + 2);
     s->auth = s->pool != NULL ? lo_auth_create(&s->cfg, s->pool) : NULL;
     s->rl = lo_ratelimit_create(&s->cfg);
-    s->redact = lo_redact_create(s->cfg.redact_keys);
+    s->redact = lo_redact_from_config(&s->cfg);
     s->ingest = lo_ingest_create(&s->cfg);
     s->sched = lo_sched_create(s->cfg.database_url);
     if (s->pool == NULL || s->auth == NULL || s->rl == NULL || s->redact == NULL || s->ingest == NULL ||

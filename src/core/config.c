@@ -109,9 +109,24 @@ static const cfg_entry_t table[] = {
     { "rate_limit_burst", CFG_INT, F(rate_limit_burst), "0", 0, 1000000000,
       "token bucket size for rate_limit_records; 0 = one second of rate" },
     { "redact_keys", CFG_STR, F(redact_keys),
-      "authorization,cookie,set-cookie,password,passwd,secret,token,api_key,apikey,x-api-key", 0, 0,
-      "attribute keys whose values are stored as \"[REDACTED]\" (case-insensitive; also as "
-      "http.request.header.<key> and http.response.header.<key>)" },
+      "authorization,cookie,set-cookie,password,passwd,secret,token,api_key,apikey,x-api-key,private_key,"
+      "privatekey,credentials,passphrase,jwt",
+      0, 0,
+      "attribute keys whose values are stored as \"[REDACTED]\": an entry matches a run of a key's segments "
+      "(split at . - _ / : space and camelCase, any case: db.password, clientSecret, x-auth-token), except "
+      "when a qualifier follows (token_count, secret.name); the same words mark secrets in URLs and free text "
+      "(docs/auth.md)" },
+    { "redact_url_keys", CFG_STR, F(redact_url_keys),
+      "url.full,url.original,url.query,http.url,http.target,db.connection_string,http.request.header.referer,"
+      "http.response.header.location",
+      0, 0,
+      "attribute keys whose string values are URLs or connection strings: userinfo and the values of "
+      "sensitive or signature-like parameters are stored as [REDACTED] (empty: none)" },
+    { "redact_text_keys", CFG_STR, F(redact_text_keys), "exception.message,exception.stacktrace,log.record.original",
+      0, 0, "attribute keys whose string values are scrubbed as free text, as log bodies are (empty: none)" },
+    { "redact_patterns", CFG_INT, F(redact_patterns), "1", 0, 1,
+      "1: scrub free text (log bodies, span status messages, redact_text_keys): Bearer tokens, "
+      "password=... / token: ... values and URL userinfo become [REDACTED]; 0: off" },
     { "token_lookups_per_second", CFG_INT, F(token_lookups_per_second), "200", 1, 1000000,
       "database look-ups of tokens the cache does not know, per second at most; past it such requests get "
       "429 (a flood of random tokens cannot load the database)" },

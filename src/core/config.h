@@ -36,6 +36,9 @@ typedef struct lo_config {
     int64_t rate_limit_records;
     int64_t rate_limit_burst;
     char *redact_keys;
+    char *redact_url_keys;
+    char *redact_text_keys;
+    int64_t redact_patterns;
     int64_t token_cache_seconds;
     int64_t token_lookups_per_second;
     int64_t session_cache_entries;

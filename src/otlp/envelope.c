@@ -1,6 +1,7 @@
 /*
  * envelope.c — what both OTLP decoders share: the correlation envelope,
- * log levels, redaction, UUID/hex parsing, hashing and the record array.
+ * log levels, UUID/hex parsing, hashing and the record array (redaction is
+ * in redact.c).
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -231,111 +232,6 @@ lo_str_t lo_log_level(int32_t sev, lo_str_t text, lo_arena_t *a)
         }
     }
     return LO_STR_LIT("unspecified");
-}
-
-/* ---- redaction ---- */
-
-struct lo_redact {
-    size_t n;
-    char **keys; /* lower-case */
-    size_t *lens;
-    /* A quick "certainly not" for the common case, since every attribute
-     * key of every record is checked: the lengths (below 64) and the first
-     * bytes of the deny-listed keys. */
-    uint64_t len_mask;
-    bool long_keys; /* some key is 64 bytes or longer */
-    bool first[256];
-};
-
-lo_redact_t *lo_redact_create(const char *list)
-{
-    lo_redact_t *r = calloc(1, sizeof(*r));
-    if (r == NULL)
-        return NULL;
-    size_t cap = 1;
-    for (const char *s = list; *s; s++)
-        if (*s == ',')
-            cap++;
-    r->keys = calloc(cap, sizeof(char *));
-    r->lens = calloc(cap, sizeof(size_t));
-    if (r->keys == NULL || r->lens == NULL)
-        goto fail;
-    const char *s = list;
-    while (*s) {
-        while (*s == ' ' || *s == ',')
-            s++;
-        const char *e = s;
-        while (*e && *e != ',')
-            e++;
-        size_t len = (size_t)(e - s);
-        while (len > 0 && s[len - 1] == ' ')
-            len--;
-        if (len > 0) {
-            char *k = malloc(len + 1);
-            if (k == NULL)
-                goto fail;
-            for (size_t i = 0; i < len; i++)
-                k[i] = (char)tolower((unsigned char)s[i]);
-            k[len] = '\0';
-            r->keys[r->n] = k;
-            r->lens[r->n] = len;
-            r->n++;
-            if (len < 64)
-                r->len_mask |= 1ULL << len;
-            else
-                r->long_keys = true;
-            r->first[(unsigned char)k[0]] = true;
-        }
-        s = e;
-    }
-    return r;
-fail:
-    lo_redact_destroy(r);
-    return NULL;
-}
-
-void lo_redact_destroy(lo_redact_t *r)
-{
-    if (r == NULL)
-        return;
-    for (size_t i = 0; i < r->n; i++)
-        free(r->keys[i]);
-    free(r->keys);
-    free(r->lens);
-    free(r);
-}
-
-static bool ieq(const char *a, const char *lower, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (tolower((unsigned char)a[i]) != (unsigned char)lower[i])
-            return false;
-    return true;
-}
-
-bool lo_redact_match(const lo_redact_t *r, const char *key, size_t n)
-{
-    if (r == NULL || n == 0)
-        return false;
-    static const char *const prefixes[] = { "http.request.header.", "http.response.header." };
-    if (key[0] == 'h' || key[0] == 'H') {
-        for (size_t p = 0; p < LO_ARRAY_LEN(prefixes); p++) {
-            size_t pl = strlen(prefixes[p]);
-            if (n > pl && ieq(key, prefixes[p], pl)) {
-                key += pl;
-                n -= pl;
-                break;
-            }
-        }
-    }
-    if (n < 64 ? !(r->len_mask & (1ULL << n)) : !r->long_keys)
-        return false;
-    if (!r->first[(unsigned char)tolower((unsigned char)key[0])])
-        return false;
-    for (size_t i = 0; i < r->n; i++)
-        if (r->lens[i] == n && ieq(key, r->keys[i], n))
-            return true;
-    return false;
 }
 
 /* ---- hashing: 64-bit, seeded; not cryptographic ---- */

@@ -530,6 +530,11 @@ int lo_jd_keep(lo_jd_t *c, const lo_buf_t *buf, size_t from, lo_str_t *out)
     return LO_OK;
 }
 
+int lo_jd_scrub(lo_jd_t *c, lo_redact_mode_t mode, lo_str_t *s)
+{
+    return lo_redact_str(c->o->redact, mode, &c->scrub, c->b->arena, s);
+}
+
 /* ---- AnyValue, KeyValue ---- */
 
 enum { AV_STRING, AV_BOOL, AV_INT, AV_DOUBLE, AV_ARRAY, AV_KVLIST, AV_BYTES, AV_N };
@@ -556,7 +561,23 @@ static int jw_check(lo_jd_t *c, const lo_jw_t *w)
 }
 
 static int render_kvs(lo_jd_t *c, lo_jw_t *w, json_t *arr, const char *arr_key, int depth,
-                      lo_env_cand_t *cand, uint64_t *pair_hash, size_t *npairs);
+                      lo_env_cand_t *cand, uint64_t *pair_hash, size_t *npairs, lo_redact_mode_t inherit);
+
+/* A string value, scrubbed first when mode says so (redact.h). */
+static int str_value(lo_jd_t *c, lo_jw_t *w, lo_str_t s, lo_redact_mode_t mode)
+{
+    if (mode != LO_REDACT_KEEP) {
+        lo_buf_reset(&c->scrub);
+        if (lo_redact_scrub(c->o->redact, mode, s.p, s.len, &c->scrub) > 0) {
+            if (c->scrub.err != LO_OK)
+                return LO_ERROR;
+            lo_jw_str(w, c->scrub.p, c->scrub.len);
+            return LO_OK;
+        }
+    }
+    lo_jw_str(w, s.p, s.len);
+    return LO_OK;
+}
 
 /* The "values" array of an ArrayValue or KeyValueList. */
 static int container_values(lo_jd_t *c, json_t *v, json_t **values)
@@ -569,6 +590,11 @@ static int container_values(lo_jd_t *c, json_t *v, json_t **values)
 }
 
 int lo_jd_anyvalue(lo_jd_t *c, lo_jw_t *w, json_t *v, int depth)
+{
+    return lo_jd_anyvalue_mode(c, w, v, depth, LO_REDACT_KEEP);
+}
+
+int lo_jd_anyvalue_mode(lo_jd_t *c, lo_jw_t *w, json_t *v, int depth, lo_redact_mode_t mode)
 {
     json_t *f[AV_N];
     int rc, which = -1;
@@ -601,7 +627,7 @@ int lo_jd_anyvalue(lo_jd_t *c, lo_jw_t *w, json_t *v, int depth)
         lo_str_t s;
         rc = lo_jd_str_view(c, av_keys[which], f[which], &s);
         if (rc == LO_OK)
-            lo_jw_str(w, s.p, s.len);
+            rc = str_value(c, w, s, mode);
         return rc;
     }
     case AV_BOOL: {
@@ -653,12 +679,12 @@ int lo_jd_anyvalue(lo_jd_t *c, lo_jw_t *w, json_t *v, int depth)
         size_t n = values != NULL ? json_array_size(values) : 0;
         for (size_t i = 0; i < n && rc == LO_OK; i++) {
             lo_jd_push(c, "values", (long)i);
-            rc = lo_jd_anyvalue(c, w, json_array_get(values, i), depth + 1);
+            rc = lo_jd_anyvalue_mode(c, w, json_array_get(values, i), depth + 1, mode);
             lo_jd_pop(c);
         }
         lo_jw_arr_end(w);
     } else if (rc == LO_OK) {
-        rc = render_kvs(c, w, values, "values", depth + 1, NULL, NULL, NULL);
+        rc = render_kvs(c, w, values, "values", depth + 1, NULL, NULL, NULL, mode);
     }
     if (rc == LO_OK)
         rc = jw_check(c, w);
@@ -667,7 +693,7 @@ int lo_jd_anyvalue(lo_jd_t *c, lo_jw_t *w, json_t *v, int depth)
 }
 
 static int render_kvs(lo_jd_t *c, lo_jw_t *w, json_t *arr, const char *arr_key, int depth,
-                      lo_env_cand_t *cand, uint64_t *pair_hash, size_t *npairs)
+                      lo_env_cand_t *cand, uint64_t *pair_hash, size_t *npairs, lo_redact_mode_t inherit)
 {
     static const char *const kv_keys[] = { "key", "value" };
     int rc = LO_OK;
@@ -685,8 +711,9 @@ static int render_kvs(lo_jd_t *c, lo_jw_t *w, json_t *arr, const char *arr_key, 
         if (rc == LO_OK) {
             size_t off = w->b->len;
             lo_jw_key(w, key.p, key.len);
-            if (c->o->redact != NULL && lo_redact_match(c->o->redact, key.p, key.len)) {
-                lo_jw_cstr(w, "[REDACTED]");
+            lo_redact_mode_t mode = lo_redact_key(c->o->redact, key.p, key.len);
+            if (mode == LO_REDACT_VALUE) {
+                lo_jw_cstr(w, LO_REDACTED);
                 /* the value is still checked, in a writer whose output is dropped */
                 if (w != &c->w_scratch) {
                     lo_buf_reset(&c->scratch);
@@ -697,9 +724,10 @@ static int render_kvs(lo_jd_t *c, lo_jw_t *w, json_t *arr, const char *arr_key, 
                 lo_jd_pop(c);
             } else {
                 lo_jd_push(c, "value", -1);
-                rc = lo_jd_anyvalue(c, w, f[1], depth);
+                rc = lo_jd_anyvalue_mode(c, w, f[1], depth, mode > inherit ? mode : inherit);
                 lo_jd_pop(c);
-                if (rc == LO_OK && cand != NULL && f[1] != NULL) {
+                /* values under keys that are scrubbed are not envelope candidates */
+                if (rc == LO_OK && cand != NULL && f[1] != NULL && mode == LO_REDACT_KEEP) {
                     json_t *sv = json_object_get(f[1], "stringValue");
                     if (sv != NULL && json_is_string(sv))
                         lo_env_cand_note(cand, key, lo_str(json_string_value(sv), json_string_length(sv)));
@@ -730,7 +758,7 @@ int lo_jd_attrs(lo_jd_t *c, lo_jw_t *w, json_t *arr, const char *key, lo_env_can
     int rc = lo_jd_arr(c, key, arr);
     if (rc != LO_OK)
         return rc;
-    return render_kvs(c, w, arr, key, 1, cand, pair_hash, npairs);
+    return render_kvs(c, w, arr, key, 1, cand, pair_hash, npairs, LO_REDACT_KEEP);
 }
 
 int lo_jd_attrs_keep(lo_jd_t *c, json_t *arr, const char *key, lo_env_cand_t *cand, lo_str_t *out)

@@ -111,6 +111,7 @@ int lo_otlp_json_decode(lo_signal_t s, const char *p, size_t n, const lo_decode_
     lo_buf_init(&c->tmp, 0);
     lo_buf_init(&c->tmp2, 0);
     lo_buf_init(&c->scratch, 0);
+    lo_buf_init(&c->scrub, 0);
 
     tl_on = true;
     tl_exceeded = false;
@@ -149,6 +150,7 @@ cleanup:
     lo_buf_free(&c->tmp);
     lo_buf_free(&c->tmp2);
     lo_buf_free(&c->scratch);
+    lo_buf_free(&c->scrub);
     free(c);
     return rc;
 }

@@ -34,6 +34,7 @@ typedef struct {
     lo_buf_t tmp2; /* a second one, for renderings nested in another (events) */
     lo_buf_t scratch; /* output that is dropped (redacted values, checked only) */
     lo_jw_t w_scratch;
+    lo_buf_t scrub; /* a string being scrubbed (redact.h) */
 } lo_jd_t;
 
 /* A resource or scope, decoded once and shared by its records. */
@@ -88,6 +89,13 @@ int lo_jd_keep(lo_jd_t *c, const lo_buf_t *buf, size_t from, lo_str_t *out) LO_M
 /* Renders one AnyValue (v: object, or NULL = empty value) at nesting depth
  * depth (1 for an attribute's value). */
 int lo_jd_anyvalue(lo_jd_t *c, lo_jw_t *w, json_t *v, int depth) LO_MUST_USE;
+/* The same, its strings scrubbed by mode (TEXT or URL: redact.h), and the
+ * values of the key-value lists within by the stronger of mode and their
+ * own key's. */
+int lo_jd_anyvalue_mode(lo_jd_t *c, lo_jw_t *w, json_t *v, int depth, lo_redact_mode_t mode) LO_MUST_USE;
+/* Scrubs a string already copied into the arena (redact.h) when mode finds
+ * secrets in it.  LO_OK or LO_ERROR. */
+int lo_jd_scrub(lo_jd_t *c, lo_redact_mode_t mode, lo_str_t *s) LO_MUST_USE;
 /* Renders []KeyValue (arr may be NULL) as one JSON object into w.  When cand
  * is set, top-level string values are noted as envelope candidates (views
  * into the tree).  When pair_hash is set, it accumulates lo_labels_hash_add

@@ -13,28 +13,34 @@ static const char *const lr_keys[LR_N] = {
 };
 
 /* message = the body if it is a string, else the body as JSON; "" without
- * a body or with an empty AnyValue. */
+ * a body or with an empty AnyValue.  Free text: scrubbed (redact.h). */
 static int body_message(lo_jd_t *c, json_t *body, lo_str_t *out)
 {
     int rc;
+    lo_redact_mode_t mode = lo_redact_text_mode(c->o->redact);
     *out = LO_STR_LIT("");
     if (body == NULL)
         return LO_OK;
     lo_jd_push(c, "body", -1);
     rc = lo_jd_obj(c, NULL, body);
+    json_t *sv = rc == LO_OK ? json_object_get(body, "stringValue") : NULL;
+    bool str = sv != NULL && json_is_string(sv);
     if (rc == LO_OK) {
+        /* a string body is scrubbed once, as the message */
         lo_jw_t w;
         lo_buf_reset(&c->tmp);
         lo_jw_init(&w, &c->tmp);
-        rc = lo_jd_anyvalue(c, &w, body, 1);
+        rc = lo_jd_anyvalue_mode(c, &w, body, 1, str ? LO_REDACT_KEEP : mode);
     }
     if (rc == LO_OK) {
         /* rendering succeeded, so stringValue is the only value if present */
-        json_t *sv = json_object_get(body, "stringValue");
-        if (sv != NULL && json_is_string(sv))
+        if (str) {
             rc = lo_jd_str(c, NULL, sv, out);
-        else if (!(c->tmp.len == 4 && memcmp(c->tmp.p, "null", 4) == 0))
+            if (rc == LO_OK)
+                rc = lo_jd_scrub(c, mode, out);
+        } else if (!(c->tmp.len == 4 && memcmp(c->tmp.p, "null", 4) == 0)) {
             rc = lo_jd_keep(c, &c->tmp, 0, out);
+        }
     }
     lo_jd_pop(c);
     return rc;

@@ -130,6 +130,8 @@ static int status(lo_jd_t *c, json_t *v, lo_span_rec_t *r)
         rc = lo_jd_fields(c, v, keys, ST_N, f);
     if (rc == LO_OK)
         rc = lo_jd_str(c, keys[ST_MESSAGE], f[ST_MESSAGE], &r->status_message);
+    if (rc == LO_OK) /* free text: scrubbed (redact.h) */
+        rc = lo_jd_scrub(c, lo_redact_text_mode(c->o->redact), &r->status_message);
     if (rc == LO_OK)
         rc = lo_jd_enum(c, keys[ST_CODE], f[ST_CODE], &r->status_code);
     /* codes this version does not know are "unset" (as in the protobuf walker) */

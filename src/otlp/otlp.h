@@ -12,7 +12,8 @@
  *  - every lo_str_t is valid UTF-8 without NUL (safe for text and jsonb);
  *  - JSON fields (attributes, resource, events, links, labels, buckets,
  *    message-from-body) are complete JSON texts; empty len means "none";
- *  - sensitive attribute values are already replaced by "[REDACTED]";
+ *  - sensitive attribute values are already replaced by "[REDACTED]", and
+ *    secrets in URLs and free text scrubbed (redact.h);
  *  - the correlation envelope (env) is resolved from the record, scope and
  *    resource per SPEC §2, except what only agent_sessions can tell;
  *  - time_ns is never 0 (falls back to observed time, then receive time).
@@ -23,6 +24,7 @@
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/lo.h"
+#include "otlp/redact.h"
 
 /* The correlation envelope every stored record carries (SPEC §2). */
 typedef struct {
@@ -107,7 +109,6 @@ typedef struct {
 } lo_sample_rec_t;
 
 /* Limits and settings a decoder obeys. */
-typedef struct lo_redact lo_redact_t;
 typedef struct {
     int max_depth;              /* AnyValue nesting; deeper is LO_INVALID */
     int64_t receive_ns;         /* fallback timestamp */
@@ -184,12 +185,6 @@ bool lo_hex_parse(lo_str_t s, uint8_t *out, size_t n);
 
 /* Log level from severity (SPEC §2); severity_text lowered into the arena. */
 lo_str_t lo_log_level(int32_t severity_number, lo_str_t severity_text, lo_arena_t *a);
-
-/* Redaction: a deny-list of attribute keys (case-insensitive). */
-lo_redact_t *lo_redact_create(const char *comma_list);
-void lo_redact_destroy(lo_redact_t *r);
-/* True when the value under key must be stored as "[REDACTED]". */
-bool lo_redact_match(const lo_redact_t *r, const char *key, size_t n);
 
 /* Order-independent label hashing: hash each pair's JSON text
  * ("key":value) and combine; then finish with the count. */

@@ -17,6 +17,7 @@ int lo_otlp_pb_decode(lo_signal_t s, const uint8_t *p, size_t n, const lo_decode
     memset(&d, 0, sizeof(d));
     d.b = b;
     d.o = o;
+    d.red = o != NULL ? o->redact : NULL;
     d.a = b->arena;
     d.max_depth = o != NULL && o->max_depth > 0 ? o->max_depth : DEFAULT_DEPTH;
     if (d.max_depth > MAX_DEPTH)
@@ -29,6 +30,7 @@ int lo_otlp_pb_decode(lo_signal_t s, const uint8_t *p, size_t n, const lo_decode
     lo_buf_init(&d.aux1, lim);
     lo_buf_init(&d.aux2, lim);
     lo_buf_init(&d.tmp, lim);
+    lo_buf_init(&d.scrub, lim);
     if (p == NULL)
         p = (const uint8_t *)"";
     switch (s) {
@@ -49,5 +51,6 @@ int lo_otlp_pb_decode(lo_signal_t s, const uint8_t *p, size_t n, const lo_decode
     lo_buf_free(&d.aux1);
     lo_buf_free(&d.aux2);
     lo_buf_free(&d.tmp);
+    lo_buf_free(&d.scrub);
     return rc;
 }

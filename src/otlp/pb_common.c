@@ -133,10 +133,41 @@ bool lo_pbd_id(const lo_pb_field_t *f, uint8_t *out, size_t n)
     return true;
 }
 
+int lo_pbd_scrub(lo_pbd_t *d, lo_redact_mode_t mode, lo_str_t *s)
+{
+    if (lo_redact_str(d->red, mode, &d->scrub, d->a, s) != LO_OK) {
+        lo_otlp_fail(d->b, "request too large for the decode arena");
+        return LO_ERROR;
+    }
+    return LO_OK;
+}
+
 /* ---- AnyValue and KeyValue ---- */
 
 static int keyvalue_at(lo_pbd_t *d, lo_buf_t *b, bool *first, const uint8_t *p, size_t n, int depth,
-                       lo_env_cand_t *cand, uint64_t *hash);
+                       lo_env_cand_t *cand, uint64_t *hash, lo_redact_mode_t inherit);
+
+/* A string value as JSON, scrubbed first (mode is not KEEP). */
+static int str_scrubbed(lo_pbd_t *d, lo_buf_t *b, const uint8_t *p, size_t n, lo_redact_mode_t mode)
+{
+    lo_buf_reset(&d->scrub);
+    if (lo_redact_scrub(d->red, mode, (const char *)p, n, &d->scrub) > 0) {
+        if (d->scrub.err != LO_OK)
+            return lo_pbd_buf_fail(d);
+        lo_pbd_json_str(b, (const uint8_t *)d->scrub.p, d->scrub.len);
+        return LO_OK;
+    }
+    lo_pbd_json_str(b, p, n);
+    return LO_OK;
+}
+
+static inline int str_value(lo_pbd_t *d, lo_buf_t *b, const uint8_t *p, size_t n, lo_redact_mode_t mode)
+{
+    if (mode != LO_REDACT_KEEP)
+        return str_scrubbed(d, b, p, n, mode);
+    lo_pbd_json_str(b, p, n);
+    return LO_OK;
+}
 
 /* the wire type each AnyValue field (1..7) must have */
 static const uint8_t want[8] = {0,         LO_PB_LEN, LO_PB_VARINT, LO_PB_VARINT,
@@ -144,16 +175,21 @@ static const uint8_t want[8] = {0,         LO_PB_LEN, LO_PB_VARINT, LO_PB_VARINT
 
 int lo_pbd_anyvalue(lo_pbd_t *d, lo_buf_t *b, const uint8_t *p, size_t n, int depth, lo_str_t *sv)
 {
+    return lo_pbd_anyvalue_mode(d, b, p, n, depth, sv, LO_REDACT_KEEP);
+}
+
+int lo_pbd_anyvalue_mode(lo_pbd_t *d, lo_buf_t *b, const uint8_t *p, size_t n, int depth, lo_str_t *sv,
+                         lo_redact_mode_t mode)
+{
     if (sv != NULL)
         *sv = LO_STR_NULL;
     if (depth > d->max_depth)
         return lo_pbd_fail(d, "value nested deeper than %d levels", d->max_depth);
     /* fast path: a string value alone, as every encoder writes it */
     if (n >= 2 && p[0] == 0x0a && p[1] < 0x80 && (size_t)p[1] + 2 == n) {
-        lo_pbd_json_str(b, p + 2, n - 2);
         if (sv != NULL)
             *sv = lo_str((const char *)p + 2, n - 2);
-        return LO_OK;
+        return str_value(d, b, p + 2, n - 2, mode);
     }
     lo_pb_reader_t r;
     lo_pb_field_t f, last;
@@ -177,10 +213,9 @@ int lo_pbd_anyvalue(lo_pbd_t *d, lo_buf_t *b, const uint8_t *p, size_t n, int de
     }
     switch (last.num) {
     case 1:
-        lo_pbd_json_str(b, last.p, last.n);
         if (sv != NULL)
             *sv = lo_str((const char *)last.p, last.n);
-        break;
+        return str_value(d, b, last.p, last.n, mode);
     case 2:
         if (last.v != 0)
             LO_PBD_LIT(b, "true");
@@ -207,7 +242,7 @@ int lo_pbd_anyvalue(lo_pbd_t *d, lo_buf_t *b, const uint8_t *p, size_t n, int de
             if (!first)
                 lo_pbd_c(b, ',');
             first = false;
-            rc = lo_pbd_anyvalue(d, b, f.p, f.n, depth + 1, NULL);
+            rc = lo_pbd_anyvalue_mode(d, b, f.p, f.n, depth + 1, NULL, mode);
             if (rc != LO_OK)
                 return rc;
         }
@@ -224,7 +259,7 @@ int lo_pbd_anyvalue(lo_pbd_t *d, lo_buf_t *b, const uint8_t *p, size_t n, int de
             if (f.num != 1)
                 continue;
             LO_PBD_WANT(d, f, LO_PB_LEN);
-            rc = keyvalue_at(d, b, &first, f.p, f.n, depth + 1, NULL, NULL);
+            rc = keyvalue_at(d, b, &first, f.p, f.n, depth + 1, NULL, NULL, mode);
             if (rc != LO_OK)
                 return rc;
         }
@@ -241,7 +276,7 @@ int lo_pbd_anyvalue(lo_pbd_t *d, lo_buf_t *b, const uint8_t *p, size_t n, int de
 }
 
 static int keyvalue_at(lo_pbd_t *d, lo_buf_t *b, bool *first, const uint8_t *p, size_t n, int depth,
-                       lo_env_cand_t *cand, uint64_t *hash)
+                       lo_env_cand_t *cand, uint64_t *hash, lo_redact_mode_t inherit)
 {
     lo_pb_reader_t r;
     lo_pb_field_t f;
@@ -278,8 +313,9 @@ static int keyvalue_at(lo_pbd_t *d, lo_buf_t *b, bool *first, const uint8_t *p, 
     size_t start = b->len;
     lo_pbd_json_str(b, kp, kn);
     lo_pbd_c(b, ':');
-    if (d->o != NULL && d->o->redact != NULL && lo_redact_match(d->o->redact, (const char *)kp, kn)) {
-        LO_PBD_LIT(b, "\"[REDACTED]\"");
+    lo_redact_mode_t mode = d->red != NULL ? lo_redact_key(d->red, (const char *)kp, kn) : LO_REDACT_KEEP;
+    if (mode == LO_REDACT_VALUE) {
+        LO_PBD_LIT(b, "\"" LO_REDACTED "\"");
         if (vp != NULL) {
             /* the value is still checked, into a buffer that is dropped */
             bool outer = d->tmp_busy == 0;
@@ -294,11 +330,13 @@ static int keyvalue_at(lo_pbd_t *d, lo_buf_t *b, bool *first, const uint8_t *p, 
     } else if (vp == NULL) {
         LO_PBD_LIT(b, "null");
     } else {
+        /* values under keys that are scrubbed are not envelope candidates */
         lo_str_t sv;
-        rc = lo_pbd_anyvalue(d, b, vp, vn, depth, cand != NULL ? &sv : NULL);
+        bool note = cand != NULL && mode == LO_REDACT_KEEP;
+        rc = lo_pbd_anyvalue_mode(d, b, vp, vn, depth, note ? &sv : NULL, mode > inherit ? mode : inherit);
         if (rc != LO_OK)
             return rc;
-        if (cand != NULL && sv.p != NULL)
+        if (note && sv.p != NULL)
             lo_env_cand_note(cand, lo_str((const char *)kp, kn), sv);
     }
     if (hash != NULL && b->err == LO_OK)
@@ -309,7 +347,7 @@ static int keyvalue_at(lo_pbd_t *d, lo_buf_t *b, bool *first, const uint8_t *p, 
 int lo_pbd_keyvalue(lo_pbd_t *d, lo_buf_t *b, bool *first, const uint8_t *p, size_t n, lo_env_cand_t *cand,
                     uint64_t *hash)
 {
-    return keyvalue_at(d, b, first, p, n, 1, cand, hash);
+    return keyvalue_at(d, b, first, p, n, 1, cand, hash, LO_REDACT_KEEP);
 }
 
 int lo_pbd_finish(lo_pbd_t *d, lo_buf_t *b, lo_str_t *out)
@@ -475,11 +513,14 @@ int lo_pbd_body(lo_pbd_t *d, const uint8_t *p, size_t n, lo_str_t *out)
     }
     if (rc == LO_PB_END && last == 0)
         return LO_OK;
-    if (rc == LO_PB_END && last == 1 && sp != NULL)
-        return lo_pbd_string(d, sp, sn, out);
+    lo_redact_mode_t mode = lo_redact_text_mode(d->red);
+    if (rc == LO_PB_END && last == 1 && sp != NULL) {
+        rc = lo_pbd_string(d, sp, sn, out);
+        return rc == LO_OK ? lo_pbd_scrub(d, mode, out) : rc;
+    }
     /* anything else (or an error, reported by the renderer) */
     lo_buf_reset(&d->aux1);
-    rc = lo_pbd_anyvalue(d, &d->aux1, p, n, 1, NULL);
+    rc = lo_pbd_anyvalue_mode(d, &d->aux1, p, n, 1, NULL, mode);
     if (rc != LO_OK)
         return rc;
     if (d->aux1.err != LO_OK)

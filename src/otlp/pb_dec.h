@@ -31,6 +31,8 @@ typedef struct {
     int64_t receive_ns;
     lo_buf_t attrs, aux1, aux2, tmp; /* scratch JSON, reused across records */
     int tmp_busy;                    /* tmp in use (checking a redacted value) */
+    lo_buf_t scrub;                  /* a string being scrubbed (redact.h) */
+    const lo_redact_t *red;          /* o->redact, or NULL */
     lo_pbd_seg_t path[LO_PBD_MAX_PATH];
     int plen;
 } lo_pbd_t;
@@ -81,6 +83,10 @@ int lo_pbd_buf_fail(lo_pbd_t *d);
  * copy in the arena.  LO_OK or LO_ERROR. */
 int lo_pbd_string(lo_pbd_t *d, const uint8_t *p, size_t n, lo_str_t *out) LO_MUST_USE;
 
+/* Scrubs a decoded string (redact.h) into the arena when mode finds
+ * secrets in it.  LO_OK or LO_ERROR. */
+int lo_pbd_scrub(lo_pbd_t *d, lo_redact_mode_t mode, lo_str_t *s) LO_MUST_USE;
+
 /* ---- JSON, written straight into a buffer (pb_json.c); the text is
  * exactly what core/json_write.c writes for the same values ---- */
 
@@ -116,6 +122,11 @@ static inline void lo_pbd_put(lo_buf_t *b, const void *p, size_t n)
  * a value directly under an attribute or body.  When sv is not NULL and the
  * value is a string, *sv is set to its raw view (else sv->p == NULL). */
 int lo_pbd_anyvalue(lo_pbd_t *d, lo_buf_t *b, const uint8_t *p, size_t n, int depth, lo_str_t *sv);
+/* The same, its strings scrubbed by mode (TEXT or URL: redact.h), and the
+ * values of the key-value lists within by the stronger of mode and their
+ * own key's. */
+int lo_pbd_anyvalue_mode(lo_pbd_t *d, lo_buf_t *b, const uint8_t *p, size_t n, int depth, lo_str_t *sv,
+                         lo_redact_mode_t mode);
 
 /* Renders one KeyValue as a member ("key":value) of a JSON object being
  * written to b; *first says whether a comma is needed, and is cleared.
@@ -128,7 +139,8 @@ int lo_pbd_keyvalue(lo_pbd_t *d, lo_buf_t *b, bool *first, const uint8_t *p, siz
 int lo_pbd_finish(lo_pbd_t *d, lo_buf_t *b, lo_str_t *out) LO_MUST_USE;
 
 /* A log body: the string itself when it is a string, "" when absent or
- * empty, else the value as JSON (in the arena). */
+ * empty, else the value as JSON (in the arena); scrubbed as free text
+ * (redact.h). */
 int lo_pbd_body(lo_pbd_t *d, const uint8_t *p, size_t n, lo_str_t *out) LO_MUST_USE;
 
 /* Decodes a Resource (view) into r; an absent resource is r zeroed with

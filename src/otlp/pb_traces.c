@@ -126,7 +126,8 @@ static int link(lo_pbd_t *d, lo_buf_t *b, const uint8_t *p, size_t n)
     return LO_OK;
 }
 
-/* Status: 2 message, 3 code (field 1 is reserved). */
+/* Status: 2 message, 3 code (field 1 is reserved); the message is free text
+ * and scrubbed (redact.h). */
 static int status(lo_pbd_t *d, lo_span_rec_t *rec, const uint8_t *p, size_t n)
 {
     lo_pb_reader_t r;
@@ -148,7 +149,7 @@ static int status(lo_pbd_t *d, lo_span_rec_t *rec, const uint8_t *p, size_t n)
     }
     if (rc != LO_PB_END)
         return lo_pbd_wire_fail(d, rc, &f);
-    return LO_OK;
+    return lo_pbd_scrub(d, lo_redact_text_mode(d->red), &rec->status_message);
 }
 
 static int span(lo_pbd_t *d, const uint8_t *p, size_t n, const lo_pbd_res_t *res, const lo_pbd_scope_t *scope)

@@ -88,13 +88,22 @@ static const char *const g_frag[] = {
     "<>&'",   "0",
 };
 
+/* Pieces of the secrets redaction looks for (redact.h), drawn too while
+ * g_frag_secrets is set (the other tests' random streams stay as they were). */
+static const char *const g_sfrag[] = {
+    " password=", "token: ",   "Bearer ",   "abc1",  "x://u:p@h/", "?sig=",     "&code=",    "\"secret\":\"",
+    "=",          ":",         "api_key",   "\\\"", "'",         "\xE2\x80\x8B", "Bearer%20", "://",
+};
+static bool g_frag_secrets;
+
 static char *rnd_str(void)
 {
     size_t n = rndn(6);
     char buf[256];
     size_t len = 0;
     for (size_t i = 0; i < n; i++) {
-        const char *f = g_frag[rndn(LO_ARRAY_LEN(g_frag))];
+        const char *f = g_frag_secrets && coin(50) ? g_sfrag[rndn(LO_ARRAY_LEN(g_sfrag))]
+                                                   : g_frag[rndn(LO_ARRAY_LEN(g_frag))];
         size_t fl = strlen(f);
         if (len + fl >= sizeof(buf))
             break;

@@ -72,36 +72,6 @@ static void test_levels(void **state)
     lo_arena_destroy(a);
 }
 
-static void test_redact(void **state)
-{
-    (void)state;
-    lo_redact_t *r = lo_redact_create("authorization, Cookie,password");
-    assert_non_null(r);
-    assert_true(lo_redact_match(r, "Authorization", 13));
-    assert_true(lo_redact_match(r, "cookie", 6));
-    assert_true(lo_redact_match(r, "http.request.header.authorization", 33));
-    assert_true(lo_redact_match(r, "HTTP.RESPONSE.HEADER.COOKIE", 27));
-    assert_false(lo_redact_match(r, "http.request.header.", 20));
-    assert_false(lo_redact_match(r, "passwords", 9));
-    assert_false(lo_redact_match(r, "user", 4));
-    assert_false(lo_redact_match(r, "xassword", 8)); /* same length, other first byte */
-    assert_false(lo_redact_match(r, "PASSWORX", 8));
-    assert_true(lo_redact_match(r, "PASSWORD", 8));
-    lo_redact_destroy(r);
-    lo_redact_destroy(NULL);
-
-    /* keys of 64 bytes and more are matched too */
-    static const char longk[] = "a-very-long-header-name-that-someone-deny-listed-for-good-reasons-x";
-    char list[128];
-    snprintf(list, sizeof(list), "token,%s", longk);
-    r = lo_redact_create(list);
-    assert_non_null(r);
-    assert_true(lo_redact_match(r, longk, strlen(longk)));
-    assert_false(lo_redact_match(r, longk, strlen(longk) - 1));
-    assert_true(lo_redact_match(r, "Token", 5));
-    lo_redact_destroy(r);
-}
-
 static void test_labels_hash_order_independent(void **state)
 {
     (void)state;
@@ -176,7 +146,6 @@ int main(void)
         cmocka_unit_test(test_uuid),
         cmocka_unit_test(test_envelope_precedence),
         cmocka_unit_test(test_levels),
-        cmocka_unit_test(test_redact),
         cmocka_unit_test(test_labels_hash_order_independent),
         cmocka_unit_test(test_batch_push),
         cmocka_unit_test(test_json_writer),

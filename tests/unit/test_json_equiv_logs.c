@@ -28,7 +28,7 @@ static void fix_request(LookoutTest__ExportLogsServiceRequest *q)
 static void test_random_requests_equal(void **state)
 {
     (void)state;
-    lo_redact_t *red = lo_redact_create("password,authorization,cookie,token");
+    lo_redact_t *red = eq_redactor();
     g_rng = 0x1234567ULL;
     for (int iter = 0; iter < 400; iter++) {
         LookoutTest__ExportLogsServiceRequest *q = rnd_logs_req();
@@ -41,7 +41,9 @@ static void test_random_requests_equal(void **state)
             fail_msg("iteration %d differs", iter);
     }
     lo_redact_destroy(red);
+    g_frag_secrets = false;
     assert_true(g_eq_records > 1000);
+    assert_true(g_eq_scrubbed > 20); /* the scrubbing was exercised */
 }
 
 static ProtobufCMessage *eq_wrap_log(LookoutTest__KeyValue *kv)

@@ -59,7 +59,7 @@ static void fix_request(LookoutTest__ExportTraceServiceRequest *q)
 static void test_random_requests_equal(void **state)
 {
     (void)state;
-    lo_redact_t *red = lo_redact_create("password,authorization,cookie,token");
+    lo_redact_t *red = eq_redactor();
     g_rng = 0x7654321ULL;
     for (int iter = 0; iter < 400; iter++) {
         LookoutTest__ExportTraceServiceRequest *q = rnd_traces_req();
@@ -73,7 +73,9 @@ static void test_random_requests_equal(void **state)
             fail_msg("iteration %d differs", iter);
     }
     lo_redact_destroy(red);
+    g_frag_secrets = false;
     assert_true(g_eq_records > 1000);
+    assert_true(g_eq_scrubbed > 20); /* the scrubbing was exercised */
 }
 
 static ProtobufCMessage *eq_wrap_span(LookoutTest__KeyValue *kv)
