@@ -32,8 +32,14 @@ static void lo_fuzz_json(lo_str_t s)
 
 static int lo_fuzz_json_one(lo_signal_t sig, const uint8_t *data, size_t size)
 {
-    if (lo_fuzz_redact == NULL)
-        lo_fuzz_redact = lo_redact_create("password,token,authorization");
+    if (lo_fuzz_redact == NULL) {
+        /* keys, URLs and free text (redact.h) */
+        lo_redact_conf_t c = { .keys = "password,token,authorization,x-api-key",
+                               .url_keys = "url.full,http.url",
+                               .text_keys = "exception.message",
+                               .patterns = true };
+        lo_fuzz_redact = lo_redact_new(&c);
+    }
     lo_arena_t *a = lo_arena_create(16 * 1024, 64u << 20);
     lo_otlp_batch_t b;
     lo_decode_opts_t o = { .max_depth = 8, .receive_ns = 1, .redact = lo_fuzz_redact };

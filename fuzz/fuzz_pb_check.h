@@ -28,8 +28,14 @@ static void fuzz_json(lo_str_t s)
 static int fuzz_pb_one(lo_signal_t sig, const uint8_t *data, size_t size)
 {
     static lo_redact_t *redact;
-    if (redact == NULL)
-        redact = lo_redact_create("password,authorization,token");
+    if (redact == NULL) {
+        /* keys, URLs and free text (redact.h) */
+        lo_redact_conf_t c = { .keys = "password,authorization,token,x-api-key",
+                               .url_keys = "url.full,http.url",
+                               .text_keys = "exception.message",
+                               .patterns = true };
+        redact = lo_redact_new(&c);
+    }
     lo_arena_t *a = lo_arena_create(16 * 1024, 64 << 20);
     if (a == NULL)
         return 0;
