@@ -440,4 +440,44 @@ describe('redaction everywhere', () => {
     const [sp] = await q('SELECT events::text AS e, links::text AS l FROM spans WHERE service = $1', [svc]);
     assert.ok(!sp.e.includes('"e1"') && !sp.l.includes('"l1"'), 'event and link attributes redacted');
   });
+
+  // docs/auth.md, "Redaction": keys by segment, URLs, free text (the defaults)
+  test('keys by segment, URLs and free text; both encodings', async () => {
+    const { tracesSpec } = await import('./lib/records.mjs');
+    const svc = tag('redact3');
+    const s = logsSpec(svc, 1, {
+      attributes: {
+        'db.password': 'k1', clientSecret: 'k2', 'x-auth-token': 'k3', 'pass\u200bword': 'k4',
+        'url.full': 'https://bob:u1@shop.example/cb?code=u2&page=2&X-Amz-Signature=u3',
+        'db.connection_string': 'Server=db;User Id=sa;Password=u4;',
+        'exception.message': 'login failed password=t1 for bob',
+        'gen_ai.usage.input_tokens': 12, 'secretary.name': 'Ann', 'http.response.status_code': 200,
+      },
+    });
+    s.records[0].body = 'retry with Authorization: Bearer t2t2t2t2 and api_key=t3; user=bob';
+    for (const encoding of ['proto', 'json']) {
+      exportOk(await postSignal('logs', request('logs', encoding, s), { contentType: CT[encoding] }), 'logs', encoding, 'redaction');
+    }
+    const rows = await q('SELECT message, attributes FROM log_entries WHERE service = $1', [svc]);
+    assert.equal(rows.length, 2);
+    for (const r of rows) {
+      const all = `${r.message} ${JSON.stringify(r.attributes)}`;
+      for (const x of ['k1', 'k2', 'k3', 'k4', 'u1', 'u2', 'u3', 'u4', 't1', 't2t2t2t2', 't3'])
+        assert.ok(!new RegExp(`\\b${x}\\b`).test(all), `secret ${x} stored: ${all}`);
+      assert.equal(r.message, 'retry with Authorization: Bearer [REDACTED] and api_key=[REDACTED]; user=bob');
+      assert.equal(r.attributes['url.full'], 'https://[REDACTED]@shop.example/cb?code=[REDACTED]&page=2&X-Amz-Signature=[REDACTED]');
+      assert.equal(r.attributes['db.connection_string'], 'Server=db;User Id=sa;Password=[REDACTED];');
+      assert.equal(r.attributes['exception.message'], 'login failed password=[REDACTED] for bob');
+      assert.equal(r.attributes['db.password'], '[REDACTED]');
+      assert.equal(r.attributes['gen_ai.usage.input_tokens'], 12, 'innocent keys kept');
+      assert.equal(r.attributes['secretary.name'], 'Ann');
+      assert.equal(r.attributes['http.response.status_code'], 200);
+    }
+    const t = tracesSpec(svc, 1, { span: () => ({ status: { code: 2, message: 'upstream said secret=t4' },
+      events: [{ timeNs: 1n, name: 'exception', attributes: { 'exception.message': 'connect mysql://root:t5@db/app' } }] }) });
+    exportOk(await postSignal('traces', pbRequest('traces', t), { contentType: CT.proto }), 'traces', 'proto', 'span redaction');
+    const [sp] = await q('SELECT status_message, events::text AS e FROM spans WHERE service = $1', [svc]);
+    assert.equal(sp.status_message, 'upstream said secret=[REDACTED]');
+    assert.ok(sp.e.includes('mysql://[REDACTED]@db/app') && !sp.e.includes('t5'), sp.e);
+  });
 });
