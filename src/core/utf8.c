@@ -1,5 +1,9 @@
 #include "core/utf8.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 /* Length of the valid sequence starting at p, or 0 if invalid. */
 static size_t seq_len(const unsigned char *s, size_t n)
 {
@@ -37,7 +41,16 @@ size_t lo_utf8_valid_prefix(const char *p, size_t n)
     const unsigned char *s = (const unsigned char *)p;
     size_t i = 0;
     while (i < n) {
-        /* fast path: 8 ASCII bytes without NUL at a time */
+#ifdef __SSE2__
+        /* fast path: 16 ASCII bytes without NUL at a time */
+        while (i + 16 <= n) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+            if ((_mm_movemask_epi8(v) | _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128()))) != 0)
+                break;
+            i += 16;
+        }
+#endif
+        /* 8 at a time */
         while (i + 8 <= n) {
             uint64_t v;
             memcpy(&v, s + i, 8);
