@@ -757,6 +757,7 @@ typedef struct {
     uint64_t w0, w1, m0, m1; /* the 16 bytes before the separator, masked to the word */
     size_t len;
     uint8_t flags;
+    bool check; /* the byte before the word is not in the words: look at it */
 } pos_t;
 static _Thread_local pos_t tl_pos[POS_SLOTS];
 static _Thread_local uint32_t tl_pos_gen; /* the redactor tl_pos belongs to */
@@ -780,18 +781,23 @@ static inline int pos_hit(const char *s, size_t i, unsigned k)
     uint64_t w0, w1;
     memcpy(&w0, s + i - 16, 8);
     memcpy(&w1, s + i - 8, 8);
-    if ((((w0 & e->m0) ^ e->w0) | ((w1 & e->m1) ^ e->w1)) != 0 || ident[(uint8_t)s[i - e->len - 1]])
+    if ((((w0 & e->m0) ^ e->w0) | ((w1 & e->m1) ^ e->w1)) != 0 || (e->check && ident[(uint8_t)s[i - e->len - 1]]))
         return -1;
     return e->flags;
 }
 
+/* Keeps the word s[i - len..i) for the k-th separator; with the byte
+ * before it (not part of a word) when it fits, so that a hit needs no
+ * other look. */
 static void pos_keep(const char *s, size_t i, size_t len, unsigned k, uint8_t flags)
 {
     if (i <= 16 || len == 0 || len > 16)
         return;
     pos_t *e = &tl_pos[k % POS_SLOTS];
-    e->m1 = len >= 8 ? ~0ULL : ~0ULL << (8 * (8 - len));
-    e->m0 = len <= 8 ? 0 : ~0ULL << (8 * (16 - len));
+    e->check = len == 16;
+    size_t m = e->check ? len : len + 1;
+    e->m1 = m >= 8 ? ~0ULL : ~0ULL << (8 * (8 - m));
+    e->m0 = m <= 8 ? 0 : ~0ULL << (8 * (16 - m));
     memcpy(&e->w0, s + i - 16, 8);
     memcpy(&e->w1, s + i - 8, 8);
     e->w0 &= e->m0;
