@@ -43,6 +43,9 @@ static const bool ident[256] = {
     ['_'] = true, ['.'] = true, ['-'] = true, ['['] = true, [']'] = true,
 };
 
+/* Digits and dots: words of numbers, addresses and times. */
+static const bool numeric[256] = { ['0' ... '9'] = true, ['.'] = true };
+
 /* Characters of a bearer token. */
 static const bool tok[256] = {
     ['0' ... '9'] = true, ['A' ... 'Z'] = true, ['a' ... 'z'] = true, ['.'] = true, ['_'] = true,
@@ -839,7 +842,7 @@ static uint8_t word_flags_at(const lo_redact_t *r, const char *s, size_t i, unsi
         /* numbers, addresses, times ("10.0.0.1:8080", "12:30"): digits and
          * dots back to the start of the word, no entry to match */
         size_t j = we;
-        while (j > 0 && ((s[j - 1] >= '0' && s[j - 1] <= '9') || s[j - 1] == '.'))
+        while (j > 0 && numeric[(uint8_t)s[j - 1]])
             j--;
         if (j < we && (j == 0 || !ident[(uint8_t)s[j - 1]]))
             return 0;
