@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/config.h"
 #include "otlp.pb-c.h"
 #include "otlp/otlp.h"
 
@@ -350,8 +351,14 @@ static int64_t cpu_ns(void)
 static void run(const char *what, lo_signal_t sig, const uint8_t *p, size_t n, double seconds)
 {
     lo_arena_t *a = lo_arena_create(1 << 20, 256 << 20);
-    lo_redact_t *red = lo_redact_create("authorization,cookie,set-cookie,password,passwd,secret,token,"
-                                        "api_key,apikey,x-api-key");
+    /* redaction as lookout serve does it by default (docs/auth.md) */
+    lo_config_t cfg;
+    if (lo_config_defaults(&cfg) != LO_OK) {
+        fprintf(stderr, "decode_bench: out of memory\n");
+        exit(1);
+    }
+    lo_redact_t *red = lo_redact_from_config(&cfg);
+    lo_config_free(&cfg);
     lo_decode_opts_t o = {.max_depth = 32, .receive_ns = NOW, .redact = red};
     lo_otlp_batch_t b;
     lo_otlp_batch_init(&b, sig, a);

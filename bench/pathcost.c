@@ -1,10 +1,11 @@
 /*
  * pathcost.c — the server's CPU per record on its two hot steps, in
  * process and on one core: decoding the load generator's protobuf bodies
- * (lo_otlp_pb_decode: walker, envelope, JSON attributes) and encoding the
- * decoded records as COPY rows (lo_copy_*_row).  What is left of the
- * server's measured CPU per record is HTTP, queueing and libpq.  Times
- * are this thread's CPU time, so a busy machine does not inflate them.
+ * (lo_otlp_pb_decode: walker, envelope, JSON attributes, redaction as
+ * lookout serve does it) and encoding the decoded records as COPY rows
+ * (lo_copy_*_row).  What is left of the server's measured CPU per record
+ * is HTTP, queueing and libpq.  Times are this thread's CPU time, so a busy
+ * machine does not inflate them.
  *
  *   pathcost [--signal logs|spans|metrics] [--seconds 1]
  */
@@ -16,6 +17,7 @@
 
 #include "core/arena.h"
 #include "core/buf.h"
+#include "core/config.h"
 #include "encode.h"
 #include "gen.h"
 #include "ingest/copy.h"
@@ -39,12 +41,15 @@ typedef struct {
     lo_otlp_batch_t batch;
 } item_t;
 
+/* redaction as lookout serve does it by default (docs/auth.md) */
+static lo_redact_t *g_redact;
+
 static int decode(item_t *it, bg_signal_t s)
 {
     lo_arena_reset(it->arena);
     lo_otlp_batch_free(&it->batch);
     lo_otlp_batch_init(&it->batch, (lo_signal_t)s, it->arena);
-    lo_decode_opts_t o = { .max_depth = 32, .receive_ns = bg_now_ns() };
+    lo_decode_opts_t o = { .max_depth = 32, .receive_ns = bg_now_ns(), .redact = g_redact };
     int rc = lo_otlp_pb_decode((lo_signal_t)s, it->w.p, it->w.len, &o, &it->batch);
     if (rc != LO_OK)
         fprintf(stderr, "pathcost: decode: %s\n", it->batch.error);
@@ -136,8 +141,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: pathcost [--signal logs|spans|metrics] [--seconds 1]\n");
         return ch == 'h' ? 0 : 2;
     }
+    lo_config_t cfg;
+    if (lo_config_defaults(&cfg) != LO_OK || (g_redact = lo_redact_from_config(&cfg)) == NULL) {
+        fprintf(stderr, "pathcost: out of memory\n");
+        return 1;
+    }
+    lo_config_free(&cfg);
     for (int s = 0; s < 3; s++)
         if ((only < 0 || only == s) && run((bg_signal_t)s, seconds) != 0)
             return 1;
+    lo_redact_destroy(g_redact);
     return 0;
 }
