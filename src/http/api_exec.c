@@ -19,7 +19,8 @@ struct lo_api_exec {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     job_t *ring;
-    size_t cap, head, n; /* n queued, from ring[head] */
+    size_t cap, head, n; /* n queued, from ring[head]; the ring holds queue_max + threads */
+    size_t queue_max;
     long running;
     bool stopping;
     pthread_t *threads;
@@ -59,7 +60,10 @@ lo_api_exec_t *lo_api_exec_create(int threads, int queue_max)
     lo_api_exec_t *e = calloc(1, sizeof(*e));
     if (e == NULL)
         return NULL;
-    e->cap = (size_t)queue_max;
+    /* a job may sit in the ring a moment before an idle worker takes it:
+     * the bound is on what waits beyond the workers, queued + running */
+    e->queue_max = (size_t)queue_max;
+    e->cap = (size_t)queue_max + (size_t)threads;
     e->ring = calloc(e->cap, sizeof(job_t));
     e->threads = calloc((size_t)threads, sizeof(pthread_t));
     if (e->ring == NULL || e->threads == NULL) {
@@ -83,7 +87,7 @@ lo_api_exec_t *lo_api_exec_create(int threads, int queue_max)
 int lo_api_exec_submit(lo_api_exec_t *e, lo_api_job_fn fn, void *arg)
 {
     pthread_mutex_lock(&e->mu);
-    if (e->stopping || e->n == e->cap) {
+    if (e->stopping || e->n + (size_t)e->running >= e->queue_max + (size_t)e->nthreads || e->n == e->cap) {
         pthread_mutex_unlock(&e->mu);
         lo_stat_add(&lo_api_exec_refused, 1);
         return LO_BUSY;
