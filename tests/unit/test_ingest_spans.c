@@ -179,8 +179,8 @@ static void test_summary_out_of_order(void **state)
     lo_span_rec_t *s = add_span(t, 0x01, 0x02, 0x09, "svc-child", "child-a", 100, 300, 2);
     fill_uuid(s->env.project_id, 7);
     s->env.has_project = true;
+    const lo_envelope_t p7 = s->env; /* before submit_wait frees the batch */
     submit_wait(in, t);
-    const lo_envelope_t p7 = s->env;
     t = treq_new(LO_SIGNAL_SPANS);
     s = add_span(t, 0x01, 0x03, 0x09, "svc-child", "child-b", 50, 200, 1);
     s->env.has_project = true;
