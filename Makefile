@@ -115,7 +115,17 @@ integration: $(BIN)
 tooling: $(BIN)
 	@LO_BIN=$(BIN) scripts/test-tooling.sh
 
+# The C sources follow .clang-format; make format rewrites them in place.
+FORMAT_SRC = $(shell git ls-files 'src/*.[ch]' 'tests/unit/*.[ch]' 'fuzz/*.[ch]' 'bench/*.[ch]' 2>/dev/null)
+.PHONY: format format-check
+format:
+	@clang-format -i $(FORMAT_SRC)
+format-check:
+	@clang-format --dry-run -Werror $(FORMAT_SRC) || { echo "format-check: run make format"; exit 1; }
+	@echo "format-check: $(words $(FORMAT_SRC)) files follow .clang-format"
+
 test: deps
+	@$(MAKE) --no-print-directory format-check
 	@$(MAKE) --no-print-directory $(BIN) $(UNIT_BIN)
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory fuzz-run

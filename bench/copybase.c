@@ -141,9 +141,10 @@ static void *worker_main(void *arg)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: copybase --dsn URL --signal logs|spans|metrics [--connections 2] [--duration 10]\n"
-                    "                [--batch 20000] [--request-records 1000] [--bodies 16] [--seed 1]\n"
-                    "                [--dump FILE]\n");
+    fprintf(stderr,
+            "usage: copybase --dsn URL --signal logs|spans|metrics [--connections 2] [--duration 10]\n"
+            "                [--batch 20000] [--request-records 1000] [--bodies 16] [--seed 1]\n"
+            "                [--dump FILE]\n");
 }
 
 int main(int argc, char **argv)
@@ -156,10 +157,10 @@ int main(int argc, char **argv)
     opt.bodies = 16;
     opt.seed = 1;
     static const struct option lo[] = {
-        { "dsn", 1, 0, 'd' },     { "signal", 1, 0, 's' },          { "connections", 1, 0, 'c' },
-        { "duration", 1, 0, 't' }, { "batch", 1, 0, 'b' },          { "request-records", 1, 0, 'r' },
-        { "bodies", 1, 0, 'B' },  { "seed", 1, 0, 'S' },            { "dump", 1, 0, 'D' },
-        { "help", 0, 0, 'h' },    { 0, 0, 0, 0 },
+        { "dsn", 1, 0, 'd' },      { "signal", 1, 0, 's' }, { "connections", 1, 0, 'c' },
+        { "duration", 1, 0, 't' }, { "batch", 1, 0, 'b' },  { "request-records", 1, 0, 'r' },
+        { "bodies", 1, 0, 'B' },   { "seed", 1, 0, 'S' },   { "dump", 1, 0, 'D' },
+        { "help", 0, 0, 'h' },     { 0, 0, 0, 0 },
     };
     int ch;
     while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {

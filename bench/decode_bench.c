@@ -92,7 +92,7 @@ static char *uuid(void)
 
 static ProtobufCBinaryData id(size_t n)
 {
-    ProtobufCBinaryData b = {n, xalloc(n)};
+    ProtobufCBinaryData b = { n, xalloc(n) };
     for (size_t i = 0; i < n; i++)
         b.data[i] = (uint8_t)(rnd() | 1);
     return b;
@@ -122,8 +122,8 @@ static T(InstrumentationScope) * scope(void)
     return s;
 }
 
-static const char *const routes[] = {"/api/orders", "/api/cart/items",         "/api/users/{id}",
-                                     "/healthz",    "/api/payments/authorize", "/api/inventory/{sku}"};
+static const char *const routes[] = { "/api/orders", "/api/cart/items",         "/api/users/{id}",
+                                      "/healthz",    "/api/payments/authorize", "/api/inventory/{sku}" };
 
 static char *message(void)
 {
@@ -255,7 +255,7 @@ static uint8_t *traces_request(int nspan, size_t *n)
 
 static uint8_t *metrics_request(int nmetric, int npoints, size_t *n)
 {
-    static double bounds[] = {5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000};
+    static double bounds[] = { 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000 };
     T(ExportMetricsServiceRequest) q = LOOKOUT_TEST__EXPORT_METRICS_SERVICE_REQUEST__INIT;
     T(ResourceMetrics) rm = LOOKOUT_TEST__RESOURCE_METRICS__INIT;
     T(ScopeMetrics) sm = LOOKOUT_TEST__SCOPE_METRICS__INIT;
@@ -359,7 +359,7 @@ static void run(const char *what, lo_signal_t sig, const uint8_t *p, size_t n, d
     }
     lo_redact_t *red = lo_redact_from_config(&cfg);
     lo_config_free(&cfg);
-    lo_decode_opts_t o = {.max_depth = 32, .receive_ns = NOW, .redact = red};
+    lo_decode_opts_t o = { .max_depth = 32, .receive_ns = NOW, .redact = red };
     lo_otlp_batch_t b;
     lo_otlp_batch_init(&b, sig, a);
     long iters = 0;

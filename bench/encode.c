@@ -9,9 +9,7 @@ static void enc_any(pbw_t *w, int field, const bg_kv_t *kv)
 {
     pbw_begin(w, field);
     switch (kv->t) {
-    case BG_STR:
-        pbw_bytes(w, 1, kv->s, strlen(kv->s));
-        break;
+    case BG_STR: pbw_bytes(w, 1, kv->s, strlen(kv->s)); break;
     case BG_BOOL:
         pbw_tag(w, 2, 0);
         pbw_raw_varint(w, kv->i ? 1 : 0);
@@ -20,9 +18,7 @@ static void enc_any(pbw_t *w, int field, const bg_kv_t *kv)
         pbw_tag(w, 3, 0);
         pbw_raw_varint(w, (uint64_t)kv->i);
         break;
-    case BG_DBL:
-        pbw_double(w, 4, kv->d);
-        break;
+    case BG_DBL: pbw_double(w, 4, kv->d); break;
     }
     pbw_end(w);
 }

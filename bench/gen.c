@@ -16,7 +16,7 @@
 
 #define N_PROJECTS 4
 #define N_SESSIONS 400
-#define N_USERS 150
+#define N_USERS    150
 
 typedef struct {
     uint64_t s;
@@ -145,10 +145,11 @@ static void kv_dbl(bg_kv_t *a, int *n, const char *k, double v)
 static const char *const services[] = { "checkout", "payments", "inventory", "frontend",
                                         "auth",     "search",   "shipping",  "notifications" };
 static const char *const methods[] = { "GET", "GET", "GET", "POST", "PUT", "DELETE" };
-static const char *const routes[] = { "/api/v1/orders/{id}", "/api/v1/orders", "/api/v1/cart",
-                                      "/api/v1/cart/items",  "/api/v1/products/{sku}", "/api/v1/search",
-                                      "/api/v1/users/{id}",  "/api/v1/payments", "/api/v1/shipments/{id}",
-                                      "/api/v1/session",     "/healthz", "/api/v1/recommendations" };
+static const char *const routes[] = {
+    "/api/v1/orders/{id}",    "/api/v1/orders",  "/api/v1/cart",       "/api/v1/cart/items",
+    "/api/v1/products/{sku}", "/api/v1/search",  "/api/v1/users/{id}", "/api/v1/payments",
+    "/api/v1/shipments/{id}", "/api/v1/session", "/healthz",           "/api/v1/recommendations"
+};
 static const int statuses[] = { 200, 200, 200, 200, 201, 204, 304, 400, 404, 500 };
 static const char *const regions[] = { "eu-west-1", "eu-central-1", "us-east-1", "ap-southeast-2" };
 static const char *const functions[] = { "OrderController.handleGet", "CartService.addItem",
@@ -161,9 +162,9 @@ typedef struct {
     const char *text, *level;
 } sev_t;
 
-static const sev_t sevs[] = { { 9, "INFO", "info" },   { 9, "INFO", "info" },   { 9, "INFO", "info" },
-                              { 9, "INFO", "info" },   { 9, "INFO", "info" },   { 9, "INFO", "info" },
-                              { 5, "DEBUG", "debug" }, { 5, "DEBUG", "debug" }, { 13, "WARN", "warn" },
+static const sev_t sevs[] = { { 9, "INFO", "info" },   { 9, "INFO", "info" },    { 9, "INFO", "info" },
+                              { 9, "INFO", "info" },   { 9, "INFO", "info" },    { 9, "INFO", "info" },
+                              { 5, "DEBUG", "debug" }, { 5, "DEBUG", "debug" },  { 13, "WARN", "warn" },
                               { 13, "WARN", "warn" },  { 17, "ERROR", "error" }, { 1, "TRACE", "trace" } };
 
 static const char *log_message(bg_req_t *r, rng_t *g, const char *route, const char *method, int status,
@@ -199,17 +200,18 @@ static const char *log_message(bg_req_t *r, rng_t *g, const char *route, const c
                            "o.created_at DESC LIMIT %d",
                            dur + 200, 10 * (1 + rndn(g, 10)));
     case 4:
-        return pool_printf(r,
-                           "Failed to reserve inventory for sku SKU-%06d (warehouse %s): upstream returned %d "
-                           "after %d attempts; falling back to backorder queue, order %d delayed",
-                           rndn(g, 1000000), regions[rndn(g, 4)], status, 1 + rndn(g, 5),
-                           100000 + rndn(g, 900000));
+        return pool_printf(
+            r,
+            "Failed to reserve inventory for sku SKU-%06d (warehouse %s): upstream returned %d "
+            "after %d attempts; falling back to backorder queue, order %d delayed",
+            rndn(g, 1000000), regions[rndn(g, 4)], status, 1 + rndn(g, 5), 100000 + rndn(g, 900000));
     default:
         return pool_printf(r,
                            "Cache refresh finished for key space %s:%s: %d keys loaded, %d evicted, hit "
                            "ratio %.3f, memory %d KiB, elapsed %d ms, next refresh in %d s",
                            services[rndn(g, 8)], rndn(g, 2) ? "products" : "prices", rndn(g, 100000),
-                           rndn(g, 5000), (double)rndn(g, 1000) / 1000.0, rndn(g, 65536), dur, 30 + rndn(g, 300));
+                           rndn(g, 5000), (double)rndn(g, 1000) / 1000.0, rndn(g, 65536), dur,
+                           30 + rndn(g, 300));
     }
 }
 
@@ -278,7 +280,8 @@ static void build_logs(bg_req_t *r, bg_res_t *res, int svc, int n, rng_t *g, uin
         kv_str(l->attr, &k, "code.function", functions[rndn(g, 6)]);
         kv_int(l->attr, &k, "code.lineno", 20 + rndn(g, 900));
         kv_str(l->attr, &k, "thread.name", pool_printf(r, "worker-%d", rndn(g, 16)));
-        kv_str(l->attr, &k, "client.address", pool_printf(r, "10.%d.%d.%d", rndn(g, 256), rndn(g, 256), rndn(g, 256)));
+        kv_str(l->attr, &k, "client.address",
+               pool_printf(r, "10.%d.%d.%d", rndn(g, 256), rndn(g, 256), rndn(g, 256)));
         kv_int(l->attr, &k, "server.port", 8080);
         l->nattr = k;
     }
@@ -286,8 +289,8 @@ static void build_logs(bg_req_t *r, bg_res_t *res, int svc, int n, rng_t *g, uin
 
 /* ---- spans ---- */
 
-static const char *const child_names[] = { "OrderService.load", "SELECT orders", "GET inventory",
-                                            "redis GET",         "publish order-events", "render" };
+static const char *const child_names[] = { "OrderService.load", "SELECT orders",        "GET inventory",
+                                           "redis GET",         "publish order-events", "render" };
 static const int child_kinds[] = { 1, 3, 3, 3, 4, 1 };
 
 static void build_spans(bg_req_t *r, bg_res_t *res, int svc, int n, rng_t *g, uint64_t seed, int64_t now)
@@ -325,7 +328,8 @@ static void build_spans(bg_req_t *r, bg_res_t *res, int svc, int n, rng_t *g, ui
             kv_int(s->attr, &k, "http.response.status_code", status);
             kv_str(s->attr, &k, "url.scheme", "https");
             kv_str(s->attr, &k, "user_agent.original", "Mozilla/5.0 (X11; Linux x86_64) Firefox/132.0");
-            kv_str(s->attr, &k, "client.address", pool_printf(r, "10.%d.%d.%d", rndn(g, 256), rndn(g, 256), rndn(g, 256)));
+            kv_str(s->attr, &k, "client.address",
+                   pool_printf(r, "10.%d.%d.%d", rndn(g, 256), rndn(g, 256), rndn(g, 256)));
         } else {
             int c = rndn(g, 6);
             rnd_bytes(g, s->span_id, 8);
@@ -338,11 +342,14 @@ static void build_spans(bg_req_t *r, bg_res_t *res, int svc, int n, rng_t *g, ui
             s->end_ns = s->start_ns + (int64_t)(rnd(g) % (uint64_t)(span / 2 + 1));
             if (c == 1) {
                 kv_str(s->attr, &k, "db.system", "postgresql");
-                kv_str(s->attr, &k, "db.statement", "SELECT id, total, status FROM orders WHERE customer_id = $1 ORDER BY created_at DESC LIMIT 20");
+                kv_str(s->attr, &k, "db.statement",
+                       "SELECT id, total, status FROM orders WHERE customer_id = $1 ORDER BY created_at DESC "
+                       "LIMIT 20");
                 kv_str(s->attr, &k, "server.address", "pg-primary.prod.internal");
             } else if (c == 2) {
                 kv_str(s->attr, &k, "http.request.method", "GET");
-                kv_str(s->attr, &k, "url.full", pool_printf(r, "http://inventory:8080/api/v1/stock/SKU-%06d", rndn(g, 1000000)));
+                kv_str(s->attr, &k, "url.full",
+                       pool_printf(r, "http://inventory:8080/api/v1/stock/SKU-%06d", rndn(g, 1000000)));
                 kv_int(s->attr, &k, "http.response.status_code", status);
             } else if (c == 3) {
                 kv_str(s->attr, &k, "db.system", "redis");
@@ -367,10 +374,12 @@ static void build_spans(bg_req_t *r, bg_res_t *res, int svc, int n, rng_t *g, ui
             e->name = "exception";
             e->nattr = 0;
             kv_str(e->attr, &e->nattr, "exception.type", "TimeoutError");
-            kv_str(e->attr, &e->nattr, "exception.message", "request to inventory:8080 timed out after 2000 ms");
-            kv_str(e->attr, &e->nattr, "exception.stacktrace",
-                   "TimeoutError: timed out\n    at InventoryClient.reserve (inventory.js:88:11)\n    at async "
-                   "CartService.addItem (cart.js:41:5)");
+            kv_str(e->attr, &e->nattr, "exception.message",
+                   "request to inventory:8080 timed out after 2000 ms");
+            kv_str(
+                e->attr, &e->nattr, "exception.stacktrace",
+                "TimeoutError: timed out\n    at InventoryClient.reserve (inventory.js:88:11)\n    at async "
+                "CartService.addItem (cart.js:41:5)");
         } else if (pos == 0) {
             s->status = 1;
         }
@@ -384,16 +393,18 @@ static void build_spans(bg_req_t *r, bg_res_t *res, int svc, int n, rng_t *g, ui
 
 /* ---- metrics ---- */
 
-static const double duration_bounds[BG_MAX_BOUNDS] = { 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000 };
+static const double duration_bounds[BG_MAX_BOUNDS] = {
+    5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000
+};
 
 /* FNV-1a over the series identity; the server computes its own hash, the
  * baseline only needs a stable id with the same cardinality. */
 static uint64_t series_hash(const bg_metric_t *m, const bg_point_t *p, const bg_res_t *res)
 {
     uint64_t h = 1469598103934665603ULL;
-#define MIX(s)                                           \
-    for (const char *c_ = (s); *c_; c_++) {              \
-        h = (h ^ (uint8_t)*c_) * 1099511628211ULL;       \
+#define MIX(s)                                                                                               \
+    for (const char *c_ = (s); *c_; c_++) {                                                                  \
+        h = (h ^ (uint8_t)*c_) * 1099511628211ULL;                                                           \
     }
     MIX(m->name);
     MIX(res->service);
@@ -476,7 +487,8 @@ static void build_metrics(bg_req_t *r, bg_res_t *res, int n, rng_t *g, int64_t n
             } else if (m->type == 2) {
                 p->value = m->monotonic ? (double)(1000 + rnd(g) % 10000000) : (double)rndn(g, 50);
             } else {
-                p->value = mi == 1 ? (double)rndn(g, 10000) / 10000.0 : (double)(50000000 + rnd(g) % 500000000);
+                p->value =
+                    mi == 1 ? (double)rndn(g, 10000) / 10000.0 : (double)(50000000 + rnd(g) % 500000000);
             }
             p->series_id = series_hash(m, p, res);
         }

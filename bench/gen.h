@@ -19,7 +19,7 @@ typedef enum { BG_LOGS = 0, BG_SPANS = 1, BG_METRICS = 2 } bg_signal_t;
 
 typedef enum { BG_STR, BG_INT, BG_DBL, BG_BOOL } bg_vtype_t;
 
-#define BG_MAX_ATTR 12
+#define BG_MAX_ATTR   12
 #define BG_MAX_BOUNDS 12
 
 typedef struct {
@@ -72,8 +72,8 @@ typedef struct {
     bg_kv_t label[4];
     int nlabel;
     int64_t start_ns, time_ns;
-    double value;       /* gauge/sum */
-    uint64_t count;     /* histogram */
+    double value;   /* gauge/sum */
+    uint64_t count; /* histogram */
     double sum, min, max;
     uint64_t counts[BG_MAX_BOUNDS + 1];
     uint64_t series_id; /* what the baseline stores */

@@ -148,8 +148,7 @@ static int build_bodies(void)
         sent_total += bodies[i].len;
     fprintf(stderr, "loadgen: %d %s bodies of %d records: %.1f KiB each (%.0f bytes/record)%s\n", opt.bodies,
             bg_signal_name(opt.signal), opt.batch, (double)sent_total / opt.bodies / 1024.0,
-            (double)raw_total / ((double)opt.bodies * opt.batch),
-            opt.gzip ? " gzipped" : "");
+            (double)raw_total / ((double)opt.bodies * opt.batch), opt.gzip ? " gzipped" : "");
     return 0;
 }
 
@@ -202,7 +201,8 @@ static int dial(void)
     if (fd >= 0) {
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        struct timeval tv = { (time_t)opt.timeout, (suseconds_t)((opt.timeout - (double)(time_t)opt.timeout) * 1e6) };
+        struct timeval tv = { (time_t)opt.timeout,
+                              (suseconds_t)((opt.timeout - (double)(time_t)opt.timeout) * 1e6) };
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     }
@@ -265,7 +265,8 @@ static int read_response(int fd, char *buf, size_t cap, long *rejected, bool *cl
             clen = strtol(line + 15, NULL, 10);
         else if (strncasecmp(line, "Connection:", 11) == 0 && strncasecmp(line + 11, " close", 6) == 0)
             *close_after = true;
-        else if (strncasecmp(line, "Transfer-Encoding:", 18) == 0 && strstr(line, "chunked") < strstr(line, "\r\n"))
+        else if (strncasecmp(line, "Transfer-Encoding:", 18) == 0 &&
+                 strstr(line, "chunked") < strstr(line, "\r\n"))
             chunked = true;
     }
     if (chunked) {
@@ -462,16 +463,24 @@ static int parse_url(const char *url)
 
 int main(int argc, char **argv)
 {
-    opt = (opts_t){ .signal = BG_LOGS, .connections = 8, .batch = 1000, .bodies = 16, .duration = 20, .timeout = 30,
-                    .seed = 1, .token = getenv("LO_BENCH_TOKEN") };
+    opt = (opts_t){ .signal = BG_LOGS,
+                    .connections = 8,
+                    .batch = 1000,
+                    .bodies = 16,
+                    .duration = 20,
+                    .timeout = 30,
+                    .seed = 1,
+                    .token = getenv("LO_BENCH_TOKEN") };
     const char *url = "http://127.0.0.1:4318";
     static const struct option lo[] = {
-        { "signal", 1, 0, 's' },      { "url", 1, 0, 'u' },        { "token", 1, 0, 't' },
-        { "connections", 1, 0, 'c' }, { "duration", 1, 0, 'd' },   { "requests", 1, 0, 'n' },
-        { "batch", 1, 0, 'b' },       { "bodies", 1, 0, 'B' },     { "gzip", 0, 0, 'z' },
-        { "backoff-ms", 1, 0, 'k' },  { "seed", 1, 0, 'S' },       { "dump", 1, 0, 'D' },
-        { "dry", 0, 0, 'y' },         { "timeout", 1, 0, 'T' },    { "help", 0, 0, 'h' },
-        { 0, 0, 0, 0 },
+        { "signal", 1, 0, 's' },   { "url", 1, 0, 'u' },
+        { "token", 1, 0, 't' },    { "connections", 1, 0, 'c' },
+        { "duration", 1, 0, 'd' }, { "requests", 1, 0, 'n' },
+        { "batch", 1, 0, 'b' },    { "bodies", 1, 0, 'B' },
+        { "gzip", 0, 0, 'z' },     { "backoff-ms", 1, 0, 'k' },
+        { "seed", 1, 0, 'S' },     { "dump", 1, 0, 'D' },
+        { "dry", 0, 0, 'y' },      { "timeout", 1, 0, 'T' },
+        { "help", 0, 0, 'h' },     { 0, 0, 0, 0 },
     };
     int ch;
     while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -502,7 +511,8 @@ int main(int argc, char **argv)
         }
     }
     if (opt.connections < 1 || opt.connections > 4096 || opt.batch < 1 || opt.batch > 100000 ||
-        opt.bodies < 1 || opt.bodies > 1024 || opt.duration <= 0 || opt.timeout < 0.001 || parse_url(url) != 0) {
+        opt.bodies < 1 || opt.bodies > 1024 || opt.duration <= 0 || opt.timeout < 0.001 ||
+        parse_url(url) != 0) {
         usage();
         return 2;
     }
@@ -577,17 +587,18 @@ int main(int argc, char **argv)
     double rps = (double)tot.records_ok / secs, mbps = (double)tot.bytes_ok / secs / 1e6;
     printf("%s: %ld records acknowledged in %.1f s = %.0f records/s, %.1f MB/s of request bodies\n",
            bg_signal_name(opt.signal), tot.records_ok, secs, rps, mbps);
-    printf("  %d connections, %d records/request; latency of 200s p50 %.1f ms, p99 %.1f ms\n", opt.connections,
-           opt.batch, p50, p99);
+    printf("  %d connections, %d records/request; latency of 200s p50 %.1f ms, p99 %.1f ms\n",
+           opt.connections, opt.batch, p50, p99);
     printf("  answers: 200=%ld 429=%ld 503=%ld other=%ld; timeouts (> %g s)=%ld; connection errors=%ld; "
            "rejected records=%ld\n",
            tot.n200, tot.n429, tot.n503, tot.nother, opt.timeout, tot.ntimeout, tot.nerr, tot.rejected);
     printf("  offered %.0f records/s (answered requests of any status)\n", offered);
     printf("  load generator CPU: %.2f s (%.2f cores)\n", cpu, cpu / secs);
     printf("RESULT signal=%s seconds=%.2f records=%ld records_per_s=%.0f mb_per_s=%.2f p50_ms=%.2f "
-           "p99_ms=%.2f s200=%ld s429=%ld s503=%ld other=%ld errors=%ld rejected=%ld client_cpu_s=%.2f offered_per_s=%.0f timeouts=%ld\n",
-           bg_signal_name(opt.signal), secs, tot.records_ok, rps, mbps, p50, p99, tot.n200, tot.n429, tot.n503,
-           tot.nother, tot.nerr, tot.rejected, cpu, offered, tot.ntimeout);
+           "p99_ms=%.2f s200=%ld s429=%ld s503=%ld other=%ld errors=%ld rejected=%ld client_cpu_s=%.2f "
+           "offered_per_s=%.0f timeouts=%ld\n",
+           bg_signal_name(opt.signal), secs, tot.records_ok, rps, mbps, p50, p99, tot.n200, tot.n429,
+           tot.n503, tot.nother, tot.nerr, tot.rejected, cpu, offered, tot.ntimeout);
     for (int i = 0; i < opt.bodies; i++) {
         free(bodies[i].body);
         free(bodies[i].trace_at);

@@ -112,8 +112,8 @@ static int run(bg_signal_t s, double seconds)
     double enc_ns = (double)(t1 - t0) / ((double)rounds * NBODIES * RECORDS);
     printf("%s: decode %.0f ns/record (%.0f MB/s of protobuf), COPY encode %.0f ns/record "
            "(%.0f bytes/row); together %.2f us/record\n",
-           bg_signal_name(s), dec_ns, dec_mbs, enc_ns, (double)out_bytes / ((double)rounds * NBODIES * RECORDS),
-           (dec_ns + enc_ns) / 1000.0);
+           bg_signal_name(s), dec_ns, dec_mbs, enc_ns,
+           (double)out_bytes / ((double)rounds * NBODIES * RECORDS), (dec_ns + enc_ns) / 1000.0);
     printf("RESULT signal=%s decode_ns=%.0f decode_mb_per_s=%.0f copy_ns=%.0f\n", bg_signal_name(s), dec_ns,
            dec_mbs, enc_ns);
     lo_buf_free(&buf);

@@ -147,8 +147,9 @@ int main(int argc, char **argv)
         }
         qsort(t, (size_t)runs, sizeof(double), cmp_d);
         int i99 = (int)(0.99 * runs);
-        printf("| %s | %.1f | %.1f | %d, %zu bytes%s%.120s |\n", spec, t[runs / 2], t[i99 < runs ? i99 : runs - 1],
-               resp.status, resp.body.len, resp.status == 200 ? "" : ": ", resp.status == 200 ? "" : resp.body.p);
+        printf("| %s | %.1f | %.1f | %d, %zu bytes%s%.120s |\n", spec, t[runs / 2],
+               t[i99 < runs ? i99 : runs - 1], resp.status, resp.body.len, resp.status == 200 ? "" : ": ",
+               resp.status == 200 ? "" : resp.body.p);
         lo_buf_free(&resp.body);
         free(spec);
     }

@@ -192,7 +192,8 @@ static const char *const log_cols =
     "flags, dropped_attributes_count";
 static const char *const span_cols =
     "start_time, end_time, duration_ns, trace_id, span_id, parent_span_id, project_id, session_id, user_id, "
-    "service, name, kind, status_code, status_message, trace_state, flags, attributes, events, links, resource, "
+    "service, name, kind, status_code, status_message, trace_state, flags, attributes, events, links, "
+    "resource, "
     "scope_name, scope_version, dropped_attributes_count, dropped_events_count, dropped_links_count";
 static const char *const sample_cols =
     "time, series_id, start_time, value, count, sum, min, max, buckets, flags, project_id, session_id, "
@@ -220,8 +221,9 @@ static void json_links(sbuf_t *b, const bg_span_t *s)
     if (s->has_link) {
         hex(h1, s->link_trace, 16);
         hex(h2, s->link_span, 8);
-        sb_printf(b, "{\"trace_id\":\"%s\",\"span_id\":\"%s\",\"trace_state\":\"\",\"attributes\":{},\"flags\":0}",
-                  h1, h2);
+        sb_printf(
+            b, "{\"trace_id\":\"%s\",\"span_id\":\"%s\",\"trace_state\":\"\",\"attributes\":{},\"flags\":0}",
+            h1, h2);
     }
     sb_puts(b, "]");
 }
@@ -316,7 +318,8 @@ static void render_point(sbuf_t *b, sbuf_t *tmp, const bg_res_t *res, const bg_m
     sb_printf(b, "%lld\t", (long long)p->series_id);
     col_time(b, p->start_ns);
     if (m->type == 3) {
-        sb_printf(b, "\\N\t%llu\t%.17g\t%.17g\t%.17g\t", (unsigned long long)p->count, p->sum, p->min, p->max);
+        sb_printf(b, "\\N\t%llu\t%.17g\t%.17g\t%.17g\t", (unsigned long long)p->count, p->sum, p->min,
+                  p->max);
         tmp->len = 0;
         json_buckets(tmp, m, p);
         col_json(b, tmp, false);

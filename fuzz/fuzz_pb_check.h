@@ -41,7 +41,7 @@ static int fuzz_pb_one(lo_signal_t sig, const uint8_t *data, size_t size)
         return 0;
     lo_otlp_batch_t b;
     lo_otlp_batch_init(&b, sig, a);
-    lo_decode_opts_t o = {.max_depth = 32, .receive_ns = 1, .redact = redact};
+    lo_decode_opts_t o = { .max_depth = 32, .receive_ns = 1, .redact = redact };
     int rc = lo_otlp_pb_decode(sig, data, size, &o, &b);
     if (rc == LO_OK) {
         for (size_t i = 0; i < b.n; i++) {

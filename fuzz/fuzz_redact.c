@@ -23,10 +23,12 @@ static lo_redact_t *g_a, *g_b;
 
 static lo_redact_t *make(void)
 {
-    lo_redact_conf_t c = { .keys = "authorization,cookie,password,secret,token,api_key,apikey,x-api-key,private_key",
-                           .url_keys = "url.full,db.connection_string",
-                           .text_keys = "exception.message",
-                           .patterns = true };
+    lo_redact_conf_t c = {
+        .keys = "authorization,cookie,password,secret,token,api_key,apikey,x-api-key,private_key",
+        .url_keys = "url.full,db.connection_string",
+        .text_keys = "exception.message",
+        .patterns = true
+    };
     lo_redact_t *r = lo_redact_new(&c);
     if (r == NULL)
         abort();
@@ -69,7 +71,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     lo_buf_init(&o3, 0);
 
     /* keys: remembered or not, the same verdict */
-    if (lo_redact_key(g_a, s, n) != lo_redact_key(g_b, s, n) || lo_redact_key(g_a, s, n) != lo_redact_key(g_b, s, n))
+    if (lo_redact_key(g_a, s, n) != lo_redact_key(g_b, s, n) ||
+        lo_redact_key(g_a, s, n) != lo_redact_key(g_b, s, n))
         abort();
 
     size_t c1 = scrub(g_a, mode, s, n, &o1);

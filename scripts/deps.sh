@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS=(build-essential pkg-config clang libclang-rt-14-dev
+PKGS=(build-essential pkg-config clang clang-format libclang-rt-14-dev
       libmicrohttpd-dev libpq-dev libjansson-dev zlib1g-dev libssl-dev
       libcmocka-dev protobuf-c-compiler libprotobuf-c-dev
       postgresql-15 nodejs npm python3 curl)

@@ -29,9 +29,9 @@
 #include "store/retention.h"
 #include "store/store.h"
 
-#define CONNECT_TRIES 10       /* start-up waits this many seconds for the database */
-#define IDLE_WAIT_MS 10000     /* longest wait for request bodies still arriving at shutdown */
-#define DRAIN_WAIT_MS 10000    /* longest wait for answers to be sent after the final commit */
+#define CONNECT_TRIES 10    /* start-up waits this many seconds for the database */
+#define IDLE_WAIT_MS  10000 /* longest wait for request bodies still arriving at shutdown */
+#define DRAIN_WAIT_MS 10000 /* longest wait for answers to be sent after the final commit */
 
 #define PARTITIONS_PERIOD_MS (3600LL * 1000)
 #define PARTITIONS_JITTER_MS (60LL * 1000)
@@ -69,7 +69,8 @@ static int prepare_schema(const lo_config_t *cfg, const lo_retention_t *ret)
         fprintf(stderr, "lookout serve: migrating the schema: %s\n", err);
         goto cleanup;
     }
-    rc = lo_store_ensure_partitions(c, ret->partitions.days_back, ret->partitions.days_ahead, err, sizeof(err));
+    rc = lo_store_ensure_partitions(c, ret->partitions.days_back, ret->partitions.days_ahead, err,
+                                    sizeof(err));
     if (rc != LO_OK)
         fprintf(stderr, "lookout serve: creating partitions: %s\n", err);
 cleanup:
@@ -123,8 +124,13 @@ static bool build(serve_t *s)
         fprintf(stderr, "lookout serve: cannot register the modules' routes, tasks and metrics\n");
         return false;
     }
-    lo_http_deps_t deps = { .cfg = &s->cfg, .auth = s->auth, .pool = s->pool, .ingest = s->ingest,
-                            .ratelimit = s->rl, .redact = s->redact, .routes = &s->routes,
+    lo_http_deps_t deps = { .cfg = &s->cfg,
+                            .auth = s->auth,
+                            .pool = s->pool,
+                            .ingest = s->ingest,
+                            .ratelimit = s->rl,
+                            .redact = s->redact,
+                            .routes = &s->routes,
                             .retention = &s->retention };
     s->http = lo_http_create(&deps, err, sizeof(err));
     if (s->http == NULL) {

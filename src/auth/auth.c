@@ -27,12 +27,12 @@
 
 #include "core/log.h"
 
-#define POS_SETS 128 /* x WAYS = 1024 remembered valid tokens */
-#define NEG_SETS 512 /* x WAYS = 4096 remembered unknown tokens */
-#define WAYS 8
-#define HEADER_MAX 512      /* longer Authorization values are refused unread */
-#define POOL_WAIT_MS 1000   /* longest a check waits for a pooled connection */
-#define DOWN_NS 1000000000LL /* after a failed look-up, misses answer LO_UNAVAIL at once this long */
+#define POS_SETS     128 /* x WAYS = 1024 remembered valid tokens */
+#define NEG_SETS     512 /* x WAYS = 4096 remembered unknown tokens */
+#define WAYS         8
+#define HEADER_MAX   512          /* longer Authorization values are refused unread */
+#define POOL_WAIT_MS 1000         /* longest a check waits for a pooled connection */
+#define DOWN_NS      1000000000LL /* after a failed look-up, misses answer LO_UNAVAIL at once this long */
 
 typedef struct {
     uint8_t key[32];
@@ -50,16 +50,15 @@ struct lo_auth {
     EVP_MD *sha256; /* fetched once: the implicit fetch costs ~40% more per call */
     int64_t ttl_ns;
     pthread_mutex_t mu;
-    _Atomic int64_t down_until; /* monotonic ns: the database just failed */
+    _Atomic int64_t down_until;        /* monotonic ns: the database just failed */
     double lookup_rate, lookup_tokens; /* token bucket of look-ups (under mu) */
     int64_t lookup_last_ns;
     int lookups, lookups_max; /* in progress (under mu), and its bound */
     uint8_t (*inflight)[32];  /* the keys being looked up (lookups of them) */
     pthread_cond_t landed;    /* a look-up ended */
-    pos_entry_t *pos; /* POS_SETS * WAYS */
-    neg_entry_t *neg; /* NEG_SETS * WAYS */
+    pos_entry_t *pos;         /* POS_SETS * WAYS */
+    neg_entry_t *neg;         /* NEG_SETS * WAYS */
 };
-
 
 lo_auth_t *lo_auth_create(const lo_config_t *cfg, lo_pg_pool_t *pool)
 {
@@ -371,4 +370,3 @@ bool lo_principal_allows_project(const lo_principal_t *p, const uint8_t project[
             return true;
     return false;
 }
-

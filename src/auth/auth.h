@@ -13,18 +13,18 @@
 #include "core/lo.h"
 #include "store/pool.h"
 
-#define LO_SCOPE_INGEST        0x1u
-#define LO_SCOPE_OBSERVE_READ  0x2u
-#define LO_SCOPE_ALERT_MANAGE  0x4u
-#define LO_SCOPE_ADMIN         0x8u
+#define LO_SCOPE_INGEST       0x1u
+#define LO_SCOPE_OBSERVE_READ 0x2u
+#define LO_SCOPE_ALERT_MANAGE 0x4u
+#define LO_SCOPE_ADMIN        0x8u
 
 #define LO_TOKEN_MAX_PROJECTS 64
 
 /* The authenticated caller. */
 typedef struct {
     int64_t token_id;
-    unsigned scopes;                       /* LO_SCOPE_* bits; admin implies all */
-    size_t n_projects;                     /* 0: not bound to projects */
+    unsigned scopes;   /* LO_SCOPE_* bits; admin implies all */
+    size_t n_projects; /* 0: not bound to projects */
     uint8_t projects[LO_TOKEN_MAX_PROJECTS][16];
 } lo_principal_t;
 

@@ -102,8 +102,10 @@ static int parse(int argc, char **argv, unsigned allowed, int max_pos, const cha
             if (v == NULL)
                 return usage_error(usage, "flag %s needs a value", a);
             if (lo_scopes_parse(v, &bits) != LO_OK)
-                return usage_error(usage, "unknown scope in \"%s\" (scopes: ingest, observe:read, "
-                                          "alert:manage, admin)", v);
+                return usage_error(usage,
+                                   "unknown scope in \"%s\" (scopes: ingest, observe:read, "
+                                   "alert:manage, admin)",
+                                   v);
             o->scopes |= bits;
         } else if ((allowed & F_PROJECT) && flag_is(a, "--project")) {
             const char *v = flag_value(argc, argv, &i, 9);
@@ -112,7 +114,8 @@ static int parse(int argc, char **argv, unsigned allowed, int max_pos, const cha
             if (o->n_projects >= LO_TOKEN_MAX_PROJECTS)
                 return usage_error(usage, "%s: a token may be bound to at most 64 projects", "--project");
             if (!lo_uuid_parse(lo_str(v, strlen(v)), o->projects[o->n_projects]))
-                return usage_error(usage, "\"%s\" is not a UUID (like 0b6f3c1e-4a7d-4c2b-9f1e-2d3c4b5a6978)", v);
+                return usage_error(usage, "\"%s\" is not a UUID (like 0b6f3c1e-4a7d-4c2b-9f1e-2d3c4b5a6978)",
+                                   v);
             o->n_projects++;
         } else if ((allowed & F_PUBLIC) && strcmp(a, "--public") == 0) {
             o->is_public = true;

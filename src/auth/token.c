@@ -289,8 +289,9 @@ int lo_project_create(PGconn *c, const char *name, bool is_public, uint8_t id_ou
     char idtext[37];
     uuid_text(id, idtext);
     const char *pv[3] = { idtext, name, is_public ? "true" : "false" };
-    PGresult *r = PQexecParams(c, "INSERT INTO projects (id, name, public) VALUES ($1::uuid, $2, $3::boolean)",
-                               3, NULL, pv, NULL, NULL, 0);
+    PGresult *r =
+        PQexecParams(c, "INSERT INTO projects (id, name, public) VALUES ($1::uuid, $2, $3::boolean)", 3, NULL,
+                     pv, NULL, NULL, 0);
     if (PQresultStatus(r) == PGRES_COMMAND_OK) {
         memcpy(id_out, id, 16);
         rc = LO_OK;

@@ -14,8 +14,8 @@
 #include "auth/auth.h"
 #include "core/lo.h"
 
-#define LO_TOKEN_LEN 46        /* "lo_" + 43 base64url characters */
-#define LO_NAME_MAX_CHARS 200  /* token and project names: 1..200 characters */
+#define LO_TOKEN_LEN      46  /* "lo_" + 43 base64url characters */
+#define LO_NAME_MAX_CHARS 200 /* token and project names: 1..200 characters */
 
 /* Makes a new random token (256 bits from the OpenSSL CSPRNG) and its
  * SHA-256.  out receives LO_TOKEN_LEN characters + NUL. */

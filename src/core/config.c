@@ -43,7 +43,8 @@ static int check_addr(const char *name, const char *v, char *err, size_t errlen)
     if (ok && v[0] == '[' && (colon == v || colon[-1] != ']'))
         ok = false;
     if (!ok) {
-        snprintf(err, errlen, "%s: \"%.200s\" is not host:port (like 127.0.0.1:4318, [::1]:4318 or :4318)", name, v);
+        snprintf(err, errlen, "%s: \"%.200s\" is not host:port (like 127.0.0.1:4318, [::1]:4318 or :4318)",
+                 name, v);
         return LO_INVALID;
     }
     return LO_OK;
@@ -58,9 +59,9 @@ static int check_nonempty(const char *name, const char *v, char *err, size_t err
     return LO_OK;
 }
 
-#define KiB (1024LL)
-#define MiB (1024LL * 1024)
-#define GiB (1024LL * 1024 * 1024)
+#define KiB  (1024LL)
+#define MiB  (1024LL * 1024)
+#define GiB  (1024LL * 1024 * 1024)
 #define F(f) offsetof(lo_config_t, f)
 
 /* Entries name flags, choices and a check only when they have them: the
@@ -82,7 +83,8 @@ static const cfg_entry_t table[] = {
     { "http_connections_per_ip", CFG_INT, F(http_connections_per_ip), "256", 0, 1000000,
       "open connections one client address may hold on each listener; 0 = no limit" },
     { "api_response_max_bytes", CFG_SIZE, F(api_response_max_bytes), "32M", 64 * KiB, 1 * GiB,
-      "largest API answer; a larger one is refused (400 response_too_large: lower limit or narrow the query)" },
+      "largest API answer; a larger one is refused (400 response_too_large: lower limit or narrow the "
+      "query)" },
     { "query_threads", CFG_INT, F(query_threads), "4", 1, 64,
       "threads (and database connections) running API queries, apart from the HTTP threads" },
     { "query_queue_max", CFG_INT, F(query_queue_max), "64", 1, 100000,
@@ -114,7 +116,8 @@ static const cfg_entry_t table[] = {
       0, 0,
       "attribute keys whose values are stored as \"[REDACTED]\": an entry matches a run of a key's segments "
       "(split at . - _ / : space and camelCase, any case: db.password, clientSecret, x-auth-token), except "
-      "when a qualifier follows (token_count, secret.name); the same words mark secrets in URLs and free text "
+      "when a qualifier follows (token_count, secret.name); the same words mark secrets in URLs and free "
+      "text "
       "(docs/auth.md)" },
     { "redact_url_keys", CFG_STR, F(redact_url_keys),
       "url.full,url.original,url.query,http.url,http.target,db.connection_string,http.request.header.referer,"
@@ -122,8 +125,9 @@ static const cfg_entry_t table[] = {
       0, 0,
       "attribute keys whose string values are URLs or connection strings: userinfo and the values of "
       "sensitive or signature-like parameters are stored as [REDACTED] (empty: none)" },
-    { "redact_text_keys", CFG_STR, F(redact_text_keys), "exception.message,exception.stacktrace,log.record.original",
-      0, 0, "attribute keys whose string values are scrubbed as free text, as log bodies are (empty: none)" },
+    { "redact_text_keys", CFG_STR, F(redact_text_keys),
+      "exception.message,exception.stacktrace,log.record.original", 0, 0,
+      "attribute keys whose string values are scrubbed as free text, as log bodies are (empty: none)" },
     { "redact_patterns", CFG_INT, F(redact_patterns), "1", 0, 1,
       "1: scrub free text (log bodies, span status messages, redact_text_keys): Bearer tokens, "
       "password=... / token: ... values and URL userinfo become [REDACTED]; 0: off" },
@@ -148,7 +152,8 @@ static const cfg_entry_t table[] = {
     { "metrics_hot_hours", CFG_INT, F(metrics_hot_hours), "1", 1, 8760, "hot window for metric samples" },
     { "shutdown_timeout_seconds", CFG_INT, F(shutdown_timeout_seconds), "30", 1, 3600,
       "longest a graceful shutdown waits for buffered records to commit" },
-    { "log_level", CFG_ENUM, F(log_level), "info", 0, 0, "least severe log lines written", 0, LOG_LEVELS, NULL },
+    { "log_level", CFG_ENUM, F(log_level), "info", 0, 0, "least severe log lines written", 0, LOG_LEVELS,
+      NULL },
 };
 #pragma GCC diagnostic pop
 
@@ -252,7 +257,8 @@ static int check_together(const lo_config_t *c, char *err, size_t errlen)
         snprintf(err, errlen, "rate_limit_burst is set but rate_limit_records is 0 (unlimited): set both");
         return LO_INVALID;
     }
-    if (strcmp(c->otlp_addr, c->api_addr) == 0 && strcmp(c->otlp_addr + strlen(c->otlp_addr) - 2, ":0") != 0) {
+    if (strcmp(c->otlp_addr, c->api_addr) == 0 &&
+        strcmp(c->otlp_addr + strlen(c->otlp_addr) - 2, ":0") != 0) {
         snprintf(err, errlen, "otlp_addr and api_addr are the same address (%.200s)", c->otlp_addr);
         return LO_INVALID;
     }
@@ -397,7 +403,8 @@ int lo_config_load_args(lo_config_t *c, int argc, char **argv, int *argi, char *
         const char *eq = strchr(arg, '=');
         size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
         char name[128];
-        if (!name_from_flag(arg, n, name, sizeof(name)) || (find(name) == NULL && strcmp(name, "config") != 0)) {
+        if (!name_from_flag(arg, n, name, sizeof(name)) ||
+            (find(name) == NULL && strcmp(name, "config") != 0)) {
             snprintf(err, errlen, "unknown flag %.*s (see --help)", (int)n, arg);
             return LO_INVALID;
         }
@@ -467,8 +474,10 @@ void lo_config_print_help(FILE *f)
             for (size_t k = 0; e->choices[k] != NULL; k++)
                 fprintf(f, "%s %s", k ? "," : "", e->choices[k]);
         } else if (e->type != CFG_STR)
-            fprintf(f, "  range: %" PRId64 "..%" PRId64 "%s", e->min, e->max, e->type == CFG_SIZE ? " bytes (K/M/G suffixes)" : "");
+            fprintf(f, "  range: %" PRId64 "..%" PRId64 "%s", e->min, e->max,
+                    e->type == CFG_SIZE ? " bytes (K/M/G suffixes)" : "");
         fputc('\n', f);
     }
-    fprintf(f, "  --config FILE\n      KEY=VALUE lines with the same names; environment and flags override it\n");
+    fprintf(
+        f, "  --config FILE\n      KEY=VALUE lines with the same names; environment and flags override it\n");
 }

@@ -62,7 +62,8 @@ int lo_config_load_file(lo_config_t *c, const char *path, char *err, size_t errl
 int lo_config_load_env(lo_config_t *c, char *err, size_t errlen) LO_MUST_USE;
 /* Applies flags from argv[*argi]; stops at the first non-flag argument.
  * --config FILE is handled here too (file first, then env, then flags). */
-int lo_config_load_args(lo_config_t *c, int argc, char **argv, int *argi, char *err, size_t errlen) LO_MUST_USE;
+int lo_config_load_args(lo_config_t *c, int argc, char **argv, int *argi, char *err,
+                        size_t errlen) LO_MUST_USE;
 /* Everything in order: defaults, --config, env, flags. */
 int lo_config_load(lo_config_t *c, int argc, char **argv, int *argi, char *err, size_t errlen) LO_MUST_USE;
 /* Sets one setting by its name ("database_url"); LO_INVALID with a message. */

@@ -57,10 +57,22 @@ static void close_(lo_jw_t *w, char c)
     lo_buf_putc(w->b, c);
 }
 
-void lo_jw_obj_begin(lo_jw_t *w) { open(w, '{'); }
-void lo_jw_obj_end(lo_jw_t *w) { close_(w, '}'); }
-void lo_jw_arr_begin(lo_jw_t *w) { open(w, '['); }
-void lo_jw_arr_end(lo_jw_t *w) { close_(w, ']'); }
+void lo_jw_obj_begin(lo_jw_t *w)
+{
+    open(w, '{');
+}
+void lo_jw_obj_end(lo_jw_t *w)
+{
+    close_(w, '}');
+}
+void lo_jw_arr_begin(lo_jw_t *w)
+{
+    open(w, '[');
+}
+void lo_jw_arr_end(lo_jw_t *w)
+{
+    close_(w, ']');
+}
 
 int lo_json_escape_into(lo_buf_t *b, const char *p, size_t n)
 {

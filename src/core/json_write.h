@@ -15,9 +15,9 @@
 typedef struct {
     lo_buf_t *b;
     int depth;
-    int err;                          /* first failure; sticky */
-    uint8_t first[LO_JW_MAX_DEPTH];   /* 1 while the container has no member yet */
-    uint8_t after_key;                /* the next value follows a key */
+    int err;                        /* first failure; sticky */
+    uint8_t first[LO_JW_MAX_DEPTH]; /* 1 while the container has no member yet */
+    uint8_t after_key;              /* the next value follows a key */
 } lo_jw_t;
 
 void lo_jw_init(lo_jw_t *w, lo_buf_t *b);

@@ -12,15 +12,15 @@
 
 /* Return codes.  Functions return one of these (or a count >= 0 where said). */
 #define LO_OK        0
-#define LO_ERROR    -1 /* internal failure (out of memory, I/O): 5xx */
-#define LO_BUSY     -2 /* try again later: 429 (queue full) */
-#define LO_UNAVAIL  -3 /* storage unavailable: 503 */
-#define LO_INVALID  -4 /* the input is malformed: 400 */
+#define LO_ERROR     -1 /* internal failure (out of memory, I/O): 5xx */
+#define LO_BUSY      -2 /* try again later: 429 (queue full) */
+#define LO_UNAVAIL   -3 /* storage unavailable: 503 */
+#define LO_INVALID   -4 /* the input is malformed: 400 */
 #define LO_TOO_LARGE -5 /* the input exceeds a configured size: 413 */
-#define LO_DECLINED -6 /* not handled / not found */
+#define LO_DECLINED  -6 /* not handled / not found */
 
-#define LO_MUST_USE __attribute__((warn_unused_result))
-#define LO_UNUSED(x) ((void)(x))
+#define LO_MUST_USE     __attribute__((warn_unused_result))
+#define LO_UNUSED(x)    ((void)(x))
 #define LO_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* A length + pointer view; not NUL-terminated, never owns its bytes. */
@@ -30,7 +30,7 @@ typedef struct {
 } lo_str_t;
 
 #define LO_STR_LIT(s) ((lo_str_t){ (s), sizeof(s) - 1 })
-#define LO_STR_NULL ((lo_str_t){ NULL, 0 })
+#define LO_STR_NULL   ((lo_str_t){ NULL, 0 })
 
 static inline lo_str_t lo_str(const char *p, size_t len)
 {

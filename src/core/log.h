@@ -19,8 +19,8 @@ void lo_log(lo_log_level_t level, const char *msg, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 #define lo_log_debug(msg, ...) lo_log(LO_LOG_DEBUG, msg, __VA_ARGS__)
-#define lo_log_info(msg, ...) lo_log(LO_LOG_INFO, msg, __VA_ARGS__)
-#define lo_log_warn(msg, ...) lo_log(LO_LOG_WARN, msg, __VA_ARGS__)
+#define lo_log_info(msg, ...)  lo_log(LO_LOG_INFO, msg, __VA_ARGS__)
+#define lo_log_warn(msg, ...)  lo_log(LO_LOG_WARN, msg, __VA_ARGS__)
 #define lo_log_error(msg, ...) lo_log(LO_LOG_ERROR, msg, __VA_ARGS__)
 
 #endif

@@ -15,10 +15,10 @@ typedef struct {
     atomic_llong records_ingested[LO_SIGNAL_COUNT];
     atomic_llong records_rejected[LO_SIGNAL_COUNT];
     atomic_llong requests[LO_SIGNAL_COUNT];
-    atomic_llong requests_invalid[LO_SIGNAL_COUNT];  /* 400 */
-    atomic_llong requests_busy[LO_SIGNAL_COUNT];     /* 429 */
-    atomic_llong requests_unavail[LO_SIGNAL_COUNT];  /* 503 */
-    atomic_llong buffer_bytes[LO_SIGNAL_COUNT];      /* current */
+    atomic_llong requests_invalid[LO_SIGNAL_COUNT]; /* 400 */
+    atomic_llong requests_busy[LO_SIGNAL_COUNT];    /* 429 */
+    atomic_llong requests_unavail[LO_SIGNAL_COUNT]; /* 503 */
+    atomic_llong buffer_bytes[LO_SIGNAL_COUNT];     /* current */
     atomic_llong batches[LO_SIGNAL_COUNT];
     atomic_llong batch_records_sum[LO_SIGNAL_COUNT];
     atomic_llong commit_failures[LO_SIGNAL_COUNT];

@@ -21,8 +21,8 @@
 
 typedef struct lo_api_req lo_api_req_t;
 
-#define LO_API_MAX_PARAMS 4     /* {name} segments in one pattern */
-#define LO_API_PATH_MAX 1024    /* longer paths match no route */
+#define LO_API_MAX_PARAMS  4    /* {name} segments in one pattern */
+#define LO_API_PATH_MAX    1024 /* longer paths match no route */
 #define LO_API_MAX_HEADERS 4    /* response headers a handler may add */
 
 struct lo_api_req {
@@ -33,7 +33,7 @@ struct lo_api_req {
     bool db_broken;            /* set by a handler after a connection-level error */
     const char *body;          /* request body (POST/PATCH), NUL-terminated; NULL if none */
     size_t body_len;
-    void *http;                /* private to src/http */
+    void *http; /* private to src/http */
     /* the {name} segments of the route's pattern, in order (lo_api_path_param) */
     const char *param_names[LO_API_MAX_PARAMS];
     const char *param_values[LO_API_MAX_PARAMS];
@@ -51,8 +51,8 @@ typedef void (*lo_api_upgrade_fn)(void *arg, int sock, const char *extra, size_t
 void lo_api_upgrade_close(void *urh);
 
 typedef struct {
-    int status;                /* HTTP status */
-    lo_buf_t body;             /* JSON text */
+    int status;    /* HTTP status */
+    lo_buf_t body; /* JSON text */
     struct {
         char name[32], value[224];
     } headers[LO_API_MAX_HEADERS]; /* Location, Retry-After, ... (lo_api_header) */

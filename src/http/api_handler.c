@@ -19,9 +19,9 @@
 #include "http/listener.h"
 #include "store/store.h"
 
-#define CT_JSON "application/json"
-#define CT_TEXT "text/plain; charset=utf-8"
-#define CT_PROM "text/plain; version=0.0.4; charset=utf-8"
+#define CT_JSON      "application/json"
+#define CT_TEXT      "text/plain; charset=utf-8"
+#define CT_PROM      "text/plain; version=0.0.4; charset=utf-8"
 #define API_BODY_MAX (1024 * 1024) /* POST/PATCH bodies */
 #define POOL_WAIT_MS 2000
 
@@ -29,9 +29,9 @@ typedef struct {
     lo_api_http_t http; /* first: lo_api_req_t.http points here */
     lo_http_t *h;
     lo_principal_t who;
-    lo_api_req_t req;             /* path parameters from the route match */
-    const lo_api_route_t *route;  /* NULL until matched */
-    char allow[64];               /* for a 405 */
+    lo_api_req_t req;            /* path parameters from the route match */
+    const lo_api_route_t *route; /* NULL until matched */
+    char allow[64];              /* for a 405 */
     bool discard;
     size_t discarded;
     unsigned err_status; /* refused from the headers: answer this after the body */
@@ -59,7 +59,8 @@ static enum MHD_Result reply_error(struct MHD_Connection *c, unsigned status, co
     return r;
 }
 
-static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned status, const char *ctype, const char *text)
+static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned status, const char *ctype,
+                                  const char *text)
 {
     return lo_http_reply(c, LO_LISTENER_API, status, ctype, text, strlen(text), NULL);
 }
@@ -81,7 +82,8 @@ static enum MHD_Result readyz(lo_http_t *h, struct MHD_Connection *c)
     if (rc == LO_UNAVAIL)
         return reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, CT_TEXT, "database unreachable\n");
     if (rc != LO_OK)
-        return reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, CT_TEXT, "schema not current: run lookout migrate\n");
+        return reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, CT_TEXT,
+                          "schema not current: run lookout migrate\n");
     if (h->d.ingest != NULL && !lo_ingest_ready(h->d.ingest))
         return reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, CT_TEXT, "writers cannot reach the database\n");
     return reply_text(c, MHD_HTTP_OK, CT_TEXT, "ready\n");
@@ -111,8 +113,8 @@ static bool has_body(struct MHD_Connection *c)
 /* Requests outside /api/: answered from the headers alone.  A request with
  * a body (which none of them takes) is answered at once, unread, and its
  * connection closed. */
-static enum MHD_Result plain_request(lo_http_t *h, struct MHD_Connection *c, const char *url, const char *method,
-                                     bool body)
+static enum MHD_Result plain_request(lo_http_t *h, struct MHD_Connection *c, const char *url,
+                                     const char *method, bool body)
 {
     bool known = strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0 || strcmp(url, "/metrics") == 0;
     lo_http_hdr_t allow[] = { { MHD_HTTP_HEADER_ALLOW, "GET, HEAD" },
@@ -123,7 +125,8 @@ static enum MHD_Result plain_request(lo_http_t *h, struct MHD_Connection *c, con
     if (!is_read(method))
         return reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", "use GET", allow);
     if (body)
-        return reply_error(c, MHD_HTTP_BAD_REQUEST, "bad_request", "this endpoint takes no request body", allow + 1);
+        return reply_error(c, MHD_HTTP_BAD_REQUEST, "bad_request", "this endpoint takes no request body",
+                           allow + 1);
     if (strcmp(url, "/healthz") == 0)
         return reply_text(c, MHD_HTTP_OK, CT_TEXT, "ok\n");
     if (strcmp(url, "/readyz") == 0)
@@ -139,7 +142,9 @@ static enum MHD_Result reply_refusal(lo_http_t *h, struct MHD_Connection *c, con
     lo_http_hdr_t hdr[] = { { MHD_HTTP_HEADER_RETRY_AFTER, ra }, { NULL, NULL } };
     lo_http_hdr_t allow[] = { { MHD_HTTP_HEADER_ALLOW, x->allow }, { NULL, NULL } };
     return reply_error(c, x->err_status, x->err_code, x->err_msg,
-                       x->err_retry ? hdr : x->err_status == MHD_HTTP_METHOD_NOT_ALLOWED ? allow : NULL);
+                       x->err_retry                                   ? hdr
+                       : x->err_status == MHD_HTTP_METHOD_NOT_ALLOWED ? allow
+                                                                      : NULL);
 }
 
 /* The route of the request, and whether the caller may use it: sets the
@@ -207,8 +212,9 @@ static enum MHD_Result begin_api(lo_http_t *h, struct MHD_Connection *c, const c
         /* Answer now only when no body follows (or the client waits for
          * 100-continue): a client still sending would see a reset. */
         const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
-        bool body_follows = (has_len && declared > 0) ||
-                            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
+        bool body_follows =
+            (has_len && declared > 0) ||
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
         bool waits = expect != NULL && strcasecmp(expect, "100-continue") == 0;
         if (!body_follows || waits || declared > 4 * (uint64_t)API_BODY_MAX) {
             enum MHD_Result r = reply_refusal(h, c, x);
@@ -302,8 +308,8 @@ static void run_job(void *arg, bool cancelled)
 }
 
 /* libmicrohttpd's side of an upgraded connection: to the route's function. */
-static void upgraded(void *cls, struct MHD_Connection *c, void *con_cls, const char *extra_in, size_t extra_in_size,
-                     MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+static void upgraded(void *cls, struct MHD_Connection *c, void *con_cls, const char *extra_in,
+                     size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
 {
     LO_UNUSED(con_cls);
     lo_http_guard_upgraded(c); /* the socket is no longer HTTP: no head deadline */
@@ -370,7 +376,8 @@ static enum MHD_Result dispatch(lo_http_t *h, api_ctx_t *x, const char *url, con
     if (x->err_status != 0)
         return reply_refusal(h, c, x);
     if (x->discard)
-        return reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large", "request body larger than 1 MiB", NULL);
+        return reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large", "request body larger than 1 MiB",
+                           NULL);
     x->url = strdup(url);
     x->method = strdup(method);
     if (x->url == NULL || x->method == NULL)
@@ -401,7 +408,8 @@ static enum MHD_Result dispatch(lo_http_t *h, api_ctx_t *x, const char *url, con
 static char plain_marker;
 
 enum MHD_Result lo_http_api_access(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-                                   const char *version, const char *upload, size_t *upload_size, void **con_cls)
+                                   const char *version, const char *upload, size_t *upload_size,
+                                   void **con_cls)
 {
     lo_http_t *h = cls;
     if (lo_http_guard_first(*con_cls)) {
@@ -410,7 +418,8 @@ enum MHD_Result lo_http_api_access(void *cls, struct MHD_Connection *c, const ch
         if (lo_http_guard_head(c, version, *con_cls, &status, &why) != LO_OK) {
             *con_cls = NULL;
             lo_http_hdr_t close[] = { { MHD_HTTP_HEADER_CONNECTION, "close" }, { NULL, NULL } };
-            return reply_error(c, status, status == MHD_HTTP_BAD_REQUEST ? "bad_request" : "too_large", why, close);
+            return reply_error(c, status, status == MHD_HTTP_BAD_REQUEST ? "bad_request" : "too_large", why,
+                               close);
         }
         *con_cls = NULL;
         if (strncmp(url, "/api/", 5) != 0) {
@@ -450,7 +459,8 @@ enum MHD_Result lo_http_api_access(void *cls, struct MHD_Connection *c, const ch
     return dispatch(h, x, url, method);
 }
 
-void lo_http_api_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+void lo_http_api_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                           enum MHD_RequestTerminationCode toe)
 {
     LO_UNUSED(cls);
     LO_UNUSED(toe);

@@ -206,8 +206,9 @@ void *lo_http_guard_uri(void *cls, const char *uri, struct MHD_Connection *c)
     for (; q != NULL && *q != '\0'; q++)
         params += *q == '&' || *q == '?';
     if (params > LO_HTTP_MAX_QUERY_PARAMS) {
-        static const char body[] = "{\"error\":{\"code\":\"too_many_parameters\",\"message\":\"more than 256 query "
-                                   "parameters\"}}";
+        static const char body[] =
+            "{\"error\":{\"code\":\"too_many_parameters\",\"message\":\"more than 256 query "
+            "parameters\"}}";
         char answer[256];
         snprintf(answer, sizeof(answer),
                  "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: application/json\r\n"

@@ -40,11 +40,11 @@ typedef struct lo_http lo_http_t;
 typedef struct {
     const lo_config_t *cfg;
     lo_auth_t *auth;
-    lo_pg_pool_t *pool;           /* API handlers and /readyz */
-    lo_ingest_t *ingest;          /* may be NULL: the OTLP listener answers 503 */
-    lo_ratelimit_t *ratelimit;    /* may be NULL: no rate limit */
-    const lo_redact_t *redact;    /* may be NULL: redact nothing */
-    const lo_api_routes_t *routes; /* the API routes of the modules; NULL: none (404) */
+    lo_pg_pool_t *pool;              /* API handlers and /readyz */
+    lo_ingest_t *ingest;             /* may be NULL: the OTLP listener answers 503 */
+    lo_ratelimit_t *ratelimit;       /* may be NULL: no rate limit */
+    const lo_redact_t *redact;       /* may be NULL: redact nothing */
+    const lo_api_routes_t *routes;   /* the API routes of the modules; NULL: none (404) */
     const lo_retention_t *retention; /* the acceptance window of records */
 } lo_http_deps_t;
 

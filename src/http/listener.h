@@ -20,13 +20,13 @@ struct lo_http {
     lo_http_addr_t otlp_addr, api_addr;
     struct MHD_Daemon *otlp, *api;
     int otlp_port, api_port;
-    atomic_bool stopping;   /* quiesced: new requests get 503 */
-    atomic_long active;     /* OTLP requests begun and not yet completed */
-    atomic_long waiting;    /* of those, handed to a writer and not yet answered by it */
-    int64_t held_max;       /* bound on lo_http_held_bytes: past it, 429 before reading */
-    struct lo_api_exec *exec; /* the query threads of the API listener (api_exec.h) */
+    atomic_bool stopping;        /* quiesced: new requests get 503 */
+    atomic_long active;          /* OTLP requests begun and not yet completed */
+    atomic_long waiting;         /* of those, handed to a writer and not yet answered by it */
+    int64_t held_max;            /* bound on lo_http_held_bytes: past it, 429 before reading */
+    struct lo_api_exec *exec;    /* the query threads of the API listener (api_exec.h) */
     struct lo_http_guard *guard; /* head deadlines of both listeners (guard.h) */
-    lo_admit_t admit;              /* what ingest accepts of decoded records */
+    lo_admit_t admit;            /* what ingest accepts of decoded records */
 };
 
 /* What lo_api_req_t.http points to on the API listener (api.c reads the
@@ -42,24 +42,23 @@ typedef struct {
 
 /* Queues a response with body (copied) and counts it; sets Content-Type
  * unless ctype is NULL; adds the extra headers. */
-enum MHD_Result lo_http_reply(struct MHD_Connection *c, lo_listener_t l, unsigned status,
-                              const char *ctype, const void *body, size_t len,
-                              const lo_http_hdr_t *extra);
+enum MHD_Result lo_http_reply(struct MHD_Connection *c, lo_listener_t l, unsigned status, const char *ctype,
+                              const void *body, size_t len, const lo_http_hdr_t *extra);
 
 /* The same for a body built in b (a lo_buf_t's malloc'd bytes): they are
  * handed to libmicrohttpd without a copy and b is left empty. */
-enum MHD_Result lo_http_reply_buf(struct MHD_Connection *c, lo_listener_t l, unsigned status, const char *ctype,
-                                  lo_buf_t *b, const lo_http_hdr_t *extra);
+enum MHD_Result lo_http_reply_buf(struct MHD_Connection *c, lo_listener_t l, unsigned status,
+                                  const char *ctype, lo_buf_t *b, const lo_http_hdr_t *extra);
 
 /* MHD callbacks of each listener. */
-enum MHD_Result lo_http_otlp_access(void *cls, struct MHD_Connection *c, const char *url,
-                                    const char *method, const char *version, const char *upload,
-                                    size_t *upload_size, void **con_cls);
+enum MHD_Result lo_http_otlp_access(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                    const char *version, const char *upload, size_t *upload_size,
+                                    void **con_cls);
 void lo_http_otlp_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                             enum MHD_RequestTerminationCode toe);
-enum MHD_Result lo_http_api_access(void *cls, struct MHD_Connection *c, const char *url,
-                                   const char *method, const char *version, const char *upload,
-                                   size_t *upload_size, void **con_cls);
+enum MHD_Result lo_http_api_access(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                   const char *version, const char *upload, size_t *upload_size,
+                                   void **con_cls);
 void lo_http_api_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                            enum MHD_RequestTerminationCode toe);
 

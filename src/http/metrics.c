@@ -50,8 +50,7 @@ static long long get(atomic_llong *c)
 }
 
 /* One counter or gauge per signal. */
-static void per_signal(lo_buf_t *b, const char *name, const char *type, const char *help,
-                       atomic_llong *v)
+static void per_signal(lo_buf_t *b, const char *name, const char *type, const char *help, atomic_llong *v)
 {
     lo_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
     for (int s = 0; s < LO_SIGNAL_COUNT; s++)
@@ -65,8 +64,7 @@ int lo_metrics_render(lo_buf_t *b)
                st->records_ingested);
     per_signal(b, "lookout_records_rejected_total", "counter",
                "Records refused in an accepted request (partial_success).", st->records_rejected);
-    per_signal(b, "lookout_ingest_requests_total", "counter", "OTLP export requests received.",
-               st->requests);
+    per_signal(b, "lookout_ingest_requests_total", "counter", "OTLP export requests received.", st->requests);
     per_signal(b, "lookout_ingest_requests_invalid_total", "counter",
                "OTLP export requests answered 400 (malformed payload).", st->requests_invalid);
     per_signal(b, "lookout_ingest_requests_throttled_total", "counter",
@@ -82,11 +80,13 @@ int lo_metrics_render(lo_buf_t *b)
                    "# TYPE lookout_batch_records summary\n");
     for (int s = 0; s < LO_SIGNAL_COUNT; s++) {
         const char *sn = lo_signal_name((lo_signal_t)s);
-        lo_buf_printf(b, "lookout_batch_records_sum{signal=\"%s\"} %lld\n", sn, get(&st->batch_records_sum[s]));
+        lo_buf_printf(b, "lookout_batch_records_sum{signal=\"%s\"} %lld\n", sn,
+                      get(&st->batch_records_sum[s]));
         lo_buf_printf(b, "lookout_batch_records_count{signal=\"%s\"} %lld\n", sn, get(&st->batches[s]));
     }
 
-    lo_buf_puts(b, "# HELP lookout_commit_latency_seconds Time a writer takes to write and commit one batch (COPY, side tables, COMMIT).\n"
+    lo_buf_puts(b, "# HELP lookout_commit_latency_seconds Time a writer takes to write and commit one batch "
+                   "(COPY, side tables, COMMIT).\n"
                    "# TYPE lookout_commit_latency_seconds histogram\n");
     for (int s = 0; s < LO_SIGNAL_COUNT; s++) {
         const char *sn = lo_signal_name((lo_signal_t)s);
@@ -94,7 +94,8 @@ int lo_metrics_render(lo_buf_t *b)
         for (int i = 0; i < LO_STATS_LAT_BUCKETS; i++) {
             cum += get(&st->commit_latency_bucket[s][i]);
             if (i == LO_STATS_LAT_BUCKETS - 1)
-                lo_buf_printf(b, "lookout_commit_latency_seconds_bucket{signal=\"%s\",le=\"+Inf\"} %lld\n", sn, cum);
+                lo_buf_printf(b, "lookout_commit_latency_seconds_bucket{signal=\"%s\",le=\"+Inf\"} %lld\n",
+                              sn, cum);
             else
                 lo_buf_printf(b, "lookout_commit_latency_seconds_bucket{signal=\"%s\",le=\"%g\"} %lld\n", sn,
                               lo_stats_lat_bounds[i], cum);
@@ -104,20 +105,25 @@ int lo_metrics_render(lo_buf_t *b)
         lo_buf_printf(b, "lookout_commit_latency_seconds_count{signal=\"%s\"} %lld\n", sn, cum);
     }
 
-    lo_buf_printf(b, "# HELP lookout_http_body_bytes Bytes of OTLP request bodies being received or decoded.\n"
-                     "# TYPE lookout_http_body_bytes gauge\nlookout_http_body_bytes %lld\n",
+    lo_buf_printf(b,
+                  "# HELP lookout_http_body_bytes Bytes of OTLP request bodies being received or decoded.\n"
+                  "# TYPE lookout_http_body_bytes gauge\nlookout_http_body_bytes %lld\n",
                   get(&lo_http_held_bytes));
-    lo_buf_printf(b, "# HELP lookout_http_heads_timed_out_total Connections closed because their request head "
-                     "did not arrive in time.\n# TYPE lookout_http_heads_timed_out_total counter\n"
-                     "lookout_http_heads_timed_out_total %lld\n",
+    lo_buf_printf(b,
+                  "# HELP lookout_http_heads_timed_out_total Connections closed because their request head "
+                  "did not arrive in time.\n# TYPE lookout_http_heads_timed_out_total counter\n"
+                  "lookout_http_heads_timed_out_total %lld\n",
                   get(&lo_http_heads_timed_out));
-    lo_buf_printf(b, "# HELP lookout_api_queries_total API requests run on the query threads.\n"
-                     "# TYPE lookout_api_queries_total counter\nlookout_api_queries_total %lld\n"
-                     "# HELP lookout_api_queries_refused_total API requests refused (429) because the query queue was full.\n"
-                     "# TYPE lookout_api_queries_refused_total counter\nlookout_api_queries_refused_total %lld\n"
-                     "# HELP lookout_api_queries_in_progress API requests queued or running on the query threads.\n"
-                     "# TYPE lookout_api_queries_in_progress gauge\nlookout_api_queries_in_progress %lld\n",
-                  get(&lo_api_exec_run), get(&lo_api_exec_refused), get(&lo_api_exec_busy));
+    lo_buf_printf(
+        b,
+        "# HELP lookout_api_queries_total API requests run on the query threads.\n"
+        "# TYPE lookout_api_queries_total counter\nlookout_api_queries_total %lld\n"
+        "# HELP lookout_api_queries_refused_total API requests refused (429) because the query queue was "
+        "full.\n"
+        "# TYPE lookout_api_queries_refused_total counter\nlookout_api_queries_refused_total %lld\n"
+        "# HELP lookout_api_queries_in_progress API requests queued or running on the query threads.\n"
+        "# TYPE lookout_api_queries_in_progress gauge\nlookout_api_queries_in_progress %lld\n",
+        get(&lo_api_exec_run), get(&lo_api_exec_refused), get(&lo_api_exec_busy));
     lo_buf_puts(b, "# HELP lookout_http_responses_total HTTP responses by listener and status code.\n"
                    "# TYPE lookout_http_responses_total counter\n");
     for (int l = 0; l < LO_LISTENER_COUNT; l++) {

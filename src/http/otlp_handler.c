@@ -26,21 +26,21 @@
 #include "http/listener.h"
 #include "ingest/admit.h"
 
-#define CT_PROTOBUF "application/x-protobuf"
-#define CT_JSON "application/json"
+#define CT_PROTOBUF            "application/x-protobuf"
+#define CT_JSON                "application/json"
 /* google.rpc.Code values used in Status bodies */
-#define RPC_INVALID_ARGUMENT 3
-#define RPC_NOT_FOUND 5
-#define RPC_PERMISSION_DENIED 7
+#define RPC_INVALID_ARGUMENT   3
+#define RPC_NOT_FOUND          5
+#define RPC_PERMISSION_DENIED  7
 #define RPC_RESOURCE_EXHAUSTED 8
-#define RPC_UNIMPLEMENTED 12
-#define RPC_INTERNAL 13
-#define RPC_UNAVAILABLE 14
-#define RPC_UNAUTHENTICATED 16
+#define RPC_UNIMPLEMENTED      12
+#define RPC_INTERNAL           13
+#define RPC_UNAVAILABLE        14
+#define RPC_UNAUTHENTICATED    16
 /* An oversized body without Content-Length is read and thrown away (so the
  * client gets its 413) up to this multiple of max_body_bytes; past it the
  * connection is closed. */
-#define DISCARD_FACTOR 4
+#define DISCARD_FACTOR         4
 /* Distinct projects whose records are counted at once for the rate limit. */
 
 _Static_assert(offsetof(lo_log_rec_t, env) == 0, "records start with their envelope");
@@ -69,8 +69,8 @@ typedef struct {
     uint8_t *body; /* as received; kept NUL-terminated */
     size_t len, cap;
     uint64_t discarded;
-    size_t held;   /* bytes counted in lo_http_held_bytes */
-    bool refused;  /* REQ_DISCARD: answer early, not 413 */
+    size_t held;  /* bytes counted in lo_http_held_bytes */
+    bool refused; /* REQ_DISCARD: answer early, not 413 */
     early_t early;
     uint8_t *plain; /* inflated body (gzip) */
     size_t plain_len;
@@ -90,7 +90,7 @@ static const char *ctype_of(lo_content_type_t ct)
 /* An error answer: google.rpc.Status in the request's encoding (JSON when
  * the request's own is unknown). */
 static enum MHD_Result reply_status(struct MHD_Connection *c, lo_content_type_t ct, unsigned status,
-                                   int32_t code, const char *message, const lo_http_hdr_t *extra)
+                                    int32_t code, const char *message, const lo_http_hdr_t *extra)
 {
     /* Refusals are the client's business (debug); failures of ours warn.
      * The message is ours: decoders name fields, never echo input. */
@@ -103,7 +103,8 @@ static enum MHD_Result reply_status(struct MHD_Connection *c, lo_content_type_t 
            "status=%u reason=\"%s\"", status, why);
     lo_buf_t b;
     lo_buf_init(&b, 64 * 1024);
-    int rc = ct == LO_CT_PROTOBUF ? lo_otlp_pb_status(code, message, &b) : lo_otlp_json_status(code, message, &b);
+    int rc =
+        ct == LO_CT_PROTOBUF ? lo_otlp_pb_status(code, message, &b) : lo_otlp_json_status(code, message, &b);
     enum MHD_Result r;
     if (rc == LO_OK)
         r = lo_http_reply(c, LO_LISTENER_OTLP, status, ct == LO_CT_PROTOBUF ? CT_PROTOBUF : CT_JSON, b.p,
@@ -123,7 +124,8 @@ static enum MHD_Result reply_retry(struct MHD_Connection *c, lo_content_type_t c
     lo_http_hdr_t hdr[] = { { MHD_HTTP_HEADER_RETRY_AFTER, ra },
                             { close ? MHD_HTTP_HEADER_CONNECTION : NULL, "close" },
                             { NULL, NULL } };
-    return reply_status(c, ct, status, status == 429 ? RPC_RESOURCE_EXHAUSTED : RPC_UNAVAILABLE, message, hdr);
+    return reply_status(c, ct, status, status == 429 ? RPC_RESOURCE_EXHAUSTED : RPC_UNAVAILABLE, message,
+                        hdr);
 }
 
 static bool route(const char *url, lo_signal_t *out)
@@ -175,7 +177,8 @@ static bool early(early_t *e, unsigned status, int32_t code, early_kind_t kind, 
     return false;
 }
 
-static enum MHD_Result reply_early(lo_http_t *h, struct MHD_Connection *c, lo_content_type_t ct, const early_t *e)
+static enum MHD_Result reply_early(lo_http_t *h, struct MHD_Connection *c, lo_content_type_t ct,
+                                   const early_t *e)
 {
     lo_http_hdr_t allow[] = { { MHD_HTTP_HEADER_ALLOW, MHD_HTTP_METHOD_POST }, { NULL, NULL } };
     switch (e->kind) {
@@ -201,7 +204,8 @@ static bool check_headers(lo_http_t *h, struct MHD_Connection *c, const char *ur
     lo_stat_add(&lo_stats.requests[r->signal], 1);
     if (atomic_load(&h->stopping) || h->d.ingest == NULL) {
         lo_stat_add(&lo_stats.requests_unavail[r->signal], 1);
-        return early(e, MHD_HTTP_SERVICE_UNAVAILABLE, RPC_UNAVAILABLE, EARLY_RETRY_CLOSE, "server is shutting down");
+        return early(e, MHD_HTTP_SERVICE_UNAVAILABLE, RPC_UNAVAILABLE, EARLY_RETRY_CLOSE,
+                     "server is shutting down");
     }
 
     const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
@@ -243,8 +247,8 @@ static bool check_headers(lo_http_t *h, struct MHD_Connection *c, const char *ur
 static enum MHD_Result begin(lo_http_t *h, struct MHD_Connection *c, const char *url, const char *method,
                              void **con_cls)
 {
-    lo_content_type_t ct = lo_http_content_type(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                                            MHD_HTTP_HEADER_CONTENT_TYPE));
+    lo_content_type_t ct =
+        lo_http_content_type(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE));
     uint64_t declared = 0;
     bool has_len = lo_http_content_length(
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH), &declared);
@@ -270,8 +274,9 @@ static enum MHD_Result begin(lo_http_t *h, struct MHD_Connection *c, const char 
          * and may never read our answer: read the body, keep none of it,
          * then answer.  Bodies far over the limit are not worth reading. */
         const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
-        bool body_follows = (has_len && declared > 0) ||
-                            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
+        bool body_follows =
+            (has_len && declared > 0) ||
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
         bool waits = expect != NULL && strcasecmp(expect, "100-continue") == 0;
         uint64_t worth = (uint64_t)h->cfg->max_body_bytes * DISCARD_FACTOR;
         if (!body_follows || waits || (has_len && declared > worth)) {
@@ -356,7 +361,7 @@ static enum MHD_Result reply_ok(otlp_req_t *r)
     lo_buf_init(&out, 64 * 1024);
     const char *msg = b->rejected > 0 ? b->reject_reason : NULL;
     int rc = r->ct == LO_CT_PROTOBUF ? lo_otlp_pb_response(r->signal, b->rejected, msg, &out)
-                                      : lo_otlp_json_response(r->signal, b->rejected, msg, &out);
+                                     : lo_otlp_json_response(r->signal, b->rejected, msg, &out);
     enum MHD_Result res;
     if (rc == LO_OK)
         res = lo_http_reply(r->conn, LO_LISTENER_OTLP, MHD_HTTP_OK, ctype_of(r->ct), out.p, out.len, NULL);
@@ -372,8 +377,7 @@ static enum MHD_Result reply_result(otlp_req_t *r)
 {
     const lo_config_t *cfg = r->h->cfg;
     switch (r->result) {
-    case LO_OK:
-        return reply_ok(r);
+    case LO_OK: return reply_ok(r);
     case LO_BUSY:
         lo_stat_add(&lo_stats.requests_busy[r->signal], 1);
         return reply_retry(r->conn, r->ct, MHD_HTTP_TOO_MANY_REQUESTS, "writers busy, retry later",
@@ -442,14 +446,16 @@ static enum MHD_Result finish(otlp_req_t *r)
             return reply_status(c, r->ct, MHD_HTTP_CONTENT_TOO_LARGE, RPC_INVALID_ARGUMENT, msg, NULL);
         }
         if (rc != LO_OK)
-            return reply_status(c, r->ct, MHD_HTTP_INTERNAL_SERVER_ERROR, RPC_INTERNAL, "out of memory", NULL);
+            return reply_status(c, r->ct, MHD_HTTP_INTERNAL_SERVER_ERROR, RPC_INTERNAL, "out of memory",
+                                NULL);
         free(r->body); /* the records will point into plain */
         r->body = NULL;
         r->len = r->cap = 0;
         if (!hold(r, r->plain_len)) {
             lo_stat_add(&lo_stats.requests_busy[r->signal], 1);
-            return reply_retry(c, r->ct, MHD_HTTP_TOO_MANY_REQUESTS, "too many request bodies in flight, retry later",
-                               cfg->retry_after_seconds, false);
+            return reply_retry(c, r->ct, MHD_HTTP_TOO_MANY_REQUESTS,
+                               "too many request bodies in flight, retry later", cfg->retry_after_seconds,
+                               false);
         }
         p = r->plain;
         n = r->plain_len;
@@ -473,21 +479,26 @@ static enum MHD_Result finish(otlp_req_t *r)
     lo_otlp_batch_init(&r->ir.batch, r->signal, r->arena);
     r->ir.batch.max_records = budget / lo_ingest_rec_size(r->signal);
     int64_t now = lo_now_ns();
-    lo_decode_opts_t opts = { .max_depth = (int)cfg->max_attr_depth, .receive_ns = now, .redact = h->d.redact };
-    int rc = r->ct == LO_CT_PROTOBUF ? lo_otlp_pb_decode(r->signal, p, n, &opts, &r->ir.batch)
-                                     : lo_otlp_json_decode(r->signal, (const char *)p, n, &opts, &r->ir.batch);
+    lo_decode_opts_t opts = { .max_depth = (int)cfg->max_attr_depth,
+                              .receive_ns = now,
+                              .redact = h->d.redact };
+    int rc = r->ct == LO_CT_PROTOBUF
+                 ? lo_otlp_pb_decode(r->signal, p, n, &opts, &r->ir.batch)
+                 : lo_otlp_json_decode(r->signal, (const char *)p, n, &opts, &r->ir.batch);
     if (rc != LO_OK)
         return decode_failed(r, rc);
 
     int64_t retry = 0;
     if (lo_admit(&h->admit, &r->who, &r->ir.batch, now, &retry) != LO_OK) {
         lo_stat_add(&lo_stats.requests_busy[r->signal], 1);
-        return reply_retry(c, r->ct, MHD_HTTP_TOO_MANY_REQUESTS, "project over its ingest rate limit", retry, false);
+        return reply_retry(c, r->ct, MHD_HTTP_TOO_MANY_REQUESTS, "project over its ingest rate limit", retry,
+                           false);
     }
     if (r->ir.batch.n == 0)
         return reply_ok(r); /* nothing to store: answer at once */
 
-    r->ir.bytes = r->cap + r->plain_len + lo_arena_used(r->arena) + r->ir.batch.cap * lo_ingest_rec_size(r->signal);
+    r->ir.bytes =
+        r->cap + r->plain_len + lo_arena_used(r->arena) + r->ir.batch.cap * lo_ingest_rec_size(r->signal);
     r->ir.done = on_done;
     r->ir.user = r;
     rc = lo_ingest_submit(h->d.ingest, &r->ir);
@@ -518,7 +529,8 @@ static enum MHD_Result finish(otlp_req_t *r)
 }
 
 enum MHD_Result lo_http_otlp_access(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-                                    const char *version, const char *upload, size_t *upload_size, void **con_cls)
+                                    const char *version, const char *upload, size_t *upload_size,
+                                    void **con_cls)
 {
     LO_UNUSED(version);
     lo_http_t *h = cls;
@@ -528,8 +540,9 @@ enum MHD_Result lo_http_otlp_access(void *cls, struct MHD_Connection *c, const c
         if (lo_http_guard_head(c, version, *con_cls, &status, &why) != LO_OK) {
             *con_cls = NULL;
             lo_http_hdr_t close[] = { { MHD_HTTP_HEADER_CONNECTION, "close" }, { NULL, NULL } };
-            return reply_status(c, lo_http_content_type(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                                                     MHD_HTTP_HEADER_CONTENT_TYPE)),
+            return reply_status(c,
+                                lo_http_content_type(MHD_lookup_connection_value(
+                                    c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE)),
                                 status, RPC_INVALID_ARGUMENT, why, close);
         }
         *con_cls = NULL;

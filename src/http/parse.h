@@ -11,10 +11,10 @@
 #include "core/lo.h"
 
 typedef enum {
-    LO_CT_NONE = 0,     /* header absent */
-    LO_CT_UNSUPPORTED,  /* present, but neither of the two below */
-    LO_CT_PROTOBUF,     /* application/x-protobuf */
-    LO_CT_JSON          /* application/json */
+    LO_CT_NONE = 0,    /* header absent */
+    LO_CT_UNSUPPORTED, /* present, but neither of the two below */
+    LO_CT_PROTOBUF,    /* application/x-protobuf */
+    LO_CT_JSON         /* application/json */
 } lo_content_type_t;
 
 typedef enum {

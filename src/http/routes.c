@@ -101,7 +101,8 @@ int lo_api_routes_match(const lo_api_routes_t *t, const char *method, const char
             (void)match_one(r->pattern, path, req);
             /* the names, in the pattern's order */
             size_t k = 0;
-            for (const char *b = strchr(r->pattern, '{'); b != NULL && k < req->n_params; b = strchr(b + 1, '{'))
+            for (const char *b = strchr(r->pattern, '{'); b != NULL && k < req->n_params;
+                 b = strchr(b + 1, '{'))
                 req->param_names[k++] = b;
             *route = r;
             return LO_OK;

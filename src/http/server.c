@@ -13,13 +13,12 @@
 
 /* Per-connection memory of libmicrohttpd: headers plus the read buffer
  * through which body chunks reach the handler. */
-#define CONN_MEMORY (64 * 1024)
+#define CONN_MEMORY  (64 * 1024)
 /* Idle keep-alive connections are closed after this many seconds. */
 #define CONN_TIMEOUT 60
 
-enum MHD_Result lo_http_reply(struct MHD_Connection *c, lo_listener_t l, unsigned status,
-                              const char *ctype, const void *body, size_t len,
-                              const lo_http_hdr_t *extra)
+enum MHD_Result lo_http_reply(struct MHD_Connection *c, lo_listener_t l, unsigned status, const char *ctype,
+                              const void *body, size_t len, const lo_http_hdr_t *extra)
 {
     struct MHD_Response *r =
         MHD_create_response_from_buffer(len, (void *)(len > 0 ? body : ""), MHD_RESPMEM_MUST_COPY);
@@ -36,8 +35,8 @@ enum MHD_Result lo_http_reply(struct MHD_Connection *c, lo_listener_t l, unsigne
     return rc;
 }
 
-enum MHD_Result lo_http_reply_buf(struct MHD_Connection *c, lo_listener_t l, unsigned status, const char *ctype,
-                                  lo_buf_t *b, const lo_http_hdr_t *extra)
+enum MHD_Result lo_http_reply_buf(struct MHD_Connection *c, lo_listener_t l, unsigned status,
+                                  const char *ctype, lo_buf_t *b, const lo_http_hdr_t *extra)
 {
     if (b->p == NULL)
         return lo_http_reply(c, l, status, ctype, "", 0, extra);
@@ -147,19 +146,15 @@ static struct MHD_Daemon *start_one(lo_http_t *h, const lo_http_addr_t *a, MHD_A
                      MHD_USE_ERROR_LOG | extra_flags;
     if (a->ipv6)
         flags |= MHD_USE_IPv6;
-    return MHD_start_daemon(flags, 0, NULL, NULL, ah, h,
-                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, /* first, or MHD complains */
-                            MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&a->sa,
-                            MHD_OPTION_NOTIFY_CONNECTION, lo_http_guard_notify, h->guard,
-                            MHD_OPTION_URI_LOG_CALLBACK, lo_http_guard_uri, h->guard,
-                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)h->cfg->http_connections_per_ip,
-                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)h->cfg->http_threads,
-                            MHD_OPTION_NOTIFY_COMPLETED, done, h,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT,
-                            MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
-                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
-                            MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
-                            MHD_OPTION_END);
+    return MHD_start_daemon(
+        flags, 0, NULL, NULL, ah, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, /* first, or MHD complains */
+        MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&a->sa, MHD_OPTION_NOTIFY_CONNECTION,
+        lo_http_guard_notify, h->guard, MHD_OPTION_URI_LOG_CALLBACK, lo_http_guard_uri, h->guard,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)h->cfg->http_connections_per_ip,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)h->cfg->http_threads, MHD_OPTION_NOTIFY_COMPLETED, done, h,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT, MHD_OPTION_CONNECTION_LIMIT,
+        connection_limit(), MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
 }
 
 static int bound_port(struct MHD_Daemon *d)
@@ -171,7 +166,8 @@ static int bound_port(struct MHD_Daemon *d)
 int lo_http_start(lo_http_t *h, char *err, size_t errlen)
 {
     h->exec = lo_api_exec_create((int)h->cfg->query_threads, (int)h->cfg->query_queue_max);
-    h->guard = lo_http_guard_create(h->cfg->http_head_timeout_seconds * 1000000000LL, CONN_TIMEOUT * 1000000000LL);
+    h->guard =
+        lo_http_guard_create(h->cfg->http_head_timeout_seconds * 1000000000LL, CONN_TIMEOUT * 1000000000LL);
     if (h->exec == NULL || h->guard == NULL) {
         snprintf(err, errlen, "cannot start the query threads");
         lo_api_exec_destroy(h->exec);

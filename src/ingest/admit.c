@@ -13,12 +13,9 @@
 size_t lo_ingest_rec_size(lo_signal_t s)
 {
     switch (s) {
-    case LO_SIGNAL_LOGS:
-        return sizeof(lo_log_rec_t);
-    case LO_SIGNAL_SPANS:
-        return sizeof(lo_span_rec_t);
-    default:
-        return sizeof(lo_sample_rec_t);
+    case LO_SIGNAL_LOGS: return sizeof(lo_log_rec_t);
+    case LO_SIGNAL_SPANS: return sizeof(lo_span_rec_t);
+    default: return sizeof(lo_sample_rec_t);
     }
 }
 
@@ -147,7 +144,8 @@ static int rate_limit(lo_ratelimit_t *rl, lo_otlp_batch_t *b, int64_t *retry)
     return rl_flush(rl, slots, retry);
 }
 
-int lo_admit(const lo_admit_t *a, const lo_principal_t *who, lo_otlp_batch_t *b, int64_t now, int64_t *retry_s)
+int lo_admit(const lo_admit_t *a, const lo_principal_t *who, lo_otlp_batch_t *b, int64_t now,
+             int64_t *retry_s)
 {
     enforce(a, who, b, now);
     return rate_limit(a->ratelimit, b, retry_s);

@@ -32,7 +32,7 @@ typedef struct {
  * admitted records; b->rejected and b->reject_reason say what was
  * dropped), or LO_BUSY: a project is over its rate limit, *retry_s
  * seconds until it is not. */
-int lo_admit(const lo_admit_t *a, const lo_principal_t *who, lo_otlp_batch_t *b, int64_t now, int64_t *retry_s)
-    LO_MUST_USE;
+int lo_admit(const lo_admit_t *a, const lo_principal_t *who, lo_otlp_batch_t *b, int64_t now,
+             int64_t *retry_s) LO_MUST_USE;
 
 #endif

@@ -59,7 +59,7 @@ void lo_uuidv7(lo_copy_ctx_t *c, int64_t unix_ms, uint8_t out[16])
 }
 
 /* The letter after the backslash for bytes COPY text must escape, else 0. */
-static const char esc_letter[256] = {['\\'] = '\\', ['\t'] = 't', ['\n'] = 'n', ['\r'] = 'r'};
+static const char esc_letter[256] = { ['\\'] = '\\', ['\t'] = 't', ['\n'] = 'n', ['\r'] = 'r' };
 
 /* True when one of the 8 bytes is a backslash or below 0x10 (tab, newline
  * and carriage return are; other bytes below 0x10 are rare and harmless). */
@@ -259,7 +259,7 @@ char *lo_copy_f64(char *w, double v)
      * and 10^k are exact doubles, so m / 10^k is correctly rounded, i.e.
      * exactly what parsing "m * 10^-k" yields; equal to v, the short
      * decimal reads back to the same double.  -0 keeps its sign (printf). */
-    static const double p10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+    static const double p10[] = { 1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9 };
     if (fabs(v) < 9007199254740992.0 && !(v == 0 && signbit(v))) {
         for (int k = 0; k < 10; k++) {
             double x = v * p10[k];

@@ -32,10 +32,10 @@ void lo_copy_ctx_init(lo_copy_ctx_t *c);
 void lo_uuidv7(lo_copy_ctx_t *c, int64_t unix_ms, uint8_t out[16]);
 
 /* Worst-case encoded sizes. */
-#define LO_COPY_TS_MAX 32 /* 2026-11-28 07:41:49.554123+00 */
+#define LO_COPY_TS_MAX   32 /* 2026-11-28 07:41:49.554123+00 */
 #define LO_COPY_UUID_MAX 36
-#define LO_COPY_INT_MAX 21
-#define LO_COPY_F64_MAX 32
+#define LO_COPY_INT_MAX  21
+#define LO_COPY_F64_MAX  32
 static inline size_t lo_copy_text_max(size_t n)
 {
     return 2 * n;

@@ -19,7 +19,7 @@
 #include "ingest/writer.h"
 #include "store/store.h"
 
-#define RECONNECT_NS (1000LL * 1000000)           /* a disconnected writer retries every second */
+#define RECONNECT_NS (1000LL * 1000000) /* a disconnected writer retries every second */
 #define IDLE_WAIT_NS (1000LL * 1000000)
 
 struct lo_ingest_queue {
@@ -28,10 +28,10 @@ struct lo_ingest_queue {
     pthread_cond_t cv;       /* work queued (or stop) */
     pthread_cond_t retry_cv; /* disconnected writers sleep here: stop only */
     lo_ingest_req_t *head, *tail;
-    size_t bytes;  /* held by queued and in-flight requests */
+    size_t bytes;   /* held by queued and in-flight requests */
     size_t records; /* queued, not yet taken by a writer */
-    double rate;   /* records/s the signal's writers commit together (moving average; 0 = unknown) */
-    int connected; /* writers with a live connection */
+    double rate;    /* records/s the signal's writers commit together (moving average; 0 = unknown) */
+    int connected;  /* writers with a live connection */
     bool unavailable;
 };
 
@@ -49,7 +49,7 @@ struct lo_ingest {
     int nw;
     lo_session_cache_t *sessions;
     atomic_bool stopping;
-    atomic_llong stop_deadline_ns;   /* monotonic; 0 until stop */
+    atomic_llong stop_deadline_ns; /* monotonic; 0 until stop */
     bool started, stopped;
 };
 
@@ -86,7 +86,7 @@ static void cond_init_mono(pthread_cond_t *cv)
 /* Waits on cv until the monotonic time until_ns (or a signal). */
 static void wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t until_ns)
 {
-    struct timespec ts = {.tv_sec = until_ns / 1000000000, .tv_nsec = until_ns % 1000000000};
+    struct timespec ts = { .tv_sec = until_ns / 1000000000, .tv_nsec = until_ns % 1000000000 };
     pthread_cond_timedwait(cv, mu, &ts);
 }
 
@@ -175,7 +175,7 @@ static lo_ingest_req_t *take_all(lo_ingest_queue_t *q)
  * transaction for seconds when PostgreSQL is slow; with this, a record
  * waits at most queue_max_wait_ms in the queue plus about this long in a
  * batch. */
-#define BATCH_TARGET_NS 250000000LL
+#define BATCH_TARGET_NS   250000000LL
 #define BATCH_MIN_RECORDS 2000
 
 static size_t batch_cap(const lo_writer_t *w, size_t max)

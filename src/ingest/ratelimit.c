@@ -13,10 +13,10 @@
 
 #include <openssl/rand.h>
 
-#define NS 1000000000LL
+#define NS       1000000000LL
 #define MAX_RATE 1000000000LL /* records/s and burst; keeps units within int64 */
 #define MAX_TAKE 4000000000LL /* one request is charged at most this many records */
-#define WAYS 8
+#define WAYS     8
 
 typedef struct {
     int64_t tokens; /* nano-records; negative: debt */
@@ -50,8 +50,8 @@ static int64_t mono_clock(void *ctx)
 
 lo_ratelimit_t *lo_ratelimit_create(const lo_config_t *cfg)
 {
-    return lo_ratelimit_create_ex(cfg->rate_limit_records, cfg->rate_limit_burst, LO_RATELIMIT_DEFAULT_PROJECTS,
-                                  NULL, NULL);
+    return lo_ratelimit_create_ex(cfg->rate_limit_records, cfg->rate_limit_burst,
+                                  LO_RATELIMIT_DEFAULT_PROJECTS, NULL, NULL);
 }
 
 lo_ratelimit_t *lo_ratelimit_create_ex(int64_t rate, int64_t burst, size_t max_projects, lo_clock_fn clock,

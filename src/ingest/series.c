@@ -16,10 +16,10 @@
 #include <stdlib.h>
 #include <sys/random.h>
 
-#define CACHE_SLOTS (1u << 18)           /* per metrics writer; emptied when 3/4 full */
-#define CACHE_KEY_BYTES (64u << 20)      /* identity bytes kept; emptied past this */
-#define MAX_PROBES 64                    /* a longer chain is treated as a miss */
-#define SLOT_EMPTY 0
+#define CACHE_SLOTS     (1u << 18)  /* per metrics writer; emptied when 3/4 full */
+#define CACHE_KEY_BYTES (64u << 20) /* identity bytes kept; emptied past this */
+#define MAX_PROBES      64          /* a longer chain is treated as a miss */
+#define SLOT_EMPTY      0
 
 static int64_t be64(const char *p)
 {
@@ -106,7 +106,7 @@ static void cache_put(lo_series_cache_t *c, const char *key, size_t len, uint64_
         cache_clear(c);
         return;
     }
-    c->slots[i] = (lo_series_slot_t){.hash = h, .id = id, .off = (uint32_t)off, .len = (uint32_t)len};
+    c->slots[i] = (lo_series_slot_t){ .hash = h, .id = id, .off = (uint32_t)off, .len = (uint32_t)len };
     c->count++;
 }
 
@@ -137,7 +137,8 @@ static int batch_reserve(lo_writer_t *w, size_t records)
 }
 
 /* The index of the batch's new series with the identity in k, added if absent. */
-static int new_series_ref(lo_writer_t *w, const lo_buf_t *k, uint64_t h, const lo_sample_rec_t *r, uint32_t *ref)
+static int new_series_ref(lo_writer_t *w, const lo_buf_t *k, uint64_t h, const lo_sample_rec_t *r,
+                          uint32_t *ref)
 {
     size_t mask = w->new_tab_cap - 1, i = (size_t)(h >> 7) & mask;
     while (w->new_tab[i] != 0) {
@@ -152,7 +153,7 @@ static int new_series_ref(lo_writer_t *w, const lo_buf_t *k, uint64_t h, const l
     if (lo_buf_append(&w->new_keys, k->p, k->len) != LO_OK)
         return LO_ERROR;
     lo_new_series_t *s = &w->new_series[w->new_series_n];
-    *s = (lo_new_series_t){.rec = r, .hash = h, .off = off, .len = k->len, .id = 0, .found = false};
+    *s = (lo_new_series_t){ .rec = r, .hash = h, .off = off, .len = k->len, .id = 0, .found = false };
     w->new_tab[i] = (uint32_t)++w->new_series_n;
     *ref = (uint32_t)(w->new_series_n - 1);
     return LO_OK;
@@ -165,7 +166,8 @@ int lo_series_prepare(lo_writer_t *w, lo_ingest_req_t *list, size_t records)
         snprintf(w->err, sizeof(w->err), "series: out of memory");
         return LO_ERROR;
     }
-    if (w->series.seed == 0 && getrandom(&w->series.seed, sizeof(w->series.seed), 0) != sizeof(w->series.seed))
+    if (w->series.seed == 0 &&
+        getrandom(&w->series.seed, sizeof(w->series.seed), 0) != sizeof(w->series.seed))
         w->series.seed = (uint64_t)lo_mono_ns() | 1;
     memset(w->new_tab, 0, w->new_tab_cap * sizeof(uint32_t));
     lo_buf_reset(&w->new_keys);
@@ -212,11 +214,12 @@ int lo_series_upsert(lo_writer_t *w)
     size_t n = w->new_series_n;
     if (n == 0)
         return LO_OK;
-    static const uint32_t oids[] = {LO_OID_UUID, LO_OID_TEXT, LO_OID_TEXT, LO_OID_JSONB, LO_OID_INT2,
-                                    LO_OID_INT2, LO_OID_BOOL, LO_OID_TEXT, LO_OID_TEXT, LO_OID_JSONB};
-    static const uint32_t types[] = {LO_OID_UUID_ARRAY, LO_OID_TEXT_ARRAY, LO_OID_TEXT_ARRAY, LO_OID_JSONB_ARRAY,
-                                     LO_OID_INT2_ARRAY, LO_OID_INT2_ARRAY, LO_OID_BOOL_ARRAY, LO_OID_TEXT_ARRAY,
-                                     LO_OID_TEXT_ARRAY, LO_OID_JSONB_ARRAY};
+    static const uint32_t oids[] = { LO_OID_UUID, LO_OID_TEXT, LO_OID_TEXT, LO_OID_JSONB, LO_OID_INT2,
+                                     LO_OID_INT2, LO_OID_BOOL, LO_OID_TEXT, LO_OID_TEXT,  LO_OID_JSONB };
+    static const uint32_t types[] = { LO_OID_UUID_ARRAY,  LO_OID_TEXT_ARRAY, LO_OID_TEXT_ARRAY,
+                                      LO_OID_JSONB_ARRAY, LO_OID_INT2_ARRAY, LO_OID_INT2_ARRAY,
+                                      LO_OID_BOOL_ARRAY,  LO_OID_TEXT_ARRAY, LO_OID_TEXT_ARRAY,
+                                      LO_OID_JSONB_ARRAY };
     for (size_t i = 0; i < LO_ARRAY_LEN(oids); i++)
         lo_pgarr_begin(&w->arr[i], oids[i]);
     for (size_t i = 0; i < n; i++) {
@@ -236,7 +239,8 @@ int lo_series_upsert(lo_writer_t *w)
         "INSERT INTO metric_series (project_id, service, name, labels, type, temporality, monotonic, unit, "
         "description, resource) "
         "SELECT * FROM " IDENTITY_ROWS ", $5::int2[], $6::int2[], $7::bool[], $8::text[], $9::text[], "
-        "$10::jsonb[]) AS u(project_id, service, name, labels, type, temporality, monotonic, unit, description, resource) "
+        "$10::jsonb[]) AS u(project_id, service, name, labels, type, temporality, monotonic, unit, "
+        "description, resource) "
         "ORDER BY lo_series_identity(u.project_id, u.service, u.name, u.labels) "
         "ON CONFLICT (identity) DO NOTHING",
         (int)LO_ARRAY_LEN(types), types, NULL);
@@ -246,13 +250,14 @@ int lo_series_upsert(lo_writer_t *w)
     /* A new statement sees every row the INSERT met (committed by others,
      * or its own); each must be exactly this series, not a digest's twin. */
     PGresult *r = NULL;
-    rc = lo_writer_exec(w, "metric_series ids",
-                        "SELECT u.ord, s.series_id FROM " IDENTITY_ROWS ") WITH ORDINALITY "
-                        "AS u(project_id, service, name, labels, ord) "
-                        "JOIN metric_series s ON s.identity = lo_series_identity(u.project_id, u.service, u.name, "
-                        "u.labels) AND s.project_id IS NOT DISTINCT FROM u.project_id AND s.service = u.service "
-                        "AND s.name = u.name AND s.labels = u.labels",
-                        4, types, &r);
+    rc = lo_writer_exec(
+        w, "metric_series ids",
+        "SELECT u.ord, s.series_id FROM " IDENTITY_ROWS ") WITH ORDINALITY "
+        "AS u(project_id, service, name, labels, ord) "
+        "JOIN metric_series s ON s.identity = lo_series_identity(u.project_id, u.service, u.name, "
+        "u.labels) AND s.project_id IS NOT DISTINCT FROM u.project_id AND s.service = u.service "
+        "AND s.name = u.name AND s.labels = u.labels",
+        4, types, &r);
     if (rc != LO_OK)
         return rc;
     for (int i = 0; i < PQntuples(r); i++) {

@@ -186,7 +186,7 @@ static int query_unknown(lo_writer_t *w, lo_sess_batch_t *t, int64_t now)
     for (size_t i = 0; i < t->n; i++)
         if (t->list[i]->state == SESS_UNKNOWN)
             lo_pgarr_add(&w->arr[0], t->list[i]->session, 16);
-    static const uint32_t types[] = {LO_OID_UUID_ARRAY};
+    static const uint32_t types[] = { LO_OID_UUID_ARRAY };
     PGresult *r = NULL;
     int rc = lo_writer_exec(w, "agent_sessions lookup",
                             "SELECT session_id, project_id, user_id FROM agent_sessions "
@@ -347,7 +347,7 @@ int lo_sessions_upsert(lo_writer_t *w)
         lo_pgarr_add(&w->arr[1], s->project, 16);
         lo_pgarr_add(&w->arr[2], s->user, 16);
     }
-    static const uint32_t types[] = {LO_OID_UUID_ARRAY, LO_OID_UUID_ARRAY, LO_OID_UUID_ARRAY};
+    static const uint32_t types[] = { LO_OID_UUID_ARRAY, LO_OID_UUID_ARRAY, LO_OID_UUID_ARRAY };
     /* The first project to claim a session keeps it: a record of another
      * project (a token bound to B naming A's session) must not move the
      * session or change its user.  RETURNING gives what is stored, which

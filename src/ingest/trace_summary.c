@@ -116,13 +116,13 @@ int lo_traces_upsert(lo_writer_t *w, lo_ingest_req_t *list, size_t records)
         return LO_OK;
     qsort(w->sorted_traces, n, sizeof(lo_trace_agg_t *), cmp_trace);
 
-    static const uint32_t oids[] = {LO_OID_BYTEA, LO_OID_UUID, LO_OID_UUID,        LO_OID_UUID,
-                                    LO_OID_TEXT,  LO_OID_TEXT, LO_OID_TIMESTAMPTZ, LO_OID_TIMESTAMPTZ,
-                                    LO_OID_INT2,  LO_OID_INT4, LO_OID_INT4};
-    static const uint32_t types[] = {LO_OID_BYTEA_ARRAY,       LO_OID_UUID_ARRAY,        LO_OID_UUID_ARRAY,
-                                     LO_OID_UUID_ARRAY,        LO_OID_TEXT_ARRAY,        LO_OID_TEXT_ARRAY,
-                                     LO_OID_TIMESTAMPTZ_ARRAY, LO_OID_TIMESTAMPTZ_ARRAY, LO_OID_INT2_ARRAY,
-                                     LO_OID_INT4_ARRAY,        LO_OID_INT4_ARRAY};
+    static const uint32_t oids[] = { LO_OID_BYTEA, LO_OID_UUID, LO_OID_UUID,        LO_OID_UUID,
+                                     LO_OID_TEXT,  LO_OID_TEXT, LO_OID_TIMESTAMPTZ, LO_OID_TIMESTAMPTZ,
+                                     LO_OID_INT2,  LO_OID_INT4, LO_OID_INT4 };
+    static const uint32_t types[] = { LO_OID_BYTEA_ARRAY,       LO_OID_UUID_ARRAY,        LO_OID_UUID_ARRAY,
+                                      LO_OID_UUID_ARRAY,        LO_OID_TEXT_ARRAY,        LO_OID_TEXT_ARRAY,
+                                      LO_OID_TIMESTAMPTZ_ARRAY, LO_OID_TIMESTAMPTZ_ARRAY, LO_OID_INT2_ARRAY,
+                                      LO_OID_INT4_ARRAY,        LO_OID_INT4_ARRAY };
     for (size_t i = 0; i < LO_ARRAY_LEN(oids); i++)
         lo_pgarr_begin(&w->arr[i], oids[i]);
     for (size_t i = 0; i < n; i++) {

@@ -137,14 +137,9 @@ static int copy_batch(lo_writer_t *w, const char *sql, lo_ingest_req_t *list)
         const lo_otlp_batch_t *b = &q->batch;
         for (size_t i = 0; i < b->n && rc == LO_OK; i++) {
             switch (w->signal) {
-            case LO_SIGNAL_LOGS:
-                rc = lo_copy_log_row(&w->ctx, &w->copy, &b->logs[i]);
-                break;
-            case LO_SIGNAL_SPANS:
-                rc = lo_copy_span_row(&w->ctx, &w->copy, &b->spans[i]);
-                break;
-            default:
-                rc = lo_copy_sample_row(&w->ctx, &w->copy, &b->samples[i], w->series_ids[k++]);
+            case LO_SIGNAL_LOGS: rc = lo_copy_log_row(&w->ctx, &w->copy, &b->logs[i]); break;
+            case LO_SIGNAL_SPANS: rc = lo_copy_span_row(&w->ctx, &w->copy, &b->spans[i]); break;
+            default: rc = lo_copy_sample_row(&w->ctx, &w->copy, &b->samples[i], w->series_ids[k++]);
             }
             if (rc != LO_OK) {
                 snprintf(w->err, sizeof(w->err), "copy: out of memory");

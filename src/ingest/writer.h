@@ -95,7 +95,7 @@ typedef struct lo_writer {
     lo_trace_agg_t *traces;
     size_t traces_cap;
     lo_trace_agg_t **sorted_traces;
-    int64_t *series_ids; /* one per sample of the batch */
+    int64_t *series_ids;  /* one per sample of the batch */
     uint32_t *series_ref; /* per sample: index in new_series, or UINT32_MAX (cached) */
     size_t series_ids_cap;
     lo_new_series_t *new_series;

@@ -103,10 +103,12 @@ int lo_jd_fields(lo_jd_t *c, json_t *obj, const char *const *keys, size_t n, jso
         out[i] = NULL;
     /* walk the members present (usually few) rather than look every known
      * key up: an AnyValue has one member and seven possible keys */
-    json_object_keylen_foreach(obj, k, klen, v) {
+    json_object_keylen_foreach(obj, k, klen, v)
+    {
         size_t i = 0;
         for (; i < n; i++) {
-            if (keys[i] != NULL && keys[i][0] == k[0] && strlen(keys[i]) == klen && memcmp(keys[i], k, klen) == 0)
+            if (keys[i] != NULL && keys[i][0] == k[0] && strlen(keys[i]) == klen &&
+                memcmp(keys[i], k, klen) == 0)
                 break;
         }
         if (i < n) {
@@ -120,7 +122,8 @@ int lo_jd_fields(lo_jd_t *c, json_t *obj, const char *const *keys, size_t n, jso
             continue;
         for (i = 0; i < n; i++) {
             if (keys[i] != NULL && strcmp(camel, keys[i]) == 0)
-                return lo_jd_fail(c, NULL, "\"%.*s\" is not an OTLP/JSON key (keys are lowerCamelCase: \"%s\")",
+                return lo_jd_fail(c, NULL,
+                                  "\"%.*s\" is not an OTLP/JSON key (keys are lowerCamelCase: \"%s\")",
                                   (int)klen, k, keys[i]);
         }
     }
@@ -538,8 +541,8 @@ int lo_jd_scrub(lo_jd_t *c, lo_redact_mode_t mode, lo_str_t *s)
 /* ---- AnyValue, KeyValue ---- */
 
 enum { AV_STRING, AV_BOOL, AV_INT, AV_DOUBLE, AV_ARRAY, AV_KVLIST, AV_BYTES, AV_N };
-static const char *const av_keys[AV_N] = { "stringValue", "boolValue", "intValue", "doubleValue",
-                                           "arrayValue", "kvlistValue", "bytesValue" };
+static const char *const av_keys[AV_N] = { "stringValue", "boolValue",   "intValue",  "doubleValue",
+                                           "arrayValue",  "kvlistValue", "bytesValue" };
 
 /* The depth bound: 32 when the caller gives none, at most 200 so that the
  * JSON writer (LO_JW_MAX_DEPTH) and the C stack stay far from their limits
@@ -620,9 +623,7 @@ int lo_jd_anyvalue_mode(lo_jd_t *c, lo_jw_t *w, json_t *v, int depth, lo_redact_
         which = i;
     }
     switch (which) {
-    case -1:
-        lo_jw_null(w);
-        return LO_OK;
+    case -1: lo_jw_null(w); return LO_OK;
     case AV_STRING: {
         lo_str_t s;
         rc = lo_jd_str_view(c, av_keys[which], f[which], &s);
@@ -665,8 +666,7 @@ int lo_jd_anyvalue_mode(lo_jd_t *c, lo_jw_t *w, json_t *v, int depth, lo_redact_
         lo_jw_base64(w, d, n);
         return LO_OK;
     }
-    default:
-        break;
+    default: break;
     }
     /* arrayValue or kvlistValue: one level of nesting more */
     json_t *values = NULL;

@@ -58,8 +58,9 @@ void *lo_jd_push_record(lo_jd_t *c)
 {
     /* the record array is charged to the same budget as jansson's tree:
      * "[{},{},...]" is cheap text but 250+ bytes per record */
-    size_t sz = c->b->signal == LO_SIGNAL_LOGS ? sizeof(lo_log_rec_t)
-                : c->b->signal == LO_SIGNAL_SPANS ? sizeof(lo_span_rec_t) : sizeof(lo_sample_rec_t);
+    size_t sz = c->b->signal == LO_SIGNAL_LOGS    ? sizeof(lo_log_rec_t)
+                : c->b->signal == LO_SIGNAL_SPANS ? sizeof(lo_span_rec_t)
+                                                  : sizeof(lo_sample_rec_t);
     if (tl_on) {
         if (sz > tl_left) {
             tl_exceeded = true;
@@ -95,8 +96,7 @@ static size_t budget_for(size_t n)
     return b < LO_JD_BUDGET_MIN ? LO_JD_BUDGET_MIN : b;
 }
 
-int lo_otlp_json_decode(lo_signal_t s, const char *p, size_t n, const lo_decode_opts_t *o,
-                        lo_otlp_batch_t *b)
+int lo_otlp_json_decode(lo_signal_t s, const char *p, size_t n, const lo_decode_opts_t *o, lo_otlp_batch_t *b)
 {
     lo_decode_opts_t opts = *o;
     json_error_t err;
@@ -119,7 +119,8 @@ int lo_otlp_json_decode(lo_signal_t s, const char *p, size_t n, const lo_decode_
     json_t *root = json_loadb(n > 0 ? p : "", n, JSON_ALLOW_NUL, &err);
     if (root == NULL) {
         if (tl_exceeded) {
-            lo_otlp_fail(b, "JSON body too large to decode (more than %zu MiB in memory)", budget_for(n) >> 20);
+            lo_otlp_fail(b, "JSON body too large to decode (more than %zu MiB in memory)",
+                         budget_for(n) >> 20);
             rc = LO_TOO_LARGE;
         } else if (json_error_code(&err) == json_error_out_of_memory) {
             rc = LO_ERROR;

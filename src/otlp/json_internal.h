@@ -29,9 +29,9 @@ typedef struct {
     lo_otlp_batch_t *b;
     const lo_decode_opts_t *o;
     lo_jd_frame_t fr[LO_JD_MAX_FRAMES];
-    int nfr;       /* frames in use; may exceed LO_JD_MAX_FRAMES (not stored) */
-    lo_buf_t tmp;  /* JSON renderings before they are copied into the arena */
-    lo_buf_t tmp2; /* a second one, for renderings nested in another (events) */
+    int nfr;          /* frames in use; may exceed LO_JD_MAX_FRAMES (not stored) */
+    lo_buf_t tmp;     /* JSON renderings before they are copied into the arena */
+    lo_buf_t tmp2;    /* a second one, for renderings nested in another (events) */
     lo_buf_t scratch; /* output that is dropped (redacted values, checked only) */
     lo_jw_t w_scratch;
     lo_buf_t scrub; /* a string being scrubbed (redact.h) */
@@ -39,17 +39,16 @@ typedef struct {
 
 /* A resource or scope, decoded once and shared by its records. */
 typedef struct {
-    lo_str_t json;      /* resource: JSON object of its attributes */
+    lo_str_t json;          /* resource: JSON object of its attributes */
     lo_str_t name, version; /* scope */
-    lo_env_cand_t cand; /* envelope candidates of its attributes */
+    lo_env_cand_t cand;     /* envelope candidates of its attributes */
 } lo_jd_owner_t;
 
 /* ---- path ---- */
 void lo_jd_push(lo_jd_t *c, const char *name, long idx);
 void lo_jd_pop(lo_jd_t *c);
 /* Records "<path>[.key]: <message>" as the 400 reason; returns LO_INVALID. */
-int lo_jd_fail(lo_jd_t *c, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int lo_jd_fail(lo_jd_t *c, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Looks up the members of obj by their OTLP/JSON names: out[i] is the value
  * under keys[i] (a NULL key is skipped), NULL when absent or JSON null.  A snake_case spelling of a
@@ -58,8 +57,8 @@ int lo_jd_fail(lo_jd_t *c, const char *key, const char *fmt, ...)
 int lo_jd_fields(lo_jd_t *c, json_t *obj, const char *const *keys, size_t n, json_t **out) LO_MUST_USE;
 
 /* ---- typed values: v may be NULL (absent: the output is left alone) ---- */
-int lo_jd_obj(lo_jd_t *c, const char *key, json_t *v) LO_MUST_USE;   /* object or absent */
-int lo_jd_arr(lo_jd_t *c, const char *key, json_t *v) LO_MUST_USE;   /* array or absent */
+int lo_jd_obj(lo_jd_t *c, const char *key, json_t *v) LO_MUST_USE; /* object or absent */
+int lo_jd_arr(lo_jd_t *c, const char *key, json_t *v) LO_MUST_USE; /* array or absent */
 /* A string copied into the arena, NUL replaced by U+FFFD. */
 int lo_jd_str(lo_jd_t *c, const char *key, json_t *v, lo_str_t *out) LO_MUST_USE;
 /* A string as a view into the tree (valid until the decode ends). */

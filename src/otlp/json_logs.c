@@ -4,12 +4,23 @@
 #include "otlp/json_internal.h"
 
 enum {
-    LR_TIME, LR_OBSERVED, LR_SEVNUM, LR_SEVTEXT, LR_BODY, LR_ATTRS, LR_DROPPED, LR_FLAGS,
-    LR_TRACE, LR_SPAN, LR_EVENT, LR_N
+    LR_TIME,
+    LR_OBSERVED,
+    LR_SEVNUM,
+    LR_SEVTEXT,
+    LR_BODY,
+    LR_ATTRS,
+    LR_DROPPED,
+    LR_FLAGS,
+    LR_TRACE,
+    LR_SPAN,
+    LR_EVENT,
+    LR_N
 };
 static const char *const lr_keys[LR_N] = {
-    "timeUnixNano", "observedTimeUnixNano", "severityNumber", "severityText", "body", "attributes",
-    "droppedAttributesCount", "flags", "traceId", "spanId", "eventName",
+    "timeUnixNano", "observedTimeUnixNano",   "severityNumber", "severityText", "body",
+    "attributes",   "droppedAttributesCount", "flags",          "traceId",      "spanId",
+    "eventName",
 };
 
 /* message = the body if it is a string, else the body as JSON; "" without

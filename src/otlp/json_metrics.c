@@ -7,25 +7,59 @@
 
 /* Members of the four data point messages; each type knows a subset. */
 enum {
-    PK_ATTRS, PK_START, PK_TIME, PK_FLAGS, PK_EXEMPLARS, PK_AS_DOUBLE, PK_AS_INT, PK_COUNT, PK_SUM,
-    PK_BUCKET_COUNTS, PK_BOUNDS, PK_MIN, PK_MAX, PK_SCALE, PK_ZERO_COUNT, PK_POSITIVE, PK_NEGATIVE,
-    PK_ZERO_THRESHOLD, PK_QUANTILES, PK_N
+    PK_ATTRS,
+    PK_START,
+    PK_TIME,
+    PK_FLAGS,
+    PK_EXEMPLARS,
+    PK_AS_DOUBLE,
+    PK_AS_INT,
+    PK_COUNT,
+    PK_SUM,
+    PK_BUCKET_COUNTS,
+    PK_BOUNDS,
+    PK_MIN,
+    PK_MAX,
+    PK_SCALE,
+    PK_ZERO_COUNT,
+    PK_POSITIVE,
+    PK_NEGATIVE,
+    PK_ZERO_THRESHOLD,
+    PK_QUANTILES,
+    PK_N
 };
-#define COMMON_KEYS                                                                                \
-    [PK_ATTRS] = "attributes", [PK_START] = "startTimeUnixNano", [PK_TIME] = "timeUnixNano",         \
+#define COMMON_KEYS                                                                                          \
+    [PK_ATTRS] = "attributes", [PK_START] = "startTimeUnixNano", [PK_TIME] = "timeUnixNano",                 \
     [PK_FLAGS] = "flags", [PK_EXEMPLARS] = "exemplars"
-static const char *const number_keys[PK_N] = { COMMON_KEYS, [PK_AS_DOUBLE] = "asDouble", [PK_AS_INT] = "asInt" };
+static const char *const number_keys[PK_N] = {
+    COMMON_KEYS, [PK_AS_DOUBLE] = "asDouble", [PK_AS_INT] = "asInt"
+};
 static const char *const histogram_keys[PK_N] = {
-    COMMON_KEYS, [PK_COUNT] = "count", [PK_SUM] = "sum", [PK_BUCKET_COUNTS] = "bucketCounts",
-    [PK_BOUNDS] = "explicitBounds", [PK_MIN] = "min", [PK_MAX] = "max",
+    COMMON_KEYS,
+    [PK_COUNT] = "count",
+    [PK_SUM] = "sum",
+    [PK_BUCKET_COUNTS] = "bucketCounts",
+    [PK_BOUNDS] = "explicitBounds",
+    [PK_MIN] = "min",
+    [PK_MAX] = "max",
 };
 static const char *const exp_keys[PK_N] = {
-    COMMON_KEYS, [PK_COUNT] = "count", [PK_SUM] = "sum", [PK_MIN] = "min", [PK_MAX] = "max",
-    [PK_SCALE] = "scale", [PK_ZERO_COUNT] = "zeroCount", [PK_POSITIVE] = "positive",
-    [PK_NEGATIVE] = "negative", [PK_ZERO_THRESHOLD] = "zeroThreshold",
+    COMMON_KEYS,
+    [PK_COUNT] = "count",
+    [PK_SUM] = "sum",
+    [PK_MIN] = "min",
+    [PK_MAX] = "max",
+    [PK_SCALE] = "scale",
+    [PK_ZERO_COUNT] = "zeroCount",
+    [PK_POSITIVE] = "positive",
+    [PK_NEGATIVE] = "negative",
+    [PK_ZERO_THRESHOLD] = "zeroThreshold",
 };
 static const char *const summary_keys[PK_N] = {
-    COMMON_KEYS, [PK_COUNT] = "count", [PK_SUM] = "sum", [PK_QUANTILES] = "quantileValues",
+    COMMON_KEYS,
+    [PK_COUNT] = "count",
+    [PK_SUM] = "sum",
+    [PK_QUANTILES] = "quantileValues",
 };
 
 /* What a metric's points share. */
@@ -41,8 +75,9 @@ typedef struct {
 static int exemplar(lo_jd_t *c, json_t *v)
 {
     enum { EX_ATTRS, EX_TIME, EX_AS_DOUBLE, EX_AS_INT, EX_SPAN, EX_TRACE, EX_N };
-    static const char *const keys[EX_N] = { "filteredAttributes", "timeUnixNano", "asDouble", "asInt",
-                                            "spanId", "traceId" };
+    static const char *const keys[EX_N] = {
+        "filteredAttributes", "timeUnixNano", "asDouble", "asInt", "spanId", "traceId"
+    };
     json_t *f[EX_N];
     uint64_t t;
     double d;
@@ -175,8 +210,9 @@ static int quantiles(lo_jd_t *c, lo_jw_t *w, json_t *arr, const char *key)
 /* The buckets JSON of a histogram, exponential histogram or summary point. */
 static int buckets(lo_jd_t *c, const metric_t *m, json_t **f, lo_sample_rec_t *r)
 {
-    const char *const *keys = m->type == LO_METRIC_HISTOGRAM ? histogram_keys
-                              : m->type == LO_METRIC_EXP_HISTOGRAM ? exp_keys : summary_keys;
+    const char *const *keys = m->type == LO_METRIC_HISTOGRAM       ? histogram_keys
+                              : m->type == LO_METRIC_EXP_HISTOGRAM ? exp_keys
+                                                                   : summary_keys;
     lo_jw_t w;
     int rc = LO_OK;
     lo_buf_reset(&c->tmp2);
@@ -222,8 +258,9 @@ static int buckets(lo_jd_t *c, const metric_t *m, json_t **f, lo_sample_rec_t *r
 static int data_point(lo_jd_t *c, const metric_t *m, json_t *v)
 {
     const char *const *keys = m->type == LO_METRIC_GAUGE || m->type == LO_METRIC_SUM ? number_keys
-                              : m->type == LO_METRIC_HISTOGRAM ? histogram_keys
-                              : m->type == LO_METRIC_EXP_HISTOGRAM ? exp_keys : summary_keys;
+                              : m->type == LO_METRIC_HISTOGRAM                       ? histogram_keys
+                              : m->type == LO_METRIC_EXP_HISTOGRAM                   ? exp_keys
+                                                                                     : summary_keys;
     json_t *f[PK_N];
     lo_env_cand_t cand;
     uint64_t start = 0, t = 0, hash = 0;
@@ -305,7 +342,16 @@ static int data_point(lo_jd_t *c, const metric_t *m, json_t *v)
 }
 
 enum {
-    M_NAME, M_DESCRIPTION, M_UNIT, M_GAUGE, M_SUM, M_HISTOGRAM, M_EXP_HISTOGRAM, M_SUMMARY, M_METADATA, M_N
+    M_NAME,
+    M_DESCRIPTION,
+    M_UNIT,
+    M_GAUGE,
+    M_SUM,
+    M_HISTOGRAM,
+    M_EXP_HISTOGRAM,
+    M_SUMMARY,
+    M_METADATA,
+    M_N
 };
 static const char *const metric_keys[M_N] = {
     "name", "description", "unit", "gauge", "sum", "histogram", "exponentialHistogram", "summary", "metadata",
@@ -346,8 +392,9 @@ static int metric_data(lo_jd_t *c, metric_t *m, json_t *v, const char *key)
 static int metric(lo_jd_t *c, json_t *v, const lo_jd_owner_t *res, const lo_jd_owner_t *scope)
 {
     static const lo_metric_type_t types[M_N] = {
-        [M_GAUGE] = LO_METRIC_GAUGE, [M_SUM] = LO_METRIC_SUM, [M_HISTOGRAM] = LO_METRIC_HISTOGRAM,
-        [M_EXP_HISTOGRAM] = LO_METRIC_EXP_HISTOGRAM, [M_SUMMARY] = LO_METRIC_SUMMARY,
+        [M_GAUGE] = LO_METRIC_GAUGE,         [M_SUM] = LO_METRIC_SUM,
+        [M_HISTOGRAM] = LO_METRIC_HISTOGRAM, [M_EXP_HISTOGRAM] = LO_METRIC_EXP_HISTOGRAM,
+        [M_SUMMARY] = LO_METRIC_SUMMARY,
     };
     json_t *f[M_N];
     metric_t m;

@@ -5,13 +5,41 @@
 #include "otlp/json_internal.h"
 
 enum {
-    SP_TRACE, SP_SPAN, SP_STATE, SP_PARENT, SP_FLAGS, SP_NAME, SP_KIND, SP_START, SP_END, SP_ATTRS,
-    SP_DROPPED_ATTRS, SP_EVENTS, SP_DROPPED_EVENTS, SP_LINKS, SP_DROPPED_LINKS, SP_STATUS, SP_N
+    SP_TRACE,
+    SP_SPAN,
+    SP_STATE,
+    SP_PARENT,
+    SP_FLAGS,
+    SP_NAME,
+    SP_KIND,
+    SP_START,
+    SP_END,
+    SP_ATTRS,
+    SP_DROPPED_ATTRS,
+    SP_EVENTS,
+    SP_DROPPED_EVENTS,
+    SP_LINKS,
+    SP_DROPPED_LINKS,
+    SP_STATUS,
+    SP_N
 };
 static const char *const sp_keys[SP_N] = {
-    "traceId", "spanId", "traceState", "parentSpanId", "flags", "name", "kind",
-    "startTimeUnixNano", "endTimeUnixNano", "attributes", "droppedAttributesCount", "events",
-    "droppedEventsCount", "links", "droppedLinksCount", "status",
+    "traceId",
+    "spanId",
+    "traceState",
+    "parentSpanId",
+    "flags",
+    "name",
+    "kind",
+    "startTimeUnixNano",
+    "endTimeUnixNano",
+    "attributes",
+    "droppedAttributesCount",
+    "events",
+    "droppedEventsCount",
+    "links",
+    "droppedLinksCount",
+    "status",
 };
 
 /* One Span.Event as {"time_unix_nano","name","attributes","dropped_attributes_count"}. */
@@ -53,8 +81,9 @@ static int event(lo_jd_t *c, lo_jw_t *w, json_t *v)
 static int link(lo_jd_t *c, lo_jw_t *w, json_t *v)
 {
     enum { LK_TRACE, LK_SPAN, LK_STATE, LK_ATTRS, LK_DROPPED, LK_FLAGS, LK_N };
-    static const char *const keys[LK_N] = { "traceId", "spanId", "traceState", "attributes",
-                                            "droppedAttributesCount", "flags" };
+    static const char *const keys[LK_N] = {
+        "traceId", "spanId", "traceState", "attributes", "droppedAttributesCount", "flags"
+    };
     json_t *f[LK_N];
     uint8_t *trace = NULL, *span = NULL;
     size_t trace_n = 0, span_n = 0;
@@ -92,8 +121,8 @@ static int link(lo_jd_t *c, lo_jw_t *w, json_t *v)
 }
 
 /* Renders events or links (arr may be NULL) as a JSON array into the arena. */
-static int render_list(lo_jd_t *c, json_t *arr, const char *key,
-                       int (*one)(lo_jd_t *, lo_jw_t *, json_t *), lo_str_t *out)
+static int render_list(lo_jd_t *c, json_t *arr, const char *key, int (*one)(lo_jd_t *, lo_jw_t *, json_t *),
+                       lo_str_t *out)
 {
     lo_jw_t w;
     int rc = lo_jd_arr(c, key, arr);

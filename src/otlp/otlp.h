@@ -59,7 +59,7 @@ typedef struct {
     bool has_parent;
     lo_str_t name;
     lo_str_t trace_state;
-    int32_t kind;        /* 0..5 as OTLP */
+    int32_t kind; /* 0..5 as OTLP */
     int64_t start_ns, end_ns;
     lo_str_t attributes; /* JSON object */
     lo_str_t events;     /* JSON array of {"time_unix_nano","name","attributes","dropped_attributes_count"} */
@@ -87,9 +87,9 @@ typedef struct {
     lo_metric_type_t type;
     int32_t temporality; /* 0 unspecified, 1 delta, 2 cumulative */
     bool monotonic;
-    lo_str_t labels;       /* JSON object of data point attributes */
-    uint64_t labels_hash;  /* order-independent hash of the label pairs (lo_labels_hash_*) */
-    lo_str_t resource;     /* series metadata, not identity */
+    lo_str_t labels;      /* JSON object of data point attributes */
+    uint64_t labels_hash; /* order-independent hash of the label pairs (lo_labels_hash_*) */
+    lo_str_t resource;    /* series metadata, not identity */
     lo_str_t scope_name, scope_version;
     int64_t start_ns, time_ns;
     /* gauge and sum */
@@ -110,9 +110,9 @@ typedef struct {
 
 /* Limits and settings a decoder obeys. */
 typedef struct {
-    int max_depth;              /* AnyValue nesting; deeper is LO_INVALID */
-    int64_t receive_ns;         /* fallback timestamp */
-    const lo_redact_t *redact;  /* may be NULL: redact nothing */
+    int max_depth;             /* AnyValue nesting; deeper is LO_INVALID */
+    int64_t receive_ns;        /* fallback timestamp */
+    const lo_redact_t *redact; /* may be NULL: redact nothing */
 } lo_decode_opts_t;
 
 typedef struct {
@@ -124,12 +124,12 @@ typedef struct {
         lo_sample_rec_t *samples;
         void *recs;
     };
-    size_t n, cap;     /* records (malloc'd array, grown by lo_otlp_batch_push) */
+    size_t n, cap;      /* records (malloc'd array, grown by lo_otlp_batch_push) */
     size_t max_records; /* 0: no bound; else push fails past it (a body of empty
                          * records must not make the array outgrow memory) */
-    int64_t rejected;  /* records dropped by later checks (project binding, age) */
+    int64_t rejected;   /* records dropped by later checks (project binding, age) */
     char reject_reason[160];
-    char error[256];   /* why decoding failed (LO_INVALID), for the 400 body */
+    char error[256]; /* why decoding failed (LO_INVALID), for the 400 body */
 } lo_otlp_batch_t;
 
 void lo_otlp_batch_init(lo_otlp_batch_t *b, lo_signal_t signal, lo_arena_t *arena);

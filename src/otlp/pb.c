@@ -7,7 +7,7 @@
 /* AnyValue depth when the caller gives none; and a ceiling that keeps the
  * JSON writer (LO_JW_MAX_DEPTH) and the C stack far from their limits. */
 #define DEFAULT_DEPTH 32
-#define MAX_DEPTH 200
+#define MAX_DEPTH     200
 
 int lo_otlp_pb_decode(lo_signal_t s, const uint8_t *p, size_t n, const lo_decode_opts_t *o,
                       lo_otlp_batch_t *b)
@@ -34,18 +34,10 @@ int lo_otlp_pb_decode(lo_signal_t s, const uint8_t *p, size_t n, const lo_decode
     if (p == NULL)
         p = (const uint8_t *)"";
     switch (s) {
-    case LO_SIGNAL_LOGS:
-        rc = lo_pbd_logs(&d, p, n);
-        break;
-    case LO_SIGNAL_SPANS:
-        rc = lo_pbd_traces(&d, p, n);
-        break;
-    case LO_SIGNAL_METRICS:
-        rc = lo_pbd_metrics(&d, p, n);
-        break;
-    default:
-        rc = lo_otlp_fail(b, "unknown signal");
-        break;
+    case LO_SIGNAL_LOGS: rc = lo_pbd_logs(&d, p, n); break;
+    case LO_SIGNAL_SPANS: rc = lo_pbd_traces(&d, p, n); break;
+    case LO_SIGNAL_METRICS: rc = lo_pbd_metrics(&d, p, n); break;
+    default: rc = lo_otlp_fail(b, "unknown signal"); break;
     }
     lo_buf_free(&d.attrs);
     lo_buf_free(&d.aux1);

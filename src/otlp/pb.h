@@ -104,8 +104,7 @@ static inline int lo_pb_next(lo_pb_reader_t *r, lo_pb_field_t *f)
     f->wt = (uint32_t)(tag & 7);
     size_t left;
     switch (f->wt) {
-    case LO_PB_VARINT:
-        return lo_pb_varint(&r->p, r->end, &f->v);
+    case LO_PB_VARINT: return lo_pb_varint(&r->p, r->end, &f->v);
     case LO_PB_I64:
         if ((size_t)(r->end - r->p) < 8)
             return LO_PB_E_TRUNC;
@@ -131,8 +130,7 @@ static inline int lo_pb_next(lo_pb_reader_t *r, lo_pb_field_t *f)
         r->p += n;
         return LO_PB_FIELD;
     }
-    default:
-        return LO_PB_E_WIRETYPE;
+    default: return LO_PB_E_WIRETYPE;
     }
 }
 

@@ -41,16 +41,11 @@ int lo_pbd_fail(lo_pbd_t *d, const char *fmt, ...)
 const char *lo_pb_strerror(int rc)
 {
     switch (rc) {
-    case LO_PB_E_TRUNC:
-        return "truncated";
-    case LO_PB_E_VARINT:
-        return "malformed varint";
-    case LO_PB_E_WIRETYPE:
-        return "unsupported wire type (group or reserved)";
-    case LO_PB_E_FIELDNUM:
-        return "invalid field number";
-    default:
-        return "malformed protobuf";
+    case LO_PB_E_TRUNC: return "truncated";
+    case LO_PB_E_VARINT: return "malformed varint";
+    case LO_PB_E_WIRETYPE: return "unsupported wire type (group or reserved)";
+    case LO_PB_E_FIELDNUM: return "invalid field number";
+    default: return "malformed protobuf";
     }
 }
 
@@ -170,8 +165,8 @@ static inline int str_value(lo_pbd_t *d, lo_buf_t *b, const uint8_t *p, size_t n
 }
 
 /* the wire type each AnyValue field (1..7) must have */
-static const uint8_t want[8] = {0,         LO_PB_LEN, LO_PB_VARINT, LO_PB_VARINT,
-                                LO_PB_I64, LO_PB_LEN, LO_PB_LEN,    LO_PB_LEN};
+static const uint8_t want[8] = { 0,         LO_PB_LEN, LO_PB_VARINT, LO_PB_VARINT,
+                                 LO_PB_I64, LO_PB_LEN, LO_PB_LEN,    LO_PB_LEN };
 
 int lo_pbd_anyvalue(lo_pbd_t *d, lo_buf_t *b, const uint8_t *p, size_t n, int depth, lo_str_t *sv)
 {
@@ -222,9 +217,7 @@ int lo_pbd_anyvalue_mode(lo_pbd_t *d, lo_buf_t *b, const uint8_t *p, size_t n, i
         else
             LO_PBD_LIT(b, "false");
         break;
-    case 3:
-        lo_pbd_json_i64(b, (int64_t)last.v);
-        break;
+    case 3: lo_pbd_json_i64(b, (int64_t)last.v); break;
     case 4: {
         double x;
         memcpy(&x, &last.v, sizeof(x));
@@ -268,9 +261,7 @@ int lo_pbd_anyvalue_mode(lo_pbd_t *d, lo_buf_t *b, const uint8_t *p, size_t n, i
         lo_pbd_c(b, '}');
         break;
     }
-    case 7:
-        lo_pbd_json_base64(b, last.p, last.n);
-        break;
+    case 7: lo_pbd_json_base64(b, last.p, last.n); break;
     }
     return LO_OK;
 }
@@ -478,9 +469,7 @@ int lo_pbd_scope(lo_pbd_t *d, const uint8_t *p, size_t n, lo_pbd_scope_t *s)
                 return rc;
             lo_pbd_pop(d);
             break;
-        case 4:
-            LO_PBD_WANT(d, f, LO_PB_VARINT);
-            break;
+        case 4: LO_PBD_WANT(d, f, LO_PB_VARINT); break;
         }
     }
     if (rc != LO_PB_END)

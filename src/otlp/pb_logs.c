@@ -114,6 +114,6 @@ static int log_record(lo_pbd_t *d, const uint8_t *p, size_t n, const lo_pbd_res_
 
 int lo_pbd_logs(lo_pbd_t *d, const uint8_t *p, size_t n)
 {
-    static const char *const names[3] = {"resource_logs", "scope_logs", "log_records"};
+    static const char *const names[3] = { "resource_logs", "scope_logs", "log_records" };
     return lo_pbd_request(d, p, n, names, log_record);
 }

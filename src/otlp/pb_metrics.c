@@ -43,7 +43,7 @@ static int fixed64_list(lo_pbd_t *d, lo_buf_t *w, const uint8_t *p, size_t n, ui
             return lo_pbd_wt_fail(d, &f);
         if (f.n % 8 != 0)
             return lo_pbd_fail(d, "field %u: packed length %zu is not a multiple of 8", num, f.n);
-        lo_pb_packed_t k = {f.p, f.p + f.n};
+        lo_pb_packed_t k = { f.p, f.p + f.n };
         uint64_t v;
         while (lo_pb_packed_next64(&k, &v) == 1) {
             if (!first)
@@ -89,7 +89,7 @@ static int exp_buckets(lo_pbd_t *d, lo_buf_t *w, const uint8_t *p, size_t n)
             lo_pbd_json_u64(w, f.v);
             continue;
         }
-        lo_pb_packed_t k = {f.p, f.p + f.n};
+        lo_pb_packed_t k = { f.p, f.p + f.n };
         uint64_t v;
         while ((rc = lo_pb_packed_next_varint(&k, &v)) == LO_PB_FIELD) {
             if (!first)
@@ -234,9 +234,7 @@ static int point(lo_pbd_t *d, const metric_t *m, const uint8_t *p, size_t n, con
                     neg_n = f.n;
                 }
                 break;
-            case 11:
-                LO_PBD_WANT(d, f, LO_PB_LEN);
-                break;
+            case 11: LO_PBD_WANT(d, f, LO_PB_LEN); break;
             case 12:
                 LO_PBD_WANT(d, f, LO_PB_I64);
                 rec->min = as_double(f.v);
@@ -329,16 +327,11 @@ static int point(lo_pbd_t *d, const metric_t *m, const uint8_t *p, size_t n, con
 static const char *type_name(lo_metric_type_t t)
 {
     switch (t) {
-    case LO_METRIC_GAUGE:
-        return "gauge";
-    case LO_METRIC_SUM:
-        return "sum";
-    case LO_METRIC_HISTOGRAM:
-        return "histogram";
-    case LO_METRIC_EXP_HISTOGRAM:
-        return "exponential_histogram";
-    default:
-        return "summary";
+    case LO_METRIC_GAUGE: return "gauge";
+    case LO_METRIC_SUM: return "sum";
+    case LO_METRIC_HISTOGRAM: return "histogram";
+    case LO_METRIC_EXP_HISTOGRAM: return "exponential_histogram";
+    default: return "summary";
     }
 }
 
@@ -358,35 +351,16 @@ static int metric(lo_pbd_t *d, const uint8_t *p, size_t n, const lo_pbd_res_t *r
         lo_str_t *s = NULL;
         lo_metric_type_t t = 0;
         switch (f.num) {
-        case 1:
-            s = &m.name;
-            break;
-        case 2:
-            s = &m.description;
-            break;
-        case 3:
-            s = &m.unit;
-            break;
-        case 5:
-            t = LO_METRIC_GAUGE;
-            break;
-        case 7:
-            t = LO_METRIC_SUM;
-            break;
-        case 9:
-            t = LO_METRIC_HISTOGRAM;
-            break;
-        case 10:
-            t = LO_METRIC_EXP_HISTOGRAM;
-            break;
-        case 11:
-            t = LO_METRIC_SUMMARY;
-            break;
-        case 12:
-            LO_PBD_WANT(d, f, LO_PB_LEN);
-            break; /* metadata: not stored */
-        default:
-            continue;
+        case 1: s = &m.name; break;
+        case 2: s = &m.description; break;
+        case 3: s = &m.unit; break;
+        case 5: t = LO_METRIC_GAUGE; break;
+        case 7: t = LO_METRIC_SUM; break;
+        case 9: t = LO_METRIC_HISTOGRAM; break;
+        case 10: t = LO_METRIC_EXP_HISTOGRAM; break;
+        case 11: t = LO_METRIC_SUMMARY; break;
+        case 12: LO_PBD_WANT(d, f, LO_PB_LEN); break; /* metadata: not stored */
+        default: continue;
         }
         if (s != NULL || t != 0)
             LO_PBD_WANT(d, f, LO_PB_LEN);
@@ -438,6 +412,6 @@ static int metric(lo_pbd_t *d, const uint8_t *p, size_t n, const lo_pbd_res_t *r
 
 int lo_pbd_metrics(lo_pbd_t *d, const uint8_t *p, size_t n)
 {
-    static const char *const names[3] = {"resource_metrics", "scope_metrics", "metrics"};
+    static const char *const names[3] = { "resource_metrics", "scope_metrics", "metrics" };
     return lo_pbd_request(d, p, n, names, metric);
 }

@@ -26,9 +26,7 @@ static int event(lo_pbd_t *d, lo_buf_t *b, const uint8_t *p, size_t n)
             name = f.p;
             name_n = f.n;
             break;
-        case 3:
-            LO_PBD_WANT(d, f, LO_PB_LEN);
-            break;
+        case 3: LO_PBD_WANT(d, f, LO_PB_LEN); break;
         case 4:
             LO_PBD_WANT(d, f, LO_PB_VARINT);
             dropped = (uint32_t)f.v;
@@ -66,7 +64,7 @@ static int link(lo_pbd_t *d, lo_buf_t *b, const uint8_t *p, size_t n)
 {
     lo_pb_reader_t r;
     lo_pb_field_t f;
-    lo_pb_field_t tid = {.p = (const uint8_t *)""}, sid = {.p = (const uint8_t *)""};
+    lo_pb_field_t tid = { .p = (const uint8_t *)"" }, sid = { .p = (const uint8_t *)"" };
     const uint8_t *ts = (const uint8_t *)"";
     size_t ts_n = 0;
     uint64_t flags = 0;
@@ -87,12 +85,8 @@ static int link(lo_pbd_t *d, lo_buf_t *b, const uint8_t *p, size_t n)
             ts = f.p;
             ts_n = f.n;
             break;
-        case 4:
-            LO_PBD_WANT(d, f, LO_PB_LEN);
-            break;
-        case 5:
-            LO_PBD_WANT(d, f, LO_PB_VARINT);
-            break;
+        case 4: LO_PBD_WANT(d, f, LO_PB_LEN); break;
+        case 5: LO_PBD_WANT(d, f, LO_PB_VARINT); break;
         case 6:
             LO_PBD_WANT(d, f, LO_PB_I32);
             flags = f.v;
@@ -306,6 +300,6 @@ static int span(lo_pbd_t *d, const uint8_t *p, size_t n, const lo_pbd_res_t *res
 
 int lo_pbd_traces(lo_pbd_t *d, const uint8_t *p, size_t n)
 {
-    static const char *const names[3] = {"resource_spans", "scope_spans", "spans"};
+    static const char *const names[3] = { "resource_spans", "scope_spans", "spans" };
     return lo_pbd_request(d, p, n, names, span);
 }

@@ -33,14 +33,14 @@ enum { C_LOW = 0, C_UP = 1, C_SEP = 2, C_HI = 3 };
 /* lower-case letters and digits, upper-case letters, other ASCII (a
  * separator in keys), bytes of non-ASCII characters */
 static const uint8_t kcls[256] = {
-    [0 ... '0' - 1] = C_SEP, ['0' ... '9'] = C_LOW, ['9' + 1 ... 'A' - 1] = C_SEP, ['A' ... 'Z'] = C_UP,
-    ['Z' + 1 ... 'a' - 1] = C_SEP, ['a' ... 'z'] = C_LOW, ['z' + 1 ... 127] = C_SEP, [128 ... 255] = C_HI,
+    [0 ... '0' - 1] = C_SEP,       ['0' ... '9'] = C_LOW, ['9' + 1 ... 'A' - 1] = C_SEP, ['A' ... 'Z'] = C_UP,
+    ['Z' + 1 ... 'a' - 1] = C_SEP, ['a' ... 'z'] = C_LOW, ['z' + 1 ... 127] = C_SEP,     [128 ... 255] = C_HI,
 };
 
 /* Characters of the identifier before '=' or ':' in free text. */
 static const bool ident[256] = {
-    ['0' ... '9'] = true, ['A' ... 'Z'] = true, ['a' ... 'z'] = true,
-    ['_'] = true, ['.'] = true, ['-'] = true, ['['] = true, [']'] = true,
+    ['0' ... '9'] = true, ['A' ... 'Z'] = true, ['a' ... 'z'] = true, ['_'] = true,
+    ['.'] = true,         ['-'] = true,         ['['] = true,         [']'] = true,
 };
 
 /* Digits and dots: words of numbers, addresses and times. */
@@ -63,9 +63,9 @@ static const bool vstop[256] = {
  * "[REDACTED]" of an earlier replacement, so scrubbing twice changes
  * nothing more. */
 static const bool astop[256] = {
-    [' '] = true, ['\t'] = true, ['\n'] = true, ['\r'] = true, ['\v'] = true, ['\f'] = true, ['/'] = true,
-    ['?'] = true, ['#'] = true,  ['@'] = true,  ['"'] = true,  ['\''] = true, ['<'] = true,  ['>'] = true,
-    ['\\'] = true, ['['] = true,  [']'] = true,
+    [' '] = true, ['\t'] = true, ['\n'] = true, ['\r'] = true, ['\v'] = true, ['\f'] = true,
+    ['/'] = true, ['?'] = true,  ['#'] = true,  ['@'] = true,  ['"'] = true,  ['\''] = true,
+    ['<'] = true, ['>'] = true,  ['\\'] = true, ['['] = true,  [']'] = true,
 };
 
 /* Bytes a pattern may start at: '=', ':', 'b', 'B'. */
@@ -144,8 +144,8 @@ static size_t segment(const uint8_t *s, size_t n, char *t, uint8_t *st)
 /* Segments that qualify a match away: "token_count" is a number of tokens,
  * "secret.name" the name of a secret. */
 static const char *const qualifiers[] = {
-    "count",  "counts", "type",   "kind",    "length",     "len",     "size",     "limit", "usage",
-    "name",   "id",     "ttl",    "expiry",  "expires",    "expiration", "enabled", "required",
+    "count", "counts", "type", "kind",   "length",  "len",        "size",    "limit",    "usage",
+    "name",  "id",     "ttl",  "expiry", "expires", "expiration", "enabled", "required",
 };
 
 static bool is_qualifier(const char *t, size_t n)
@@ -414,15 +414,15 @@ struct lo_redact {
     list_t url, text;
     bool patterns;
     bool letterless; /* some entry has no letter */
-    uint32_t gen; /* tells this redactor's memo entries from others' */
+    uint32_t gen;    /* tells this redactor's memo entries from others' */
 };
 
 /* Query and connection-string parameters that are secrets besides the
  * deny-list: signatures (AWS, Google, Azure), storage account keys,
  * ODBC/ADO.NET's pwd, and an OAuth authorization code (as the whole name
  * only: "country_code" is not one). */
-static const char *const extra_runs[] = { "sig", "signature", "credential", "AWSAccessKeyId", "AccountKey",
-                                          "SharedAccessKey", "pwd" };
+static const char *const extra_runs[] = { "sig",        "signature",       "credential", "AWSAccessKeyId",
+                                          "AccountKey", "SharedAccessKey", "pwd" };
 static const char *const extra_whole[] = { "code" };
 
 static atomic_uint g_gen;
@@ -436,7 +436,8 @@ lo_redact_t *lo_redact_new(const lo_redact_conf_t *c)
     r->gen = atomic_fetch_add(&g_gen, 1) + 1;
     if (r->gen == 0) /* 0 marks an empty memo entry */
         r->gen = atomic_fetch_add(&g_gen, 1) + 1;
-    if (each_entry(c->keys, deny_add, &r->deny) != LO_OK || each_entry(c->url_keys, list_add, &r->url) != LO_OK ||
+    if (each_entry(c->keys, deny_add, &r->deny) != LO_OK ||
+        each_entry(c->url_keys, list_add, &r->url) != LO_OK ||
         (c->patterns && each_entry(c->text_keys, list_add, &r->text) != LO_OK))
         goto fail;
     for (size_t i = 0; i < LO_ARRAY_LEN(extra_runs); i++)
@@ -496,7 +497,7 @@ enum { F_DENY = 1, F_EXTRA = 2, F_URL = 4, F_TEXT = 8 };
  * and words starting with a digit (numbers, addresses: rarely seen twice),
  * are not remembered. */
 #define MEMO_SETS 128
-#define MEMO_KEY 40
+#define MEMO_KEY  40
 typedef struct {
     uint64_t w0, w1;
     uint32_t gen;
@@ -600,11 +601,19 @@ lo_redact_mode_t lo_redact_key(const lo_redact_t *r, const char *key, size_t n)
 {
     /* by flags: the deny-list first, then the URL list, then the text list */
     static const uint8_t mode[16] = {
-        [F_URL] = LO_REDACT_URL, [F_URL | F_EXTRA] = LO_REDACT_URL, [F_URL | F_TEXT] = LO_REDACT_URL,
-        [F_URL | F_TEXT | F_EXTRA] = LO_REDACT_URL, [F_TEXT] = LO_REDACT_TEXT, [F_TEXT | F_EXTRA] = LO_REDACT_TEXT,
-        [F_DENY] = LO_REDACT_VALUE, [F_DENY | F_EXTRA] = LO_REDACT_VALUE, [F_DENY | F_URL] = LO_REDACT_VALUE,
-        [F_DENY | F_TEXT] = LO_REDACT_VALUE, [F_DENY | F_URL | F_TEXT] = LO_REDACT_VALUE,
-        [F_DENY | F_URL | F_EXTRA] = LO_REDACT_VALUE, [F_DENY | F_TEXT | F_EXTRA] = LO_REDACT_VALUE,
+        [F_URL] = LO_REDACT_URL,
+        [F_URL | F_EXTRA] = LO_REDACT_URL,
+        [F_URL | F_TEXT] = LO_REDACT_URL,
+        [F_URL | F_TEXT | F_EXTRA] = LO_REDACT_URL,
+        [F_TEXT] = LO_REDACT_TEXT,
+        [F_TEXT | F_EXTRA] = LO_REDACT_TEXT,
+        [F_DENY] = LO_REDACT_VALUE,
+        [F_DENY | F_EXTRA] = LO_REDACT_VALUE,
+        [F_DENY | F_URL] = LO_REDACT_VALUE,
+        [F_DENY | F_TEXT] = LO_REDACT_VALUE,
+        [F_DENY | F_URL | F_TEXT] = LO_REDACT_VALUE,
+        [F_DENY | F_URL | F_EXTRA] = LO_REDACT_VALUE,
+        [F_DENY | F_TEXT | F_EXTRA] = LO_REDACT_VALUE,
         [F_DENY | F_URL | F_TEXT | F_EXTRA] = LO_REDACT_VALUE,
     };
     if (r == NULL || n == 0)
@@ -631,8 +640,9 @@ lo_redact_mode_t lo_redact_text_mode(const lo_redact_t *r)
 static inline uint64_t cand16(const char *p)
 {
     __m128i v = _mm_or_si128(_mm_loadu_si128((const __m128i *)(const void *)p), _mm_set1_epi8(0x20));
-    __m128i h = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('=')), _mm_cmpeq_epi8(v, _mm_set1_epi8(':'))),
-                             _mm_cmpeq_epi8(v, _mm_set1_epi8('b')));
+    __m128i h = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('=')), _mm_cmpeq_epi8(v, _mm_set1_epi8(':'))),
+        _mm_cmpeq_epi8(v, _mm_set1_epi8('b')));
     return (uint64_t)(uint32_t)_mm_movemask_epi8(h);
 }
 #endif
@@ -677,10 +687,11 @@ static inline size_t ident_start(const char *s, size_t i)
                                       _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
         __m128i dash_dot = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('-' - 1)),
                                          _mm_cmplt_epi8(v, _mm_set1_epi8('.' + 1)));
-        __m128i other = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('_')),
-                                                  _mm_cmpeq_epi8(v, _mm_set1_epi8('['))),
-                                     _mm_cmpeq_epi8(v, _mm_set1_epi8(']')));
-        unsigned id = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(alpha, digit), _mm_or_si128(dash_dot, other)));
+        __m128i other = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('_')), _mm_cmpeq_epi8(v, _mm_set1_epi8('['))),
+            _mm_cmpeq_epi8(v, _mm_set1_epi8(']')));
+        unsigned id = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_or_si128(alpha, digit), _mm_or_si128(dash_dot, other)));
         unsigned non = ~id & 0xFFFFu;
         if (non != 0)
             return i - 16 + (size_t)(32 - __builtin_clz(non));
@@ -784,7 +795,8 @@ static inline int pos_hit(const char *s, size_t i, unsigned k)
     uint64_t w0, w1;
     memcpy(&w0, s + i - 16, 8);
     memcpy(&w1, s + i - 8, 8);
-    if ((((w0 & e->m0) ^ e->w0) | ((w1 & e->m1) ^ e->w1)) != 0 || (e->check && ident[(uint8_t)s[i - e->len - 1]]))
+    if ((((w0 & e->m0) ^ e->w0) | ((w1 & e->m1) ^ e->w1)) != 0 ||
+        (e->check && ident[(uint8_t)s[i - e->len - 1]]))
         return -1;
     return e->flags;
 }

@@ -10,9 +10,8 @@
 #include "query/query_int.h"
 #include "store/columns.h"
 
-static const char *const LOG_PARAMS[] = { "project_id", "session_id", "trace_id", "level", "service", "q",
+static const char *const LOG_PARAMS[] = { "project_id", "session_id", "trace_id", "level",  "service", "q",
                                           "from",       "to",         "limit",    "offset", NULL };
-
 
 #define SHORT_Q_MAX_RANGE_US (3600LL * 1000000)
 
@@ -65,10 +64,10 @@ static void write_entry(lo_jw_t *w, const PGresult *r, int i)
     lo_jw_key(w, "time", 4), lo_q_jw_time(w, r, i, LO_LOG_TIME);
     lo_jw_key(w, "time_unix_ms", 12), lo_jw_i64(w, t / 1000);
     lo_jw_key(w, "observed_time", 13), lo_q_jw_time(w, r, i, LO_LOG_OBSERVED_TIME);
-    static const lo_log_col_t text_cols[] = { LO_LOG_ID,           LO_LOG_PROJECT_ID,    LO_LOG_SESSION_ID,
-                                              LO_LOG_USER_ID,      LO_LOG_TRACE_ID,      LO_LOG_SPAN_ID,
-                                              LO_LOG_SERVICE,      LO_LOG_LEVEL,         LO_LOG_SEVERITY_TEXT,
-                                              LO_LOG_MESSAGE,      LO_LOG_SCOPE_NAME,    LO_LOG_SCOPE_VERSION,
+    static const lo_log_col_t text_cols[] = { LO_LOG_ID,        LO_LOG_PROJECT_ID, LO_LOG_SESSION_ID,
+                                              LO_LOG_USER_ID,   LO_LOG_TRACE_ID,   LO_LOG_SPAN_ID,
+                                              LO_LOG_SERVICE,   LO_LOG_LEVEL,      LO_LOG_SEVERITY_TEXT,
+                                              LO_LOG_MESSAGE,   LO_LOG_SCOPE_NAME, LO_LOG_SCOPE_VERSION,
                                               LO_LOG_EVENT_NAME };
     size_t ncols;
     const lo_column_t *cols = lo_columns(LO_SIGNAL_LOGS, &ncols);
@@ -81,7 +80,8 @@ static void write_entry(lo_jw_t *w, const PGresult *r, int i)
     lo_jw_key(w, "attributes", 10), lo_q_jw_json(w, r, i, LO_LOG_ATTRIBUTES);
     lo_jw_key(w, "resource", 8), lo_q_jw_json(w, r, i, LO_LOG_RESOURCE);
     lo_jw_key(w, "flags", 5), lo_jw_i64(w, lo_q_i64(r, i, LO_LOG_FLAGS));
-    lo_jw_key(w, "dropped_attributes_count", 24), lo_jw_i64(w, lo_q_i64(r, i, LO_LOG_DROPPED_ATTRIBUTES_COUNT));
+    lo_jw_key(w, "dropped_attributes_count", 24),
+        lo_jw_i64(w, lo_q_i64(r, i, LO_LOG_DROPPED_ATTRIBUTES_COUNT));
     lo_jw_obj_end(w);
 }
 
@@ -96,16 +96,19 @@ int lo_q_logs(lo_api_req_t *req, lo_api_resp_t *resp)
     lo_q_vis_t vis = { 0 };
     int rc = LO_OK;
 
-    if (lo_q_check_params(req, resp, LOG_PARAMS) != LO_OK || lo_q_uuid(req, resp, "project_id", project, &has_project) != LO_OK ||
+    if (lo_q_check_params(req, resp, LOG_PARAMS) != LO_OK ||
+        lo_q_uuid(req, resp, "project_id", project, &has_project) != LO_OK ||
         lo_q_uuid(req, resp, "session_id", session, &has_session) != LO_OK ||
-        lo_q_str(req, resp, "level", 1, 300, &level) != LO_OK || lo_q_str(req, resp, "service", 1, 256, &service) != LO_OK ||
+        lo_q_str(req, resp, "level", 1, 300, &level) != LO_OK ||
+        lo_q_str(req, resp, "service", 1, 256, &service) != LO_OK ||
         lo_q_str(req, resp, "q", 1, 1000, &q) != LO_OK || lo_q_range(req, resp, &from_us, &to_us) != LO_OK ||
         lo_q_int(req, resp, "limit", 1, 1000, 100, &limit) != LO_OK ||
         lo_q_int(req, resp, "offset", 0, 100000, 0, &offset) != LO_OK)
         return LO_OK;
     trace_v = lo_api_param(req, "trace_id", NULL);
     if (trace_v && lo_q_parse_hex_id(trace_v, 16, trace) != LO_OK) {
-        lo_api_error(resp, 400, "invalid_parameter", "trace_id must be 32 hexadecimal characters, not all zero");
+        lo_api_error(resp, 400, "invalid_parameter",
+                     "trace_id must be 32 hexadecimal characters, not all zero");
         return LO_OK;
     }
     if (level && parse_levels(level, levels, sizeof levels) != LO_OK) {

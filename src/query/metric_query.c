@@ -34,20 +34,21 @@
 
 #include "query/query_int.h"
 
-#define MAX_SERIES 10000
+#define MAX_SERIES       10000
 #define MAX_LABELS_BYTES 4096
-#define MAX_LABEL_PAIRS 32
-#define MAX_BOUNDS 512
-#define MAX_HIST_CELLS (16 * 1024 * 1024) /* points x buckets held at once */
-#define MAX_TOTAL_POINTS 1000000          /* points x output series in one answer */
-#define MAX_HIST_SAMPLES 1000000          /* histogram samples read for one answer */
+#define MAX_LABEL_PAIRS  32
+#define MAX_BOUNDS       512
+#define MAX_HIST_CELLS   (16 * 1024 * 1024) /* points x buckets held at once */
+#define MAX_TOTAL_POINTS 1000000            /* points x output series in one answer */
+#define MAX_HIST_SAMPLES 1000000            /* histogram samples read for one answer */
 
-static const char *const METRIC_PARAMS[] = { "name", "labels", "project_id", "from", "to", "step", "agg", "group", NULL };
+static const char *const METRIC_PARAMS[] = { "name", "labels", "project_id", "from", "to",
+                                             "step", "agg",    "group",      NULL };
 static const char *const NAMES_PARAMS[] = { "project_id", "prefix", "limit", NULL };
 
 enum { A_AVG, A_SUM, A_MIN, A_MAX, A_COUNT, A_RATE, A_INCREASE, A_P50, A_P90, A_P95, A_P99 };
-const char *const lo_metric_agg_names[] = { "avg", "sum", "min", "max", "count", "rate", "increase",
-                                            "p50", "p90", "p95", "p99", NULL };
+const char *const lo_metric_agg_names[] = { "avg",      "sum", "min", "max", "count", "rate",
+                                            "increase", "p50", "p90", "p95", "p99",   NULL };
 #define AGG_NAMES lo_metric_agg_names
 static const double AGG_Q[] = { 0, 0, 0, 0, 0, 0, 0, 0.50, 0.90, 0.95, 0.99 };
 static const char *const GROUP_NAMES[] = { "labels", "none", NULL };
@@ -105,7 +106,7 @@ typedef struct {
     int ngroups;
     int type;
     int *grp;
-    int *first_row; /* of each group */
+    int *first_row;     /* of each group */
     lo_buf_t ids, grps; /* array literals for unnest() */
 } series_set_t;
 
@@ -122,7 +123,8 @@ static int find_series(lo_api_req_t *req, lo_api_resp_t *resp, const char *name,
                        const lo_q_vis_t *vis, bool merge, series_set_t *s)
 {
     lo_q_sql_t q;
-    lo_q_sql_init(&q, "SELECT series_id, labels::text, type, temporality, unit, description FROM metric_series WHERE ");
+    lo_q_sql_init(
+        &q, "SELECT series_id, labels::text, type, temporality, unit, description FROM metric_series WHERE ");
     lo_q_sql_bind(&q, "name = $?", name);
     if (labels)
         lo_q_sql_bind(&q, " AND labels @> $?::jsonb", labels);
@@ -150,7 +152,8 @@ static int find_series(lo_api_req_t *req, lo_api_resp_t *resp, const char *name,
     for (int i = 0; i < s->n; i++) {
         int t = atoi(PQgetvalue(s->r, i, 2));
         bool is_hist = t == 3 || t == 4;
-        if (is_hist != (s->type == 3 || s->type == 4) || (!is_hist && t != s->type && (t == 5 || s->type == 5))) {
+        if (is_hist != (s->type == 3 || s->type == 4) ||
+            (!is_hist && t != s->type && (t == 5 || s->type == 5))) {
             lo_api_error(resp, 400, "mixed_types",
                          "metric %.200s has series of different types (%s and %s); narrow it with labels or "
                          "project_id",
@@ -206,13 +209,14 @@ static const char SUM_SQL[] =
 
 /* The matched series with their output group and whether they are delta
  * temporality (each series' own: a metric may have both). */
-#define GROUPS_CTE                                                                                                 \
-    "WITH g(series_id, grp, delta) AS (SELECT u.series_id, u.grp, ms.temporality = 1 "                            \
-    "FROM unnest($1::int8[], $2::int4[]) u(series_id, grp) JOIN metric_series ms ON ms.series_id = u.series_id) "
+#define GROUPS_CTE                                                                                           \
+    "WITH g(series_id, grp, delta) AS (SELECT u.series_id, u.grp, ms.temporality = 1 "                       \
+    "FROM unnest($1::int8[], $2::int4[]) u(series_id, grp) JOIN metric_series ms ON ms.series_id = "         \
+    "u.series_id) "
 
 /* Counter increases per (group, step).  $6: lookback start. */
-static const char INCREASE_SQL[] =
-    GROUPS_CTE ", "
+static const char INCREASE_SQL[] = GROUPS_CTE
+    ", "
     "d AS (SELECT g.grp, s.time, CASE "
     "  WHEN g.delta THEN s.value "
     "  WHEN lag(s.value) OVER w IS NULL THEN CASE WHEN s.start_time >= $3::timestamptz THEN s.value END "
@@ -227,7 +231,8 @@ static const char INCREASE_SQL[] =
 
 /* The labels of output series gi: the group's own, or what was asked
  * for when everything is merged. */
-static void begin_group(const lo_metric_sink_t *k, const series_set_t *s, int gi, const char *labels, bool merge)
+static void begin_group(const lo_metric_sink_t *k, const series_set_t *s, int gi, const char *labels,
+                        bool merge)
 {
     int members = 0;
     for (int i = 0; i < s->n; i++)
@@ -236,8 +241,8 @@ static void begin_group(const lo_metric_sink_t *k, const series_set_t *s, int gi
         const char *l = labels ? labels : "{}";
         k->series(k->ud, l, strlen(l), members);
     } else {
-        k->series(k->ud, PQgetvalue(s->r, s->first_row[gi], 1), (size_t)PQgetlength(s->r, s->first_row[gi], 1),
-                  members);
+        k->series(k->ud, PQgetvalue(s->r, s->first_row[gi], 1),
+                  (size_t)PQgetlength(s->r, s->first_row[gi], 1), members);
     }
 }
 
@@ -258,17 +263,17 @@ static void emit_rows(const lo_metric_sink_t *k, const PGresult *r, const series
 /* ---- histograms: differenced and merged in C ---- */
 
 static const char HIST_SQL[] =
-    GROUPS_CTE
-    "SELECT g.grp, s.series_id, (extract(epoch FROM s.time) * 1000000)::int8, "
-    "(extract(epoch FROM s.start_time) * 1000000)::int8, s.count, s.sum, s.min, s.max, s.buckets::text, g.delta "
-    "FROM metric_samples s JOIN g ON s.series_id = g.series_id "
-    "WHERE s.time >= $3::timestamptz AND s.time < $4::timestamptz "
-    "ORDER BY g.grp, s.series_id, s.time LIMIT 1000001";
+    GROUPS_CTE "SELECT g.grp, s.series_id, (extract(epoch FROM s.time) * 1000000)::int8, "
+               "(extract(epoch FROM s.start_time) * 1000000)::int8, s.count, s.sum, s.min, s.max, "
+               "s.buckets::text, g.delta "
+               "FROM metric_samples s JOIN g ON s.series_id = g.series_id "
+               "WHERE s.time >= $3::timestamptz AND s.time < $4::timestamptz "
+               "ORDER BY g.grp, s.series_id, s.time LIMIT 1000001";
 
 typedef struct {
     double bounds[MAX_BOUNDS];
     double counts[MAX_BOUNDS + 1];
-    int nb;       /* bounds; counts has nb + 1 */
+    int nb; /* bounds; counts has nb + 1 */
     double count, sum;
     bool ok;
 } hsample_t;
@@ -329,7 +334,7 @@ static bool parse_hist(const char *text, hsample_t *h)
     if (!b && json_is_integer(json_object_get(j, "scale"))) {
         parse_exp(j, h);
     } else if (json_is_array(b) && json_is_array(c) && json_array_size(b) <= MAX_BOUNDS &&
-        json_array_size(c) == json_array_size(b) + 1) {
+               json_array_size(c) == json_array_size(b) + 1) {
         h->nb = (int)json_array_size(b);
         h->ok = true;
         for (int i = 0; i <= h->nb; i++) {
@@ -392,8 +397,8 @@ typedef struct {
 } hpoint_t;
 
 static int emit_histograms(lo_api_req_t *req, lo_api_resp_t *resp, const lo_metric_sink_t *sink,
-                           const series_set_t *s, const char *const *vals, int agg, int64_t from_us, int64_t to_us,
-                           int64_t step_ms, const char *labels, bool merge)
+                           const series_set_t *s, const char *const *vals, int agg, int64_t from_us,
+                           int64_t to_us, int64_t step_ms, const char *labels, bool merge)
 {
     PGresult *r = lo_q_exec(req, resp, HIST_SQL, 4, vals);
     if (!r)
@@ -402,7 +407,8 @@ static int emit_histograms(lo_api_req_t *req, lo_api_resp_t *resp, const lo_metr
     if (rows > MAX_HIST_SAMPLES) {
         PQclear(r);
         lo_api_error(resp, 400, "too_much_data",
-                     "more than %d histogram samples match; narrow the time range or add labels", MAX_HIST_SAMPLES);
+                     "more than %d histogram samples match; narrow the time range or add labels",
+                     MAX_HIST_SAMPLES);
         return LO_INVALID;
     }
     int64_t first_b = (from_us / 1000) / step_ms;
@@ -434,8 +440,10 @@ static int emit_histograms(lo_api_req_t *req, lo_api_resp_t *resp, const lo_metr
                 if (bound_index(u, nu, cur->bounds[k]) >= 0)
                     continue;
                 if (nu == MAX_BOUNDS) {
-                    lo_api_error(resp, 400, "unsupported", "the matched histograms have more than %d distinct "
-                                 "bucket bounds; narrow the query with labels", MAX_BOUNDS);
+                    lo_api_error(resp, 400, "unsupported",
+                                 "the matched histograms have more than %d distinct "
+                                 "bucket bounds; narrow the query with labels",
+                                 MAX_BOUNDS);
                     rc = LO_INVALID;
                     goto cleanup;
                 }
@@ -545,8 +553,8 @@ cleanup:
     return rc;
 }
 
-int lo_q_metric_run(lo_api_req_t *req, lo_api_resp_t *resp, const lo_metric_spec_t *spec, const lo_q_vis_t *vis,
-                    const lo_metric_sink_t *k)
+int lo_q_metric_run(lo_api_req_t *req, lo_api_resp_t *resp, const lo_metric_spec_t *spec,
+                    const lo_q_vis_t *vis, const lo_metric_sink_t *k)
 {
     char from_s[32], to_s[32], look_s[32], step_s[24];
     series_set_t s = { 0 };
@@ -561,9 +569,10 @@ int lo_q_metric_run(lo_api_req_t *req, lo_api_resp_t *resp, const lo_metric_spec
         goto cleanup;
     bool hist = s.n > 0 && (s.type == 3 || s.type == 4);
     if ((int64_t)s.ngroups * npts > MAX_TOTAL_POINTS) {
-        lo_api_error(resp, 400, "too_many_points",
-                     "%d series x %lld points exceed %d points in one answer; add labels, group=none, or raise step",
-                     s.ngroups, (long long)npts, MAX_TOTAL_POINTS);
+        lo_api_error(
+            resp, 400, "too_many_points",
+            "%d series x %lld points exceed %d points in one answer; add labels, group=none, or raise step",
+            s.ngroups, (long long)npts, MAX_TOTAL_POINTS);
         goto cleanup;
     }
     if (s.n > 0 && !hist && agg >= A_P50) {
@@ -577,7 +586,8 @@ int lo_q_metric_run(lo_api_req_t *req, lo_api_resp_t *resp, const lo_metric_spec
                      AGG_NAMES[agg], spec->name, type_name(s.type));
         goto cleanup;
     }
-    k->begin(k->ud, s.n ? type_name(s.type) : NULL, s.n && !PQgetisnull(s.r, 0, 4) ? PQgetvalue(s.r, 0, 4) : NULL);
+    k->begin(k->ud, s.n ? type_name(s.type) : NULL,
+             s.n && !PQgetisnull(s.r, 0, 4) ? PQgetvalue(s.r, 0, 4) : NULL);
 
     lo_q_fmt_time(from_us, from_s);
     lo_q_fmt_time(to_us, to_s);
@@ -681,8 +691,9 @@ static int parse_spec(lo_api_req_t *req, lo_api_resp_t *resp, lo_metric_spec_t *
         lo_q_enum(req, resp, "group", GROUP_NAMES, &group) != LO_OK)
         return LO_INVALID;
     if (!spec->name) {
-        lo_api_error(resp, 400, "invalid_parameter", "name is required: the metric's name, such as "
-                                                     "http.server.duration (see /api/observe/metrics/names)");
+        lo_api_error(resp, 400, "invalid_parameter",
+                     "name is required: the metric's name, such as "
+                     "http.server.duration (see /api/observe/metrics/names)");
         return LO_INVALID;
     }
     if (spec->labels && check_labels(resp, spec->labels) != LO_OK)
@@ -694,11 +705,12 @@ static int parse_spec(lo_api_req_t *req, lo_api_resp_t *resp, lo_metric_spec_t *
     int64_t step_ms = spec->step_s * 1000;
     int64_t npts = (spec->to_us / 1000 - 1) / step_ms - (spec->from_us / 1000) / step_ms + 1;
     if (npts > LO_Q_MAX_POINTS) {
-        lo_api_error(resp, 400, "too_many_points",
-                     "from..to at step %llds gives %lld points per series; at most %d are allowed: raise step to "
-                     "at least %lld",
-                     (long long)spec->step_s, (long long)npts, LO_Q_MAX_POINTS,
-                     (long long)(range_s / LO_Q_MAX_POINTS + 1));
+        lo_api_error(
+            resp, 400, "too_many_points",
+            "from..to at step %llds gives %lld points per series; at most %d are allowed: raise step to "
+            "at least %lld",
+            (long long)spec->step_s, (long long)npts, LO_Q_MAX_POINTS,
+            (long long)(range_s / LO_Q_MAX_POINTS + 1));
         return LO_INVALID;
     }
     if (spec->agg < 0)
@@ -755,9 +767,10 @@ int lo_q_metric_names(lo_api_req_t *req, lo_api_resp_t *resp)
         goto cleanup;
     snprintf(lim_s, sizeof lim_s, "%lld", (long long)limit + 1);
     lo_q_sql_t q;
-    lo_q_sql_init(&q, "SELECT s.name, min(s.type), max(s.unit), max(s.description), count(DISTINCT s.series_id), "
-                      "coalesce(jsonb_agg(DISTINCT k.key ORDER BY k.key) FILTER (WHERE k.key IS NOT NULL), '[]')::text "
-                      "FROM metric_series s LEFT JOIN LATERAL jsonb_object_keys(s.labels) k(key) ON true WHERE true");
+    lo_q_sql_init(
+        &q, "SELECT s.name, min(s.type), max(s.unit), max(s.description), count(DISTINCT s.series_id), "
+            "coalesce(jsonb_agg(DISTINCT k.key ORDER BY k.key) FILTER (WHERE k.key IS NOT NULL), '[]')::text "
+            "FROM metric_series s LEFT JOIN LATERAL jsonb_object_keys(s.labels) k(key) ON true WHERE true");
     if (!vis.all)
         lo_q_sql_bind(&q, " AND s.project_id = ANY($?::uuid[])", vis.arr.p);
     if (prefix) {

@@ -9,16 +9,22 @@
 #include "core/utf8.h"
 #include "query/query_int.h"
 
-#define US_PER_S 1000000LL
+#define US_PER_S    1000000LL
 #define MAX_UNIX_US (253402300799LL * US_PER_S + 999999) /* 9999-12-31T23:59:59.999999Z */
 
-static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
 
 static int hexval(char c)
 {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
     return -1;
 }
 
@@ -71,8 +77,8 @@ int lo_q_parse_time(const char *s, int64_t *us)
         return LO_OK;
     }
     /* YYYY-MM-DDTHH:MM:SS */
-    if (n < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':' ||
-        s[16] != ':')
+    if (n < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+        s[13] != ':' || s[16] != ':')
         return LO_INVALID;
     int y = digits(s, 4), mo = digits(s + 5, 2), d = digits(s + 8, 2);
     int h = digits(s + 11, 2), mi = digits(s + 14, 2), sec = digits(s + 17, 2);
@@ -189,10 +195,10 @@ void lo_q_like_escape(const char *s, char *out)
 
 typedef struct {
     const char *const *allowed;
-    uint64_t seen;    /* bit i: allowed[i] was given */
+    uint64_t seen; /* bit i: allowed[i] was given */
     int count;
-    char bad[96];     /* the first problem, for the message */
-    int kind;         /* 0 ok, 1 unknown, 2 repeated, 3 utf8, 4 long, 5 too many */
+    char bad[96]; /* the first problem, for the message */
+    int kind;     /* 0 ok, 1 unknown, 2 repeated, 3 utf8, 4 long, 5 too many */
 } check_ctx_t;
 
 /* Copies a parameter name into the message, made printable. */
@@ -237,20 +243,19 @@ int lo_q_check_params(const lo_api_req_t *req, lo_api_resp_t *resp, const char *
     if (c.count > LO_Q_MAX_PARAMS)
         c.kind = c.kind ? c.kind : 5;
     switch (c.kind) {
-    case 0:
-        return LO_OK;
+    case 0: return LO_OK;
     case 1: {
         char list[512] = "";
         size_t used = 0;
         for (const char *const *a = allowed; *a; a++)
             used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", used ? ", " : "", *a);
-        lo_api_error(resp, 400, "invalid_parameter", "unknown query parameter \"%s\"; this endpoint accepts: %s",
-                     c.bad, list);
+        lo_api_error(resp, 400, "invalid_parameter",
+                     "unknown query parameter \"%s\"; this endpoint accepts: %s", c.bad, list);
         return LO_INVALID;
     }
     case 2:
-        lo_api_error(resp, 400, "invalid_parameter", "query parameter \"%s\" is given more than once; give it once",
-                     c.bad);
+        lo_api_error(resp, 400, "invalid_parameter",
+                     "query parameter \"%s\" is given more than once; give it once", c.bad);
         return LO_INVALID;
     case 3:
         lo_api_error(resp, 400, "invalid_parameter",
@@ -263,7 +268,8 @@ int lo_q_check_params(const lo_api_req_t *req, lo_api_resp_t *resp, const char *
                      LO_Q_MAX_PARAM_LEN);
         return LO_INVALID;
     default:
-        lo_api_error(resp, 400, "invalid_parameter", "too many query parameters (at most %d)", LO_Q_MAX_PARAMS);
+        lo_api_error(resp, 400, "invalid_parameter", "too many query parameters (at most %d)",
+                     LO_Q_MAX_PARAMS);
         return LO_INVALID;
     }
 }
@@ -321,15 +327,16 @@ int lo_q_str(const lo_api_req_t *req, lo_api_resp_t *resp, const char *name, siz
         return LO_OK;
     size_t n = code_points(v);
     if (n < minlen || n > maxlen) {
-        lo_api_error(resp, 400, "invalid_parameter", "%s must be %zu to %zu characters long (got %zu)", name, minlen,
-                     maxlen, n);
+        lo_api_error(resp, 400, "invalid_parameter", "%s must be %zu to %zu characters long (got %zu)", name,
+                     minlen, maxlen, n);
         return LO_INVALID;
     }
     *out = v;
     return LO_OK;
 }
 
-int lo_q_enum(const lo_api_req_t *req, lo_api_resp_t *resp, const char *name, const char *const *values, int *idx)
+int lo_q_enum(const lo_api_req_t *req, lo_api_resp_t *resp, const char *name, const char *const *values,
+              int *idx)
 {
     const char *v = lo_api_param(req, name, NULL);
     *idx = -1;
@@ -356,10 +363,11 @@ int lo_q_range(const lo_api_req_t *req, lo_api_resp_t *resp, int64_t *from_us, i
     for (int i = 0; i < 2; i++) {
         const char *v = lo_api_param(req, names[i], NULL);
         if (v && lo_q_parse_time(v, &t[i]) != LO_OK) {
-            lo_api_error(resp, 400, "invalid_parameter",
-                         "%s must be an RFC 3339 time such as 2026-11-28T07:30:00Z (or with an offset, +02:00) "
-                         "or Unix milliseconds such as 1795851000000",
-                         names[i]);
+            lo_api_error(
+                resp, 400, "invalid_parameter",
+                "%s must be an RFC 3339 time such as 2026-11-28T07:30:00Z (or with an offset, +02:00) "
+                "or Unix milliseconds such as 1795851000000",
+                names[i]);
             return LO_INVALID;
         }
         if (!v)

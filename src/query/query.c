@@ -95,8 +95,8 @@ int lo_query_handle(lo_api_req_t *req, lo_api_resp_t *resp)
     const lo_api_route_t *r;
     char allow[64];
     lo_api_req_t probe = { 0 };
-    if (lo_api_routes_match(&t, req->method ? req->method : "", req->path, &probe, &r, allow, sizeof(allow)) ==
-        LO_DECLINED)
+    if (lo_api_routes_match(&t, req->method ? req->method : "", req->path, &probe, &r, allow,
+                            sizeof(allow)) == LO_DECLINED)
         return LO_DECLINED;
     return lo_api_routes_call(&t, req, resp);
 }
@@ -150,7 +150,8 @@ int lo_q_visibility(lo_api_req_t *req, lo_api_resp_t *resp, const char *project_
         }
         if (!bound_to(who, b)) {
             const char *vals[1] = { project_id };
-            PGresult *r = lo_q_exec(req, resp, "SELECT 1 FROM projects WHERE id = $1::uuid AND public", 1, vals);
+            PGresult *r =
+                lo_q_exec(req, resp, "SELECT 1 FROM projects WHERE id = $1::uuid AND public", 1, vals);
             if (!r)
                 return LO_ERROR;
             bool pub = PQntuples(r) == 1;

@@ -17,12 +17,12 @@
 #include "core/json_write.h"
 #include "http/api.h"
 
-#define LO_Q_MAX_RANGE_US   (31LL * 86400 * 1000000)  /* from..to at most 31 days */
-#define LO_Q_DEFAULT_RANGE_US (3600LL * 1000000)      /* from defaults to to - 1 h */
-#define LO_Q_MAX_POINTS     11000                     /* per metric series */
-#define LO_Q_MAX_PARAM_LEN  8192                      /* any single value */
-#define LO_Q_MAX_PARAMS     32
-#define LO_Q_STATEMENT_TIMEOUT_MS "30000"                  /* a query running longer answers 503 */
+#define LO_Q_MAX_RANGE_US         (31LL * 86400 * 1000000) /* from..to at most 31 days */
+#define LO_Q_DEFAULT_RANGE_US     (3600LL * 1000000)       /* from defaults to to - 1 h */
+#define LO_Q_MAX_POINTS           11000                    /* per metric series */
+#define LO_Q_MAX_PARAM_LEN        8192                     /* any single value */
+#define LO_Q_MAX_PARAMS           32
+#define LO_Q_STATEMENT_TIMEOUT_MS "30000" /* a query running longer answers 503 */
 
 /* ---- params.c: pure parsing (no request) ---- */
 
@@ -45,7 +45,8 @@ void lo_q_like_escape(const char *s, char *out);
  * values that are not valid UTF-8, too long, or too many parameters. */
 int lo_q_check_params(const lo_api_req_t *req, lo_api_resp_t *resp, const char *const *allowed) LO_MUST_USE;
 /* Optional UUID: *present false when absent. */
-int lo_q_uuid(const lo_api_req_t *req, lo_api_resp_t *resp, const char *name, char out[37], bool *present) LO_MUST_USE;
+int lo_q_uuid(const lo_api_req_t *req, lo_api_resp_t *resp, const char *name, char out[37],
+              bool *present) LO_MUST_USE;
 /* Optional integer in [min, max], *out = def when absent. */
 int lo_q_int(const lo_api_req_t *req, lo_api_resp_t *resp, const char *name, int64_t min, int64_t max,
              int64_t def, int64_t *out) LO_MUST_USE;
@@ -71,13 +72,15 @@ typedef struct {
 
 /* Fills vis for an optional project_id parameter.  A project the caller may
  * not read answers 404 (never 403).  vis must be freed with lo_q_vis_free. */
-int lo_q_visibility(lo_api_req_t *req, lo_api_resp_t *resp, const char *project_id, lo_q_vis_t *vis) LO_MUST_USE;
+int lo_q_visibility(lo_api_req_t *req, lo_api_resp_t *resp, const char *project_id,
+                    lo_q_vis_t *vis) LO_MUST_USE;
 void lo_q_vis_free(lo_q_vis_t *vis);
 
 /* Runs one statement with text parameters (values may be NULL for SQL NULL).
  * NULL on failure, with a 503 (connection lost: req->db_broken set) or 500
  * answer written. */
-PGresult *lo_q_exec(lo_api_req_t *req, lo_api_resp_t *resp, const char *sql, int n, const char *const *values);
+PGresult *lo_q_exec(lo_api_req_t *req, lo_api_resp_t *resp, const char *sql, int n,
+                    const char *const *values);
 
 /* Fixed-size SQL assembly for optional filters: appends text, and numbered
  * parameters ($k) bound to values. */
@@ -114,7 +117,7 @@ typedef struct {
     const char *name;
     const char *labels; /* JSON object of exact matches, or NULL */
     int agg;
-    bool merge;         /* one output series for everything matched (group=none) */
+    bool merge; /* one output series for everything matched (group=none) */
     int64_t from_us, to_us, step_s;
 } lo_metric_spec_t;
 
@@ -134,8 +137,8 @@ typedef struct {
 /* Runs spec for the projects in vis into sink.  LO_OK, or another code
  * with the error answer written to resp (400 for queries it cannot
  * answer, 5xx for failures). */
-int lo_q_metric_run(lo_api_req_t *req, lo_api_resp_t *resp, const lo_metric_spec_t *spec, const lo_q_vis_t *vis,
-                    const lo_metric_sink_t *sink) LO_MUST_USE;
+int lo_q_metric_run(lo_api_req_t *req, lo_api_resp_t *resp, const lo_metric_spec_t *spec,
+                    const lo_q_vis_t *vis, const lo_metric_sink_t *sink) LO_MUST_USE;
 
 /* ---- handlers ---- */
 int lo_q_logs(lo_api_req_t *req, lo_api_resp_t *resp);

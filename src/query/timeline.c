@@ -19,9 +19,11 @@ static const char *const TIMELINE_PARAMS[] = { "limit", "cursor", NULL };
 static const char TIMELINE_SQL[] =
     "(SELECT 'log' AS kind, (extract(epoch FROM time) * 1000000)::int8 AS t, id::text AS k, service, "
     "  encode(trace_id, 'hex'), encode(span_id, 'hex'), project_id, user_id, level, message, attributes, "
-    "  NULL::text AS name, NULL::int8 AS dur, NULL::int2 AS st, NULL::int2 AS sk, NULL::text AS parent, NULL::text AS smsg "
+    "  NULL::text AS name, NULL::int8 AS dur, NULL::int2 AS st, NULL::int2 AS sk, NULL::text AS parent, "
+    "NULL::text AS smsg "
     " FROM log_entries WHERE session_id = $1::uuid AND ($2::uuid[] IS NULL OR project_id = ANY($2::uuid[])) "
-    "  AND ($3::timestamptz IS NULL OR (time >= $3::timestamptz AND (time, 'log'::text, id::text) > ($3::timestamptz, $4::text, $5::text))) "
+    "  AND ($3::timestamptz IS NULL OR (time >= $3::timestamptz AND (time, 'log'::text, id::text) > "
+    "($3::timestamptz, $4::text, $5::text))) "
     " ORDER BY time, id::text LIMIT $6::int8) "
     "UNION ALL "
     "(SELECT 'span', (extract(epoch FROM start_time) * 1000000)::int8, encode(span_id, 'hex'), service, "
@@ -34,7 +36,8 @@ static const char TIMELINE_SQL[] =
     "ORDER BY t, kind, k LIMIT $6::int8";
 
 static const char *const STATUS_NAMES[] = { "unset", "ok", "error" };
-static const char *const KIND_NAMES[] = { "unspecified", "internal", "server", "client", "producer", "consumer" };
+static const char *const KIND_NAMES[] = { "unspecified", "internal", "server",
+                                          "client",      "producer", "consumer" };
 
 /* "<unix_us>_<l|s>_<key>": key a UUID (logs) or 16 hex digits (spans). */
 static int parse_cursor(const char *c, int64_t *t_us, const char **kind, char key[40])
@@ -62,8 +65,9 @@ int lo_q_timeline(lo_api_req_t *req, lo_api_resp_t *resp, const char *session_id
     int rc = LO_OK;
 
     if (lo_q_parse_uuid(session_id, session) != LO_OK) {
-        lo_api_error(resp, 400, "invalid_parameter",
-                     "the session id in the path must be a UUID such as 123e4567-e89b-12d3-a456-426614174000");
+        lo_api_error(
+            resp, 400, "invalid_parameter",
+            "the session id in the path must be a UUID such as 123e4567-e89b-12d3-a456-426614174000");
         return LO_OK;
     }
     if (lo_q_check_params(req, resp, TIMELINE_PARAMS) != LO_OK ||
@@ -71,8 +75,9 @@ int lo_q_timeline(lo_api_req_t *req, lo_api_resp_t *resp, const char *session_id
         lo_q_str(req, resp, "cursor", 1, 80, &cursor) != LO_OK)
         return LO_OK;
     if (cursor && parse_cursor(cursor, &cur_us, &kind, key) != LO_OK) {
-        lo_api_error(resp, 400, "invalid_parameter",
-                     "cursor is not one this API returned; pass next_cursor from the previous page unchanged");
+        lo_api_error(
+            resp, 400, "invalid_parameter",
+            "cursor is not one this API returned; pass next_cursor from the previous page unchanged");
         return LO_OK;
     }
     if (lo_q_visibility(req, resp, NULL, &vis) != LO_OK)
@@ -80,8 +85,8 @@ int lo_q_timeline(lo_api_req_t *req, lo_api_resp_t *resp, const char *session_id
     if (cursor)
         lo_q_fmt_time(cur_us, cur_t);
     snprintf(lim_s, sizeof lim_s, "%lld", (long long)limit + 1);
-    const char *vals[6] = { session, vis.all ? NULL : vis.arr.p, cursor ? cur_t : NULL, kind, cursor ? key : NULL,
-                            lim_s };
+    const char *vals[6] = { session, vis.all ? NULL : vis.arr.p, cursor ? cur_t : NULL,
+                            kind,    cursor ? key : NULL,        lim_s };
     r = lo_q_exec(req, resp, TIMELINE_SQL, 6, vals);
     if (!r)
         goto cleanup;
@@ -124,7 +129,8 @@ int lo_q_timeline(lo_api_req_t *req, lo_api_resp_t *resp, const char *session_id
             lo_jw_key(&w, "duration_ns", 11), lo_jw_i64(&w, lo_q_i64(r, i, 12));
             lo_jw_key(&w, "status", 6), lo_jw_cstr(&w, st >= 0 && st <= 2 ? STATUS_NAMES[st] : "unset");
             lo_jw_key(&w, "status_message", 14), lo_q_jw_text(&w, r, i, 16);
-            lo_jw_key(&w, "span_kind", 9), lo_jw_cstr(&w, sk >= 0 && sk <= 5 ? KIND_NAMES[sk] : "unspecified");
+            lo_jw_key(&w, "span_kind", 9),
+                lo_jw_cstr(&w, sk >= 0 && sk <= 5 ? KIND_NAMES[sk] : "unspecified");
             lo_jw_key(&w, "parent_span_id", 14), lo_q_jw_text(&w, r, i, 15);
         }
         lo_jw_key(&w, "attributes", 10), lo_q_jw_json(&w, r, i, 10);

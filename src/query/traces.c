@@ -14,13 +14,14 @@
 #include "store/columns.h"
 
 #define MAX_TRACE_SPANS 10000
-#define MAX_NEST 100 /* deeper descendants are listed flat under their ancestor at this depth */
+#define MAX_NEST        100 /* deeper descendants are listed flat under their ancestor at this depth */
 
 static const char *const TRACES_PARAMS[] = { "project_id", "session_id", "service", "status", "from",
                                              "to",         "limit",      "offset",  NULL };
 static const char *const TRACE_PARAMS[] = { "project_id", NULL };
 static const char *const STATUS_NAMES[] = { "unset", "ok", "error", NULL };
-static const char *const KIND_NAMES[] = { "unspecified", "internal", "server", "client", "producer", "consumer" };
+static const char *const KIND_NAMES[] = { "unspecified", "internal", "server",
+                                          "client",      "producer", "consumer" };
 
 static const char *status_name(int64_t code)
 {
@@ -131,7 +132,7 @@ static void trace_sql(char *out, size_t n)
 }
 
 typedef struct {
-    int row;        /* row in the result */
+    int row; /* row in the result */
     int first_child, next_sibling, parent;
     int depth;
     bool orphan, shown;
@@ -197,7 +198,8 @@ static void write_span(lo_jw_t *w, tree_t *t, int idx)
     lo_jw_key(w, "user_id", 7), lo_q_jw_text(w, r, i, LO_SPAN_USER_ID);
     lo_jw_key(w, "scope_name", 10), lo_q_jw_text(w, r, i, LO_SPAN_SCOPE_NAME);
     lo_jw_key(w, "trace_state", 11), lo_q_jw_text(w, r, i, LO_SPAN_TRACE_STATE);
-    lo_jw_key(w, "dropped_attributes_count", 24), lo_jw_i64(w, lo_q_i64(r, i, LO_SPAN_DROPPED_ATTRIBUTES_COUNT));
+    lo_jw_key(w, "dropped_attributes_count", 24),
+        lo_jw_i64(w, lo_q_i64(r, i, LO_SPAN_DROPPED_ATTRIBUTES_COUNT));
     lo_jw_key(w, "dropped_events_count", 20), lo_jw_i64(w, lo_q_i64(r, i, LO_SPAN_DROPPED_EVENTS_COUNT));
     lo_jw_key(w, "dropped_links_count", 19), lo_jw_i64(w, lo_q_i64(r, i, LO_SPAN_DROPPED_LINKS_COUNT));
     write_children(w, t, idx);
@@ -225,7 +227,8 @@ static int build_tree(tree_t *t, int rows)
     }
     int uniq = 0;
     for (int i = 0; i < rows; i++) {
-        if (i > 0 && strcmp(PQgetvalue(r, sorted[i].row, LO_SPAN_SPAN_ID), PQgetvalue(r, sorted[i - 1].row, LO_SPAN_SPAN_ID)) == 0)
+        if (i > 0 && strcmp(PQgetvalue(r, sorted[i].row, LO_SPAN_SPAN_ID),
+                            PQgetvalue(r, sorted[i - 1].row, LO_SPAN_SPAN_ID)) == 0)
             dup[sorted[i].row] = true;
         else
             row_of[uniq++] = sorted[i].row;
@@ -327,8 +330,9 @@ int lo_q_trace(lo_api_req_t *req, lo_api_resp_t *resp, const char *trace_id)
     int rc = LO_OK;
 
     if (lo_q_parse_hex_id(trace_id, 16, trace) != LO_OK) {
-        lo_api_error(resp, 400, "invalid_parameter", "the trace id in the path must be 32 hexadecimal characters, "
-                                                     "not all zero");
+        lo_api_error(resp, 400, "invalid_parameter",
+                     "the trace id in the path must be 32 hexadecimal characters, "
+                     "not all zero");
         return LO_OK;
     }
     if (lo_q_check_params(req, resp, TRACE_PARAMS) != LO_OK ||

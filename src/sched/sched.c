@@ -12,7 +12,7 @@
 #include "core/stats.h"
 #include "store/store.h"
 
-#define MAX_TASKS 16
+#define MAX_TASKS    16
 #define RECONNECT_MS 1000 /* between attempts to reach the database */
 
 enum { R_OK, R_FAILED, R_UNAVAIL, R_SKIPPED, R_COUNT };
@@ -132,7 +132,8 @@ static int run_once(task_t *k, PGconn *db, char *err, size_t errlen)
         int lr = lock_op(db, "pg_try_advisory_lock", k->t.lock_key);
         if (lr != LO_OK) {
             lo_stat_add(&k->runs[lr == LO_BUSY ? R_SKIPPED : R_UNAVAIL], 1);
-            snprintf(err, errlen, "%s", lr == LO_BUSY ? "another node runs it" : "cannot take the election lock");
+            snprintf(err, errlen, "%s",
+                     lr == LO_BUSY ? "another node runs it" : "cannot take the election lock");
             return lr;
         }
     }
@@ -168,7 +169,8 @@ static void *task_main(void *arg)
         if (rc == LO_ERROR || (rc == LO_UNAVAIL && err[0] != '\0'))
             lo_log_warn("task failed", "task=%s error=\"%s\"", k->t.name, err);
         else if (rc == LO_OK)
-            lo_log_debug("task ran", "task=%s ms=%lld", k->t.name, (long long)(atomic_load(&k->last_us) / 1000));
+            lo_log_debug("task ran", "task=%s ms=%lld", k->t.name,
+                         (long long)(atomic_load(&k->last_us) / 1000));
         if (wait_ms(s, k->t.period_ms + jitter(k->t.jitter_ms)))
             break;
     }
@@ -208,7 +210,8 @@ int lo_sched_run_now(lo_sched_t *s, const char *name, char *err, size_t errlen)
 void lo_sched_describe(const lo_sched_t *s, lo_buf_t *out)
 {
     for (size_t i = 0; i < s->n; i++)
-        lo_buf_printf(out, "%s every %lld s%s\n", s->tasks[i].t.name, (long long)(s->tasks[i].t.period_ms / 1000),
+        lo_buf_printf(out, "%s every %lld s%s\n", s->tasks[i].t.name,
+                      (long long)(s->tasks[i].t.period_ms / 1000),
                       s->tasks[i].t.lock_key != 0 ? ", on one node at a time" : "");
 }
 
@@ -241,8 +244,9 @@ void lo_sched_destroy(lo_sched_t *s)
 void lo_sched_render_metrics(void *arg, lo_buf_t *b)
 {
     lo_sched_t *s = arg;
-    lo_buf_puts(b, "# HELP lookout_task_runs_total Runs of the periodic tasks by result (skipped: another node "
-                   "held the election lock).\n# TYPE lookout_task_runs_total counter\n");
+    lo_buf_puts(b,
+                "# HELP lookout_task_runs_total Runs of the periodic tasks by result (skipped: another node "
+                "held the election lock).\n# TYPE lookout_task_runs_total counter\n");
     for (size_t i = 0; i < s->n; i++)
         for (int r = 0; r < R_COUNT; r++)
             lo_buf_printf(b, "lookout_task_runs_total{task=\"%s\",result=\"%s\"} %lld\n", s->tasks[i].t.name,

@@ -24,10 +24,10 @@
 typedef int (*lo_task_fn)(PGconn *db, void *arg, char *err, size_t errlen);
 
 typedef struct {
-    const char *name;   /* [a-z_]+, unique; in logs, metrics and `lookout task run NAME` */
-    int64_t period_ms;  /* between the end of a run and the start of the next */
-    int64_t jitter_ms;  /* a random 0..jitter_ms added to each wait */
-    int64_t lock_key;   /* election lock (store/locks.h); 0: every node runs the task */
+    const char *name;  /* [a-z_]+, unique; in logs, metrics and `lookout task run NAME` */
+    int64_t period_ms; /* between the end of a run and the start of the next */
+    int64_t jitter_ms; /* a random 0..jitter_ms added to each wait */
+    int64_t lock_key;  /* election lock (store/locks.h); 0: every node runs the task */
     lo_task_fn run;
     void *arg;
 } lo_task_t;

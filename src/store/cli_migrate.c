@@ -51,8 +51,8 @@ int lo_cmd_migrate(int argc, char **argv)
         fprintf(stderr, "lookout migrate: %s\n", err);
         goto cleanup;
     }
-    if (lo_store_ensure_partitions(c, ret.partitions.days_back, ret.partitions.days_ahead, err, sizeof(err)) !=
-        LO_OK) {
+    if (lo_store_ensure_partitions(c, ret.partitions.days_back, ret.partitions.days_ahead, err,
+                                   sizeof(err)) != LO_OK) {
         fprintf(stderr, "lookout migrate: creating partitions: %s\n", err);
         goto cleanup;
     }

@@ -25,15 +25,9 @@ const char *lo_columns_table(lo_signal_t s)
 const lo_column_t *lo_columns(lo_signal_t s, size_t *n)
 {
     switch (s) {
-    case LO_SIGNAL_LOGS:
-        *n = LO_ARRAY_LEN(log_cols);
-        return log_cols;
-    case LO_SIGNAL_SPANS:
-        *n = LO_ARRAY_LEN(span_cols);
-        return span_cols;
-    default:
-        *n = LO_ARRAY_LEN(sample_cols);
-        return sample_cols;
+    case LO_SIGNAL_LOGS: *n = LO_ARRAY_LEN(log_cols); return log_cols;
+    case LO_SIGNAL_SPANS: *n = LO_ARRAY_LEN(span_cols); return span_cols;
+    default: *n = LO_ARRAY_LEN(sample_cols); return sample_cols;
     }
 }
 

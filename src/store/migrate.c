@@ -11,7 +11,7 @@
 #include "core/log.h"
 
 /* Advisory lock keys (any constants unique to lookout in this database). */
-#define LOCK_MIGRATE LO_LOCK_MIGRATE
+#define LOCK_MIGRATE    LO_LOCK_MIGRATE
 #define LOCK_PARTITIONS LO_LOCK_PARTITIONS
 
 int lo_store_latest_version(void)
@@ -35,16 +35,16 @@ PGconn *lo_store_connect(const char *conninfo, char *err, size_t errlen)
     /* Earlier keywords are overridden by what conninfo itself sets.  The
      * keepalives and tcp_user_timeout notice a vanished server in ~20 s
      * instead of the kernel's hours. */
-    const char *keys[] = {"connect_timeout",
-                          "application_name",
-                          "keepalives",
-                          "keepalives_idle",
-                          "keepalives_interval",
-                          "keepalives_count",
-                          "tcp_user_timeout",
-                          "dbname",
-                          NULL};
-    const char *vals[] = {"5", "lookout", "1", "10", "5", "2", "20000", conninfo, NULL};
+    const char *keys[] = { "connect_timeout",
+                           "application_name",
+                           "keepalives",
+                           "keepalives_idle",
+                           "keepalives_interval",
+                           "keepalives_count",
+                           "tcp_user_timeout",
+                           "dbname",
+                           NULL };
+    const char *vals[] = { "5", "lookout", "1", "10", "5", "2", "20000", conninfo, NULL };
     PGconn *c = PQconnectdbParams(keys, vals, 1);
     if (c == NULL) {
         snprintf(err, errlen, "out of memory");
@@ -160,7 +160,7 @@ static int apply_one(PGconn *c, const lo_migration_t *m, char *err, size_t errle
     if (rc == LO_OK) {
         char v[16];
         snprintf(v, sizeof(v), "%d", m->version);
-        const char *params[] = {v, m->name};
+        const char *params[] = { v, m->name };
         PGresult *r = PQexecParams(c, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", 2,
                                    NULL, params, NULL, NULL, 0);
         if (PQresultStatus(r) != PGRES_COMMAND_OK) {

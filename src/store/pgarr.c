@@ -61,7 +61,7 @@ void lo_pgarr_add(lo_pgarr_t *a, const void *p, size_t len)
 
 void lo_pgarr_add_i16(lo_pgarr_t *a, int16_t v)
 {
-    uint8_t b[2] = {(uint8_t)((uint16_t)v >> 8), (uint8_t)v};
+    uint8_t b[2] = { (uint8_t)((uint16_t)v >> 8), (uint8_t)v };
     lo_pgarr_add(a, b, 2);
 }
 

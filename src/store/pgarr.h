@@ -11,27 +11,27 @@
 #include "core/buf.h"
 
 /* Element type OIDs (pg_type.h) and the matching array type OIDs. */
-#define LO_OID_BOOL 16
-#define LO_OID_BYTEA 17
-#define LO_OID_INT8 20
-#define LO_OID_INT2 21
-#define LO_OID_INT4 23
-#define LO_OID_TEXT 25
-#define LO_OID_FLOAT8 701
+#define LO_OID_BOOL        16
+#define LO_OID_BYTEA       17
+#define LO_OID_INT8        20
+#define LO_OID_INT2        21
+#define LO_OID_INT4        23
+#define LO_OID_TEXT        25
+#define LO_OID_FLOAT8      701
 #define LO_OID_TIMESTAMPTZ 1184
-#define LO_OID_UUID 2950
-#define LO_OID_JSONB 3802
+#define LO_OID_UUID        2950
+#define LO_OID_JSONB       3802
 
-#define LO_OID_BOOL_ARRAY 1000
-#define LO_OID_BYTEA_ARRAY 1001
-#define LO_OID_INT2_ARRAY 1005
-#define LO_OID_INT4_ARRAY 1007
-#define LO_OID_TEXT_ARRAY 1009
-#define LO_OID_INT8_ARRAY 1016
-#define LO_OID_FLOAT8_ARRAY 1022
+#define LO_OID_BOOL_ARRAY        1000
+#define LO_OID_BYTEA_ARRAY       1001
+#define LO_OID_INT2_ARRAY        1005
+#define LO_OID_INT4_ARRAY        1007
+#define LO_OID_TEXT_ARRAY        1009
+#define LO_OID_INT8_ARRAY        1016
+#define LO_OID_FLOAT8_ARRAY      1022
 #define LO_OID_TIMESTAMPTZ_ARRAY 1185
-#define LO_OID_UUID_ARRAY 2951
-#define LO_OID_JSONB_ARRAY 3807
+#define LO_OID_UUID_ARRAY        2951
+#define LO_OID_JSONB_ARRAY       3807
 
 typedef struct {
     lo_buf_t buf;

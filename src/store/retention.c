@@ -4,7 +4,7 @@
 #include <stdio.h>
 
 #define HOUR_NS (3600LL * 1000000000LL)
-#define DAY_NS (24 * HOUR_NS)
+#define DAY_NS  (24 * HOUR_NS)
 
 int lo_retention_init(lo_retention_t *r, const lo_config_t *cfg, char *err, size_t errlen)
 {

@@ -85,13 +85,9 @@ static void eq_value(lo_buf_t *o, const ProtobufCFieldDescriptor *fd, const void
     case PROTOBUF_C_TYPE_INT32:
     case PROTOBUF_C_TYPE_SINT32:
     case PROTOBUF_C_TYPE_SFIXED32:
-    case PROTOBUF_C_TYPE_ENUM:
-        lo_buf_printf(o, "%" PRId32, *(const int32_t *)p);
-        break;
+    case PROTOBUF_C_TYPE_ENUM: lo_buf_printf(o, "%" PRId32, *(const int32_t *)p); break;
     case PROTOBUF_C_TYPE_UINT32:
-    case PROTOBUF_C_TYPE_FIXED32:
-        lo_buf_printf(o, "%" PRIu32, *(const uint32_t *)p);
-        break;
+    case PROTOBUF_C_TYPE_FIXED32: lo_buf_printf(o, "%" PRIu32, *(const uint32_t *)p); break;
     case PROTOBUF_C_TYPE_INT64:
     case PROTOBUF_C_TYPE_SINT64:
     case PROTOBUF_C_TYPE_SFIXED64:
@@ -103,15 +99,9 @@ static void eq_value(lo_buf_t *o, const ProtobufCFieldDescriptor *fd, const void
         lo_buf_printf(o, v > INT64_MAX || coin(50) ? "\"%" PRIu64 "\"" : "%" PRIu64, v);
         break;
     }
-    case PROTOBUF_C_TYPE_DOUBLE:
-        eq_double(o, *(const double *)p);
-        break;
-    case PROTOBUF_C_TYPE_FLOAT:
-        eq_double(o, *(const float *)p);
-        break;
-    case PROTOBUF_C_TYPE_BOOL:
-        lo_buf_puts(o, *(const protobuf_c_boolean *)p ? "true" : "false");
-        break;
+    case PROTOBUF_C_TYPE_DOUBLE: eq_double(o, *(const double *)p); break;
+    case PROTOBUF_C_TYPE_FLOAT: eq_double(o, *(const float *)p); break;
+    case PROTOBUF_C_TYPE_BOOL: lo_buf_puts(o, *(const protobuf_c_boolean *)p ? "true" : "false"); break;
     case PROTOBUF_C_TYPE_STRING: {
         const char *s = *(char *const *)p;
         lo_buf_putc(o, '"');
@@ -216,7 +206,7 @@ static lo_redact_t *eq_redactor(void)
 /* ---- comparing records ---- */
 
 static int g_eq_bad;
-static size_t g_eq_records; /* compared so far: a test that compares nothing proves nothing */
+static size_t g_eq_records;  /* compared so far: a test that compares nothing proves nothing */
 static size_t g_eq_scrubbed; /* strings with a secret scrubbed out of free text or a URL, so far */
 
 static void eq_note_scrub(lo_str_t s)
@@ -421,14 +411,16 @@ static void eq_depth_bound(lo_signal_t s, ProtobufCMessage *(*wrap)(LookoutTest_
             for (int i = 0; i < levels; i++) {
                 LookoutTest__AnyValue *outer = PNEW(LookoutTest__AnyValue, LOOKOUT_TEST__ANY_VALUE__INIT);
                 if (kind == 0) {
-                    LookoutTest__ArrayValue *a = PNEW(LookoutTest__ArrayValue, LOOKOUT_TEST__ARRAY_VALUE__INIT);
+                    LookoutTest__ArrayValue *a =
+                        PNEW(LookoutTest__ArrayValue, LOOKOUT_TEST__ARRAY_VALUE__INIT);
                     a->n_values = 1;
                     a->values = PARR(LookoutTest__AnyValue *, 1);
                     a->values[0] = v;
                     outer->value_case = LOOKOUT_TEST__ANY_VALUE__VALUE_ARRAY_VALUE;
                     outer->array_value = a;
                 } else {
-                    LookoutTest__KeyValueList *l = PNEW(LookoutTest__KeyValueList, LOOKOUT_TEST__KEY_VALUE_LIST__INIT);
+                    LookoutTest__KeyValueList *l =
+                        PNEW(LookoutTest__KeyValueList, LOOKOUT_TEST__KEY_VALUE_LIST__INIT);
                     LookoutTest__KeyValue *kv = PNEW(LookoutTest__KeyValue, LOOKOUT_TEST__KEY_VALUE__INIT);
                     kv->key = pstrdup("k");
                     kv->value = v;

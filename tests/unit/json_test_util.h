@@ -48,8 +48,8 @@ static inline void jt_expect_invalid(lo_signal_t s, const char *json, const char
     jt_t t;
     jt_decode(&t, s, json);
     if (t.rc != LO_INVALID || strstr(t.b.error, want) == NULL) {
-        fprintf(stderr, "input: %s\nrc=%d error=\"%s\"\nwanted LO_INVALID with \"%s\"\n", json, t.rc, t.b.error,
-                want);
+        fprintf(stderr, "input: %s\nrc=%d error=\"%s\"\nwanted LO_INVALID with \"%s\"\n", json, t.rc,
+                t.b.error, want);
         fail();
     }
     jt_free(&t);

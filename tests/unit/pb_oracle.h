@@ -91,8 +91,8 @@ static const char *const g_frag[] = {
 /* Pieces of the secrets redaction looks for (redact.h), drawn too while
  * g_frag_secrets is set (the other tests' random streams stay as they were). */
 static const char *const g_sfrag[] = {
-    " password=", "token: ",   "Bearer ",   "abc1",  "x://u:p@h/", "?sig=",     "&code=",    "\"secret\":\"",
-    "=",          ":",         "api_key",   "\\\"", "'",         "\xE2\x80\x8B", "Bearer%20", "://",
+    " password=", "token: ", "Bearer ", "abc1", "x://u:p@h/", "?sig=",        "&code=",    "\"secret\":\"",
+    "=",          ":",       "api_key", "\\\"", "'",          "\xE2\x80\x8B", "Bearer%20", "://",
 };
 static bool g_frag_secrets;
 
@@ -180,7 +180,7 @@ static bool g_valid_ids;
 /* An id: usually the right length, sometimes zero, absent or wrong. */
 static ProtobufCBinaryData rnd_id(size_t n)
 {
-    ProtobufCBinaryData b = {0, NULL};
+    ProtobufCBinaryData b = { 0, NULL };
     uint32_t k = g_valid_ids ? 9 : rndn(10);
     if (k == 0)
         return b;
@@ -204,7 +204,7 @@ static ProtobufCBinaryData rnd_id_ok(size_t n)
 /* A well-formed, non-zero id (a span's own ids must be). */
 static ProtobufCBinaryData rnd_id_valid(size_t n)
 {
-    ProtobufCBinaryData b = {n, palloc(n)};
+    ProtobufCBinaryData b = { n, palloc(n) };
     for (size_t i = 0; i < n; i++)
         b.data[i] = (uint8_t)rnd();
     b.data[0] |= 1;
@@ -223,7 +223,7 @@ static uint64_t rnd_time(void)
 
 static double rnd_double(void)
 {
-    static const double special[] = {0.0, -0.0, 1.5, -2.25, 1e300, 1e-300, 123456789.0, 0.1};
+    static const double special[] = { 0.0, -0.0, 1.5, -2.25, 1e300, 1e-300, 123456789.0, 0.1 };
     uint32_t k = rndn(10);
     if (k < 5)
         return special[rndn(LO_ARRAY_LEN(special))];
@@ -254,7 +254,8 @@ static LookoutTest__AnyValue *rnd_any(int depth)
         break;
     case 2: {
         static const int64_t ints[] = {
-            0, 1, -1, 9007199254740992LL, 9007199254740993LL, -9007199254740993LL, INT64_MAX, INT64_MIN};
+            0, 1, -1, 9007199254740992LL, 9007199254740993LL, -9007199254740993LL, INT64_MAX, INT64_MIN
+        };
         v->value_case = LOOKOUT_TEST__ANY_VALUE__VALUE_INT_VALUE;
         v->int_value = coin(50) ? ints[rndn(LO_ARRAY_LEN(ints))] : (int64_t)(rnd() >> rndn(64));
         break;
@@ -393,15 +394,9 @@ static void exp_any(lo_jw_t *w, const LookoutTest__AnyValue *v)
     case LOOKOUT_TEST__ANY_VALUE__VALUE_STRING_VALUE:
         lo_jw_str(w, v->string_value, strlen(v->string_value));
         break;
-    case LOOKOUT_TEST__ANY_VALUE__VALUE_BOOL_VALUE:
-        lo_jw_bool(w, v->bool_value);
-        break;
-    case LOOKOUT_TEST__ANY_VALUE__VALUE_INT_VALUE:
-        lo_jw_i64(w, v->int_value);
-        break;
-    case LOOKOUT_TEST__ANY_VALUE__VALUE_DOUBLE_VALUE:
-        lo_jw_f64(w, v->double_value);
-        break;
+    case LOOKOUT_TEST__ANY_VALUE__VALUE_BOOL_VALUE: lo_jw_bool(w, v->bool_value); break;
+    case LOOKOUT_TEST__ANY_VALUE__VALUE_INT_VALUE: lo_jw_i64(w, v->int_value); break;
+    case LOOKOUT_TEST__ANY_VALUE__VALUE_DOUBLE_VALUE: lo_jw_f64(w, v->double_value); break;
     case LOOKOUT_TEST__ANY_VALUE__VALUE_BYTES_VALUE:
         lo_jw_base64(w, v->bytes_value.data, v->bytes_value.len);
         break;
@@ -417,8 +412,7 @@ static void exp_any(lo_jw_t *w, const LookoutTest__AnyValue *v)
             exp_kv(w, v->kvlist_value->values[i], NULL);
         lo_jw_obj_end(w);
         break;
-    default:
-        lo_jw_null(w);
+    default: lo_jw_null(w);
     }
 }
 

@@ -213,7 +213,7 @@ static lo_principal_t tq_principal(unsigned scopes, const char *project1, const 
 typedef struct {
     int rc;
     int status;
-    json_t *json;   /* parsed body (NULL when not JSON) */
+    json_t *json; /* parsed body (NULL when not JSON) */
     char *text;
 } tq_resp_t;
 

@@ -30,7 +30,7 @@ static inline int proxy_listen(int port)
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(fd, 64) != 0) {
         close(fd);
@@ -42,7 +42,7 @@ static inline int proxy_listen(int port)
 static inline int proxy_dial(int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
         close(fd);
@@ -78,12 +78,12 @@ static inline void *proxy_main(void *arg)
         int map[1 + 2 * PROXY_MAX];
         int n = 0;
         if (p->lfd >= 0) {
-            fds[n] = (struct pollfd){.fd = p->lfd, .events = POLLIN};
+            fds[n] = (struct pollfd){ .fd = p->lfd, .events = POLLIN };
             map[n++] = -1;
         }
         for (int i = 0; i < PROXY_MAX; i++) {
             for (int k = 0; k < 2 && p->pair[i][0] >= 0; k++) {
-                fds[n] = (struct pollfd){.fd = p->pair[i][k], .events = POLLIN};
+                fds[n] = (struct pollfd){ .fd = p->pair[i][k], .events = POLLIN };
                 map[n++] = i * 2 + k;
             }
         }

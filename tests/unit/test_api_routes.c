@@ -38,8 +38,9 @@ static void test_add_rules(void **state)
     assert_int_equal(t.n, LO_ARRAY_LEN(R));
     /* the same method and pattern twice */
     assert_int_equal(lo_api_routes_add(&t, R, 1), LO_ERROR);
-    static const char *const bad[] = { "api/x", "/api//x", "/api/x/", "/api/{", "/api/{}", "/api/{a}b",
-                                       "/api/a{b}", "/{a}/{b}/{c}/{d}/{e}", "" };
+    static const char *const bad[] = { "api/x",   "/api//x",   "/api/x/",   "/api/{",
+                                       "/api/{}", "/api/{a}b", "/api/a{b}", "/{a}/{b}/{c}/{d}/{e}",
+                                       "" };
     for (size_t i = 0; i < LO_ARRAY_LEN(bad); i++) {
         lo_api_route_t r = { "GET", bad[i], 0, false, LO_ROUTE_JSON, h_ok };
         lo_api_routes_t u;
@@ -80,17 +81,21 @@ static void test_match(void **state)
     assert_string_equal(lo_api_path_param(&q, "id"), "42");
     assert_null(lo_api_path_param(&q, "i"));
     assert_null(lo_api_path_param(&q, "idx"));
-    assert_int_equal(lo_api_routes_match(&t, "GET", "/api/things/7/events/e9", &q, &r, allow, sizeof(allow)), LO_OK);
+    assert_int_equal(lo_api_routes_match(&t, "GET", "/api/things/7/events/e9", &q, &r, allow, sizeof(allow)),
+                     LO_OK);
     assert_string_equal(lo_api_path_param(&q, "id"), "7");
     assert_string_equal(lo_api_path_param(&q, "ev"), "e9");
     /* 404: no pattern matches the path */
-    static const char *const none[] = { "/api/thing", "/api/things/", "/api/things//events/x", "/api/things/1/2",
-                                        "/api", "", "api/things", "/api/things/1/events" };
+    static const char *const none[] = {
+        "/api/thing", "/api/things/", "/api/things//events/x", "/api/things/1/2", "/api",
+        "",           "api/things",   "/api/things/1/events"
+    };
     for (size_t i = 0; i < LO_ARRAY_LEN(none); i++)
         if (lo_api_routes_match(&t, "GET", none[i], &q, &r, allow, sizeof(allow)) != LO_DECLINED)
             fail_msg("\"%s\" matched", none[i]);
     /* 405: the path is known, the method is not */
-    assert_int_equal(lo_api_routes_match(&t, "DELETE", "/api/things/1", &q, &r, allow, sizeof(allow)), LO_INVALID);
+    assert_int_equal(lo_api_routes_match(&t, "DELETE", "/api/things/1", &q, &r, allow, sizeof(allow)),
+                     LO_INVALID);
     assert_string_equal(allow, "GET, PATCH");
     assert_int_equal(lo_api_routes_match(&t, "get", "/api/things", &q, &r, allow, sizeof(allow)), LO_INVALID);
     assert_string_equal(allow, "GET, POST");

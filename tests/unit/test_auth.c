@@ -133,14 +133,15 @@ static void test_create_list_revoke(void **state)
     char err[256], tok[LO_TOKEN_LEN + 1];
     uint8_t proj[2][16];
     assert_int_equal(lo_project_create(db, "list-a", false, proj[0], err, sizeof(err)), LO_OK);
-    assert_int_equal(proj[0][6] >> 4, 4);        /* version 4 */
-    assert_int_equal(proj[0][8] & 0xc0, 0x80);   /* RFC 4122 variant */
+    assert_int_equal(proj[0][6] >> 4, 4);      /* version 4 */
+    assert_int_equal(proj[0][8] & 0xc0, 0x80); /* RFC 4122 variant */
     assert_int_equal(lo_project_create(db, "list-b", true, proj[1], err, sizeof(err)), LO_OK);
     assert_int_equal(lo_project_create(db, "list-b", true, proj[1], err, sizeof(err)), LO_DECLINED);
     assert_non_null(strstr(err, "already exists"));
     assert_int_equal(pgt_int(db, "SELECT count(*) FROM projects WHERE name = 'list-b' AND public"), 1);
 
-    int64_t id = make_token("list", LO_SCOPE_INGEST | LO_SCOPE_ALERT_MANAGE, (const uint8_t(*)[16])proj, 2, tok);
+    int64_t id =
+        make_token("list", LO_SCOPE_INGEST | LO_SCOPE_ALERT_MANAGE, (const uint8_t(*)[16])proj, 2, tok);
     assert_true(id > 0);
     /* only the hash is stored */
     char sql[256];
@@ -186,14 +187,16 @@ static void test_create_validation(void **state)
     int64_t id;
     uint8_t missing[1][16] = { { 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x41, 0x11, 0x81 } };
     assert_int_equal(lo_token_create(db, "x", 0, NULL, 0, tok, &id, err, sizeof(err)), LO_INVALID);
-    assert_int_equal(lo_token_create(db, "", LO_SCOPE_INGEST, NULL, 0, tok, &id, err, sizeof(err)), LO_INVALID);
+    assert_int_equal(lo_token_create(db, "", LO_SCOPE_INGEST, NULL, 0, tok, &id, err, sizeof(err)),
+                     LO_INVALID);
     assert_int_equal(lo_token_create(db, "a\nb", LO_SCOPE_INGEST, NULL, 0, tok, &id, err, sizeof(err)),
                      LO_INVALID);
     assert_int_equal(lo_token_create(db, "\xff", LO_SCOPE_INGEST, NULL, 0, tok, &id, err, sizeof(err)),
                      LO_INVALID);
     memset(name, 'a', 201);
     name[201] = '\0';
-    assert_int_equal(lo_token_create(db, name, LO_SCOPE_INGEST, NULL, 0, tok, &id, err, sizeof(err)), LO_INVALID);
+    assert_int_equal(lo_token_create(db, name, LO_SCOPE_INGEST, NULL, 0, tok, &id, err, sizeof(err)),
+                     LO_INVALID);
     name[200] = '\0';
     assert_int_equal(lo_token_create(db, name, LO_SCOPE_INGEST, NULL, 0, tok, &id, err, sizeof(err)), LO_OK);
     /* 200 characters of two bytes each are still 200 characters */
@@ -201,8 +204,8 @@ static void test_create_validation(void **state)
         memcpy(name + 2 * i, "\xc3\xa9", 2);
     name[400] = '\0';
     assert_int_equal(lo_token_create(db, name, LO_SCOPE_INGEST, NULL, 0, tok, &id, err, sizeof(err)), LO_OK);
-    assert_int_equal(lo_token_create(db, "p", LO_SCOPE_INGEST, (const uint8_t(*)[16])missing, 1, tok, &id, err,
-                                     sizeof(err)),
+    assert_int_equal(lo_token_create(db, "p", LO_SCOPE_INGEST, (const uint8_t(*)[16])missing, 1, tok, &id,
+                                     err, sizeof(err)),
                      LO_DECLINED);
     assert_non_null(strstr(err, "does not exist"));
     assert_int_equal(lo_token_create(db, "p", LO_SCOPE_INGEST, NULL, LO_TOKEN_MAX_PROJECTS + 1, tok, &id, err,
@@ -308,8 +311,15 @@ static void test_malformed_headers(void **state)
     /* no pool: a header that reached the database would answer LO_UNAVAIL */
     lo_auth_t *a = auth_with_ttl(NULL, 10);
     lo_principal_t p;
-    const char *bad[] = { "", "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Bearerlo_x", "lo_abc",
-                          "Bearer lo_short", "Bearer  ", "Token lo_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" };
+    const char *bad[] = { "",
+                          "Bearer",
+                          "Bearer ",
+                          "Basic dXNlcjpwYXNz",
+                          "Bearerlo_x",
+                          "lo_abc",
+                          "Bearer lo_short",
+                          "Bearer  ",
+                          "Token lo_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" };
     assert_int_equal(lo_auth_check(a, NULL, &p), LO_DECLINED);
     for (size_t i = 0; i < LO_ARRAY_LEN(bad); i++)
         assert_int_equal(lo_auth_check(a, bad[i], &p), LO_DECLINED);
@@ -519,7 +529,8 @@ static void test_missing_schema(void **state)
     assert_int_not_equal(lo_token_list(c, &l, err, sizeof(err)), LO_OK);
     assert_non_null(strstr(err, "lookout migrate"));
     int64_t id;
-    assert_int_not_equal(lo_token_create(c, "x", LO_SCOPE_INGEST, NULL, 0, tok, &id, err, sizeof(err)), LO_OK);
+    assert_int_not_equal(lo_token_create(c, "x", LO_SCOPE_INGEST, NULL, 0, tok, &id, err, sizeof(err)),
+                         LO_OK);
     assert_non_null(strstr(err, "lookout migrate"));
     uint8_t u[16];
     assert_int_not_equal(lo_project_create(c, "x", false, u, err, sizeof(err)), LO_OK);

@@ -105,8 +105,8 @@ static void test_create_prints_token_alone(void **state)
     assert_non_null(strstr(r.err, "cli-proj"));
 
     /* settings flags may come before or after the command's own */
-    const char *create[] = { "create", url_flag, "--name=cli", "--scope", "ingest", "--scope=observe:read",
-                             "--project", uuid, NULL };
+    const char *create[] = { "create",    url_flag, "--name=cli", "--scope", "ingest", "--scope=observe:read",
+                             "--project", uuid,     NULL };
     run(&r, lo_cmd_token, create);
     assert_int_equal(r.status, 0);
     assert_int_equal(strlen(r.out), LO_TOKEN_LEN + 1);
@@ -162,20 +162,20 @@ static void test_usage_errors(void **state)
     const char *const cases[][8] = {
         { NULL },
         { "frob", NULL },
-        { "create", "--scope", "ingest", NULL },                       /* no name */
-        { "create", "--name", "x", NULL },                             /* no scope */
-        { "create", "--name", "x", "--scope", "ingest,bogus", NULL },  /* bad scope */
+        { "create", "--scope", "ingest", NULL },                      /* no name */
+        { "create", "--name", "x", NULL },                            /* no scope */
+        { "create", "--name", "x", "--scope", "ingest,bogus", NULL }, /* bad scope */
         { "create", "--name", "x", "--scope", "ingest", "--project", "nope", NULL },
         { "create", "--name", "", "--scope", "ingest", NULL },
         { "create", "--name", "x", "--scope", "ingest", "--frob=1", NULL }, /* unknown flag */
         { "create", "--name", "x", "--scope", "ingest", "stray", NULL },
-        { "create", "--name", "x", "--scope", NULL },                  /* missing value */
-        { "list", "--name", "x", NULL },                               /* not a list flag */
+        { "create", "--name", "x", "--scope", NULL }, /* missing value */
+        { "list", "--name", "x", NULL },              /* not a list flag */
         { "revoke", NULL },
         { "revoke", "abc", NULL },
         { "revoke", "0", NULL },
         { "revoke", "1", "2", NULL },
-        { "list", "--http-threads=0", NULL },                          /* setting out of range */
+        { "list", "--http-threads=0", NULL }, /* setting out of range */
     };
     for (size_t i = 0; i < LO_ARRAY_LEN(cases); i++) {
         const char *args[10];
@@ -206,8 +206,10 @@ static void test_failures(void **state)
     (void)state;
     run_t r;
     /* a project that does not exist */
-    const char *unknown[] = { "create", "--name", "x", "--scope", "ingest", "--project",
-                              "11111111-1111-4111-8111-111111111111", url_flag, NULL };
+    const char *unknown[] = {
+        "create", "--name", "x", "--scope", "ingest", "--project", "11111111-1111-4111-8111-111111111111",
+        url_flag, NULL
+    };
     run(&r, lo_cmd_token, unknown);
     assert_int_equal(r.status, 1);
     assert_string_equal(r.out, "");

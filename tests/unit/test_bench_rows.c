@@ -57,15 +57,17 @@ static void test_rows_fit_schema(void **state)
     assert_int_equal(pgt_int(c, "SELECT count(*) FROM spans"), 200);
     assert_int_equal(pgt_int(c, "SELECT count(*) FROM metric_samples"), 200);
     /* the envelope agrees with the attributes it came from */
-    assert_int_equal(pgt_int(c, "SELECT count(*) FROM log_entries WHERE session_id::text = attributes->>'session.id'"
-                                " AND user_id::text = attributes->>'user.id'"
-                                " AND project_id::text = resource->>'project.id'"
-                                " AND service = resource->>'service.name'"),
-                     200);
+    assert_int_equal(
+        pgt_int(c, "SELECT count(*) FROM log_entries WHERE session_id::text = attributes->>'session.id'"
+                   " AND user_id::text = attributes->>'user.id'"
+                   " AND project_id::text = resource->>'project.id'"
+                   " AND service = resource->>'service.name'"),
+        200);
     assert_int_equal(pgt_int(c, "SELECT count(*) FROM log_entries WHERE level NOT IN "
                                 "('trace','debug','info','warn','error')"),
                      0);
-    assert_int_equal(pgt_int(c, "SELECT count(*) FROM spans WHERE parent_span_id IS NULL"), 4 * 7); /* 4 x 50 spans, traces of 8 */
+    assert_int_equal(pgt_int(c, "SELECT count(*) FROM spans WHERE parent_span_id IS NULL"),
+                     4 * 7); /* 4 x 50 spans, traces of 8 */
     assert_int_equal(pgt_int(c, "SELECT count(*) FROM spans WHERE status_code = 2 AND events = '[]'"), 0);
     assert_int_equal(pgt_int(c, "SELECT count(*) FROM metric_samples WHERE buckets IS NOT NULL "
                                 "AND jsonb_array_length(buckets->'counts') <> 13"),

@@ -61,14 +61,16 @@ static void check(lo_signal_t s, const char *where, const char *const *want, siz
     const lo_column_t *cols = lo_columns(s, &n);
     assert_int_equal(n, nwant);
     char sql[4096];
-    snprintf(sql, sizeof(sql), "SELECT %s FROM %s WHERE %s", lo_columns_select(s), lo_columns_table(s), where);
+    snprintf(sql, sizeof(sql), "SELECT %s FROM %s WHERE %s", lo_columns_select(s), lo_columns_table(s),
+             where);
     PGresult *r = PQexec(db, sql);
     assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
     assert_int_equal(PQntuples(r), 1);
     assert_int_equal(PQnfields(r), (int)n);
     for (size_t i = 0; i < n; i++) {
         const char *got = PQgetisnull(r, 0, (int)i) ? NULL : PQgetvalue(r, 0, (int)i);
-        bool ok = want[i] == NULL ? got == NULL : got != NULL && (strcmp(want[i], "*") == 0 || strcmp(got, want[i]) == 0);
+        bool ok = want[i] == NULL ? got == NULL
+                                  : got != NULL && (strcmp(want[i], "*") == 0 || strcmp(got, want[i]) == 0);
         if (!ok)
             fail_msg("%s.%s: got %s, want %s", lo_columns_table(s), cols[i].name, got ? got : "NULL",
                      want[i] ? want[i] : "NULL");
@@ -227,8 +229,9 @@ static void test_sample_columns(void **state)
     };
     check(LO_SIGNAL_METRICS, "count = 5", want, LO_SAMPLE_NCOLS);
     /* and the series the sample names is the one written for it */
-    assert_int_equal(pgt_int(db, "SELECT count(*) FROM metric_samples s JOIN metric_series m USING (series_id) "
-                                 "WHERE m.name = 'columns.metric'"),
+    assert_int_equal(pgt_int(db,
+                             "SELECT count(*) FROM metric_samples s JOIN metric_series m USING (series_id) "
+                             "WHERE m.name = 'columns.metric'"),
                      1);
 }
 

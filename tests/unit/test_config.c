@@ -33,8 +33,8 @@ static void test_enum_and_checks(void **state)
     for (size_t i = 0; i < LO_ARRAY_LEN(bad); i++)
         if (load(err, sizeof(err), bad[i], NULL) != LO_INVALID || strstr(err, "host:port") == NULL)
             fail_msg("%s accepted (%s)", bad[i], err);
-    static const char *const good[] = { "--otlp-addr=127.0.0.1:4318", "--otlp-addr=[::1]:4318", "--otlp-addr=:0",
-                                        "--api-addr=example.org:8080" };
+    static const char *const good[] = { "--otlp-addr=127.0.0.1:4318", "--otlp-addr=[::1]:4318",
+                                        "--otlp-addr=:0", "--api-addr=example.org:8080" };
     for (size_t i = 0; i < LO_ARRAY_LEN(good); i++)
         if (load(err, sizeof(err), good[i], NULL) != LO_OK)
             fail_msg("%s refused: %s", good[i], err);
@@ -47,7 +47,8 @@ static void test_together(void **state)
     assert_int_equal(load(err, sizeof(err), "--rate-limit-burst=10", NULL), LO_INVALID);
     assert_non_null(strstr(err, "rate_limit_records"));
     assert_int_equal(load(err, sizeof(err), "--rate-limit-burst=10", "--rate-limit-records=5"), LO_OK);
-    assert_int_equal(load(err, sizeof(err), "--otlp-addr=127.0.0.1:9000", "--api-addr=127.0.0.1:9000"), LO_INVALID);
+    assert_int_equal(load(err, sizeof(err), "--otlp-addr=127.0.0.1:9000", "--api-addr=127.0.0.1:9000"),
+                     LO_INVALID);
     assert_non_null(strstr(err, "same address"));
     /* two ephemeral ports are two addresses */
     assert_int_equal(load(err, sizeof(err), "--otlp-addr=127.0.0.1:0", "--api-addr=127.0.0.1:0"), LO_OK);

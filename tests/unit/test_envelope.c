@@ -135,20 +135,18 @@ static void test_json_writer(void **state)
     lo_jw_arr_end(&w);
     lo_jw_obj_end(&w);
     assert_int_equal(lo_jw_status(&w), LO_OK);
-    assert_string_equal(b.p, "{\"a\\\"b\":\"x\xEF\xBF\xBDy\xEF\xBF\xBD\\n\",\"n\":[\"9007199254740993\",-5,1.5,true,null,"
-                             "\"aGkh\",\"01ab\"]}");
+    assert_string_equal(
+        b.p, "{\"a\\\"b\":\"x\xEF\xBF\xBDy\xEF\xBF\xBD\\n\",\"n\":[\"9007199254740993\",-5,1.5,true,null,"
+             "\"aGkh\",\"01ab\"]}");
     lo_buf_free(&b);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_uuid),
-        cmocka_unit_test(test_envelope_precedence),
-        cmocka_unit_test(test_levels),
-        cmocka_unit_test(test_labels_hash_order_independent),
-        cmocka_unit_test(test_batch_push),
-        cmocka_unit_test(test_json_writer),
+        cmocka_unit_test(test_uuid),       cmocka_unit_test(test_envelope_precedence),
+        cmocka_unit_test(test_levels),     cmocka_unit_test(test_labels_hash_order_independent),
+        cmocka_unit_test(test_batch_push), cmocka_unit_test(test_json_writer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -193,8 +193,8 @@ static void test_bomb(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip),           cmocka_unit_test(test_exact_bound),
-        cmocka_unit_test(test_corrupt),              cmocka_unit_test(test_concatenated_members),
+        cmocka_unit_test(test_round_trip), cmocka_unit_test(test_exact_bound),
+        cmocka_unit_test(test_corrupt),    cmocka_unit_test(test_concatenated_members),
         cmocka_unit_test(test_bomb),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

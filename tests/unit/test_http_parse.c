@@ -105,8 +105,10 @@ static void test_addr(void **state)
 
     assert_int_equal(lo_http_addr_parse("localhost:4318", &a, err, sizeof(err)), LO_OK);
 
-    const char *bad[] = { "", "127.0.0.1", "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:-1", "127.0.0.1:http",
-                          "::1:4318", "[::1]4318", "[::1", "1.2.3.4:80 ", "1.2.3.4: 80" };
+    const char *bad[] = {
+        "",         "127.0.0.1", "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:-1", "127.0.0.1:http",
+        "::1:4318", "[::1]4318", "[::1",       "1.2.3.4:80 ",     "1.2.3.4: 80"
+    };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         err[0] = '\0';
         assert_int_equal(lo_http_addr_parse(bad[i], &a, err, sizeof(err)), LO_INVALID);
@@ -120,7 +122,7 @@ static void test_metrics_render(void **state)
     (void)state;
     lo_stat_add(&lo_stats.records_ingested[LO_SIGNAL_LOGS], 42);
     lo_stat_add(&lo_stats.requests_busy[LO_SIGNAL_SPANS], 3);
-    lo_stats_observe_commit(LO_SIGNAL_METRICS, 2000000);    /* 2 ms */
+    lo_stats_observe_commit(LO_SIGNAL_METRICS, 2000000);     /* 2 ms */
     lo_stats_observe_commit(LO_SIGNAL_METRICS, 20000000000); /* 20 s: +Inf only */
     lo_http_count_response(LO_LISTENER_OTLP, 429);
     lo_http_count_response(LO_LISTENER_API, 418);
@@ -150,7 +152,8 @@ static void test_metrics_render(void **state)
     for (char *line = b.p; *line != '\0';) {
         char *nl = strchr(line, '\n');
         assert_non_null(nl);
-        assert_true(line[0] == '#' || (strncmp(line, "lookout_", 8) == 0 && memchr(line, ' ', (size_t)(nl - line))));
+        assert_true(line[0] == '#' ||
+                    (strncmp(line, "lookout_", 8) == 0 && memchr(line, ' ', (size_t)(nl - line))));
         line = nl + 1;
     }
     lo_buf_free(&b);
@@ -159,7 +162,7 @@ static void test_metrics_render(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_content_type), cmocka_unit_test(test_content_encoding),
+        cmocka_unit_test(test_content_type),   cmocka_unit_test(test_content_encoding),
         cmocka_unit_test(test_content_length), cmocka_unit_test(test_addr),
         cmocka_unit_test(test_metrics_render),
     };

@@ -343,8 +343,14 @@ static int setup(void **state)
     assert_int_equal(lo_retention_init(&retention, &cfg, err, sizeof(err)), LO_OK);
     lo_api_routes_init(&routes);
     assert_int_equal(lo_api_routes_add(&routes, test_routes, LO_ARRAY_LEN(test_routes)), LO_OK);
-    lo_http_deps_t d = { .cfg = &cfg, .auth = (lo_auth_t *)&wr, .pool = NULL, .ingest = (lo_ingest_t *)&wr,
-                         .ratelimit = limiter, .redact = NULL, .routes = &routes, .retention = &retention };
+    lo_http_deps_t d = { .cfg = &cfg,
+                         .auth = (lo_auth_t *)&wr,
+                         .pool = NULL,
+                         .ingest = (lo_ingest_t *)&wr,
+                         .ratelimit = limiter,
+                         .redact = NULL,
+                         .routes = &routes,
+                         .retention = &retention };
     srv = lo_http_create(&d, err, sizeof(err));
     assert_non_null(srv);
     assert_int_equal(lo_http_start(srv, err, sizeof(err)), LO_OK);
@@ -454,18 +460,19 @@ static void test_otlp_refusals(void **state)
     req(port, "POST", "/v1/logs", PB_AUTH("down"), b.p, b.n, false, &r);
     assert_int_equal(r.status, 503);
     assert_non_null(strstr(r.head, "Retry-After: 1"));
-    req(port, "POST", "/v1/logs", "Content-Type: text/plain\r\nAuthorization: Bearer good\r\n", b.p, b.n, false, &r);
+    req(port, "POST", "/v1/logs", "Content-Type: text/plain\r\nAuthorization: Bearer good\r\n", b.p, b.n,
+        false, &r);
     assert_int_equal(r.status, 415);
     req(port, "POST", "/v1/logs", PB_AUTH("good") "Content-Encoding: br\r\n", b.p, b.n, false, &r);
     assert_int_equal(r.status, 415);
-    req(port, "POST", "/v1/logs", "Content-Type: application/json\r\nAuthorization: Bearer good\r\n", "{\"resourceLogs\":7}",
-        18, false, &r);
+    req(port, "POST", "/v1/logs", "Content-Type: application/json\r\nAuthorization: Bearer good\r\n",
+        "{\"resourceLogs\":7}", 18, false, &r);
     assert_int_equal(r.status, 400);
     assert_non_null(strstr(r.body, "\"code\":3"));
     req(port, "POST", "/v1/logs", PB_AUTH("good"), "\x0f garbage", 9, false, &r);
     assert_int_equal(r.status, 400);
-    req(port, "POST", "/v1/logs", PB_AUTH("good") "Content-Encoding: gzip\r\n", "not gzip at all, really", 23, false,
-        &r);
+    req(port, "POST", "/v1/logs", PB_AUTH("good") "Content-Encoding: gzip\r\n", "not gzip at all, really", 23,
+        false, &r);
     assert_int_equal(r.status, 400);
 }
 
@@ -539,8 +546,8 @@ static void test_otlp_accept(void **state)
     int before = wr.submitted;
     req(port, "POST", "/v1/traces", PB_AUTH("good"), "", 0, false, &r);
     assert_int_equal(r.status, 200);
-    req(port, "POST", "/v1/metrics", "Content-Type: application/json\r\nAuthorization: Bearer good\r\n", "{}", 2, false,
-        &r);
+    req(port, "POST", "/v1/metrics", "Content-Type: application/json\r\nAuthorization: Bearer good\r\n", "{}",
+        2, false, &r);
     assert_int_equal(r.status, 200);
     assert_string_equal(r.body, "{}");
     assert_int_equal(wr.submitted, before);
@@ -637,7 +644,9 @@ static void test_otlp_body_budget(void **state)
     assert_int_equal(lo_config_set(&c2, "api_addr", "127.0.0.1:0", err, sizeof(err)), LO_OK);
     assert_int_equal(lo_config_set(&c2, "max_body_bytes", "1M", err, sizeof(err)), LO_OK);
     assert_int_equal(lo_config_set(&c2, "queue_max_bytes", "1M", err, sizeof(err)), LO_OK);
-    lo_http_deps_t d = { .cfg = &c2, .auth = (lo_auth_t *)&wr, .ingest = (lo_ingest_t *)&wr, .retention = &retention };
+    lo_http_deps_t d = {
+        .cfg = &c2, .auth = (lo_auth_t *)&wr, .ingest = (lo_ingest_t *)&wr, .retention = &retention
+    };
     lo_http_t *h2 = lo_http_create(&d, err, sizeof(err));
     assert_non_null(h2);
     assert_int_equal(lo_http_start(h2, err, sizeof(err)), LO_OK);
@@ -649,7 +658,8 @@ static void test_otlp_body_budget(void **state)
     size_t n = 900 * 1024;
     uint8_t *body = calloc(1, n);
     char head[512];
-    snprintf(head, sizeof(head), "POST /v1/logs HTTP/1.1\r\nHost: t\r\n" PB_AUTH("good") "Content-Length: %zu\r\n\r\n", n);
+    snprintf(head, sizeof(head),
+             "POST /v1/logs HTTP/1.1\r\nHost: t\r\n" PB_AUTH("good") "Content-Length: %zu\r\n\r\n", n);
     int a = connect_to(port), b = connect_to(port);
     send_all(a, head, strlen(head));
     send_all(a, body, n / 2);
@@ -704,8 +714,8 @@ static void *bg_post(void *arg)
         return NULL;
     }
     char head[256];
-    snprintf(head, sizeof(head), "POST /v1/logs HTTP/1.1\r\nHost: t\r\n" PB_AUTH("good") "Content-Length: %zu\r\n\r\n",
-             b.n);
+    snprintf(head, sizeof(head),
+             "POST /v1/logs HTTP/1.1\r\nHost: t\r\n" PB_AUTH("good") "Content-Length: %zu\r\n\r\n", b.n);
     send_all(fd, head, strlen(head));
     send_all(fd, b.p, b.n);
     char buf[512];
@@ -748,10 +758,14 @@ static void test_shutdown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_api_plain),          cmocka_unit_test(test_otlp_refusals),
-        cmocka_unit_test(test_otlp_sizes),         cmocka_unit_test(test_otlp_accept),
-        cmocka_unit_test(test_otlp_writer_verdicts), cmocka_unit_test(test_otlp_projects_and_window),
-        cmocka_unit_test(test_otlp_rate_limit),    cmocka_unit_test(test_otlp_body_budget),
+        cmocka_unit_test(test_api_plain),
+        cmocka_unit_test(test_otlp_refusals),
+        cmocka_unit_test(test_otlp_sizes),
+        cmocka_unit_test(test_otlp_accept),
+        cmocka_unit_test(test_otlp_writer_verdicts),
+        cmocka_unit_test(test_otlp_projects_and_window),
+        cmocka_unit_test(test_otlp_rate_limit),
+        cmocka_unit_test(test_otlp_body_budget),
         cmocka_unit_test(test_shutdown),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -20,12 +20,12 @@ static void test_cap_follows_rate(void **state)
 {
     (void)state;
     lo_writer_t w = { 0 };
-    note_rate(&w, 5000, 1000000000LL); /* 5k records/s: slow database */
+    note_rate(&w, 5000, 1000000000LL);            /* 5k records/s: slow database */
     assert_int_equal(batch_cap(&w, 20000), 2000); /* floor */
-    note_rate(&w, 20000, 100000000LL); /* 200k/s */
+    note_rate(&w, 20000, 100000000LL);            /* 200k/s */
     /* 0.7 * 5k + 0.3 * 200k = 63.5k/s -> 250 ms = 15,875 */
     assert_int_equal(batch_cap(&w, 20000), 15875);
-    note_rate(&w, 20000, 50000000LL); /* 400k/s */
+    note_rate(&w, 20000, 50000000LL);              /* 400k/s */
     assert_int_equal(batch_cap(&w, 20000), 20000); /* ceiling */
     assert_int_equal(batch_cap(&w, 100), 100);     /* a smaller configured max wins over the floor */
     note_rate(&w, 10, 0);                          /* no time measured: ignored */
@@ -81,9 +81,9 @@ static void test_admission_by_rate(void **state)
         r[i].batch.n = n[i];
         r[i].bytes = 100;
     }
-    assert_int_equal(lo_ingest_submit(in, &r[0]), LO_OK);   /* empty queue: admitted whatever its size */
+    assert_int_equal(lo_ingest_submit(in, &r[0]), LO_OK); /* empty queue: admitted whatever its size */
     size_t got;
-    assert_non_null(take_batch(q, 20000, &got));            /* a writer takes it */
+    assert_non_null(take_batch(q, 20000, &got)); /* a writer takes it */
     assert_int_equal(q->records, 0);
     assert_int_equal(lo_ingest_submit(in, &r[1]), LO_OK);   /* 600 queued */
     assert_int_equal(lo_ingest_submit(in, &r[2]), LO_BUSY); /* 1,100 > 1 s at 1,000/s */

@@ -15,8 +15,8 @@ typedef struct {
     PGconn *c;
     int calls;
     size_t records;
-    long long visible;   /* rows of the batch's service seen from another connection */
-    bool answered;       /* a request of the batch was already answered */
+    long long visible; /* rows of the batch's service seen from another connection */
+    bool answered;     /* a request of the batch was already answered */
     char first_msg[64];
     treq_t *watch;
 } seen_t;
@@ -70,8 +70,8 @@ static void test_consumer_after_commit_before_answer(void **state)
     assert_int_equal(treq_wait(t, 5000), LO_OK);
     assert_int_equal(s.calls, 1);
     assert_int_equal(s.records, 3);
-    assert_int_equal(s.visible, 3);   /* committed before the consumer ran */
-    assert_false(s.answered);         /* and before the answer */
+    assert_int_equal(s.visible, 3); /* committed before the consumer ran */
+    assert_false(s.answered);       /* and before the answer */
     assert_string_equal(s.first_msg, "first");
     /* spans: no consumer registered, nothing called */
     treq_t *sp = treq_new(LO_SIGNAL_SPANS);

@@ -27,8 +27,8 @@ static void test_text_escaping(void **state)
     assert_string_equal(out, "a\\\\b\\tc\\nd\\re");
     /* specials at every offset of an 8-byte word, and around its edges */
     for (int pos = 0; pos < 20; pos++) {
-        const char specials[] = {'\\', '\t', '\n', '\r'};
-        const char *expect[] = {"\\\\", "\\t", "\\n", "\\r"};
+        const char specials[] = { '\\', '\t', '\n', '\r' };
+        const char *expect[] = { "\\\\", "\\t", "\\n", "\\r" };
         for (int k = 0; k < 4; k++) {
             char in[21];
             memset(in, 'x', 20);
@@ -57,7 +57,7 @@ static void test_text_escaping(void **state)
 static void test_text_all_lengths(void **state)
 {
     (void)state;
-    const char specials[] = {'\\', '\t', '\n', '\r', '\x01', (char)0xc3};
+    const char specials[] = { '\\', '\t', '\n', '\r', '\x01', (char)0xc3 };
     char in[80], out[200], want[200];
     for (size_t n = 0; n <= 70; n++) {
         for (size_t pos = 0; pos <= n; pos++) {
@@ -85,8 +85,7 @@ static void test_text_all_lengths(void **state)
                         want[m++] = '\\';
                         want[m++] = 'r';
                         break;
-                    default:
-                        want[m++] = in[i];
+                    default: want[m++] = in[i];
                     }
                 }
                 char *e = lo_copy_text(out, in, n);
@@ -101,11 +100,11 @@ static void test_bytea_uuid(void **state)
 {
     (void)state;
     char out[128];
-    uint8_t b[3] = {0x00, 0xab, 0xff};
+    uint8_t b[3] = { 0x00, 0xab, 0xff };
     *lo_copy_bytea(out, b, 3) = '\0';
     assert_string_equal(out, "\\\\x00abff");
-    uint8_t u[16] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
-                     0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10};
+    uint8_t u[16] = { 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
+                      0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10 };
     *lo_copy_uuid(out, u) = '\0';
     assert_string_equal(out, "01234567-89ab-cdef-fedc-ba9876543210");
     *lo_copy_null(out) = '\0';
@@ -122,14 +121,14 @@ static void test_timestamps(void **state)
         int64_t ns;
         const char *want;
     } cases[] = {
-        {0, "1970-01-01 00:00:00.000000+00"},
-        {1764315709554123999LL, "2025-11-28 07:41:49.554123+00"},
-        {1709164800000000000LL, "2024-02-29 00:00:00.000000+00"}, /* leap day */
-        {951782400000000000LL, "2000-02-29 00:00:00.000000+00"},
-        {4102444799999999000LL, "2099-12-31 23:59:59.999999+00"},
-        {-1000, "1969-12-31 23:59:59.999999+00"}, /* floor, not truncation */
-        {-86400000000000LL, "1969-12-31 00:00:00.000000+00"},
-        {1764315709000000001LL, "2025-11-28 07:41:49.000000+00"},
+        { 0, "1970-01-01 00:00:00.000000+00" },
+        { 1764315709554123999LL, "2025-11-28 07:41:49.554123+00" },
+        { 1709164800000000000LL, "2024-02-29 00:00:00.000000+00" }, /* leap day */
+        { 951782400000000000LL, "2000-02-29 00:00:00.000000+00" },
+        { 4102444799999999000LL, "2099-12-31 23:59:59.999999+00" },
+        { -1000, "1969-12-31 23:59:59.999999+00" }, /* floor, not truncation */
+        { -86400000000000LL, "1969-12-31 00:00:00.000000+00" },
+        { 1764315709000000001LL, "2025-11-28 07:41:49.000000+00" },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char *e = lo_copy_ts(&c, out, cases[i].ns);
@@ -172,9 +171,9 @@ static void test_numbers(void **state)
     assert_string_equal(out, "0.000000001");
     *lo_copy_f64(out, 1234567.125) = '\0';
     assert_string_equal(out, "1234567.125");
-    double vals[] = {0.1,        -0.0,       1e300, 5e-324,    1.0 / 3, 9007199254740993.0,
-                     123456.789, -2.5e-10,   0.3,   0.1 + 0.2, 1e-9,    4503599627370495.5,
-                     1e15 + 0.3, 299792.458, -1e-5, 2.675,     1.005};
+    double vals[] = { 0.1,        -0.0,       1e300, 5e-324,    1.0 / 3, 9007199254740993.0,
+                      123456.789, -2.5e-10,   0.3,   0.1 + 0.2, 1e-9,    4503599627370495.5,
+                      1e15 + 0.3, 299792.458, -1e-5, 2.675,     1.005 };
     for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
         char *e = lo_copy_f64(out, vals[i]);
         assert_true(e - out <= LO_COPY_F64_MAX);
@@ -194,7 +193,7 @@ static void test_numbers(void **state)
             if (isnan(v) || isinf(v))
                 continue;
         } else {
-            static const double scale[] = {1, 10, 100, 1000, 1e6, 1e9, 1e12};
+            static const double scale[] = { 1, 10, 100, 1000, 1e6, 1e9, 1e12 };
             v = (double)(int64_t)(s % 100000000000ULL) / scale[(s >> 40) % 7];
         }
         char *e = lo_copy_f64(out, v);
@@ -245,7 +244,7 @@ static void test_round_trip(void **state)
     char row[2048];
     char *w = lo_copy_text(row, in, n);
     *w++ = '\t';
-    uint8_t bin[4] = {0, 0x5c, 0x0a, 0xff};
+    uint8_t bin[4] = { 0, 0x5c, 0x0a, 0xff };
     w = lo_copy_bytea(w, bin, 4);
     *w++ = '\t';
     w = lo_copy_ts(&ctx, w, 1764315709554123000LL);
@@ -271,7 +270,7 @@ static void test_round_trip(void **state)
     r = PQexecParams(c,
                      "SELECT s, b, extract(epoch from ts)::numeric * 1000000, f = 0.1::float8, "
                      "j = $1::jsonb FROM t",
-                     1, NULL, (const char *[]){json}, NULL, NULL, 1);
+                     1, NULL, (const char *[]){ json }, NULL, NULL, 1);
     assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
     assert_int_equal(PQgetlength(r, 0, 0), (int)n);
     assert_memory_equal(PQgetvalue(r, 0, 0), in, n);

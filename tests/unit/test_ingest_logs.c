@@ -101,7 +101,7 @@ static void test_every_column(void **state)
         "$2::jsonb,"
         " scope_name, scope_version, event_name, flags, dropped_attributes_count"
         " FROM log_entries ORDER BY severity_number DESC",
-        2, NULL, (const char *[]){full->attributes.p, full->resource.p}, NULL, NULL, 0);
+        2, NULL, (const char *[]){ full->attributes.p, full->resource.p }, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         /* uuid_extract_ts is PostgreSQL 17+: check the id's time bits in C instead */
         PQclear(r);
@@ -116,7 +116,7 @@ static void test_every_column(void **state)
             "$2::jsonb,"
             " scope_name, scope_version, event_name, flags, dropped_attributes_count"
             " FROM log_entries ORDER BY severity_number DESC",
-            2, NULL, (const char *[]){full->attributes.p, full->resource.p}, NULL, NULL, 0);
+            2, NULL, (const char *[]){ full->attributes.p, full->resource.p }, NULL, NULL, 0);
     }
     assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
     assert_int_equal(PQntuples(r), 2);
@@ -365,9 +365,11 @@ static void test_stop_drains(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_every_column),     cmocka_unit_test(test_group_commit),
+        cmocka_unit_test(test_every_column),
+        cmocka_unit_test(test_group_commit),
         cmocka_unit_test(test_queue_bound_busy),
-        cmocka_unit_test(test_queue_age_busy), cmocka_unit_test(test_rejected_request_isolated),
+        cmocka_unit_test(test_queue_age_busy),
+        cmocka_unit_test(test_rejected_request_isolated),
         cmocka_unit_test(test_stop_drains),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

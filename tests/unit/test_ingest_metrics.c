@@ -41,7 +41,7 @@ static void submit_wait(lo_ingest_t *in, treq_t *t)
  * build a collision between two projects ---- */
 
 #define K_GOLD 0x9E3779B97F4A7C15ULL
-#define P_MUL 0x100000001B3ULL
+#define P_MUL  0x100000001B3ULL
 
 static uint64_t inv_odd(uint64_t a)
 {
@@ -71,7 +71,10 @@ static uint64_t inv_fmix(uint64_t h)
     return h;
 }
 
-static uint64_t rotr27(uint64_t h) { return (h >> 27) | (h << 37); }
+static uint64_t rotr27(uint64_t h)
+{
+    return (h >> 27) | (h << 37);
+}
 
 /* The seed s with lo_hash64(p, n, s) == out. */
 static uint64_t inv_seed(const void *p, size_t n, uint64_t out)
@@ -143,20 +146,23 @@ static void test_series_identity_not_forgeable(void **state)
 
     assert_int_equal(pgt_int(c, "SELECT count(*) FROM metric_series"), 2);
     /* every sample under a series of its own project */
-    assert_int_equal(pgt_int(c, "SELECT count(*) FROM metric_samples s JOIN metric_series m USING (series_id) "
-                                "WHERE m.project_id IS DISTINCT FROM s.project_id"),
+    assert_int_equal(pgt_int(c,
+                             "SELECT count(*) FROM metric_samples s JOIN metric_series m USING (series_id) "
+                             "WHERE m.project_id IS DISTINCT FROM s.project_id"),
                      0);
     char v[256];
-    assert_string_equal(pgt_value(c,
-                                  "SELECT string_agg(s.value::text, ',' ORDER BY s.time) FROM metric_samples s "
-                                  "JOIN metric_series m USING (series_id) WHERE m.labels = '{\"route\":\"/pay\"}'",
-                                  v, sizeof(v)),
-                        "100,101");
-    assert_string_equal(pgt_value(c,
-                                  "SELECT string_agg(s.value::text, ',') FROM metric_samples s "
-                                  "JOIN metric_series m USING (series_id) WHERE m.labels = '{\"route\":\"x\"}'",
-                                  v, sizeof(v)),
-                        "666");
+    assert_string_equal(
+        pgt_value(c,
+                  "SELECT string_agg(s.value::text, ',' ORDER BY s.time) FROM metric_samples s "
+                  "JOIN metric_series m USING (series_id) WHERE m.labels = '{\"route\":\"/pay\"}'",
+                  v, sizeof(v)),
+        "100,101");
+    assert_string_equal(
+        pgt_value(c,
+                  "SELECT string_agg(s.value::text, ',') FROM metric_samples s "
+                  "JOIN metric_series m USING (series_id) WHERE m.labels = '{\"route\":\"x\"}'",
+                  v, sizeof(v)),
+        "666");
 
     /* a fresh writer (empty cache) finds the same rows again */
     lo_ingest_destroy(in);
@@ -227,19 +233,21 @@ static void test_samples_and_series_cache(void **state)
              "SELECT labels::text || '|' || (unit IS NULL) || '|' || (resource IS NULL) || '|' || temporality"
              " FROM metric_series WHERE name = 'latency'");
     assert_string_equal(pgt_value(c, sql, v, sizeof(v)), "{}|true|true|2");
-    snprintf(sql, sizeof(sql),
-             "SELECT string_agg(value::text || '|' || ((extract(epoch from time))::bigint - %lld) || '|' ||"
-             " coalesce(((extract(epoch from start_time))::bigint - %lld)::text, '-') || '|' ||"
-             " (count IS NULL) || '|' || (buckets IS NULL) || '|' || project_id::text, ',' ORDER BY time)"
-             " FROM metric_samples WHERE series_id = (SELECT series_id FROM metric_series WHERE name = 'cpu')",
-             (long long)(base / 1000000000), (long long)(base / 1000000000));
+    snprintf(
+        sql, sizeof(sql),
+        "SELECT string_agg(value::text || '|' || ((extract(epoch from time))::bigint - %lld) || '|' ||"
+        " coalesce(((extract(epoch from start_time))::bigint - %lld)::text, '-') || '|' ||"
+        " (count IS NULL) || '|' || (buckets IS NULL) || '|' || project_id::text, ',' ORDER BY time)"
+        " FROM metric_samples WHERE series_id = (SELECT series_id FROM metric_series WHERE name = 'cpu')",
+        (long long)(base / 1000000000), (long long)(base / 1000000000));
     assert_string_equal(pgt_value(c, sql, v, sizeof(v)),
                         "0.25|1|0|true|true|20212223-2425-4627-a829-2a2b2c2d2e2f,"
                         "-1e+300|2|-|true|true|20212223-2425-4627-a829-2a2b2c2d2e2f");
     snprintf(sql, sizeof(sql),
              "SELECT (value IS NULL) || '|' || count || '|' || sum || '|' || min || '|' || max || '|' ||"
              " buckets::text || '|' || flags || '|' || (project_id IS NULL) || '|' || service"
-             " FROM metric_samples WHERE series_id = (SELECT series_id FROM metric_series WHERE name = 'latency')");
+             " FROM metric_samples WHERE series_id = (SELECT series_id FROM metric_series WHERE name = "
+             "'latency')");
     assert_string_equal(pgt_value(c, sql, v, sizeof(v)),
                         "true|7|12.5|0.5|4|{\"bounds\": [1, 2.5], \"counts\": [2, 3, 2]}|1|true|svc");
 

@@ -73,7 +73,7 @@ static void test_learn_resolve_cache(void **state)
     pgt_exec(c, "UPDATE sess_stmts SET n = 0");
     /* the lending of a project to project-less records is on here: the
      * default (off) is test_squatting */
-    const char *lend[] = {"session_lend_project", "1", NULL};
+    const char *lend[] = { "session_lend_project", "1", NULL };
     lo_ingest_t *in = it_start_with(conninfo, 2, NULL, true, lend);
     char v[64];
 
@@ -221,7 +221,7 @@ static void test_cache_expires(void **state)
     base = t - t % 1000;
     it_fresh_schema("lo_t_sessions_exp", conninfo, sizeof(conninfo));
     PGconn *c = pgt_connect(conninfo);
-    const char *extra[] = {"session_cache_seconds", "1", "session_lend_project", "1", NULL};
+    const char *extra[] = { "session_cache_seconds", "1", "session_lend_project", "1", NULL };
     lo_ingest_t *in = it_start_with(conninfo, 1, NULL, true, extra);
     char v[64];
     treq_t *r = treq_new(LO_SIGNAL_LOGS);

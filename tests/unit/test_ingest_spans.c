@@ -88,7 +88,7 @@ static void test_every_column(void **state)
         " status_message, trace_state, flags, attributes = $2::jsonb, events = $3::jsonb, links = $4::jsonb,"
         " resource = $5::jsonb, scope_name, scope_version, dropped_attributes_count, dropped_events_count,"
         " dropped_links_count FROM spans ORDER BY name DESC",
-        5, NULL, (const char *[]){"0", f->attributes.p, f->events.p, f->links.p, f->resource.p}, NULL, NULL,
+        5, NULL, (const char *[]){ "0", f->attributes.p, f->events.p, f->links.p, f->resource.p }, NULL, NULL,
         0);
     assert_int_equal(PQresultStatus(q), PGRES_TUPLES_OK);
     assert_int_equal(PQntuples(q), 2);
@@ -120,7 +120,7 @@ static void test_every_column(void **state)
     assert_string_equal(PQgetvalue(q, 0, 24), "3");
     /* the bare span: optional columns NULL */
     assert_string_equal(PQgetvalue(q, 1, 2), "0");
-    int nulls[] = {5, 6, 7, 8, 13, 14, 16, 17, 18, 19, 20, 21};
+    int nulls[] = { 5, 6, 7, 8, 13, 14, 16, 17, 18, 19, 20, 21 };
     for (size_t i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
         if (!PQgetisnull(q, 1, nulls[i]))
             fail_msg("column %s should be NULL", PQfname(q, nulls[i]));
@@ -256,7 +256,8 @@ static void test_summary_per_project(void **state)
     char v[512];
     assert_int_equal(pgt_int(c, "SELECT count(*) FROM traces"), 2);
     pgt_value(c,
-              "SELECT string_agg(root_span_name || '|' || service || '|' || status_code || '|' || span_count || '|' || "
+              "SELECT string_agg(root_span_name || '|' || service || '|' || status_code || '|' || span_count "
+              "|| '|' || "
               "error_count || '|' || left(project_id::text, 2), ',' ORDER BY project_id) FROM traces",
               v, sizeof(v));
     assert_string_equal(v, "checkout|shop|1|2|0|a0,authorize|bank|2|1|1|b0");

@@ -33,7 +33,8 @@ static void test_random_requests_equal(void **state)
     for (int iter = 0; iter < 400; iter++) {
         LookoutTest__ExportLogsServiceRequest *q = rnd_logs_req();
         fix_request(q);
-        lo_decode_opts_t o = { .max_depth = 32, .receive_ns = 1600000000000000000LL,
+        lo_decode_opts_t o = { .max_depth = 32,
+                               .receive_ns = 1600000000000000000LL,
                                .redact = iter % 2 ? red : NULL };
         assert_int_equal(eq_check(LO_SIGNAL_LOGS, &q->base, &o), LO_OK);
         pool_free();

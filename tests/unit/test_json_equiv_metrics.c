@@ -16,7 +16,8 @@ static void test_random_requests_equal(void **state)
     g_rng = 0xABCDEF1ULL;
     for (int iter = 0; iter < 400; iter++) {
         T(ExportMetricsServiceRequest) *q = rnd_metrics_req();
-        lo_decode_opts_t o = { .max_depth = 32, .receive_ns = 1600000000000000000LL,
+        lo_decode_opts_t o = { .max_depth = 32,
+                               .receive_ns = 1600000000000000000LL,
                                .redact = iter % 2 ? red : NULL };
         assert_int_equal(eq_check(LO_SIGNAL_METRICS, &q->base, &o), LO_OK);
         pool_free();
@@ -29,7 +30,7 @@ static void test_random_requests_equal(void **state)
     assert_true(g_eq_scrubbed > 20); /* the scrubbing was exercised */
 }
 
-static ProtobufCMessage *eq_wrap_point(T(KeyValue) *kv)
+static ProtobufCMessage *eq_wrap_point(T(KeyValue) * kv)
 {
     T(NumberDataPoint) *p = PNEW(T(NumberDataPoint), LOOKOUT_TEST__NUMBER_DATA_POINT__INIT);
     p->n_attributes = 1;

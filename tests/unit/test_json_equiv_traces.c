@@ -65,7 +65,8 @@ static void test_random_requests_equal(void **state)
         LookoutTest__ExportTraceServiceRequest *q = rnd_traces_req();
         g_nundo = 0; /* a pool tree: nothing to put back */
         fix_request(q);
-        lo_decode_opts_t o = { .max_depth = 32, .receive_ns = 1600000000000000000LL,
+        lo_decode_opts_t o = { .max_depth = 32,
+                               .receive_ns = 1600000000000000000LL,
                                .redact = iter % 2 ? red : NULL };
         assert_int_equal(eq_check(LO_SIGNAL_SPANS, &q->base, &o), LO_OK);
         pool_free();
@@ -119,7 +120,8 @@ static void test_depth_bound_equal(void **state)
 
 static void corpus_equal(const uint8_t *p, size_t n, const char *name)
 {
-    LookoutTest__ExportTraceServiceRequest *u = lookout_test__export_trace_service_request__unpack(NULL, n, p);
+    LookoutTest__ExportTraceServiceRequest *u =
+        lookout_test__export_trace_service_request__unpack(NULL, n, p);
     assert_non_null(u);
     g_nundo = 0;
     fix_request(u);

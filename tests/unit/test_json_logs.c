@@ -20,8 +20,10 @@ static const char FULL[] =
     "{\"key\":\"retries\",\"value\":{\"intValue\":3}},"
     "{\"key\":\"ok\",\"value\":{\"boolValue\":false}},"
     "{\"key\":\"raw\",\"value\":{\"bytesValue\":\"aGVsbG8=\"}},"
-    "{\"key\":\"tags\",\"value\":{\"arrayValue\":{\"values\":[{\"stringValue\":\"a\"},{\"intValue\":\"9007199254740993\"},{}]}}},"
-    "{\"key\":\"ctx\",\"value\":{\"kvlistValue\":{\"values\":[{\"key\":\"k\",\"value\":{\"boolValue\":true}},{\"key\":\"e\"}]}}},"
+    "{\"key\":\"tags\",\"value\":{\"arrayValue\":{\"values\":[{\"stringValue\":\"a\"},{\"intValue\":"
+    "\"9007199254740993\"},{}]}}},"
+    "{\"key\":\"ctx\",\"value\":{\"kvlistValue\":{\"values\":[{\"key\":\"k\",\"value\":{\"boolValue\":true}},"
+    "{\"key\":\"e\"}]}}},"
     "{\"key\":\"empty\",\"value\":{}}"
     "],\"droppedAttributesCount\":2,\"flags\":1,"
     "\"traceId\":\"5B8EFFF798038103D269B633813FC60C\",\"spanId\":\"eee19b7ec3c1b174\","
@@ -41,12 +43,14 @@ static void test_full_record(void **state)
     assert_str(r->severity_text, "ERROR");
     assert_str(r->level, "error");
     assert_str(r->message, "card declined");
-    assert_str(r->attributes,
-               "{\"session.id\":\"3f1c2b7a-9d4e-4c8b-a1f0-5e6d7c8b9a01\",\"amount\":12.5,\"retries\":3,\"ok\":false,"
-               "\"raw\":\"aGVsbG8=\",\"tags\":[\"a\",\"9007199254740993\",null],\"ctx\":{\"k\":true,\"e\":null},"
-               "\"empty\":null}");
-    assert_str(r->resource, "{\"service.name\":\"checkout\",\"project_id\":\"0b7e9a52-1c3d-4e5f-8a9b-0c1d2e3f4a5b\","
-                            "\"host.cpus\":8}");
+    assert_str(
+        r->attributes,
+        "{\"session.id\":\"3f1c2b7a-9d4e-4c8b-a1f0-5e6d7c8b9a01\",\"amount\":12.5,\"retries\":3,\"ok\":false,"
+        "\"raw\":\"aGVsbG8=\",\"tags\":[\"a\",\"9007199254740993\",null],\"ctx\":{\"k\":true,\"e\":null},"
+        "\"empty\":null}");
+    assert_str(r->resource,
+               "{\"service.name\":\"checkout\",\"project_id\":\"0b7e9a52-1c3d-4e5f-8a9b-0c1d2e3f4a5b\","
+               "\"host.cpus\":8}");
     assert_str(r->scope_name, "my.lib");
     assert_str(r->scope_version, "1.2.3");
     assert_str(r->event_name, "payment.failed");
@@ -104,8 +108,12 @@ static void test_empty_requests(void **state)
 {
     (void)state;
     static const char *const ok[] = {
-        "{}", "{\"resourceLogs\":[]}", "{\"resourceLogs\":null}", "{\"resourceLogs\":[{}]}",
-        "{\"resourceLogs\":[{\"scopeLogs\":[{}]}]}", " \n{ \"resourceLogs\" : [ ] }\n ",
+        "{}",
+        "{\"resourceLogs\":[]}",
+        "{\"resourceLogs\":null}",
+        "{\"resourceLogs\":[{}]}",
+        "{\"resourceLogs\":[{\"scopeLogs\":[{}]}]}",
+        " \n{ \"resourceLogs\" : [ ] }\n ",
     };
     for (size_t i = 0; i < LO_ARRAY_LEN(ok); i++) {
         jt_t t;
@@ -140,22 +148,26 @@ static void test_errors(void **state)
     jt_expect_invalid(L, "{\"resource_logs\":[]}", "\"resource_logs\" is not an OTLP/JSON key");
     jt_expect_invalid(L, "{\"resourceLogs\":[{\"scope_logs\":[]}]}", "resourceLogs[0]: \"scope_logs\"");
     jt_expect_invalid(L, "{\"resourceLogs\":[\"x\"]}", "resourceLogs[0]: expected an object, got a string");
-    jt_expect_invalid(L, "{\"resourceLogs\":[{\"resource\":\"x\"}]}", "resourceLogs[0].resource: expected an object");
+    jt_expect_invalid(L, "{\"resourceLogs\":[{\"resource\":\"x\"}]}",
+                      "resourceLogs[0].resource: expected an object");
     jt_expect_invalid(L, "{\"resourceLogs\":[{\"resource\":{\"attributes\":{}}}]}",
                       "resourceLogs[0].resource.attributes: expected an array");
     jt_expect_invalid(L, "{\"resourceLogs\":[{\"scopeLogs\":[{\"scope\":{\"name\":5}}]}]}",
                       "resourceLogs[0].scopeLogs[0].scope.name: expected a string, got an integer");
+    jt_expect_invalid(
+        L,
+        "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{},{},"
+        "{\"timeUnixNano\":\"12ab\"}]}]}]}",
+        "resourceLogs[0].scopeLogs[0].logRecords[2].timeUnixNano: expected an integer or a decimal "
+        "string");
     jt_expect_invalid(L,
-                      "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{},{},"
-                      "{\"timeUnixNano\":\"12ab\"}]}]}]}",
-                      "resourceLogs[0].scopeLogs[0].logRecords[2].timeUnixNano: expected an integer or a decimal "
-                      "string");
-    jt_expect_invalid(L, "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"time_unix_nano\":\"1\"}]}]}]}",
+                      "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"time_unix_nano\":\"1\"}]}]}]}",
                       "logRecords[0]: \"time_unix_nano\" is not an OTLP/JSON key (keys are lowerCamelCase: "
                       "\"timeUnixNano\")");
     jt_expect_invalid(L, "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"timeUnixNano\":-1}]}]}]}",
                       "timeUnixNano: expected a non-negative integer");
-    jt_expect_invalid(L, "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"timeUnixNano\":\"-1\"}]}]}]}",
+    jt_expect_invalid(L,
+                      "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"timeUnixNano\":\"-1\"}]}]}]}",
                       "timeUnixNano: expected a non-negative integer");
     jt_expect_invalid(L, "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"timeUnixNano\":1.5}]}]}]}",
                       "timeUnixNano: expected an integer or a decimal string, got a fractional number");
@@ -163,16 +175,19 @@ static void test_errors(void **state)
                       "timeUnixNano: expected an integer or a decimal string, got a boolean");
     jt_expect_invalid(L, "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"timeUnixNano\":\"\"}]}]}]}",
                       "timeUnixNano: expected an integer or a decimal string");
-    jt_expect_invalid(L, "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"timeUnixNano\":\" 1\"}]}]}]}",
+    jt_expect_invalid(L,
+                      "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"timeUnixNano\":\" 1\"}]}]}]}",
                       "timeUnixNano: expected an integer or a decimal string");
     jt_expect_invalid(L,
                       "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"timeUnixNano\":"
                       "\"18446744073709551616\"}]}]}]}",
                       "timeUnixNano: integer out of range");
-    jt_expect_invalid(L, "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"severityNumber\":\"9\"}]}]}]}",
+    jt_expect_invalid(L,
+                      "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"severityNumber\":\"9\"}]}]}]}",
                       "severityNumber: expected an integer (OTLP/JSON enums are integers)");
-    jt_expect_invalid(L, "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"severityNumber\":4294967296}]}]}]}",
-                      "severityNumber: integer out of range");
+    jt_expect_invalid(
+        L, "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"severityNumber\":4294967296}]}]}]}",
+        "severityNumber: integer out of range");
     jt_expect_invalid(L, "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"severityText\":9}]}]}]}",
                       "severityText: expected a string, got an integer");
     jt_expect_invalid(L, "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"flags\":4294967296}]}]}]}",
@@ -181,14 +196,17 @@ static void test_errors(void **state)
                       "logRecords[0].traceId: expected a hex string");
     jt_expect_invalid(L, "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"spanId\":\"abcd\"}]}]}]}",
                       "logRecords[0].spanId: expected 16 hex digits, got 4");
-    jt_expect_invalid(L, "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"traceId\":\"BwcHBwcHBwcHBwcHBwcHBw==\"}]}]}]}",
+    jt_expect_invalid(L,
+                      "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"traceId\":"
+                      "\"BwcHBwcHBwcHBwcHBwcHBw==\"}]}]}]}",
                       "logRecords[0].traceId: expected a hex string");
     jt_expect_invalid(L, "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"traceId\":5}]}]}]}",
                       "traceId: expected a string, got an integer");
     jt_expect_invalid(L, "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"body\":\"text\"}]}]}]}",
                       "logRecords[0].body: expected an object, got a string");
-    jt_expect_invalid(L, "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"body\":{\"string_value\":\"x\"}}]}]}]}",
-                      "logRecords[0].body: \"string_value\" is not an OTLP/JSON key");
+    jt_expect_invalid(
+        L, "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"body\":{\"string_value\":\"x\"}}]}]}]}",
+        "logRecords[0].body: \"string_value\" is not an OTLP/JSON key");
     jt_expect_invalid(L,
                       "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"attributes\":[{\"key\":\"a\","
                       "\"value\":{\"intValue\":\"x\"}}]}]}]}]}",
@@ -205,18 +223,21 @@ static void test_errors(void **state)
                       "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"attributes\":[{\"key\":\"a\","
                       "\"value\":{\"arrayValue\":{\"values\":[{\"doubleValue\":\"abc\"}]}}}]}]}]}]}",
                       "attributes[0].value.arrayValue.values[0].doubleValue: expected a number");
-    jt_expect_invalid(L,
-                      "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"attributes\":[{\"key\":7}]}]}]}]}",
-                      "attributes[0].key: expected a string");
+    jt_expect_invalid(
+        L, "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"attributes\":[{\"key\":7}]}]}]}]}",
+        "attributes[0].key: expected a string");
     jt_expect_invalid(L, "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"attributes\":[null]}]}]}]}",
                       "attributes[0]: expected an object, got null");
-    jt_expect_invalid(L, "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"attributes\":[{\"key\":\"a\","
-                         "\"value\":{\"boolValue\":\"true\"}}]}]}]}]}",
+    jt_expect_invalid(L,
+                      "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"attributes\":[{\"key\":\"a\","
+                      "\"value\":{\"boolValue\":\"true\"}}]}]}]}]}",
                       "boolValue: expected a boolean, got a string");
     jt_expect_invalid(L, "{\"resourceLogs\":[]} x", "invalid JSON");
-    jt_expect_invalid(L, "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"timeUnixNano\":"
-                         "18446744073709551616}]}]}]}",
-                      "invalid JSON: a number is out of range (64-bit integers beyond int64 must be decimal strings)");
+    jt_expect_invalid(
+        L,
+        "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"timeUnixNano\":"
+        "18446744073709551616}]}]}]}",
+        "invalid JSON: a number is out of range (64-bit integers beyond int64 must be decimal strings)");
     /* jansson's excerpt of the input is not echoed */
     {
         jt_t t;
@@ -250,10 +271,12 @@ static void test_numbers(void **state)
               "]}]}]}");
     assert_int_equal(t.rc, LO_OK);
     assert_true(t.b.logs[0].time_ns == -1); /* fixed64 beyond int64 wraps as the protobuf walker does */
-    assert_str(t.b.logs[0].attributes,
-               "{\"max\":\"9223372036854775807\",\"min\":\"-9223372036854775808\",\"num\":\"-9223372036854775808\","
-               "\"real\":1000,\"zero\":0,\"lead\":7,\"nan\":\"NaN\",\"inf\":\"-Infinity\",\"dstr\":0.0025000000000000001,"
-               "\"dint\":3,\"big\":1.0000000000000001e+300}");
+    assert_str(
+        t.b.logs[0].attributes,
+        "{\"max\":\"9223372036854775807\",\"min\":\"-9223372036854775808\",\"num\":\"-9223372036854775808\","
+        "\"real\":1000,\"zero\":0,\"lead\":7,\"nan\":\"NaN\",\"inf\":\"-Infinity\",\"dstr\":0."
+        "0025000000000000001,"
+        "\"dint\":3,\"big\":1.0000000000000001e+300}");
     assert_true(t.b.logs[1].time_ns == 1700000000000000000LL);
     assert_int_equal(t.b.logs[1].severity_number, -3);
     assert_str(t.b.logs[1].level, "unspecified");
@@ -265,17 +288,21 @@ static void test_duplicate_keys_last_wins(void **state)
 {
     (void)state;
     jt_t t;
-    jt_decode(&t, LO_SIGNAL_LOGS,
-              "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"severityText\":\"a\",\"severityText\":\"b\","
-              "\"attributes\":[{\"key\":\"k\",\"value\":{\"intValue\":1}},{\"key\":\"k\",\"value\":{\"intValue\":2}}]"
-              "}]}]}],\"resourceLogs\":[]}");
+    jt_decode(
+        &t, LO_SIGNAL_LOGS,
+        "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"severityText\":\"a\",\"severityText\":\"b\","
+        "\"attributes\":[{\"key\":\"k\",\"value\":{\"intValue\":1}},{\"key\":\"k\",\"value\":{\"intValue\":2}"
+        "}]"
+        "}]}]}],\"resourceLogs\":[]}");
     assert_int_equal(t.rc, LO_OK);
     assert_int_equal(t.b.n, 0); /* the second resourceLogs (empty) replaced the first */
     jt_free(&t);
-    jt_decode(&t, LO_SIGNAL_LOGS,
-              "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"severityText\":\"a\",\"severityText\":\"b\","
-              "\"attributes\":[{\"key\":\"k\",\"value\":{\"intValue\":1}},{\"key\":\"k\",\"value\":{\"intValue\":2}}]"
-              "}]}]}]}");
+    jt_decode(
+        &t, LO_SIGNAL_LOGS,
+        "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"severityText\":\"a\",\"severityText\":\"b\","
+        "\"attributes\":[{\"key\":\"k\",\"value\":{\"intValue\":1}},{\"key\":\"k\",\"value\":{\"intValue\":2}"
+        "}]"
+        "}]}]}]}");
     assert_int_equal(t.rc, LO_OK);
     assert_str(t.b.logs[0].severity_text, "b");
     /* repeated attribute keys are kept in order, as the protobuf walker keeps them */
@@ -291,12 +318,15 @@ static void test_strings_utf8_and_nul(void **state)
     jt_decode(&t, LO_SIGNAL_LOGS,
               "{\"resourceLogs\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":"
               "{\"stringValue\":\"s\\u0000v\"}}]},\"scopeLogs\":[{\"scope\":{\"name\":\"n\\u0000\"},"
-              "\"logRecords\":[{\"severityText\":\"\\u0000\",\"body\":{\"stringValue\":\"a\\u0000b \\u00e9 \\ud83d\\ude00\"},"
-              "\"eventName\":\"\\u0000\",\"attributes\":[{\"key\":\"k\\u0000\",\"value\":{\"stringValue\":\"\\u0000\"}},"
+              "\"logRecords\":[{\"severityText\":\"\\u0000\",\"body\":{\"stringValue\":\"a\\u0000b \\u00e9 "
+              "\\ud83d\\ude00\"},"
+              "\"eventName\":\"\\u0000\",\"attributes\":[{\"key\":\"k\\u0000\",\"value\":{\"stringValue\":"
+              "\"\\u0000\"}},"
               "{\"key\":\"q\",\"value\":{\"stringValue\":\"\\\"\\\\\\n\\u0001\"}}]}]}]}]}");
     assert_int_equal(t.rc, LO_OK);
     lo_log_rec_t *r = &t.b.logs[0];
-    assert_str(r->message, "a\xEF\xBF\xBD" "b \xC3\xA9 \xF0\x9F\x98\x80");
+    assert_str(r->message, "a\xEF\xBF\xBD"
+                           "b \xC3\xA9 \xF0\x9F\x98\x80");
     assert_str(r->severity_text, "\xEF\xBF\xBD");
     assert_str(r->event_name, "\xEF\xBF\xBD");
     assert_str(r->scope_name, "n\xEF\xBF\xBD");
@@ -308,17 +338,23 @@ static void test_strings_utf8_and_nul(void **state)
     jt_free(&t);
 
     /* invalid UTF-8 in the body: jansson refuses it, a clean 400 */
-    jt_expect_invalid(LO_SIGNAL_LOGS,
-                      "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"severityText\":\"\xC3\x28\"}]}]}]}",
-                      "invalid JSON: the body is not valid UTF-8 (line 1, column");
-    jt_expect_invalid(LO_SIGNAL_LOGS, "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"severityText\":\"\xED\xA0\x80\"}]}]}]}",
-                      "invalid JSON");
+    jt_expect_invalid(
+        LO_SIGNAL_LOGS,
+        "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"severityText\":\"\xC3\x28\"}]}]}]}",
+        "invalid JSON: the body is not valid UTF-8 (line 1, column");
+    jt_expect_invalid(
+        LO_SIGNAL_LOGS,
+        "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"severityText\":\"\xED\xA0\x80\"}]}]}]}",
+        "invalid JSON");
     /* a lone surrogate escape */
-    jt_expect_invalid(LO_SIGNAL_LOGS, "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"severityText\":\"\\ud800\"}]}]}]}",
-                      "invalid JSON");
+    jt_expect_invalid(
+        LO_SIGNAL_LOGS,
+        "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"severityText\":\"\\ud800\"}]}]}]}",
+        "invalid JSON");
     /* a raw NUL byte in the body */
     {
-        static const char nul[] = "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"severityText\":\"a\0b\"}]}]}]}";
+        static const char nul[] =
+            "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"severityText\":\"a\0b\"}]}]}]}";
         jt_t u;
         lo_decode_opts_t o = { .max_depth = 32, .receive_ns = RECEIVE_NS };
         jt_decode_opts(&u, LO_SIGNAL_LOGS, nul, sizeof(nul) - 1, &o);
@@ -332,10 +368,13 @@ static char *nested_attr(int levels, bool kvlist)
 {
     size_t cap = (size_t)levels * 64 + 256;
     char *p = malloc(cap);
-    size_t o = (size_t)snprintf(p, cap, "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"attributes\":[{\"key\":\"d\",\"value\":");
+    size_t o = (size_t)snprintf(
+        p, cap,
+        "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"attributes\":[{\"key\":\"d\",\"value\":");
     for (int i = 0; i < levels; i++)
-        o += (size_t)snprintf(p + o, cap - o, kvlist ? "{\"kvlistValue\":{\"values\":[{\"key\":\"k\",\"value\":"
-                                                     : "{\"arrayValue\":{\"values\":[");
+        o += (size_t)snprintf(p + o, cap - o,
+                              kvlist ? "{\"kvlistValue\":{\"values\":[{\"key\":\"k\",\"value\":"
+                                     : "{\"arrayValue\":{\"values\":[");
     o += (size_t)snprintf(p + o, cap - o, "{\"intValue\":1}");
     for (int i = 0; i < levels; i++)
         o += (size_t)snprintf(p + o, cap - o, kvlist ? "}]}}" : "]}}");
@@ -366,8 +405,9 @@ static void test_depth(void **state)
     /* the same bound applies to the body */
     {
         jt_t t;
-        const char *body = "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"body\":{\"arrayValue\":{\"values\":["
-                           "{\"arrayValue\":{\"values\":[{\"arrayValue\":{\"values\":[{\"arrayValue\":{}}]}}]}}]}}}]}]}]}";
+        const char *body =
+            "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"body\":{\"arrayValue\":{\"values\":["
+            "{\"arrayValue\":{\"values\":[{\"arrayValue\":{\"values\":[{\"arrayValue\":{}}]}}]}}]}}}]}]}]}";
         jt_decode_opts(&t, LO_SIGNAL_LOGS, body, strlen(body), &o);
         assert_int_equal(t.rc, LO_INVALID);
         assert_non_null(strstr(t.b.error, "logRecords[0].body.arrayValue.values[0].arrayValue.values[0]"));
@@ -438,15 +478,19 @@ static void test_redaction(void **state)
         "{\"resourceLogs\":[{\"resource\":{\"attributes\":[{\"key\":\"Token\",\"value\":{\"intValue\":5}}]},"
         "\"scopeLogs\":[{\"logRecords\":[{\"attributes\":["
         "{\"key\":\"password\",\"value\":{\"stringValue\":\"hunter2\"}},"
-        "{\"key\":\"http.request.header.authorization\",\"value\":{\"arrayValue\":{\"values\":[{\"stringValue\":\"Bearer x\"}]}}},"
-        "{\"key\":\"req\",\"value\":{\"kvlistValue\":{\"values\":[{\"key\":\"PASSWORD\",\"value\":{\"stringValue\":\"x\"}},"
+        "{\"key\":\"http.request.header.authorization\",\"value\":{\"arrayValue\":{\"values\":[{"
+        "\"stringValue\":\"Bearer x\"}]}}},"
+        "{\"key\":\"req\",\"value\":{\"kvlistValue\":{\"values\":[{\"key\":\"PASSWORD\",\"value\":{"
+        "\"stringValue\":\"x\"}},"
         "{\"key\":\"user\",\"value\":{\"stringValue\":\"bob\"}}]}}}],"
-        "\"body\":{\"kvlistValue\":{\"values\":[{\"key\":\"token\",\"value\":{\"stringValue\":\"t\"}}]}}}]}]}]}";
+        "\"body\":{\"kvlistValue\":{\"values\":[{\"key\":\"token\",\"value\":{\"stringValue\":\"t\"}}]}}}]}]}"
+        "]}";
     jt_t t;
     jt_decode_opts(&t, LO_SIGNAL_LOGS, json, strlen(json), &o);
     assert_int_equal(t.rc, LO_OK);
-    assert_str(t.b.logs[0].attributes, "{\"password\":\"[REDACTED]\",\"http.request.header.authorization\":\"[REDACTED]\","
-                                       "\"req\":{\"PASSWORD\":\"[REDACTED]\",\"user\":\"bob\"}}");
+    assert_str(t.b.logs[0].attributes,
+               "{\"password\":\"[REDACTED]\",\"http.request.header.authorization\":\"[REDACTED]\","
+               "\"req\":{\"PASSWORD\":\"[REDACTED]\",\"user\":\"bob\"}}");
     assert_str(t.b.logs[0].resource, "{\"Token\":\"[REDACTED]\"}");
     assert_str(t.b.logs[0].message, "{\"token\":\"[REDACTED]\"}");
     jt_free(&t);
@@ -456,7 +500,8 @@ static void test_redaction(void **state)
            "{\"intValue\":\"x\"}}]}}}]}]}]}]}";
     jt_decode_opts(&t, LO_SIGNAL_LOGS, json, strlen(json), &o);
     assert_int_equal(t.rc, LO_INVALID);
-    assert_non_null(strstr(t.b.error, "attributes[0].value.kvlistValue.values[0].value.intValue: expected an integer"));
+    assert_non_null(
+        strstr(t.b.error, "attributes[0].value.kvlistValue.values[0].value.intValue: expected an integer"));
     jt_free(&t);
     lo_redact_destroy(red);
 }
@@ -465,23 +510,26 @@ static void test_envelope_precedence(void **state)
 {
     (void)state;
     jt_t t;
-    jt_decode(&t, LO_SIGNAL_LOGS,
-              "{\"resourceLogs\":[{\"resource\":{\"attributes\":["
-              "{\"key\":\"session_id\",\"value\":{\"stringValue\":\"11111111-1111-1111-1111-111111111111\"}},"
-              "{\"key\":\"project.id\",\"value\":{\"stringValue\":\"22222222-2222-2222-2222-222222222222\"}},"
-              "{\"key\":\"enduser.id\",\"value\":{\"stringValue\":\"33333333-3333-3333-3333-333333333333\"}}]},"
-              "\"scopeLogs\":[{\"scope\":{\"attributes\":["
-              "{\"key\":\"project_id\",\"value\":{\"stringValue\":\"44444444-4444-4444-4444-444444444444\"}}]},"
-              "\"logRecords\":[{\"attributes\":["
-              "{\"key\":\"session_id\",\"value\":{\"stringValue\":\"not-a-uuid\"}},"
-              "{\"key\":\"user_id\",\"value\":{\"intValue\":5}}]},"
-              "{\"attributes\":[{\"key\":\"session.id\",\"value\":{\"stringValue\":\"55555555-5555-5555-5555-555555555555\"}}]}"
-              "]}]}]}");
+    jt_decode(
+        &t, LO_SIGNAL_LOGS,
+        "{\"resourceLogs\":[{\"resource\":{\"attributes\":["
+        "{\"key\":\"session_id\",\"value\":{\"stringValue\":\"11111111-1111-1111-1111-111111111111\"}},"
+        "{\"key\":\"project.id\",\"value\":{\"stringValue\":\"22222222-2222-2222-2222-222222222222\"}},"
+        "{\"key\":\"enduser.id\",\"value\":{\"stringValue\":\"33333333-3333-3333-3333-333333333333\"}}]},"
+        "\"scopeLogs\":[{\"scope\":{\"attributes\":["
+        "{\"key\":\"project_id\",\"value\":{\"stringValue\":\"44444444-4444-4444-4444-444444444444\"}}]},"
+        "\"logRecords\":[{\"attributes\":["
+        "{\"key\":\"session_id\",\"value\":{\"stringValue\":\"not-a-uuid\"}},"
+        "{\"key\":\"user_id\",\"value\":{\"intValue\":5}}]},"
+        "{\"attributes\":[{\"key\":\"session.id\",\"value\":{\"stringValue\":\"55555555-5555-5555-5555-"
+        "555555555555\"}}]}"
+        "]}]}]}");
     assert_int_equal(t.rc, LO_OK);
     lo_log_rec_t *r = t.b.logs;
-    assert_true(r[0].env.has_session && r[0].env.session_id[0] == 0x11); /* malformed at record: resource wins */
+    assert_true(r[0].env.has_session &&
+                r[0].env.session_id[0] == 0x11); /* malformed at record: resource wins */
     assert_true(r[0].env.has_project && r[0].env.project_id[0] == 0x44); /* scope before resource */
-    assert_true(r[0].env.has_user && r[0].env.user_id[0] == 0x33);       /* non-string values are not candidates */
+    assert_true(r[0].env.has_user && r[0].env.user_id[0] == 0x33); /* non-string values are not candidates */
     assert_str(r[0].attributes, "{\"session_id\":\"not-a-uuid\",\"user_id\":5}");
     assert_true(r[1].env.session_id[0] == 0x55);
     jt_free(&t);
@@ -538,7 +586,9 @@ static void test_responses(void **state)
     assert_string_equal(b.p, "{}");
     lo_buf_reset(&b);
     assert_int_equal(lo_otlp_json_response(LO_SIGNAL_LOGS, 3, "project \"x\" not allowed", &b), LO_OK);
-    assert_string_equal(b.p, "{\"partialSuccess\":{\"rejectedLogRecords\":3,\"errorMessage\":\"project \\\"x\\\" not allowed\"}}");
+    assert_string_equal(
+        b.p,
+        "{\"partialSuccess\":{\"rejectedLogRecords\":3,\"errorMessage\":\"project \\\"x\\\" not allowed\"}}");
     lo_buf_reset(&b);
     assert_int_equal(lo_otlp_json_response(LO_SIGNAL_SPANS, 1, NULL, &b), LO_OK);
     assert_string_equal(b.p, "{\"partialSuccess\":{\"rejectedSpans\":1}}");

@@ -3,9 +3,9 @@
 
 #include "json_test_util.h"
 
-#define REQ(metrics)                                                                                \
-    "{\"resourceMetrics\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":"     \
-    "{\"stringValue\":\"svc\"}}]},\"scopeMetrics\":[{\"scope\":{\"name\":\"meter\",\"version\":\"2\"},"  \
+#define REQ(metrics)                                                                                         \
+    "{\"resourceMetrics\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":"              \
+    "{\"stringValue\":\"svc\"}}]},\"scopeMetrics\":[{\"scope\":{\"name\":\"meter\",\"version\":\"2\"},"      \
     "\"metrics\":[" metrics "]}]}]}"
 
 static uint64_t hash_of(const char *const *pairs, size_t n)
@@ -24,9 +24,11 @@ static void test_gauge_and_sum(void **state)
               REQ("{\"name\":\"temp\",\"description\":\"d\",\"unit\":\"C\",\"gauge\":{\"dataPoints\":["
                   "{\"attributes\":[{\"key\":\"room\",\"value\":{\"stringValue\":\"a\"}},"
                   "{\"key\":\"floor\",\"value\":{\"intValue\":\"2\"}}],"
-                  "\"startTimeUnixNano\":\"1\",\"timeUnixNano\":\"1700000000000000000\",\"asDouble\":21.5,\"flags\":1},"
+                  "\"startTimeUnixNano\":\"1\",\"timeUnixNano\":\"1700000000000000000\",\"asDouble\":21.5,"
+                  "\"flags\":1},"
                   "{\"asInt\":\"-7\"},{\"asDouble\":\"NaN\"}]}},"
-                  "{\"name\":\"requests\",\"sum\":{\"aggregationTemporality\":2,\"isMonotonic\":true,\"dataPoints\":["
+                  "{\"name\":\"requests\",\"sum\":{\"aggregationTemporality\":2,\"isMonotonic\":true,"
+                  "\"dataPoints\":["
                   "{\"attributes\":[{\"key\":\"floor\",\"value\":{\"intValue\":2}},"
                   "{\"key\":\"room\",\"value\":{\"stringValue\":\"a\"}}],\"asInt\":9007199254740993}]}},"
                   "{\"name\":\"nodata\"}"));
@@ -74,7 +76,8 @@ static void test_histogram(void **state)
     (void)state;
     jt_t t;
     jt_decode(&t, LO_SIGNAL_METRICS,
-              REQ("{\"name\":\"latency\",\"unit\":\"ms\",\"histogram\":{\"aggregationTemporality\":1,\"dataPoints\":["
+              REQ("{\"name\":\"latency\",\"unit\":\"ms\",\"histogram\":{\"aggregationTemporality\":1,"
+                  "\"dataPoints\":["
                   "{\"startTimeUnixNano\":\"100\",\"timeUnixNano\":\"200\",\"count\":\"10\",\"sum\":123.5,"
                   "\"bucketCounts\":[\"1\",2,\"3\",4],\"explicitBounds\":[0.5,1,2.5],\"min\":0.1,\"max\":9,"
                   "\"flags\":0,\"exemplars\":[{\"timeUnixNano\":\"150\",\"asDouble\":3.5,"
@@ -106,7 +109,8 @@ static void test_exponential_histogram(void **state)
     jt_decode(&t, LO_SIGNAL_METRICS,
               REQ("{\"name\":\"size\",\"exponentialHistogram\":{\"aggregationTemporality\":2,\"dataPoints\":["
                   "{\"timeUnixNano\":\"5\",\"count\":\"7\",\"sum\":70,\"scale\":-3,\"zeroCount\":\"1\","
-                  "\"zeroThreshold\":0.001,\"positive\":{\"offset\":\"-2\",\"bucketCounts\":[\"1\",\"18446744073709551615\"]},"
+                  "\"zeroThreshold\":0.001,\"positive\":{\"offset\":\"-2\",\"bucketCounts\":[\"1\","
+                  "\"18446744073709551615\"]},"
                   "\"negative\":{\"offset\":5,\"bucketCounts\":[3]},\"min\":-1,\"max\":100},"
                   "{\"timeUnixNano\":\"6\"}]}}"));
     assert_int_equal(t.rc, LO_OK);
@@ -118,8 +122,9 @@ static void test_exponential_histogram(void **state)
     assert_str(s[0].buckets, "{\"scale\":-3,\"zero_count\":1,\"zero_threshold\":0.001,"
                              "\"positive\":{\"offset\":-2,\"counts\":[1,\"18446744073709551615\"]},"
                              "\"negative\":{\"offset\":5,\"counts\":[3]}}");
-    assert_str(s[1].buckets, "{\"scale\":0,\"zero_count\":0,\"zero_threshold\":0,"
-                             "\"positive\":{\"offset\":0,\"counts\":[]},\"negative\":{\"offset\":0,\"counts\":[]}}");
+    assert_str(s[1].buckets,
+               "{\"scale\":0,\"zero_count\":0,\"zero_threshold\":0,"
+               "\"positive\":{\"offset\":0,\"counts\":[]},\"negative\":{\"offset\":0,\"counts\":[]}}");
     assert_false(s[1].has_sum);
     jt_free(&t);
 }
@@ -153,42 +158,53 @@ static void test_errors(void **state)
                       "metrics[0]: a metric holds one kind of data, got both gauge and sum");
     jt_expect_invalid(M, REQ("{\"name\":\"x\",\"exponential_histogram\":{}}"),
                       "metrics[0]: \"exponential_histogram\" is not an OTLP/JSON key");
-    jt_expect_invalid(M, REQ("{\"name\":\"x\",\"gauge\":{\"data_points\":[]}}"), "metrics[0].gauge: \"data_points\"");
-    jt_expect_invalid(M, REQ("{\"name\":\"x\",\"gauge\":[]}"), "metrics[0].gauge: expected an object, got an array");
+    jt_expect_invalid(M, REQ("{\"name\":\"x\",\"gauge\":{\"data_points\":[]}}"),
+                      "metrics[0].gauge: \"data_points\"");
+    jt_expect_invalid(M, REQ("{\"name\":\"x\",\"gauge\":[]}"),
+                      "metrics[0].gauge: expected an object, got an array");
     jt_expect_invalid(M, REQ("{\"name\":\"x\",\"gauge\":{\"dataPoints\":[{\"asDouble\":1,\"asInt\":1}]}}"),
                       "gauge.dataPoints[0]: a data point holds one value");
-    jt_expect_invalid(M, REQ("{\"name\":\"x\",\"gauge\":{\"dataPoints\":[{\"asInt\":1.5}]}}"),
-                      "resourceMetrics[0].scopeMetrics[0].metrics[0].gauge.dataPoints[0].asInt: expected an integer "
-                      "or a decimal string, got a fractional number");
+    jt_expect_invalid(
+        M, REQ("{\"name\":\"x\",\"gauge\":{\"dataPoints\":[{\"asInt\":1.5}]}}"),
+        "resourceMetrics[0].scopeMetrics[0].metrics[0].gauge.dataPoints[0].asInt: expected an integer "
+        "or a decimal string, got a fractional number");
     jt_expect_invalid(M, REQ("{\"name\":\"x\",\"gauge\":{\"dataPoints\":[{\"asDouble\":\"fast\"}]}}"),
                       "gauge.dataPoints[0].asDouble: expected a number, got a non-numeric string");
     jt_expect_invalid(M, REQ("{\"name\":\"x\",\"gauge\":{\"dataPoints\":[{\"as_double\":1}]}}"),
                       "gauge.dataPoints[0]: \"as_double\"");
     jt_expect_invalid(M, REQ("{\"name\":\"x\",\"sum\":{\"isMonotonic\":\"true\"}}"),
                       "metrics[0].sum.isMonotonic: expected a boolean, got a string");
-    jt_expect_invalid(M, REQ("{\"name\":\"x\",\"sum\":{\"aggregationTemporality\":\"AGGREGATION_TEMPORALITY_DELTA\"}}"),
-                      "metrics[0].sum.aggregationTemporality: expected an integer (OTLP/JSON enums are integers)");
+    jt_expect_invalid(
+        M, REQ("{\"name\":\"x\",\"sum\":{\"aggregationTemporality\":\"AGGREGATION_TEMPORALITY_DELTA\"}}"),
+        "metrics[0].sum.aggregationTemporality: expected an integer (OTLP/JSON enums are integers)");
     jt_expect_invalid(M, REQ("{\"name\":\"x\",\"histogram\":{\"dataPoints\":[{\"count\":-1}]}}"),
                       "histogram.dataPoints[0].count: expected a non-negative integer");
-    jt_expect_invalid(M, REQ("{\"name\":\"x\",\"histogram\":{\"dataPoints\":[{\"bucketCounts\":[1,\"x\"]}]}}"),
+    jt_expect_invalid(M,
+                      REQ("{\"name\":\"x\",\"histogram\":{\"dataPoints\":[{\"bucketCounts\":[1,\"x\"]}]}}"),
                       "histogram.dataPoints[0].bucketCounts[1]: expected an integer or a decimal string");
-    jt_expect_invalid(M, REQ("{\"name\":\"x\",\"histogram\":{\"dataPoints\":[{\"bucketCounts\":[null]}]}}"),
-                      "histogram.dataPoints[0].bucketCounts[0]: expected an integer or a decimal string, got null");
+    jt_expect_invalid(
+        M, REQ("{\"name\":\"x\",\"histogram\":{\"dataPoints\":[{\"bucketCounts\":[null]}]}}"),
+        "histogram.dataPoints[0].bucketCounts[0]: expected an integer or a decimal string, got null");
     jt_expect_invalid(M, REQ("{\"name\":\"x\",\"histogram\":{\"dataPoints\":[{\"explicitBounds\":[true]}]}}"),
                       "histogram.dataPoints[0].explicitBounds[0]: expected a number, got a boolean");
     jt_expect_invalid(M, REQ("{\"name\":\"x\",\"histogram\":{\"dataPoints\":[{\"explicitBounds\":{}}]}}"),
                       "histogram.dataPoints[0].explicitBounds: expected an array");
-    jt_expect_invalid(M, REQ("{\"name\":\"x\",\"histogram\":{\"dataPoints\":[{\"exemplars\":[{\"traceId\":\"q\"}]}]}}"),
-                      "histogram.dataPoints[0].exemplars[0].traceId: expected a hex string");
-    jt_expect_invalid(M, REQ("{\"name\":\"x\",\"exponentialHistogram\":{\"dataPoints\":[{\"scale\":2147483648}]}}"),
-                      "exponentialHistogram.dataPoints[0].scale: integer out of range");
-    jt_expect_invalid(M, REQ("{\"name\":\"x\",\"exponentialHistogram\":{\"dataPoints\":[{\"positive\":[]}]}}"),
+    jt_expect_invalid(
+        M, REQ("{\"name\":\"x\",\"histogram\":{\"dataPoints\":[{\"exemplars\":[{\"traceId\":\"q\"}]}]}}"),
+        "histogram.dataPoints[0].exemplars[0].traceId: expected a hex string");
+    jt_expect_invalid(
+        M, REQ("{\"name\":\"x\",\"exponentialHistogram\":{\"dataPoints\":[{\"scale\":2147483648}]}}"),
+        "exponentialHistogram.dataPoints[0].scale: integer out of range");
+    jt_expect_invalid(M,
+                      REQ("{\"name\":\"x\",\"exponentialHistogram\":{\"dataPoints\":[{\"positive\":[]}]}}"),
                       "exponentialHistogram.dataPoints[0].positive: expected an object");
-    jt_expect_invalid(M, REQ("{\"name\":\"x\",\"exponentialHistogram\":{\"dataPoints\":[{\"negative\":"
-                             "{\"bucket_counts\":[]}}]}}"),
+    jt_expect_invalid(M,
+                      REQ("{\"name\":\"x\",\"exponentialHistogram\":{\"dataPoints\":[{\"negative\":"
+                          "{\"bucket_counts\":[]}}]}}"),
                       "exponentialHistogram.dataPoints[0].negative: \"bucket_counts\"");
-    jt_expect_invalid(M, REQ("{\"name\":\"x\",\"summary\":{\"dataPoints\":[{\"quantileValues\":[{\"quantile\":\"a\"}]}]}}"),
-                      "summary.dataPoints[0].quantileValues[0].quantile: expected a number");
+    jt_expect_invalid(
+        M, REQ("{\"name\":\"x\",\"summary\":{\"dataPoints\":[{\"quantileValues\":[{\"quantile\":\"a\"}]}]}}"),
+        "summary.dataPoints[0].quantileValues[0].quantile: expected a number");
     jt_expect_invalid(M, REQ("{\"name\":\"x\",\"summary\":{\"dataPoints\":[{\"quantile_values\":[]}]}}"),
                       "summary.dataPoints[0]: \"quantile_values\"");
     jt_expect_invalid(M, REQ("{\"name\":7}"), "metrics[0].name: expected a string");

@@ -44,13 +44,15 @@ static void test_full_span(void **state)
     assert_str(s->attributes,
                "{\"http.status_code\":500,\"user.id\":\"c2d3e4f5-a6b7-4c8d-9e0f-a1b2c3d4e5f6\"}");
     assert_int_equal(s->dropped_attributes_count, 1);
-    assert_str(s->events, "[{\"time_unix_nano\":\"1700000000100000000\",\"name\":\"exception\","
-                          "\"attributes\":{\"exception.message\":\"boom\"},\"dropped_attributes_count\":2},"
-                          "{\"time_unix_nano\":0,\"name\":\"bare\",\"attributes\":{},\"dropped_attributes_count\":0}]");
+    assert_str(s->events,
+               "[{\"time_unix_nano\":\"1700000000100000000\",\"name\":\"exception\","
+               "\"attributes\":{\"exception.message\":\"boom\"},\"dropped_attributes_count\":2},"
+               "{\"time_unix_nano\":0,\"name\":\"bare\",\"attributes\":{},\"dropped_attributes_count\":0}]");
     assert_int_equal(s->dropped_events_count, 3);
-    assert_str(s->links, "[{\"trace_id\":\"a1a2a3a4a5a6a7a8a9aaabacadaeafb0\",\"span_id\":\"b1b2b3b4b5b6b7b8\","
-                         "\"trace_state\":\"x=y\",\"attributes\":{\"l\":true},\"flags\":1},"
-                         "{\"trace_id\":\"\",\"span_id\":\"\",\"trace_state\":\"\",\"attributes\":{},\"flags\":0}]");
+    assert_str(s->links,
+               "[{\"trace_id\":\"a1a2a3a4a5a6a7a8a9aaabacadaeafb0\",\"span_id\":\"b1b2b3b4b5b6b7b8\","
+               "\"trace_state\":\"x=y\",\"attributes\":{\"l\":true},\"flags\":1},"
+               "{\"trace_id\":\"\",\"span_id\":\"\",\"trace_state\":\"\",\"attributes\":{},\"flags\":0}]");
     assert_int_equal(s->dropped_links_count, 4);
     assert_int_equal(s->status_code, 2);
     assert_str(s->status_message, "internal error");
@@ -72,7 +74,7 @@ static void test_full_span(void **state)
 }
 
 #define SPAN(x) "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[" x "]}]}]}"
-#define IDS "\"traceId\":\"0102030405060708090a0b0c0d0e0f10\",\"spanId\":\"1112131415161718\""
+#define IDS     "\"traceId\":\"0102030405060708090a0b0c0d0e0f10\",\"spanId\":\"1112131415161718\""
 
 static void test_errors(void **state)
 {
@@ -80,37 +82,48 @@ static void test_errors(void **state)
     const lo_signal_t S = LO_SIGNAL_SPANS;
     jt_expect_invalid(S, SPAN("{\"spanId\":\"1112131415161718\"}"),
                       "resourceSpans[0].scopeSpans[0].spans[0].traceId: a span needs a trace id");
-    jt_expect_invalid(S, SPAN("{\"traceId\":\"\",\"spanId\":\"1112131415161718\"}"), "spans[0].traceId: a span needs");
-    jt_expect_invalid(S, SPAN("{\"traceId\":\"00000000000000000000000000000000\",\"spanId\":\"1112131415161718\"}"),
+    jt_expect_invalid(S, SPAN("{\"traceId\":\"\",\"spanId\":\"1112131415161718\"}"),
                       "spans[0].traceId: a span needs");
+    jt_expect_invalid(
+        S, SPAN("{\"traceId\":\"00000000000000000000000000000000\",\"spanId\":\"1112131415161718\"}"),
+        "spans[0].traceId: a span needs");
     jt_expect_invalid(S, SPAN("{\"traceId\":\"0102\",\"spanId\":\"1112131415161718\"}"),
                       "spans[0].traceId: expected 32 hex digits, got 4");
-    jt_expect_invalid(S, SPAN("{\"traceId\":\"0102030405060708090a0b0c0d0e0f10\"}"), "spans[0].spanId: a span needs");
-    jt_expect_invalid(S, SPAN("{\"traceId\":\"0102030405060708090a0b0c0d0e0f10\",\"spanId\":\"111213141516171\"}"),
-                      "spans[0].spanId: expected 16 hex digits, got 15");
-    jt_expect_invalid(S, SPAN("{" IDS ",\"parentSpanId\":\"11\"}"), "spans[0].parentSpanId: expected 16 hex digits");
+    jt_expect_invalid(S, SPAN("{\"traceId\":\"0102030405060708090a0b0c0d0e0f10\"}"),
+                      "spans[0].spanId: a span needs");
+    jt_expect_invalid(
+        S, SPAN("{\"traceId\":\"0102030405060708090a0b0c0d0e0f10\",\"spanId\":\"111213141516171\"}"),
+        "spans[0].spanId: expected 16 hex digits, got 15");
+    jt_expect_invalid(S, SPAN("{" IDS ",\"parentSpanId\":\"11\"}"),
+                      "spans[0].parentSpanId: expected 16 hex digits");
     jt_expect_invalid(S, SPAN("{" IDS ",\"parentSpanId\":\"xyxyxyxyxyxyxyxy\"}"),
                       "spans[0].parentSpanId: expected a hex string");
-    jt_expect_invalid(S, SPAN("{\"trace_id\":\"0102030405060708090a0b0c0d0e0f10\",\"spanId\":\"1112131415161718\"}"),
-                      "spans[0]: \"trace_id\" is not an OTLP/JSON key");
+    jt_expect_invalid(
+        S, SPAN("{\"trace_id\":\"0102030405060708090a0b0c0d0e0f10\",\"spanId\":\"1112131415161718\"}"),
+        "spans[0]: \"trace_id\" is not an OTLP/JSON key");
     jt_expect_invalid(S, SPAN("{" IDS ",\"kind\":\"SPAN_KIND_SERVER\"}"),
                       "spans[0].kind: expected an integer (OTLP/JSON enums are integers)");
-    jt_expect_invalid(S, SPAN("{" IDS ",\"kind\":1.5}"), "spans[0].kind: expected an integer, got a fractional");
+    jt_expect_invalid(S, SPAN("{" IDS ",\"kind\":1.5}"),
+                      "spans[0].kind: expected an integer, got a fractional");
     jt_expect_invalid(S, SPAN("{" IDS ",\"startTimeUnixNano\":{}}"),
                       "spans[0].startTimeUnixNano: expected an integer or a decimal string, got an object");
     jt_expect_invalid(S, SPAN("{" IDS ",\"name\":[]}"), "spans[0].name: expected a string, got an array");
     jt_expect_invalid(S, SPAN("{" IDS ",\"status\":\"ok\"}"), "spans[0].status: expected an object");
-    jt_expect_invalid(S, SPAN("{" IDS ",\"status\":{\"code\":\"2\"}}"), "spans[0].status.code: expected an integer");
-    jt_expect_invalid(S, SPAN("{" IDS ",\"events\":[{\"time_unix_nano\":\"1\"}]}"), "spans[0].events[0]: \"time_unix_nano\"");
+    jt_expect_invalid(S, SPAN("{" IDS ",\"status\":{\"code\":\"2\"}}"),
+                      "spans[0].status.code: expected an integer");
+    jt_expect_invalid(S, SPAN("{" IDS ",\"events\":[{\"time_unix_nano\":\"1\"}]}"),
+                      "spans[0].events[0]: \"time_unix_nano\"");
     jt_expect_invalid(S, SPAN("{" IDS ",\"parent_span_id\":\"\"}"), "spans[0]: \"parent_span_id\"");
     jt_expect_invalid(S, SPAN("{" IDS ",\"events\":{}}"), "spans[0].events: expected an array");
     jt_expect_invalid(S, SPAN("{" IDS ",\"events\":[{\"timeUnixNano\":\"x\"}]}"),
                       "spans[0].events[0].timeUnixNano: expected an integer or a decimal string");
-    jt_expect_invalid(S, SPAN("{" IDS ",\"events\":[{\"attributes\":[{\"key\":\"a\",\"value\":5}]}]}"),
-                      "spans[0].events[0].attributes[0].value: expected an object (AnyValue), got an integer");
+    jt_expect_invalid(
+        S, SPAN("{" IDS ",\"events\":[{\"attributes\":[{\"key\":\"a\",\"value\":5}]}]}"),
+        "spans[0].events[0].attributes[0].value: expected an object (AnyValue), got an integer");
     jt_expect_invalid(S, SPAN("{" IDS ",\"links\":[{\"traceId\":\"012\"}]}"),
                       "spans[0].links[0].traceId: expected a hex string");
-    jt_expect_invalid(S, SPAN("{" IDS ",\"links\":[{\"flags\":-1}]}"), "spans[0].links[0].flags: expected a non-negative");
+    jt_expect_invalid(S, SPAN("{" IDS ",\"links\":[{\"flags\":-1}]}"),
+                      "spans[0].links[0].flags: expected a non-negative");
     jt_expect_invalid(S, SPAN("{" IDS ",\"droppedEventsCount\":\"many\"}"), "spans[0].droppedEventsCount:");
     jt_expect_invalid(S, "{\"resource_spans\":[]}", "\"resource_spans\" is not an OTLP/JSON key");
     jt_expect_invalid(S, "{\"resourceSpans\":[{\"scope_spans\":[]}]}", "resourceSpans[0]: \"scope_spans\"");
@@ -121,10 +134,11 @@ static void test_envelope_and_ids(void **state)
     (void)state;
     jt_t t;
     /* the span's own ids win over attributes of that name */
-    jt_decode(&t, LO_SIGNAL_SPANS,
-              SPAN("{" IDS ",\"attributes\":[{\"key\":\"trace_id\",\"value\":{\"stringValue\":"
-                   "\"ffffffffffffffffffffffffffffffff\"}},{\"key\":\"session_id\",\"value\":{\"stringValue\":"
-                   "\"3f1c2b7a-9d4e-4c8b-a1f0-5e6d7c8b9a01\"}}],\"parentSpanId\":\"0000000000000000\"}"));
+    jt_decode(
+        &t, LO_SIGNAL_SPANS,
+        SPAN("{" IDS ",\"attributes\":[{\"key\":\"trace_id\",\"value\":{\"stringValue\":"
+             "\"ffffffffffffffffffffffffffffffff\"}},{\"key\":\"session_id\",\"value\":{\"stringValue\":"
+             "\"3f1c2b7a-9d4e-4c8b-a1f0-5e6d7c8b9a01\"}}],\"parentSpanId\":\"0000000000000000\"}"));
     assert_int_equal(t.rc, LO_OK);
     assert_int_equal(t.b.spans[0].env.trace_id[0], 1);
     assert_true(t.b.spans[0].env.has_session);

@@ -83,36 +83,36 @@ static void jw_hex(lo_jw_t *w)
 static void test_doubles(void **state)
 {
     (void)state;
-    static const double fixed[] = {0.0,
-                                   -0.0,
-                                   0.1,
-                                   0.2,
-                                   0.3,
-                                   1.5,
-                                   -2.25,
-                                   123.45,
-                                   1e-4,
-                                   9.9999999999999e-5,
-                                   1e-5,
-                                   0.00012345,
-                                   1e15,
-                                   1e15 + 0.5,
-                                   9.999999999999998e15,
-                                   1e16,
-                                   1e17,
-                                   1e300,
-                                   -1e-300,
-                                   5e-324,
-                                   2.5,
-                                   0.5,
-                                   1.0 / 3,
-                                   2.0 / 3,
-                                   4503599627370495.5,
-                                   NAN,
-                                   INFINITY,
-                                   -INFINITY,
-                                   99999999999999.99,
-                                   0.000999999999999999};
+    static const double fixed[] = { 0.0,
+                                    -0.0,
+                                    0.1,
+                                    0.2,
+                                    0.3,
+                                    1.5,
+                                    -2.25,
+                                    123.45,
+                                    1e-4,
+                                    9.9999999999999e-5,
+                                    1e-5,
+                                    0.00012345,
+                                    1e15,
+                                    1e15 + 0.5,
+                                    9.999999999999998e15,
+                                    1e16,
+                                    1e17,
+                                    1e300,
+                                    -1e-300,
+                                    5e-324,
+                                    2.5,
+                                    0.5,
+                                    1.0 / 3,
+                                    2.0 / 3,
+                                    4503599627370495.5,
+                                    NAN,
+                                    INFINITY,
+                                    -INFINITY,
+                                    99999999999999.99,
+                                    0.000999999999999999 };
     for (size_t i = 0; i < LO_ARRAY_LEN(fixed); i++) {
         g_d = fixed[i];
         same(my_f64, jw_f64);
@@ -120,18 +120,10 @@ static void test_doubles(void **state)
     for (int i = 0; i < 300000; i++) {
         uint64_t r = rnd();
         switch (i % 4) {
-        case 0:
-            memcpy(&g_d, &r, sizeof(g_d));
-            break; /* any bits */
-        case 1:
-            g_d = (double)(int64_t)(r % 100000000) / 100.0;
-            break; /* "money" */
-        case 2:
-            g_d = (double)(r % 1000000) / (double)(1 + rnd() % 100000);
-            break;
-        default:
-            g_d = ldexp((double)(r >> 11), (int)(rnd() % 120) - 100);
-            break;
+        case 0: memcpy(&g_d, &r, sizeof(g_d)); break;                  /* any bits */
+        case 1: g_d = (double)(int64_t)(r % 100000000) / 100.0; break; /* "money" */
+        case 2: g_d = (double)(r % 1000000) / (double)(1 + rnd() % 100000); break;
+        default: g_d = ldexp((double)(r >> 11), (int)(rnd() % 120) - 100); break;
         }
         same(my_f64, jw_f64);
     }
@@ -140,18 +132,18 @@ static void test_doubles(void **state)
 static void test_integers(void **state)
 {
     (void)state;
-    static const int64_t v[] = {0,
-                                1,
-                                -1,
-                                9,
-                                10,
-                                9007199254740992LL,
-                                9007199254740993LL,
-                                -9007199254740992LL,
-                                -9007199254740993LL,
-                                INT64_MAX,
-                                INT64_MIN,
-                                1234567890123LL};
+    static const int64_t v[] = { 0,
+                                 1,
+                                 -1,
+                                 9,
+                                 10,
+                                 9007199254740992LL,
+                                 9007199254740993LL,
+                                 -9007199254740992LL,
+                                 -9007199254740993LL,
+                                 INT64_MAX,
+                                 INT64_MIN,
+                                 1234567890123LL };
     for (size_t i = 0; i < LO_ARRAY_LEN(v); i++) {
         g_i = v[i];
         same(my_i64, jw_i64);
@@ -171,7 +163,8 @@ static void test_strings(void **state)
     (void)state;
     static const char *const s[] = {
         "",      "plain",        "q\"uo\\te", "\n\r\t\b\f\x01\x1f\x7f", "é日本😀",   "\xff\xfe",
-        "a\xc3", "\xed\xa0\x80", "\xc0\x80",  "\xf4\x90\x80\x80",       "\xe2\x82", "\xe2\x82\xac\xe2"};
+        "a\xc3", "\xed\xa0\x80", "\xc0\x80",  "\xf4\x90\x80\x80",       "\xe2\x82", "\xe2\x82\xac\xe2"
+    };
     for (size_t i = 0; i < LO_ARRAY_LEN(s); i++) {
         g_s = s[i];
         g_n = strlen(s[i]);

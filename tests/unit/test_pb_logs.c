@@ -89,7 +89,7 @@ static void check_logs(const LookoutTest__ExportLogsServiceRequest *q, const lo_
                 const LookoutTest__LogRecord *r = sl->log_records[k];
                 assert_true(n < b->n);
                 const lo_log_rec_t *g = &b->logs[n++];
-                lo_env_cand_t cand = {0};
+                lo_env_cand_t cand = { 0 };
                 exp_attrs(&attrs, r->attributes, r->n_attributes, &cand, NULL);
                 assert_str_buf(g->attributes, &attrs, "attributes");
                 assert_str_buf(g->resource, &res_json, "resource");
@@ -151,7 +151,7 @@ static void test_random_requests(void **state)
         LookoutTest__ExportLogsServiceRequest *q = rnd_logs_req();
         size_t n;
         uint8_t *p = pack_msg(&q->base, &n);
-        dec_t d = {0};
+        dec_t d = { 0 };
         int rc = dec_run(&d, LO_SIGNAL_LOGS, p, n);
         if (rc != LO_OK)
             print_error("decode: %s\n", d.b.error);
@@ -180,7 +180,7 @@ static void test_truncated_everywhere(void **state)
         size_t n;
         uint8_t *p = pack_msg(&q->base, &n);
         for (size_t cut = 0; cut < n; cut++) {
-            dec_t d = {0};
+            dec_t d = { 0 };
             int rc = dec_run(&d, LO_SIGNAL_LOGS, p, cut);
             LookoutTest__ExportLogsServiceRequest *u =
                 lookout_test__export_logs_service_request__unpack(NULL, cut, p);
@@ -202,7 +202,7 @@ static void test_truncated_everywhere(void **state)
 /* One log record wrapped in ResourceLogs/ScopeLogs at the given indexes. */
 static void wrap_record(wbuf_t *out, const wbuf_t *rec, int scope_index, int rec_index)
 {
-    wbuf_t empty = {.n = 0}, sl = {.n = 0}, rl = {.n = 0};
+    wbuf_t empty = { .n = 0 }, sl = { .n = 0 }, rl = { .n = 0 };
     for (int k = 0; k < rec_index; k++)
         w_sub(&sl, 2, &empty);
     w_sub(&sl, 2, rec);
@@ -215,7 +215,7 @@ static void wrap_record(wbuf_t *out, const wbuf_t *rec, int scope_index, int rec
 
 static void expect_invalid(const wbuf_t *body, const char *needle)
 {
-    dec_t d = {0};
+    dec_t d = { 0 };
     int rc = dec_run(&d, LO_SIGNAL_LOGS, body->p, body->n);
     assert_int_equal(rc, LO_INVALID);
     if (strstr(d.b.error, needle) == NULL) {
@@ -228,7 +228,7 @@ static void expect_invalid(const wbuf_t *body, const char *needle)
 static void test_errors_say_where(void **state)
 {
     (void)state;
-    wbuf_t rec = {.n = 0}, body;
+    wbuf_t rec = { .n = 0 }, body;
     /* field 5 claims 100 bytes that are not there */
     w_fixed64(&rec, 1, 1);
     w_tag(&rec, 5, 2);
@@ -285,7 +285,7 @@ static void test_errors_say_where(void **state)
     expect_invalid(&body, "invalid field number");
 
     /* a bad attribute deep inside */
-    wbuf_t kv = {.n = 0}, v = {.n = 0};
+    wbuf_t kv = { .n = 0 }, v = { .n = 0 };
     w_bytes(&kv, 1, "k", 1);
     w_tag(&v, 3, 1); /* int_value as fixed64 */
     for (int i = 0; i < 8; i++)
@@ -323,7 +323,7 @@ static void test_deep_nesting(void **state)
         w_tag(&tmp, 1, 2);
         w_varint(&tmp, n);
         size_t inner = tmp.n + n;
-        wbuf_t hdr = {.n = 0};
+        wbuf_t hdr = { .n = 0 };
         w_tag(&hdr, 5, 2);
         w_varint(&hdr, inner);
         memcpy(b + m, hdr.p, hdr.n);
@@ -344,9 +344,9 @@ static void test_deep_nesting(void **state)
     /* wrap three times by hand: LogRecord, ScopeLogs, ResourceLogs, request */
     uint8_t *cur = a;
     size_t cn = n;
-    static const uint32_t nums[] = {5, 2, 2, 1};
+    static const uint32_t nums[] = { 5, 2, 2, 1 };
     for (int k = 0; k < 4; k++) {
-        wbuf_t hdr = {.n = 0};
+        wbuf_t hdr = { .n = 0 };
         w_tag(&hdr, nums[k], 2);
         w_varint(&hdr, cn);
         memmove(body + hdr.n, cur, cn);
@@ -354,7 +354,7 @@ static void test_deep_nesting(void **state)
         cur = body;
         cn += hdr.n;
     }
-    dec_t d = {0};
+    dec_t d = { 0 };
     int rc = dec_run(&d, LO_SIGNAL_LOGS, body, cn);
     assert_int_equal(rc, LO_INVALID);
     assert_non_null(strstr(d.b.error, "nested deeper than 32"));
@@ -369,8 +369,8 @@ static void test_order_and_last_wins(void **state)
 {
     (void)state;
     /* resource after scope_logs, scope after log_records, fields repeated */
-    wbuf_t kv = {.n = 0}, v = {.n = 0}, res = {.n = 0}, scope = {.n = 0}, rec = {.n = 0};
-    wbuf_t sl = {.n = 0}, rl = {.n = 0}, body = {.n = 0};
+    wbuf_t kv = { .n = 0 }, v = { .n = 0 }, res = { .n = 0 }, scope = { .n = 0 }, rec = { .n = 0 };
+    wbuf_t sl = { .n = 0 }, rl = { .n = 0 }, body = { .n = 0 };
     w_bytes(&v, 1, "svc", 3);
     w_bytes(&kv, 1, "service.name", 12);
     w_sub(&kv, 2, &v);
@@ -393,7 +393,7 @@ static void test_order_and_last_wins(void **state)
     w_sub(&rl, 2, &sl);
     w_sub(&rl, 1, &res);
     w_sub(&body, 1, &rl);
-    dec_t d = {0};
+    dec_t d = { 0 };
     assert_int_equal(dec_run(&d, LO_SIGNAL_LOGS, body.p, body.n), LO_OK);
     assert_int_equal(d.b.n, 1);
     const lo_log_rec_t *r = &d.b.logs[0];
@@ -412,12 +412,12 @@ static void test_strings_repaired(void **state)
 {
     (void)state;
     /* NUL and invalid UTF-8 in a string field and in the body */
-    wbuf_t rec = {.n = 0}, v = {.n = 0}, body;
+    wbuf_t rec = { .n = 0 }, v = { .n = 0 }, body;
     w_bytes(&rec, 3, "ab\0c\xff", 5);
     w_bytes(&v, 1, "m\0\xc3", 3);
     w_sub(&rec, 5, &v);
     wrap_record(&body, &rec, 0, 0);
-    dec_t d = {0};
+    dec_t d = { 0 };
     assert_int_equal(dec_run(&d, LO_SIGNAL_LOGS, body.p, body.n), LO_OK);
     assert_int_equal(d.b.n, 1);
     assert_true(lo_str_eq(d.b.logs[0].severity_text, "ab\xEF\xBF\xBD"
@@ -431,8 +431,8 @@ static void test_strings_repaired(void **state)
 static void test_times_and_levels(void **state)
 {
     (void)state;
-    wbuf_t rec = {.n = 0}, body;
-    dec_t d = {0};
+    wbuf_t rec = { .n = 0 }, body;
+    dec_t d = { 0 };
     /* no time at all: receive time */
     w_tag(&rec, 2, 0);
     w_varint(&rec, 17);
@@ -477,7 +477,7 @@ static void test_garbage(void **state)
             buf[1] = (uint8_t)(n - 2 < 127 ? n - 2 : 127);
         }
         for (int s = 0; s < LO_SIGNAL_COUNT; s++) {
-            dec_t d = {0};
+            dec_t d = { 0 };
             int rc = dec_run(&d, (lo_signal_t)s, buf, n);
             assert_true(rc == LO_OK || rc == LO_INVALID);
             if (rc == LO_INVALID)
@@ -486,7 +486,7 @@ static void test_garbage(void **state)
         }
     }
     /* the empty body is an empty request */
-    dec_t d = {0};
+    dec_t d = { 0 };
     assert_int_equal(dec_run(&d, LO_SIGNAL_LOGS, (const uint8_t *)"", 0), LO_OK);
     assert_int_equal(d.b.n, 0);
     dec_free(&d);
@@ -499,7 +499,7 @@ static void corpus_one(const uint8_t *p, size_t n, const char *name)
     LookoutTest__ExportLogsServiceRequest *u = lookout_test__export_logs_service_request__unpack(NULL, n, p);
     if (u == NULL)
         return; /* not a valid request (a fuzzer find): must only not crash */
-    dec_t d = {0};
+    dec_t d = { 0 };
     int rc = dec_run(&d, LO_SIGNAL_LOGS, p, n);
     if (rc != LO_OK)
         print_error("%s: %s\n", name, d.b.error);
@@ -530,7 +530,7 @@ static void test_max_records(void **state)
         sl[2 * i + 1] = 0;
     }
     size_t sn = nrec * 2, bn = 0;
-    wbuf_t h = {.n = 0};
+    wbuf_t h = { .n = 0 };
     w_tag(&h, 1, 2); /* request.resource_logs */
     w_varint(&h, sn + 1 + (sn >= 128 ? 3 : 1));
     w_tag(&h, 2, 2); /* ResourceLogs.scope_logs */
@@ -539,7 +539,7 @@ static void test_max_records(void **state)
     bn = h.n;
     memcpy(body + bn, sl, sn);
     bn += sn;
-    dec_t d = {0};
+    dec_t d = { 0 };
     d.arena = lo_arena_create(4096, 0);
     lo_otlp_batch_init(&d.b, LO_SIGNAL_LOGS, d.arena);
     d.b.max_records = 1000;
@@ -565,9 +565,9 @@ static void test_max_records(void **state)
 static void test_record_ids(void **state)
 {
     (void)state;
-    static const uint8_t id17[17] = {1, 2, 3}, zero16[16], id7[7] = {1};
-    wbuf_t rec = {.n = 0}, body, kv = {.n = 0}, v = {.n = 0};
-    dec_t d = {0};
+    static const uint8_t id17[17] = { 1, 2, 3 }, zero16[16], id7[7] = { 1 };
+    wbuf_t rec = { .n = 0 }, body, kv = { .n = 0 }, v = { .n = 0 };
+    dec_t d = { 0 };
     w_bytes(&rec, 9, id17, sizeof(id17));
     wrap_record(&body, &rec, 0, 1);
     expect_invalid(&body, "log_records[1]: trace_id: expected 16 bytes, got 17");

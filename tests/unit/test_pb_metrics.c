@@ -190,8 +190,7 @@ static T(Metric) * rnd_metric(void)
         }
         break;
     }
-    default:
-        break; /* no data at all */
+    default: break; /* no data at all */
     }
     return m;
 }
@@ -326,23 +325,14 @@ static void check_metrics(const T(ExportMetricsServiceRequest) * q, const lo_otl
                 const T(Metric) *m = sm->metrics[k];
                 size_t np = 0;
                 switch (m->data_case) {
-                case LOOKOUT_TEST__METRIC__DATA_GAUGE:
-                    np = m->gauge->n_data_points;
-                    break;
-                case LOOKOUT_TEST__METRIC__DATA_SUM:
-                    np = m->sum->n_data_points;
-                    break;
-                case LOOKOUT_TEST__METRIC__DATA_HISTOGRAM:
-                    np = m->histogram->n_data_points;
-                    break;
+                case LOOKOUT_TEST__METRIC__DATA_GAUGE: np = m->gauge->n_data_points; break;
+                case LOOKOUT_TEST__METRIC__DATA_SUM: np = m->sum->n_data_points; break;
+                case LOOKOUT_TEST__METRIC__DATA_HISTOGRAM: np = m->histogram->n_data_points; break;
                 case LOOKOUT_TEST__METRIC__DATA_EXPONENTIAL_HISTOGRAM:
                     np = m->exponential_histogram->n_data_points;
                     break;
-                case LOOKOUT_TEST__METRIC__DATA_SUMMARY:
-                    np = m->summary->n_data_points;
-                    break;
-                default:
-                    break;
+                case LOOKOUT_TEST__METRIC__DATA_SUMMARY: np = m->summary->n_data_points; break;
+                default: break;
                 }
                 for (size_t x = 0; x < np; x++) {
                     lo_jw_t w;
@@ -470,7 +460,7 @@ static void test_random_requests(void **state)
         T(ExportMetricsServiceRequest) *q = rnd_metrics_req();
         size_t n;
         uint8_t *p = pack_msg(&q->base, &n);
-        dec_t d = {0};
+        dec_t d = { 0 };
         int rc = dec_run(&d, LO_SIGNAL_METRICS, p, n);
         if (rc != LO_OK)
             print_error("decode: %s\n", d.b.error);
@@ -495,7 +485,7 @@ static void test_truncated_everywhere(void **state)
         size_t n;
         uint8_t *p = pack_msg(&q->base, &n);
         for (size_t cut = 0; cut < n; cut++) {
-            dec_t d = {0};
+            dec_t d = { 0 };
             int rc = dec_run(&d, LO_SIGNAL_METRICS, p, cut);
             T(ExportMetricsServiceRequest) *u =
                 lookout_test__export_metrics_service_request__unpack(NULL, cut, p);
@@ -517,7 +507,7 @@ static void test_truncated_everywhere(void **state)
 /* Wraps a data point (bytes) as Metric{type field: {1: point}} in a request. */
 static void wrap_point(wbuf_t *out, uint32_t type_field, const uint8_t *pt, size_t n)
 {
-    wbuf_t data = {.n = 0}, m = {.n = 0}, sm = {.n = 0}, rm = {.n = 0};
+    wbuf_t data = { .n = 0 }, m = { .n = 0 }, sm = { .n = 0 }, rm = { .n = 0 };
     w_bytes(&data, 1, pt, n);
     w_bytes(&m, 1, "m", 1);
     w_sub(&m, type_field, &data);
@@ -537,8 +527,8 @@ static lo_str_t decode_buckets(const wbuf_t *body, dec_t *d)
 static void test_packed_and_unpacked(void **state)
 {
     (void)state;
-    static uint64_t counts[] = {1, 0, 300, 1ULL << 60};
-    static double bounds[] = {0.5, 1, 2.5};
+    static uint64_t counts[] = { 1, 0, 300, 1ULL << 60 };
+    static double bounds[] = { 0.5, 1, 2.5 };
     /* explicit histogram */
     T(HistogramDataPoint) hp = LOOKOUT_TEST__HISTOGRAM_DATA_POINT__INIT;
     T(HistogramDataPointUnpacked) hu = LOOKOUT_TEST__HISTOGRAM_DATA_POINT_UNPACKED__INIT;
@@ -553,7 +543,7 @@ static void test_packed_and_unpacked(void **state)
     wbuf_t b1, b2;
     wrap_point(&b1, 9, p1, n1);
     wrap_point(&b2, 9, p2, n2);
-    dec_t d1 = {0}, d2 = {0};
+    dec_t d1 = { 0 }, d2 = { 0 };
     lo_str_t s1 = decode_buckets(&b1, &d1), s2 = decode_buckets(&b2, &d2);
     assert_true(lo_str_eq(s1, "{\"bounds\":[0.5,1,2.5],\"counts\":[1,0,300,\"1152921504606846976\"]}"));
     assert_true(s1.len == s2.len && memcmp(s1.p, s2.p, s1.len) == 0);
@@ -580,7 +570,7 @@ static void test_packed_and_unpacked(void **state)
     bu.n_bucket_counts = 4;
     bu.bucket_counts = counts;
     uint8_t *pb = pack_msg(&bu.base, &n2);
-    wbuf_t pt = {.n = 0};
+    wbuf_t pt = { .n = 0 };
     w_tag(&pt, 6, 0);
     w_varint(&pt, 3); /* zigzag(-2) */
     w_bytes(&pt, 8, pb, n2);
@@ -608,8 +598,8 @@ static void test_packed_and_unpacked(void **state)
 static void test_points_and_absent_values(void **state)
 {
     (void)state;
-    wbuf_t pt = {.n = 0}, body;
-    dec_t d = {0};
+    wbuf_t pt = { .n = 0 }, body;
+    dec_t d = { 0 };
     /* a gauge point with nothing set */
     wrap_point(&body, 5, pt.p, 0);
     assert_int_equal(dec_run(&d, LO_SIGNAL_METRICS, body.p, body.n), LO_OK);
@@ -624,7 +614,7 @@ static void test_points_and_absent_values(void **state)
     assert_true(lo_str_eq(s->name, "m"));
     dec_free(&d);
     /* label order does not change the hash */
-    wbuf_t kv1 = {.n = 0}, kv2 = {.n = 0}, v = {.n = 0};
+    wbuf_t kv1 = { .n = 0 }, kv2 = { .n = 0 }, v = { .n = 0 };
     w_tag(&v, 3, 0);
     w_varint(&v, 5);
     w_bytes(&kv1, 1, "a", 1);
@@ -647,7 +637,7 @@ static void test_points_and_absent_values(void **state)
     assert_true(d.b.samples[0].labels_hash == h1);
     dec_free(&d);
     /* a metric without data: no points, no error */
-    wbuf_t m = {.n = 0}, sm = {.n = 0}, rm = {.n = 0};
+    wbuf_t m = { .n = 0 }, sm = { .n = 0 }, rm = { .n = 0 };
     w_bytes(&m, 1, "empty", 5);
     w_sub(&sm, 2, &m);
     w_sub(&rm, 2, &sm);
@@ -663,7 +653,7 @@ static void corpus_one(const uint8_t *p, size_t n, const char *name)
     T(ExportMetricsServiceRequest) *u = lookout_test__export_metrics_service_request__unpack(NULL, n, p);
     if (u == NULL)
         return;
-    dec_t d = {0};
+    dec_t d = { 0 };
     int rc = dec_run(&d, LO_SIGNAL_METRICS, p, n);
     if (rc != LO_OK)
         print_error("%s: %s\n", name, d.b.error);

@@ -22,7 +22,7 @@ static void test_empty_when_nothing_rejected(void **state)
 static void test_partial_success(void **state)
 {
     (void)state;
-    static const int64_t counts[] = {1, 127, 128, 300, 1LL << 40, INT64_MAX};
+    static const int64_t counts[] = { 1, 127, 128, 300, 1LL << 40, INT64_MAX };
     lo_buf_t b;
     lo_buf_init(&b, 0);
     for (size_t i = 0; i < LO_ARRAY_LEN(counts); i++) {
@@ -62,7 +62,7 @@ static void test_partial_success(void **state)
 static void test_status(void **state)
 {
     (void)state;
-    static const int32_t codes[] = {3, 7, 8, 14, 16, 0, -1};
+    static const int32_t codes[] = { 3, 7, 8, 14, 16, 0, -1 };
     char longmsg[300];
     memset(longmsg, 'x', sizeof(longmsg) - 1);
     longmsg[sizeof(longmsg) - 1] = '\0';

@@ -154,7 +154,7 @@ static void check_traces(const LookoutTest__ExportTraceServiceRequest *q, const 
                 const LookoutTest__Span *s = ss->spans[k];
                 assert_true(n < b->n);
                 const lo_span_rec_t *g = &b->spans[n++];
-                lo_env_cand_t cand = {0};
+                lo_env_cand_t cand = { 0 };
                 exp_attrs(&attrs, s->attributes, s->n_attributes, &cand, NULL);
                 assert_str_buf(g->attributes, &attrs, "attributes");
                 assert_str_buf(g->resource, &res_json, "resource");
@@ -216,7 +216,7 @@ static void test_random_requests(void **state)
         LookoutTest__ExportTraceServiceRequest *q = rnd_traces_req();
         size_t n;
         uint8_t *p = pack_msg(&q->base, &n);
-        dec_t d = {0};
+        dec_t d = { 0 };
         int rc = dec_run(&d, LO_SIGNAL_SPANS, p, n);
         if (rc != LO_OK)
             print_error("decode: %s\n", d.b.error);
@@ -242,7 +242,7 @@ static void test_truncated_everywhere(void **state)
         size_t n;
         uint8_t *p = pack_msg(&q->base, &n);
         for (size_t cut = 0; cut < n; cut++) {
-            dec_t d = {0};
+            dec_t d = { 0 };
             int rc = dec_run(&d, LO_SIGNAL_SPANS, p, cut);
             LookoutTest__ExportTraceServiceRequest *u =
                 lookout_test__export_trace_service_request__unpack(NULL, cut, p);
@@ -263,7 +263,7 @@ static void test_truncated_everywhere(void **state)
 
 static void wrap_span(wbuf_t *out, const wbuf_t *span)
 {
-    wbuf_t ss = {.n = 0}, rs = {.n = 0};
+    wbuf_t ss = { .n = 0 }, rs = { .n = 0 };
     w_sub(&ss, 2, span);
     w_sub(&rs, 2, &ss);
     out->n = 0;
@@ -273,8 +273,8 @@ static void wrap_span(wbuf_t *out, const wbuf_t *span)
 /* Valid trace and span ids, for hand-made spans. */
 static void w_ids(wbuf_t *sp)
 {
-    static const uint8_t tid[16] = {0xab, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
-    static const uint8_t sid[8] = {0xcd, 1, 2, 3, 4, 5, 6, 7};
+    static const uint8_t tid[16] = { 0xab, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
+    static const uint8_t sid[8] = { 0xcd, 1, 2, 3, 4, 5, 6, 7 };
     w_bytes(sp, 1, tid, sizeof(tid));
     w_bytes(sp, 2, sid, sizeof(sid));
 }
@@ -282,7 +282,7 @@ static void w_ids(wbuf_t *sp)
 static void expect_span_invalid(const wbuf_t *sp, const char *needle)
 {
     wbuf_t body;
-    dec_t d = {0};
+    dec_t d = { 0 };
     wrap_span(&body, sp);
     assert_int_equal(dec_run(&d, LO_SIGNAL_SPANS, body.p, body.n), LO_INVALID);
     if (strstr(d.b.error, needle) == NULL) {
@@ -295,8 +295,8 @@ static void expect_span_invalid(const wbuf_t *sp, const char *needle)
 static void test_errors_and_absent_parts(void **state)
 {
     (void)state;
-    wbuf_t sp = {.n = 0}, ev = {.n = 0}, body;
-    dec_t d = {0};
+    wbuf_t sp = { .n = 0 }, ev = { .n = 0 }, body;
+    dec_t d = { 0 };
     /* an event whose name has the wrong wire type */
     w_ids(&sp);
     w_fixed64(&ev, 2, 1);
@@ -328,9 +328,10 @@ static void test_errors_and_absent_parts(void **state)
 static void test_span_ids(void **state)
 {
     (void)state;
-    static const uint8_t zero16[16], zero8[8], id17[17] = {1}, id7[7] = {1}, sid[8] = {1}, tid[16] = {1};
-    wbuf_t sp = {.n = 0}, body;
-    dec_t d = {0};
+    static const uint8_t zero16[16], zero8[8], id17[17] = { 1 }, id7[7] = { 1 }, sid[8] = { 1 },
+                                               tid[16] = { 1 };
+    wbuf_t sp = { .n = 0 }, body;
+    dec_t d = { 0 };
     expect_span_invalid(&sp, "spans[0]: a span needs a trace id");
     w_bytes(&sp, 1, zero16, sizeof(zero16));
     w_bytes(&sp, 2, sid, sizeof(sid));
@@ -359,7 +360,7 @@ static void test_span_ids(void **state)
     assert_false(d.b.spans[0].has_parent);
     dec_free(&d);
     /* link ids are kept as given, whatever their length */
-    wbuf_t ln = {.n = 0};
+    wbuf_t ln = { .n = 0 };
     w_bytes(&ln, 1, id7, sizeof(id7));
     w_sub(&sp, 13, &ln);
     wrap_span(&body, &sp);
@@ -375,7 +376,7 @@ static void corpus_one(const uint8_t *p, size_t n, const char *name)
         lookout_test__export_trace_service_request__unpack(NULL, n, p);
     if (u == NULL)
         return;
-    dec_t d = {0};
+    dec_t d = { 0 };
     int rc = dec_run(&d, LO_SIGNAL_SPANS, p, n);
     if (rc != LO_OK)
         print_error("%s: %s\n", name, d.b.error);

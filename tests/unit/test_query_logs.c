@@ -32,7 +32,8 @@ static void ins_log(int i, const char *project, const char *service, const char 
     if (trace)
         snprintf(tr, sizeof tr, "decode('%s','hex')", trace);
     snprintf(sql, sizeof sql,
-             "INSERT INTO log_entries (time, observed_time, id, project_id, session_id, trace_id, span_id, service, "
+             "INSERT INTO log_entries (time, observed_time, id, project_id, session_id, trace_id, span_id, "
+             "service, "
              "level, severity_number, severity_text, message, attributes, resource) VALUES ("
              "'epoch'::timestamptz + %lld * interval '1 microsecond', NULL, gen_random_uuid(), %s, %s, %s, "
              "decode('00f067aa0ba902b7','hex'), '%s', '%s', 9, 'INFO', '%s', '{\"i\": %d}', "
@@ -41,8 +42,9 @@ static void ins_log(int i, const char *project, const char *service, const char 
     tq_exec(sql);
 }
 
-static void ins_span(const char *trace, const char *span, const char *parent, const char *project, int64_t off_us,
-                     int64_t dur_us, const char *name, int kind, int status, const char *events)
+static void ins_span(const char *trace, const char *span, const char *parent, const char *project,
+                     int64_t off_us, int64_t dur_us, const char *name, int kind, int status,
+                     const char *events)
 {
     char sql[1400], proj[64] = "NULL", par[64] = "NULL";
     if (project)
@@ -50,14 +52,17 @@ static void ins_span(const char *trace, const char *span, const char *parent, co
     if (parent)
         snprintf(par, sizeof par, "decode('%s','hex')", parent);
     int64_t st = base + off_us;
-    snprintf(sql, sizeof sql,
-             "INSERT INTO spans (start_time, end_time, duration_ns, trace_id, span_id, parent_span_id, project_id, "
-             "session_id, service, name, kind, status_code, status_message, attributes, events, links) VALUES ("
-             "'epoch'::timestamptz + %lld * interval '1 microsecond', "
-             "'epoch'::timestamptz + %lld * interval '1 microsecond', %lld, decode('%s','hex'), decode('%s','hex'), "
-             "%s, %s, NULL, 'api', '%s', %d, %d, %s, '{\"http.route\": \"/\"}', %s, '[]')",
-             (long long)st, (long long)(st + dur_us), (long long)dur_us * 1000, trace, span, par, proj, name, kind,
-             status, status == 2 ? "'boom'" : "NULL", events ? events : "NULL");
+    snprintf(
+        sql, sizeof sql,
+        "INSERT INTO spans (start_time, end_time, duration_ns, trace_id, span_id, parent_span_id, "
+        "project_id, "
+        "session_id, service, name, kind, status_code, status_message, attributes, events, links) VALUES ("
+        "'epoch'::timestamptz + %lld * interval '1 microsecond', "
+        "'epoch'::timestamptz + %lld * interval '1 microsecond', %lld, decode('%s','hex'), "
+        "decode('%s','hex'), "
+        "%s, %s, NULL, 'api', '%s', %d, %d, %s, '{\"http.route\": \"/\"}', %s, '[]')",
+        (long long)st, (long long)(st + dur_us), (long long)dur_us * 1000, trace, span, par, proj, name, kind,
+        status, status == 2 ? "'boom'" : "NULL", events ? events : "NULL");
     tq_exec(sql);
 }
 
@@ -68,12 +73,13 @@ static void ins_trace(const char *trace, const char *project, int64_t off_us, co
     if (project)
         snprintf(proj, sizeof proj, "'%s'", project);
     snprintf(sql, sizeof sql,
-             "INSERT INTO traces (trace_id, project_id, session_id, service, root_span_name, start_time, end_time, "
+             "INSERT INTO traces (trace_id, project_id, session_id, service, root_span_name, start_time, "
+             "end_time, "
              "status_code, span_count, error_count) VALUES (decode('%s','hex'), %s, %s, '%s', '%s', "
              "'epoch'::timestamptz + %lld * interval '1 microsecond', "
              "'epoch'::timestamptz + %lld * interval '1 microsecond', %d, %d, %d)",
-             trace, proj, strcmp(trace, T1) == 0 ? "'" S1 "'" : "NULL", service, root, (long long)(base + off_us),
-             (long long)(base + off_us + 100000), status, spans, errors);
+             trace, proj, strcmp(trace, T1) == 0 ? "'" S1 "'" : "NULL", service, root,
+             (long long)(base + off_us), (long long)(base + off_us + 100000), status, spans, errors);
     tq_exec(sql);
 }
 
@@ -140,21 +146,21 @@ static void log_ids(tq_resp_t *r, char *out, size_t cap)
     }
 }
 
-#define EXPECT_LOGS(want, who, ...)                                                                                 \
-    do {                                                                                                           \
-        tq_resp_t r_ = tq_get(who, "/api/observe/logs", "from", from_s, "to", to_s, ##__VA_ARGS__, NULL);          \
-        char got_[256];                                                                                            \
-        log_ids(&r_, got_, sizeof got_);                                                                           \
-        assert_string_equal(got_, want);                                                                           \
-        tq_resp_free(&r_);                                                                                         \
+#define EXPECT_LOGS(want, who, ...)                                                                          \
+    do {                                                                                                     \
+        tq_resp_t r_ = tq_get(who, "/api/observe/logs", "from", from_s, "to", to_s, ##__VA_ARGS__, NULL);    \
+        char got_[256];                                                                                      \
+        log_ids(&r_, got_, sizeof got_);                                                                     \
+        assert_string_equal(got_, want);                                                                     \
+        tq_resp_free(&r_);                                                                                   \
     } while (0)
 
 static void test_logs_order_and_fields(void **state)
 {
     (void)state;
     EXPECT_LOGS("10,9,8,7,6,5,4,3,2,1,0", &who_all);
-    tq_resp_t r = tq_get(&who_all, "/api/observe/logs", "from", from_s, "to", to_s, "limit", "1", "offset", "10",
-                         NULL);
+    tq_resp_t r =
+        tq_get(&who_all, "/api/observe/logs", "from", from_s, "to", to_s, "limit", "1", "offset", "10", NULL);
     tq_expect_ok(&r);
     json_t *e = json_array_get(json_object_get(r.json, "logs"), 0);
     char want_time[32];
@@ -170,7 +176,8 @@ static void test_logs_order_and_fields(void **state)
     assert_string_equal(json_string_value(json_object_get(e, "message")), "hello world 0");
     assert_string_equal(json_string_value(json_object_get(e, "level")), "info");
     assert_int_equal(json_integer_value(json_object_get(e, "severity_number")), 9);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(e, "resource"), "service.name")), "api");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(e, "resource"), "service.name")),
+                        "api");
     assert_false(json_is_true(json_object_get(r.json, "has_more")));
     tq_resp_free(&r);
 }
@@ -277,16 +284,39 @@ static void test_logs_bad_params(void **state)
     memset(longq, 'x', 1001);
     longq[1001] = '\0';
     const char *bad[][2] = {
-        { "limit", "0" },          { "limit", "1001" },         { "limit", "abc" },     { "limit", "-1" },
-        { "limit", "" },           { "offset", "-1" },          { "offset", "100001" }, { "offset", "1e3" },
-        { "project_id", "xyz" },   { "project_id", PA "0" },    { "session_id", "5e551000-0000-4000-8000-00000000000g" },
-        { "trace_id", "zz" },      { "trace_id", "00000000000000000000000000000000" },
-        { "trace_id", T1 "00" },   { "q", "" },                 { "q", longq },         { "level", "a b" },
-        { "level", "" },           { "level", "info,,error" },  { "service", "" },
-        { "from", "yesterday" },   { "from", "2026-13-01T00:00:00Z" }, { "from", "2026-02-30T00:00:00Z" },
-        { "to", "2026-11-28T25:00:00Z" }, { "to", "2026-11-28T10:00:00" }, { "from", "1e12" },
-        { "to", "99999999999999999" },   { "bogus", "1" },          { "Limit", "10" },      { "q", "\xff\xfe" },
-        { "service", "a\xc3" },    { "\xff", "1" },           { "q", NULL /* %00 inside: api.h */ },
+        { "limit", "0" },
+        { "limit", "1001" },
+        { "limit", "abc" },
+        { "limit", "-1" },
+        { "limit", "" },
+        { "offset", "-1" },
+        { "offset", "100001" },
+        { "offset", "1e3" },
+        { "project_id", "xyz" },
+        { "project_id", PA "0" },
+        { "session_id", "5e551000-0000-4000-8000-00000000000g" },
+        { "trace_id", "zz" },
+        { "trace_id", "00000000000000000000000000000000" },
+        { "trace_id", T1 "00" },
+        { "q", "" },
+        { "q", longq },
+        { "level", "a b" },
+        { "level", "" },
+        { "level", "info,,error" },
+        { "service", "" },
+        { "from", "yesterday" },
+        { "from", "2026-13-01T00:00:00Z" },
+        { "from", "2026-02-30T00:00:00Z" },
+        { "to", "2026-11-28T25:00:00Z" },
+        { "to", "2026-11-28T10:00:00" },
+        { "from", "1e12" },
+        { "to", "99999999999999999" },
+        { "bogus", "1" },
+        { "Limit", "10" },
+        { "q", "\xff\xfe" },
+        { "service", "a\xc3" },
+        { "\xff", "1" },
+        { "q", NULL /* %00 inside: api.h */ },
     };
     for (size_t i = 0; i < LO_ARRAY_LEN(bad); i++) {
         tq_resp_t r = tq_get(&who_all, "/api/observe/logs", bad[i][0], bad[i][1], NULL);
@@ -299,7 +329,8 @@ static void test_logs_bad_params(void **state)
     tq_resp_t r = tq_get(&who_all, "/api/observe/logs", "from", to_s, "to", from_s, NULL);
     assert_non_null(strstr(tq_expect_error(&r, 400), "from must be earlier"));
     tq_resp_free(&r);
-    r = tq_get(&who_all, "/api/observe/logs", "from", "2026-01-01T00:00:00Z", "to", "2026-02-02T00:00:00Z", NULL);
+    r = tq_get(&who_all, "/api/observe/logs", "from", "2026-01-01T00:00:00Z", "to", "2026-02-02T00:00:00Z",
+               NULL);
     assert_non_null(strstr(tq_expect_error(&r, 400), "31 days"));
     tq_resp_free(&r);
     r = tq_get(&who_all, "/api/observe/logs", "limit", "1", "limit", "2", NULL);
@@ -309,21 +340,21 @@ static void test_logs_bad_params(void **state)
     assert_non_null(strstr(tq_expect_error(&r, 400), "servce"));
     tq_resp_free(&r);
     /* a q the trigram index cannot serve scans at most 1 hour */
-    r = tq_get(&who_all, "/api/observe/logs", "q", "ab", "from", "2026-01-01T00:00:00Z", "to", "2026-01-01T02:00:00Z",
-               NULL);
+    r = tq_get(&who_all, "/api/observe/logs", "q", "ab", "from", "2026-01-01T00:00:00Z", "to",
+               "2026-01-01T02:00:00Z", NULL);
     assert_non_null(strstr(tq_expect_error(&r, 400), "at most 1 hour"));
     tq_resp_free(&r);
     r = tq_get(&who_all, "/api/observe/logs", "q", "\xc3\xa9\xc3\xa9", "from", "2026-01-01T00:00:00Z", "to",
                "2026-01-01T02:00:00Z", NULL); /* two characters, four bytes */
     assert_non_null(strstr(tq_expect_error(&r, 400), "at most 1 hour"));
     tq_resp_free(&r);
-    r = tq_get(&who_all, "/api/observe/logs", "q", "abc", "from", "2026-01-01T00:00:00Z", "to", "2026-01-01T02:00:00Z",
-               NULL);
+    r = tq_get(&who_all, "/api/observe/logs", "q", "abc", "from", "2026-01-01T00:00:00Z", "to",
+               "2026-01-01T02:00:00Z", NULL);
     assert_int_equal(r.status, 200);
     tq_resp_free(&r);
     /* exactly 31 days and 1000 characters are accepted */
-    r = tq_get(&who_all, "/api/observe/logs", "from", "2026-01-01T00:00:00Z", "to", "2026-02-01T00:00:00+00:00",
-               "q", longq + 1, NULL);
+    r = tq_get(&who_all, "/api/observe/logs", "from", "2026-01-01T00:00:00Z", "to",
+               "2026-02-01T00:00:00+00:00", "q", longq + 1, NULL);
     tq_expect_ok(&r);
     tq_resp_free(&r);
     /* the wrong method, an unknown path */
@@ -383,13 +414,13 @@ static void trace_ids(tq_resp_t *r, char *out, size_t cap)
     }
 }
 
-#define EXPECT_TRACES(want, who, ...)                                                                               \
-    do {                                                                                                           \
-        tq_resp_t r_ = tq_get(who, "/api/observe/traces", "from", from_s, "to", to_s, ##__VA_ARGS__, NULL);        \
-        char got_[128];                                                                                            \
-        trace_ids(&r_, got_, sizeof got_);                                                                         \
-        assert_string_equal(got_, want);                                                                           \
-        tq_resp_free(&r_);                                                                                         \
+#define EXPECT_TRACES(want, who, ...)                                                                        \
+    do {                                                                                                     \
+        tq_resp_t r_ = tq_get(who, "/api/observe/traces", "from", from_s, "to", to_s, ##__VA_ARGS__, NULL);  \
+        char got_[128];                                                                                      \
+        trace_ids(&r_, got_, sizeof got_);                                                                   \
+        assert_string_equal(got_, want);                                                                     \
+        tq_resp_free(&r_);                                                                                   \
     } while (0)
 
 static void test_traces_list(void **state)
@@ -425,8 +456,8 @@ static void test_traces_list(void **state)
     r = tq_get(&who_a, "/api/observe/traces", "project_id", PB, NULL);
     tq_expect_error(&r, 404);
     tq_resp_free(&r);
-    const char *bad[][2] = { { "status", "failed" }, { "limit", "0" }, { "service", "" }, { "trace_id", T1 },
-                             { "session_id", "nope" }, { "to", "tomorrow" } };
+    const char *bad[][2] = { { "status", "failed" }, { "limit", "0" },         { "service", "" },
+                             { "trace_id", T1 },     { "session_id", "nope" }, { "to", "tomorrow" } };
     for (size_t i = 0; i < LO_ARRAY_LEN(bad); i++) {
         r = tq_get(&who_all, "/api/observe/traces", bad[i][0], bad[i][1], NULL);
         tq_expect_error(&r, 400);
@@ -477,9 +508,11 @@ static void test_trace_tree(void **state)
     assert_int_equal(json_integer_value(json_object_get(db, "depth")), 1);
     assert_int_equal(json_integer_value(json_object_get(db, "offset_ns")), 10000000);
     assert_int_equal(json_integer_value(json_object_get(db, "duration_ns")), 30000000);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(db, "events"), 0), "name")),
-                        "retry");
-    assert_string_equal(json_string_value(json_object_get(json_object_get(db, "attributes"), "http.route")), "/");
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(json_object_get(db, "events"), 0), "name")),
+        "retry");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(db, "attributes"), "http.route")),
+                        "/");
     assert_string_equal(json_string_value(json_object_get(render, "status")), "ok");
     json_t *q = child(db, 0);
     assert_string_equal(name_of(q), "query");
@@ -497,7 +530,9 @@ static void test_trace_tree(void **state)
     tq_resp_free(&r);
 
     /* visibility: another project's trace is "not found", like an unknown one */
-    const char *cases[][2] = { { T2, "404" }, { T4, "404" }, { T3, "200" }, { "0af7651916cd43dd8448eb211c803100", "404" } };
+    const char *cases[][2] = {
+        { T2, "404" }, { T4, "404" }, { T3, "200" }, { "0af7651916cd43dd8448eb211c803100", "404" }
+    };
     for (size_t i = 0; i < LO_ARRAY_LEN(cases); i++) {
         char path[128];
         snprintf(path, sizeof path, "/api/observe/traces/%s", cases[i][0]);

@@ -20,13 +20,15 @@ static int64_t base; /* a minute boundary, in Unix microseconds */
 static char from_s[32], to_s[32];
 static lo_principal_t who_all, who_a, who_b, who_none;
 
-static void ins_series(int id, const char *project, const char *name, int type, int temporality, const char *labels)
+static void ins_series(int id, const char *project, const char *name, int type, int temporality,
+                       const char *labels)
 {
     char sql[512], proj[64] = "NULL";
     if (project)
         snprintf(proj, sizeof proj, "'%s'", project);
     snprintf(sql, sizeof sql,
-             "INSERT INTO metric_series (series_id, project_id, service, name, type, temporality, monotonic, unit, "
+             "INSERT INTO metric_series (series_id, project_id, service, name, type, temporality, monotonic, "
+             "unit, "
              "description, labels) VALUES (%d, %s, 'api', '%s', %d, %d, %s, 'ms', 'd of %s', '%s')",
              id, proj, name, type, temporality, type == 2 ? "true" : "false", name, labels);
     tq_exec(sql);
@@ -47,11 +49,13 @@ static void ins_hist(int id, int64_t off_s, int64_t start_off_s, const char *cou
 {
     char sql[640];
     snprintf(sql, sizeof sql,
-             "INSERT INTO metric_samples (time, series_id, start_time, count, sum, min, max, buckets, service) VALUES ("
+             "INSERT INTO metric_samples (time, series_id, start_time, count, sum, min, max, buckets, "
+             "service) VALUES ("
              "'epoch'::timestamptz + %lld * interval '1 microsecond', %d, "
              "'epoch'::timestamptz + %lld * interval '1 microsecond', %.0f, %.17g, 1, 5000, "
              "'{\"bounds\": [10, 100, 1000], \"counts\": %s}', 'api')",
-             (long long)(base + off_s * 1000000), id, (long long)(base + start_off_s * 1000000), count, sum, counts);
+             (long long)(base + off_s * 1000000), id, (long long)(base + start_off_s * 1000000), count, sum,
+             counts);
     tq_exec(sql);
 }
 
@@ -63,8 +67,10 @@ static void ins_exp(int id, int64_t off_s, int offset, const char *counts, doubl
              "'epoch'::timestamptz + %lld * interval '1 microsecond', %d, "
              "'epoch'::timestamptz + %lld * interval '1 microsecond', %.0f, 0, "
              "'{\"scale\": 0, \"zero_count\": 0, \"zero_threshold\": 0, "
-             "\"positive\": {\"offset\": %d, \"counts\": %s}, \"negative\": {\"offset\": 0, \"counts\": []}}', 'api')",
-             (long long)(base + off_s * 1000000), id, (long long)(base - 3600 * 1000000LL), count, offset, counts);
+             "\"positive\": {\"offset\": %d, \"counts\": %s}, \"negative\": {\"offset\": 0, \"counts\": "
+             "[]}}', 'api')",
+             (long long)(base + off_s * 1000000), id, (long long)(base - 3600 * 1000000LL), count, offset,
+             counts);
     tq_exec(sql);
 }
 
@@ -72,22 +78,27 @@ static void ins_log(const char *session, const char *project, int64_t off_ms, co
 {
     char sql[700];
     snprintf(sql, sizeof sql,
-             "INSERT INTO log_entries (time, id, project_id, session_id, service, level, severity_number, message) "
-             "VALUES ('epoch'::timestamptz + %lld * interval '1 microsecond', '%s', '%s', '%s', 'api', 'info', 9, '%s')",
+             "INSERT INTO log_entries (time, id, project_id, session_id, service, level, severity_number, "
+             "message) "
+             "VALUES ('epoch'::timestamptz + %lld * interval '1 microsecond', '%s', '%s', '%s', 'api', "
+             "'info', 9, '%s')",
              (long long)(base + off_ms * 1000), id, project, session, msg);
     tq_exec(sql);
 }
 
-static void ins_span(const char *session, const char *project, int64_t off_ms, const char *span, const char *name)
+static void ins_span(const char *session, const char *project, int64_t off_ms, const char *span,
+                     const char *name)
 {
     char sql[800];
     snprintf(sql, sizeof sql,
-             "INSERT INTO spans (start_time, end_time, duration_ns, trace_id, span_id, project_id, session_id, service, "
+             "INSERT INTO spans (start_time, end_time, duration_ns, trace_id, span_id, project_id, "
+             "session_id, service, "
              "name, kind, status_code) VALUES ('epoch'::timestamptz + %lld * interval '1 microsecond', "
              "'epoch'::timestamptz + %lld * interval '1 microsecond', 1000000, "
-             "decode('0af7651916cd43dd8448eb211c80319c','hex'), decode('%s','hex'), '%s', '%s', 'api', '%s', 2, 1)",
-             (long long)(base + off_ms * 1000), (long long)(base + off_ms * 1000 + 1000), span, project, session,
-             name);
+             "decode('0af7651916cd43dd8448eb211c80319c','hex'), decode('%s','hex'), '%s', '%s', 'api', '%s', "
+             "2, 1)",
+             (long long)(base + off_ms * 1000), (long long)(base + off_ms * 1000 + 1000), span, project,
+             session, name);
     tq_exec(sql);
 }
 
@@ -175,20 +186,21 @@ static void series_text(tq_resp_t *r, char *out, size_t cap)
             int64_t ms = json_integer_value(json_array_get(p, 0));
             assert_int_equal(ms % 60000, 0); /* aligned to step */
             o += (size_t)snprintf(out + o, cap - o, "%s%lld=%.6g", k ? "," : "",
-                                  (long long)(ms - base / 1000) / 1000, json_number_value(json_array_get(p, 1)));
+                                  (long long)(ms - base / 1000) / 1000,
+                                  json_number_value(json_array_get(p, 1)));
         }
     }
 }
 
 #define EXPECT_SERIES(want, who, ...) EXPECT_SERIES_S(want, who, "60", ##__VA_ARGS__)
-#define EXPECT_SERIES_S(want, who, step, ...)                                                                       \
-    do {                                                                                                           \
-        tq_resp_t r_ = tq_get(who, "/api/observe/metrics", "from", from_s, "to", to_s, "step", step, ##__VA_ARGS__, \
-                              NULL);                                                                               \
-        char got_[1024];                                                                                           \
-        series_text(&r_, got_, sizeof got_);                                                                       \
-        assert_string_equal(got_, want);                                                                           \
-        tq_resp_free(&r_);                                                                                         \
+#define EXPECT_SERIES_S(want, who, step, ...)                                                                \
+    do {                                                                                                     \
+        tq_resp_t r_ = tq_get(who, "/api/observe/metrics", "from", from_s, "to", to_s, "step", step,         \
+                              ##__VA_ARGS__, NULL);                                                          \
+        char got_[1024];                                                                                     \
+        series_text(&r_, got_, sizeof got_);                                                                 \
+        assert_string_equal(got_, want);                                                                     \
+        tq_resp_free(&r_);                                                                                   \
     } while (0)
 
 /* The executor apart from rendering: the same query into a sink that
@@ -256,18 +268,21 @@ static void test_gauges(void **state)
 {
     (void)state;
     EXPECT_SERIES("{\"host\":\"a\"}:0=2,60=15;{\"host\":\"b\"}:0=100,60=200", &who_a, "name", "cpu");
-    EXPECT_SERIES("{\"host\":\"a\"}:0=1,60=10;{\"host\":\"b\"}:0=100,60=200", &who_a, "name", "cpu", "agg", "min");
-    EXPECT_SERIES("{\"host\":\"a\"}:0=3,60=20;{\"host\":\"b\"}:0=100,60=200", &who_a, "name", "cpu", "agg", "max");
-    EXPECT_SERIES("{\"host\":\"a\"}:0=3,60=2;{\"host\":\"b\"}:0=1,60=1", &who_a, "name", "cpu", "agg", "count");
+    EXPECT_SERIES("{\"host\":\"a\"}:0=1,60=10;{\"host\":\"b\"}:0=100,60=200", &who_a, "name", "cpu", "agg",
+                  "min");
+    EXPECT_SERIES("{\"host\":\"a\"}:0=3,60=20;{\"host\":\"b\"}:0=100,60=200", &who_a, "name", "cpu", "agg",
+                  "max");
+    EXPECT_SERIES("{\"host\":\"a\"}:0=3,60=2;{\"host\":\"b\"}:0=1,60=1", &who_a, "name", "cpu", "agg",
+                  "count");
     EXPECT_SERIES("{\"host\":\"b\"}:0=100,60=200", &who_a, "name", "cpu", "labels", "{\"host\":\"b\"}");
     EXPECT_SERIES("", &who_a, "name", "cpu", "labels", "{\"host\":\"z\"}");
     /* one step over the whole range */
     EXPECT_SERIES_S("{\"host\":\"a\"}:0=7.2", &who_a, "600", "name", "cpu", "labels", "{\"host\":\"a\"}");
     /* an unbound token merges project B's {"host":"a"} and sees the project-less series */
-    EXPECT_SERIES("{\"host\":\"a\"}:0=251.5,60=15;{\"host\":\"b\"}:0=100,60=200;{\"host\":\"c\"}:0=7", &who_all,
-                  "name", "cpu");
-    EXPECT_SERIES("{\"host\":\"a\"}:0=1002,60=15;{\"host\":\"b\"}:0=100,60=200;{\"host\":\"c\"}:0=7", &who_all,
-                  "name", "cpu", "agg", "sum");
+    EXPECT_SERIES("{\"host\":\"a\"}:0=251.5,60=15;{\"host\":\"b\"}:0=100,60=200;{\"host\":\"c\"}:0=7",
+                  &who_all, "name", "cpu");
+    EXPECT_SERIES("{\"host\":\"a\"}:0=1002,60=15;{\"host\":\"b\"}:0=100,60=200;{\"host\":\"c\"}:0=7",
+                  &who_all, "name", "cpu", "agg", "sum");
     EXPECT_SERIES("{\"host\":\"a\"}:0=1000", &who_b, "name", "cpu");
     EXPECT_SERIES("{\"host\":\"a\"}:0=1000", &who_all, "name", "cpu", "project_id", PB);
     /* group=none: everything matched as one series */
@@ -304,31 +319,37 @@ static void test_counters(void **state)
     EXPECT_SERIES("", &who_a, "name", "requests", "agg", "increase", "labels", "{\"code\":\"200\"}");
     EXPECT_SERIES("", &who_b, "name", "requests", "agg", "increase");
     /* each series with its own temporality: delta values are increases already */
-    EXPECT_SERIES("{\"k\":\"c\"}:0=5,60=3;{\"k\":\"d\"}:0=5,60=4", &who_a, "name", "mixed", "agg", "increase");
+    EXPECT_SERIES("{\"k\":\"c\"}:0=5,60=3;{\"k\":\"d\"}:0=5,60=4", &who_a, "name", "mixed", "agg",
+                  "increase");
     EXPECT_SERIES("{}:0=10,60=7", &who_a, "name", "mixed", "agg", "increase", "group", "none");
 }
 
 static void test_histograms(void **state)
 {
     (void)state;
-    EXPECT_SERIES("{\"route\":\"/a\"}:0=55,60=1000;{\"route\":\"/b\"}:0=5", &who_a, "name", "latency", "agg", "p50");
-    EXPECT_SERIES("{\"route\":\"/a\"}:0=100,60=1000;{\"route\":\"/b\"}:0=9", &who_a, "name", "latency", "agg", "p90");
-    EXPECT_SERIES("{\"route\":\"/a\"}:0=550,60=1000;{\"route\":\"/b\"}:0=9.5", &who_a, "name", "latency", "agg",
-                  "p95");
-    EXPECT_SERIES("{\"route\":\"/a\"}:0=910,60=1000;{\"route\":\"/b\"}:0=9.9", &who_a, "name", "latency", "agg",
-                  "p99");
+    EXPECT_SERIES("{\"route\":\"/a\"}:0=55,60=1000;{\"route\":\"/b\"}:0=5", &who_a, "name", "latency", "agg",
+                  "p50");
+    EXPECT_SERIES("{\"route\":\"/a\"}:0=100,60=1000;{\"route\":\"/b\"}:0=9", &who_a, "name", "latency", "agg",
+                  "p90");
+    EXPECT_SERIES("{\"route\":\"/a\"}:0=550,60=1000;{\"route\":\"/b\"}:0=9.5", &who_a, "name", "latency",
+                  "agg", "p95");
+    EXPECT_SERIES("{\"route\":\"/a\"}:0=910,60=1000;{\"route\":\"/b\"}:0=9.9", &who_a, "name", "latency",
+                  "agg", "p99");
     /* exponential buckets, differenced by bound across an offset change */
     EXPECT_SERIES("{\"route\":\"/e\"}:0=3,60=6", &who_a, "name", "explat", "agg", "p50");
     EXPECT_SERIES("{\"route\":\"/e\"}:0=7.6,60=7.96", &who_a, "name", "explat", "agg", "p99");
     EXPECT_SERIES("{\"route\":\"/e\"}:0=100,60=10", &who_a, "name", "explat", "agg", "count");
-    EXPECT_SERIES("{\"route\":\"/e\"}:", &who_a, "name", "explat", "agg", "min"); /* no min stored: no points */
-    EXPECT_SERIES("{\"route\":\"/a\"}:0=5000,60=5000;{\"route\":\"/b\"}:0=5000", &who_a, "name", "latency", "agg", "max");
+    EXPECT_SERIES("{\"route\":\"/e\"}:", &who_a, "name", "explat", "agg",
+                  "min"); /* no min stored: no points */
+    EXPECT_SERIES("{\"route\":\"/a\"}:0=5000,60=5000;{\"route\":\"/b\"}:0=5000", &who_a, "name", "latency",
+                  "agg", "max");
     EXPECT_SERIES("{}:0=1,60=1", &who_a, "name", "latency", "agg", "min", "group", "none");
     /* merged over both series: [110, 80, 10, 0] -> rank 100 in the first bucket */
     EXPECT_SERIES("{}:0=9.09091,60=1000", &who_a, "name", "latency", "agg", "p50", "group", "none");
-    EXPECT_SERIES("{\"route\":\"/a\"}:0=100,60=100;{\"route\":\"/b\"}:0=100", &who_a, "name", "latency", "agg",
-                  "count");
-    EXPECT_SERIES("{\"route\":\"/a\"}:0=50,60=2000;{\"route\":\"/b\"}:0=5", &who_a, "name", "latency", "agg", "avg");
+    EXPECT_SERIES("{\"route\":\"/a\"}:0=100,60=100;{\"route\":\"/b\"}:0=100", &who_a, "name", "latency",
+                  "agg", "count");
+    EXPECT_SERIES("{\"route\":\"/a\"}:0=50,60=2000;{\"route\":\"/b\"}:0=5", &who_a, "name", "latency", "agg",
+                  "avg");
 }
 
 static void test_metrics_errors(void **state)
@@ -346,12 +367,25 @@ static void test_metrics_errors(void **state)
         o += (size_t)snprintf(many + o, sizeof many - o, "%s\"k%d\":\"v\"", i ? "," : "", i);
     snprintf(many + o, sizeof many - o, "}");
     const char *bad[][2] = {
-        { "step", "0" },          { "step", "-5" },         { "step", "1.5" },      { "agg", "median" },
-        { "labels", "host=a" },   { "labels", "[1,2]" },    { "labels", "{\"a\":{\"b\":1}}" },
-        { "labels", "{\"a\":null}" }, { "labels", big },     { "labels", many },     { "labels", "{\"a\":1,\"a\":2}" },
-        { "group", "host" },      { "project_id", "nope" }, { "from", "2026-11-31T00:00:00Z" },
-        { "labels", "{\"a\":\"\xff\"}" }, { "unit", "ms" },  { "labels", "{\"a\":\"\\u0000\"}" },
-        { "labels", "{\"a\":\"\\ud800\"}" },   { "labels", "{\"a\":1e400}" },
+        { "step", "0" },
+        { "step", "-5" },
+        { "step", "1.5" },
+        { "agg", "median" },
+        { "labels", "host=a" },
+        { "labels", "[1,2]" },
+        { "labels", "{\"a\":{\"b\":1}}" },
+        { "labels", "{\"a\":null}" },
+        { "labels", big },
+        { "labels", many },
+        { "labels", "{\"a\":1,\"a\":2}" },
+        { "group", "host" },
+        { "project_id", "nope" },
+        { "from", "2026-11-31T00:00:00Z" },
+        { "labels", "{\"a\":\"\xff\"}" },
+        { "unit", "ms" },
+        { "labels", "{\"a\":\"\\u0000\"}" },
+        { "labels", "{\"a\":\"\\ud800\"}" },
+        { "labels", "{\"a\":1e400}" },
     };
     for (size_t i = 0; i < LO_ARRAY_LEN(bad); i++) {
         tq_resp_t r = tq_get(&who_a, "/api/observe/metrics", "name", "cpu", bad[i][0], bad[i][1], NULL);
@@ -381,13 +415,15 @@ static void test_metrics_errors(void **state)
     assert_non_null(strstr(tq_expect_error(&r, 400), "raise step"));
     tq_resp_free(&r);
     /* at most 1,000,000 points in one answer: 100 label sets x 11,000 points */
-    tq_exec("INSERT INTO metric_series (series_id, project_id, service, name, type, labels) "
-            "SELECT 1000 + k, NULL, 'api', 'many', 1, jsonb_build_object('k', k) FROM generate_series(1, 100) k");
+    tq_exec(
+        "INSERT INTO metric_series (series_id, project_id, service, name, type, labels) "
+        "SELECT 1000 + k, NULL, 'api', 'many', 1, jsonb_build_object('k', k) FROM generate_series(1, 100) k");
     lo_q_fmt_time(base + 11000 * 1000000LL, t);
     r = tq_get(&who_all, "/api/observe/metrics", "name", "many", "from", f, "to", t, "step", "1", NULL);
     assert_non_null(strstr(tq_expect_error(&r, 400), "group=none"));
     tq_resp_free(&r);
-    r = tq_get(&who_all, "/api/observe/metrics", "name", "many", "from", f, "to", t, "step", "1", "group", "none", NULL);
+    r = tq_get(&who_all, "/api/observe/metrics", "name", "many", "from", f, "to", t, "step", "1", "group",
+               "none", NULL);
     tq_expect_ok(&r);
     tq_resp_free(&r);
     /* 31 days at the default step is fine */
@@ -417,7 +453,8 @@ static void test_names(void **state)
     json_t *m = json_object_get(r.json, "metrics");
     assert_int_equal(json_array_size(m), 5); /* cpu, explat, latency, mixed, requests */
     json_t *cpu = json_array_get(m, 0), *lat = json_array_get(m, 2), *req = json_array_get(m, 4);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(m, 1), "type")), "exponential_histogram");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(m, 1), "type")),
+                        "exponential_histogram");
     assert_string_equal(json_string_value(json_object_get(cpu, "name")), "cpu");
     assert_string_equal(json_string_value(json_object_get(cpu, "type")), "gauge");
     assert_string_equal(json_string_value(json_object_get(cpu, "unit")), "ms");
@@ -466,7 +503,8 @@ static void timeline_text(tq_resp_t *r, char *out, size_t cap, char **next)
     json_array_foreach(items, i, e)
     {
         const char *kind = json_string_value(json_object_get(e, "kind"));
-        const char *what = json_string_value(json_object_get(e, strcmp(kind, "log") == 0 ? "message" : "name"));
+        const char *what =
+            json_string_value(json_object_get(e, strcmp(kind, "log") == 0 ? "message" : "name"));
         o += (size_t)snprintf(out + o, cap - o, "%s%s:%s", o ? "," : "", kind, what);
     }
     json_t *n = json_object_get(r->json, "next_cursor");
@@ -496,7 +534,8 @@ static void test_timeline(void **state)
     int pages = 0;
     do {
         char *cursor = next;
-        r = cursor ? tq_get(&who_a, "/api/observe/sessions/" S2 "/timeline", "limit", "2", "cursor", cursor, NULL)
+        r = cursor ? tq_get(&who_a, "/api/observe/sessions/" S2 "/timeline", "limit", "2", "cursor", cursor,
+                            NULL)
                    : tq_get(&who_a, "/api/observe/sessions/" S2 "/timeline", "limit", "2", NULL);
         timeline_text(&r, paged, sizeof paged, &next);
         tq_resp_free(&r);
@@ -523,8 +562,13 @@ static void test_timeline(void **state)
     r = tq_get(&who_all, "/api/observe/sessions/5e559999-0000-4000-8000-000000000009/timeline", NULL);
     tq_expect_error(&r, 404);
     tq_resp_free(&r);
-    const char *badc[] = { "", "abc", "123_x_00000000000000b1", "123_s_zz", "123_l_00000000000000b1",
-                           "99999999999999999999_s_00000000000000b1", "1_s_00000000000000b1'--" };
+    const char *badc[] = { "",
+                           "abc",
+                           "123_x_00000000000000b1",
+                           "123_s_zz",
+                           "123_l_00000000000000b1",
+                           "99999999999999999999_s_00000000000000b1",
+                           "1_s_00000000000000b1'--" };
     for (size_t i = 0; i < LO_ARRAY_LEN(badc); i++) {
         r = tq_get(&who_a, "/api/observe/sessions/" S2 "/timeline", "cursor", badc[i], NULL);
         tq_expect_error(&r, 400);
@@ -547,9 +591,10 @@ static void test_timeline(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_gauges),
-        cmocka_unit_test(test_executor_sink),         cmocka_unit_test(test_counters), cmocka_unit_test(test_histograms),
-        cmocka_unit_test(test_metrics_errors), cmocka_unit_test(test_names),    cmocka_unit_test(test_timeline),
+        cmocka_unit_test(test_gauges),         cmocka_unit_test(test_executor_sink),
+        cmocka_unit_test(test_counters),       cmocka_unit_test(test_histograms),
+        cmocka_unit_test(test_metrics_errors), cmocka_unit_test(test_names),
+        cmocka_unit_test(test_timeline),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -9,7 +9,7 @@
 
 #include "ingest/ratelimit.h"
 
-#define MS 1000000LL
+#define MS  1000000LL
 #define SEC 1000000000LL
 
 static int64_t fake_now;
@@ -39,7 +39,7 @@ static void test_refill_math(void **state)
     fake_now += 1 * MS; /* exactly 1 */
     assert_int_equal(lo_ratelimit_take(rl, NULL, 1), LO_OK);
     assert_int_equal(lo_ratelimit_take(rl, NULL, 1), LO_BUSY);
-    fake_now += 350 * MS; /* 3.5 */
+    fake_now += 350 * MS;                                      /* 3.5 */
     assert_int_equal(lo_ratelimit_take(rl, NULL, 4), LO_BUSY); /* refused: takes nothing */
     assert_int_equal(lo_ratelimit_take(rl, NULL, 3), LO_OK);
     fake_now += 50 * MS; /* 0.5 + 0.5 */
@@ -157,7 +157,7 @@ static void test_bounded_table(void **state)
         p[i][0] = (uint8_t)(i + 1);
     for (int i = 0; i < 8; i++)
         assert_int_equal(lo_ratelimit_take(rl, p[i], 10), LO_OK);
-    assert_int_equal(lo_ratelimit_take(rl, p[8], 6), LO_OK); /* overflow bucket */
+    assert_int_equal(lo_ratelimit_take(rl, p[8], 6), LO_OK);   /* overflow bucket */
     assert_int_equal(lo_ratelimit_take(rl, p[9], 6), LO_BUSY); /* shares it */
     assert_int_equal(lo_ratelimit_take(rl, p[9], 4), LO_OK);
     for (int i = 10; i < 20; i++)
@@ -165,7 +165,7 @@ static void test_bounded_table(void **state)
     fake_now += SEC; /* everyone idle and full again */
     for (int i = 10; i < 18; i++)
         assert_int_equal(lo_ratelimit_take(rl, p[i], 10), LO_OK); /* each took over an idle slot */
-    assert_int_equal(lo_ratelimit_take(rl, p[0], 10), LO_OK);   /* overflow again (full after 1 s) */
+    assert_int_equal(lo_ratelimit_take(rl, p[0], 10), LO_OK);     /* overflow again (full after 1 s) */
     assert_int_equal(lo_ratelimit_take(rl, p[1], 1), LO_BUSY);
     lo_ratelimit_destroy(rl);
 }
@@ -208,8 +208,8 @@ static void test_threads_exact(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_refill_math),     cmocka_unit_test(test_burst_and_debt),
-        cmocka_unit_test(test_extremes),        cmocka_unit_test(test_unlimited),
+        cmocka_unit_test(test_refill_math),       cmocka_unit_test(test_burst_and_debt),
+        cmocka_unit_test(test_extremes),          cmocka_unit_test(test_unlimited),
         cmocka_unit_test(test_projects_separate), cmocka_unit_test(test_bounded_table),
         cmocka_unit_test(test_threads_exact),
     };

@@ -29,26 +29,84 @@ static void test_key_segments(void **state)
     (void)state;
     lo_redact_t *r = defaults();
     static const char *const secret[] = {
-        "db.password", "user.password", "client_secret", "clientSecret", "access_token", "refresh_token",
-        "aws_secret_access_key", "private_key", "privateKey", "PRIVATE_KEY", "x-auth-token", "proxy-authorization",
-        "rpc.grpc.request.metadata.authorization", "http.request.header.authorization",
-        "HTTP.REQUEST.HEADER.X-API-KEY", "http.response.header.set-cookie", "Authorization", "apiKey", "API_KEY",
-        "X_API_KEY", "xApiKey", "apikey", "SECRET_KEY", "user[password]", "auth.jwt", "aws.credentials",
-        "gpg.passphrase", "passwd", "session_token", "oauth2Token", "Cookie",
+        "db.password",
+        "user.password",
+        "client_secret",
+        "clientSecret",
+        "access_token",
+        "refresh_token",
+        "aws_secret_access_key",
+        "private_key",
+        "privateKey",
+        "PRIVATE_KEY",
+        "x-auth-token",
+        "proxy-authorization",
+        "rpc.grpc.request.metadata.authorization",
+        "http.request.header.authorization",
+        "HTTP.REQUEST.HEADER.X-API-KEY",
+        "http.response.header.set-cookie",
+        "Authorization",
+        "apiKey",
+        "API_KEY",
+        "X_API_KEY",
+        "xApiKey",
+        "apikey",
+        "SECRET_KEY",
+        "user[password]",
+        "auth.jwt",
+        "aws.credentials",
+        "gpg.passphrase",
+        "passwd",
+        "session_token",
+        "oauth2Token",
+        "Cookie",
         /* padded with spaces and zero-width characters, anywhere */
-        " password ", "password\t", "\xE2\x80\x8Bpassword", "pass\xE2\x80\x8Cword", "password\xEF\xBB\xBF",
-        "api\xE2\x81\xA0_key", "to\xC2\xADken", "\xE2\x80\x8D" "Authorization\xE2\x80\x8B",
-        "http.request.header.\xE2\x80\x8B" "cookie",
+        " password ",
+        "password\t",
+        "\xE2\x80\x8Bpassword",
+        "pass\xE2\x80\x8Cword",
+        "password\xEF\xBB\xBF",
+        "api\xE2\x81\xA0_key",
+        "to\xC2\xADken",
+        "\xE2\x80\x8D"
+        "Authorization\xE2\x80\x8B",
+        "http.request.header.\xE2\x80\x8B"
+        "cookie",
     };
     for (size_t i = 0; i < LO_ARRAY_LEN(secret); i++)
         if (!key_is(r, secret[i]))
             fail_msg("\"%s\" should be redacted", secret[i]);
     static const char *const innocent[] = {
-        "gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens", "tokenizer", "tokens", "http.response.status_code",
-        "session.id", "secretary.name", "secretary", "llm.token_count.prompt", "gen_ai.token.type", "secret.name",
-        "k8s.secret.name", "token_expires_at", "password_length", "api_key_id", "passwords", "cookies",
-        "http.request.header.", "", "user", "service.name", "keyboard", "passwordless", "http.method",
-        "db.system.name", "url.full", "ключ", "\xff\xfe", "pass word", "a\"b",
+        "gen_ai.usage.input_tokens",
+        "gen_ai.usage.output_tokens",
+        "tokenizer",
+        "tokens",
+        "http.response.status_code",
+        "session.id",
+        "secretary.name",
+        "secretary",
+        "llm.token_count.prompt",
+        "gen_ai.token.type",
+        "secret.name",
+        "k8s.secret.name",
+        "token_expires_at",
+        "password_length",
+        "api_key_id",
+        "passwords",
+        "cookies",
+        "http.request.header.",
+        "",
+        "user",
+        "service.name",
+        "keyboard",
+        "passwordless",
+        "http.method",
+        "db.system.name",
+        "url.full",
+        "ключ",
+        "\xff\xfe",
+        "pass word",
+        "a\"b",
     };
     for (size_t i = 0; i < LO_ARRAY_LEN(innocent); i++)
         if (key_is(r, innocent[i]))
@@ -158,7 +216,8 @@ static char *scrub(const lo_redact_t *r, lo_redact_mode_t mode, const char *s)
     lo_buf_init(&again, 0);
     if (lo_redact_scrub(r, mode, b.p, b.len, &again) > 0 &&
         (again.len != b.len || memcmp(again.p, b.p, b.len) != 0))
-        fail_msg("not idempotent: \"%s\" -> \"%.*s\" -> \"%.*s\"", s, (int)b.len, b.p, (int)again.len, again.p);
+        fail_msg("not idempotent: \"%s\" -> \"%.*s\" -> \"%.*s\"", s, (int)b.len, b.p, (int)again.len,
+                 again.p);
     lo_buf_free(&again);
     char *out = keep[next++ % 4];
     assert_true(b.len < sizeof(keep[0]));
@@ -172,14 +231,14 @@ static char *scrub(const lo_redact_t *r, lo_redact_mode_t mode, const char *s)
     do {                                                                                                     \
         char *got_ = scrub((r), (mode), (in));                                                               \
         if (got_ == NULL || strcmp(got_, (want)) != 0)                                                       \
-            fail_msg("scrub(\"%s\"): got \"%s\", want \"%s\"", (in), got_ ? got_ : "(unchanged)", (want));     \
+            fail_msg("scrub(\"%s\"): got \"%s\", want \"%s\"", (in), got_ ? got_ : "(unchanged)", (want));   \
     } while (0)
 
 #define KEEPS(r, mode, in)                                                                                   \
     do {                                                                                                     \
         char *got_ = scrub((r), (mode), (in));                                                               \
         if (got_ != NULL)                                                                                    \
-            fail_msg("scrub(\"%s\"): got \"%s\", want it unchanged", (in), got_);                           \
+            fail_msg("scrub(\"%s\"): got \"%s\", want it unchanged", (in), got_);                            \
     } while (0)
 
 static void test_scrub_text(void **state)
@@ -246,7 +305,8 @@ static void test_scrub_url(void **state)
     SCRUBS(r, U, "https://s3.amazonaws.com/b?AWSAccessKeyId=AKIA&Signature=x&Expires=1",
            "https://s3.amazonaws.com/b?AWSAccessKeyId=[REDACTED]&Signature=[REDACTED]&Expires=1");
     SCRUBS(r, U, "https://app/cb?code=4/0Ab&state=xyz", "https://app/cb?code=[REDACTED]&state=xyz");
-    SCRUBS(r, U, "/search?q=shoes&apiKey=k&access_token=t#top", "/search?q=shoes&apiKey=[REDACTED]&access_token=[REDACTED]");
+    SCRUBS(r, U, "/search?q=shoes&apiKey=k&access_token=t#top",
+           "/search?q=shoes&apiKey=[REDACTED]&access_token=[REDACTED]");
     SCRUBS(r, U, "Server=db;Database=app;User Id=sa;Password=p@ss;Encrypt=true",
            "Server=db;Database=app;User Id=sa;Password=[REDACTED];Encrypt=true");
     SCRUBS(r, U, "host=db port=5432 user=app password=secret dbname=x",
@@ -257,7 +317,8 @@ static void test_scrub_url(void **state)
            "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=[REDACTED];EndpointSuffix=core");
     SCRUBS(r, U, "mongodb://u:p@h1,h2/db?authSource=admin", "mongodb://[REDACTED]@h1,h2/db?authSource=admin");
     /* a replacement that swallows the '/' ending an authority leaves no userinfo behind it */
-    SCRUBS(r, U, "spuser://usep%q&code=4/0Ab&c@_code=de", "spuser://usep%q&code=[REDACTED]&c@_code=[REDACTED]");
+    SCRUBS(r, U, "spuser://usep%q&code=4/0Ab&c@_code=de",
+           "spuser://usep%q&code=[REDACTED]&c@_code=[REDACTED]");
     KEEPS(r, U, "https://app/cb?country_code=de&error_code=7&sigma=1");
     KEEPS(r, U, "https://[::1]:8080/a/b?c=d#e");
     KEEPS(r, U, "/api/orders?page=2");
@@ -433,17 +494,17 @@ static void decode_pb(lo_signal_t sig, const ProtobufCMessage *msg, const lo_dec
 #define HAS(v, lit)                                                                                          \
     do {                                                                                                     \
         if (memmem((v).p, (v).len, (lit), strlen(lit)) == NULL)                                              \
-            fail_msg("%s: no %s in %.*s", #v, lit, (int)(v).len, (v).p);                                      \
+            fail_msg("%s: no %s in %.*s", #v, lit, (int)(v).len, (v).p);                                     \
     } while (0)
 #define HASNT(v, lit)                                                                                        \
     do {                                                                                                     \
         if (memmem((v).p, (v).len, (lit), strlen(lit)) != NULL)                                              \
-            fail_msg("%s: %s in %.*s", #v, lit, (int)(v).len, (v).p);                                         \
+            fail_msg("%s: %s in %.*s", #v, lit, (int)(v).len, (v).p);                                        \
     } while (0)
 #define IS(v, lit)                                                                                           \
     do {                                                                                                     \
         if (!lo_str_eq((v), (lit)))                                                                          \
-            fail_msg("%s: got %.*s, want %s", #v, (int)(v).len, (v).p, lit);                                  \
+            fail_msg("%s: got %.*s, want %s", #v, (int)(v).len, (v).p, lit);                                 \
     } while (0)
 
 static void test_decoders(void **state)
@@ -462,7 +523,8 @@ static void test_decoders(void **state)
     HAS(a0, "\"exception.message\":\"auth failed: token=[REDACTED]\"");
     HAS(a0, "\"db.password\":\"[REDACTED]\"");
     HAS(a0, "\"note\":\"password=stays, not free text\"");
-    HAS(a0, "\"http.request.header.referer\":[\"https://a/?access_token=[REDACTED]\",\"https://[REDACTED]@b/\"]");
+    HAS(a0,
+        "\"http.request.header.referer\":[\"https://a/?access_token=[REDACTED]\",\"https://[REDACTED]@b/\"]");
     HAS(a0, "\"http\":{\"url.full\":\"https://[REDACTED]@c/\",\"msg\":\"token=in\"}");
     assert_true(b.logs[0].env.has_session);
     HAS(m1, "\"msg\":\"retry with api_key=[REDACTED]\"");
@@ -480,7 +542,9 @@ static void test_decoders(void **state)
     lo_redact_destroy(r);
 
     /* redact_patterns=0: free text is stored as sent; URLs and keys are not */
-    lo_redact_conf_t c = { .keys = "password,token", .url_keys = "url.full", .text_keys = "exception.message" };
+    lo_redact_conf_t c = { .keys = "password,token",
+                           .url_keys = "url.full",
+                           .text_keys = "exception.message" };
     r = lo_redact_new(&c);
     o.redact = r;
     decode_pb(LO_SIGNAL_LOGS, logs_request(), &o, a, &b);

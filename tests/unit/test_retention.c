@@ -53,7 +53,8 @@ static void test_partitions_cover_the_window(void **state)
     static const char *const ages[] = { "1", "23", "24", "25", "47", "48", "168", "8760" };
     for (size_t a = 0; a < LO_ARRAY_LEN(ages); a++) {
         lo_retention_t r = make(ages[a], "1");
-        for (int64_t now = 1780000000LL * 1000000000LL; now < 1780000000LL * 1000000000LL + 2 * D; now += 7 * H + 13) {
+        for (int64_t now = 1780000000LL * 1000000000LL; now < 1780000000LL * 1000000000LL + 2 * D;
+             now += 7 * H + 13) {
             int64_t oldest, newest;
             lo_retention_window(&r, now, &oldest, &newest);
             int64_t today = now / D;
@@ -62,8 +63,8 @@ static void test_partitions_cover_the_window(void **state)
             assert_true(newest / D <= last);
             int64_t drop = lo_retention_droppable_before(&r, now);
             assert_true(drop % D == 0);
-            assert_true(drop <= oldest);          /* no accepted record below it */
-            assert_true(drop / D <= first);       /* upkeep does not re-create what is dropped */
+            assert_true(drop <= oldest);    /* no accepted record below it */
+            assert_true(drop / D <= first); /* upkeep does not re-create what is dropped */
         }
     }
 }

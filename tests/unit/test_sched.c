@@ -95,8 +95,12 @@ static int timed_run(PGconn *db, void *arg, char *err, size_t errlen)
 static long long two_nodes(int64_t lock_key, long long *runs, long long *skipped)
 {
     PGconn *c = pgt_connect(conninfo);
-    pgt_exec(c, "DROP TABLE IF EXISTS sched_runs; CREATE TABLE sched_runs (who int, t0 timestamptz, t1 timestamptz)");
-    lo_task_t t = { .name = "timed", .period_ms = 10, .jitter_ms = 10, .lock_key = lock_key, .run = timed_run };
+    pgt_exec(
+        c,
+        "DROP TABLE IF EXISTS sched_runs; CREATE TABLE sched_runs (who int, t0 timestamptz, t1 timestamptz)");
+    lo_task_t t = {
+        .name = "timed", .period_ms = 10, .jitter_ms = 10, .lock_key = lock_key, .run = timed_run
+    };
     fflush(NULL);
     pid_t child = fork();
     assert_true(child >= 0);

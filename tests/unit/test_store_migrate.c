@@ -36,8 +36,8 @@ static void test_migrate_idempotent(void **state)
     assert_int_equal(pgt_int(c, "SELECT count(*) FROM schema_migrations"), (long long)lo_migrations_count);
     assert_int_equal(pgt_int(c, "SELECT max(version) FROM schema_migrations"), lo_store_latest_version());
     /* every table ingest needs (docs/architecture.md, "Data model") */
-    const char *tables[] = {"projects",    "api_tokens",    "agent_sessions", "traces",           "spans",
-                            "log_entries", "metric_series", "metric_samples", "schema_migrations"};
+    const char *tables[] = { "projects",    "api_tokens",    "agent_sessions", "traces",           "spans",
+                             "log_entries", "metric_series", "metric_samples", "schema_migrations" };
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
         char sql[128];
         snprintf(sql, sizeof(sql), "SELECT to_regclass('%s') IS NOT NULL", tables[i]);
@@ -68,34 +68,41 @@ static void test_migrate_tenant_identity(void **state)
     for (size_t i = 0; i < lo_migrations_count && lo_migrations[i].version <= 3; i++) {
         pgt_exec(c, lo_migrations[i].sql);
         char sql[128];
-        snprintf(sql, sizeof(sql), "INSERT INTO schema_migrations VALUES (%d, '%s')", lo_migrations[i].version,
-                 lo_migrations[i].name);
+        snprintf(sql, sizeof(sql), "INSERT INTO schema_migrations VALUES (%d, '%s')",
+                 lo_migrations[i].version, lo_migrations[i].name);
         pgt_exec(c, sql);
     }
     pgt_exec(c, "SELECT lo_ensure_partitions(1, 1)");
     pgt_exec(c, "INSERT INTO metric_series (series_id, project_id, service, name, type, labels) VALUES "
                 "(-77, 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 's', 'm', 1, '{\"a\":\"1\"}')");
     /* one trace, spans of two projects, summarised as one row by the old writer */
-    pgt_exec(c, "INSERT INTO spans (start_time, end_time, duration_ns, trace_id, span_id, parent_span_id, project_id, "
+    pgt_exec(c, "INSERT INTO spans (start_time, end_time, duration_ns, trace_id, span_id, parent_span_id, "
+                "project_id, "
                 "service, name, kind, status_code) VALUES "
-                "(now() - interval '2 s', now(), 2000000000, '\\x01010101010101010101010101010101', '\\x0101010101010101', "
+                "(now() - interval '2 s', now(), 2000000000, '\\x01010101010101010101010101010101', "
+                "'\\x0101010101010101', "
                 "NULL, 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'shop', 'checkout', 2, 1), "
-                "(now() - interval '1 s', now(), 1000000000, '\\x01010101010101010101010101010101', '\\x0202020202020202', "
+                "(now() - interval '1 s', now(), 1000000000, '\\x01010101010101010101010101010101', "
+                "'\\x0202020202020202', "
                 "'\\x0101010101010101', 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'shop', 'db', 3, 0), "
-                "(now() - interval '1 s', now(), 500000000, '\\x01010101010101010101010101010101', '\\x0303030303030303', "
+                "(now() - interval '1 s', now(), 500000000, '\\x01010101010101010101010101010101', "
+                "'\\x0303030303030303', "
                 "NULL, 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb', 'bank', 'authorize', 2, 2)");
     pgt_exec(c, "INSERT INTO traces (trace_id, project_id, service, root_span_name, start_time, end_time, "
                 "status_code, span_count, error_count) VALUES ('\\x01010101010101010101010101010101', "
-                "'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'bank', 'authorize', now() - interval '2 s', now(), 2, 3, 1)");
+                "'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'bank', 'authorize', now() - interval '2 s', now(), "
+                "2, 3, 1)");
     assert_int_equal(lo_store_migrate(c, err, sizeof(err)), LO_OK);
     assert_int_equal(lo_store_schema_current(c), LO_OK);
     char v[256];
-    assert_string_equal(pgt_value(c, "SELECT series_id || ' ' || (identity = lo_series_identity(project_id, "
-                                     "service, name, labels)) FROM metric_series",
+    assert_string_equal(pgt_value(c,
+                                  "SELECT series_id || ' ' || (identity = lo_series_identity(project_id, "
+                                  "service, name, labels)) FROM metric_series",
                                   v, sizeof(v)),
                         "-77 true");
     pgt_value(c,
-              "SELECT string_agg(root_span_name || '|' || service || '|' || status_code || '|' || span_count || '|' || "
+              "SELECT string_agg(root_span_name || '|' || service || '|' || status_code || '|' || span_count "
+              "|| '|' || "
               "error_count || '|' || left(project_id::text, 2), ',' ORDER BY project_id) FROM traces",
               v, sizeof(v));
     assert_string_equal(v, "checkout|shop|1|2|0|aa,authorize|bank|2|1|1|bb");
@@ -212,10 +219,13 @@ static void test_unreachable(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_embedded_sorted),    cmocka_unit_test(test_migrate_idempotent),
+        cmocka_unit_test(test_embedded_sorted),
+        cmocka_unit_test(test_migrate_idempotent),
         cmocka_unit_test(test_migrate_tenant_identity),
-        cmocka_unit_test(test_migrate_concurrent), cmocka_unit_test(test_partitions_extend),
-        cmocka_unit_test(test_error_class),        cmocka_unit_test(test_unreachable),
+        cmocka_unit_test(test_migrate_concurrent),
+        cmocka_unit_test(test_partitions_extend),
+        cmocka_unit_test(test_error_class),
+        cmocka_unit_test(test_unreachable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
