@@ -402,9 +402,9 @@ static const double duration_bounds[BG_MAX_BOUNDS] = {
 static uint64_t series_hash(const bg_metric_t *m, const bg_point_t *p, const bg_res_t *res)
 {
     uint64_t h = 1469598103934665603ULL;
-#define MIX(s)                                                                                               \
-    for (const char *c_ = (s); *c_; c_++) {                                                                  \
-        h = (h ^ (uint8_t)*c_) * 1099511628211ULL;                                                           \
+#define MIX(s)                                     \
+    for (const char *c_ = (s); *c_; c_++) {        \
+        h = (h ^ (uint8_t)*c_) * 1099511628211ULL; \
     }
     MIX(m->name);
     MIX(res->service);

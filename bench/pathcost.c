@@ -96,8 +96,12 @@ static int run(bg_signal_t s, double seconds)
     do {
         for (int i = 0; i < NBODIES; i++) {
             lo_buf_reset(&buf);
-            const lo_otlp_batch_t *b = &it[i].batch;
+            lo_otlp_batch_t *b = &it[i].batch;
             for (size_t k = 0; k < b->n; k++) {
+                if (s == BG_LOGS) { /* each pass mints anew, as each real batch does */
+                    memset(b->logs[k].id, 0, sizeof(b->logs[k].id));
+                    lo_log_mint_id(&ctx, &b->logs[k]);
+                }
                 int rc = s == BG_LOGS    ? lo_copy_log_row(&ctx, &buf, &b->logs[k])
                          : s == BG_SPANS ? lo_copy_span_row(&ctx, &buf, &b->spans[k])
                                          : lo_copy_sample_row(&ctx, &buf, &b->samples[k], (int64_t)k);

@@ -24,7 +24,7 @@ static size_t lo_fuzz_columns(const char *list)
     return n;
 }
 
-static void lo_fuzz_copy_rows(const lo_otlp_batch_t *bt, lo_signal_t sig)
+static void lo_fuzz_copy_rows(lo_otlp_batch_t *bt, lo_signal_t sig)
 {
     static lo_copy_ctx_t ctx;
     static int ready;
@@ -38,6 +38,8 @@ static void lo_fuzz_copy_rows(const lo_otlp_batch_t *bt, lo_signal_t sig)
     lo_buf_init(&b, 0);
     for (size_t i = 0; i < bt->n; i++) {
         lo_buf_reset(&b);
+        if (sig == LO_SIGNAL_LOGS)
+            lo_log_mint_id(&ctx, &bt->logs[i]);
         int rc = sig == LO_SIGNAL_LOGS    ? lo_copy_log_row(&ctx, &b, &bt->logs[i])
                  : sig == LO_SIGNAL_SPANS ? lo_copy_span_row(&ctx, &b, &bt->spans[i])
                                           : lo_copy_sample_row(&ctx, &b, &bt->samples[i], (int64_t)i + 1);

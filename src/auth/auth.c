@@ -25,6 +25,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "core/ids.h"
 #include "core/log.h"
 
 #define POS_SETS     128 /* x WAYS = 1024 remembered valid tokens */
@@ -198,42 +199,14 @@ static void cache_put(lo_auth_t *a, const uint8_t key[32], int64_t now, const lo
     pthread_mutex_unlock(&a->mu);
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = tolower(c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* PostgreSQL's uuid output: 8-4-4-4-12 lower-case hex. */
-static bool uuid_from_pg(const char *s, size_t n, uint8_t out[16])
-{
-    if (n != 36)
-        return false;
-    size_t j = 0;
-    for (size_t i = 0; i < 36; i++) {
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (s[i] != '-')
-                return false;
-            continue;
-        }
-        int hi = hexval((unsigned char)s[i]), lo = i + 1 < 36 ? hexval((unsigned char)s[i + 1]) : -1;
-        if (hi < 0 || lo < 0)
-            return false;
-        out[j++] = (uint8_t)(hi << 4 | lo);
-        i++;
-    }
-    return j == 16;
-}
-
 static int projects_from_csv(const char *s, lo_principal_t *p)
 {
     p->n_projects = 0;
     while (*s != '\0') {
         const char *comma = strchr(s, ',');
         size_t n = comma ? (size_t)(comma - s) : strlen(s);
-        if (p->n_projects >= LO_TOKEN_MAX_PROJECTS || !uuid_from_pg(s, n, p->projects[p->n_projects]))
+        if (p->n_projects >= LO_TOKEN_MAX_PROJECTS ||
+            !lo_uuid_parse((lo_str_t){ s, n }, p->projects[p->n_projects]))
             return LO_ERROR;
         p->n_projects++;
         s += n + (comma ? 1 : 0);

@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "core/ids.h"
 #include "core/utf8.h"
 #include "store/store.h"
 
@@ -34,19 +35,6 @@ static void base64url_32(const uint8_t in[32], char out[44])
     out[o++] = b64url[v >> 18 & 63];
     out[o++] = b64url[v >> 12 & 63];
     out[o++] = b64url[v >> 6 & 63];
-    out[o] = '\0';
-}
-
-static void uuid_text(const uint8_t u[16], char out[37])
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t o = 0;
-    for (size_t i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            out[o++] = '-';
-        out[o++] = hex[u[i] >> 4];
-        out[o++] = hex[u[i] & 15];
-    }
     out[o] = '\0';
 }
 
@@ -123,7 +111,7 @@ static size_t uuid_array_text(const uint8_t (*p)[16], size_t n, char *out)
             continue;
         if (o > 1)
             out[o++] = ',';
-        uuid_text(p[i], out + o);
+        lo_uuid_format(p[i], out + o);
         o += 36;
     }
     out[o++] = '}';
@@ -287,7 +275,7 @@ int lo_project_create(PGconn *c, const char *name, bool is_public, uint8_t id_ou
     id[6] = (uint8_t)((id[6] & 0x0f) | 0x40); /* version 4 */
     id[8] = (uint8_t)((id[8] & 0x3f) | 0x80); /* RFC 4122 variant */
     char idtext[37];
-    uuid_text(id, idtext);
+    lo_uuid_format(id, idtext);
     const char *pv[3] = { idtext, name, is_public ? "true" : "false" };
     PGresult *r =
         PQexecParams(c, "INSERT INTO projects (id, name, public) VALUES ($1::uuid, $2, $3::boolean)", 3, NULL,

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "core/ids.h"
 #include "core/utf8.h"
 
 void lo_jw_init(lo_jw_t *w, lo_buf_t *b)
@@ -234,16 +235,12 @@ void lo_jw_base64(lo_jw_t *w, const uint8_t *p, size_t n)
 
 void lo_jw_hex(lo_jw_t *w, const uint8_t *p, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
     sep(w);
     if (lo_buf_reserve(w->b, n * 2 + 2) != LO_OK)
         return;
     char *o = w->b->p + w->b->len;
     *o++ = '"';
-    for (size_t i = 0; i < n; i++) {
-        *o++ = hex[p[i] >> 4];
-        *o++ = hex[p[i] & 15];
-    }
+    o = lo_hex_put(o, p, n);
     *o++ = '"';
     w->b->len = (size_t)(o - w->b->p);
     w->b->p[w->b->len] = '\0';

@@ -477,7 +477,7 @@ static enum MHD_Result finish(otlp_req_t *r)
     if (r->arena == NULL)
         return reply_status(c, r->ct, MHD_HTTP_INTERNAL_SERVER_ERROR, RPC_INTERNAL, "out of memory", NULL);
     lo_otlp_batch_init(&r->ir.batch, r->signal, r->arena);
-    r->ir.batch.max_records = budget / lo_ingest_rec_size(r->signal);
+    r->ir.batch.max_records = budget / lo_otlp_rec_size(r->signal);
     int64_t now = lo_now_ns();
     lo_decode_opts_t opts = { .max_depth = (int)cfg->max_attr_depth,
                               .receive_ns = now,
@@ -498,7 +498,7 @@ static enum MHD_Result finish(otlp_req_t *r)
         return reply_ok(r); /* nothing to store: answer at once */
 
     r->ir.bytes =
-        r->cap + r->plain_len + lo_arena_used(r->arena) + r->ir.batch.cap * lo_ingest_rec_size(r->signal);
+        r->cap + r->plain_len + lo_arena_used(r->arena) + r->ir.batch.cap * lo_otlp_rec_size(r->signal);
     r->ir.done = on_done;
     r->ir.user = r;
     rc = lo_ingest_submit(h->d.ingest, &r->ir);

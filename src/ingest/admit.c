@@ -10,15 +10,6 @@
 
 #define RL_SLOTS 64 /* projects of one request charged at once */
 
-size_t lo_ingest_rec_size(lo_signal_t s)
-{
-    switch (s) {
-    case LO_SIGNAL_LOGS: return sizeof(lo_log_rec_t);
-    case LO_SIGNAL_SPANS: return sizeof(lo_span_rec_t);
-    default: return sizeof(lo_sample_rec_t);
-    }
-}
-
 /* The time a record is partitioned by. */
 static size_t rec_time_offset(lo_signal_t s)
 {
@@ -33,7 +24,7 @@ static size_t rec_time_offset(lo_signal_t s)
  * claim another project or lie outside the window that has partitions. */
 static void enforce(const lo_admit_t *a, const lo_principal_t *who, lo_otlp_batch_t *b, int64_t now)
 {
-    size_t rsz = lo_ingest_rec_size(b->signal), toff = rec_time_offset(b->signal);
+    size_t rsz = lo_otlp_rec_size(b->signal), toff = rec_time_offset(b->signal);
     int64_t oldest, newest;
     lo_retention_window(a->retention, now, &oldest, &newest);
     int64_t bad_project = 0, bad_time = 0;
@@ -109,7 +100,7 @@ static int rate_limit(lo_ratelimit_t *rl, lo_otlp_batch_t *b, int64_t *retry)
         return LO_OK;
     rl_slot_t slots[RL_SLOTS];
     memset(slots, 0, sizeof(slots));
-    size_t rsz = lo_ingest_rec_size(b->signal), used = 0;
+    size_t rsz = lo_otlp_rec_size(b->signal), used = 0;
     const char *base = b->recs;
     for (size_t i = 0; i < b->n; i++) {
         const lo_envelope_t *env = (const lo_envelope_t *)(base + i * rsz);

@@ -92,6 +92,11 @@ static inline char *lo_copy_text_or_null(char *w, lo_str_t s)
 }
 
 /* Row encoders.  LO_OK, or the buffer's error (LO_ERROR / LO_TOO_LARGE). */
+/* Gives r its row id (UUIDv7 from its time) unless it has one: minted once,
+ * before the first COPY, so a retried batch writes the same ids and a
+ * post-commit consumer sees the id that was stored. */
+void lo_log_mint_id(lo_copy_ctx_t *c, lo_log_rec_t *r);
+/* Appends r as one COPY text row; r->id must be minted. */
 int lo_copy_log_row(lo_copy_ctx_t *c, lo_buf_t *b, const lo_log_rec_t *r) LO_MUST_USE;
 
 int lo_copy_span_row(lo_copy_ctx_t *c, lo_buf_t *b, const lo_span_rec_t *r) LO_MUST_USE;

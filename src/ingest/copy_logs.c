@@ -2,6 +2,15 @@
 #include "ingest/copy.h"
 #include "store/columns.h"
 
+#include <string.h>
+
+void lo_log_mint_id(lo_copy_ctx_t *c, lo_log_rec_t *r)
+{
+    static const uint8_t unset[16];
+    if (memcmp(r->id, unset, 16) == 0)
+        lo_uuidv7(c, r->time_ns / 1000000, r->id);
+}
+
 int lo_copy_log_row(lo_copy_ctx_t *c, lo_buf_t *b, const lo_log_rec_t *r)
 {
     const lo_envelope_t *e = &r->env;
@@ -12,13 +21,11 @@ int lo_copy_log_row(lo_copy_ctx_t *c, lo_buf_t *b, const lo_log_rec_t *r)
     if (rc != LO_OK)
         return rc;
     char *w = b->p + b->len;
-    uint8_t id[16];
-    lo_uuidv7(c, r->time_ns / 1000000, id);
 
     /* each column of store/columns.h, in its order */
 #define ENC_TIME                     lo_copy_ts(c, w, r->time_ns)
 #define ENC_OBSERVED_TIME            (r->observed_ns != 0 ? lo_copy_ts(c, w, r->observed_ns) : lo_copy_null(w))
-#define ENC_ID                       lo_copy_uuid(w, id)
+#define ENC_ID                       lo_copy_uuid(w, r->id)
 #define ENC_PROJECT_ID               lo_copy_opt_uuid(w, e->has_project, e->project_id)
 #define ENC_SESSION_ID               lo_copy_opt_uuid(w, e->has_session, e->session_id)
 #define ENC_USER_ID                  lo_copy_opt_uuid(w, e->has_user, e->user_id)
@@ -36,8 +43,8 @@ int lo_copy_log_row(lo_copy_ctx_t *c, lo_buf_t *b, const lo_log_rec_t *r)
 #define ENC_EVENT_NAME               lo_copy_text_or_null(w, r->event_name)
 #define ENC_FLAGS                    lo_copy_u32_bits(w, r->flags)
 #define ENC_DROPPED_ATTRIBUTES_COUNT lo_copy_u32_sat(w, r->dropped_attributes_count)
-#define COL(E, n, k)                                                                                         \
-    w = ENC_##E;                                                                                             \
+#define COL(E, n, k) \
+    w = ENC_##E;     \
     *w++ = '\t';
     LO_LOG_COLUMNS(COL)
 #undef COL

@@ -31,8 +31,8 @@ int lo_copy_sample_row(lo_copy_ctx_t *c, lo_buf_t *b, const lo_sample_rec_t *r, 
 #define ENC_TRACE_ID   lo_copy_opt_bytea(w, e->has_trace_id, e->trace_id, 16)
 #define ENC_SPAN_ID    lo_copy_opt_bytea(w, e->has_span_id, e->span_id, 8)
 #define ENC_SERVICE    lo_copy_text(w, e->service.p, e->service.len)
-#define COL(E, n, k)                                                                                         \
-    w = ENC_##E;                                                                                             \
+#define COL(E, n, k) \
+    w = ENC_##E;     \
     *w++ = '\t';
     LO_SAMPLE_COLUMNS(COL)
 #undef COL

@@ -41,8 +41,8 @@ int lo_copy_span_row(lo_copy_ctx_t *c, lo_buf_t *b, const lo_span_rec_t *r)
 #define ENC_DROPPED_ATTRIBUTES_COUNT lo_copy_u32_sat(w, r->dropped_attributes_count)
 #define ENC_DROPPED_EVENTS_COUNT     lo_copy_u32_sat(w, r->dropped_events_count)
 #define ENC_DROPPED_LINKS_COUNT      lo_copy_u32_sat(w, r->dropped_links_count)
-#define COL(E, n, k)                                                                                         \
-    w = ENC_##E;                                                                                             \
+#define COL(E, n, k) \
+    w = ENC_##E;     \
     *w++ = '\t';
     LO_SPAN_COLUMNS(COL)
 #undef COL

@@ -49,9 +49,6 @@ struct lo_ingest_req {
 typedef void (*lo_commit_fn)(void *arg, lo_signal_t signal, const lo_ingest_req_t *list, size_t records);
 int lo_ingest_add_consumer(lo_ingest_t *in, lo_signal_t signal, lo_commit_fn fn, void *arg) LO_MUST_USE;
 
-/* The size of one record of signal s in a lo_otlp_batch_t. */
-size_t lo_ingest_rec_size(lo_signal_t s);
-
 /* Creates the writers (not started).  NULL on failure. */
 lo_ingest_t *lo_ingest_create(const lo_config_t *cfg);
 /* Connects and starts the writer threads.  LO_OK even if the database is

@@ -227,7 +227,7 @@ int lo_sessions_resolve(lo_writer_t *w, lo_ingest_req_t *list, size_t *learn)
     *learn = 0;
     if (w->sessb != NULL)
         w->sessb->learn = 0;
-    size_t size = lo_ingest_rec_size(w->signal), n = 0;
+    size_t size = lo_otlp_rec_size(w->signal), n = 0;
     for (lo_ingest_req_t *q = list; q != NULL; q = q->next)
         for (size_t i = 0; i < q->batch.n; i++)
             n += lo_ingest_env(&q->batch, i, size)->has_session;

@@ -10,6 +10,8 @@
 
 #include "otlp/otlp.h"
 
+#include "core/ids.h"
+
 /* ---- batch ---- */
 
 void lo_otlp_batch_init(lo_otlp_batch_t *b, lo_signal_t signal, lo_arena_t *arena)
@@ -28,7 +30,7 @@ void lo_otlp_batch_free(lo_otlp_batch_t *b)
     b->n = b->cap = 0;
 }
 
-static size_t rec_size(lo_signal_t s)
+size_t lo_otlp_rec_size(lo_signal_t s)
 {
     switch (s) {
     case LO_SIGNAL_LOGS: return sizeof(lo_log_rec_t);
@@ -39,7 +41,7 @@ static size_t rec_size(lo_signal_t s)
 
 void *lo_otlp_batch_push(lo_otlp_batch_t *b)
 {
-    size_t sz = rec_size(b->signal);
+    size_t sz = lo_otlp_rec_size(b->signal);
     if (b->max_records != 0 && b->n >= b->max_records)
         return NULL;
     if (b->n == b->cap) {
@@ -73,65 +75,6 @@ int lo_otlp_fail(lo_otlp_batch_t *b, const char *fmt, ...)
 }
 
 /* ---- ids ---- */
-
-/* A table, not branches: two UUIDs are parsed for most records (hot path). */
-static const int8_t hexval_tbl[256] = {
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0,  1,  2,  3,
-    4,  5,  6,  7,  8,  9,  -1, -1, -1, -1, -1, -1, -1, 10, 11, 12, 13, 14, 15, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 10, 11, 12, 13, 14, 15, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-};
-
-static inline int hexval(char c)
-{
-    return hexval_tbl[(unsigned char)c];
-}
-
-bool lo_hex_parse(lo_str_t s, uint8_t *out, size_t n)
-{
-    if (s.len != 2 * n)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        int hi = hexval(s.p[2 * i]), lo = hexval(s.p[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return false;
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return true;
-}
-
-bool lo_uuid_parse(lo_str_t s, uint8_t out[16])
-{
-    if (s.len != 36 || s.p[8] != '-' || s.p[13] != '-' || s.p[18] != '-' || s.p[23] != '-')
-        return false;
-    static const uint8_t starts[] = { 0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34 };
-    for (size_t i = 0; i < 16; i++) {
-        int hi = hexval(s.p[starts[i]]), lo = hexval(s.p[starts[i] + 1]);
-        if (hi < 0 || lo < 0)
-            return false;
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return true;
-}
-
-void lo_uuid_format(const uint8_t u[16], char out[37])
-{
-    static const char hex[] = "0123456789abcdef";
-    char *o = out;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            *o++ = '-';
-        *o++ = hex[u[i] >> 4];
-        *o++ = hex[u[i] & 15];
-    }
-    *o = '\0';
-}
 
 static bool all_zero(const uint8_t *p, size_t n)
 {

@@ -409,28 +409,6 @@ int lo_jd_bool(lo_jd_t *c, const char *key, json_t *v, bool *out)
     return LO_OK;
 }
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
-static bool hex_decode(const char *p, size_t n, uint8_t *out)
-{
-    for (size_t i = 0; i < n / 2; i++) {
-        int hi = hexval(p[2 * i]), lo = hexval(p[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return false;
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return true;
-}
-
 int lo_jd_hex(lo_jd_t *c, const char *key, json_t *v, uint8_t **out, size_t *n)
 {
     lo_str_t s = LO_STR_NULL;
@@ -442,7 +420,7 @@ int lo_jd_hex(lo_jd_t *c, const char *key, json_t *v, uint8_t **out, size_t *n)
     uint8_t *d = lo_arena_alloc(c->b->arena, s.len / 2 + 1);
     if (d == NULL)
         return LO_ERROR;
-    if (s.len % 2 != 0 || !hex_decode(s.p, s.len, d))
+    if (s.len % 2 != 0 || !lo_hex_parse(s, d, s.len / 2))
         return lo_jd_fail(c, key, "expected a hex string");
     *out = d;
     *n = s.len / 2;
@@ -461,10 +439,10 @@ int lo_jd_id(lo_jd_t *c, const char *key, json_t *v, uint8_t *out, size_t want, 
         return rc;
     if (s.len == 0)
         return LO_OK;
-    if (s.len % 2 != 0 || s.len > 2 * sizeof(tmp) || !hex_decode(s.p, s.len, tmp)) {
+    if (s.len % 2 != 0 || s.len > 2 * sizeof(tmp) || !lo_hex_parse(s, tmp, s.len / 2)) {
         bool hex = true;
         for (size_t i = 0; i < s.len; i++)
-            hex = hex && hexval(s.p[i]) >= 0;
+            hex = hex && lo_hex_value(s.p[i]) >= 0;
         if (!hex)
             return lo_jd_fail(c, key, "expected a hex string");
     }

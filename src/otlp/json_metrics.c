@@ -28,8 +28,8 @@ enum {
     PK_QUANTILES,
     PK_N
 };
-#define COMMON_KEYS                                                                                          \
-    [PK_ATTRS] = "attributes", [PK_START] = "startTimeUnixNano", [PK_TIME] = "timeUnixNano",                 \
+#define COMMON_KEYS                                                                          \
+    [PK_ATTRS] = "attributes", [PK_START] = "startTimeUnixNano", [PK_TIME] = "timeUnixNano", \
     [PK_FLAGS] = "flags", [PK_EXEMPLARS] = "exemplars"
 static const char *const number_keys[PK_N] = {
     COMMON_KEYS, [PK_AS_DOUBLE] = "asDouble", [PK_AS_INT] = "asInt"

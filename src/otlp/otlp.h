@@ -15,18 +15,19 @@
  *  - sensitive attribute values are already replaced by "[REDACTED]", and
  *    secrets in URLs and free text scrubbed (redact.h);
  *  - the correlation envelope (env) is resolved from the record, scope and
- *    resource per SPEC §2, except what only agent_sessions can tell;
+ *    resource per docs/ingest-storage.md, except what only agent_sessions can tell;
  *  - time_ns is never 0 (falls back to observed time, then receive time).
  */
 #ifndef LO_OTLP_H
 #define LO_OTLP_H
 
 #include "core/arena.h"
+#include "core/ids.h"
 #include "core/buf.h"
 #include "core/lo.h"
 #include "otlp/redact.h"
 
-/* The correlation envelope every stored record carries (SPEC §2). */
+/* The correlation envelope every stored record carries (docs/ingest-storage.md). */
 typedef struct {
     uint8_t trace_id[16];
     uint8_t span_id[8];
@@ -39,6 +40,8 @@ typedef struct {
 
 typedef struct {
     lo_envelope_t env;
+    uint8_t id[16];      /* the row's id (UUIDv7): all zero until the writer mints it,
+                          * before its first COPY of the record, and kept through retries */
     int64_t time_ns;     /* resolved: time, else observed, else receive */
     int64_t observed_ns; /* 0 when absent */
     int32_t severity_number;
@@ -137,6 +140,9 @@ void lo_otlp_batch_init(lo_otlp_batch_t *b, lo_signal_t signal, lo_arena_t *aren
 void lo_otlp_batch_free(lo_otlp_batch_t *b);
 /* Appends one zeroed record and returns it; NULL on OOM or past max_records. */
 void *lo_otlp_batch_push(lo_otlp_batch_t *b) LO_MUST_USE;
+
+/* sizeof the record type of signal s (the stride of lo_otlp_batch_t.recs). */
+size_t lo_otlp_rec_size(lo_signal_t s);
 /* Records a 400 reason (printf) and returns LO_INVALID. */
 int lo_otlp_fail(lo_otlp_batch_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -162,7 +168,7 @@ int lo_otlp_json_status(int32_t code, const char *message, lo_buf_t *out) LO_MUS
 /* ---- helpers shared by both decoders (envelope.c) ---- */
 
 /* Envelope candidates seen at one level (record, scope or resource):
- * the raw string values of the keys SPEC §2 names. */
+ * the raw string values of the keys docs/ingest-storage.md names. */
 typedef struct {
     lo_str_t session, project, user, trace_id, span_id, service_name;
 } lo_env_cand_t;
@@ -176,14 +182,7 @@ void lo_env_cand_note(lo_env_cand_t *c, lo_str_t key, lo_str_t value);
 void lo_envelope_build(lo_envelope_t *env, const lo_env_cand_t *rec, const lo_env_cand_t *scope,
                        const lo_env_cand_t *res);
 
-/* Parses a UUID in canonical 8-4-4-4-12 form (case-insensitive). */
-bool lo_uuid_parse(lo_str_t s, uint8_t out[16]);
-/* Writes 36 characters + NUL. */
-void lo_uuid_format(const uint8_t u[16], char out[37]);
-/* Parses exactly 2*n hex digits into n bytes. */
-bool lo_hex_parse(lo_str_t s, uint8_t *out, size_t n);
-
-/* Log level from severity (SPEC §2); severity_text lowered into the arena. */
+/* Log level from severity (docs/ingest-storage.md); severity_text lowered into the arena. */
 lo_str_t lo_log_level(int32_t severity_number, lo_str_t severity_text, lo_arena_t *a);
 
 /* Order-independent label hashing: hash each pair's JSON text

@@ -168,10 +168,10 @@ int lo_pbd_traces(lo_pbd_t *d, const uint8_t *p, size_t n);
 int lo_pbd_metrics(lo_pbd_t *d, const uint8_t *p, size_t n);
 
 /* Field-type checks used by the walkers. */
-#define LO_PBD_WANT(d, f, want)                                                                              \
-    do {                                                                                                     \
-        if ((f).wt != (want))                                                                                \
-            return lo_pbd_wt_fail((d), &(f));                                                                \
+#define LO_PBD_WANT(d, f, want)               \
+    do {                                      \
+        if ((f).wt != (want))                 \
+            return lo_pbd_wt_fail((d), &(f)); \
     } while (0)
 
 #endif

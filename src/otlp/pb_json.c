@@ -306,15 +306,11 @@ void lo_pbd_json_base64(lo_buf_t *b, const uint8_t *p, size_t n)
 
 void lo_pbd_json_hex(lo_buf_t *b, const uint8_t *p, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
     if (n > SIZE_MAX / 4 || lo_buf_reserve(b, n * 2 + 2) != LO_OK)
         return;
     char *o = b->p + b->len;
     *o++ = '"';
-    for (size_t i = 0; i < n; i++) {
-        *o++ = hex[p[i] >> 4];
-        *o++ = hex[p[i] & 15];
-    }
+    o = lo_hex_put(o, p, n);
     *o++ = '"';
     b->len = (size_t)(o - b->p);
 }

@@ -209,9 +209,9 @@ static const char SUM_SQL[] =
 
 /* The matched series with their output group and whether they are delta
  * temporality (each series' own: a metric may have both). */
-#define GROUPS_CTE                                                                                           \
-    "WITH g(series_id, grp, delta) AS (SELECT u.series_id, u.grp, ms.temporality = 1 "                       \
-    "FROM unnest($1::int8[], $2::int4[]) u(series_id, grp) JOIN metric_series ms ON ms.series_id = "         \
+#define GROUPS_CTE                                                                                   \
+    "WITH g(series_id, grp, delta) AS (SELECT u.series_id, u.grp, ms.temporality = 1 "               \
+    "FROM unnest($1::int8[], $2::int4[]) u(series_id, grp) JOIN metric_series ms ON ms.series_id = " \
     "u.series_id) "
 
 /* Counter increases per (group, step).  $6: lookback start. */

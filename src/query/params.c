@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "core/ids.h"
 #include "core/utf8.h"
 #include "query/query_int.h"
 
@@ -15,17 +16,6 @@
 static bool is_digit(char c)
 {
     return c >= '0' && c <= '9';
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 /* n digits at s as a number, or -1. */
@@ -147,38 +137,23 @@ void lo_q_fmt_time(int64_t us, char out[32])
 
 int lo_q_parse_uuid(const char *s, char out[37])
 {
-    if (strlen(s) != 36)
+    uint8_t u[16];
+    if (!lo_uuid_parse((lo_str_t){ s, strlen(s) }, u))
         return LO_INVALID;
-    for (int i = 0; i < 36; i++) {
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (s[i] != '-')
-                return LO_INVALID;
-            out[i] = '-';
-            continue;
-        }
-        int v = hexval(s[i]);
-        if (v < 0)
-            return LO_INVALID;
-        out[i] = "0123456789abcdef"[v];
-    }
-    out[36] = '\0';
+    lo_uuid_format(u, out);
     return LO_OK;
 }
 
 int lo_q_parse_hex_id(const char *s, size_t nbytes, char *out)
 {
-    if (strlen(s) != nbytes * 2)
+    uint8_t b[32];
+    if (nbytes > sizeof(b) || !lo_hex_parse((lo_str_t){ s, strlen(s) }, b, nbytes))
         return LO_INVALID;
-    bool nonzero = false;
-    for (size_t i = 0; i < nbytes * 2; i++) {
-        int v = hexval(s[i]);
-        if (v < 0)
-            return LO_INVALID;
-        nonzero = nonzero || v != 0;
-        out[i] = "0123456789abcdef"[v];
-    }
-    out[nbytes * 2] = '\0';
-    return nonzero ? LO_OK : LO_INVALID;
+    *lo_hex_put(out, b, nbytes) = '\0';
+    for (size_t i = 0; i < nbytes; i++)
+        if (b[i] != 0)
+            return LO_OK;
+    return LO_INVALID; /* all-zero ids are invalid in OTLP */
 }
 
 void lo_q_like_escape(const char *s, char *out)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/ids.h"
 #include "core/log.h"
 #include "query/query.h"
 #include "query/query_int.h"
@@ -103,35 +104,6 @@ int lo_query_handle(lo_api_req_t *req, lo_api_resp_t *resp)
 
 /* ---- visibility ---- */
 
-static void uuid_text(const uint8_t b[16], char out[37])
-{
-    static const char hex[] = "0123456789abcdef";
-    int o = 0;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            out[o++] = '-';
-        out[o++] = hex[b[i] >> 4];
-        out[o++] = hex[b[i] & 15];
-    }
-    out[o] = '\0';
-}
-
-static int uuid_bytes(const char *s, uint8_t out[16])
-{
-    int o = 0;
-    for (int i = 0; s[i] && o < 32; i++) {
-        if (s[i] == '-')
-            continue;
-        int v = s[i] <= '9' ? s[i] - '0' : s[i] - 'a' + 10;
-        if (o % 2 == 0)
-            out[o / 2] = (uint8_t)(v << 4);
-        else
-            out[o / 2] |= (uint8_t)v;
-        o++;
-    }
-    return o == 32 ? LO_OK : LO_INVALID;
-}
-
 static void not_found_project(lo_api_resp_t *resp, const char *project_id)
 {
     lo_api_error(resp, 404, "not_found", "project %s not found", project_id);
@@ -144,7 +116,7 @@ int lo_q_visibility(lo_api_req_t *req, lo_api_resp_t *resp, const char *project_
     lo_buf_init(&vis->arr, 0);
     if (project_id) {
         uint8_t b[16];
-        if (uuid_bytes(project_id, b) != LO_OK) {
+        if (!lo_uuid_parse((lo_str_t){ project_id, strlen(project_id) }, b)) {
             lo_api_error(resp, 400, "invalid_parameter", "project_id must be a UUID");
             return LO_INVALID;
         }
@@ -169,7 +141,7 @@ int lo_q_visibility(lo_api_req_t *req, lo_api_resp_t *resp, const char *project_
         lo_buf_putc(&vis->arr, '{');
         for (size_t i = 0; i < who->n_projects && i < LO_TOKEN_MAX_PROJECTS; i++) {
             char t[37];
-            uuid_text(who->projects[i], t);
+            lo_uuid_format(who->projects[i], t);
             lo_buf_printf(&vis->arr, "%s%s", i ? "," : "", t);
         }
         PGresult *r = lo_q_exec(req, resp, "SELECT id::text FROM projects WHERE public", 0, NULL);

@@ -70,12 +70,12 @@ static void pool_free(void)
     g_pool_n = 0;
 }
 
-#define PNEW(T, INIT)                                                                                        \
-    ({                                                                                                       \
-        T *_m = palloc(sizeof(T));                                                                           \
-        T _i = INIT;                                                                                         \
-        *_m = _i;                                                                                            \
-        _m;                                                                                                  \
+#define PNEW(T, INIT)              \
+    ({                             \
+        T *_m = palloc(sizeof(T)); \
+        T _i = INIT;               \
+        *_m = _i;                  \
+        _m;                        \
     })
 
 #define PARR(T, n) ((T *)palloc(sizeof(T) * ((n) ? (n) : 1)))

@@ -18,6 +18,7 @@ typedef struct {
     long long visible; /* rows of the batch's service seen from another connection */
     bool answered;     /* a request of the batch was already answered */
     char first_msg[64];
+    long long id_stored; /* rows whose id is the first record's, as the consumer saw it */
     treq_t *watch;
 } seen_t;
 
@@ -35,6 +36,15 @@ static void on_commit(void *arg, lo_signal_t signal, const lo_ingest_req_t *list
     snprintf(s->first_msg, sizeof(s->first_msg), "%.*s", (int)l->message.len, l->message.p);
     s->visible = pgt_int(s->c, "SELECT count(*) FROM log_entries WHERE service = 'consumer'");
     s->answered = treq_finished(s->watch);
+    char id[37];
+    lo_uuid_format(l->id, id);
+    const char *p[1] = { id };
+    PGresult *res =
+        PQexecParams(s->c, "SELECT count(*) FROM log_entries WHERE id = $1::uuid AND message = 'first'", 1,
+                     NULL, p, NULL, NULL, 0);
+    assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+    s->id_stored = atoll(PQgetvalue(res, 0, 0));
+    PQclear(res);
 }
 
 static void test_consumer_after_commit_before_answer(void **state)
@@ -73,6 +83,7 @@ static void test_consumer_after_commit_before_answer(void **state)
     assert_int_equal(s.visible, 3); /* committed before the consumer ran */
     assert_false(s.answered);       /* and before the answer */
     assert_string_equal(s.first_msg, "first");
+    assert_int_equal(s.id_stored, 1); /* the id minted before the write is the stored one */
     /* spans: no consumer registered, nothing called */
     treq_t *sp = treq_new(LO_SIGNAL_SPANS);
     lo_span_rec_t *r = lo_otlp_batch_push(&sp->req.batch);

@@ -3,9 +3,9 @@
 
 #include "json_test_util.h"
 
-#define REQ(metrics)                                                                                         \
-    "{\"resourceMetrics\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":"              \
-    "{\"stringValue\":\"svc\"}}]},\"scopeMetrics\":[{\"scope\":{\"name\":\"meter\",\"version\":\"2\"},"      \
+#define REQ(metrics)                                                                                    \
+    "{\"resourceMetrics\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":"         \
+    "{\"stringValue\":\"svc\"}}]},\"scopeMetrics\":[{\"scope\":{\"name\":\"meter\",\"version\":\"2\"}," \
     "\"metrics\":[" metrics "]}]}]}"
 
 static uint64_t hash_of(const char *const *pairs, size_t n)

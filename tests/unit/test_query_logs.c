@@ -146,13 +146,13 @@ static void log_ids(tq_resp_t *r, char *out, size_t cap)
     }
 }
 
-#define EXPECT_LOGS(want, who, ...)                                                                          \
-    do {                                                                                                     \
-        tq_resp_t r_ = tq_get(who, "/api/observe/logs", "from", from_s, "to", to_s, ##__VA_ARGS__, NULL);    \
-        char got_[256];                                                                                      \
-        log_ids(&r_, got_, sizeof got_);                                                                     \
-        assert_string_equal(got_, want);                                                                     \
-        tq_resp_free(&r_);                                                                                   \
+#define EXPECT_LOGS(want, who, ...)                                                                       \
+    do {                                                                                                  \
+        tq_resp_t r_ = tq_get(who, "/api/observe/logs", "from", from_s, "to", to_s, ##__VA_ARGS__, NULL); \
+        char got_[256];                                                                                   \
+        log_ids(&r_, got_, sizeof got_);                                                                  \
+        assert_string_equal(got_, want);                                                                  \
+        tq_resp_free(&r_);                                                                                \
     } while (0)
 
 static void test_logs_order_and_fields(void **state)
@@ -414,13 +414,13 @@ static void trace_ids(tq_resp_t *r, char *out, size_t cap)
     }
 }
 
-#define EXPECT_TRACES(want, who, ...)                                                                        \
-    do {                                                                                                     \
-        tq_resp_t r_ = tq_get(who, "/api/observe/traces", "from", from_s, "to", to_s, ##__VA_ARGS__, NULL);  \
-        char got_[128];                                                                                      \
-        trace_ids(&r_, got_, sizeof got_);                                                                   \
-        assert_string_equal(got_, want);                                                                     \
-        tq_resp_free(&r_);                                                                                   \
+#define EXPECT_TRACES(want, who, ...)                                                                       \
+    do {                                                                                                    \
+        tq_resp_t r_ = tq_get(who, "/api/observe/traces", "from", from_s, "to", to_s, ##__VA_ARGS__, NULL); \
+        char got_[128];                                                                                     \
+        trace_ids(&r_, got_, sizeof got_);                                                                  \
+        assert_string_equal(got_, want);                                                                    \
+        tq_resp_free(&r_);                                                                                  \
     } while (0)
 
 static void test_traces_list(void **state)

@@ -193,14 +193,14 @@ static void series_text(tq_resp_t *r, char *out, size_t cap)
 }
 
 #define EXPECT_SERIES(want, who, ...) EXPECT_SERIES_S(want, who, "60", ##__VA_ARGS__)
-#define EXPECT_SERIES_S(want, who, step, ...)                                                                \
-    do {                                                                                                     \
-        tq_resp_t r_ = tq_get(who, "/api/observe/metrics", "from", from_s, "to", to_s, "step", step,         \
-                              ##__VA_ARGS__, NULL);                                                          \
-        char got_[1024];                                                                                     \
-        series_text(&r_, got_, sizeof got_);                                                                 \
-        assert_string_equal(got_, want);                                                                     \
-        tq_resp_free(&r_);                                                                                   \
+#define EXPECT_SERIES_S(want, who, step, ...)                                                        \
+    do {                                                                                             \
+        tq_resp_t r_ = tq_get(who, "/api/observe/metrics", "from", from_s, "to", to_s, "step", step, \
+                              ##__VA_ARGS__, NULL);                                                  \
+        char got_[1024];                                                                             \
+        series_text(&r_, got_, sizeof got_);                                                         \
+        assert_string_equal(got_, want);                                                             \
+        tq_resp_free(&r_);                                                                           \
     } while (0)
 
 /* The executor apart from rendering: the same query into a sink that

@@ -227,18 +227,18 @@ static char *scrub(const lo_redact_t *r, lo_redact_mode_t mode, const char *s)
     return out;
 }
 
-#define SCRUBS(r, mode, in, want)                                                                            \
-    do {                                                                                                     \
-        char *got_ = scrub((r), (mode), (in));                                                               \
-        if (got_ == NULL || strcmp(got_, (want)) != 0)                                                       \
-            fail_msg("scrub(\"%s\"): got \"%s\", want \"%s\"", (in), got_ ? got_ : "(unchanged)", (want));   \
+#define SCRUBS(r, mode, in, want)                                                                          \
+    do {                                                                                                   \
+        char *got_ = scrub((r), (mode), (in));                                                             \
+        if (got_ == NULL || strcmp(got_, (want)) != 0)                                                     \
+            fail_msg("scrub(\"%s\"): got \"%s\", want \"%s\"", (in), got_ ? got_ : "(unchanged)", (want)); \
     } while (0)
 
-#define KEEPS(r, mode, in)                                                                                   \
-    do {                                                                                                     \
-        char *got_ = scrub((r), (mode), (in));                                                               \
-        if (got_ != NULL)                                                                                    \
-            fail_msg("scrub(\"%s\"): got \"%s\", want it unchanged", (in), got_);                            \
+#define KEEPS(r, mode, in)                                                        \
+    do {                                                                          \
+        char *got_ = scrub((r), (mode), (in));                                    \
+        if (got_ != NULL)                                                         \
+            fail_msg("scrub(\"%s\"): got \"%s\", want it unchanged", (in), got_); \
     } while (0)
 
 static void test_scrub_text(void **state)
@@ -491,20 +491,20 @@ static void decode_pb(lo_signal_t sig, const ProtobufCMessage *msg, const lo_dec
 }
 
 /* Views are not NUL-terminated: searched with memmem. */
-#define HAS(v, lit)                                                                                          \
-    do {                                                                                                     \
-        if (memmem((v).p, (v).len, (lit), strlen(lit)) == NULL)                                              \
-            fail_msg("%s: no %s in %.*s", #v, lit, (int)(v).len, (v).p);                                     \
+#define HAS(v, lit)                                                      \
+    do {                                                                 \
+        if (memmem((v).p, (v).len, (lit), strlen(lit)) == NULL)          \
+            fail_msg("%s: no %s in %.*s", #v, lit, (int)(v).len, (v).p); \
     } while (0)
-#define HASNT(v, lit)                                                                                        \
-    do {                                                                                                     \
-        if (memmem((v).p, (v).len, (lit), strlen(lit)) != NULL)                                              \
-            fail_msg("%s: %s in %.*s", #v, lit, (int)(v).len, (v).p);                                        \
+#define HASNT(v, lit)                                                 \
+    do {                                                              \
+        if (memmem((v).p, (v).len, (lit), strlen(lit)) != NULL)       \
+            fail_msg("%s: %s in %.*s", #v, lit, (int)(v).len, (v).p); \
     } while (0)
-#define IS(v, lit)                                                                                           \
-    do {                                                                                                     \
-        if (!lo_str_eq((v), (lit)))                                                                          \
-            fail_msg("%s: got %.*s, want %s", #v, (int)(v).len, (v).p, lit);                                 \
+#define IS(v, lit)                                                           \
+    do {                                                                     \
+        if (!lo_str_eq((v), (lit)))                                          \
+            fail_msg("%s: got %.*s, want %s", #v, (int)(v).len, (v).p, lit); \
     } while (0)
 
 static void test_decoders(void **state)
