@@ -364,7 +364,7 @@ int lo_cmd_task(int argc, char **argv)
         status = 0;
     } else {
         fprintf(stderr, "lookout task: %s: %s\n", argv[1], err);
-        status = rc == LO_DECLINED ? 2 : rc == LO_BUSY ? 3 : 1;
+        status = rc == LO_NOT_FOUND ? 2 : rc == LO_BUSY ? 3 : 1;
     }
 done:
     lo_sched_destroy(s);

@@ -214,7 +214,7 @@ static int projects_from_csv(const char *s, lo_principal_t *p)
     return LO_OK;
 }
 
-/* Asks the database.  LO_OK (found, active), LO_DECLINED (unknown or
+/* Asks the database.  LO_OK (found, active), LO_DENIED (unknown or
  * revoked), LO_UNAVAIL (no answer). */
 static int lookup(lo_auth_t *a, const uint8_t key[32], lo_principal_t *out)
 {
@@ -236,7 +236,7 @@ static int lookup(lo_auth_t *a, const uint8_t key[32], lo_principal_t *out)
         lo_log_error("token lookup failed", "sqlstate=%s", state ? state : "none");
         rc = LO_UNAVAIL;
     } else if (PQntuples(r) == 0) {
-        rc = LO_DECLINED;
+        rc = LO_DENIED;
     } else {
         memset(out, 0, sizeof(*out));
         out->token_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
@@ -245,7 +245,7 @@ static int lookup(lo_auth_t *a, const uint8_t key[32], lo_principal_t *out)
         if (projects_from_csv(PQgetvalue(r, 0, 2), out) != LO_OK) {
             /* token create refuses more than LO_TOKEN_MAX_PROJECTS; fail closed */
             lo_log_error("token has too many or malformed projects", "token_id=%" PRId64, out->token_id);
-            rc = LO_DECLINED;
+            rc = LO_DENIED;
         }
     }
     PQclear(r);
@@ -257,7 +257,7 @@ int lo_auth_check(lo_auth_t *a, const char *authorization, lo_principal_t *out)
 {
     const char *tok;
     if (!parse_header(authorization, &tok))
-        return LO_DECLINED;
+        return LO_DENIED;
     uint8_t key[32];
     if (sha256(a->sha256, tok, 46, key) != LO_OK)
         return LO_ERROR;
@@ -267,7 +267,7 @@ int lo_auth_check(lo_auth_t *a, const char *authorization, lo_principal_t *out)
     int hit = cache_find(a, key, now, out, &was_valid);
     pthread_mutex_unlock(&a->mu);
     if (hit >= 0)
-        return hit == 1 ? LO_OK : LO_DECLINED;
+        return hit == 1 ? LO_OK : LO_DENIED;
     /* while the database is failing, do not make every request wait for it */
     if (now < atomic_load_explicit(&a->down_until, memory_order_relaxed))
         return LO_UNAVAIL;
@@ -288,7 +288,7 @@ int lo_auth_check(lo_auth_t *a, const char *authorization, lo_principal_t *out)
         int got = cache_find(a, key, lo_mono_ns(), out, &was_valid);
         if (got >= 0) {
             pthread_mutex_unlock(&a->mu);
-            return got == 1 ? LO_OK : LO_DECLINED;
+            return got == 1 ? LO_OK : LO_DENIED;
         }
     }
     double t = a->lookup_tokens + (double)(now - a->lookup_last_ns) * 1e-9 * a->lookup_rate;
@@ -308,7 +308,7 @@ int lo_auth_check(lo_auth_t *a, const char *authorization, lo_principal_t *out)
     int rc = lookup(a, key, out);
     if (rc == LO_OK)
         cache_put(a, key, now, out);
-    else if (rc == LO_DECLINED)
+    else if (rc == LO_DENIED)
         cache_put(a, key, now, NULL);
     pthread_mutex_lock(&a->mu);
     for (int i = 0; i < a->lookups; i++) {

@@ -34,7 +34,7 @@ lo_auth_t *lo_auth_create(const lo_config_t *cfg, lo_pg_pool_t *pool);
 void lo_auth_destroy(lo_auth_t *a);
 
 /* Authenticates an Authorization header value ("Bearer <token>", may be NULL).
- * LO_OK: *out filled.  LO_DECLINED: missing, malformed, unknown or revoked
+ * LO_OK: *out filled.  LO_DENIED: missing, malformed, unknown or revoked
  * (401).  LO_UNAVAIL: not cached and the database is unreachable (503).
  * LO_BUSY: not cached and too many look-ups right now (429, retryable). */
 int lo_auth_check(lo_auth_t *a, const char *authorization, lo_principal_t *out) LO_MUST_USE;

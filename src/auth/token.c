@@ -158,7 +158,7 @@ int lo_token_create(PGconn *c, const char *name, unsigned scopes, const uint8_t 
     if (PQntuples(r) > 0) {
         snprintf(err, errlen, "project %s does not exist (lookout project create makes one)",
                  PQgetvalue(r, 0, 0));
-        rc = LO_DECLINED;
+        rc = LO_NOT_FOUND;
         goto cleanup;
     }
     PQclear(r);
@@ -252,7 +252,7 @@ int lo_token_revoke(PGconn *c, int64_t id, bool *already, char *err, size_t errl
         rc = db_fail(c, r, "revoking the token", err, errlen);
     } else if (PQntuples(r) == 0) {
         snprintf(err, errlen, "no token with id %" PRId64, id);
-        rc = LO_DECLINED;
+        rc = LO_NOT_FOUND;
     } else {
         *already = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
         rc = LO_OK;
@@ -287,7 +287,7 @@ int lo_project_create(PGconn *c, const char *name, bool is_public, uint8_t id_ou
         const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
         if (state != NULL && strcmp(state, "23505") == 0) {
             snprintf(err, errlen, "a project named \"%s\" already exists", name);
-            rc = LO_DECLINED;
+            rc = LO_EXISTS;
         } else {
             rc = db_fail(c, r, "creating the project", err, errlen);
         }

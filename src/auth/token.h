@@ -28,7 +28,7 @@ int lo_name_check(const char *name, const char *what, char *err, size_t errlen) 
 /* Creates a token with these scopes (LO_SCOPE_* bits, at least one), bound to
  * the given projects (0..LO_TOKEN_MAX_PROJECTS; none: every project).  The
  * projects must exist.  token_out gets the token (shown once, never stored),
- * *id_out its id.  LO_INVALID: bad input (err says which); LO_DECLINED: a
+ * *id_out its id.  LO_INVALID: bad input (err says which); LO_NOT_FOUND: a
  * project does not exist; LO_UNAVAIL / LO_ERROR: database failure. */
 int lo_token_create(PGconn *c, const char *name, unsigned scopes, const uint8_t (*projects)[16],
                     size_t n_projects, char token_out[LO_TOKEN_LEN + 1], int64_t *id_out, char *err,
@@ -55,11 +55,11 @@ int lo_token_list(PGconn *c, lo_token_list_t *out, char *err, size_t errlen) LO_
 void lo_token_list_free(lo_token_list_t *l);
 
 /* Revokes token id.  LO_OK (*already says whether it had been revoked
- * before), LO_DECLINED: no such token. */
+ * before), LO_NOT_FOUND: no such token. */
 int lo_token_revoke(PGconn *c, int64_t id, bool *already, char *err, size_t errlen) LO_MUST_USE;
 
 /* Creates a project with a random (version 4) UUID.  LO_INVALID: bad name;
- * LO_DECLINED: a project of that name exists. */
+ * LO_EXISTS: a project of that name exists. */
 int lo_project_create(PGconn *c, const char *name, bool is_public, uint8_t id_out[16], char *err,
                       size_t errlen) LO_MUST_USE;
 

@@ -10,14 +10,23 @@
 #include <stdbool.h>
 #include <string.h>
 
-/* Return codes.  Functions return one of these (or a count >= 0 where said). */
-#define LO_OK        0
-#define LO_ERROR     -1 /* internal failure (out of memory, I/O): 5xx */
-#define LO_BUSY      -2 /* try again later: 429 (queue full) */
-#define LO_UNAVAIL   -3 /* storage unavailable: 503 */
-#define LO_INVALID   -4 /* the input is malformed: 400 */
-#define LO_TOO_LARGE -5 /* the input exceeds a configured size: 413 */
-#define LO_DECLINED  -6 /* not handled / not found */
+/* Result codes.  Functions return one of these (or a count >= 0 where
+ * said); each code has one meaning, and the HTTP status it maps to where it
+ * reaches a client. */
+typedef enum {
+    LO_OK = 0,
+    LO_ERROR = -1,     /* internal failure (out of memory, I/O): 500 */
+    LO_BUSY = -2,      /* try again later: 429 (queue full) */
+    LO_UNAVAIL = -3,   /* storage unavailable: 503 */
+    LO_INVALID = -4,   /* the input is malformed: 400 */
+    LO_TOO_LARGE = -5, /* the input exceeds a configured size: 413 */
+    LO_DECLINED = -6,  /* not handled here: the caller tries what comes next */
+    LO_NOT_FOUND = -7, /* the thing named (project, token, task) does not exist: 404 */
+    LO_DENIED = -8,    /* credentials missing, malformed, unknown, expired or revoked: 401 */
+    LO_EXISTS = -9,    /* it exists already: 409 */
+    LO_ABSENT = -10,   /* an optional part of the input is not there (not an error) */
+    LO_BEHIND = -11,   /* the database schema is older than this binary */
+} lo_rc_t;
 
 #define LO_MUST_USE     __attribute__((warn_unused_result))
 #define LO_UNUSED(x)    ((void)(x))

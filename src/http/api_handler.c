@@ -182,11 +182,11 @@ static enum MHD_Result begin_api(lo_http_t *h, struct MHD_Connection *c, const c
     x->h = h;
     pthread_mutex_init(&x->mu, NULL);
     const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    int rc = authz != NULL ? lo_auth_check(h->d.auth, authz, &x->who) : LO_DECLINED;
+    int rc = authz != NULL ? lo_auth_check(h->d.auth, authz, &x->who) : LO_DENIED;
     uint64_t declared = 0;
     bool has_len = lo_http_content_length(
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH), &declared);
-    if (rc == LO_DECLINED) {
+    if (rc == LO_DENIED) {
         x->err_status = MHD_HTTP_UNAUTHORIZED;
         x->err_code = "unauthorized";
         snprintf(x->err_msg, sizeof(x->err_msg), "%s",

@@ -209,8 +209,8 @@ static bool check_headers(lo_http_t *h, struct MHD_Connection *c, const char *ur
     }
 
     const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    int rc = authz != NULL ? lo_auth_check(h->d.auth, authz, &r->who) : LO_DECLINED;
-    if (rc == LO_DECLINED)
+    int rc = authz != NULL ? lo_auth_check(h->d.auth, authz, &r->who) : LO_DENIED;
+    if (rc == LO_DENIED)
         return early(e, MHD_HTTP_UNAUTHORIZED, RPC_UNAUTHENTICATED, EARLY_PLAIN,
                      authz == NULL ? "missing Authorization: Bearer token" : "unknown or revoked token");
     if (rc == LO_UNAVAIL) {

@@ -829,7 +829,7 @@ static int each(lo_jd_t *c, json_t *arr, const char *key,
 }
 
 /* Reads one level {<owner>, <list>, schemaUrl}: v must be an object
- * (absent: LO_DECLINED, nothing to walk). */
+ * (absent: LO_ABSENT, nothing to walk). */
 static int level(lo_jd_t *c, json_t *v, const char *owner, const char *list, json_t **owner_v,
                  json_t **list_v)
 {
@@ -840,7 +840,7 @@ static int level(lo_jd_t *c, json_t *v, const char *owner, const char *list, jso
     if (rc != LO_OK)
         return rc;
     if (v == NULL)
-        return LO_DECLINED;
+        return LO_ABSENT;
     rc = lo_jd_fields(c, v, keys, 3, f);
     if (rc == LO_OK)
         rc = lo_jd_str_view(c, keys[2], f[2], &schema);
@@ -860,7 +860,7 @@ static int walk_scope(lo_jd_t *c, json_t *v, const lo_jd_signal_t *sig, const lo
     if (rc == LO_OK)
         rc = lo_jd_arr(c, sig->records, recs);
     if (rc != LO_OK)
-        return rc == LO_DECLINED ? LO_OK : rc;
+        return rc == LO_ABSENT ? LO_OK : rc;
     size_t n = recs != NULL ? json_array_size(recs) : 0;
     for (size_t i = 0; i < n && rc == LO_OK; i++) {
         lo_jd_push(c, sig->records, (long)i);
@@ -880,7 +880,7 @@ static int walk_resource(lo_jd_t *c, json_t *v, const lo_jd_signal_t *sig, const
     if (rc == LO_OK)
         rc = lo_jd_resource(c, rv, &res);
     if (rc != LO_OK)
-        return rc == LO_DECLINED ? LO_OK : rc;
+        return rc == LO_ABSENT ? LO_OK : rc;
     return each(c, scopes, sig->scopes, walk_scope, sig, &res);
 }
 

@@ -130,7 +130,7 @@ int lo_q_visibility(lo_api_req_t *req, lo_api_resp_t *resp, const char *project_
             PQclear(r);
             if (!pub) {
                 not_found_project(resp, project_id);
-                return LO_DECLINED;
+                return LO_NOT_FOUND;
             }
         }
         lo_buf_printf(&vis->arr, "{%s}", project_id);

@@ -4,7 +4,7 @@
  * and the endpoint handlers (logs.c, traces.c, metric_query.c, timeline.c).
  *
  * Every helper that rejects input writes the 400/404 answer itself (through
- * lo_api_error) and returns LO_INVALID / LO_DECLINED, so a handler only has
+ * lo_api_error) and returns LO_INVALID / LO_NOT_FOUND, so a handler only has
  * to return when a helper fails.  Messages name the parameter and say what a
  * good value looks like.
  */

@@ -197,7 +197,7 @@ int lo_sched_run_now(lo_sched_t *s, const char *name, char *err, size_t errlen)
     task_t *k = find(s, name);
     if (k == NULL) {
         snprintf(err, errlen, "no task named \"%s\"", name);
-        return LO_DECLINED;
+        return LO_NOT_FOUND;
     }
     PGconn *db = lo_store_connect(s->conninfo, err, errlen);
     if (db == NULL)

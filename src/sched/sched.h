@@ -44,7 +44,7 @@ int lo_sched_add(lo_sched_t *s, const lo_task_t *t) LO_MUST_USE;
 int lo_sched_start(lo_sched_t *s) LO_MUST_USE;
 /* Runs the task named name once, now, on this thread with a connection of
  * its own, with its election lock (LO_BUSY when another node holds it).
- * LO_DECLINED: no such task. */
+ * LO_NOT_FOUND: no such task. */
 int lo_sched_run_now(lo_sched_t *s, const char *name, char *err, size_t errlen) LO_MUST_USE;
 /* Each line "name period_ms lock" of the tasks, for `lookout task list`. */
 void lo_sched_describe(const lo_sched_t *s, lo_buf_t *out);

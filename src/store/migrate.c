@@ -253,13 +253,13 @@ int lo_store_schema_current(PGconn *c)
     int rc;
     const char *st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
     if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
-        rc = atoi(PQgetvalue(r, 0, 0)) >= lo_store_latest_version() ? LO_OK : LO_DECLINED;
+        rc = atoi(PQgetvalue(r, 0, 0)) >= lo_store_latest_version() ? LO_OK : LO_BEHIND;
     else if (st != NULL && strcmp(st, "42P01") == 0)
-        rc = LO_DECLINED; /* no schema_migrations table: never migrated */
+        rc = LO_BEHIND; /* no schema_migrations table: never migrated */
     else if (lo_store_error_class(c, r) == LO_UNAVAIL)
         rc = LO_UNAVAIL;
     else
-        rc = LO_DECLINED;
+        rc = LO_BEHIND;
     PQclear(r);
     return rc;
 }

@@ -58,7 +58,7 @@ typedef struct {
 int lo_store_partitions_task(PGconn *db, void *arg, char *err, size_t errlen) LO_MUST_USE;
 
 /* Readiness (/readyz): LO_OK when the schema is at (or past) the version
- * this binary knows, LO_DECLINED when migrations are missing, LO_UNAVAIL
+ * this binary knows, LO_BEHIND when migrations are missing, LO_UNAVAIL
  * when the database cannot be asked. */
 int lo_store_schema_current(PGconn *c) LO_MUST_USE;
 

@@ -136,7 +136,7 @@ static void test_create_list_revoke(void **state)
     assert_int_equal(proj[0][6] >> 4, 4);      /* version 4 */
     assert_int_equal(proj[0][8] & 0xc0, 0x80); /* RFC 4122 variant */
     assert_int_equal(lo_project_create(db, "list-b", true, proj[1], err, sizeof(err)), LO_OK);
-    assert_int_equal(lo_project_create(db, "list-b", true, proj[1], err, sizeof(err)), LO_DECLINED);
+    assert_int_equal(lo_project_create(db, "list-b", true, proj[1], err, sizeof(err)), LO_EXISTS);
     assert_non_null(strstr(err, "already exists"));
     assert_int_equal(pgt_int(db, "SELECT count(*) FROM projects WHERE name = 'list-b' AND public"), 1);
 
@@ -174,7 +174,7 @@ static void test_create_list_revoke(void **state)
     assert_false(already);
     assert_int_equal(lo_token_revoke(db, id, &already, err, sizeof(err)), LO_OK);
     assert_true(already);
-    assert_int_equal(lo_token_revoke(db, 999999, &already, err, sizeof(err)), LO_DECLINED);
+    assert_int_equal(lo_token_revoke(db, 999999, &already, err, sizeof(err)), LO_NOT_FOUND);
     snprintf(sql, sizeof(sql), "SELECT count(*) FROM api_tokens WHERE id = %lld AND revoked_at IS NOT NULL",
              (long long)id);
     assert_int_equal(pgt_int(db, sql), 1);
@@ -206,7 +206,7 @@ static void test_create_validation(void **state)
     assert_int_equal(lo_token_create(db, name, LO_SCOPE_INGEST, NULL, 0, tok, &id, err, sizeof(err)), LO_OK);
     assert_int_equal(lo_token_create(db, "p", LO_SCOPE_INGEST, (const uint8_t(*)[16])missing, 1, tok, &id,
                                      err, sizeof(err)),
-                     LO_DECLINED);
+                     LO_NOT_FOUND);
     assert_non_null(strstr(err, "does not exist"));
     assert_int_equal(lo_token_create(db, "p", LO_SCOPE_INGEST, NULL, LO_TOKEN_MAX_PROJECTS + 1, tok, &id, err,
                                      sizeof(err)),
@@ -236,7 +236,7 @@ static void test_check_cache_and_revoke(void **state)
     assert_int_equal(lo_auth_check(a, h, &p), LO_OK); /* still cached */
     assert_int_equal(p.token_id, id);
     usleep(1100 * 1000);
-    assert_int_equal(lo_auth_check(a, h, &p), LO_DECLINED); /* expired, then refused */
+    assert_int_equal(lo_auth_check(a, h, &p), LO_DENIED); /* expired, then refused */
     lo_auth_destroy(a);
     lo_auth_destroy(NULL);
 }
@@ -250,14 +250,14 @@ static void test_negative_cache(void **state)
     bearer(tok, h, sizeof(h));
     lo_auth_t *a = auth_with_ttl(pool, 1);
     lo_principal_t p;
-    assert_int_equal(lo_auth_check(a, h, &p), LO_DECLINED);
+    assert_int_equal(lo_auth_check(a, h, &p), LO_DENIED);
     /* the token appears in the database: the negative answer holds until expiry */
     snprintf(sql, sizeof(sql),
              "INSERT INTO api_tokens (name, token_sha256, scopes) VALUES ('late', sha256('%s'::bytea), "
              "'{observe:read}')",
              tok);
     pgt_exec(db, sql);
-    assert_int_equal(lo_auth_check(a, h, &p), LO_DECLINED);
+    assert_int_equal(lo_auth_check(a, h, &p), LO_DENIED);
     usleep(1100 * 1000);
     assert_int_equal(lo_auth_check(a, h, &p), LO_OK);
     assert_int_equal(p.scopes, LO_SCOPE_OBSERVE_READ);
@@ -293,7 +293,7 @@ static void test_negative_bound(void **state)
         uint8_t sha[32];
         assert_int_equal(lo_token_generate(tok, sha), LO_OK);
         bearer(tok, h, sizeof(h));
-        assert_int_equal(lo_auth_check(a, h, &p), LO_DECLINED);
+        assert_int_equal(lo_auth_check(a, h, &p), LO_DENIED);
     }
     assert_true(live_entries(a, false) <= NEG_SETS * WAYS);
     assert_true(live_entries(a, false) > NEG_SETS * WAYS / 2);
@@ -320,24 +320,24 @@ static void test_malformed_headers(void **state)
                           "Bearer lo_short",
                           "Bearer  ",
                           "Token lo_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" };
-    assert_int_equal(lo_auth_check(a, NULL, &p), LO_DECLINED);
+    assert_int_equal(lo_auth_check(a, NULL, &p), LO_DENIED);
     for (size_t i = 0; i < LO_ARRAY_LEN(bad); i++)
-        assert_int_equal(lo_auth_check(a, bad[i], &p), LO_DECLINED);
+        assert_int_equal(lo_auth_check(a, bad[i], &p), LO_DENIED);
     snprintf(h, sizeof(h), "Bearer %sx", tok);
-    assert_int_equal(lo_auth_check(a, h, &p), LO_DECLINED);
+    assert_int_equal(lo_auth_check(a, h, &p), LO_DENIED);
     snprintf(h, sizeof(h), "Bearer %.45s", tok);
-    assert_int_equal(lo_auth_check(a, h, &p), LO_DECLINED);
+    assert_int_equal(lo_auth_check(a, h, &p), LO_DENIED);
     snprintf(h, sizeof(h), "Bearer %s", tok);
     h[20] = '+';
-    assert_int_equal(lo_auth_check(a, h, &p), LO_DECLINED);
+    assert_int_equal(lo_auth_check(a, h, &p), LO_DENIED);
     snprintf(h, sizeof(h), "Bearer %s", tok);
     h[7] = 'L';
-    assert_int_equal(lo_auth_check(a, h, &p), LO_DECLINED);
+    assert_int_equal(lo_auth_check(a, h, &p), LO_DENIED);
     memset(h, ' ', sizeof(h) - 1);
     h[sizeof(h) - 1] = '\0';
     memcpy(h, "Bearer ", 7);
     memcpy(h + 300, tok, LO_TOKEN_LEN); /* too long as a whole */
-    assert_int_equal(lo_auth_check(a, h, &p), LO_DECLINED);
+    assert_int_equal(lo_auth_check(a, h, &p), LO_DENIED);
     /* well-formed ones do go on to the (missing) database */
     snprintf(h, sizeof(h), "bEaReR \t %s \t", tok);
     assert_int_equal(lo_auth_check(a, h, &p), LO_UNAVAIL);
@@ -374,7 +374,7 @@ static void test_unreachable(void **state)
     atomic_store(&a->down_until, lo_mono_ns() + DOWN_NS);
     assert_int_equal(lo_auth_check(a, h, &p), LO_UNAVAIL);
     usleep(1100 * 1000);
-    assert_int_equal(lo_auth_check(a, h, &p), LO_DECLINED);
+    assert_int_equal(lo_auth_check(a, h, &p), LO_DENIED);
     lo_auth_destroy(a);
 }
 
@@ -391,7 +391,7 @@ static void *race(void *arg)
     for (int i = 0; i < 300; i++) {
         if (lo_auth_check(r->a, r->good, &p) == LO_OK && p.scopes == LO_SCOPE_INGEST)
             r->ok++;
-        if (lo_auth_check(r->a, r->bad, &p) != LO_DECLINED)
+        if (lo_auth_check(r->a, r->bad, &p) != LO_DENIED)
             r->ok = -100000;
     }
     return NULL;
@@ -419,7 +419,7 @@ static void test_lookup_bound(void **state)
         assert_int_equal(lo_token_generate(tok, sha), LO_OK);
         bearer(tok, h, sizeof(h));
         int rc = lo_auth_check(a, h, &p);
-        declined += rc == LO_DECLINED;
+        declined += rc == LO_DENIED;
         busy += rc == LO_BUSY;
     }
     assert_true(declined >= 3 && declined <= 6); /* the bucket's 4 left, plus what refilled */
@@ -430,7 +430,7 @@ static void test_lookup_bound(void **state)
     bearer(tok, h, sizeof(h));
     assert_int_equal(lo_auth_check(a, h, &p), LO_BUSY);
     usleep(1100 * 1000); /* the bucket refills: the same token now reaches the database */
-    assert_int_equal(lo_auth_check(a, h, &p), LO_DECLINED);
+    assert_int_equal(lo_auth_check(a, h, &p), LO_DENIED);
     lo_auth_destroy(a);
 }
 

@@ -51,7 +51,7 @@ int lo_auth_check(lo_auth_t *a, const char *h, lo_principal_t *out)
     }
     if (strcmp(h, "Bearer down") == 0)
         return LO_UNAVAIL;
-    return LO_DECLINED;
+    return LO_DENIED;
 }
 
 bool lo_principal_has_scope(const lo_principal_t *p, unsigned scope)

@@ -45,7 +45,7 @@ static void test_add_and_run_now(void **state)
     atomic_store(&counter, 0);
     assert_int_equal(lo_sched_run_now(s, "count", err, sizeof(err)), LO_OK);
     assert_int_equal(atomic_load(&counter), 1);
-    assert_int_equal(lo_sched_run_now(s, "nope", err, sizeof(err)), LO_DECLINED);
+    assert_int_equal(lo_sched_run_now(s, "nope", err, sizeof(err)), LO_NOT_FOUND);
     lo_buf_t b;
     lo_buf_init(&b, 0);
     lo_sched_render_metrics(s, &b);
