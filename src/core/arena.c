@@ -1,5 +1,6 @@
 #include "core/arena.h"
 
+#include <assert.h>
 #include <stdlib.h>
 
 typedef struct lo_arena_chunk {
@@ -83,6 +84,7 @@ void *lo_arena_alloc(lo_arena_t *a, size_t n)
         c = nc;
     }
     void *p = (char *)c + CHUNK_HDR + c->off;
+    assert(c->size - c->off >= n && ((uintptr_t)p & 7) == 0);
     c->off += n;
     a->used += n;
     return p;

@@ -1,4 +1,6 @@
 /* copy_logs.c — one log record as a COPY row of log_entries. */
+#include <assert.h>
+
 #include "ingest/copy.h"
 #include "store/columns.h"
 
@@ -49,6 +51,7 @@ int lo_copy_log_row(lo_copy_ctx_t *c, lo_buf_t *b, const lo_log_rec_t *r)
     LO_LOG_COLUMNS(COL)
 #undef COL
     w[-1] = '\n';
+    assert((size_t)(w - b->p) <= b->cap); /* the reserve above bounds every row */
     b->len = (size_t)(w - b->p);
     return LO_OK;
 }

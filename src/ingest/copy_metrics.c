@@ -1,4 +1,6 @@
 /* copy_metrics.c — one data point as a COPY row of metric_samples. */
+#include <assert.h>
+
 #include "ingest/copy.h"
 #include "store/columns.h"
 
@@ -37,6 +39,7 @@ int lo_copy_sample_row(lo_copy_ctx_t *c, lo_buf_t *b, const lo_sample_rec_t *r, 
     LO_SAMPLE_COLUMNS(COL)
 #undef COL
     w[-1] = '\n';
+    assert((size_t)(w - b->p) <= b->cap); /* the reserve above bounds every row */
     b->len = (size_t)(w - b->p);
     return LO_OK;
 }

@@ -1,4 +1,6 @@
 /* copy_spans.c — one span as a COPY row of spans. */
+#include <assert.h>
+
 #include "ingest/copy.h"
 #include "store/columns.h"
 
@@ -47,6 +49,7 @@ int lo_copy_span_row(lo_copy_ctx_t *c, lo_buf_t *b, const lo_span_rec_t *r)
     LO_SPAN_COLUMNS(COL)
 #undef COL
     w[-1] = '\n';
+    assert((size_t)(w - b->p) <= b->cap); /* the reserve above bounds every row */
     b->len = (size_t)(w - b->p);
     return LO_OK;
 }

@@ -8,6 +8,7 @@
 #include "ingest/ingest.h"
 #include "store/retention.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -149,6 +150,7 @@ static void answer(lo_ingest_queue_t *q, lo_ingest_req_t *list, int result)
     for (lo_ingest_req_t *r = list; r != NULL; r = r->next)
         bytes += r->bytes;
     pthread_mutex_lock(&q->mu);
+    assert(q->bytes >= bytes); /* each request's bytes are counted once, until answered */
     q->bytes -= bytes;
     pthread_mutex_unlock(&q->mu);
     lo_stat_add(&lo_stats.buffer_bytes[q->signal], -(long long)bytes);
