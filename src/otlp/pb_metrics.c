@@ -131,6 +131,140 @@ static int quantile(lo_pbd_t *d, lo_buf_t *w, const uint8_t *p, size_t n)
     return LO_OK;
 }
 
+/* What an exponential histogram point says about its buckets (read in the
+ * field walk, written out after it). */
+typedef struct {
+    int32_t scale;
+    uint64_t zero_count, zero_threshold;
+    const uint8_t *pos, *neg;
+    size_t pos_n, neg_n;
+} exph_t;
+
+/* The fields only histograms have (bucket lists are read again later). */
+static int hist_field(lo_pbd_t *d, lo_sample_rec_t *rec, const lo_pb_field_t *f)
+{
+    if (f->num == 6 || f->num == 7) {
+        if (f->wt != LO_PB_I64 && f->wt != LO_PB_LEN)
+            return lo_pbd_wt_fail(d, f);
+    } else if (f->num == 8) {
+        LO_PBD_WANT(d, *f, LO_PB_LEN);
+    } else if (f->num == 11 || f->num == 12) {
+        LO_PBD_WANT(d, *f, LO_PB_I64);
+        if (f->num == 11) {
+            rec->min = as_double(f->v);
+            rec->has_min = true;
+        } else {
+            rec->max = as_double(f->v);
+            rec->has_max = true;
+        }
+    }
+    return LO_OK;
+}
+
+/* The fields only exponential histograms have. */
+static int exph_field(lo_pbd_t *d, lo_sample_rec_t *rec, const lo_pb_field_t *f, exph_t *x)
+{
+    switch (f->num) {
+    case 6:
+        LO_PBD_WANT(d, *f, LO_PB_VARINT);
+        x->scale = lo_pb_zigzag32(f->v);
+        break;
+    case 7:
+        LO_PBD_WANT(d, *f, LO_PB_I64);
+        x->zero_count = f->v;
+        break;
+    case 8:
+        LO_PBD_WANT(d, *f, LO_PB_LEN);
+        x->pos = f->p;
+        x->pos_n = f->n;
+        break;
+    case 9:
+        LO_PBD_WANT(d, *f, LO_PB_LEN);
+        x->neg = f->p;
+        x->neg_n = f->n;
+        break;
+    case 11: LO_PBD_WANT(d, *f, LO_PB_LEN); break;
+    case 12:
+        LO_PBD_WANT(d, *f, LO_PB_I64);
+        rec->min = as_double(f->v);
+        rec->has_min = true;
+        break;
+    case 13:
+        LO_PBD_WANT(d, *f, LO_PB_I64);
+        rec->max = as_double(f->v);
+        rec->has_max = true;
+        break;
+    case 14:
+        LO_PBD_WANT(d, *f, LO_PB_I64);
+        x->zero_threshold = f->v;
+        break;
+    }
+    return LO_OK;
+}
+
+/* {"bounds":[...],"counts":[...]} of a histogram point p. */
+static int hist_buckets(lo_pbd_t *d, lo_buf_t *w, const uint8_t *p, size_t n)
+{
+    LO_PBD_LIT(w, "{\"bounds\":[");
+    int rc = fixed64_list(d, w, p, n, 7, true);
+    if (rc != LO_OK)
+        return rc;
+    LO_PBD_LIT(w, "],\"counts\":[");
+    rc = fixed64_list(d, w, p, n, 6, false);
+    if (rc != LO_OK)
+        return rc;
+    LO_PBD_LIT(w, "]}");
+    return LO_OK;
+}
+
+/* {"scale":..,"zero_count":..,"zero_threshold":..,"positive":..,"negative":..} */
+static int exph_buckets(lo_pbd_t *d, lo_buf_t *w, const exph_t *x)
+{
+    LO_PBD_LIT(w, "{\"scale\":");
+    lo_pbd_json_i64(w, x->scale);
+    LO_PBD_LIT(w, ",\"zero_count\":");
+    lo_pbd_json_u64(w, x->zero_count);
+    LO_PBD_LIT(w, ",\"zero_threshold\":");
+    lo_pbd_json_f64(w, as_double(x->zero_threshold));
+    LO_PBD_LIT(w, ",\"positive\":");
+    lo_pbd_push(d, "positive", -1);
+    int rc = exp_buckets(d, w, x->pos != NULL ? x->pos : (const uint8_t *)"", x->pos_n);
+    if (rc != LO_OK)
+        return rc;
+    lo_pbd_pop(d);
+    LO_PBD_LIT(w, ",\"negative\":");
+    lo_pbd_push(d, "negative", -1);
+    rc = exp_buckets(d, w, x->neg != NULL ? x->neg : (const uint8_t *)"", x->neg_n);
+    if (rc != LO_OK)
+        return rc;
+    lo_pbd_pop(d);
+    lo_pbd_c(w, '}');
+    return LO_OK;
+}
+
+/* {"quantiles":[...]} of a summary point p. */
+static int summary_quantiles(lo_pbd_t *d, lo_buf_t *w, const uint8_t *p, size_t n)
+{
+    lo_pb_reader_t r;
+    lo_pb_field_t f;
+    LO_PBD_LIT(w, "{\"quantiles\":[");
+    int64_t i = 0;
+    lo_pb_init(&r, p, n);
+    while (lo_pb_next(&r, &f) == LO_PB_FIELD) {
+        if (f.num != 6)
+            continue;
+        if (i > 0)
+            lo_pbd_c(w, ',');
+        lo_pbd_push(d, "quantile_values", i++);
+        int rc = quantile(d, w, f.p, f.n);
+        if (rc != LO_OK)
+            return rc;
+        lo_pbd_pop(d);
+    }
+    LO_PBD_LIT(w, "]}");
+    return LO_OK;
+}
+
 static int point(lo_pbd_t *d, const metric_t *m, const uint8_t *p, size_t n, const lo_pbd_res_t *res,
                  const lo_pbd_scope_t *scope)
 {
@@ -146,10 +280,9 @@ static int point(lo_pbd_t *d, const metric_t *m, const uint8_t *p, size_t n, con
     lo_env_cand_t cand;
     lo_pb_reader_t r;
     lo_pb_field_t f;
-    uint64_t t = 0, hash = 0, zero_count = 0, zero_threshold = 0;
-    int32_t scale = 0;
-    const uint8_t *pos = NULL, *neg = NULL;
-    size_t pos_n = 0, neg_n = 0, npairs = 0;
+    uint64_t t = 0, hash = 0;
+    exph_t x = { 0 };
+    size_t npairs = 0;
     int rc;
     memset(&cand, 0, sizeof(cand));
     rec->name = m->name;
@@ -197,59 +330,10 @@ static int point(lo_pbd_t *d, const metric_t *m, const uint8_t *p, size_t n, con
             LO_PBD_WANT(d, f, LO_PB_I64);
             rec->sum = as_double(f.v);
             rec->has_sum = true;
-        } else if (hist) {
-            if (k == 6 || k == 7) {
-                if (f.wt != LO_PB_I64 && f.wt != LO_PB_LEN)
-                    return lo_pbd_wt_fail(d, &f);
-            } else if (k == 8) {
-                LO_PBD_WANT(d, f, LO_PB_LEN);
-            } else if (k == 11 || k == 12) {
-                LO_PBD_WANT(d, f, LO_PB_I64);
-                if (k == 11) {
-                    rec->min = as_double(f.v);
-                    rec->has_min = true;
-                } else {
-                    rec->max = as_double(f.v);
-                    rec->has_max = true;
-                }
-            }
-        } else if (exph) {
-            switch (k) {
-            case 6:
-                LO_PBD_WANT(d, f, LO_PB_VARINT);
-                scale = lo_pb_zigzag32(f.v);
-                break;
-            case 7:
-                LO_PBD_WANT(d, f, LO_PB_I64);
-                zero_count = f.v;
-                break;
-            case 8:
-            case 9:
-                LO_PBD_WANT(d, f, LO_PB_LEN);
-                if (k == 8) {
-                    pos = f.p;
-                    pos_n = f.n;
-                } else {
-                    neg = f.p;
-                    neg_n = f.n;
-                }
-                break;
-            case 11: LO_PBD_WANT(d, f, LO_PB_LEN); break;
-            case 12:
-                LO_PBD_WANT(d, f, LO_PB_I64);
-                rec->min = as_double(f.v);
-                rec->has_min = true;
-                break;
-            case 13:
-                LO_PBD_WANT(d, f, LO_PB_I64);
-                rec->max = as_double(f.v);
-                rec->has_max = true;
-                break;
-            case 14:
-                LO_PBD_WANT(d, f, LO_PB_I64);
-                zero_threshold = f.v;
-                break;
-            }
+        } else if (hist || exph) {
+            rc = hist ? hist_field(d, rec, &f) : exph_field(d, rec, &f, &x);
+            if (rc != LO_OK)
+                return rc;
         } else if (summ && k == 6) {
             LO_PBD_WANT(d, f, LO_PB_LEN);
         }
@@ -265,54 +349,9 @@ static int point(lo_pbd_t *d, const metric_t *m, const uint8_t *p, size_t n, con
     if (!number) {
         lo_buf_t *w = &d->aux1;
         lo_buf_reset(w);
-        if (hist) {
-            LO_PBD_LIT(w, "{\"bounds\":[");
-            rc = fixed64_list(d, w, p, n, 7, true);
-            if (rc != LO_OK)
-                return rc;
-            LO_PBD_LIT(w, "],\"counts\":[");
-            rc = fixed64_list(d, w, p, n, 6, false);
-            if (rc != LO_OK)
-                return rc;
-            LO_PBD_LIT(w, "]}");
-        } else if (exph) {
-            LO_PBD_LIT(w, "{\"scale\":");
-            lo_pbd_json_i64(w, scale);
-            LO_PBD_LIT(w, ",\"zero_count\":");
-            lo_pbd_json_u64(w, zero_count);
-            LO_PBD_LIT(w, ",\"zero_threshold\":");
-            lo_pbd_json_f64(w, as_double(zero_threshold));
-            LO_PBD_LIT(w, ",\"positive\":");
-            lo_pbd_push(d, "positive", -1);
-            rc = exp_buckets(d, w, pos != NULL ? pos : (const uint8_t *)"", pos_n);
-            if (rc != LO_OK)
-                return rc;
-            lo_pbd_pop(d);
-            LO_PBD_LIT(w, ",\"negative\":");
-            lo_pbd_push(d, "negative", -1);
-            rc = exp_buckets(d, w, neg != NULL ? neg : (const uint8_t *)"", neg_n);
-            if (rc != LO_OK)
-                return rc;
-            lo_pbd_pop(d);
-            lo_pbd_c(w, '}');
-        } else {
-            LO_PBD_LIT(w, "{\"quantiles\":[");
-            int64_t i = 0;
-            lo_pb_init(&r, p, n);
-            while (lo_pb_next(&r, &f) == LO_PB_FIELD) {
-                if (f.num != 6)
-                    continue;
-                if (i > 0)
-                    lo_pbd_c(w, ',');
-                lo_pbd_push(d, "quantile_values", i++);
-                rc = quantile(d, w, f.p, f.n);
-                if (rc != LO_OK)
-                    return rc;
-                lo_pbd_pop(d);
-            }
-            LO_PBD_LIT(w, "]}");
-        }
-        rc = lo_pbd_finish(d, w, &rec->buckets);
+        rc = hist ? hist_buckets(d, w, p, n) : exph ? exph_buckets(d, w, &x) : summary_quantiles(d, w, p, n);
+        if (rc == LO_OK)
+            rc = lo_pbd_finish(d, w, &rec->buckets);
         if (rc != LO_OK)
             return rc;
     }
