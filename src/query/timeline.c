@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "query/query_int.h"
+#include "store/columns.h"
 
 static const char *const TIMELINE_PARAMS[] = { "limit", "cursor", NULL };
 
@@ -34,10 +35,6 @@ static const char TIMELINE_SQL[] =
     "       AND (start_time, 'span'::text, encode(span_id, 'hex')) > ($3::timestamptz, $4::text, $5::text))) "
     " ORDER BY start_time, encode(span_id, 'hex') LIMIT $6::int8) "
     "ORDER BY t, kind, k LIMIT $6::int8";
-
-static const char *const STATUS_NAMES[] = { "unset", "ok", "error" };
-static const char *const KIND_NAMES[] = { "unspecified", "internal", "server",
-                                          "client",      "producer", "consumer" };
 
 /* "<unix_us>_<l|s>_<key>": key a UUID (logs) or 16 hex digits (spans). */
 static int parse_cursor(const char *c, int64_t *t_us, const char **kind, char key[40])
@@ -127,10 +124,9 @@ int lo_q_timeline(lo_api_req_t *req, lo_api_resp_t *resp, const char *session_id
             int64_t st = lo_q_i64(r, i, 13), sk = lo_q_i64(r, i, 14);
             lo_jw_key(&w, "name", 4), lo_q_jw_text(&w, r, i, 11);
             lo_jw_key(&w, "duration_ns", 11), lo_jw_i64(&w, lo_q_i64(r, i, 12));
-            lo_jw_key(&w, "status", 6), lo_jw_cstr(&w, st >= 0 && st <= 2 ? STATUS_NAMES[st] : "unset");
+            lo_jw_key(&w, "status", 6), lo_jw_cstr(&w, lo_span_status_name(st));
             lo_jw_key(&w, "status_message", 14), lo_q_jw_text(&w, r, i, 16);
-            lo_jw_key(&w, "span_kind", 9),
-                lo_jw_cstr(&w, sk >= 0 && sk <= 5 ? KIND_NAMES[sk] : "unspecified");
+            lo_jw_key(&w, "span_kind", 9), lo_jw_cstr(&w, lo_span_kind_name(sk));
             lo_jw_key(&w, "parent_span_id", 14), lo_q_jw_text(&w, r, i, 15);
         }
         lo_jw_key(&w, "attributes", 10), lo_q_jw_json(&w, r, i, 10);

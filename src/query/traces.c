@@ -19,14 +19,6 @@
 static const char *const TRACES_PARAMS[] = { "project_id", "session_id", "service", "status", "from",
                                              "to",         "limit",      "offset",  NULL };
 static const char *const TRACE_PARAMS[] = { "project_id", NULL };
-static const char *const STATUS_NAMES[] = { "unset", "ok", "error", NULL };
-static const char *const KIND_NAMES[] = { "unspecified", "internal", "server",
-                                          "client",      "producer", "consumer" };
-
-static const char *status_name(int64_t code)
-{
-    return code >= 0 && code <= 2 ? STATUS_NAMES[code] : "unset";
-}
 
 int lo_q_traces(lo_api_req_t *req, lo_api_resp_t *resp)
 {
@@ -43,7 +35,7 @@ int lo_q_traces(lo_api_req_t *req, lo_api_resp_t *resp)
         lo_q_uuid(req, resp, "project_id", project, &has_project) != LO_OK ||
         lo_q_uuid(req, resp, "session_id", session, &has_session) != LO_OK ||
         lo_q_str(req, resp, "service", 1, 256, &service) != LO_OK ||
-        lo_q_enum(req, resp, "status", STATUS_NAMES, &status) != LO_OK ||
+        lo_q_enum(req, resp, "status", lo_span_status_names, &status) != LO_OK ||
         lo_q_range(req, resp, &from_us, &to_us) != LO_OK ||
         lo_q_int(req, resp, "limit", 1, 1000, 100, &limit) != LO_OK ||
         lo_q_int(req, resp, "offset", 0, 100000, 0, &offset) != LO_OK)
@@ -96,7 +88,7 @@ int lo_q_traces(lo_api_req_t *req, lo_api_resp_t *resp)
         lo_jw_key(&w, "start_unix_ms", 13), lo_jw_i64(&w, st / 1000);
         lo_jw_key(&w, "end", 3), lo_q_jw_time(&w, r, i, 2);
         lo_jw_key(&w, "duration_ns", 11), lo_jw_i64(&w, (en - st) * 1000);
-        lo_jw_key(&w, "status", 6), lo_jw_cstr(&w, status_name(lo_q_i64(r, i, 5)));
+        lo_jw_key(&w, "status", 6), lo_jw_cstr(&w, lo_span_status_name(lo_q_i64(r, i, 5)));
         lo_jw_key(&w, "span_count", 10), lo_jw_i64(&w, lo_q_i64(r, i, 6));
         lo_jw_key(&w, "error_count", 11), lo_jw_i64(&w, lo_q_i64(r, i, 7));
         lo_jw_key(&w, "project_id", 10), lo_q_jw_text(&w, r, i, 8);
@@ -179,8 +171,8 @@ static void write_span(lo_jw_t *w, tree_t *t, int idx)
     lo_jw_key(w, "parent_span_id", 14), lo_q_jw_text(w, r, i, LO_SPAN_PARENT_SPAN_ID);
     lo_jw_key(w, "name", 4), lo_q_jw_text(w, r, i, LO_SPAN_NAME);
     lo_jw_key(w, "service", 7), lo_q_jw_text(w, r, i, LO_SPAN_SERVICE);
-    lo_jw_key(w, "kind", 4), lo_jw_cstr(w, kind >= 0 && kind <= 5 ? KIND_NAMES[kind] : "unspecified");
-    lo_jw_key(w, "status", 6), lo_jw_cstr(w, status_name(lo_q_i64(r, i, LO_SPAN_STATUS_CODE)));
+    lo_jw_key(w, "kind", 4), lo_jw_cstr(w, lo_span_kind_name(kind));
+    lo_jw_key(w, "status", 6), lo_jw_cstr(w, lo_span_status_name(lo_q_i64(r, i, LO_SPAN_STATUS_CODE)));
     lo_jw_key(w, "status_message", 14), lo_q_jw_text(w, r, i, LO_SPAN_STATUS_MESSAGE);
     lo_jw_key(w, "start", 5), lo_q_jw_time(w, r, i, LO_SPAN_START_TIME);
     lo_jw_key(w, "start_unix_ms", 13), lo_jw_i64(w, st / 1000);

@@ -14,6 +14,20 @@ _Static_assert(LO_ARRAY_LEN(log_cols) == LO_LOG_NCOLS, "log columns");
 _Static_assert(LO_ARRAY_LEN(span_cols) == LO_SPAN_NCOLS, "span columns");
 _Static_assert(LO_ARRAY_LEN(sample_cols) == LO_SAMPLE_NCOLS, "sample columns");
 
+const char *const lo_span_kind_names[] = { "unspecified", "internal", "server", "client",
+                                           "producer",    "consumer", NULL };
+const char *const lo_span_status_names[] = { "unset", "ok", "error", NULL };
+
+const char *lo_span_kind_name(int64_t kind)
+{
+    return kind >= 0 && kind <= 5 ? lo_span_kind_names[kind] : lo_span_kind_names[0];
+}
+
+const char *lo_span_status_name(int64_t code)
+{
+    return code >= 0 && code <= 2 ? lo_span_status_names[code] : lo_span_status_names[0];
+}
+
 static char lists[LO_SIGNAL_COUNT][1024], selects[LO_SIGNAL_COUNT][2048];
 static pthread_once_t built = PTHREAD_ONCE_INIT;
 

@@ -106,4 +106,12 @@ const char *lo_columns_list(lo_signal_t s);
  * table order (so result column i is the enum's i). */
 const char *lo_columns_select(lo_signal_t s);
 
+/* The values of spans.kind and spans.status_code by name (OTLP's SpanKind
+ * and Status.code), NULL-terminated for lo_q_enum; the name functions map
+ * a stored number outside the vocabulary to its zero value's name. */
+extern const char *const lo_span_kind_names[];
+extern const char *const lo_span_status_names[];
+const char *lo_span_kind_name(int64_t kind);
+const char *lo_span_status_name(int64_t code);
+
 #endif

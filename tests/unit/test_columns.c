@@ -190,6 +190,26 @@ static void test_span_columns(void **state)
     check(LO_SIGNAL_SPANS, "name = 'columns-span'", want, LO_SPAN_NCOLS);
 }
 
+/* The names the query API prints for spans.kind and spans.status_code are
+ * OTLP's enums in order; a stored number outside them reads as the zero
+ * value, never past the table. */
+static void test_span_vocabularies(void **state)
+{
+    (void)state;
+    const char *kinds[] = { "unspecified", "internal", "server", "client", "producer", "consumer" };
+    const char *statuses[] = { "unset", "ok", "error" };
+    for (int i = 0; i < 6; i++)
+        assert_string_equal(lo_span_kind_name(i), kinds[i]);
+    for (int i = 0; i < 3; i++)
+        assert_string_equal(lo_span_status_name(i), statuses[i]);
+    assert_null(lo_span_kind_names[6]);
+    assert_null(lo_span_status_names[3]);
+    assert_string_equal(lo_span_kind_name(6), "unspecified");
+    assert_string_equal(lo_span_kind_name(-1), "unspecified");
+    assert_string_equal(lo_span_status_name(3), "unset");
+    assert_string_equal(lo_span_status_name(INT64_MIN), "unset");
+}
+
 static void test_sample_columns(void **state)
 {
     (void)state;
@@ -241,6 +261,7 @@ int main(void)
         cmocka_unit_test(test_log_columns),
         cmocka_unit_test(test_span_columns),
         cmocka_unit_test(test_sample_columns),
+        cmocka_unit_test(test_span_vocabularies),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
