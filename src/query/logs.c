@@ -85,53 +85,15 @@ static void write_entry(lo_jw_t *w, const PGresult *r, int i)
     lo_jw_obj_end(w);
 }
 
-int lo_q_logs(lo_api_req_t *req, lo_api_resp_t *resp)
+int lo_q_logs_run(lo_api_req_t *req, lo_api_resp_t *resp, const lo_log_spec_t *spec, const lo_q_vis_t *vis,
+                  lo_q_row_fn row, void *ud)
 {
-    char project[37], session[37], trace[33], levels[400], from_s[32], to_s[32], lim_s[24], off_s[24];
-    bool has_project, has_session;
-    const char *level, *service, *q, *trace_v;
-    int64_t from_us, to_us, limit, offset;
+    char from_s[32], to_s[32], lim_s[24], off_s[24];
     char *pattern = NULL;
-    PGresult *r = NULL;
-    lo_q_vis_t vis = { 0 };
-    int rc = LO_OK;
-
-    if (lo_q_check_params(req, resp, LOG_PARAMS) != LO_OK ||
-        lo_q_uuid(req, resp, "project_id", project, &has_project) != LO_OK ||
-        lo_q_uuid(req, resp, "session_id", session, &has_session) != LO_OK ||
-        lo_q_str(req, resp, "level", 1, 300, &level) != LO_OK ||
-        lo_q_str(req, resp, "service", 1, 256, &service) != LO_OK ||
-        lo_q_str(req, resp, "q", 1, 1000, &q) != LO_OK || lo_q_range(req, resp, &from_us, &to_us) != LO_OK ||
-        lo_q_int(req, resp, "limit", 1, 1000, 100, &limit) != LO_OK ||
-        lo_q_int(req, resp, "offset", 0, 100000, 0, &offset) != LO_OK)
-        return LO_OK;
-    trace_v = lo_api_param(req, "trace_id", NULL);
-    if (trace_v && lo_q_parse_hex_id(trace_v, 16, trace) != LO_OK) {
-        lo_api_error(resp, 400, "invalid_parameter",
-                     "trace_id must be 32 hexadecimal characters, not all zero");
-        return LO_OK;
-    }
-    if (level && parse_levels(level, levels, sizeof levels) != LO_OK) {
-        lo_api_error(resp, 400, "invalid_parameter",
-                     "level must be a level name (trace, debug, info, warn, error, fatal, unspecified) or a "
-                     "comma-separated list of up to 8");
-        return LO_OK;
-    }
-    /* The trigram index serves 3+ characters; a shorter q is a scan of
-     * every message in the range, so the range is bounded (docs/query-api.md). */
-    if (q && utf8_chars(q) < 3 && to_us - from_us > SHORT_Q_MAX_RANGE_US && !has_session && !trace_v) {
-        lo_api_error(resp, 400, "invalid_parameter",
-                     "q shorter than 3 characters searches at most 1 hour (narrow from/to, add session_id or "
-                     "trace_id, or lengthen q)");
-        return LO_OK;
-    }
-    if (lo_q_visibility(req, resp, has_project ? project : NULL, &vis) != LO_OK)
-        goto cleanup;
-
-    lo_q_fmt_time(from_us, from_s);
-    lo_q_fmt_time(to_us, to_s);
-    snprintf(lim_s, sizeof lim_s, "%lld", (long long)limit + 1);
-    snprintf(off_s, sizeof off_s, "%lld", (long long)offset);
+    lo_q_fmt_time(spec->from_us, from_s);
+    lo_q_fmt_time(spec->to_us, to_s);
+    snprintf(lim_s, sizeof lim_s, "%lld", (long long)spec->limit + 1);
+    snprintf(off_s, sizeof off_s, "%lld", (long long)spec->offset);
 
     lo_q_sql_t s;
     lo_q_sql_init(&s, "SELECT ");
@@ -139,60 +101,138 @@ int lo_q_logs(lo_api_req_t *req, lo_api_resp_t *resp)
     lo_q_sql_add(&s, " FROM log_entries WHERE ");
     lo_q_sql_bind(&s, "time >= $?::timestamptz", from_s);
     lo_q_sql_bind(&s, " AND time < $?::timestamptz", to_s);
-    if (!vis.all)
-        lo_q_sql_bind(&s, " AND project_id = ANY($?::uuid[])", vis.arr.p);
-    if (has_session)
-        lo_q_sql_bind(&s, " AND session_id = $?::uuid", session);
-    if (trace_v)
-        lo_q_sql_bind(&s, " AND trace_id = decode($?, 'hex')", trace);
-    if (level)
-        lo_q_sql_bind(&s, " AND level = ANY($?::text[])", levels);
-    if (service)
-        lo_q_sql_bind(&s, " AND service = $?", service);
-    if (q) {
-        pattern = malloc(strlen(q) * 2 + 3);
+    if (!vis->all)
+        lo_q_sql_bind(&s, " AND project_id = ANY($?::uuid[])", vis->arr.p);
+    if (spec->session)
+        lo_q_sql_bind(&s, " AND session_id = $?::uuid", spec->session);
+    if (spec->trace)
+        lo_q_sql_bind(&s, " AND trace_id = decode($?, 'hex')", spec->trace);
+    if (spec->levels)
+        lo_q_sql_bind(&s, " AND level = ANY($?::text[])", spec->levels);
+    if (spec->service)
+        lo_q_sql_bind(&s, " AND service = $?", spec->service);
+    if (spec->q) {
+        pattern = malloc(strlen(spec->q) * 2 + 3);
         if (!pattern) {
             lo_api_error(resp, 500, "internal", "out of memory");
-            goto cleanup;
+            return LO_ERROR;
         }
         pattern[0] = '%';
-        lo_q_like_escape(q, pattern + 1);
+        lo_q_like_escape(spec->q, pattern + 1);
         strcat(pattern, "%");
         lo_q_sql_bind(&s, " AND message ILIKE $?", pattern);
     }
     lo_q_sql_bind(&s, " ORDER BY time DESC, id DESC LIMIT $?", lim_s);
     lo_q_sql_bind(&s, " OFFSET $?", off_s);
+    int rc;
     if (s.overflow) {
         lo_api_error(resp, 500, "internal", "query too long");
-        goto cleanup;
+        rc = LO_ERROR;
+    } else {
+        rc = lo_q_stream(req, resp, s.sql, s.n, s.vals, row, ud);
     }
-    r = lo_q_exec(req, resp, s.sql, s.n, s.vals);
-    if (!r)
+    free(pattern);
+    return rc;
+}
+
+/* ---- GET /api/observe/logs: parameters in, JSON out ---- */
+
+/* Reads the request into spec (pointing into the request and the given
+ * buffers); LO_OK, or LO_INVALID with the 400 written. */
+static int parse_spec(lo_api_req_t *req, lo_api_resp_t *resp, lo_log_spec_t *spec, char project[37],
+                      bool *has_project, char session[37], char trace[33], char levels[400])
+{
+    bool has_session;
+    const char *level, *trace_v;
+    *spec = (lo_log_spec_t){ 0 };
+    if (lo_q_check_params(req, resp, LOG_PARAMS) != LO_OK ||
+        lo_q_uuid(req, resp, "project_id", project, has_project) != LO_OK ||
+        lo_q_uuid(req, resp, "session_id", session, &has_session) != LO_OK ||
+        lo_q_str(req, resp, "level", 1, 300, &level) != LO_OK ||
+        lo_q_str(req, resp, "service", 1, 256, &spec->service) != LO_OK ||
+        lo_q_str(req, resp, "q", 1, 1000, &spec->q) != LO_OK ||
+        lo_q_range(req, resp, &spec->from_us, &spec->to_us) != LO_OK ||
+        lo_q_int(req, resp, "limit", 1, 1000, 100, &spec->limit) != LO_OK ||
+        lo_q_int(req, resp, "offset", 0, 100000, 0, &spec->offset) != LO_OK)
+        return LO_INVALID;
+    spec->session = has_session ? session : NULL;
+    trace_v = lo_api_param(req, "trace_id", NULL);
+    if (trace_v && lo_q_parse_hex_id(trace_v, 16, trace) != LO_OK) {
+        lo_api_error(resp, 400, "invalid_parameter",
+                     "trace_id must be 32 hexadecimal characters, not all zero");
+        return LO_INVALID;
+    }
+    spec->trace = trace_v ? trace : NULL;
+    if (level && parse_levels(level, levels, 400) != LO_OK) {
+        lo_api_error(resp, 400, "invalid_parameter",
+                     "level must be a level name (trace, debug, info, warn, error, fatal, unspecified) or a "
+                     "comma-separated list of up to 8");
+        return LO_INVALID;
+    }
+    spec->levels = level ? levels : NULL;
+    /* The trigram index serves 3+ characters; a shorter q is a scan of
+     * every message in the range, so the range is bounded (docs/query-api.md). */
+    if (spec->q && utf8_chars(spec->q) < 3 && spec->to_us - spec->from_us > SHORT_Q_MAX_RANGE_US &&
+        !spec->session && !spec->trace) {
+        lo_api_error(resp, 400, "invalid_parameter",
+                     "q shorter than 3 characters searches at most 1 hour (narrow from/to, add session_id or "
+                     "trace_id, or lengthen q)");
+        return LO_INVALID;
+    }
+    return LO_OK;
+}
+
+/* Renders rows into a JSON array as they arrive; the row past limit only
+ * says there is more. */
+typedef struct {
+    lo_jw_t w;
+    int64_t n, limit;
+    bool more;
+} page_t;
+
+static bool page_row(void *ud, const PGresult *r)
+{
+    page_t *p = ud;
+    if (p->n == p->limit) {
+        p->more = true;
+        return false;
+    }
+    p->n++;
+    write_entry(&p->w, r, 0);
+    return lo_jw_status(&p->w) == LO_OK;
+}
+
+int lo_q_logs(lo_api_req_t *req, lo_api_resp_t *resp)
+{
+    char project[37], session[37], trace[33], levels[400], from_s[32], to_s[32];
+    bool has_project;
+    lo_log_spec_t spec;
+    lo_q_vis_t vis = { 0 };
+
+    if (parse_spec(req, resp, &spec, project, &has_project, session, trace, levels) != LO_OK)
+        return LO_OK;
+    if (lo_q_visibility(req, resp, has_project ? project : NULL, &vis) != LO_OK)
         goto cleanup;
 
-    int rows = PQntuples(r);
-    bool more = rows > limit;
-    if (more)
-        rows = (int)limit;
-    lo_jw_t w;
-    lo_jw_init(&w, &resp->body);
-    lo_jw_obj_begin(&w);
-    lo_jw_key(&w, "logs", 4);
-    lo_jw_arr_begin(&w);
-    for (int i = 0; i < rows; i++)
-        write_entry(&w, r, i);
-    lo_jw_arr_end(&w);
-    lo_jw_key(&w, "has_more", 8), lo_jw_bool(&w, more);
-    lo_jw_key(&w, "limit", 5), lo_jw_i64(&w, limit);
-    lo_jw_key(&w, "offset", 6), lo_jw_i64(&w, offset);
-    lo_jw_key(&w, "from", 4), lo_jw_cstr(&w, from_s);
-    lo_jw_key(&w, "to", 2), lo_jw_cstr(&w, to_s);
-    lo_jw_obj_end(&w);
-    rc = lo_q_finish(resp, &w);
+    page_t p = { .limit = spec.limit };
+    lo_jw_init(&p.w, &resp->body);
+    lo_jw_obj_begin(&p.w);
+    lo_jw_key(&p.w, "logs", 4);
+    lo_jw_arr_begin(&p.w);
+    if (lo_q_logs_run(req, resp, &spec, &vis, page_row, &p) != LO_OK)
+        goto cleanup;
+    lo_q_fmt_time(spec.from_us, from_s);
+    lo_q_fmt_time(spec.to_us, to_s);
+    lo_jw_arr_end(&p.w);
+    lo_jw_key(&p.w, "has_more", 8), lo_jw_bool(&p.w, p.more);
+    lo_jw_key(&p.w, "limit", 5), lo_jw_i64(&p.w, spec.limit);
+    lo_jw_key(&p.w, "offset", 6), lo_jw_i64(&p.w, spec.offset);
+    lo_jw_key(&p.w, "from", 4), lo_jw_cstr(&p.w, from_s);
+    lo_jw_key(&p.w, "to", 2), lo_jw_cstr(&p.w, to_s);
+    lo_jw_obj_end(&p.w);
+    (void)lo_q_finish(resp, &p.w);
 
 cleanup:
-    PQclear(r);
-    free(pattern);
     lo_q_vis_free(&vis);
-    return rc;
+    return LO_OK;
 }

@@ -167,12 +167,9 @@ void lo_q_vis_free(lo_q_vis_t *vis)
 
 /* ---- SQL ---- */
 
-PGresult *lo_q_exec(lo_api_req_t *req, lo_api_resp_t *resp, const char *sql, int n, const char *const *values)
+/* The answer for a statement that failed with r (NULL: never sent). */
+static void exec_failed(lo_api_req_t *req, lo_api_resp_t *resp, const PGresult *r)
 {
-    PGresult *r = PQexecParams(req->db, sql, n, NULL, values, NULL, NULL, 0);
-    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
-        return r;
     const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
     if (PQstatus(req->db) != CONNECTION_OK) {
         req->db_broken = true;
@@ -184,8 +181,47 @@ PGresult *lo_q_exec(lo_api_req_t *req, lo_api_resp_t *resp, const char *sql, int
         lo_log_error("query failed", "sqlstate=%s", state ? state : "none");
         lo_api_error(resp, 500, "internal", "the query failed");
     }
+}
+
+PGresult *lo_q_exec(lo_api_req_t *req, lo_api_resp_t *resp, const char *sql, int n, const char *const *values)
+{
+    PGresult *r = PQexecParams(req->db, sql, n, NULL, values, NULL, NULL, 0);
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+        return r;
+    exec_failed(req, resp, r);
     PQclear(r);
     return NULL;
+}
+
+int lo_q_stream(lo_api_req_t *req, lo_api_resp_t *resp, const char *sql, int n, const char *const *values,
+                lo_q_row_fn row, void *ud)
+{
+    if (!PQsendQueryParams(req->db, sql, n, NULL, values, NULL, NULL, 0)) {
+        exec_failed(req, resp, NULL);
+        return LO_ERROR;
+    }
+    /* right after a send it cannot fail; if it did, rows would arrive whole */
+    bool single = PQsetSingleRowMode(req->db) == 1, wanted = true, failed = !single;
+    if (!single)
+        lo_api_error(resp, 500, "internal", "the query failed");
+    PGresult *r;
+    while ((r = PQgetResult(req->db)) != NULL) {
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_SINGLE_TUPLE) {
+            if (wanted && !failed)
+                wanted = row(ud, r);
+        } else if (st != PGRES_TUPLES_OK && !failed) { /* TUPLES_OK: the end, no rows */
+            exec_failed(req, resp, r);
+            failed = true;
+        }
+        PQclear(r);
+    }
+    if (!failed && PQstatus(req->db) != CONNECTION_OK) {
+        exec_failed(req, resp, NULL);
+        failed = true;
+    }
+    return failed ? LO_ERROR : LO_OK;
 }
 
 void lo_q_sql_init(lo_q_sql_t *q, const char *head)

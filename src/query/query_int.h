@@ -82,6 +82,16 @@ void lo_q_vis_free(lo_q_vis_t *vis);
 PGresult *lo_q_exec(lo_api_req_t *req, lo_api_resp_t *resp, const char *sql, int n,
                     const char *const *values);
 
+/* Runs one statement in single-row mode, so no answer is held whole in
+ * memory: row(ud, r) sees each result row as row 0 of r, in order.  A row
+ * function returning false ends the delivery (what PostgreSQL still sends
+ * is read and discarded; the statement's LIMIT bounds it).  LO_OK, or
+ * LO_ERROR with the answer written as lo_q_exec writes it (rows already
+ * rendered into resp are discarded). */
+typedef bool (*lo_q_row_fn)(void *ud, const PGresult *r);
+int lo_q_stream(lo_api_req_t *req, lo_api_resp_t *resp, const char *sql, int n, const char *const *values,
+                lo_q_row_fn row, void *ud) LO_MUST_USE;
+
 /* Fixed-size SQL assembly for optional filters: appends text, and numbered
  * parameters ($k) bound to values. */
 typedef struct {
@@ -108,6 +118,57 @@ void lo_q_jw_json(lo_jw_t *w, const PGresult *r, int row, int col);
 /* Writes a column of Unix microseconds as RFC 3339 (or null). */
 void lo_q_jw_time(lo_jw_t *w, const PGresult *r, int row, int col);
 int64_t lo_q_i64(const PGresult *r, int row, int col);
+
+/* ---- logs.c, traces.c: the searches apart from their rendering ---- */
+
+/* A log search, parsed and checked; NULL members do not filter. */
+typedef struct {
+    int64_t from_us, to_us;
+    int64_t limit, offset;
+    const char *session; /* canonical UUID */
+    const char *trace;   /* 32 lower-case hex digits */
+    const char *levels;  /* array literal of level names: {"warn","error"} */
+    const char *service;
+    const char *q; /* substring of the message, case-insensitive */
+} lo_log_spec_t;
+
+/* Streams the logs spec matches in the projects of vis, newest first (time,
+ * then id), as rows of lo_columns_select(logs): offset rows skipped, then
+ * at most limit + 1, so the caller learns whether there are more.  LO_OK,
+ * or an error with the answer written to resp. */
+int lo_q_logs_run(lo_api_req_t *req, lo_api_resp_t *resp, const lo_log_spec_t *spec, const lo_q_vis_t *vis,
+                  lo_q_row_fn row, void *ud) LO_MUST_USE;
+
+/* A trace search, parsed and checked; NULL members and status -1 do not
+ * filter. */
+typedef struct {
+    int64_t from_us, to_us;
+    int64_t limit, offset;
+    const char *session; /* canonical UUID */
+    const char *service; /* of the root span */
+    int status;          /* index of lo_span_status_names */
+} lo_trace_spec_t;
+
+/* The columns of a trace search row. */
+enum {
+    LO_TRACE_ID,
+    LO_TRACE_START,
+    LO_TRACE_END,
+    LO_TRACE_ROOT_NAME,
+    LO_TRACE_SERVICE,
+    LO_TRACE_STATUS,
+    LO_TRACE_SPAN_COUNT,
+    LO_TRACE_ERROR_COUNT,
+    LO_TRACE_PROJECT_ID,
+    LO_TRACE_SESSION_ID,
+    LO_TRACE_USER_ID
+};
+
+/* Streams the traces spec matches in the projects of vis, newest first,
+ * one row per trace (columns LO_TRACE_*; times as Unix microseconds), with
+ * the paging of lo_q_logs_run. */
+int lo_q_traces_run(lo_api_req_t *req, lo_api_resp_t *resp, const lo_trace_spec_t *spec,
+                    const lo_q_vis_t *vis, lo_q_row_fn row, void *ud) LO_MUST_USE;
 
 /* ---- metric_query.c: the metric query apart from its rendering ---- */
 

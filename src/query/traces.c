@@ -20,95 +20,117 @@ static const char *const TRACES_PARAMS[] = { "project_id", "session_id", "servic
                                              "to",         "limit",      "offset",  NULL };
 static const char *const TRACE_PARAMS[] = { "project_id", NULL };
 
-int lo_q_traces(lo_api_req_t *req, lo_api_resp_t *resp)
+int lo_q_traces_run(lo_api_req_t *req, lo_api_resp_t *resp, const lo_trace_spec_t *spec,
+                    const lo_q_vis_t *vis, lo_q_row_fn row, void *ud)
 {
-    char project[37], session[37], from_s[32], to_s[32], lim_s[24], off_s[24], status_s[4];
-    bool has_project, has_session;
-    const char *service;
-    int status;
-    int64_t from_us, to_us, limit, offset;
-    PGresult *r = NULL;
-    lo_q_vis_t vis = { 0 };
-    int rc = LO_OK;
+    char from_s[32], to_s[32], lim_s[24], off_s[24], status_s[12];
+    lo_q_fmt_time(spec->from_us, from_s);
+    lo_q_fmt_time(spec->to_us, to_s);
+    snprintf(lim_s, sizeof lim_s, "%lld", (long long)spec->limit + 1);
+    snprintf(off_s, sizeof off_s, "%lld", (long long)spec->offset);
+    snprintf(status_s, sizeof status_s, "%d", spec->status);
 
-    if (lo_q_check_params(req, resp, TRACES_PARAMS) != LO_OK ||
-        lo_q_uuid(req, resp, "project_id", project, &has_project) != LO_OK ||
-        lo_q_uuid(req, resp, "session_id", session, &has_session) != LO_OK ||
-        lo_q_str(req, resp, "service", 1, 256, &service) != LO_OK ||
-        lo_q_enum(req, resp, "status", lo_span_status_names, &status) != LO_OK ||
-        lo_q_range(req, resp, &from_us, &to_us) != LO_OK ||
-        lo_q_int(req, resp, "limit", 1, 1000, 100, &limit) != LO_OK ||
-        lo_q_int(req, resp, "offset", 0, 100000, 0, &offset) != LO_OK)
-        return LO_OK;
-    if (lo_q_visibility(req, resp, has_project ? project : NULL, &vis) != LO_OK)
-        goto cleanup;
-
-    lo_q_fmt_time(from_us, from_s);
-    lo_q_fmt_time(to_us, to_s);
-    snprintf(lim_s, sizeof lim_s, "%lld", (long long)limit + 1);
-    snprintf(off_s, sizeof off_s, "%lld", (long long)offset);
-    snprintf(status_s, sizeof status_s, "%d", status);
-
+    /* the select list in the order of LO_TRACE_* */
     lo_q_sql_t s;
     lo_q_sql_init(&s, "SELECT encode(trace_id, 'hex'), (extract(epoch FROM start_time) * 1000000)::int8, "
                       "(extract(epoch FROM end_time) * 1000000)::int8, root_span_name, service, status_code, "
                       "span_count, error_count, project_id, session_id, user_id FROM traces WHERE ");
     lo_q_sql_bind(&s, "start_time >= $?::timestamptz", from_s);
     lo_q_sql_bind(&s, " AND start_time < $?::timestamptz", to_s);
-    if (!vis.all)
-        lo_q_sql_bind(&s, " AND project_id = ANY($?::uuid[])", vis.arr.p);
-    if (has_session)
-        lo_q_sql_bind(&s, " AND session_id = $?::uuid", session);
-    if (service)
-        lo_q_sql_bind(&s, " AND service = $?", service);
-    if (status >= 0)
+    if (!vis->all)
+        lo_q_sql_bind(&s, " AND project_id = ANY($?::uuid[])", vis->arr.p);
+    if (spec->session)
+        lo_q_sql_bind(&s, " AND session_id = $?::uuid", spec->session);
+    if (spec->service)
+        lo_q_sql_bind(&s, " AND service = $?", spec->service);
+    if (spec->status >= 0)
         lo_q_sql_bind(&s, " AND status_code = $?::int2", status_s);
     lo_q_sql_bind(&s, " ORDER BY start_time DESC, trace_id DESC LIMIT $?", lim_s);
     lo_q_sql_bind(&s, " OFFSET $?", off_s);
-    r = lo_q_exec(req, resp, s.sql, s.n, s.vals);
-    if (!r)
+    if (s.overflow) {
+        lo_api_error(resp, 500, "internal", "query too long");
+        return LO_ERROR;
+    }
+    return lo_q_stream(req, resp, s.sql, s.n, s.vals, row, ud);
+}
+
+/* ---- GET /api/observe/traces: parameters in, JSON out ---- */
+
+typedef struct {
+    lo_jw_t w;
+    int64_t n, limit;
+    bool more;
+} page_t;
+
+static bool trace_row(void *ud, const PGresult *r)
+{
+    page_t *p = ud;
+    lo_jw_t *w = &p->w;
+    if (p->n == p->limit) {
+        p->more = true;
+        return false;
+    }
+    p->n++;
+    int64_t st = lo_q_i64(r, 0, LO_TRACE_START), en = lo_q_i64(r, 0, LO_TRACE_END);
+    lo_jw_obj_begin(w);
+    lo_jw_key(w, "trace_id", 8), lo_q_jw_text(w, r, 0, LO_TRACE_ID);
+    lo_jw_key(w, "root_span_name", 14), lo_q_jw_text(w, r, 0, LO_TRACE_ROOT_NAME);
+    lo_jw_key(w, "service", 7), lo_q_jw_text(w, r, 0, LO_TRACE_SERVICE);
+    lo_jw_key(w, "start", 5), lo_q_jw_time(w, r, 0, LO_TRACE_START);
+    lo_jw_key(w, "start_unix_ms", 13), lo_jw_i64(w, st / 1000);
+    lo_jw_key(w, "end", 3), lo_q_jw_time(w, r, 0, LO_TRACE_END);
+    lo_jw_key(w, "duration_ns", 11), lo_jw_i64(w, (en - st) * 1000);
+    lo_jw_key(w, "status", 6), lo_jw_cstr(w, lo_span_status_name(lo_q_i64(r, 0, LO_TRACE_STATUS)));
+    lo_jw_key(w, "span_count", 10), lo_jw_i64(w, lo_q_i64(r, 0, LO_TRACE_SPAN_COUNT));
+    lo_jw_key(w, "error_count", 11), lo_jw_i64(w, lo_q_i64(r, 0, LO_TRACE_ERROR_COUNT));
+    lo_jw_key(w, "project_id", 10), lo_q_jw_text(w, r, 0, LO_TRACE_PROJECT_ID);
+    lo_jw_key(w, "session_id", 10), lo_q_jw_text(w, r, 0, LO_TRACE_SESSION_ID);
+    lo_jw_key(w, "user_id", 7), lo_q_jw_text(w, r, 0, LO_TRACE_USER_ID);
+    lo_jw_obj_end(w);
+    return lo_jw_status(w) == LO_OK;
+}
+
+int lo_q_traces(lo_api_req_t *req, lo_api_resp_t *resp)
+{
+    char project[37], session[37], from_s[32], to_s[32];
+    bool has_project, has_session;
+    lo_trace_spec_t spec = { 0 };
+    lo_q_vis_t vis = { 0 };
+
+    if (lo_q_check_params(req, resp, TRACES_PARAMS) != LO_OK ||
+        lo_q_uuid(req, resp, "project_id", project, &has_project) != LO_OK ||
+        lo_q_uuid(req, resp, "session_id", session, &has_session) != LO_OK ||
+        lo_q_str(req, resp, "service", 1, 256, &spec.service) != LO_OK ||
+        lo_q_enum(req, resp, "status", lo_span_status_names, &spec.status) != LO_OK ||
+        lo_q_range(req, resp, &spec.from_us, &spec.to_us) != LO_OK ||
+        lo_q_int(req, resp, "limit", 1, 1000, 100, &spec.limit) != LO_OK ||
+        lo_q_int(req, resp, "offset", 0, 100000, 0, &spec.offset) != LO_OK)
+        return LO_OK;
+    spec.session = has_session ? session : NULL;
+    if (lo_q_visibility(req, resp, has_project ? project : NULL, &vis) != LO_OK)
         goto cleanup;
 
-    int rows = PQntuples(r);
-    bool more = rows > limit;
-    if (more)
-        rows = (int)limit;
-    lo_jw_t w;
-    lo_jw_init(&w, &resp->body);
-    lo_jw_obj_begin(&w);
-    lo_jw_key(&w, "traces", 6);
-    lo_jw_arr_begin(&w);
-    for (int i = 0; i < rows; i++) {
-        int64_t st = lo_q_i64(r, i, 1), en = lo_q_i64(r, i, 2);
-        lo_jw_obj_begin(&w);
-        lo_jw_key(&w, "trace_id", 8), lo_q_jw_text(&w, r, i, 0);
-        lo_jw_key(&w, "root_span_name", 14), lo_q_jw_text(&w, r, i, 3);
-        lo_jw_key(&w, "service", 7), lo_q_jw_text(&w, r, i, 4);
-        lo_jw_key(&w, "start", 5), lo_q_jw_time(&w, r, i, 1);
-        lo_jw_key(&w, "start_unix_ms", 13), lo_jw_i64(&w, st / 1000);
-        lo_jw_key(&w, "end", 3), lo_q_jw_time(&w, r, i, 2);
-        lo_jw_key(&w, "duration_ns", 11), lo_jw_i64(&w, (en - st) * 1000);
-        lo_jw_key(&w, "status", 6), lo_jw_cstr(&w, lo_span_status_name(lo_q_i64(r, i, 5)));
-        lo_jw_key(&w, "span_count", 10), lo_jw_i64(&w, lo_q_i64(r, i, 6));
-        lo_jw_key(&w, "error_count", 11), lo_jw_i64(&w, lo_q_i64(r, i, 7));
-        lo_jw_key(&w, "project_id", 10), lo_q_jw_text(&w, r, i, 8);
-        lo_jw_key(&w, "session_id", 10), lo_q_jw_text(&w, r, i, 9);
-        lo_jw_key(&w, "user_id", 7), lo_q_jw_text(&w, r, i, 10);
-        lo_jw_obj_end(&w);
-    }
-    lo_jw_arr_end(&w);
-    lo_jw_key(&w, "has_more", 8), lo_jw_bool(&w, more);
-    lo_jw_key(&w, "limit", 5), lo_jw_i64(&w, limit);
-    lo_jw_key(&w, "offset", 6), lo_jw_i64(&w, offset);
-    lo_jw_key(&w, "from", 4), lo_jw_cstr(&w, from_s);
-    lo_jw_key(&w, "to", 2), lo_jw_cstr(&w, to_s);
-    lo_jw_obj_end(&w);
-    rc = lo_q_finish(resp, &w);
+    page_t p = { .limit = spec.limit };
+    lo_jw_init(&p.w, &resp->body);
+    lo_jw_obj_begin(&p.w);
+    lo_jw_key(&p.w, "traces", 6);
+    lo_jw_arr_begin(&p.w);
+    if (lo_q_traces_run(req, resp, &spec, &vis, trace_row, &p) != LO_OK)
+        goto cleanup;
+    lo_q_fmt_time(spec.from_us, from_s);
+    lo_q_fmt_time(spec.to_us, to_s);
+    lo_jw_arr_end(&p.w);
+    lo_jw_key(&p.w, "has_more", 8), lo_jw_bool(&p.w, p.more);
+    lo_jw_key(&p.w, "limit", 5), lo_jw_i64(&p.w, spec.limit);
+    lo_jw_key(&p.w, "offset", 6), lo_jw_i64(&p.w, spec.offset);
+    lo_jw_key(&p.w, "from", 4), lo_jw_cstr(&p.w, from_s);
+    lo_jw_key(&p.w, "to", 2), lo_jw_cstr(&p.w, to_s);
+    lo_jw_obj_end(&p.w);
+    (void)lo_q_finish(resp, &p.w);
 
 cleanup:
-    PQclear(r);
     lo_q_vis_free(&vis);
-    return rc;
+    return LO_OK;
 }
 
 /* ---- one trace ---- */
