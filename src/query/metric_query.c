@@ -396,6 +396,133 @@ typedef struct {
     bool any, has_min, has_max;
 } hpoint_t;
 
+/* One output series' histogram points: the union of its bucket bounds
+ * (ascending), and per step the bucket counts and totals observed. */
+typedef struct {
+    double *u;
+    int nu;
+    double *cells; /* npts x (nu + 1): step p's counts start at p * (nu + 1) */
+    hpoint_t *pts;
+    int npts;
+    int64_t first_b, step_ms, from_us;
+} hgrid_t;
+
+/* Collects the distinct bounds of rows [row, end) into g->u.  LO_OK, or
+ * LO_INVALID with the 400 written when there are more than MAX_BOUNDS. */
+static int union_bounds(lo_api_resp_t *resp, const PGresult *r, int row, int end, hsample_t *cur, hgrid_t *g)
+{
+    g->nu = 0;
+    for (int i = row; i < end; i++) {
+        if (PQgetisnull(r, i, 8) || !parse_hist(PQgetvalue(r, i, 8), cur))
+            continue;
+        for (int k = 0; k < cur->nb; k++) {
+            if (bound_index(g->u, g->nu, cur->bounds[k]) >= 0)
+                continue;
+            if (g->nu == MAX_BOUNDS) {
+                lo_api_error(resp, 400, "unsupported",
+                             "the matched histograms have more than %d distinct bucket bounds; narrow the "
+                             "query with labels",
+                             MAX_BOUNDS);
+                return LO_INVALID;
+            }
+            g->u[g->nu++] = cur->bounds[k];
+            qsort(g->u, (size_t)g->nu, sizeof(double), cmp_double);
+        }
+    }
+    return LO_OK;
+}
+
+/* Adds sample cur (row i of r) to step p: in full, or as its difference
+ * from prev, the same series' previous sample. */
+static void add_sample(hgrid_t *g, int p, const PGresult *r, int i, const hsample_t *cur,
+                       const hsample_t *prev, bool use_diff)
+{
+    double *cell = g->cells + (size_t)p * (size_t)(g->nu + 1);
+    for (int k = 0; k <= cur->nb; k++) {
+        /* the previous count of the same bucket, found by its bound: the
+         * layout may move between samples (exponential offsets) */
+        double before = 0;
+        if (use_diff) {
+            int pk = k < cur->nb ? bound_index(prev->bounds, prev->nb, cur->bounds[k]) : prev->nb;
+            before = pk >= 0 ? prev->counts[pk] : 0;
+        }
+        double c = cur->counts[k] - before;
+        int ui = k < cur->nb ? bound_index(g->u, g->nu, cur->bounds[k]) : g->nu;
+        if (c > 0 && ui >= 0)
+            cell[ui] += c;
+    }
+    hpoint_t *pt = &g->pts[p];
+    pt->obs += cur->count - (use_diff ? prev->count : 0);
+    pt->sum += cur->sum - (use_diff ? prev->sum : 0);
+    if (!PQgetisnull(r, i, 6)) {
+        double mn = strtod(PQgetvalue(r, i, 6), NULL);
+        pt->min = pt->has_min && pt->min < mn ? pt->min : mn;
+        pt->has_min = true;
+    }
+    if (!PQgetisnull(r, i, 7)) {
+        double mx = strtod(PQgetvalue(r, i, 7), NULL);
+        pt->max = pt->has_max && pt->max > mx ? pt->max : mx;
+        pt->has_max = true;
+    }
+    pt->any = true;
+}
+
+/* Rows [row, end) (ordered by series, then time) into g's steps: each
+ * series' cumulative samples differenced like counters (a lower count or
+ * a later start is a reset), delta samples in full.  cur and prev are
+ * scratch. */
+static void accumulate(hgrid_t *g, const PGresult *r, int row, int end, hsample_t *cur, hsample_t *prev)
+{
+    const char *series = NULL;
+    int64_t prev_start = 0;
+    prev->ok = false;
+    for (int i = row; i < end; i++) {
+        const char *sid = PQgetvalue(r, i, 1);
+        if (!series || strcmp(series, sid) != 0) {
+            series = sid;
+            prev->ok = false;
+        }
+        int64_t t = lo_q_i64(r, i, 2);
+        int64_t st = PQgetisnull(r, i, 3) ? 0 : lo_q_i64(r, i, 3);
+        if (PQgetisnull(r, i, 8) || !parse_hist(PQgetvalue(r, i, 8), cur))
+            continue;
+        cur->count = PQgetisnull(r, i, 4) ? 0 : strtod(PQgetvalue(r, i, 4), NULL);
+        cur->sum = PQgetisnull(r, i, 5) ? 0 : strtod(PQgetvalue(r, i, 5), NULL);
+        bool delta = PQgetvalue(r, i, 9)[0] == 't';
+        bool reset = prev->ok && (cur->count < prev->count || st > prev_start);
+        bool use_full = delta || reset || (!prev->ok && st >= g->from_us && st > 0);
+        bool use_diff = !use_full && prev->ok;
+        int p = (int)((t / 1000) / g->step_ms - g->first_b);
+        if ((use_full || use_diff) && p >= 0 && p < g->npts)
+            add_sample(g, p, r, i, cur, prev, use_diff);
+        hsample_t *tmp = prev; /* scratch either way: swap the pointers */
+        prev = cur;
+        cur = tmp;
+        prev_start = st;
+    }
+}
+
+/* g's steps that saw data, as agg asks, into the sink. */
+static void emit_points(const lo_metric_sink_t *sink, const hgrid_t *g, int agg)
+{
+    for (int p = 0; p < g->npts; p++) {
+        const hpoint_t *pt = &g->pts[p];
+        if (!pt->any)
+            continue;
+        double v;
+        switch (agg) {
+        case A_COUNT: v = pt->obs; break;
+        case A_SUM: v = pt->sum; break;
+        case A_AVG: v = pt->obs > 0 ? pt->sum / pt->obs : NAN; break;
+        case A_MIN: v = pt->has_min ? pt->min : NAN; break;
+        case A_MAX: v = pt->has_max ? pt->max : NAN; break;
+        default: v = quantile(g->u, g->nu, g->cells + (size_t)p * (size_t)(g->nu + 1), AGG_Q[agg]); break;
+        }
+        if (!isnan(v))
+            sink->point(sink->ud, (g->first_b + p) * g->step_ms, v);
+    }
+}
+
 static int emit_histograms(lo_api_req_t *req, lo_api_resp_t *resp, const lo_metric_sink_t *sink,
                            const series_set_t *s, const char *const *vals, int agg, int64_t from_us,
                            int64_t to_us, int64_t step_ms, const char *labels, bool merge)
@@ -411,133 +538,37 @@ static int emit_histograms(lo_api_req_t *req, lo_api_resp_t *resp, const lo_metr
                      MAX_HIST_SAMPLES);
         return LO_INVALID;
     }
-    int64_t first_b = (from_us / 1000) / step_ms;
-    int npts = (int)((to_us / 1000 - 1) / step_ms - first_b + 1);
-    double *u = NULL, *cells = NULL;
-    hpoint_t *pts = NULL;
+    hgrid_t g = { .step_ms = step_ms, .from_us = from_us };
+    g.first_b = (from_us / 1000) / step_ms;
+    g.npts = (int)((to_us / 1000 - 1) / step_ms - g.first_b + 1);
+    g.u = malloc(sizeof(double) * MAX_BOUNDS);
     hsample_t *cur = malloc(sizeof *cur), *prev = malloc(sizeof *prev);
-    if (!cur || !prev) {
+    if (!cur || !prev || !g.u) {
         rc = LO_ERROR;
         goto cleanup;
     }
-    int row = 0;
-    for (int gi = 0; gi < s->ngroups; gi++) {
+    for (int gi = 0, row = 0; gi < s->ngroups; gi++) {
         int end = row;
         while (end < rows && atoi(PQgetvalue(r, end, 0)) == gi)
             end++;
-        /* the union of the group's bounds */
-        int nu = 0;
-        free(u);
-        u = malloc(sizeof(double) * MAX_BOUNDS);
-        if (!u) {
-            rc = LO_ERROR;
+        if ((rc = union_bounds(resp, r, row, end, cur, &g)) != LO_OK)
             goto cleanup;
-        }
-        for (int i = row; i < end; i++) {
-            if (PQgetisnull(r, i, 8) || !parse_hist(PQgetvalue(r, i, 8), cur))
-                continue;
-            for (int k = 0; k < cur->nb; k++) {
-                if (bound_index(u, nu, cur->bounds[k]) >= 0)
-                    continue;
-                if (nu == MAX_BOUNDS) {
-                    lo_api_error(resp, 400, "unsupported",
-                                 "the matched histograms have more than %d distinct "
-                                 "bucket bounds; narrow the query with labels",
-                                 MAX_BOUNDS);
-                    rc = LO_INVALID;
-                    goto cleanup;
-                }
-                u[nu++] = cur->bounds[k];
-                qsort(u, (size_t)nu, sizeof(double), cmp_double);
-            }
-        }
-        if ((int64_t)npts * (nu + 1) > MAX_HIST_CELLS) {
+        if ((int64_t)g.npts * (g.nu + 1) > MAX_HIST_CELLS) {
             lo_api_error(resp, 400, "too_many_points", "too many histogram points; raise step");
             rc = LO_INVALID;
             goto cleanup;
         }
-        free(cells);
-        free(pts);
-        cells = calloc((size_t)npts * (size_t)(nu + 1), sizeof(double));
-        pts = calloc((size_t)npts, sizeof(hpoint_t));
-        if (!cells || !pts) {
+        free(g.cells);
+        free(g.pts);
+        g.cells = calloc((size_t)g.npts * (size_t)(g.nu + 1), sizeof(double));
+        g.pts = calloc((size_t)g.npts, sizeof(hpoint_t));
+        if (!g.cells || !g.pts) {
             rc = LO_ERROR;
             goto cleanup;
         }
-        /* difference each series' samples and add them to their step */
-        const char *series = NULL;
-        prev->ok = false;
-        int64_t prev_start = 0;
-        for (int i = row; i < end; i++) {
-            const char *sid = PQgetvalue(r, i, 1);
-            if (!series || strcmp(series, sid) != 0) {
-                series = sid;
-                prev->ok = false;
-            }
-            int64_t t = lo_q_i64(r, i, 2);
-            int64_t st = PQgetisnull(r, i, 3) ? 0 : lo_q_i64(r, i, 3);
-            if (PQgetisnull(r, i, 8) || !parse_hist(PQgetvalue(r, i, 8), cur))
-                continue;
-            cur->count = PQgetisnull(r, i, 4) ? 0 : strtod(PQgetvalue(r, i, 4), NULL);
-            cur->sum = PQgetisnull(r, i, 5) ? 0 : strtod(PQgetvalue(r, i, 5), NULL);
-            bool delta = PQgetvalue(r, i, 9)[0] == 't';
-            bool reset = prev->ok && (cur->count < prev->count || st > prev_start);
-            bool use_full = delta || reset || (!prev->ok && st >= from_us && st > 0);
-            bool use_diff = !use_full && prev->ok;
-            int p = (int)((t / 1000) / step_ms - first_b);
-            if ((use_full || use_diff) && p >= 0 && p < npts) {
-                double *cell = cells + (size_t)p * (size_t)(nu + 1);
-                for (int k = 0; k <= cur->nb; k++) {
-                    /* the previous count of the same bucket, found by its bound: the
-                     * layout may move between samples (exponential offsets) */
-                    double before = 0;
-                    if (use_diff) {
-                        int pk = k < cur->nb ? bound_index(prev->bounds, prev->nb, cur->bounds[k]) : prev->nb;
-                        before = pk >= 0 ? prev->counts[pk] : 0;
-                    }
-                    double c = cur->counts[k] - before;
-                    int ui = k < cur->nb ? bound_index(u, nu, cur->bounds[k]) : nu;
-                    if (c > 0 && ui >= 0)
-                        cell[ui] += c;
-                }
-                hpoint_t *pt = &pts[p];
-                pt->obs += cur->count - (use_diff ? prev->count : 0);
-                pt->sum += cur->sum - (use_diff ? prev->sum : 0);
-                if (!PQgetisnull(r, i, 6)) {
-                    double mn = strtod(PQgetvalue(r, i, 6), NULL);
-                    pt->min = pt->has_min && pt->min < mn ? pt->min : mn;
-                    pt->has_min = true;
-                }
-                if (!PQgetisnull(r, i, 7)) {
-                    double mx = strtod(PQgetvalue(r, i, 7), NULL);
-                    pt->max = pt->has_max && pt->max > mx ? pt->max : mx;
-                    pt->has_max = true;
-                }
-                pt->any = true;
-            }
-            hsample_t *tmp = prev;
-            prev = cur;
-            cur = tmp;
-            prev_start = st;
-        }
-        /* the output series */
+        accumulate(&g, r, row, end, cur, prev);
         begin_group(sink, s, gi, labels, merge);
-        for (int p = 0; p < npts; p++) {
-            hpoint_t *pt = &pts[p];
-            if (!pt->any)
-                continue;
-            double v;
-            switch (agg) {
-            case A_COUNT: v = pt->obs; break;
-            case A_SUM: v = pt->sum; break;
-            case A_AVG: v = pt->obs > 0 ? pt->sum / pt->obs : NAN; break;
-            case A_MIN: v = pt->has_min ? pt->min : NAN; break;
-            case A_MAX: v = pt->has_max ? pt->max : NAN; break;
-            default: v = quantile(u, nu, cells + (size_t)p * (size_t)(nu + 1), AGG_Q[agg]); break;
-            }
-            if (!isnan(v))
-                sink->point(sink->ud, (first_b + p) * step_ms, v);
-        }
+        emit_points(sink, &g, agg);
         sink->series_end(sink->ud);
         row = end;
     }
@@ -546,9 +577,9 @@ cleanup:
         lo_api_error(resp, 500, "internal", "out of memory");
     free(cur);
     free(prev);
-    free(u);
-    free(cells);
-    free(pts);
+    free(g.u);
+    free(g.cells);
+    free(g.pts);
     PQclear(r);
     return rc;
 }
