@@ -146,6 +146,38 @@ static int status(lo_pbd_t *d, lo_span_rec_t *rec, const uint8_t *p, size_t n)
     return lo_pbd_scrub(d, lo_redact_text_mode(d->red), &rec->status_message);
 }
 
+/* Appends element i of a span's events or links (decoded by fn from f)
+ * to the JSON array in b. */
+static int element(lo_pbd_t *d, lo_buf_t *b, const char *what, int64_t i,
+                   int (*fn)(lo_pbd_t *, lo_buf_t *, const uint8_t *, size_t), const lo_pb_field_t *f)
+{
+    if (i > 0)
+        lo_pbd_c(b, ',');
+    lo_pbd_push(d, what, i);
+    int rc = fn(d, b, f->p, f->n);
+    if (rc == LO_OK)
+        lo_pbd_pop(d);
+    return rc;
+}
+
+/* A span's own ids are its identity (as in the OTLP/JSON decoder): a
+ * wrong length is malformed, and a span without them cannot be stored.
+ * The *_n are the lengths seen on the wire (0: absent). */
+static int check_ids(lo_pbd_t *d, const lo_span_rec_t *rec, size_t tid_n, size_t sid_n, size_t pid_n)
+{
+    if (tid_n != 0 && tid_n != 16)
+        return lo_pbd_fail(d, "trace_id: expected 16 bytes, got %zu", tid_n);
+    if (!rec->env.has_trace_id)
+        return lo_pbd_fail(d, "a span needs a trace id (16 bytes, not all zero)");
+    if (sid_n != 0 && sid_n != 8)
+        return lo_pbd_fail(d, "span_id: expected 8 bytes, got %zu", sid_n);
+    if (!rec->env.has_span_id)
+        return lo_pbd_fail(d, "a span needs a span id (8 bytes, not all zero)");
+    if (pid_n != 0 && pid_n != 8)
+        return lo_pbd_fail(d, "parent_span_id: expected 8 bytes, got %zu", pid_n);
+    return LO_OK;
+}
+
 static int span(lo_pbd_t *d, const uint8_t *p, size_t n, const lo_pbd_res_t *res, const lo_pbd_scope_t *scope)
 {
     lo_span_rec_t *rec = lo_otlp_batch_push(d->b);
@@ -223,13 +255,8 @@ static int span(lo_pbd_t *d, const uint8_t *p, size_t n, const lo_pbd_res_t *res
             break;
         case 11:
             LO_PBD_WANT(d, f, LO_PB_LEN);
-            if (ei > 0)
-                lo_pbd_c(&d->aux1, ',');
-            lo_pbd_push(d, "events", ei++);
-            rc = event(d, &d->aux1, f.p, f.n);
-            if (rc != LO_OK)
+            if ((rc = element(d, &d->aux1, "events", ei++, event, &f)) != LO_OK)
                 return rc;
-            lo_pbd_pop(d);
             break;
         case 12:
             LO_PBD_WANT(d, f, LO_PB_VARINT);
@@ -237,13 +264,8 @@ static int span(lo_pbd_t *d, const uint8_t *p, size_t n, const lo_pbd_res_t *res
             break;
         case 13:
             LO_PBD_WANT(d, f, LO_PB_LEN);
-            if (li > 0)
-                lo_pbd_c(&d->aux2, ',');
-            lo_pbd_push(d, "links", li++);
-            rc = link(d, &d->aux2, f.p, f.n);
-            if (rc != LO_OK)
+            if ((rc = element(d, &d->aux2, "links", li++, link, &f)) != LO_OK)
                 return rc;
-            lo_pbd_pop(d);
             break;
         case 14:
             LO_PBD_WANT(d, f, LO_PB_VARINT);
@@ -262,34 +284,20 @@ static int span(lo_pbd_t *d, const uint8_t *p, size_t n, const lo_pbd_res_t *res
     }
     if (rc != LO_PB_END)
         return lo_pbd_wire_fail(d, rc, &f);
-    /* A span's own ids are its identity (as in the OTLP/JSON decoder): a
-     * wrong length is malformed, and a span without them cannot be stored. */
-    if (tid_n != 0 && tid_n != 16)
-        return lo_pbd_fail(d, "trace_id: expected 16 bytes, got %zu", tid_n);
-    if (!rec->env.has_trace_id)
-        return lo_pbd_fail(d, "a span needs a trace id (16 bytes, not all zero)");
-    if (sid_n != 0 && sid_n != 8)
-        return lo_pbd_fail(d, "span_id: expected 8 bytes, got %zu", sid_n);
-    if (!rec->env.has_span_id)
-        return lo_pbd_fail(d, "a span needs a span id (8 bytes, not all zero)");
-    if (pid_n != 0 && pid_n != 8)
-        return lo_pbd_fail(d, "parent_span_id: expected 8 bytes, got %zu", pid_n);
+    if ((rc = check_ids(d, rec, tid_n, sid_n, pid_n)) != LO_OK)
+        return rc;
     if (st != NULL) {
         lo_pbd_push(d, "status", -1);
-        rc = status(d, rec, st, st_n);
-        if (rc != LO_OK)
+        if ((rc = status(d, rec, st, st_n)) != LO_OK)
             return rc;
         lo_pbd_pop(d);
     }
     lo_pbd_c(&d->attrs, '}');
     lo_pbd_c(&d->aux1, ']');
     lo_pbd_c(&d->aux2, ']');
-    rc = lo_pbd_finish(d, &d->attrs, &rec->attributes);
-    if (rc == LO_OK)
-        rc = lo_pbd_finish(d, &d->aux1, &rec->events);
-    if (rc == LO_OK)
-        rc = lo_pbd_finish(d, &d->aux2, &rec->links);
-    if (rc != LO_OK)
+    if ((rc = lo_pbd_finish(d, &d->attrs, &rec->attributes)) != LO_OK ||
+        (rc = lo_pbd_finish(d, &d->aux1, &rec->events)) != LO_OK ||
+        (rc = lo_pbd_finish(d, &d->aux2, &rec->links)) != LO_OK)
         return rc;
     rec->resource = res->json;
     rec->scope_name = scope->name;
