@@ -418,90 +418,90 @@ static enum MHD_Result decode_failed(otlp_req_t *r, int rc)
 
 /* ---- last call: the whole body is here ---- */
 
-static enum MHD_Result finish(otlp_req_t *r)
+/* The body as the decoder reads it: unpacked when gzip, and within the
+ * decompressed-size limit.  false when it has answered instead (*ret). */
+static bool plain_body(otlp_req_t *r, const uint8_t **p, size_t *n, enum MHD_Result *ret)
 {
-    lo_http_t *h = r->h;
-    const lo_config_t *cfg = h->cfg;
+    const lo_config_t *cfg = r->h->cfg;
     struct MHD_Connection *c = r->conn;
     char msg[160];
-
-    if (r->state == REQ_DISCARD && r->refused)
-        return reply_early(h, c, r->ct, &r->early);
-    if (r->state == REQ_DISCARD) {
-        snprintf(msg, sizeof(msg), "body larger than %" PRId64 " bytes", cfg->max_body_bytes);
-        return reply_status(c, r->ct, MHD_HTTP_CONTENT_TOO_LARGE, RPC_INVALID_ARGUMENT, msg, NULL);
-    }
-    const uint8_t *p = r->body != NULL ? r->body : (const uint8_t *)"";
-    size_t n = r->len;
-    if (r->ce == LO_CE_GZIP) {
-        int rc = lo_gunzip(p, n, (size_t)cfg->max_decompressed_bytes, &r->plain, &r->plain_len);
-        if (rc == LO_INVALID) {
-            lo_stat_add(&lo_stats.requests_invalid[r->signal], 1);
-            return reply_status(c, r->ct, MHD_HTTP_BAD_REQUEST, RPC_INVALID_ARGUMENT,
-                                "body is not valid gzip", NULL);
-        }
-        if (rc == LO_TOO_LARGE) {
-            snprintf(msg, sizeof(msg), "decompressed body larger than %" PRId64 " bytes",
-                     cfg->max_decompressed_bytes);
-            return reply_status(c, r->ct, MHD_HTTP_CONTENT_TOO_LARGE, RPC_INVALID_ARGUMENT, msg, NULL);
-        }
-        if (rc != LO_OK)
-            return reply_status(c, r->ct, MHD_HTTP_INTERNAL_SERVER_ERROR, RPC_INTERNAL, "out of memory",
-                                NULL);
-        free(r->body); /* the records will point into plain */
-        r->body = NULL;
-        r->len = r->cap = 0;
-        if (!hold(r, r->plain_len)) {
-            lo_stat_add(&lo_stats.requests_busy[r->signal], 1);
-            return reply_retry(c, r->ct, MHD_HTTP_TOO_MANY_REQUESTS,
-                               "too many request bodies in flight, retry later", cfg->retry_after_seconds,
-                               false);
-        }
-        p = r->plain;
-        n = r->plain_len;
-    } else if (n > (size_t)cfg->max_decompressed_bytes) {
+    *p = r->body != NULL ? r->body : (const uint8_t *)"";
+    *n = r->len;
+    if (r->ce != LO_CE_GZIP) {
+        if (*n <= (size_t)cfg->max_decompressed_bytes)
+            return true;
         snprintf(msg, sizeof(msg), "body larger than %" PRId64 " bytes", cfg->max_decompressed_bytes);
-        return reply_status(c, r->ct, MHD_HTTP_CONTENT_TOO_LARGE, RPC_INVALID_ARGUMENT, msg, NULL);
+        *ret = reply_status(c, r->ct, MHD_HTTP_CONTENT_TOO_LARGE, RPC_INVALID_ARGUMENT, msg, NULL);
+        return false;
     }
+    int rc = lo_gunzip(*p, *n, (size_t)cfg->max_decompressed_bytes, &r->plain, &r->plain_len);
+    if (rc == LO_INVALID) {
+        lo_stat_add(&lo_stats.requests_invalid[r->signal], 1);
+        *ret = reply_status(c, r->ct, MHD_HTTP_BAD_REQUEST, RPC_INVALID_ARGUMENT, "body is not valid gzip",
+                            NULL);
+        return false;
+    }
+    if (rc == LO_TOO_LARGE) {
+        snprintf(msg, sizeof(msg), "decompressed body larger than %" PRId64 " bytes",
+                 cfg->max_decompressed_bytes);
+        *ret = reply_status(c, r->ct, MHD_HTTP_CONTENT_TOO_LARGE, RPC_INVALID_ARGUMENT, msg, NULL);
+        return false;
+    }
+    if (rc != LO_OK) {
+        *ret = reply_status(c, r->ct, MHD_HTTP_INTERNAL_SERVER_ERROR, RPC_INTERNAL, "out of memory", NULL);
+        return false;
+    }
+    free(r->body); /* the records will point into plain */
+    r->body = NULL;
+    r->len = r->cap = 0;
+    if (!hold(r, r->plain_len)) {
+        lo_stat_add(&lo_stats.requests_busy[r->signal], 1);
+        *ret = reply_retry(c, r->ct, MHD_HTTP_TOO_MANY_REQUESTS,
+                           "too many request bodies in flight, retry later", cfg->retry_after_seconds, false);
+        return false;
+    }
+    *p = r->plain;
+    *n = r->plain_len;
+    return true;
+}
 
-    /* What one request may make us hold is bounded by what the writers
-     * may buffer: JSON renderings of attributes may outgrow their protobuf
-     * by escaping (up to 6x for control characters), so 8x the body bounds
-     * the arena; and a body of empty records (two bytes each) must not
-     * grow the record array past the same budget. */
+/* Decodes p[0..n) into the request's batch, in an arena sized for it.
+ * What one request may make us hold is bounded by what the writers may
+ * buffer: JSON renderings of attributes may outgrow their protobuf by
+ * escaping (up to 6x for control characters), so 8x the body bounds the
+ * arena; and a body of empty records (two bytes each) must not grow the
+ * record array past the same budget.  The decoder's code, or LO_ERROR
+ * with no arena when the arena cannot be made. */
+static int decode(otlp_req_t *r, const uint8_t *p, size_t n, int64_t now)
+{
+    const lo_config_t *cfg = r->h->cfg;
     size_t budget = (size_t)cfg->queue_max_bytes;
     size_t limit = n <= (SIZE_MAX - (1u << 20)) / 8 ? n * 8 + (1u << 20) : SIZE_MAX;
     if (limit > budget)
         limit = budget;
     r->arena = lo_arena_create(64 * 1024, limit);
     if (r->arena == NULL)
-        return reply_status(c, r->ct, MHD_HTTP_INTERNAL_SERVER_ERROR, RPC_INTERNAL, "out of memory", NULL);
+        return LO_ERROR;
     lo_otlp_batch_init(&r->ir.batch, r->signal, r->arena);
     r->ir.batch.max_records = budget / lo_otlp_rec_size(r->signal);
-    int64_t now = lo_now_ns();
     lo_decode_opts_t opts = { .max_depth = (int)cfg->max_attr_depth,
                               .receive_ns = now,
-                              .redact = h->d.redact };
-    int rc = r->ct == LO_CT_PROTOBUF
-                 ? lo_otlp_pb_decode(r->signal, p, n, &opts, &r->ir.batch)
-                 : lo_otlp_json_decode(r->signal, (const char *)p, n, &opts, &r->ir.batch);
-    if (rc != LO_OK)
-        return decode_failed(r, rc);
+                              .redact = r->h->d.redact };
+    return r->ct == LO_CT_PROTOBUF ? lo_otlp_pb_decode(r->signal, p, n, &opts, &r->ir.batch)
+                                   : lo_otlp_json_decode(r->signal, (const char *)p, n, &opts, &r->ir.batch);
+}
 
-    int64_t retry = 0;
-    if (lo_admit(&h->admit, &r->who, &r->ir.batch, now, &retry) != LO_OK) {
-        lo_stat_add(&lo_stats.requests_busy[r->signal], 1);
-        return reply_retry(c, r->ct, MHD_HTTP_TOO_MANY_REQUESTS, "project over its ingest rate limit", retry,
-                           false);
-    }
-    if (r->ir.batch.n == 0)
-        return reply_ok(r); /* nothing to store: answer at once */
-
+/* Hands the decoded batch to ingest and suspends the connection until a
+ * writer has committed it (or answers at once when it already has). */
+static enum MHD_Result submit(otlp_req_t *r)
+{
+    const lo_config_t *cfg = r->h->cfg;
+    struct MHD_Connection *c = r->conn;
     r->ir.bytes =
         r->cap + r->plain_len + lo_arena_used(r->arena) + r->ir.batch.cap * lo_otlp_rec_size(r->signal);
     r->ir.done = on_done;
     r->ir.user = r;
-    rc = lo_ingest_submit(h->d.ingest, &r->ir);
+    int rc = lo_ingest_submit(r->h->d.ingest, &r->ir);
     if (rc == LO_BUSY) {
         lo_stat_add(&lo_stats.requests_busy[r->signal], 1);
         return reply_retry(c, r->ct, MHD_HTTP_TOO_MANY_REQUESTS, "ingest buffer full, retry later",
@@ -514,7 +514,7 @@ static enum MHD_Result finish(otlp_req_t *r)
     }
     r->submitted = true;
     r->state = REQ_WAITING;
-    atomic_fetch_add(&h->waiting, 1);
+    atomic_fetch_add(&r->h->waiting, 1);
     /* done() may already have run on a writer thread; if not, it resumes us
      * (the lock orders our suspend before its resume). */
     pthread_mutex_lock(&r->mu);
@@ -526,6 +526,41 @@ static enum MHD_Result finish(otlp_req_t *r)
     }
     pthread_mutex_unlock(&r->mu);
     return reply_result(r);
+}
+
+/* The whole body has arrived: unpack, decode, admit, submit. */
+static enum MHD_Result finish(otlp_req_t *r)
+{
+    lo_http_t *h = r->h;
+    struct MHD_Connection *c = r->conn;
+    enum MHD_Result ret;
+
+    if (r->state == REQ_DISCARD && r->refused)
+        return reply_early(h, c, r->ct, &r->early);
+    if (r->state == REQ_DISCARD) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "body larger than %" PRId64 " bytes", h->cfg->max_body_bytes);
+        return reply_status(c, r->ct, MHD_HTTP_CONTENT_TOO_LARGE, RPC_INVALID_ARGUMENT, msg, NULL);
+    }
+    const uint8_t *p;
+    size_t n;
+    if (!plain_body(r, &p, &n, &ret))
+        return ret;
+    int64_t now = lo_now_ns();
+    int rc = decode(r, p, n, now);
+    if (rc == LO_ERROR && r->arena == NULL)
+        return reply_status(c, r->ct, MHD_HTTP_INTERNAL_SERVER_ERROR, RPC_INTERNAL, "out of memory", NULL);
+    if (rc != LO_OK)
+        return decode_failed(r, rc);
+    int64_t retry = 0;
+    if (lo_admit(&h->admit, &r->who, &r->ir.batch, now, &retry) != LO_OK) {
+        lo_stat_add(&lo_stats.requests_busy[r->signal], 1);
+        return reply_retry(c, r->ct, MHD_HTTP_TOO_MANY_REQUESTS, "project over its ingest rate limit", retry,
+                           false);
+    }
+    if (r->ir.batch.n == 0)
+        return reply_ok(r); /* nothing to store: answer at once */
+    return submit(r);
 }
 
 enum MHD_Result lo_http_otlp_access(void *cls, struct MHD_Connection *c, const char *url, const char *method,
