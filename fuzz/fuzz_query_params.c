@@ -1,6 +1,6 @@
 /*
  * fuzz_query_params.c — libFuzzer target: the query API's parameter parsers
- * (query/query_int.h: times, UUIDs, hex ids, LIKE escaping) on arbitrary
+ * (query/query_internal.h: times, UUIDs, hex ids, LIKE escaping) on arbitrary
  * strings.  What a parser accepts must print canonically and parse back to
  * the same value; LIKE escaping must stay within 2 * n + 1 bytes.
  */
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "query/query_int.h"
+#include "query/query_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -2,7 +2,7 @@
  * pb.c — lo_otlp_pb_decode: sets up the walker state and hands the body to
  * the signal's walker (pb_logs.c, pb_traces.c, pb_metrics.c).
  */
-#include "otlp/pb_dec.h"
+#include "otlp/pb_internal.h"
 
 /* AnyValue depth when the caller gives none; and a ceiling that keeps the
  * JSON writer (LO_JW_MAX_DEPTH) and the C stack far from their limits. */

@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 #include "core/utf8.h"
-#include "otlp/pb_dec.h"
+#include "otlp/pb_internal.h"
 
 /* ---- errors ---- */
 

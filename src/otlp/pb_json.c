@@ -12,7 +12,7 @@
 #include <stdio.h>
 
 #include "core/utf8.h"
-#include "otlp/pb_dec.h"
+#include "otlp/pb_internal.h"
 
 /* 0: copied as is; 1: escaped; 2: start of a multi-byte sequence (or invalid) */
 static const uint8_t cls[256] = {

@@ -1,7 +1,7 @@
 /*
  * pb_logs.c — ExportLogsServiceRequest -> one lo_log_rec_t per LogRecord.
  */
-#include "otlp/pb_dec.h"
+#include "otlp/pb_internal.h"
 
 static int log_record(lo_pbd_t *d, const uint8_t *p, size_t n, const lo_pbd_res_t *res,
                       const lo_pbd_scope_t *scope)

@@ -4,7 +4,7 @@
  * min, max and their buckets as JSON (shapes in otlp.h); repeated scalars
  * are accepted packed and unpacked.
  */
-#include "otlp/pb_dec.h"
+#include "otlp/pb_internal.h"
 
 /* What every point of one Metric shares. */
 typedef struct {

@@ -2,7 +2,7 @@
  * pb_traces.c — ExportTraceServiceRequest -> one lo_span_rec_t per Span,
  * with events and links rendered as JSON arrays (keys as in otlp.h).
  */
-#include "otlp/pb_dec.h"
+#include "otlp/pb_internal.h"
 
 /* Span.Event: 1 time_unix_nano, 2 name, 3 attributes, 4 dropped_attributes_count.
  * Rendered as {"time_unix_nano","name","attributes","dropped_attributes_count"}. */

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "query/query_int.h"
+#include "query/query_internal.h"
 #include "store/columns.h"
 
 static const char *const LOG_PARAMS[] = { "project_id", "session_id", "trace_id", "level",  "service", "q",

@@ -32,7 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "query/query_int.h"
+#include "query/query_internal.h"
 
 #define MAX_SERIES       10000
 #define MAX_LABELS_BYTES 4096

@@ -8,7 +8,7 @@
 
 #include "core/ids.h"
 #include "core/utf8.h"
-#include "query/query_int.h"
+#include "query/query_internal.h"
 
 #define US_PER_S    1000000LL
 #define MAX_UNIX_US (253402300799LL * US_PER_S + 999999) /* 9999-12-31T23:59:59.999999Z */

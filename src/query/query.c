@@ -15,7 +15,7 @@
 #include "core/ids.h"
 #include "core/log.h"
 #include "query/query.h"
-#include "query/query_int.h"
+#include "query/query_internal.h"
 
 #define PREFIX "/api/observe/"
 

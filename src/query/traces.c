@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "query/query_int.h"
+#include "query/query_internal.h"
 #include "store/columns.h"
 
 #define MAX_TRACE_SPANS 10000

@@ -16,7 +16,7 @@
 #include "auth/auth.c"
 #include "auth/token.h"
 #include "otlp/otlp.h"
-#include "pgtest.h"
+#include "pg_harness.h"
 #include "store/store.h"
 
 static char conninfo[1024];

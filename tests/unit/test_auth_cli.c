@@ -17,7 +17,7 @@
 #include "auth/auth.h"
 #include "auth/token.h"
 #include "cli.h"
-#include "pgtest.h"
+#include "pg_harness.h"
 #include "store/pool.h"
 #include "store/store.h"
 

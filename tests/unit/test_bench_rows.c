@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "otlp/otlp.h"
-#include "pgtest.h"
+#include "pg_harness.h"
 #include "store/store.h"
 
 #include "../../bench/encode.c"

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "ingesttest.h"
+#include "ingest_harness.h"
 #include "store/columns.h"
 
 static char conninfo[1024];

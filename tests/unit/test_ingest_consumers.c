@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "ingesttest.h"
+#include "ingest_harness.h"
 
 static char conninfo[1024];
 

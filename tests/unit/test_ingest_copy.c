@@ -9,7 +9,7 @@
 #include <math.h>
 
 #include "ingest/copy.h"
-#include "pgtest.h"
+#include "pg_harness.h"
 
 static void enc_text(const char *in, size_t n, char *out)
 {

@@ -8,7 +8,7 @@
 #include <cmocka.h>
 
 #include "core/stats.h"
-#include "ingesttest.h"
+#include "ingest_harness.h"
 
 static char conninfo[1024];
 static const int64_t T0 = 1700000000123456789LL; /* replaced by "now - 1h" at run time */

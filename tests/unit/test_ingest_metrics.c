@@ -7,7 +7,7 @@
 #include <cmocka.h>
 
 #include "ingest/writer.h"
-#include "ingesttest.h"
+#include "ingest_harness.h"
 
 static char conninfo[1024];
 static int64_t base;

@@ -1,7 +1,7 @@
 /* OTLP/JSON logs decoding (src/otlp/json_logs.c + json_common.c). */
 #include <dirent.h>
 
-#include "json_test_util.h"
+#include "json_harness.h"
 
 static const char FULL[] =
     "{\"resourceLogs\":[{\"resource\":{\"attributes\":["

@@ -1,7 +1,7 @@
 /* OTLP/JSON metrics decoding (src/otlp/json_metrics.c): every metric type. */
 #include <dirent.h>
 
-#include "json_test_util.h"
+#include "json_harness.h"
 
 #define REQ(metrics)                                                                                    \
     "{\"resourceMetrics\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":"         \

@@ -1,7 +1,7 @@
 /* OTLP/JSON traces decoding (src/otlp/json_traces.c). */
 #include <dirent.h>
 
-#include "json_test_util.h"
+#include "json_harness.h"
 
 static const char FULL[] =
     "{\"resourceSpans\":[{\"resource\":{\"attributes\":["

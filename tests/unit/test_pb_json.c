@@ -7,7 +7,7 @@
 #include <math.h>
 
 #include "pb_oracle.h"
-#include "otlp/pb_dec.h"
+#include "otlp/pb_internal.h"
 
 static void same(void (*mine)(lo_buf_t *), void (*theirs)(lo_jw_t *))
 {

@@ -9,7 +9,7 @@
 
 #include "query_harness.h"
 
-#include "query/query_int.h"
+#include "query/query_internal.h"
 
 #define PA "aaaaaaaa-0000-4000-8000-000000000001"
 #define PB "bbbbbbbb-0000-4000-8000-000000000002"

@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "pgtest.h"
+#include "pg_harness.h"
 #include "sched/sched.h"
 #include "store/locks.h"
 

@@ -7,7 +7,7 @@
 
 #include <pthread.h>
 
-#include "pgtest.h"
+#include "pg_harness.h"
 #include "store/store.h"
 
 static char conninfo[1024];

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "core/lo.h"
-#include "pgtest.h"
+#include "pg_harness.h"
 #include "store/pool.h"
 
 static void test_get_put_reuse(void **state)

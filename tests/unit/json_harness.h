@@ -1,6 +1,6 @@
 /* Helpers shared by the OTLP/JSON decoder tests (test_json_*.c). */
-#ifndef LO_JSON_TEST_UTIL_H
-#define LO_JSON_TEST_UTIL_H
+#ifndef LO_JSON_HARNESS_H
+#define LO_JSON_HARNESS_H
 
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 /*
- * pb_dec.h — state shared by the protobuf decoders of the three signals
+ * pb_internal.h — state shared by the protobuf decoders of the three signals
  * (pb_logs.c, pb_traces.c, pb_metrics.c) and what they have in common
  * (pb_common.c): AnyValue and KeyValue lists rendered as JSON, Resource and
  * InstrumentationScope, strings checked for UTF-8, and error messages that
@@ -10,8 +10,8 @@
  *   an AnyValue with no field set is null; bytes are base64;
  *   events/links: a JSON array, "[]" when there are none.
  */
-#ifndef LO_OTLP_PB_DEC_H
-#define LO_OTLP_PB_DEC_H
+#ifndef LO_OTLP_PB_INTERNAL_H
+#define LO_OTLP_PB_INTERNAL_H
 
 #include "otlp/otlp.h"
 #include "otlp/pb.h"

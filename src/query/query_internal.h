@@ -1,5 +1,5 @@
 /*
- * query_int.h — shared by the files of src/query: parameter parsing and
+ * query_internal.h — shared by the files of src/query: parameter parsing and
  * validation (params.c), project visibility and SQL execution (query.c),
  * and the endpoint handlers (logs.c, traces.c, metric_query.c, timeline.c).
  *
@@ -8,8 +8,8 @@
  * to return when a helper fails.  Messages name the parameter and say what a
  * good value looks like.
  */
-#ifndef LO_QUERY_INT_H
-#define LO_QUERY_INT_H
+#ifndef LO_QUERY_INTERNAL_H
+#define LO_QUERY_INTERNAL_H
 
 #include <libpq-fe.h>
 

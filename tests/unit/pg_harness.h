@@ -1,11 +1,11 @@
 /*
- * pgtest.h — helpers for unit tests that need PostgreSQL.  The server is
+ * pg_harness.h — helpers for unit tests that need PostgreSQL.  The server is
  * LO_TEST_DATABASE_URL (scripts/with-pg.sh sets it); each test works in a
  * database of its own, created fresh, so tests stay independent.
  * Include after <cmocka.h>.
  */
-#ifndef LO_PGTEST_H
-#define LO_PGTEST_H
+#ifndef LO_PG_HARNESS_H
+#define LO_PG_HARNESS_H
 
 #include <libpq-fe.h>
 #include <stdio.h>

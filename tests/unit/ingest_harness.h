@@ -1,9 +1,9 @@
 /*
- * ingesttest.h — building requests by hand (no decoder needed) and running
+ * ingest_harness.h — building requests by hand (no decoder needed) and running
  * an ingest against a fresh, migrated test database.
  */
-#ifndef LO_INGESTTEST_H
-#define LO_INGESTTEST_H
+#ifndef LO_INGEST_HARNESS_H
+#define LO_INGEST_HARNESS_H
 
 #include <pthread.h>
 #include <unistd.h>
@@ -11,7 +11,7 @@
 #include "core/arena.h"
 #include "core/config.h"
 #include "ingest/ingest.h"
-#include "pgtest.h"
+#include "pg_harness.h"
 #include "store/store.h"
 
 #define S(lit) LO_STR_LIT(lit)
