@@ -137,7 +137,7 @@ lo_ingest_t *lo_ingest_create(const lo_config_t *cfg)
         w->signal = (lo_signal_t)(i / in->set.writers);
         w->index = i % in->set.writers;
         w->q = &in->q[w->signal];
-        (void)lo_writer_init(w);
+        lo_writer_init(w);
     }
     return in;
 }

@@ -9,7 +9,7 @@
 
 #define COPY_CHUNK (1u << 20) /* bytes handed to libpq at a time */
 
-int lo_writer_init(lo_writer_t *w)
+void lo_writer_init(lo_writer_t *w)
 {
     lo_copy_ctx_init(&w->ctx);
     lo_buf_init(&w->copy, 0);
@@ -18,7 +18,6 @@ int lo_writer_init(lo_writer_t *w)
     lo_buf_init(&w->series.keys, 0);
     for (size_t i = 0; i < LO_ARRAY_LEN(w->arr); i++)
         lo_pgarr_init(&w->arr[i]);
-    return LO_OK;
 }
 
 void lo_writer_free(lo_writer_t *w)

@@ -124,7 +124,8 @@ typedef struct {
 const lo_ingest_settings_t *lo_ingest_settings(const lo_ingest_t *in);
 lo_session_cache_t *lo_ingest_sessions(lo_ingest_t *in);
 
-int lo_writer_init(lo_writer_t *w);
+/* Empty buffers; allocates nothing (they grow on first use). */
+void lo_writer_init(lo_writer_t *w);
 void lo_writer_free(lo_writer_t *w);
 
 /* Writes the records of the requests in list (linked by next) in one
