@@ -12,25 +12,29 @@
 # other target stops at once, with the list, when the libraries are missing.
 
 CC      ?= cc
-PKGS    := libmicrohttpd libpq jansson zlib libcrypto
+PKGS    := libmicrohttpd libpq jansson zlib libcrypto hiredis
 BUILD   ?= build
 OPT     ?= -O2
 SAN     ?=
 CFLAGS  := -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
            -Isrc -I$(BUILD)/gen -pthread $(SAN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread -lm $(SAN)
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lwslay -pthread -lm $(SAN)
 
 # Targets that need no C libraries: the others stop here when pkg-config
 # cannot find them (Debian package names for the message).
 NOLIB_GOALS := deps run test bench asan services-stop clean
 ifneq ($(filter-out $(NOLIB_GOALS),$(or $(MAKECMDGOALS),all)),)
 PKG_MISSING := $(shell for p in $(PKGS); do pkg-config --exists $$p 2>/dev/null || echo $$p; done)
-ifneq ($(PKG_MISSING),)
+# wslay ships no pkg-config file: its header stands for it
+PKG_MISSING += $(if $(wildcard /usr/include/wslay/wslay.h),,libwslay)
+DEB_libwslay      := libwslay-dev
+ifneq ($(strip $(PKG_MISSING)),)
 DEB_libmicrohttpd := libmicrohttpd-dev
 DEB_libpq         := libpq-dev
 DEB_jansson       := libjansson-dev
 DEB_zlib          := zlib1g-dev
 DEB_libcrypto     := libssl-dev
+DEB_hiredis       := libhiredis-dev
 NO_PKGCONFIG := $(if $(shell command -v pkg-config 2>/dev/null),,pkg-config)
 $(error C libraries missing: $(if $(NO_PKGCONFIG),pkg-config is not installed,pkg-config cannot find $(PKG_MISSING)) (Debian packages: $(strip $(NO_PKGCONFIG) $(foreach p,$(PKG_MISSING),$(DEB_$(p))))); run 'make deps' to install them (make run, make test, make bench and make asan do it themselves))
 endif

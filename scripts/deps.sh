@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 
 PKGS=(build-essential pkg-config clang clang-format libclang-rt-14-dev
       libmicrohttpd-dev libpq-dev libjansson-dev zlib1g-dev libssl-dev
+      libhiredis-dev libwslay-dev
       libcmocka-dev protobuf-c-compiler libprotobuf-c-dev
-      postgresql-15 nodejs npm python3 curl)
+      postgresql-15 redis-server nodejs npm python3 curl)
 # (pg_trgm and the other contrib extensions ship in postgresql-15 on Debian 12;
 # postgresql-contrib-15 is only a virtual name there, which dpkg never reports
 # installed, so listing it ran apt-get on every make test.)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "query/log_entry.h"
 #include "query/query_internal.h"
 #include "store/columns.h"
 
@@ -54,35 +55,6 @@ static int parse_levels(const char *v, char *out, size_t cap)
     out[o++] = '}';
     out[o] = '\0';
     return LO_OK;
-}
-
-/* One entry of the answer, from a row of lo_columns_select(logs). */
-static void write_entry(lo_jw_t *w, const PGresult *r, int i)
-{
-    int64_t t = lo_q_i64(r, i, LO_LOG_TIME);
-    lo_jw_obj_begin(w);
-    lo_jw_key(w, "time", 4), lo_q_jw_time(w, r, i, LO_LOG_TIME);
-    lo_jw_key(w, "time_unix_ms", 12), lo_jw_i64(w, t / 1000);
-    lo_jw_key(w, "observed_time", 13), lo_q_jw_time(w, r, i, LO_LOG_OBSERVED_TIME);
-    static const lo_log_col_t text_cols[] = { LO_LOG_ID,        LO_LOG_PROJECT_ID, LO_LOG_SESSION_ID,
-                                              LO_LOG_USER_ID,   LO_LOG_TRACE_ID,   LO_LOG_SPAN_ID,
-                                              LO_LOG_SERVICE,   LO_LOG_LEVEL,      LO_LOG_SEVERITY_TEXT,
-                                              LO_LOG_MESSAGE,   LO_LOG_SCOPE_NAME, LO_LOG_SCOPE_VERSION,
-                                              LO_LOG_EVENT_NAME };
-    size_t ncols;
-    const lo_column_t *cols = lo_columns(LO_SIGNAL_LOGS, &ncols);
-    for (size_t k = 0; k < LO_ARRAY_LEN(text_cols); k++) {
-        const char *name = cols[text_cols[k]].name;
-        lo_jw_key(w, name, strlen(name));
-        lo_q_jw_text(w, r, i, (int)text_cols[k]);
-    }
-    lo_jw_key(w, "severity_number", 15), lo_jw_i64(w, lo_q_i64(r, i, LO_LOG_SEVERITY_NUMBER));
-    lo_jw_key(w, "attributes", 10), lo_q_jw_json(w, r, i, LO_LOG_ATTRIBUTES);
-    lo_jw_key(w, "resource", 8), lo_q_jw_json(w, r, i, LO_LOG_RESOURCE);
-    lo_jw_key(w, "flags", 5), lo_jw_i64(w, lo_q_i64(r, i, LO_LOG_FLAGS));
-    lo_jw_key(w, "dropped_attributes_count", 24),
-        lo_jw_i64(w, lo_q_i64(r, i, LO_LOG_DROPPED_ATTRIBUTES_COUNT));
-    lo_jw_obj_end(w);
 }
 
 int lo_q_logs_run(lo_api_req_t *req, lo_api_resp_t *resp, const lo_log_spec_t *spec, const lo_q_vis_t *vis,
@@ -198,7 +170,9 @@ static bool page_row(void *ud, const PGresult *r)
         return false;
     }
     p->n++;
-    write_entry(&p->w, r, 0);
+    lo_log_view_t v;
+    lo_log_view_from_row(&v, r, 0);
+    lo_log_entry_write(&p->w, &v);
     return lo_jw_status(&p->w) == LO_OK;
 }
 

@@ -9,7 +9,10 @@
 #include <cmocka.h>
 
 #include "ingest_harness.h"
+#include "query/log_entry.h"
 #include "store/columns.h"
+
+#include <jansson.h>
 
 static char conninfo[1024];
 static lo_ingest_t *in;
@@ -130,6 +133,76 @@ static void test_log_columns(void **state)
     for (size_t i = 0; i < LO_LOG_NCOLS; i++)
         assert_non_null(want[i]); /* a column added to the schema needs its check here */
     check(LO_SIGNAL_LOGS, "message = 'columns-log'", want, LO_LOG_NCOLS);
+}
+
+/* A log entry printed from its committed record (the live tail) is the
+ * object printed from its stored row (the search API), for a full record
+ * and for one whose optional fields are absent or out of their columns'
+ * range. */
+static void test_log_entry_views(void **state)
+{
+    (void)state;
+    treq_t *t = treq_new(LO_SIGNAL_LOGS);
+    lo_log_rec_t *full = lo_otlp_batch_push(&t->req.batch);
+    ids(&full->env);
+    full->time_ns = T_NS;
+    full->observed_ns = T_NS + 1999;
+    full->severity_number = 17;
+    full->severity_text = S("ERR");
+    full->level = S("error");
+    full->message = S("views-full \"quoted\" \u00e9\t");
+    full->attributes = S("{\"b\":{\"x\":[1,2.5,\"s\"]},\"a\":\"\\u00e9\",\"n\":null,\"t\":true}");
+    full->resource = S("{\"service.name\":\"svc\"}");
+    full->scope_name = S("scope");
+    full->scope_version = S("1.2");
+    full->event_name = S("ev");
+    full->flags = 0x80000001u;
+    full->dropped_attributes_count = 0xFFFFFFFFu;
+    lo_log_rec_t *bare = lo_otlp_batch_push(&t->req.batch);
+    bare->env.service = S("unknown_service");
+    bare->time_ns = T_NS - 999; /* floored to whole microseconds */
+    bare->severity_number = 40000;
+    bare->level = S("unspecified");
+    bare->message = S("views-bare");
+    bare->attributes = S("{}");
+    assert_int_equal(lo_ingest_submit(in, &t->req), LO_OK);
+    assert_int_equal(treq_wait(t, 5000), LO_OK);
+
+    char sql[4096];
+    snprintf(sql, sizeof(sql),
+             "SELECT %s FROM log_entries WHERE message LIKE 'views-%%' ORDER BY message DESC",
+             lo_columns_select(LO_SIGNAL_LOGS));
+    PGresult *r = PQexec(db, sql);
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    assert_int_equal(PQntuples(r), 2);
+    const lo_log_rec_t *recs[2] = { full, bare };
+    for (int i = 0; i < 2; i++) {
+        lo_buf_t a, b;
+        lo_buf_init(&a, 0);
+        lo_buf_init(&b, 0);
+        lo_jw_t wa, wb;
+        lo_jw_init(&wa, &a);
+        lo_jw_init(&wb, &b);
+        lo_log_view_t v;
+        lo_log_view_ids_t scratch;
+        lo_log_view_from_row(&v, r, i);
+        lo_log_entry_write(&wa, &v);
+        lo_log_view_from_rec(&v, recs[i], &scratch);
+        lo_log_entry_write(&wb, &v);
+        assert_int_equal(lo_jw_status(&wa), LO_OK);
+        assert_int_equal(lo_jw_status(&wb), LO_OK);
+        json_t *ja = json_loadb(a.p, a.len, 0, NULL), *jb = json_loadb(b.p, b.len, 0, NULL);
+        assert_non_null(ja);
+        assert_non_null(jb);
+        if (!json_equal(ja, jb))
+            fail_msg("row %d: stored %.*s\nrecord %.*s", i, (int)a.len, a.p, (int)b.len, b.p);
+        json_decref(ja);
+        json_decref(jb);
+        lo_buf_free(&a);
+        lo_buf_free(&b);
+    }
+    PQclear(r);
+    treq_free(t);
 }
 
 static void test_span_columns(void **state)
@@ -258,10 +331,9 @@ static void test_sample_columns(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_log_columns),
-        cmocka_unit_test(test_span_columns),
-        cmocka_unit_test(test_sample_columns),
-        cmocka_unit_test(test_span_vocabularies),
+        cmocka_unit_test(test_log_columns),     cmocka_unit_test(test_span_columns),
+        cmocka_unit_test(test_sample_columns),  cmocka_unit_test(test_span_vocabularies),
+        cmocka_unit_test(test_log_entry_views),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
