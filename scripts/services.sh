@@ -4,6 +4,8 @@
 #
 #   scripts/services.sh start pg   [DIR] [PORT]   PostgreSQL 15 cluster in DIR/pg
 #   scripts/services.sh stop  pg   [DIR]
+#   scripts/services.sh start redis [DIR] [PORT]  redis-server (the Valkey protocol) in DIR/redis
+#   scripts/services.sh stop  redis [DIR]
 #   scripts/services.sh stop  all  [DIR]
 #   scripts/services.sh dev-dir                   prints the development DIR
 #
@@ -13,7 +15,9 @@
 # under a mode-700 directory), /var/tmp/lookout-dev-<hash of the checkout's
 # path>, which also keeps the checkout's path in a file "checkout" (so that
 # scripts/run.sh can name the checkout whose cluster holds a port).
-# PORT defaults to $LO_DEV_PG_PORT, else 54329.
+# PORT defaults to $LO_DEV_PG_PORT, else 54329 (redis: $LO_DEV_REDIS_PORT,
+# else 56379).  redis-server keeps nothing on disk (no RDB, no AOF): the
+# live tail's pub/sub holds no state worth keeping.
 #
 # As root the cluster runs as the postgres user (PostgreSQL refuses root).
 # "start" waits until it accepts connections, creates the database "lookout"
@@ -22,9 +26,9 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-action=${1:?usage: services.sh start|stop pg|all [DIR] [PORT] | dev-dir}
+action=${1:?usage: services.sh start|stop pg|redis|all [DIR] [PORT] | dev-dir}
 what=${2:-}
-port=${4:-${LO_DEV_PG_PORT:-54329}}
+if [ "$what" = redis ]; then port=${4:-${LO_DEV_REDIS_PORT:-56379}}; else port=${4:-${LO_DEV_PG_PORT:-54329}}; fi
 pgbin=$(ls -d /usr/lib/postgresql/15/bin 2>/dev/null || true)
 
 as_pg() { # (from /: the postgres user may not be able to enter the current directory)
@@ -97,6 +101,40 @@ pg_stop() {
   fi
 }
 
+redis_start() {
+  command -v redis-server >/dev/null || { echo "services: redis-server is not installed (make deps)" >&2; exit 1; }
+  local d="$dir/redis" running=""
+  mkdir -p "$d"
+  if [ -r "$d/redis.pid" ] && kill -0 "$(cat "$d/redis.pid")" 2>/dev/null; then
+    running=$(cat "$d/port" 2>/dev/null || true)
+    echo "services: redis-server already running in $d${running:+ on port $running}" >&2
+    port=${running:-$port}
+  else
+    echo "services: starting redis-server on 127.0.0.1:$port" >&2
+    redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --daemonize yes \
+      --pidfile "$d/redis.pid" --logfile "$d/redis.log" --dir "$d" >/dev/null
+    for _ in $(seq 1 100); do
+      [ -s "$d/redis.pid" ] && redis-cli -h 127.0.0.1 -p "$port" ping >/dev/null 2>&1 && break
+      sleep 0.05
+    done
+    redis-cli -h 127.0.0.1 -p "$port" ping >/dev/null 2>&1 || { tail -n 20 "$d/redis.log" >&2; exit 1; }
+  fi
+  echo "$port" > "$d/port"
+  echo "redis://127.0.0.1:$port"
+}
+
+redis_stop() {
+  local d="$dir/redis" pid
+  [ -r "$d/redis.pid" ] || return 0
+  pid=$(cat "$d/redis.pid")
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "services: stopping redis-server in $d" >&2
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+  rm -f "$d/redis.pid"
+}
+
 if [ -n "${3:-}" ]; then
   dir=$(realpath -m "$3")
 else
@@ -116,7 +154,9 @@ fi
 case "$action:$what" in
   start:pg) pg_start ;;
   stop:pg) pg_stop ;;
-  stop:all) pg_stop ;;
+  start:redis) redis_start ;;
+  stop:redis) redis_stop ;;
+  stop:all) pg_stop; redis_stop ;;
   dev-dir:*) echo "$dir" ;;
   *) echo "services: unknown: $action $what" >&2; exit 2 ;;
 esac

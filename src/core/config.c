@@ -50,6 +50,20 @@ static int check_addr(const char *name, const char *v, char *err, size_t errlen)
     return LO_OK;
 }
 
+/* Empty, or redis://[[user]:password@]host[:port][/db]: checked here so a
+ * typo fails at start-up rather than as endless reconnects (docs/tail.md).
+ * The message never quotes the value (it may hold a password). */
+static int check_valkey_url(const char *name, const char *v, char *err, size_t errlen)
+{
+    if (v[0] == '\0')
+        return LO_OK;
+    if (strncmp(v, "redis://", 8) != 0 || v[8] == '\0' || v[8] == '/' || strlen(v) > 1024) {
+        snprintf(err, errlen, "%s must be redis://[:password@]host[:port][/db] (or empty)", name);
+        return LO_INVALID;
+    }
+    return LO_OK;
+}
+
 static int check_nonempty(const char *name, const char *v, char *err, size_t errlen)
 {
     if (v[0] == '\0') {
@@ -154,6 +168,20 @@ static const cfg_entry_t table[] = {
       "longest a graceful shutdown waits for buffered records to commit" },
     { "log_level", CFG_ENUM, F(log_level), "info", 0, 0, "least severe log lines written", 0, LOG_LEVELS,
       NULL },
+    { "valkey_url", CFG_STR, F(valkey_url), "", 0, 0,
+      "Valkey (or Redis) for the live tail across nodes, redis://[:password@]host:port[/db]; empty: the tail "
+      "reaches clients of this process only; may hold a password, so never printed",
+      CFG_SENSITIVE, NULL, check_valkey_url },
+    { "tail_max_clients", CFG_INT, F(tail_max_clients), "1000", 0, 100000,
+      "open live tails in this process at most; past it a new tail gets 429 (0: the tail is off)" },
+    { "tail_max_per_token", CFG_INT, F(tail_max_per_token), "20", 1, 100000,
+      "open live tails per token at most" },
+    { "tail_client_buffer_bytes", CFG_SIZE, F(tail_client_buffer_bytes), "1M", 16 * KiB, 1 * GiB,
+      "bytes queued for one tail client; past it the client gets gap messages, and is closed when it stays "
+      "behind for 10 s" },
+    { "tail_queue_bytes", CFG_SIZE, F(tail_queue_bytes), "16M", 64 * KiB, 4 * GiB,
+      "committed log entries waiting to be published to tails; past it entries are dropped for the tail "
+      "only (never for storage) and tails are told with a gap message" },
 };
 #pragma GCC diagnostic pop
 

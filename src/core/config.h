@@ -51,6 +51,11 @@ typedef struct lo_config {
     int64_t metrics_hot_hours;
     int64_t shutdown_timeout_seconds;
     char *log_level;
+    char *valkey_url;
+    int64_t tail_max_clients;
+    int64_t tail_max_per_token;
+    int64_t tail_client_buffer_bytes;
+    int64_t tail_queue_bytes;
 } lo_config_t;
 
 /* Fills c with the defaults.  Strings are heap copies (lo_config_free). */

@@ -42,6 +42,14 @@ const char *lo_api_param(const lo_api_req_t *r, const char *name, bool *dup)
     return f.value;
 }
 
+const char *lo_api_req_header(const lo_api_req_t *r, const char *name)
+{
+    const lo_api_http_t *ah = r->http;
+    if (ah == NULL || ah->conn == NULL)
+        return NULL;
+    return MHD_lookup_connection_value(ah->conn, MHD_HEADER_KIND, name);
+}
+
 typedef struct {
     void (*fn)(void *ud, const char *k, const char *v);
     void *ud;

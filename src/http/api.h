@@ -33,6 +33,7 @@ struct lo_api_req {
     bool db_broken;            /* set by a handler after a connection-level error */
     const char *body;          /* request body (POST/PATCH), NUL-terminated; NULL if none */
     size_t body_len;
+    void *arg;  /* the route's arg */
     void *http; /* private to src/http */
     /* the {name} segments of the route's pattern, in order (lo_api_path_param) */
     const char *param_names[LO_API_MAX_PARAMS];
@@ -42,7 +43,7 @@ struct lo_api_req {
 };
 
 /* An upgraded connection (kind LO_ROUTE_UPGRADE, status 101): the handler's
- * function gets the socket (blocking) and bytes already read past the
+ * function gets the socket (non-blocking) and bytes already read past the
  * request, owns them until it calls lo_api_upgrade_close(urh), and runs on
  * a thread of libmicrohttpd's: it must hand the socket to a thread of its
  * own at once. */
@@ -78,6 +79,7 @@ typedef struct {
     bool needs_db;
     lo_route_kind_t kind;
     lo_api_handler_fn handler;
+    void *arg; /* the module's, handed to the handler as req->arg */
 } lo_api_route_t;
 
 #define LO_API_MAX_ROUTES 64
@@ -109,6 +111,8 @@ const char *lo_api_path_param(const lo_api_req_t *req, const char *name);
 /* The value of query parameter name (decoded), or NULL when absent.
  * Sets *dup when the parameter was given more than once. */
 const char *lo_api_param(const lo_api_req_t *r, const char *name, bool *dup);
+/* The value of request header name (case-insensitive), or NULL. */
+const char *lo_api_req_header(const lo_api_req_t *r, const char *name);
 /* Visits every query parameter (for rejecting unknown ones).  v is NULL
  * when the key or value contains a NUL byte (%00): reject the request. */
 void lo_api_params_each(const lo_api_req_t *r, void (*fn)(void *ud, const char *k, const char *v), void *ud);

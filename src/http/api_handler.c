@@ -279,6 +279,7 @@ static void run_handler(api_ctx_t *x, PGconn *db)
     req->body = x->body;
     req->body_len = x->len;
     req->http = &x->http;
+    req->arg = x->route->arg;
     lo_buf_reset(&x->resp.body);
     x->resp.status = 0;
     x->rc = x->route->handler(req, &x->resp);

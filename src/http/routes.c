@@ -148,6 +148,7 @@ int lo_api_routes_call(const lo_api_routes_t *t, lo_api_req_t *req, lo_api_resp_
             snprintf(scopes, sizeof(scopes), "required");
         return lo_api_error(resp, 403, "forbidden", "this token lacks the %s scope", scopes);
     }
+    req->arg = r->arg;
     return r->handler(req, resp);
 }
 

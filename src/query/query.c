@@ -73,12 +73,12 @@ static int h_timeline(lo_api_req_t *req, lo_api_resp_t *resp)
 
 #define READ LO_SCOPE_OBSERVE_READ
 static const lo_api_route_t ROUTES[] = {
-    { "GET", PREFIX "logs", READ, true, LO_ROUTE_JSON, h_logs },
-    { "GET", PREFIX "traces", READ, true, LO_ROUTE_JSON, h_traces },
-    { "GET", PREFIX "traces/{trace_id}", READ, true, LO_ROUTE_JSON, h_trace },
-    { "GET", PREFIX "metrics", READ, true, LO_ROUTE_JSON, h_metrics },
-    { "GET", PREFIX "metrics/names", READ, true, LO_ROUTE_JSON, h_names },
-    { "GET", PREFIX "sessions/{session_id}/timeline", READ, true, LO_ROUTE_JSON, h_timeline },
+    { "GET", PREFIX "logs", READ, true, LO_ROUTE_JSON, h_logs, NULL },
+    { "GET", PREFIX "traces", READ, true, LO_ROUTE_JSON, h_traces, NULL },
+    { "GET", PREFIX "traces/{trace_id}", READ, true, LO_ROUTE_JSON, h_trace, NULL },
+    { "GET", PREFIX "metrics", READ, true, LO_ROUTE_JSON, h_metrics, NULL },
+    { "GET", PREFIX "metrics/names", READ, true, LO_ROUTE_JSON, h_names, NULL },
+    { "GET", PREFIX "sessions/{session_id}/timeline", READ, true, LO_ROUTE_JSON, h_timeline, NULL },
 };
 #undef READ
 

@@ -16,6 +16,7 @@
 #include "core/buf.h"
 #include "core/json_write.h"
 #include "http/api.h"
+#include "query/query.h"
 
 #define LO_Q_MAX_RANGE_US         (31LL * 86400 * 1000000) /* from..to at most 31 days */
 #define LO_Q_DEFAULT_RANGE_US     (3600LL * 1000000)       /* from defaults to to - 1 h */
@@ -61,20 +62,7 @@ int lo_q_range(const lo_api_req_t *req, lo_api_resp_t *resp, int64_t *from_us, i
 
 /* ---- query.c: visibility and SQL ---- */
 
-/* Which projects a request may read.  all: no filter at all (an unbound
- * token that named no project; it also sees records without a project).
- * Otherwise arr is a PostgreSQL array literal of UUIDs for "= ANY($n::uuid[])":
- * the named project, or the token's projects plus the public ones. */
-typedef struct {
-    bool all;
-    lo_buf_t arr;
-} lo_q_vis_t;
-
-/* Fills vis for an optional project_id parameter.  A project the caller may
- * not read answers 404 (never 403).  vis must be freed with lo_q_vis_free. */
-int lo_q_visibility(lo_api_req_t *req, lo_api_resp_t *resp, const char *project_id,
-                    lo_q_vis_t *vis) LO_MUST_USE;
-void lo_q_vis_free(lo_q_vis_t *vis);
+/* Visibility (lo_q_visibility): query.h. */
 
 /* Runs one statement with text parameters (values may be NULL for SQL NULL).
  * NULL on failure, with a 503 (connection lost: req->db_broken set) or 500

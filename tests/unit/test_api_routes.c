@@ -21,12 +21,12 @@ static int h_ok(lo_api_req_t *req, lo_api_resp_t *resp)
 }
 
 static const lo_api_route_t R[] = {
-    { "GET", "/api/things", LO_SCOPE_OBSERVE_READ, true, LO_ROUTE_JSON, h_ok },
-    { "POST", "/api/things", LO_SCOPE_ALERT_MANAGE, true, LO_ROUTE_JSON, h_ok },
-    { "GET", "/api/things/{id}", LO_SCOPE_OBSERVE_READ, true, LO_ROUTE_JSON, h_ok },
-    { "PATCH", "/api/things/{id}", LO_SCOPE_ALERT_MANAGE, true, LO_ROUTE_JSON, h_ok },
-    { "GET", "/api/things/{id}/events/{ev}", 0, false, LO_ROUTE_JSON, h_ok },
-    { "GET", "/api/tail", LO_SCOPE_OBSERVE_READ, false, LO_ROUTE_UPGRADE, h_ok },
+    { "GET", "/api/things", LO_SCOPE_OBSERVE_READ, true, LO_ROUTE_JSON, h_ok, NULL },
+    { "POST", "/api/things", LO_SCOPE_ALERT_MANAGE, true, LO_ROUTE_JSON, h_ok, NULL },
+    { "GET", "/api/things/{id}", LO_SCOPE_OBSERVE_READ, true, LO_ROUTE_JSON, h_ok, NULL },
+    { "PATCH", "/api/things/{id}", LO_SCOPE_ALERT_MANAGE, true, LO_ROUTE_JSON, h_ok, NULL },
+    { "GET", "/api/things/{id}/events/{ev}", 0, false, LO_ROUTE_JSON, h_ok, NULL },
+    { "GET", "/api/tail", LO_SCOPE_OBSERVE_READ, false, LO_ROUTE_UPGRADE, h_ok, NULL },
 };
 
 static void test_add_rules(void **state)
@@ -42,13 +42,13 @@ static void test_add_rules(void **state)
                                        "/api/{}", "/api/{a}b", "/api/a{b}", "/{a}/{b}/{c}/{d}/{e}",
                                        "" };
     for (size_t i = 0; i < LO_ARRAY_LEN(bad); i++) {
-        lo_api_route_t r = { "GET", bad[i], 0, false, LO_ROUTE_JSON, h_ok };
+        lo_api_route_t r = { "GET", bad[i], 0, false, LO_ROUTE_JSON, h_ok, NULL };
         lo_api_routes_t u;
         lo_api_routes_init(&u);
         if (lo_api_routes_add(&u, &r, 1) != LO_ERROR)
             fail_msg("pattern \"%s\" accepted", bad[i]);
     }
-    lo_api_route_t nohandler = { "GET", "/x", 0, false, LO_ROUTE_JSON, NULL };
+    lo_api_route_t nohandler = { "GET", "/x", 0, false, LO_ROUTE_JSON, NULL, NULL };
     assert_int_equal(lo_api_routes_add(&t, &nohandler, 1), LO_ERROR);
     /* bounded */
     lo_api_routes_t full;
@@ -57,7 +57,7 @@ static void test_add_rules(void **state)
     static char pats[LO_API_MAX_ROUTES + 1][16];
     for (int i = 0; i <= LO_API_MAX_ROUTES; i++) {
         snprintf(pats[i], sizeof(pats[i]), "/r%d", i);
-        many[i] = (lo_api_route_t){ "GET", pats[i], 0, false, LO_ROUTE_JSON, h_ok };
+        many[i] = (lo_api_route_t){ "GET", pats[i], 0, false, LO_ROUTE_JSON, h_ok, NULL };
     }
     assert_int_equal(lo_api_routes_add(&full, many, LO_API_MAX_ROUTES), LO_OK);
     assert_int_equal(lo_api_routes_add(&full, &many[LO_API_MAX_ROUTES], 1), LO_ERROR);

@@ -317,11 +317,11 @@ static int h_upgrade(lo_api_req_t *req, lo_api_resp_t *resp)
 }
 
 static const lo_api_route_t test_routes[] = {
-    { "GET", "/api/observe/logs", LO_SCOPE_OBSERVE_READ, true, LO_ROUTE_JSON, h_never },
-    { "POST", "/api/observe/alerts", LO_SCOPE_OBSERVE_READ, true, LO_ROUTE_JSON, h_never },
-    { "PUT", "/api/test/echo/{id}", 0, false, LO_ROUTE_JSON, h_echo },
-    { "GET", "/api/test/admin", LO_SCOPE_ADMIN, false, LO_ROUTE_JSON, h_never },
-    { "GET", "/api/test/upgrade", LO_SCOPE_OBSERVE_READ, false, LO_ROUTE_UPGRADE, h_upgrade },
+    { "GET", "/api/observe/logs", LO_SCOPE_OBSERVE_READ, true, LO_ROUTE_JSON, h_never, NULL },
+    { "POST", "/api/observe/alerts", LO_SCOPE_OBSERVE_READ, true, LO_ROUTE_JSON, h_never, NULL },
+    { "PUT", "/api/test/echo/{id}", 0, false, LO_ROUTE_JSON, h_echo, NULL },
+    { "GET", "/api/test/admin", LO_SCOPE_ADMIN, false, LO_ROUTE_JSON, h_never, NULL },
+    { "GET", "/api/test/upgrade", LO_SCOPE_OBSERVE_READ, false, LO_ROUTE_UPGRADE, h_upgrade, NULL },
 };
 static lo_api_routes_t routes;
 static lo_retention_t retention;
