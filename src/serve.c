@@ -28,6 +28,7 @@
 #include "store/pool.h"
 #include "store/retention.h"
 #include "store/store.h"
+#include "tail/tail.h"
 
 #define CONNECT_TRIES 10    /* start-up waits this many seconds for the database */
 #define IDLE_WAIT_MS  10000 /* longest wait for request bodies still arriving at shutdown */
@@ -98,6 +99,7 @@ typedef struct {
     lo_redact_t *redact;
     lo_ingest_t *ingest;
     lo_sched_t *sched;
+    lo_tail_t *tail;
     lo_http_t *http;
 } serve_t;
 
@@ -118,9 +120,15 @@ static bool build(serve_t *s)
         fprintf(stderr, "lookout serve: out of memory while starting\n");
         return false;
     }
+    s->tail = lo_tail_create(&s->cfg, err, sizeof(err));
+    if (s->tail == NULL) {
+        fprintf(stderr, "lookout serve: live tail: %s\n", err);
+        return false;
+    }
     lo_api_routes_init(&s->routes);
     if (lo_query_routes(&s->routes) != LO_OK || add_tasks(s->sched, &s->retention, &s->range) != LO_OK ||
-        lo_metrics_add_renderer(lo_sched_render_metrics, s->sched) != LO_OK) {
+        lo_metrics_add_renderer(lo_sched_render_metrics, s->sched) != LO_OK ||
+        lo_tail_register(s->tail, &s->routes, s->ingest, s->sched) != LO_OK) {
         fprintf(stderr, "lookout serve: cannot register the modules' routes, tasks and metrics\n");
         return false;
     }
@@ -168,6 +176,21 @@ static void stop_tasks(serve_t *s)
     lo_sched_stop(s->sched);
 }
 
+static int start_tail(serve_t *s)
+{
+    return lo_tail_start(s->tail);
+}
+
+static void quiesce_tail(serve_t *s)
+{
+    lo_tail_quiesce(s->tail);
+}
+
+static void stop_tail(serve_t *s)
+{
+    lo_tail_stop(s->tail);
+}
+
 static int start_listeners(serve_t *s)
 {
     char err[512];
@@ -202,6 +225,7 @@ static const struct {
 } modules[] = {
     { "writers", start_writers, quiesce_writers, NULL },
     { "periodic tasks", start_tasks, NULL, stop_tasks },
+    { "live tail", start_tail, quiesce_tail, stop_tail },
     { "listeners", start_listeners, quiesce_listeners, stop_listeners },
 };
 
@@ -220,6 +244,7 @@ static void destroy(serve_t *s)
 {
     lo_http_destroy(s->http);
     lo_metrics_clear_renderers();
+    lo_tail_destroy(s->tail);
     lo_sched_destroy(s->sched);
     lo_ingest_destroy(s->ingest);
     lo_redact_destroy(s->redact);

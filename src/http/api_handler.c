@@ -172,6 +172,37 @@ static void route_request(lo_http_t *h, api_ctx_t *x, const char *url, const cha
     }
 }
 
+/* A WebSocket upgrade may carry its token where browsers can put one (they
+ * cannot set Authorization): the access_token query parameter, or a
+ * Sec-WebSocket-Protocol offer "bearer.<token>".  Writes "Bearer <token>"
+ * into out; NULL when the request is no upgrade or carries neither. */
+static const char *upgrade_token(struct MHD_Connection *c, char *out, size_t outlen)
+{
+    const char *up = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_UPGRADE);
+    if (up == NULL || strcasecmp(up, "websocket") != 0)
+        return NULL;
+    const char *t = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "access_token");
+    size_t n = t != NULL ? strlen(t) : 0;
+    if (t == NULL) {
+        const char *p = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-WebSocket-Protocol");
+        while (p != NULL && *p != '\0') {
+            while (*p == ' ' || *p == '\t' || *p == ',')
+                p++;
+            size_t k = strcspn(p, ", \t");
+            if (k > 7 && strncmp(p, "bearer.", 7) == 0) {
+                t = p + 7;
+                n = k - 7;
+                break;
+            }
+            p += k;
+        }
+    }
+    if (t == NULL || n + 8 > outlen)
+        return NULL;
+    snprintf(out, outlen, "Bearer %.*s", (int)n, t);
+    return out;
+}
+
 static enum MHD_Result begin_api(lo_http_t *h, struct MHD_Connection *c, const char *url, const char *method,
                                  void **con_cls)
 {
@@ -181,7 +212,10 @@ static enum MHD_Result begin_api(lo_http_t *h, struct MHD_Connection *c, const c
     x->http.conn = c;
     x->h = h;
     pthread_mutex_init(&x->mu, NULL);
+    char ws_authz[600];
     const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (authz == NULL)
+        authz = upgrade_token(c, ws_authz, sizeof(ws_authz));
     int rc = authz != NULL ? lo_auth_check(h->d.auth, authz, &x->who) : LO_DENIED;
     uint64_t declared = 0;
     bool has_len = lo_http_content_length(
