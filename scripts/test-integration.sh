@@ -62,6 +62,7 @@ cleanup() {
   # clusters the tests started themselves live under $tmp too
   for d in "$tmp" "$tmp"/*/; do
     [ -f "$d/pg/data/PG_VERSION" ] && "$root/scripts/services.sh" stop pg "$d" >/dev/null 2>&1
+    [ -f "$d/redis/redis.pid" ] && "$root/scripts/services.sh" stop redis "$d" >/dev/null 2>&1
   done
   if [ -n "${LO_TEST_KEEP:-}" ]; then say "kept $tmp (LO_TEST_KEEP)"; else rm -rf "$tmp"; fi
 }
@@ -76,6 +77,9 @@ pg_port=$(free_port)
 say "starting PostgreSQL in $tmp/pg on 127.0.0.1:$pg_port"
 db_url=$("$root/scripts/services.sh" start pg "$tmp" "$pg_port")
 export LOOKOUT_DATABASE_URL="$db_url"
+redis_port=$(free_port)
+say "starting redis-server in $tmp/redis on 127.0.0.1:$redis_port (the live tail's Valkey)"
+redis_url=$("$root/scripts/services.sh" start redis "$tmp" "$redis_port")
 
 say "lookout migrate"
 "$LO_BIN" migrate >"$tmp/migrate.log" 2>&1 || { cat "$tmp/migrate.log" >&2; exit 1; }
@@ -126,6 +130,9 @@ export LO_TEST_TMP="$tmp"                 # scratch space; tests that need their
 export LO_TEST_SERVICES="$root/scripts/services.sh"
 export LO_TEST_PG_DIR="$tmp"
 export LO_TEST_PG_PORT="$pg_port"
+export LO_TEST_REDIS_URL="$redis_url"     # the main server runs without it (the tail in process)
+export LO_TEST_REDIS_DIR="$tmp"
+export LO_TEST_REDIS_PORT="$redis_port"
 
 if [ "$#" -gt 0 ]; then files=("$@"); else files=(tests/integration/*.test.mjs); fi
 say "node --test ${files[*]}"

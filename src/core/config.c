@@ -182,6 +182,9 @@ static const cfg_entry_t table[] = {
     { "tail_queue_bytes", CFG_SIZE, F(tail_queue_bytes), "16M", 64 * KiB, 4 * GiB,
       "committed log entries waiting to be published to tails; past it entries are dropped for the tail "
       "only (never for storage) and tails are told with a gap message" },
+    { "tail_token_check_seconds", CFG_INT, F(tail_token_check_seconds), "30", 1, 3600,
+      "how often the tokens of open tails are checked again: a revoked token's tails close within this (plus "
+      "up to 5 s)" },
 };
 #pragma GCC diagnostic pop
 

@@ -56,6 +56,7 @@ typedef struct lo_config {
     int64_t tail_max_per_token;
     int64_t tail_client_buffer_bytes;
     int64_t tail_queue_bytes;
+    int64_t tail_token_check_seconds;
 } lo_config_t;
 
 /* Fills c with the defaults.  Strings are heap copies (lo_config_free). */

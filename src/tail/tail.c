@@ -18,8 +18,7 @@
 #include "query/query.h"
 #include "tail/tail_internal.h"
 
-#define TOKENS_PERIOD_MS  (30LL * 1000) /* a revoked token's tails end within a minute */
-#define TOKENS_JITTER_MS  (5LL * 1000)
+#define TOKENS_JITTER_MS  (5LL * 1000) /* on top of tail_token_check_seconds */
 #define MAX_TOKENS_CHECKED 4096
 #define WS_GUID           "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
@@ -346,7 +345,7 @@ lo_tail_t *lo_tail_create(const lo_config_t *cfg, char *err, size_t errlen)
 int lo_tail_register(lo_tail_t *t, lo_api_routes_t *routes, lo_ingest_t *in, lo_sched_t *sched)
 {
     lo_task_t tokens = { .name = "tail_tokens",
-                         .period_ms = TOKENS_PERIOD_MS,
+                         .period_ms = t->cfg->tail_token_check_seconds * 1000,
                          .jitter_ms = TOKENS_JITTER_MS,
                          .lock_key = 0, /* every node checks its own tails */
                          .run = tokens_task,
