@@ -10,5 +10,6 @@ int lo_cmd_task(int argc, char **argv);    /* src/serve.c */
 int lo_cmd_migrate(int argc, char **argv); /* src/store/cli_migrate.c */
 int lo_cmd_token(int argc, char **argv);   /* src/auth/cli_tokens.c */
 int lo_cmd_project(int argc, char **argv); /* src/auth/cli_tokens.c */
+int lo_cmd_tail(int argc, char **argv);    /* src/tail/cli_tail.c */
 
 #endif

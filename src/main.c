@@ -18,6 +18,7 @@ static void usage(FILE *f)
                "  token list | token revoke ID\n"
                "  project create --name N [--public]\n"
                "  task list | task run NAME   the periodic tasks of serve (run one once, now)\n"
+               "  tail [--level L] [--service S] [--q TEXT] ...   follow new logs (lookout tail --help)\n"
                "  version\n\n"
                "Settings come from LOOKOUT_* variables and flags: lookout serve --help\n");
 }
@@ -37,6 +38,8 @@ int main(int argc, char **argv)
         return lo_cmd_token(argc - 2, argv + 2);
     if (strcmp(cmd, "project") == 0)
         return lo_cmd_project(argc - 2, argv + 2);
+    if (strcmp(cmd, "tail") == 0)
+        return lo_cmd_tail(argc - 2, argv + 2);
     if (strcmp(cmd, "task") == 0)
         return lo_cmd_task(argc - 2, argv + 2);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

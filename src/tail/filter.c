@@ -7,15 +7,16 @@
 #include "core/ids.h"
 #include "core/utf8.h"
 
-static const char *const PARAMS[] = { "project_id", "level", "service", "q", "session_id", "access_token", NULL };
+static const char *const PARAMS[] = { "project_id", "level",        "service", "q",
+                                      "session_id", "access_token", NULL };
 
 int lo_tail_param_known(const char *name, char *err, size_t errlen)
 {
     for (size_t i = 0; PARAMS[i] != NULL; i++)
         if (strcmp(name, PARAMS[i]) == 0)
             return LO_OK;
-    snprintf(err, errlen, "unknown parameter \"%.64s\" (the tail takes project_id, level, service, q, session_id)",
-             name);
+    snprintf(err, errlen,
+             "unknown parameter \"%.64s\" (the tail takes project_id, level, service, q, session_id)", name);
     return LO_INVALID;
 }
 

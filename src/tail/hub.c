@@ -24,13 +24,13 @@
 #include "http/api.h"
 #include "tail/tail_internal.h"
 
-#define PING_EVERY_NS   (20LL * 1000000000)
-#define PONG_WAIT_NS    (45LL * 1000000000) /* no frame at all for this long: closed */
-#define LAG_CLOSE_NS    (10LL * 1000000000)
-#define CLOSE_WAIT_NS   (2LL * 1000000000) /* for the close frame to go out */
-#define TICKET_WAIT_NS  (30LL * 1000000000)
-#define MAX_CLIENT_MSG  4096 /* what a client may send us in one message */
-#define MAX_CHANNELS    4096
+#define PING_EVERY_NS  (20LL * 1000000000)
+#define PONG_WAIT_NS   (45LL * 1000000000) /* no frame at all for this long: closed */
+#define LAG_CLOSE_NS   (10LL * 1000000000)
+#define CLOSE_WAIT_NS  (2LL * 1000000000) /* for the close frame to go out */
+#define TICKET_WAIT_NS (30LL * 1000000000)
+#define MAX_CLIENT_MSG 4096 /* what a client may send us in one message */
+#define MAX_CHANNELS   4096
 
 typedef struct client {
     struct client *next;
@@ -39,14 +39,14 @@ typedef struct client {
     wslay_event_context_ptr ws;
     lo_tail_filter_t f;
     int64_t token_id;
-    uint64_t gap;           /* entries not delivered since the last gap message */
-    int64_t behind_since;   /* 0: keeping up */
-    int64_t last_seen;      /* last frame from the client */
+    uint64_t gap;         /* entries not delivered since the last gap message */
+    int64_t behind_since; /* 0: keeping up */
+    int64_t last_seen;    /* last frame from the client */
     int64_t next_ping;
-    int64_t close_by;       /* closing: drop by then */
-    uint32_t events;        /* registered with epoll */
+    int64_t close_by; /* closing: drop by then */
+    uint32_t events;  /* registered with epoll */
     bool dead, dirty;
-    char *extra;            /* bytes read past the request by the HTTP layer */
+    char *extra; /* bytes read past the request by the HTTP layer */
     size_t extra_len, extra_off;
 } client_t;
 
@@ -76,8 +76,8 @@ struct lo_tail_hub {
     uint64_t missed; /* items dropped at the inbox, not yet told */
     ticket_t *tickets;
     uint64_t next_ticket;
-    size_t reserved; /* tickets + clients */
-    client_t *adopted;   /* new sockets, for the thread */
+    size_t reserved;   /* tickets + clients */
+    client_t *adopted; /* new sockets, for the thread */
     int64_t *revoked;
     size_t n_revoked;
     client_t *clients; /* the thread's; read under mu for token counts */
@@ -229,7 +229,8 @@ int lo_tail_hub_reserve(lo_tail_hub_t *h, int64_t token_id, const lo_tail_filter
     return rc;
 }
 
-void lo_tail_hub_adopt(lo_tail_hub_t *h, uint64_t id, int sock, const char *extra, size_t extra_len, void *urh)
+void lo_tail_hub_adopt(lo_tail_hub_t *h, uint64_t id, int sock, const char *extra, size_t extra_len,
+                       void *urh)
 {
     client_t *c = calloc(1, sizeof(*c));
     char *x = extra_len > 0 ? malloc(extra_len) : NULL;
@@ -351,8 +352,8 @@ static void ws_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
     c->last_seen = lo_mono_ns(); /* pongs, pings (answered by wslay) and anything else */
 }
 
-static const struct wslay_event_callbacks WS_CALLBACKS = { ws_recv, ws_send, ws_genmask, NULL, NULL, NULL,
-                                                           ws_msg };
+static const struct wslay_event_callbacks WS_CALLBACKS = { ws_recv, ws_send, ws_genmask, NULL,
+                                                           NULL,    NULL,    ws_msg };
 
 static void queue_text(client_t *c, const char *p, size_t n)
 {

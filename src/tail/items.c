@@ -39,8 +39,8 @@ static void put(char **w, lo_str_t s, lo_str_t *d, bool fold)
 lo_tail_item_t *lo_tail_item_log(const char *entry, size_t len, const lo_tail_meta_t *raw)
 {
     static const char head[] = "{\"type\":\"log\",\"entry\":";
-    size_t metas = raw->project.len + raw->level.len + raw->service.len + raw->session.len +
-                   raw->message_folded.len;
+    size_t metas =
+        raw->project.len + raw->level.len + raw->service.len + raw->session.len + raw->message_folded.len;
     lo_tail_item_t *it = item_new(ITEM_LOG, ITEM_ENTRY_OFF + len + 1 + metas);
     if (it == NULL)
         return NULL;

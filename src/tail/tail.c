@@ -18,9 +18,9 @@
 #include "query/query.h"
 #include "tail/tail_internal.h"
 
-#define TOKENS_JITTER_MS  (5LL * 1000) /* on top of tail_token_check_seconds */
+#define TOKENS_JITTER_MS   (5LL * 1000) /* on top of tail_token_check_seconds */
 #define MAX_TOKENS_CHECKED 4096
-#define WS_GUID           "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+#define WS_GUID            "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 struct lo_tail {
     const lo_config_t *cfg;
@@ -171,10 +171,11 @@ static int h_tail(lo_api_req_t *req, lo_api_resp_t *resp)
 
     lo_api_params_each(req, check_name, &p);
     if (p.bad[0] != '\0')
-        return lo_api_error(resp, 400, "invalid_parameter",
-                            "unknown or malformed parameter \"%s\" (the tail takes project_id, level, service, q, "
-                            "session_id)",
-                            p.bad);
+        return lo_api_error(
+            resp, 400, "invalid_parameter",
+            "unknown or malformed parameter \"%s\" (the tail takes project_id, level, service, q, "
+            "session_id)",
+            p.bad);
     if (lo_tail_filter_parse(&f, get_param, &p, project, err, sizeof(err)) != LO_OK)
         return lo_api_error(resp, 400, "invalid_parameter", "%s", err);
     if (p.dup)
@@ -185,14 +186,16 @@ static int h_tail(lo_api_req_t *req, lo_api_resp_t *resp)
     const char *version = lo_api_req_header(req, "Sec-WebSocket-Version");
     if (up == NULL || strcasecmp(up, "websocket") != 0) {
         lo_api_header(resp, "Upgrade", "websocket");
-        return lo_api_error(resp, 426, "upgrade_required",
-                            "the tail is a WebSocket: connect with Upgrade: websocket (for example websocat)");
+        return lo_api_error(
+            resp, 426, "upgrade_required",
+            "the tail is a WebSocket: connect with Upgrade: websocket (for example websocat)");
     }
     if (!header_has(lo_api_req_header(req, "Connection"), "upgrade") || key == NULL || strlen(key) != 24 ||
         version == NULL || strcmp(version, "13") != 0)
-        return lo_api_error(resp, 400, "bad_handshake",
-                            "a WebSocket handshake needs Connection: Upgrade, Sec-WebSocket-Key (24 characters) "
-                            "and Sec-WebSocket-Version: 13");
+        return lo_api_error(
+            resp, 400, "bad_handshake",
+            "a WebSocket handshake needs Connection: Upgrade, Sec-WebSocket-Key (24 characters) "
+            "and Sec-WebSocket-Version: 13");
     if (t->cfg->tail_max_clients == 0)
         return lo_api_error(resp, 404, "not_found", "the live tail is off (tail_max_clients = 0)");
 
@@ -214,8 +217,9 @@ static int h_tail(lo_api_req_t *req, lo_api_resp_t *resp)
     if (rc == LO_BUSY || rc == LO_DENIED) {
         lo_api_header(resp, "Retry-After", "10");
         return lo_api_error(resp, 429, "too_many_tails",
-                            rc == LO_BUSY ? "this server has as many live tails open as it allows; retry later"
-                                          : "this token has as many live tails open as it may (%lld)",
+                            rc == LO_BUSY
+                                ? "this server has as many live tails open as it allows; retry later"
+                                : "this token has as many live tails open as it may (%lld)",
                             (long long)t->cfg->tail_max_per_token);
     }
     if (rc != LO_OK)
@@ -255,9 +259,9 @@ static int tokens_task(PGconn *db, void *arg, char *err, size_t errlen)
         lo_buf_printf(&a, "%s%lld", i ? "," : "", (long long)ids[i]);
     lo_buf_putc(&a, '}');
     const char *vals[1] = { a.p };
-    PGresult *r = PQexecParams(db,
-                               "SELECT id FROM api_tokens WHERE id = ANY($1::int8[]) AND revoked_at IS NULL",
-                               1, NULL, vals, NULL, NULL, 0);
+    PGresult *r =
+        PQexecParams(db, "SELECT id FROM api_tokens WHERE id = ANY($1::int8[]) AND revoked_at IS NULL", 1,
+                     NULL, vals, NULL, NULL, 0);
     int rc = LO_OK;
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         snprintf(err, errlen, "checking the tokens of open tails failed");
@@ -285,32 +289,33 @@ static void render_metrics(void *arg, lo_buf_t *out)
 {
     lo_tail_t *t = arg;
     lo_tail_stats_t *s = &t->st;
-    lo_buf_printf(out,
-                  "# HELP lookout_tail_open Live tails open.\n# TYPE lookout_tail_open gauge\n"
-                  "lookout_tail_open %lld\n"
-                  "# HELP lookout_tail_opened_total Live tails opened.\n# TYPE lookout_tail_opened_total counter\n"
-                  "lookout_tail_opened_total %lld\n"
-                  "# HELP lookout_tail_messages_sent_total Log entries queued to tail clients.\n"
-                  "# TYPE lookout_tail_messages_sent_total counter\nlookout_tail_messages_sent_total %lld\n"
-                  "# HELP lookout_tail_dropped_total Log entries not delivered to tails: where=client (a client's "
-                  "buffer was full) or queue (the hand-off from the writers, or Valkey, was full or down).\n"
-                  "# TYPE lookout_tail_dropped_total counter\n"
-                  "lookout_tail_dropped_total{where=\"client\"} %lld\n"
-                  "lookout_tail_dropped_total{where=\"queue\"} %lld\n"
-                  "# HELP lookout_tail_closed_total Tails closed by the server, by reason.\n"
-                  "# TYPE lookout_tail_closed_total counter\n"
-                  "lookout_tail_closed_total{reason=\"lag\"} %lld\n"
-                  "lookout_tail_closed_total{reason=\"no_pong\"} %lld\n"
-                  "lookout_tail_closed_total{reason=\"revoked\"} %lld\n"
-                  "# HELP lookout_tail_published_total Log entries published to Valkey.\n"
-                  "# TYPE lookout_tail_published_total counter\nlookout_tail_published_total %lld\n"
-                  "# HELP lookout_tail_publish_errors_total Valkey publish round trips that failed.\n"
-                  "# TYPE lookout_tail_publish_errors_total counter\nlookout_tail_publish_errors_total %lld\n",
-                  (long long)atomic_load(&s->open), (long long)atomic_load(&s->opened),
-                  (long long)atomic_load(&s->sent), (long long)atomic_load(&s->dropped_client),
-                  (long long)atomic_load(&s->dropped_queue), (long long)atomic_load(&s->closed_lag),
-                  (long long)atomic_load(&s->closed_pong), (long long)atomic_load(&s->closed_revoked),
-                  (long long)atomic_load(&s->published), (long long)atomic_load(&s->publish_errors));
+    lo_buf_printf(
+        out,
+        "# HELP lookout_tail_open Live tails open.\n# TYPE lookout_tail_open gauge\n"
+        "lookout_tail_open %lld\n"
+        "# HELP lookout_tail_opened_total Live tails opened.\n# TYPE lookout_tail_opened_total counter\n"
+        "lookout_tail_opened_total %lld\n"
+        "# HELP lookout_tail_messages_sent_total Log entries queued to tail clients.\n"
+        "# TYPE lookout_tail_messages_sent_total counter\nlookout_tail_messages_sent_total %lld\n"
+        "# HELP lookout_tail_dropped_total Log entries not delivered to tails: where=client (a client's "
+        "buffer was full) or queue (the hand-off from the writers, or Valkey, was full or down).\n"
+        "# TYPE lookout_tail_dropped_total counter\n"
+        "lookout_tail_dropped_total{where=\"client\"} %lld\n"
+        "lookout_tail_dropped_total{where=\"queue\"} %lld\n"
+        "# HELP lookout_tail_closed_total Tails closed by the server, by reason.\n"
+        "# TYPE lookout_tail_closed_total counter\n"
+        "lookout_tail_closed_total{reason=\"lag\"} %lld\n"
+        "lookout_tail_closed_total{reason=\"no_pong\"} %lld\n"
+        "lookout_tail_closed_total{reason=\"revoked\"} %lld\n"
+        "# HELP lookout_tail_published_total Log entries published to Valkey.\n"
+        "# TYPE lookout_tail_published_total counter\nlookout_tail_published_total %lld\n"
+        "# HELP lookout_tail_publish_errors_total Valkey publish round trips that failed.\n"
+        "# TYPE lookout_tail_publish_errors_total counter\nlookout_tail_publish_errors_total %lld\n",
+        (long long)atomic_load(&s->open), (long long)atomic_load(&s->opened),
+        (long long)atomic_load(&s->sent), (long long)atomic_load(&s->dropped_client),
+        (long long)atomic_load(&s->dropped_queue), (long long)atomic_load(&s->closed_lag),
+        (long long)atomic_load(&s->closed_pong), (long long)atomic_load(&s->closed_revoked),
+        (long long)atomic_load(&s->published), (long long)atomic_load(&s->publish_errors));
 }
 
 /* ---- life ---- */
@@ -336,8 +341,9 @@ lo_tail_t *lo_tail_create(const lo_config_t *cfg, char *err, size_t errlen)
             return NULL;
         }
     }
-    t->route = (lo_api_route_t){ "GET", "/api/observe/logs/tail", LO_SCOPE_OBSERVE_READ, true, LO_ROUTE_UPGRADE,
-                                 h_tail, t };
+    t->route = (lo_api_route_t){ "GET", "/api/observe/logs/tail", LO_SCOPE_OBSERVE_READ,
+                                 true,  LO_ROUTE_UPGRADE,         h_tail,
+                                 t };
     the_tail = t;
     return t;
 }
@@ -351,8 +357,8 @@ int lo_tail_register(lo_tail_t *t, lo_api_routes_t *routes, lo_ingest_t *in, lo_
                          .run = tokens_task,
                          .arg = t };
     if (lo_api_routes_add(routes, &t->route, 1) != LO_OK ||
-        lo_ingest_add_consumer(in, LO_SIGNAL_LOGS, on_commit, t) != LO_OK || lo_sched_add(sched, &tokens) != LO_OK ||
-        lo_metrics_add_renderer(render_metrics, t) != LO_OK)
+        lo_ingest_add_consumer(in, LO_SIGNAL_LOGS, on_commit, t) != LO_OK ||
+        lo_sched_add(sched, &tokens) != LO_OK || lo_metrics_add_renderer(render_metrics, t) != LO_OK)
         return LO_ERROR;
     return LO_OK;
 }

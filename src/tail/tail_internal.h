@@ -25,9 +25,9 @@ typedef enum { ITEM_LOG, ITEM_GAP, ITEM_STATUS } item_kind_t;
 typedef struct lo_tail_item {
     struct lo_tail_item *next;
     item_kind_t kind;
-    uint64_t missed;                      /* ITEM_GAP */
-    char channel[LO_TAIL_CHANNEL_MAX];    /* ITEM_LOG */
-    lo_tail_meta_t meta;                  /* ITEM_LOG */
+    uint64_t missed;                   /* ITEM_GAP */
+    char channel[LO_TAIL_CHANNEL_MAX]; /* ITEM_LOG */
+    lo_tail_meta_t meta;               /* ITEM_LOG */
     size_t msg_len, size;
     char data[];
 } lo_tail_item_t;

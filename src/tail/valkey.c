@@ -55,7 +55,8 @@ static int parse_url(lo_tail_valkey_t *v, const char *url)
     const char *at = strrchr(p, '@');
     if (at != NULL) {
         const char *colon = memchr(p, ':', (size_t)(at - p));
-        if (colon == NULL || (size_t)(colon - p) >= sizeof(v->user) || (size_t)(at - colon - 1) >= sizeof(v->pass))
+        if (colon == NULL || (size_t)(colon - p) >= sizeof(v->user) ||
+            (size_t)(at - colon - 1) >= sizeof(v->pass))
             return LO_INVALID;
         memcpy(v->user, p, (size_t)(colon - p));
         memcpy(v->pass, colon + 1, (size_t)(at - colon - 1));
@@ -263,8 +264,9 @@ static void *pub_run(void *arg)
             c = dial(v);
             if (c == NULL) {
                 if (!warned)
-                    lo_log_warn("valkey unreachable: the tail reaches this node's clients only until it returns",
-                                "host=%s port=%d", v->host, v->port);
+                    lo_log_warn(
+                        "valkey unreachable: the tail reaches this node's clients only until it returns",
+                        "host=%s port=%d", v->host, v->port);
                 warned = true;
                 next_dial = now + backoff;
                 backoff = backoff * 2 > BACKOFF_MAX_NS ? BACKOFF_MAX_NS : backoff * 2;
@@ -337,7 +339,8 @@ static bool resubscribe(lo_tail_valkey_t *v, redisContext *c, lo_buf_t *have, bo
         if (!has(&want, have->p + o))
             cmds += redisAppendCommand(c, "UNSUBSCRIBE %s", have->p + o) == REDIS_OK;
     if (pattern != *have_pattern)
-        cmds += redisAppendCommand(c, pattern ? "PSUBSCRIBE %s" : "PUNSUBSCRIBE %s", LO_TAIL_PATTERN) == REDIS_OK;
+        cmds +=
+            redisAppendCommand(c, pattern ? "PSUBSCRIBE %s" : "PUNSUBSCRIBE %s", LO_TAIL_PATTERN) == REDIS_OK;
     int done = cmds == 0;
     while (!done)
         if (redisBufferWrite(c, &done) != REDIS_OK) {
@@ -409,7 +412,8 @@ static void *sub_run(void *arg)
                 }
             }
         }
-        struct pollfd pf[2] = { { .fd = v->wake, .events = POLLIN }, { .fd = c ? c->fd : -1, .events = POLLIN } };
+        struct pollfd pf[2] = { { .fd = v->wake, .events = POLLIN },
+                                { .fd = c ? c->fd : -1, .events = POLLIN } };
         int n = poll(pf, 2, c != NULL ? 500 : 100);
         if (n > 0 && (pf[0].revents & POLLIN)) {
             uint64_t x;
