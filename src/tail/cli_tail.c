@@ -89,8 +89,9 @@ static ssize_t ws_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t 
     ssize_t r = send(t->fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (r >= 0)
         return r;
-    wslay_event_set_error(ctx, errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? WSLAY_ERR_WOULDBLOCK
-                                                                                          : WSLAY_ERR_CALLBACK_FAILURE);
+    wslay_event_set_error(ctx, errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR
+                                   ? WSLAY_ERR_WOULDBLOCK
+                                   : WSLAY_ERR_CALLBACK_FAILURE);
     return -1;
 }
 
@@ -140,8 +141,8 @@ static void on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
         free(s);
     } else if (strcmp(type, "log") == 0) {
         const char *level = str(e, "level");
-        printf("%s%s %-5s %s %s%s\n", t->color ? level_color(level) : "", str(e, "time"), level, str(e, "service"),
-               str(e, "message"), t->color && level_color(level)[0] ? "\033[0m" : "");
+        printf("%s%s %-5s %s %s%s\n", t->color ? level_color(level) : "", str(e, "time"), level,
+               str(e, "service"), str(e, "message"), t->color && level_color(level)[0] ? "\033[0m" : "");
     } else if (strcmp(type, "gap") == 0) {
         fprintf(stderr, "lookout tail: %lld entries missed (this client or the server fell behind)\n",
                 (long long)json_integer_value(json_object_get(m, "missed")));
@@ -227,14 +228,16 @@ int lo_cmd_tail(int argc, char **argv)
             continue;
         }
         bool known = false;
-        const char **slot = strcmp(argv[i], "--url") == 0 ? &url : strcmp(argv[i], "--token") == 0 ? &token : NULL;
+        const char **slot = strcmp(argv[i], "--url") == 0     ? &url
+                            : strcmp(argv[i], "--token") == 0 ? &token
+                                                              : NULL;
         for (int k = 0; slot == NULL && flags[k] != NULL; k++)
             if (strcmp(argv[i], flags[k]) == 0)
                 slot = &vals[k];
         known = slot != NULL;
         if (!known || i + 1 >= argc) {
-            fprintf(stderr, "lookout tail: %s \"%s\"\n%s", known ? "a value is missing after" : "unknown flag",
-                    argv[i], USAGE);
+            fprintf(stderr, "lookout tail: %s \"%s\"\n%s",
+                    known ? "a value is missing after" : "unknown flag", argv[i], USAGE);
             return 2;
         }
         *slot = argv[++i];
@@ -286,7 +289,8 @@ int lo_cmd_tail(int argc, char **argv)
     }
     t.status = 1;
     while (!t.done && (wslay_event_want_read(ws) || wslay_event_want_write(ws))) {
-        struct pollfd pf = { .fd = t.fd, .events = (short)(POLLIN | (wslay_event_want_write(ws) ? POLLOUT : 0)) };
+        struct pollfd pf = { .fd = t.fd,
+                             .events = (short)(POLLIN | (wslay_event_want_write(ws) ? POLLOUT : 0)) };
         if (poll(&pf, 1, -1) < 0)
             break;
         if ((pf.revents & (POLLIN | POLLHUP | POLLERR)) && wslay_event_recv(ws) != 0)

@@ -134,6 +134,8 @@ int lo_tail_filter_projects(lo_tail_filter_t *f, const char *a)
             return LO_TOO_LARGE;
         lo_uuid_format(u, f->projects[f->n_projects++]);
         p += k + (comma != NULL);
+        if (comma != NULL && p == end)
+            return LO_INVALID; /* a trailing comma */
     }
     return LO_OK;
 }

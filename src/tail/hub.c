@@ -21,7 +21,6 @@
 #include <wslay/wslay.h>
 
 #include "core/log.h"
-#include "http/api.h"
 #include "tail/tail_internal.h"
 
 #define PING_EVERY_NS  (20LL * 1000000000)
@@ -86,7 +85,20 @@ struct lo_tail_hub {
     int pattern_refs;
     void (*on_change)(void *arg);
     void *on_change_arg;
+    void (*release)(void *urh, int fd); /* gives a socket back */
 };
+
+void lo_tail_hub_set_release(lo_tail_hub_t *h, void (*release)(void *urh, int fd))
+{
+    h->release = release;
+}
+
+/* Until told otherwise (lo_tail_hub_set_release), a socket is closed. */
+static void release_close(void *urh, int fd)
+{
+    (void)urh;
+    close(fd);
+}
 
 /* ---- channels ---- */
 
@@ -264,7 +276,7 @@ void lo_tail_hub_adopt(lo_tail_hub_t *h, uint64_t id, int sock, const char *extr
     if (c != NULL) { /* not adopted: reclaimed, quiescing or out of memory */
         free(c);
         free(x);
-        lo_api_upgrade_close(urh);
+        h->release(urh, sock);
         return;
     }
     wake(h);
@@ -438,7 +450,7 @@ static void client_free(lo_tail_hub_t *h, client_t *c)
     epoll_ctl(h->ep, EPOLL_CTL_DEL, c->fd, NULL);
     if (c->ws != NULL)
         wslay_event_context_free(c->ws);
-    lo_api_upgrade_close(c->urh); /* closes the socket */
+    h->release(c->urh, c->fd); /* closes the socket */
     filter_refs(h, &c->f, -1);
     free(c->extra);
     free(c);
@@ -458,7 +470,7 @@ static void take_adopted(lo_tail_hub_t *h, client_t *list, int64_t now)
             epoll_ctl(h->ep, EPOLL_CTL_ADD, c->fd, &ev) != 0) {
             if (c->ws != NULL)
                 wslay_event_context_free(c->ws);
-            lo_api_upgrade_close(c->urh);
+            h->release(c->urh, c->fd);
             free(c->extra);
             free(c);
             pthread_mutex_lock(&h->mu);
@@ -477,6 +489,7 @@ static void take_adopted(lo_tail_hub_t *h, client_t *list, int64_t now)
         pthread_mutex_unlock(&h->mu);
         if (c->extra_len > 0 && wslay_event_recv(c->ws) != 0)
             c->dead = true;
+        c->dirty = true; /* answers to what came with the handshake */
     }
 }
 
@@ -635,6 +648,7 @@ lo_tail_hub_t *lo_tail_hub_create(const lo_config_t *cfg, lo_tail_stats_t *stats
         return NULL;
     h->cfg = cfg;
     h->st = stats;
+    h->release = release_close;
     h->ep = h->wake = -1;
     pthread_mutex_init(&h->mu, NULL);
     h->chans = calloc(MAX_CHANNELS, sizeof(chan_t));
@@ -701,7 +715,7 @@ void lo_tail_hub_destroy(lo_tail_hub_t *h)
     }
     for (client_t *c = h->adopted; c != NULL;) {
         client_t *n = c->next;
-        lo_api_upgrade_close(c->urh);
+        h->release(c->urh, c->fd);
         free(c->extra);
         free(c);
         c = n;

@@ -320,6 +320,13 @@ static void render_metrics(void *arg, lo_buf_t *out)
 
 /* ---- life ---- */
 
+/* Upgraded sockets belong to the HTTP listener: given back through it. */
+static void release_upgraded(void *urh, int fd)
+{
+    (void)fd;
+    lo_api_upgrade_close(urh);
+}
+
 lo_tail_t *lo_tail_create(const lo_config_t *cfg, char *err, size_t errlen)
 {
     lo_tail_t *t = calloc(1, sizeof(*t));
@@ -334,6 +341,7 @@ lo_tail_t *lo_tail_create(const lo_config_t *cfg, char *err, size_t errlen)
         lo_tail_destroy(t);
         return NULL;
     }
+    lo_tail_hub_set_release(t->hub, release_upgraded);
     if (cfg->valkey_url != NULL && cfg->valkey_url[0] != '\0') {
         t->valkey = lo_tail_valkey_create(cfg->valkey_url, cfg, t->hub, &t->st, err, errlen);
         if (t->valkey == NULL) {

@@ -64,6 +64,9 @@ void lo_tail_hub_quiesce(lo_tail_hub_t *h);
 void lo_tail_hub_stop(lo_tail_hub_t *h);
 void lo_tail_hub_destroy(lo_tail_hub_t *h);
 
+/* How sockets are given back: the module sets lo_api_upgrade_close(urh)
+ * (the HTTP listener's); by default fd is closed (tests, fuzzers). */
+void lo_tail_hub_set_release(lo_tail_hub_t *h, void (*release)(void *urh, int fd));
 /* Reserves a place for a new tail of token_id with filter f (copied):
  * LO_OK with *ticket set, LO_BUSY past the process limit, LO_DENIED past
  * the token's, LO_UNAVAIL when quiescing. */
