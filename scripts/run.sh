@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Development server (make run): this checkout's private PostgreSQL 15
 # (scripts/services.sh: in ./var, or as root under /var/tmp when the postgres
-# user cannot reach ./var) on port $LO_DEV_PG_PORT (default 54329), the
+# user cannot reach ./var) on port $LO_DEV_PG_PORT (default 54329), a private
+# redis-server for the live tail on $LO_DEV_REDIS_PORT (default 56379; set
+# LOOKOUT_VALKEY_URL to use your own, or to "" for none), the
 # schema, a development project and token (kept in var/dev-token, mode 600,
 # reused while it is valid), then `bin/lookout serve` in the foreground on
 # $LOOKOUT_OTLP_ADDR / $LOOKOUT_API_ADDR (default 127.0.0.1:4318 / :8080).
@@ -19,6 +21,7 @@ cd "$root"
 say() { echo "run: $*" >&2; }
 
 pg_port=${LO_DEV_PG_PORT:-54329}
+redis_port=${LO_DEV_REDIS_PORT:-56379}
 otlp_addr=${LOOKOUT_OTLP_ADDR:-127.0.0.1:4318}
 api_addr=${LOOKOUT_API_ADDR:-127.0.0.1:8080}
 dev_dir=$(scripts/services.sh dev-dir)
@@ -94,6 +97,10 @@ check_ports() { # prints one line and returns 1 when a port is taken
   if ! cluster_pid_port "$dev_dir" >/dev/null && taken 127.0.0.1 "$pg_port"; then
     note "127.0.0.1:$pg_port (PostgreSQL)" "$(holder "$pg_port")" "LO_DEV_PG_PORT=$(free_after 127.0.0.1 "$pg_port")"
   fi
+  if [ -z "${LOOKOUT_VALKEY_URL+x}" ] && ! { [ -r "$dev_dir/redis/redis.pid" ] && kill -0 "$(cat "$dev_dir/redis/redis.pid")" 2>/dev/null; } \
+      && taken 127.0.0.1 "$redis_port"; then
+    note "127.0.0.1:$redis_port (redis)" "$(holder "$redis_port")" "LO_DEV_REDIS_PORT=$(free_after 127.0.0.1 "$redis_port")"
+  fi
   for what in OTLP:LOOKOUT_OTLP_ADDR:"$otlp_addr" API:LOOKOUT_API_ADDR:"$api_addr"; do
     local name=${what%%:*} rest=${what#*:}; local var=${rest%%:*} addr=${rest#*:}
     h=${addr%:*}; p=${addr##*:}
@@ -122,6 +129,10 @@ mkdir -p var
 db_url=$(scripts/services.sh start pg)
 pg_dir=$(scripts/services.sh dev-dir)
 export LOOKOUT_DATABASE_URL="$db_url"
+if [ -z "${LOOKOUT_VALKEY_URL+x}" ]; then
+  LOOKOUT_VALKEY_URL=$(scripts/services.sh start redis "" "$redis_port")
+  export LOOKOUT_VALKEY_URL
+fi
 
 say "bin/lookout migrate"
 "$bin" migrate
@@ -161,13 +172,16 @@ cat >&2 <<EOF
   token:     $token   (saved in var/dev-token)
   OTLP:      http://$otlp_addr/v1/{traces,logs,metrics}
   API:       http://$api_addr   (/healthz, /readyz, /metrics)
+  live tail: ${LOOKOUT_VALKEY_URL:-in process (no Valkey)}
+
+  Follow new logs:  bin/lookout tail --url http://$api_addr --token $token
 
   Point an OpenTelemetry SDK or Collector at it:
 
 export OTEL_EXPORTER_OTLP_ENDPOINT=http://$otlp_addr
 export OTEL_EXPORTER_OTLP_HEADERS="Authorization=Bearer%20$token"
 
-  Stop PostgreSQL afterwards with: make services-stop
+  Stop PostgreSQL and redis afterwards with: make services-stop
 
 EOF
 say "exec $bin serve"
