@@ -35,7 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     s[size] = '\0';
     kv_t kv = { .n = 0 };
     char *copy = strdup(s);
-    for (char *save = NULL, *p = strtok_r(copy, "&", &save); p != NULL && kv.n < 16; p = strtok_r(NULL, "&", &save)) {
+    for (char *save = NULL, *p = strtok_r(copy, "&", &save); p != NULL && kv.n < 16;
+         p = strtok_r(NULL, "&", &save)) {
         char *eq = strchr(p, '=');
         kv.k[kv.n] = p;
         kv.v[kv.n++] = eq != NULL ? (*eq = '\0', eq + 1) : (char *)"";
@@ -46,7 +47,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (f.n_levels > LO_TAIL_MAX_LEVELS || f.q_len > LO_TAIL_Q_MAX * 4 || strlen(f.q) != f.q_len ||
             (project[0] != '\0' && strlen(project) != 36))
             abort();
-        lo_tail_meta_t m = { { s, size / 2 }, { s, size / 3 }, { s, size / 4 }, { s, size / 5 }, { s, size } };
+        lo_tail_meta_t m = {
+            { s, size / 2 }, { s, size / 3 }, { s, size / 4 }, { s, size / 5 }, { s, size }
+        };
         (void)lo_tail_filter_match(&f, &m);
         f.all = true;
         (void)lo_tail_filter_match(&f, &m);

@@ -45,7 +45,8 @@ static void test_filter_parse(void **state)
     lo_tail_filter_t f;
     char project[37], err[200];
     kv_t ok = { { "project_id", "level", "service", "q", "session_id" },
-                { "2B1C8E34-0D1A-4F4B-9C1E-2A3B4C5D6E7F", "Error,WARN", "api", "Time Out", "11111111-2222-4333-8444-555555555555" } };
+                { "2B1C8E34-0D1A-4F4B-9C1E-2A3B4C5D6E7F", "Error,WARN", "api", "Time Out",
+                  "11111111-2222-4333-8444-555555555555" } };
     assert_int_equal(lo_tail_filter_parse(&f, kv_get, &ok, project, err, sizeof(err)), LO_OK);
     assert_string_equal(project, "2b1c8e34-0d1a-4f4b-9c1e-2a3b4c5d6e7f");
     assert_int_equal(f.n_levels, 2);
@@ -56,13 +57,19 @@ static void test_filter_parse(void **state)
     assert_string_equal(f.session, "11111111-2222-4333-8444-555555555555");
 
     const kv_t bad[] = {
-        { { "project_id" }, { "nope" } },  { { "session_id" }, { "" } },      { { "level" }, { "a,,b" } },
-        { { "level" }, { "a b" } },        { { "level" }, { "1,2,3,4,5,6,7,8,9" } },
-        { { "q" }, { "" } },               { { "service" }, { "\x01" } },     { { "q" }, { "\xff\xfe" } },
+        { { "project_id" }, { "nope" } },
+        { { "session_id" }, { "" } },
+        { { "level" }, { "a,,b" } },
+        { { "level" }, { "a b" } },
+        { { "level" }, { "1,2,3,4,5,6,7,8,9" } },
+        { { "q" }, { "" } },
+        { { "service" }, { "\x01" } },
+        { { "q" }, { "\xff\xfe" } },
     };
     for (size_t i = 0; i < LO_ARRAY_LEN(bad); i++) {
         err[0] = '\0';
-        assert_int_equal(lo_tail_filter_parse(&f, kv_get, (void *)&bad[i], project, err, sizeof(err)), LO_INVALID);
+        assert_int_equal(lo_tail_filter_parse(&f, kv_get, (void *)&bad[i], project, err, sizeof(err)),
+                         LO_INVALID);
         assert_true(strstr(err, bad[i].k[0]) != NULL); /* the message names the parameter */
     }
     char q[LO_TAIL_Q_MAX + 2];
@@ -84,9 +91,9 @@ static void test_filter_projects(void **state)
     memset(&f, 0, sizeof(f));
     assert_int_equal(lo_tail_filter_projects(&f, "{}"), LO_OK);
     assert_int_equal(f.n_projects, 0);
-    assert_int_equal(
-        lo_tail_filter_projects(&f, "{2b1c8e34-0d1a-4f4b-9c1e-2a3b4c5d6e7f,11111111-2222-4333-8444-555555555555}"),
-        LO_OK);
+    assert_int_equal(lo_tail_filter_projects(
+                         &f, "{2b1c8e34-0d1a-4f4b-9c1e-2a3b4c5d6e7f,11111111-2222-4333-8444-555555555555}"),
+                     LO_OK);
     assert_int_equal(f.n_projects, 2);
     assert_string_equal(f.projects[1], "11111111-2222-4333-8444-555555555555");
     memset(&f, 0, sizeof(f));
