@@ -211,11 +211,18 @@ $(BUILD)/bench/decode_bench: bench/decode_bench.c $(LIB) $(PROTO_O) | $(PROTO_C)
 bench-decode: $(BUILD)/bench/decode_bench
 	$(BUILD)/bench/decode_bench 1
 
-# make bench: the ingest benchmark, then the query benchmark (LO_BENCH_QUERY=0 skips it).
+# The live tail: latency, ingest with tails open, fan-out (bench/tail_bench.sh).
+.PHONY: bench-tail
+bench-tail: $(BIN) $(BUILD)/bench/loadgen
+	@BUILD=$(BUILD) LO_BIN=$(BIN) bench/tail_bench.sh
+
+# make bench: the ingest benchmark, then the query benchmark (LO_BENCH_QUERY=0
+# skips it), then the live tail's (LO_BENCH_TAIL=0 skips it).
 bench: deps
 	@$(MAKE) --no-print-directory $(BIN) $(BENCH_BIN)
 	@BUILD=$(BUILD) LO_BIN=$(BIN) scripts/bench.sh
 	@if [ "$${LO_BENCH_QUERY:-1}" != 0 ]; then $(MAKE) --no-print-directory bench-query; fi
+	@if [ "$${LO_BENCH_TAIL:-1}" != 0 ]; then $(MAKE) --no-print-directory bench-tail; fi
 
 services-stop:
 	@scripts/services.sh stop all
