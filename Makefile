@@ -213,7 +213,10 @@ bench-decode: $(BUILD)/bench/decode_bench
 
 # The live tail: latency, ingest with tails open, fan-out (bench/tail_bench.sh).
 .PHONY: bench-tail
-bench-tail: $(BIN) $(BUILD)/bench/loadgen
+$(BUILD)/bench/tailhold: bench/tailhold.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< -o $@
+bench-tail: $(BIN) $(BUILD)/bench/loadgen $(BUILD)/bench/tailhold
 	@BUILD=$(BUILD) LO_BIN=$(BIN) bench/tail_bench.sh
 
 # make bench: the ingest benchmark, then the query benchmark (LO_BENCH_QUERY=0

@@ -1,17 +1,12 @@
-// The live tail's benchmark client (bench/tail_bench.sh; docs/BENCHMARKS.md).
+// The live tail's latency client (bench/tail_bench.sh; docs/BENCHMARKS.md).
 //
 //   node bench/tail_bench.mjs latency  API OTLP TOKEN SECONDS RATE
 //     one tail (its own service), logs sent at RATE per second in requests of
 //     100: for each entry, its arrival at the tail minus the moment its
 //     request's 200 was read (negative: it arrived first).
-//   node bench/tail_bench.mjs hold     API TOKEN N
-//     opens N tails with mixed filters, reads (and counts) everything until
-//     stdin closes; prints the count.
-//   node bench/tail_bench.mjs fanout   API OTLP TOKEN CLIENTS SECONDS
-//     CLIENTS unfiltered tails; logs sent as fast as one connection can for
-//     SECONDS; messages received per second in total.
 //
-// Every mode prints one line "RESULT key=value ...".
+// Prints one line "RESULT key=value ...".  (The many-client runs use
+// bench/tailhold.c, which costs the machine far less per message.)
 
 import http from 'node:http';
 import { createRequire } from 'node:module';
@@ -103,60 +98,6 @@ async function latency([api, otlp, token, seconds, rate]) {
   agent.destroy();
 }
 
-async function hold([api, token, n]) {
-  const filters = [{}, { level: 'error' }, { level: 'warn,error' }, { service: 'checkout' }, { q: 'timeout' }];
-  let count = 0;
-  const tails = [];
-  for (let i = 0; i < Number(n); i++) {
-    const ws = await tail(api, token, filters[i % filters.length]);
-    ws.on('message', () => { count++; });
-    tails.push(ws);
-  }
-  console.log('READY');
-  process.stdin.resume();
-  await new Promise((r) => process.stdin.on('end', r));
-  for (const ws of tails) ws.close();
-  console.log(`RESULT mode=hold tails=${tails.length} received=${count}`);
-}
-
-async function fanout([api, otlp, token, clients, seconds]) {
-  const svc = `tail-bench-fan-${process.pid}`;
-  let count = 0;
-  const tails = [];
-  for (let i = 0; i < Number(clients); i++) {
-    const ws = await tail(api, token, { service: svc });
-    ws.on('message', () => { count++; });
-    tails.push(ws);
-  }
-  await sleep(500);
-  const body = logs(svc, 500, 'fan');
-  let sent = 0, stop = false;
-  const t0 = performance.now();
-  const senders = Array.from({ length: 2 }, async () => {
-    while (!stop) { if ((await post(otlp, token, body)) === 200) sent += 500; }
-  });
-  await sleep(1000);
-  const served = async () => {
-    const r = await fetch(`${api}/metrics`);
-    const t = await r.text();
-    const v = (name) => Number((new RegExp(`^${name} (\\d+)`, 'm').exec(t) || [0, 0])[1]);
-    return { sent: v('lookout_tail_messages_sent_total'), dropped: v('lookout_tail_dropped_total\\{where="client"\\}') };
-  };
-  const s0 = await served();
-  const c0 = count, m0 = performance.now();
-  await sleep(Number(seconds) * 1000);
-  const c1 = count, m1 = performance.now();
-  const s1 = await served();
-  stop = true;
-  await Promise.all(senders);
-  const secs = (m1 - m0) / 1000;
-  console.log(`RESULT mode=fanout clients=${tails.length} entries_sent=${sent} entries_per_s=${(sent / ((performance.now() - t0) / 1000)).toFixed(0)} ` +
-    `messages_received=${c1 - c0} seconds=${secs.toFixed(1)} messages_per_s=${((c1 - c0) / secs).toFixed(0)} ` +
-    `server_queued_per_s=${((s1.sent - s0.sent) / secs).toFixed(0)} server_dropped_per_s=${((s1.dropped - s0.dropped) / secs).toFixed(0)}`);
-  for (const ws of tails) ws.close();
-  agent.destroy();
-}
-
-const modes = { latency, hold, fanout };
-if (!modes[mode]) { console.error('usage: tail_bench.mjs latency|hold|fanout ...'); process.exit(2); }
+const modes = { latency };
+if (!modes[mode]) { console.error('usage: tail_bench.mjs latency API OTLP TOKEN SECONDS RATE'); process.exit(2); }
 modes[mode](args).then(() => process.exit(0), (e) => { console.error(`tail_bench: ${e.message}`); process.exit(1); });

@@ -8,10 +8,12 @@
 #      its entries' arrival at the tail;
 #   2. ingest with tails: the load generator (logs, 8 connections,
 #      LO_TB_LOAD_SECONDS each, default 15) with no tail, with 50 tails of
-#      mixed filters open (read by one client process), and with none again,
-#      in one run: the ratio of the middle rate to the mean of the others;
-#   3. fan-out: 100 unfiltered tails on one process, logs sent as fast as two
-#      connections can: messages received per second in total.
+#      mixed filters open (held by bench/tailhold, which skips frames
+#      unparsed), and with none again, in one run: the ratio of the middle
+#      rate to the mean of the others; then 50 tails of which 10 unfiltered;
+#   3. fan-out: 100 unfiltered tails on one process under the load
+#      generator: messages received per second in total.
+# Server and redis-server CPU are reported for each run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 here=$(pwd)
@@ -21,7 +23,7 @@ LOADGEN=$BUILD/bench/loadgen
 RATE=${LO_TB_RATE:-10000}
 SECS=${LO_TB_SECONDS:-10}
 LOAD_SECS=${LO_TB_LOAD_SECONDS:-15}
-for f in "$LO_BIN" "$LOADGEN"; do [ -x "$f" ] || { echo "tail-bench: $f is missing (make bench-tail builds it)" >&2; exit 1; }; done
+for f in "$LO_BIN" "$LOADGEN" "$BUILD/bench/tailhold"; do [ -x "$f" ] || { echo "tail-bench: $f is missing (make bench-tail builds it)" >&2; exit 1; }; done
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 dir=$(mktemp -d /tmp/lookout-tbench.XXXXXX)
@@ -51,23 +53,59 @@ echo "tail-bench: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg);
 echo "tail-bench: 1. latency, one tail, $RATE logs/s for ${SECS}s"
 node bench/tail_bench.mjs latency "$API" "$OTLP" "$TOKEN" "$SECS" "$RATE" | tee "$dir/lat.out"
 
-load() {
-  "$LOADGEN" --url "$OTLP" --token "$TOKEN" --signal logs --connections 8 --duration "$LOAD_SECS" --batch 1000 2>&1 \
+TAILHOLD=$BUILD/bench/tailhold
+load() { # seconds -> records/s
+  "$LOADGEN" --url "$OTLP" --token "$TOKEN" --signal logs --connections 8 --duration "$1" --batch 1000 2>&1 \
     | sed -n 's/.* records_per_s=\([0-9]*\).*/\1/p'
 }
-echo "tail-bench: 2. ingest rate (loadgen logs, 8 connections, ${LOAD_SECS}s each): no tails, 50 tails, no tails"
-r0=$(load)
-coproc HOLD { node bench/tail_bench.mjs hold "$API" "$TOKEN" 50; }
-read -r ready <&"${HOLD[0]}"
-[ "$ready" = READY ] || { echo "tail-bench: the 50 tails did not open" >&2; exit 1; }
-r50=$(load)
-exec {HOLD[1]}>&-
-read -r held <&"${HOLD[0]}" || true
-wait "$HOLD_PID" 2>/dev/null || true
-r0b=$(load)
-awk -v a="$r0" -v b="$r50" -v c="$r0b" -v h="$held" 'BEGIN {
-  printf "RESULT mode=ingest no_tails=%d tails_50=%d no_tails_again=%d ratio=%.3f (%s)\n", a, b, c, b / ((a + c) / 2), h }'
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+metric() { curl -fsS "$API/metrics" | sed -n "s/^$1 \([0-9]*\)$/\1/p"; }
+redis_pid=$(cat "$dir/redis/redis.pid")
 
-echo "tail-bench: 3. fan-out, 100 unfiltered tails, ${SECS}s"
-node bench/tail_bench.mjs fanout "$API" "$OTLP" "$TOKEN" 100 "$SECS"
-grep -E '^lookout_tail_(dropped|closed)' <(curl -fsS "$API/metrics") | sed 's/^/  /'
+# Runs tailhold with N tails and the given filters while loadgen runs for
+# S seconds; prints "<records/s> <messages> <server cores> <redis cores>".
+with_tails() {
+  local n=$1 s=$2; shift 2
+  coproc HOLD { "$TAILHOLD" 127.0.0.1 "$api_port" "$TOKEN" "$n" "$@"; }
+  local ready; read -r ready <&"${HOLD[0]}"
+  [ "$ready" = READY ] || { echo "tail-bench: the tails did not open" >&2; exit 1; }
+  sleep 1.5 # every node learns of the subscriptions
+  local c0 r0 rate c1 r1 res
+  c0=$(cpu "$server_pid"); r0=$(cpu "$redis_pid")
+  rate=$(load "$s")
+  c1=$(cpu "$server_pid"); r1=$(cpu "$redis_pid")
+  exec {HOLD[1]}>&-
+  read -r res <&"${HOLD[0]}" || true
+  wait "$HOLD_PID" 2>/dev/null || true
+  awk -v r="$rate" -v m="$(sed -n 's/.*messages=\([0-9]*\).*/\1/p' <<<"$res")" -v c=$((c1 - c0)) -v d=$((r1 - r0)) \
+      -v hz="$(getconf CLK_TCK)" -v s="$s" 'BEGIN { printf "%d %d %.2f %.2f\n", r, m, c / hz / s, d / hz / s }'
+}
+plain() { # S seconds without tails: same four fields
+  local c0 r0 rate c1 r1
+  c0=$(cpu "$server_pid"); r0=$(cpu "$redis_pid")
+  rate=$(load "$1")
+  c1=$(cpu "$server_pid"); r1=$(cpu "$redis_pid")
+  awk -v r="$rate" -v c=$((c1 - c0)) -v d=$((r1 - r0)) -v hz="$(getconf CLK_TCK)" -v s="$1" \
+      'BEGIN { printf "%d 0 %.2f %.2f\n", r, c / hz / s, d / hz / s }'
+}
+
+echo "tail-bench: 2. ingest rate (loadgen logs, 8 connections, ${LOAD_SECS}s each): no tails, 50 tails of mixed filters, no tails"
+MIXED=("level=error" "level=warn,error" "service=checkout" "q=timeout" "service=payments&level=error")
+a=$(plain "$LOAD_SECS"); b=$(with_tails 50 "$LOAD_SECS" "${MIXED[@]}"); c=$(plain "$LOAD_SECS")
+echo "  records/s, messages to tails, server cores, redis cores: none: $a | 50 tails: $b | none: $c"
+awk -v a="${a%% *}" -v b="${b%% *}" -v c="${c%% *}" 'BEGIN {
+  printf "RESULT mode=ingest no_tails=%d tails_50=%d no_tails_again=%d ratio=%.3f\n", a, b, c, b / ((a + c) / 2) }'
+echo "  the same with 10 of the 50 unfiltered (every entry to each of them):"
+d=$(with_tails 50 "$LOAD_SECS" "" "${MIXED[@]:0:4}")
+echo "  50 tails (10 unfiltered): $d"
+awk -v a="${a%% *}" -v b="${d%% *}" -v c="${c%% *}" 'BEGIN {
+  printf "RESULT mode=ingest_unfiltered no_tails=%d tails_50=%d ratio=%.3f\n", (a + c) / 2, b, b / ((a + c) / 2) }'
+
+echo "tail-bench: 3. fan-out: 100 unfiltered tails on one process, ${SECS}s of load"
+s0=$(metric lookout_tail_messages_sent_total)
+f=$(with_tails 100 "$SECS" "")
+s1=$(metric lookout_tail_messages_sent_total)
+read -r frate fmsgs fcpu fredis <<<"$f"
+awk -v r="$frate" -v m="$fmsgs" -v q=$((s1 - s0)) -v s="$SECS" -v c="$fcpu" -v d="$fredis" 'BEGIN {
+  printf "RESULT mode=fanout clients=100 entries_per_s=%d messages_received_per_s=%.0f server_queued_per_s=%.0f server_cores=%s redis_cores=%s\n", r, m / s, q / s, c, d }'
+curl -fsS "$API/metrics" | grep -E '^lookout_tail_(dropped|closed)' | sed 's/^/  /'

@@ -6,6 +6,7 @@
  * the same bytes must not read past anything.  The input is also read as
  * a project array literal and as a published entry (lo_tail_item_parse).
  */
+#include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +63,41 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0; i < f.n_projects; i++)
             if (strlen(f.projects[i]) != 36)
                 abort();
-    free(lo_tail_item_parse(s, size));
+    /* the entry scanner against jansson: what jansson reads as an object,
+     * the scanner reads too, with the same five fields */
+    lo_tail_item_t *it = lo_tail_item_parse(s, size);
+    /* (jansson stops reading at a NUL byte between tokens; JSON has none) */
+    json_t *o = memchr(s, '\0', size) == NULL ? json_loadb(s, size, 0, NULL) : NULL;
+    if (json_is_object(o)) {
+        json_t *pj = json_object_get(o, "project_id");
+        bool project_ok = !json_is_string(pj) || json_string_length(pj) == 36;
+        if (project_ok && it == NULL)
+            abort();
+        static const char *const keys[] = { "level", "service", "session_id", "message" };
+        for (int k = 0; it != NULL && k < 4; k++) {
+            json_t *v = json_object_get(o, keys[k]);
+            const lo_str_t *got = k == 0   ? &it->meta.level
+                                  : k == 1 ? &it->meta.service
+                                  : k == 2 ? &it->meta.session
+                                           : &it->meta.message_folded;
+            if (!json_is_string(v)) {
+                if (got->p != NULL)
+                    abort();
+                continue;
+            }
+            if (got->p == NULL || got->len != json_string_length(v))
+                abort();
+            char *want = malloc(got->len + 1);
+            memcpy(want, json_string_value(v), got->len);
+            if (k == 3)
+                lo_tail_fold(want, want, got->len);
+            if (memcmp(want, got->p, got->len) != 0)
+                abort();
+            free(want);
+        }
+    }
+    json_decref(o);
+    free(it);
     free(copy);
     free(s);
     return 0;

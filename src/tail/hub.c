@@ -47,6 +47,9 @@ typedef struct client {
     bool dead, dirty;
     char *extra; /* bytes read past the request by the HTTP layer */
     size_t extra_len, extra_off;
+    lo_buf_t out; /* data frames not yet sent, from out_off */
+    size_t out_off;
+    bool ws_pending; /* wslay may be inside a control frame: it goes first */
 } client_t;
 
 typedef struct ticket {
@@ -367,11 +370,56 @@ static void ws_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
 static const struct wslay_event_callbacks WS_CALLBACKS = { ws_recv, ws_send, ws_genmask, NULL,
                                                            NULL,    NULL,    ws_msg };
 
+/* Data frames are framed here, into the client's own buffer, and sent many
+ * per send(); wslay parses what the client sends and handles the control
+ * frames (ping, pong, close).  The two never interleave inside a frame:
+ * wslay sends only when the buffer is empty, the buffer only when wslay
+ * has nothing half sent. */
 static void queue_text(client_t *c, const char *p, size_t n)
 {
-    struct wslay_event_msg m = { WSLAY_TEXT_FRAME, (const uint8_t *)p, n };
-    if (wslay_event_queue_msg(c->ws, &m) == 0)
+    uint8_t h[10];
+    size_t hl;
+    h[0] = 0x81; /* FIN, text */
+    if (n < 126) {
+        h[1] = (uint8_t)n;
+        hl = 2;
+    } else if (n < 65536) {
+        h[1] = 126;
+        h[2] = (uint8_t)(n >> 8);
+        h[3] = (uint8_t)n;
+        hl = 4;
+    } else {
+        h[1] = 127;
+        for (int i = 0; i < 8; i++)
+            h[2 + i] = (uint8_t)((uint64_t)n >> (56 - 8 * i));
+        hl = 10;
+    }
+    if (lo_buf_append(&c->out, h, hl) == LO_OK && lo_buf_append(&c->out, p, n) == LO_OK)
         c->dirty = true;
+}
+
+/* Bytes waiting for this client. */
+static size_t queued(const client_t *c)
+{
+    return c->out.len - c->out_off + wslay_event_get_queued_msg_length(c->ws);
+}
+
+/* Sends the data frames buffered; false when the socket failed. */
+static bool send_out(client_t *c)
+{
+    while (c->out_off < c->out.len) {
+        ssize_t r = send(c->fd, c->out.p + c->out_off, c->out.len - c->out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (r > 0) {
+            c->out_off += (size_t)r;
+            continue;
+        }
+        return r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR);
+    }
+    lo_buf_reset(&c->out);
+    c->out_off = 0;
+    if (c->out.cap > (1u << 20)) /* give back what a burst grew */
+        lo_buf_free(&c->out);
+    return true;
 }
 
 static void close_client(client_t *c, uint16_t code, const char *reason)
@@ -389,17 +437,27 @@ static void flush(lo_tail_hub_t *h, client_t *c)
 {
     if (c->dead)
         return;
-    if (wslay_event_want_write(c->ws) && wslay_event_send(c->ws) != 0)
+    if (c->ws_pending) {
+        if (wslay_event_send(c->ws) != 0)
+            c->dead = true;
+        c->ws_pending = wslay_event_want_write(c->ws);
+    }
+    if (!c->dead && !c->ws_pending && !send_out(c))
         c->dead = true;
+    if (!c->dead && c->out_off == c->out.len && wslay_event_want_write(c->ws)) {
+        if (wslay_event_send(c->ws) != 0)
+            c->dead = true;
+        c->ws_pending = wslay_event_want_write(c->ws);
+    }
     c->dirty = false;
-    if (!wslay_event_want_read(c->ws) && !wslay_event_want_write(c->ws))
+    bool out_empty = c->out_off == c->out.len;
+    if (!wslay_event_want_read(c->ws) && !wslay_event_want_write(c->ws) && out_empty)
         c->dead = true;
     if (c->close_by != 0 && wslay_event_get_close_sent(c->ws) && !wslay_event_want_write(c->ws))
         c->dead = true;
-    size_t queued = wslay_event_get_queued_msg_length(c->ws);
-    if (c->behind_since != 0 && c->gap == 0 && queued < (size_t)h->cfg->tail_client_buffer_bytes / 2)
+    if (c->behind_since != 0 && c->gap == 0 && queued(c) < (size_t)h->cfg->tail_client_buffer_bytes / 2)
         c->behind_since = 0;
-    uint32_t want = EPOLLIN | (wslay_event_want_write(c->ws) ? EPOLLOUT : 0u);
+    uint32_t want = EPOLLIN | (wslay_event_want_write(c->ws) || !out_empty ? EPOLLOUT : 0u);
     if (!c->dead && want != c->events) {
         struct epoll_event ev = { .events = want, .data.ptr = c };
         if (epoll_ctl(h->ep, EPOLL_CTL_MOD, c->fd, &ev) == 0)
@@ -412,7 +470,7 @@ static void tell_gap(lo_tail_hub_t *h, client_t *c)
 {
     if (c->gap == 0 || c->close_by != 0)
         return;
-    if (wslay_event_get_queued_msg_length(c->ws) + 64 > (size_t)h->cfg->tail_client_buffer_bytes)
+    if (queued(c) + 64 > (size_t)h->cfg->tail_client_buffer_bytes)
         return;
     char m[64];
     int n = snprintf(m, sizeof(m), "{\"type\":\"gap\",\"missed\":%llu}", (unsigned long long)c->gap);
@@ -431,8 +489,7 @@ static void deliver(lo_tail_hub_t *h, client_t *c, const lo_tail_item_t *it, int
     }
     if (it->kind == ITEM_LOG && !lo_tail_filter_match(&c->f, &it->meta))
         return;
-    size_t queued = wslay_event_get_queued_msg_length(c->ws);
-    if (it->kind == ITEM_LOG && queued + it->msg_len > (size_t)h->cfg->tail_client_buffer_bytes) {
+    if (it->kind == ITEM_LOG && queued(c) + it->msg_len > (size_t)h->cfg->tail_client_buffer_bytes) {
         c->gap++;
         if (c->behind_since == 0)
             c->behind_since = now;
@@ -452,6 +509,7 @@ static void client_free(lo_tail_hub_t *h, client_t *c)
         wslay_event_context_free(c->ws);
     h->release(c->urh, c->fd); /* closes the socket */
     filter_refs(h, &c->f, -1);
+    lo_buf_free(&c->out);
     free(c->extra);
     free(c);
     atomic_fetch_sub(&h->st->open, 1);

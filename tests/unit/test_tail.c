@@ -153,6 +153,54 @@ static void test_filter_match(void **state)
     assert_memory_equal(folded, "abc-\xc3\x9c", 6); /* ASCII letters only */
 }
 
+/* An entry read back from Valkey: validated as one JSON object, its five
+ * filter fields decoded (escapes included), nothing else parsed. */
+static void test_item_parse(void **state)
+{
+    (void)state;
+    const char *e =
+        "{\"id\":\"x\",\"project_id\":\"2b1c8e34-0d1a-4f4b-9c1e-2a3b4c5d6e7f\",\"session_id\":null,"
+        "\"service\":\"a\\\"b\",\"level\":\"warn\",\"message\":\"T\\u00e9 \\ud83d\\ude00\\n\","
+        "\"attributes\":{\"k\":[1,-2.5e3,{\"n\":null}],\"message\":\"nested: not the one\"}}";
+    lo_tail_item_t *it = lo_tail_item_parse(e, strlen(e));
+    assert_non_null(it);
+    assert_memory_equal(it->meta.project.p, "2b1c8e34-0d1a-4f4b-9c1e-2a3b4c5d6e7f", 36);
+    assert_string_equal(it->channel, "logs:2b1c8e34-0d1a-4f4b-9c1e-2a3b4c5d6e7f");
+    assert_null(it->meta.session.p);
+    assert_int_equal(it->meta.service.len, 3);
+    assert_memory_equal(it->meta.service.p, "a\"b", 3);
+    assert_int_equal(it->meta.message_folded.len, strlen("t\xc3\xa9 \xf0\x9f\x98\x80\n"));
+    assert_memory_equal(it->meta.message_folded.p, "t\xc3\xa9 \xf0\x9f\x98\x80\n",
+                        it->meta.message_folded.len);
+    assert_memory_equal(it->data + ITEM_ENTRY_OFF, e, strlen(e)); /* forwarded as it came */
+    free(it);
+    const char *bad[] = { "",
+                          "[]",
+                          "{",
+                          "{\"a\":}",
+                          "{\"a\":1,}",
+                          "{\"a\":01}",
+                          "{\"a\":\"\\x\"}",
+                          "{\"a\":tru}",
+                          "{\"a\":1} x",
+                          "{\"a\":\"\x01\"}",
+                          "{\"a\":\"\xff\"}",
+                          "{\"project_id\":\"short\"}" };
+    for (size_t i = 0; i < LO_ARRAY_LEN(bad); i++)
+        if (lo_tail_item_parse(bad[i], strlen(bad[i])) != NULL)
+            fail_msg("accepted %s", bad[i]);
+    lo_buf_t d;
+    lo_buf_init(&d, 0);
+    lo_buf_puts(&d, "{\"a\":");
+    for (int i = 0; i < 100; i++)
+        lo_buf_putc(&d, '[');
+    for (int i = 0; i < 100; i++)
+        lo_buf_putc(&d, ']');
+    lo_buf_putc(&d, '}');
+    assert_null(lo_tail_item_parse(d.p, d.len)); /* nested deeper than the scanner goes */
+    lo_buf_free(&d);
+}
+
 /* ---- the hub over a socket pair ---- */
 
 static lo_config_t cfg;
@@ -373,6 +421,7 @@ int main(void)
         cmocka_unit_test(test_filter_parse),
         cmocka_unit_test(test_filter_projects),
         cmocka_unit_test(test_filter_match),
+        cmocka_unit_test(test_item_parse),
         cmocka_unit_test_setup_teardown(test_hub_frames, hub_setup, hub_teardown),
         cmocka_unit_test_setup_teardown(test_hub_bad_frames, hub_setup, hub_teardown),
         cmocka_unit_test_setup_teardown(test_hub_gap, hub_setup, hub_teardown),
