@@ -24,8 +24,8 @@
 typedef struct {
     int fd;
     unsigned char hdr[14];
-    size_t hlen;    /* header bytes held */
-    size_t skip;    /* payload bytes still to skip */
+    size_t hlen; /* header bytes held */
+    size_t skip; /* payload bytes still to skip */
     int closed;
 } conn_t;
 
