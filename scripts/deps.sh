@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Installs what lookout needs to build and test, if it is missing:
-# Debian 12 packages (C libraries, PostgreSQL 15, redis-server, clang) and the
+# Debian 12 packages (C libraries, PostgreSQL 15, redis-server, Prometheus
+# Alertmanager, clang) and the
 # npm packages of the integration tests (pinned by tests/integration/package-lock.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PKGS=(build-essential pkg-config clang clang-format libclang-rt-14-dev
       libmicrohttpd-dev libpq-dev libjansson-dev zlib1g-dev libssl-dev
-      libhiredis-dev libwslay-dev
+      libhiredis-dev libwslay-dev libcurl4-openssl-dev
       libcmocka-dev protobuf-c-compiler libprotobuf-c-dev
-      postgresql-15 redis-server nodejs npm python3 curl)
+      postgresql-15 redis-server prometheus-alertmanager nodejs npm python3 curl)
 # (pg_trgm and the other contrib extensions ship in postgresql-15 on Debian 12;
 # postgresql-contrib-15 is only a virtual name there, which dpkg never reports
 # installed, so listing it ran apt-get on every make test.)

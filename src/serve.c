@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "alert/alert.h"
 #include "auth/auth.h"
 #include "cli.h"
 #include "core/config.h"
@@ -100,6 +101,7 @@ typedef struct {
     lo_ingest_t *ingest;
     lo_sched_t *sched;
     lo_tail_t *tail;
+    lo_alert_t *alert;
     lo_http_t *http;
 } serve_t;
 
@@ -120,6 +122,11 @@ static bool build(serve_t *s)
         fprintf(stderr, "lookout serve: out of memory while starting\n");
         return false;
     }
+    s->alert = lo_alert_create(&s->cfg);
+    if (s->alert == NULL) {
+        fprintf(stderr, "lookout serve: out of memory while starting\n");
+        return false;
+    }
     s->tail = lo_tail_create(&s->cfg, err, sizeof(err));
     if (s->tail == NULL) {
         fprintf(stderr, "lookout serve: live tail: %s\n", err);
@@ -128,7 +135,8 @@ static bool build(serve_t *s)
     lo_api_routes_init(&s->routes);
     if (lo_query_routes(&s->routes) != LO_OK || add_tasks(s->sched, &s->retention, &s->range) != LO_OK ||
         lo_metrics_add_renderer(lo_sched_render_metrics, s->sched) != LO_OK ||
-        lo_tail_register(s->tail, &s->routes, s->ingest, s->sched) != LO_OK) {
+        lo_tail_register(s->tail, &s->routes, s->ingest, s->sched) != LO_OK ||
+        lo_alert_register(s->alert, &s->routes, s->sched) != LO_OK) {
         fprintf(stderr, "lookout serve: cannot register the modules' routes, tasks and metrics\n");
         return false;
     }
@@ -245,6 +253,7 @@ static void destroy(serve_t *s)
     lo_http_destroy(s->http);
     lo_metrics_clear_renderers();
     lo_tail_destroy(s->tail);
+    lo_alert_destroy(s->alert);
     lo_sched_destroy(s->sched);
     lo_ingest_destroy(s->ingest);
     lo_redact_destroy(s->redact);
@@ -363,6 +372,7 @@ int lo_cmd_task(int argc, char **argv)
     lo_partition_range_t range;
     lo_retention_t retention;
     lo_sched_t *s = NULL;
+    lo_alert_t *alert = NULL;
     if (lo_config_load(&cfg, argc - skip, argv + skip, &argi, err, sizeof(err)) != LO_OK ||
         lo_retention_init(&retention, &cfg, err, sizeof(err)) != LO_OK) {
         fprintf(stderr, "lookout task: %s\n", err);
@@ -370,7 +380,9 @@ int lo_cmd_task(int argc, char **argv)
         goto done;
     }
     s = lo_sched_create(cfg.database_url);
-    if (s == NULL || add_tasks(s, &retention, &range) != LO_OK) {
+    alert = lo_alert_create(&cfg);
+    if (s == NULL || alert == NULL || add_tasks(s, &retention, &range) != LO_OK ||
+        lo_alert_add_tasks(alert, s) != LO_OK) {
         fprintf(stderr, "lookout task: out of memory\n");
         goto done;
     }
@@ -393,6 +405,7 @@ int lo_cmd_task(int argc, char **argv)
     }
 done:
     lo_sched_destroy(s);
+    lo_alert_destroy(alert);
     lo_config_free(&cfg);
     return status;
 }

@@ -64,6 +64,19 @@ static int check_valkey_url(const char *name, const char *v, char *err, size_t e
     return LO_OK;
 }
 
+static int check_public_url(const char *name, const char *v, char *err, size_t errlen)
+{
+    bool scheme = strncmp(v, "http://", 7) == 0 || strncmp(v, "https://", 8) == 0;
+    bool clean = strlen(v) <= 512;
+    for (const char *p = v; *p && clean; p++)
+        clean = (unsigned char)*p > 0x20 && *p != 0x7f && *p != '"' && *p != '\\';
+    if (v[0] != '\0' && (!scheme || !clean)) {
+        snprintf(err, errlen, "%s must be an http:// or https:// URL without spaces (or empty)", name);
+        return LO_INVALID;
+    }
+    return LO_OK;
+}
+
 static int check_nonempty(const char *name, const char *v, char *err, size_t errlen)
 {
     if (v[0] == '\0') {
@@ -185,6 +198,19 @@ static const cfg_entry_t table[] = {
     { "tail_token_check_seconds", CFG_INT, F(tail_token_check_seconds), "30", 1, 3600,
       "how often the tokens of open tails are checked again: a revoked token's tails close within this (plus "
       "up to 5 s)" },
+    { "alert_interval", CFG_INT, F(alert_interval), "30", 1, 3600,
+      "seconds between evaluations of the alert rules (one node evaluates at a time)" },
+    { "alert_query_timeout_seconds", CFG_INT, F(alert_query_timeout_seconds), "10", 1, 300,
+      "longest one alert rule's query may run; a slower one is recorded as the rule's last_error" },
+    { "alert_resend_seconds", CFG_INT, F(alert_resend_seconds), "60", 10, 86400,
+      "how often a firing alert is sent to Alertmanager again (it resolves alerts it stops hearing about)" },
+    { "alert_notify_timeout_seconds", CFG_INT, F(alert_notify_timeout_seconds), "10", 1, 120,
+      "longest one notification request may take before it counts as failed and is retried" },
+    { "alert_notify_give_up_seconds", CFG_INT, F(alert_notify_give_up_seconds), "3600", 1, 7 * 86400,
+      "a notification still not delivered this long after its transition is given up (recorded as failed)" },
+    { "public_url", CFG_STR, F(public_url), "", 0, 0,
+      "the API's address as users reach it (http://host:port), for links in alert notifications; empty: "
+      "http:// and api_addr", 0, NULL, check_public_url },
 };
 #pragma GCC diagnostic pop
 

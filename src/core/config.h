@@ -57,6 +57,12 @@ typedef struct lo_config {
     int64_t tail_client_buffer_bytes;
     int64_t tail_queue_bytes;
     int64_t tail_token_check_seconds;
+    int64_t alert_interval;
+    int64_t alert_query_timeout_seconds;
+    int64_t alert_resend_seconds;
+    int64_t alert_notify_timeout_seconds;
+    int64_t alert_notify_give_up_seconds;
+    char *public_url;
 } lo_config_t;
 
 /* Fills c with the defaults.  Strings are heap copies (lo_config_free). */

@@ -26,7 +26,7 @@ static size_t utf8_chars(const char *s)
 
 /* level: a comma-separated list of up to 8 level names ([a-z0-9_.-], 1-32
  * characters each) into a quoted array literal. */
-static int parse_levels(const char *v, char *out, size_t cap)
+int lo_q_parse_levels(const char *v, char *out, size_t cap)
 {
     size_t o = 0, word = 0;
     int count = 0;
@@ -57,54 +57,85 @@ static int parse_levels(const char *v, char *out, size_t cap)
     return LO_OK;
 }
 
+/* Appends spec's filters (from "WHERE ") to s.  *pattern receives the
+ * LIKE pattern bound for q (the caller frees it).  false: out of memory,
+ * answered. */
+static bool logs_where(lo_q_sql_t *s, lo_api_resp_t *resp, const lo_log_spec_t *spec, const lo_q_vis_t *vis,
+                       char from_s[32], char to_s[32], char **pattern)
+{
+    *pattern = NULL;
+    lo_q_fmt_time(spec->from_us, from_s);
+    lo_q_fmt_time(spec->to_us, to_s);
+    lo_q_sql_bind(s, " WHERE time >= $?::timestamptz", from_s);
+    lo_q_sql_bind(s, " AND time < $?::timestamptz", to_s);
+    if (!vis->all)
+        lo_q_sql_bind(s, " AND project_id = ANY($?::uuid[])", vis->arr.p);
+    if (spec->session)
+        lo_q_sql_bind(s, " AND session_id = $?::uuid", spec->session);
+    if (spec->trace)
+        lo_q_sql_bind(s, " AND trace_id = decode($?, 'hex')", spec->trace);
+    if (spec->levels)
+        lo_q_sql_bind(s, " AND level = ANY($?::text[])", spec->levels);
+    if (spec->service)
+        lo_q_sql_bind(s, " AND service = $?", spec->service);
+    if (spec->q) {
+        *pattern = malloc(strlen(spec->q) * 2 + 3);
+        if (!*pattern) {
+            lo_api_error(resp, 500, "internal", "out of memory");
+            return false;
+        }
+        (*pattern)[0] = '%';
+        lo_q_like_escape(spec->q, *pattern + 1);
+        strcat(*pattern, "%");
+        lo_q_sql_bind(s, " AND message ILIKE $?", *pattern);
+    }
+    return true;
+}
+
+static int logs_stream(lo_api_req_t *req, lo_api_resp_t *resp, lo_q_sql_t *s, char *pattern, lo_q_row_fn row,
+                       void *ud)
+{
+    int rc;
+    if (s->overflow) {
+        lo_api_error(resp, 500, "internal", "query too long");
+        rc = LO_ERROR;
+    } else {
+        rc = lo_q_stream(req, resp, s->sql, s->n, s->vals, row, ud);
+    }
+    free(pattern);
+    return rc;
+}
+
 int lo_q_logs_run(lo_api_req_t *req, lo_api_resp_t *resp, const lo_log_spec_t *spec, const lo_q_vis_t *vis,
                   lo_q_row_fn row, void *ud)
 {
     char from_s[32], to_s[32], lim_s[24], off_s[24];
-    char *pattern = NULL;
-    lo_q_fmt_time(spec->from_us, from_s);
-    lo_q_fmt_time(spec->to_us, to_s);
+    char *pattern;
     snprintf(lim_s, sizeof lim_s, "%lld", (long long)spec->limit + 1);
     snprintf(off_s, sizeof off_s, "%lld", (long long)spec->offset);
-
     lo_q_sql_t s;
     lo_q_sql_init(&s, "SELECT ");
     lo_q_sql_add(&s, lo_columns_select(LO_SIGNAL_LOGS));
-    lo_q_sql_add(&s, " FROM log_entries WHERE ");
-    lo_q_sql_bind(&s, "time >= $?::timestamptz", from_s);
-    lo_q_sql_bind(&s, " AND time < $?::timestamptz", to_s);
-    if (!vis->all)
-        lo_q_sql_bind(&s, " AND project_id = ANY($?::uuid[])", vis->arr.p);
-    if (spec->session)
-        lo_q_sql_bind(&s, " AND session_id = $?::uuid", spec->session);
-    if (spec->trace)
-        lo_q_sql_bind(&s, " AND trace_id = decode($?, 'hex')", spec->trace);
-    if (spec->levels)
-        lo_q_sql_bind(&s, " AND level = ANY($?::text[])", spec->levels);
-    if (spec->service)
-        lo_q_sql_bind(&s, " AND service = $?", spec->service);
-    if (spec->q) {
-        pattern = malloc(strlen(spec->q) * 2 + 3);
-        if (!pattern) {
-            lo_api_error(resp, 500, "internal", "out of memory");
-            return LO_ERROR;
-        }
-        pattern[0] = '%';
-        lo_q_like_escape(spec->q, pattern + 1);
-        strcat(pattern, "%");
-        lo_q_sql_bind(&s, " AND message ILIKE $?", pattern);
-    }
+    lo_q_sql_add(&s, " FROM log_entries");
+    if (!logs_where(&s, resp, spec, vis, from_s, to_s, &pattern))
+        return LO_ERROR;
     lo_q_sql_bind(&s, " ORDER BY time DESC, id DESC LIMIT $?", lim_s);
     lo_q_sql_bind(&s, " OFFSET $?", off_s);
-    int rc;
-    if (s.overflow) {
-        lo_api_error(resp, 500, "internal", "query too long");
-        rc = LO_ERROR;
-    } else {
-        rc = lo_q_stream(req, resp, s.sql, s.n, s.vals, row, ud);
-    }
-    free(pattern);
-    return rc;
+    return logs_stream(req, resp, &s, pattern, row, ud);
+}
+
+int lo_q_logs_count(lo_api_req_t *req, lo_api_resp_t *resp, const lo_log_spec_t *spec, const lo_q_vis_t *vis,
+                    bool by_service, lo_q_row_fn row, void *ud)
+{
+    char from_s[32], to_s[32];
+    char *pattern;
+    lo_q_sql_t s;
+    lo_q_sql_init(&s, by_service ? "SELECT service, count(*) FROM log_entries" : "SELECT NULL, count(*) FROM log_entries");
+    if (!logs_where(&s, resp, spec, vis, from_s, to_s, &pattern))
+        return LO_ERROR;
+    if (by_service)
+        lo_q_sql_add(&s, " GROUP BY service ORDER BY service LIMIT 10001");
+    return logs_stream(req, resp, &s, pattern, row, ud);
 }
 
 /* ---- GET /api/observe/logs: parameters in, JSON out ---- */
@@ -135,7 +166,7 @@ static int parse_spec(lo_api_req_t *req, lo_api_resp_t *resp, lo_log_spec_t *spe
         return LO_INVALID;
     }
     spec->trace = trace_v ? trace : NULL;
-    if (level && parse_levels(level, levels, 400) != LO_OK) {
+    if (level && lo_q_parse_levels(level, levels, 400) != LO_OK) {
         lo_api_error(resp, 400, "invalid_parameter",
                      "level must be a level name (trace, debug, info, warn, error, fatal, unspecified) or a "
                      "comma-separated list of up to 8");

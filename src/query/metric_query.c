@@ -42,8 +42,8 @@
 #define MAX_TOTAL_POINTS 1000000            /* points x output series in one answer */
 #define MAX_HIST_SAMPLES 1000000            /* histogram samples read for one answer */
 
-static const char *const METRIC_PARAMS[] = { "name", "labels", "project_id", "from", "to",
-                                             "step", "agg",    "group",      NULL };
+static const char *const METRIC_PARAMS[] = { "name", "labels", "project_id", "from",     "to",
+                                             "step", "agg",    "group",      "group_by", NULL };
 static const char *const NAMES_PARAMS[] = { "project_id", "prefix", "limit", NULL };
 
 enum { A_AVG, A_SUM, A_MIN, A_MAX, A_COUNT, A_RATE, A_INCREASE, A_P50, A_P90, A_P95, A_P99 };
@@ -54,6 +54,13 @@ static const double AGG_Q[] = { 0, 0, 0, 0, 0, 0, 0, 0.50, 0.90, 0.95, 0.99 };
 static const char *const GROUP_NAMES[] = { "labels", "none", NULL };
 static const char *const TYPE_NAMES[] = { "unknown", "gauge", "sum", "histogram", "exponential_histogram",
                                           "summary" };
+
+/* Division rounding towards minus infinity (times before the origin). */
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
 
 static const char *type_name(int t)
 {
@@ -120,17 +127,25 @@ static void series_free(series_set_t *s)
 }
 
 static int find_series(lo_api_req_t *req, lo_api_resp_t *resp, const char *name, const char *labels,
-                       const lo_q_vis_t *vis, bool merge, series_set_t *s)
+                       const char *group_by, const lo_q_vis_t *vis, bool merge, series_set_t *s)
 {
     lo_q_sql_t q;
-    lo_q_sql_init(
-        &q, "SELECT series_id, labels::text, type, temporality, unit, description FROM metric_series WHERE ");
+    lo_q_sql_init(&q, "SELECT series_id, ");
+    /* column 1 is what groups: the labels, or only the group_by keys' */
+    if (group_by)
+        lo_q_sql_bind(&q,
+                      "(SELECT coalesce(jsonb_object_agg(key, value), '{}'::jsonb) FROM jsonb_each(labels) "
+                      "WHERE key = ANY($?::text[]))::text",
+                      group_by);
+    else
+        lo_q_sql_add(&q, "labels::text");
+    lo_q_sql_add(&q, ", type, temporality, unit, description FROM metric_series WHERE ");
     lo_q_sql_bind(&q, "name = $?", name);
     if (labels)
         lo_q_sql_bind(&q, " AND labels @> $?::jsonb", labels);
     if (!vis->all)
         lo_q_sql_bind(&q, " AND project_id = ANY($?::uuid[])", vis->arr.p);
-    lo_q_sql_add(&q, " ORDER BY labels::text, series_id LIMIT 10001");
+    lo_q_sql_add(&q, " ORDER BY 2, series_id LIMIT 10001");
     s->r = lo_q_exec(req, resp, q.sql, q.n, q.vals);
     if (!s->r)
         return LO_ERROR;
@@ -190,7 +205,7 @@ static int find_series(lo_api_req_t *req, lo_api_resp_t *resp, const char *name,
 static const char SIMPLE_SQL_HEAD[] =
     "WITH g(series_id, grp) AS (SELECT * FROM unnest($1::int8[], $2::int4[])) "
     "SELECT grp, (extract(epoch FROM b) * 1000)::int8, v FROM ("
-    "SELECT g.grp, date_bin($5::int8 * interval '1 millisecond', s.time, 'epoch') AS b, ";
+    "SELECT g.grp, date_bin($5::int8 * interval '1 millisecond', s.time, $6::timestamptz) AS b, ";
 static const char *const SIMPLE_AGG_SQL[] = {
     "avg(s.value)", NULL, "min(s.value)", "max(s.value)", "count(*)::float8",
 };
@@ -202,7 +217,7 @@ static const char SIMPLE_SQL_TAIL[] =
 /* sum: over the series of each series' mean in the step. */
 static const char SUM_SQL[] =
     "WITH g(series_id, grp) AS (SELECT * FROM unnest($1::int8[], $2::int4[])), "
-    "per AS (SELECT g.grp, s.series_id, date_bin($5::int8 * interval '1 millisecond', s.time, 'epoch') AS b, "
+    "per AS (SELECT g.grp, s.series_id, date_bin($5::int8 * interval '1 millisecond', s.time, $6::timestamptz) AS b, "
     "avg(s.value) AS a FROM metric_samples s JOIN g ON s.series_id = g.series_id "
     "WHERE s.time >= $3::timestamptz AND s.time < $4::timestamptz AND s.value IS NOT NULL GROUP BY 1, 2, 3) "
     "SELECT grp, (extract(epoch FROM b) * 1000)::int8, sum(a) FROM per GROUP BY grp, b ORDER BY 1, 2";
@@ -214,7 +229,7 @@ static const char SUM_SQL[] =
     "FROM unnest($1::int8[], $2::int4[]) u(series_id, grp) JOIN metric_series ms ON ms.series_id = " \
     "u.series_id) "
 
-/* Counter increases per (group, step).  $6: lookback start. */
+/* Counter increases per (group, step).  $7: lookback start. */
 static const char INCREASE_SQL[] = GROUPS_CTE
     ", "
     "d AS (SELECT g.grp, s.time, CASE "
@@ -223,10 +238,10 @@ static const char INCREASE_SQL[] = GROUPS_CTE
     "  WHEN s.value < lag(s.value) OVER w OR s.start_time > lag(s.start_time) OVER w THEN s.value "
     "  ELSE s.value - lag(s.value) OVER w END AS inc "
     "FROM metric_samples s JOIN g ON s.series_id = g.series_id "
-    "WHERE s.time >= $6::timestamptz AND s.time < $4::timestamptz AND s.value IS NOT NULL "
+    "WHERE s.time >= $7::timestamptz AND s.time < $4::timestamptz AND s.value IS NOT NULL "
     "WINDOW w AS (PARTITION BY s.series_id ORDER BY s.time)) "
     "SELECT grp, (extract(epoch FROM b) * 1000)::int8, v FROM ("
-    "SELECT grp, date_bin($5::int8 * interval '1 millisecond', time, 'epoch') AS b, sum(inc) AS v "
+    "SELECT grp, date_bin($5::int8 * interval '1 millisecond', time, $6::timestamptz) AS b, sum(inc) AS v "
     "FROM d WHERE time >= $3::timestamptz AND inc IS NOT NULL GROUP BY 1, 2) x ORDER BY 1, 2";
 
 /* The labels of output series gi: the group's own, or what was asked
@@ -404,7 +419,7 @@ typedef struct {
     double *cells; /* npts x (nu + 1): step p's counts start at p * (nu + 1) */
     hpoint_t *pts;
     int npts;
-    int64_t first_b, step_ms, from_us;
+    int64_t first_b, step_ms, from_us, origin_ms; /* steps start at origin_ms + k * step_ms */
 } hgrid_t;
 
 /* Collects the distinct bounds of rows [row, end) into g->u.  LO_OK, or
@@ -492,7 +507,7 @@ static void accumulate(hgrid_t *g, const PGresult *r, int row, int end, hsample_
         bool reset = prev->ok && (cur->count < prev->count || st > prev_start);
         bool use_full = delta || reset || (!prev->ok && st >= g->from_us && st > 0);
         bool use_diff = !use_full && prev->ok;
-        int p = (int)((t / 1000) / g->step_ms - g->first_b);
+        int p = (int)(floor_div(t / 1000 - g->origin_ms, g->step_ms) - g->first_b);
         if ((use_full || use_diff) && p >= 0 && p < g->npts)
             add_sample(g, p, r, i, cur, prev, use_diff);
         hsample_t *tmp = prev; /* scratch either way: swap the pointers */
@@ -519,13 +534,13 @@ static void emit_points(const lo_metric_sink_t *sink, const hgrid_t *g, int agg)
         default: v = quantile(g->u, g->nu, g->cells + (size_t)p * (size_t)(g->nu + 1), AGG_Q[agg]); break;
         }
         if (!isnan(v))
-            sink->point(sink->ud, (g->first_b + p) * g->step_ms, v);
+            sink->point(sink->ud, g->origin_ms + (g->first_b + p) * g->step_ms, v);
     }
 }
 
 static int emit_histograms(lo_api_req_t *req, lo_api_resp_t *resp, const lo_metric_sink_t *sink,
                            const series_set_t *s, const char *const *vals, int agg, int64_t from_us,
-                           int64_t to_us, int64_t step_ms, const char *labels, bool merge)
+                           int64_t to_us, int64_t step_ms, int64_t origin_ms, const char *labels, bool merge)
 {
     PGresult *r = lo_q_exec(req, resp, HIST_SQL, 4, vals);
     if (!r)
@@ -538,9 +553,9 @@ static int emit_histograms(lo_api_req_t *req, lo_api_resp_t *resp, const lo_metr
                      MAX_HIST_SAMPLES);
         return LO_INVALID;
     }
-    hgrid_t g = { .step_ms = step_ms, .from_us = from_us };
-    g.first_b = (from_us / 1000) / step_ms;
-    g.npts = (int)((to_us / 1000 - 1) / step_ms - g.first_b + 1);
+    hgrid_t g = { .step_ms = step_ms, .from_us = from_us, .origin_ms = origin_ms };
+    g.first_b = floor_div(from_us / 1000 - origin_ms, step_ms);
+    g.npts = (int)(floor_div(to_us / 1000 - 1 - origin_ms, step_ms) - g.first_b + 1);
     g.u = malloc(sizeof(double) * MAX_BOUNDS);
     hsample_t *cur = malloc(sizeof *cur), *prev = malloc(sizeof *prev);
     if (!cur || !prev || !g.u) {
@@ -587,16 +602,17 @@ cleanup:
 int lo_q_metric_run(lo_api_req_t *req, lo_api_resp_t *resp, const lo_metric_spec_t *spec,
                     const lo_q_vis_t *vis, const lo_metric_sink_t *k)
 {
-    char from_s[32], to_s[32], look_s[32], step_s[24];
+    char from_s[32], to_s[32], look_s[32], step_s[24], origin_s[32];
     series_set_t s = { 0 };
     PGresult *r = NULL;
     int rc = LO_INVALID, agg = spec->agg;
     int64_t step = spec->step_s, step_ms = step * 1000, from_us = spec->from_us, to_us = spec->to_us;
-    int64_t npts = (to_us / 1000 - 1) / step_ms - (from_us / 1000) / step_ms + 1;
+    int64_t origin_ms = spec->align_from ? from_us / 1000 : 0;
+    int64_t npts = floor_div(to_us / 1000 - 1 - origin_ms, step_ms) - floor_div(from_us / 1000 - origin_ms, step_ms) + 1;
 
     lo_buf_init(&s.ids, 0);
     lo_buf_init(&s.grps, 0);
-    if (find_series(req, resp, spec->name, spec->labels, vis, spec->merge, &s) != LO_OK)
+    if (find_series(req, resp, spec->name, spec->labels, spec->group_by, vis, spec->merge, &s) != LO_OK)
         goto cleanup;
     bool hist = s.n > 0 && (s.type == 3 || s.type == 4);
     if ((int64_t)s.ngroups * npts > MAX_TOTAL_POINTS) {
@@ -625,21 +641,23 @@ int lo_q_metric_run(lo_api_req_t *req, lo_api_resp_t *resp, const lo_metric_spec
     int64_t lookback = step * 1000000 > 300000000 ? step * 1000000 : 300000000;
     lo_q_fmt_time(from_us - lookback > 0 ? from_us - lookback : 0, look_s);
     snprintf(step_s, sizeof step_s, "%lld", (long long)step_ms);
-    const char *vals[6] = { s.ids.p, s.grps.p, from_s, to_s, step_s, look_s };
+    lo_q_fmt_time(origin_ms * 1000, origin_s);
+    const char *vals[7] = { s.ids.p, s.grps.p, from_s, to_s, step_s, origin_s, look_s };
     rc = LO_OK;
     if (s.n > 0 && hist) {
         /* histogram rows start one lookback early, for the previous sample */
         const char *hv[4] = { s.ids.p, s.grps.p, look_s, to_s };
-        rc = emit_histograms(req, resp, k, &s, hv, agg, from_us, to_us, step_ms, spec->labels, spec->merge);
+        rc = emit_histograms(req, resp, k, &s, hv, agg, from_us, to_us, step_ms, origin_ms, spec->labels,
+                             spec->merge);
     } else if (s.n > 0) {
         char sql[2048];
         if (agg == A_RATE || agg == A_INCREASE) {
-            r = lo_q_exec(req, resp, INCREASE_SQL, 6, vals);
+            r = lo_q_exec(req, resp, INCREASE_SQL, 7, vals);
         } else if (agg == A_SUM) {
-            r = lo_q_exec(req, resp, SUM_SQL, 5, vals);
+            r = lo_q_exec(req, resp, SUM_SQL, 6, vals);
         } else {
             snprintf(sql, sizeof sql, "%s%s%s", SIMPLE_SQL_HEAD, SIMPLE_AGG_SQL[agg], SIMPLE_SQL_TAIL);
-            r = lo_q_exec(req, resp, sql, 5, vals);
+            r = lo_q_exec(req, resp, sql, 6, vals);
         }
         if (!r)
             rc = LO_ERROR;
@@ -709,9 +727,10 @@ static void js_series_end(void *ud)
 
 /* The API's parameters as a spec.  LO_OK, or the 400 answer written. */
 static int parse_spec(lo_api_req_t *req, lo_api_resp_t *resp, lo_metric_spec_t *spec, char project[37],
-                      bool *has_project)
+                      bool *has_project, lo_buf_t *group_by)
 {
     int group;
+    const char *keys;
     memset(spec, 0, sizeof(*spec));
     if (lo_q_check_params(req, resp, METRIC_PARAMS) != LO_OK ||
         lo_q_str(req, resp, "name", 1, 256, &spec->name) != LO_OK ||
@@ -719,8 +738,23 @@ static int parse_spec(lo_api_req_t *req, lo_api_resp_t *resp, lo_metric_spec_t *
         lo_q_uuid(req, resp, "project_id", project, has_project) != LO_OK ||
         lo_q_range(req, resp, &spec->from_us, &spec->to_us) != LO_OK ||
         lo_q_enum(req, resp, "agg", AGG_NAMES, &spec->agg) != LO_OK ||
-        lo_q_enum(req, resp, "group", GROUP_NAMES, &group) != LO_OK)
+        lo_q_enum(req, resp, "group", GROUP_NAMES, &group) != LO_OK ||
+        lo_q_str(req, resp, "group_by", 1, 4096, &keys) != LO_OK)
         return LO_INVALID;
+    if (keys) {
+        if (group == 1) {
+            lo_api_error(resp, 400, "invalid_parameter", "group_by and group=none cannot be combined");
+            return LO_INVALID;
+        }
+        if (lo_q_label_keys(keys, group_by) != LO_OK) {
+            lo_api_error(resp, 400, "invalid_parameter",
+                         "group_by must be a comma-separated list of at most %d label keys, such as "
+                         "http.route,http.method",
+                         LO_Q_MAX_GROUP_KEYS);
+            return LO_INVALID;
+        }
+        spec->group_by = group_by->p;
+    }
     if (!spec->name) {
         lo_api_error(resp, 400, "invalid_parameter",
                      "name is required: the metric's name, such as "
@@ -756,8 +790,10 @@ int lo_q_metrics(lo_api_req_t *req, lo_api_resp_t *resp)
     bool has_project;
     lo_metric_spec_t spec;
     lo_q_vis_t vis = { 0 };
-    if (parse_spec(req, resp, &spec, project, &has_project) != LO_OK)
-        return LO_OK;
+    lo_buf_t group_by;
+    lo_buf_init(&group_by, 0);
+    if (parse_spec(req, resp, &spec, project, &has_project, &group_by) != LO_OK)
+        goto cleanup;
     if (lo_q_visibility(req, resp, has_project ? project : NULL, &vis) != LO_OK)
         goto cleanup;
     lo_q_fmt_time(spec.from_us, from_s);
@@ -773,6 +809,7 @@ int lo_q_metrics(lo_api_req_t *req, lo_api_resp_t *resp)
 
 cleanup:
     lo_q_vis_free(&vis);
+    lo_buf_free(&group_by);
     return LO_OK;
 }
 

@@ -364,3 +364,42 @@ int lo_q_range(const lo_api_req_t *req, lo_api_resp_t *resp, int64_t *from_us, i
     *to_us = t[1];
     return LO_OK;
 }
+
+void lo_q_array_item(lo_buf_t *out, const char *s, size_t len, bool first)
+{
+    if (!first)
+        lo_buf_putc(out, ',');
+    lo_buf_putc(out, '"');
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '"' || s[i] == '\\')
+            lo_buf_putc(out, '\\');
+        lo_buf_putc(out, s[i]);
+    }
+    lo_buf_putc(out, '"');
+}
+
+int lo_q_label_keys(const char *list, lo_buf_t *out)
+{
+    size_t n = 0;
+    out->len = 0;
+    lo_buf_putc(out, '{');
+    for (const char *p = list;;) {
+        const char *comma = strchr(p, ',');
+        const char *end = comma ? comma : p + strlen(p);
+        while (p < end && *p == ' ')
+            p++;
+        const char *e = end;
+        while (e > p && e[-1] == ' ')
+            e--;
+        if (e == p || e - p > 256 || ++n > LO_Q_MAX_GROUP_KEYS)
+            return LO_INVALID;
+        lo_q_array_item(out, p, (size_t)(e - p), n == 1);
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    lo_buf_putc(out, '}');
+    lo_buf_putc(out, '\0');
+    out->len--;
+    return out->err ? LO_INVALID : LO_OK;
+}

@@ -16,6 +16,7 @@
 #include "core/buf.h"
 #include "core/json_write.h"
 #include "http/api.h"
+#include "query/exec.h"
 #include "query/query.h"
 
 #define LO_Q_MAX_RANGE_US         (31LL * 86400 * 1000000) /* from..to at most 31 days */
@@ -30,8 +31,6 @@
 /* RFC 3339 ("2026-11-28T07:38:54.123456Z", offsets allowed) or Unix
  * milliseconds ("1795846734123") to Unix microseconds.  LO_OK or LO_INVALID. */
 int lo_q_parse_time(const char *s, int64_t *us) LO_MUST_USE;
-/* Writes "YYYY-MM-DDTHH:MM:SS.ffffffZ" (28 bytes + NUL) for Unix microseconds. */
-void lo_q_fmt_time(int64_t us, char out[32]);
 /* Canonical lower-case UUID into out (37 bytes); LO_OK or LO_INVALID. */
 int lo_q_parse_uuid(const char *s, char out[37]) LO_MUST_USE;
 /* Lower-case hex of exactly nbytes bytes, not all zero; LO_OK or LO_INVALID. */
@@ -57,6 +56,12 @@ int lo_q_str(const lo_api_req_t *req, lo_api_resp_t *resp, const char *name, siz
 /* Optional value out of a NULL-terminated list; *idx = -1 when absent. */
 int lo_q_enum(const lo_api_req_t *req, lo_api_resp_t *resp, const char *name, const char *const *values,
               int *idx) LO_MUST_USE;
+/* A comma-separated list of label keys ("http.route,http.method": each
+ * 1..256 bytes, at most LO_Q_MAX_GROUP_KEYS, spaces around commas
+ * ignored) as an array literal into out.  LO_OK or LO_INVALID. */
+#define LO_Q_MAX_GROUP_KEYS 16
+int lo_q_label_keys(const char *list, lo_buf_t *out) LO_MUST_USE;
+
 /* from/to with defaults (to = now, from = to - 1 h), from < to, <= 31 days. */
 int lo_q_range(const lo_api_req_t *req, lo_api_resp_t *resp, int64_t *from_us, int64_t *to_us) LO_MUST_USE;
 
@@ -76,7 +81,6 @@ PGresult *lo_q_exec(lo_api_req_t *req, lo_api_resp_t *resp, const char *sql, int
  * is read and discarded; the statement's LIMIT bounds it).  LO_OK, or
  * LO_ERROR with the answer written as lo_q_exec writes it (rows already
  * rendered into resp are discarded). */
-typedef bool (*lo_q_row_fn)(void *ud, const PGresult *r);
 int lo_q_stream(lo_api_req_t *req, lo_api_resp_t *resp, const char *sql, int n, const char *const *values,
                 lo_q_row_fn row, void *ud) LO_MUST_USE;
 
@@ -106,88 +110,6 @@ void lo_q_jw_json(lo_jw_t *w, const PGresult *r, int row, int col);
 /* Writes a column of Unix microseconds as RFC 3339 (or null). */
 void lo_q_jw_time(lo_jw_t *w, const PGresult *r, int row, int col);
 int64_t lo_q_i64(const PGresult *r, int row, int col);
-
-/* ---- logs.c, traces.c: the searches apart from their rendering ---- */
-
-/* A log search, parsed and checked; NULL members do not filter. */
-typedef struct {
-    int64_t from_us, to_us;
-    int64_t limit, offset;
-    const char *session; /* canonical UUID */
-    const char *trace;   /* 32 lower-case hex digits */
-    const char *levels;  /* array literal of level names: {"warn","error"} */
-    const char *service;
-    const char *q; /* substring of the message, case-insensitive */
-} lo_log_spec_t;
-
-/* Streams the logs spec matches in the projects of vis, newest first (time,
- * then id), as rows of lo_columns_select(logs): offset rows skipped, then
- * at most limit + 1, so the caller learns whether there are more.  LO_OK,
- * or an error with the answer written to resp. */
-int lo_q_logs_run(lo_api_req_t *req, lo_api_resp_t *resp, const lo_log_spec_t *spec, const lo_q_vis_t *vis,
-                  lo_q_row_fn row, void *ud) LO_MUST_USE;
-
-/* A trace search, parsed and checked; NULL members and status -1 do not
- * filter. */
-typedef struct {
-    int64_t from_us, to_us;
-    int64_t limit, offset;
-    const char *session; /* canonical UUID */
-    const char *service; /* of the root span */
-    int status;          /* index of lo_span_status_names */
-} lo_trace_spec_t;
-
-/* The columns of a trace search row. */
-enum {
-    LO_TRACE_ID,
-    LO_TRACE_START,
-    LO_TRACE_END,
-    LO_TRACE_ROOT_NAME,
-    LO_TRACE_SERVICE,
-    LO_TRACE_STATUS,
-    LO_TRACE_SPAN_COUNT,
-    LO_TRACE_ERROR_COUNT,
-    LO_TRACE_PROJECT_ID,
-    LO_TRACE_SESSION_ID,
-    LO_TRACE_USER_ID
-};
-
-/* Streams the traces spec matches in the projects of vis, newest first,
- * one row per trace (columns LO_TRACE_*; times as Unix microseconds), with
- * the paging of lo_q_logs_run. */
-int lo_q_traces_run(lo_api_req_t *req, lo_api_resp_t *resp, const lo_trace_spec_t *spec,
-                    const lo_q_vis_t *vis, lo_q_row_fn row, void *ud) LO_MUST_USE;
-
-/* ---- metric_query.c: the metric query apart from its rendering ---- */
-
-/* A metric query, parsed and checked (the API's parameters, or an alert
- * rule's).  agg indexes lo_metric_agg_names. */
-typedef struct {
-    const char *name;
-    const char *labels; /* JSON object of exact matches, or NULL */
-    int agg;
-    bool merge; /* one output series for everything matched (group=none) */
-    int64_t from_us, to_us, step_s;
-} lo_metric_spec_t;
-
-extern const char *const lo_metric_agg_names[]; /* avg sum min max count rate increase p50 p90 p95 p99 */
-
-/* Where lo_q_metric_run puts its answer: begin once (the metric's type
- * and unit, NULL when unknown), then per output series its labels (raw
- * JSON) and member count, its points in time order, and its end. */
-typedef struct {
-    void *ud;
-    void (*begin)(void *ud, const char *type, const char *unit);
-    void (*series)(void *ud, const char *labels, size_t labels_len, int members);
-    void (*point)(void *ud, int64_t ts_ms, double value);
-    void (*series_end)(void *ud);
-} lo_metric_sink_t;
-
-/* Runs spec for the projects in vis into sink.  LO_OK, or another code
- * with the error answer written to resp (400 for queries it cannot
- * answer, 5xx for failures). */
-int lo_q_metric_run(lo_api_req_t *req, lo_api_resp_t *resp, const lo_metric_spec_t *spec,
-                    const lo_q_vis_t *vis, const lo_metric_sink_t *sink) LO_MUST_USE;
 
 /* ---- handlers ---- */
 int lo_q_logs(lo_api_req_t *req, lo_api_resp_t *resp);
