@@ -72,8 +72,9 @@ static bool enqueue(ctx_t *c, const lo_alert_note_t *n, const char *kind, bool o
 {
     char ev[24];
     snprintf(ev, sizeof ev, "%lld", (long long)n->event_id);
-    lo_buf_t body;
+    lo_buf_t body, url;
     lo_buf_init(&body, 0);
+    lo_buf_init(&url, 0);
     bool ok = true;
     for (size_t i = 0; ok && i < c->rule->n_targets; i++) {
         const lo_alert_target_t *t = &c->rule->targets[i];
@@ -90,13 +91,27 @@ static bool enqueue(ctx_t *c, const lo_alert_note_t *n, const char *kind, bool o
             ok = false;
             break;
         }
-        const char *v[6] = { ev, kind, lo_alert_target_names[t->kind], t->url, t->secret, body.p };
+        /* Alertmanager's URL is its base: alerts are posted to its v2 API */
+        url.len = 0;
+        lo_buf_append(&url, t->url, strlen(t->url));
+        while (url.len > 0 && url.p[url.len - 1] == '/')
+            url.len--;
+        if (t->kind == LO_TARGET_ALERTMANAGER)
+            lo_buf_append(&url, "/api/v2/alerts", 14);
+        lo_buf_putc(&url, '\0');
+        if (url.err) {
+            snprintf(c->err, c->errlen, "out of memory");
+            ok = false;
+            break;
+        }
+        const char *v[6] = { ev, kind, lo_alert_target_names[t->kind], url.p, t->secret, body.p };
         ok = cmd(c->db,
                  "INSERT INTO alert_notifications (event_id, kind, target_kind, url, secret, body) "
                  "VALUES ($1, $2, $3, $4, $5, $6)",
                  6, v, c->err, c->errlen);
     }
     lo_buf_free(&body);
+    lo_buf_free(&url);
     return ok;
 }
 
