@@ -55,39 +55,40 @@ void lo_alert_destroy(lo_alert_t *a)
 static void render_metrics(void *arg, lo_buf_t *out)
 {
     lo_alert_stats_t *s = &((lo_alert_t *)arg)->st;
-    lo_buf_printf(out,
-                  "# HELP lookout_alert_evaluations_total Alert rule evaluations, and those that failed.\n"
-                  "# TYPE lookout_alert_evaluations_total counter\n"
-                  "lookout_alert_evaluations_total{result=\"ok\"} %lld\n"
-                  "lookout_alert_evaluations_total{result=\"error\"} %lld\n"
-                  "# HELP lookout_alert_evaluation_seconds_total Time spent evaluating rules.\n"
-                  "# TYPE lookout_alert_evaluation_seconds_total counter\n"
-                  "lookout_alert_evaluation_seconds_total %.6f\n"
-                  "# HELP lookout_alert_evaluator_runs_total Evaluator runs on this node.\n"
-                  "# TYPE lookout_alert_evaluator_runs_total counter\nlookout_alert_evaluator_runs_total %lld\n"
-                  "# HELP lookout_alert_instances Alert instances by state, after this node's last run.\n"
-                  "# TYPE lookout_alert_instances gauge\n"
-                  "lookout_alert_instances{state=\"pending\"} %lld\n"
-                  "lookout_alert_instances{state=\"firing\"} %lld\n"
-                  "# HELP lookout_alert_transitions_total State transitions written by this node.\n"
-                  "# TYPE lookout_alert_transitions_total counter\n"
-                  "lookout_alert_transitions_total{to=\"pending\"} %lld\n"
-                  "lookout_alert_transitions_total{to=\"firing\"} %lld\n"
-                  "lookout_alert_transitions_total{to=\"resolved\"} %lld\n"
-                  "lookout_alert_transitions_total{to=\"cancelled\"} %lld\n"
-                  "# HELP lookout_alert_notifications_total Notification attempts by outcome.\n"
-                  "# TYPE lookout_alert_notifications_total counter\n"
-                  "lookout_alert_notifications_total{outcome=\"sent\"} %lld\n"
-                  "lookout_alert_notifications_total{outcome=\"retry\"} %lld\n"
-                  "lookout_alert_notifications_total{outcome=\"failed\"} %lld\n",
-                  (long long)(atomic_load(&s->evaluations) - atomic_load(&s->eval_failures)),
-                  (long long)atomic_load(&s->eval_failures), (double)atomic_load(&s->eval_us_sum) / 1e6,
-                  (long long)atomic_load(&s->eval_runs), (long long)atomic_load(&s->pending),
-                  (long long)atomic_load(&s->firing), (long long)atomic_load(&s->transitions[LO_AT_PENDING]),
-                  (long long)atomic_load(&s->transitions[LO_AT_FIRED]),
-                  (long long)atomic_load(&s->transitions[LO_AT_RESOLVED]),
-                  (long long)atomic_load(&s->transitions[LO_AT_CANCELLED]), (long long)atomic_load(&s->sent),
-                  (long long)atomic_load(&s->retried), (long long)atomic_load(&s->failed));
+    lo_buf_printf(
+        out,
+        "# HELP lookout_alert_evaluations_total Alert rule evaluations, and those that failed.\n"
+        "# TYPE lookout_alert_evaluations_total counter\n"
+        "lookout_alert_evaluations_total{result=\"ok\"} %lld\n"
+        "lookout_alert_evaluations_total{result=\"error\"} %lld\n"
+        "# HELP lookout_alert_evaluation_seconds_total Time spent evaluating rules.\n"
+        "# TYPE lookout_alert_evaluation_seconds_total counter\n"
+        "lookout_alert_evaluation_seconds_total %.6f\n"
+        "# HELP lookout_alert_evaluator_runs_total Evaluator runs on this node.\n"
+        "# TYPE lookout_alert_evaluator_runs_total counter\nlookout_alert_evaluator_runs_total %lld\n"
+        "# HELP lookout_alert_instances Alert instances by state, after this node's last run.\n"
+        "# TYPE lookout_alert_instances gauge\n"
+        "lookout_alert_instances{state=\"pending\"} %lld\n"
+        "lookout_alert_instances{state=\"firing\"} %lld\n"
+        "# HELP lookout_alert_transitions_total State transitions written by this node.\n"
+        "# TYPE lookout_alert_transitions_total counter\n"
+        "lookout_alert_transitions_total{to=\"pending\"} %lld\n"
+        "lookout_alert_transitions_total{to=\"firing\"} %lld\n"
+        "lookout_alert_transitions_total{to=\"resolved\"} %lld\n"
+        "lookout_alert_transitions_total{to=\"cancelled\"} %lld\n"
+        "# HELP lookout_alert_notifications_total Notification attempts by outcome.\n"
+        "# TYPE lookout_alert_notifications_total counter\n"
+        "lookout_alert_notifications_total{outcome=\"sent\"} %lld\n"
+        "lookout_alert_notifications_total{outcome=\"retry\"} %lld\n"
+        "lookout_alert_notifications_total{outcome=\"failed\"} %lld\n",
+        (long long)(atomic_load(&s->evaluations) - atomic_load(&s->eval_failures)),
+        (long long)atomic_load(&s->eval_failures), (double)atomic_load(&s->eval_us_sum) / 1e6,
+        (long long)atomic_load(&s->eval_runs), (long long)atomic_load(&s->pending),
+        (long long)atomic_load(&s->firing), (long long)atomic_load(&s->transitions[LO_AT_PENDING]),
+        (long long)atomic_load(&s->transitions[LO_AT_FIRED]),
+        (long long)atomic_load(&s->transitions[LO_AT_RESOLVED]),
+        (long long)atomic_load(&s->transitions[LO_AT_CANCELLED]), (long long)atomic_load(&s->sent),
+        (long long)atomic_load(&s->retried), (long long)atomic_load(&s->failed));
 }
 
 int lo_alert_add_tasks(lo_alert_t *a, lo_sched_t *sched)

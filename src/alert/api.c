@@ -164,7 +164,8 @@ static json_t *public_rule(const char *text)
     json_t *o = json_loads(text, 0, NULL);
     size_t i;
     json_t *t;
-    json_array_foreach (json_object_get(o, "targets"), i, t) {
+    json_array_foreach(json_object_get(o, "targets"), i, t)
+    {
         if (json_object_get(t, "secret")) {
             json_object_del(t, "secret");
             json_object_set_new(t, "secret_set", json_true());
@@ -184,12 +185,26 @@ static json_t *num_or_null(const PGresult *r, int row, int col)
 }
 
 /* The columns of a rule as the API shows it (RULE_COLS). */
-#define RULE_COLS                                                                                             \
-    "r.id::text, r.rule::text, " TSJ("r.created_at") ", " TSJ("r.updated_at") ", " TSJ("r.last_evaluated_at") \
-    ", r.last_value, r.last_error, r.last_duration_ms, "                                                      \
-    "coalesce((SELECT max(CASE i.state WHEN 'firing' THEN 2 ELSE 1 END) FROM alert_instances i "            \
-    "WHERE i.rule_id = r.id), 0) AS st, r.project_id::text, coalesce(p.public, false) AS public"
-enum { C_ID, C_RULE, C_CREATED, C_UPDATED, C_EVALUATED, C_VALUE, C_ERROR, C_DURATION, C_STATE, C_PROJECT, C_PUBLIC };
+#define RULE_COLS                                                                                           \
+    "r.id::text, r.rule::text, " TSJ("r.created_at") ", " TSJ("r.updated_at") ", " TSJ(                     \
+        "r.last_evaluated_at") ", r.last_value, r.last_error, r.last_duration_ms, "                         \
+                               "coalesce((SELECT max(CASE i.state WHEN 'firing' THEN 2 ELSE 1 END) FROM "   \
+                               "alert_instances i "                                                         \
+                               "WHERE i.rule_id = r.id), 0) AS st, r.project_id::text, coalesce(p.public, " \
+                               "false) AS public"
+enum {
+    C_ID,
+    C_RULE,
+    C_CREATED,
+    C_UPDATED,
+    C_EVALUATED,
+    C_VALUE,
+    C_ERROR,
+    C_DURATION,
+    C_STATE,
+    C_PROJECT,
+    C_PUBLIC
+};
 
 static json_t *rule_json(const PGresult *r, int row)
 {
@@ -211,12 +226,13 @@ static json_t *rule_json(const PGresult *r, int row)
  * with the 404 (or error) written.  lock: FOR UPDATE (in a transaction). */
 static PGresult *load_rule(lo_api_req_t *req, lo_api_resp_t *resp, const char *id, bool manage, bool lock)
 {
-    PGresult *r = q(req, resp,
-                    lock ? "SELECT " RULE_COLS " FROM alert_rules r LEFT JOIN projects p ON p.id = r.project_id "
-                           "WHERE r.id = $1 FOR UPDATE OF r"
-                         : "SELECT " RULE_COLS " FROM alert_rules r LEFT JOIN projects p ON p.id = r.project_id "
-                           "WHERE r.id = $1",
-                    1, (const char *[]){ id });
+    PGresult *r =
+        q(req, resp,
+          lock ? "SELECT " RULE_COLS " FROM alert_rules r LEFT JOIN projects p ON p.id = r.project_id "
+                 "WHERE r.id = $1 FOR UPDATE OF r"
+               : "SELECT " RULE_COLS " FROM alert_rules r LEFT JOIN projects p ON p.id = r.project_id "
+                 "WHERE r.id = $1",
+          1, (const char *[]){ id });
     if (!r)
         return NULL;
     bool ok = PQntuples(r) == 1;
@@ -253,8 +269,9 @@ static bool check_project(lo_api_req_t *req, lo_api_resp_t *resp, const lo_alert
 {
     if (!rule->has_project) {
         if (req->who->n_projects > 0) {
-            lo_api_error(resp, 400, "invalid_rule",
-                         "project_id is required: this token is bound to projects, so its rules must name one");
+            lo_api_error(
+                resp, 400, "invalid_rule",
+                "project_id is required: this token is bound to projects, so its rules must name one");
             return false;
         }
         return true;
@@ -263,8 +280,8 @@ static bool check_project(lo_api_req_t *req, lo_api_resp_t *resp, const lo_alert
         lo_api_error(resp, 404, "not_found", "project %s not found", rule->project_id);
         return false;
     }
-    PGresult *r = q(req, resp, "SELECT 1 FROM projects WHERE id = $1::uuid", 1,
-                    (const char *[]){ rule->project_id });
+    PGresult *r =
+        q(req, resp, "SELECT 1 FROM projects WHERE id = $1::uuid", 1, (const char *[]){ rule->project_id });
     if (!r)
         return false;
     bool found = PQntuples(r) == 1;
@@ -281,7 +298,8 @@ static const char *const LIST_PARAMS[] = { "project_id", "state", "limit", "offs
 static int h_list(lo_api_req_t *req, lo_api_resp_t *resp)
 {
     long long limit, offset;
-    if (!set_timeout(req, resp) || !only_params(req, resp, LIST_PARAMS) || !paging(req, resp, &limit, &offset))
+    if (!set_timeout(req, resp) || !only_params(req, resp, LIST_PARAMS) ||
+        !paging(req, resp, &limit, &offset))
         return LO_OK;
     const char *project = lo_api_param(req, "project_id", NULL), *state = lo_api_param(req, "state", NULL);
     int st = -1;
@@ -309,12 +327,13 @@ static int h_list(lo_api_req_t *req, lo_api_resp_t *resp)
     snprintf(off_s, sizeof off_s, "%lld", offset);
     /* a bound token reads its projects and public ones (vis); an unbound
      * one naming no project reads all, rules without a project included */
-    PGresult *r = q(req, resp,
-                    "SELECT * FROM (SELECT " RULE_COLS ", r.name AS name FROM alert_rules r "
-                    "LEFT JOIN projects p ON p.id = r.project_id "
-                    "WHERE ($1::bool OR r.project_id = ANY($2::uuid[]))) x "
-                    "WHERE $3::int < 0 OR x.st = $3::int ORDER BY x.name, x.id LIMIT $4 OFFSET $5",
-                    5, (const char *[]){ vis.all ? "true" : "false", vis.all ? "{}" : vis.arr.p, st_s, lim_s, off_s });
+    PGresult *r =
+        q(req, resp,
+          "SELECT * FROM (SELECT " RULE_COLS ", r.name AS name FROM alert_rules r "
+          "LEFT JOIN projects p ON p.id = r.project_id "
+          "WHERE ($1::bool OR r.project_id = ANY($2::uuid[]))) x "
+          "WHERE $3::int < 0 OR x.st = $3::int ORDER BY x.name, x.id LIMIT $4 OFFSET $5",
+          5, (const char *[]){ vis.all ? "true" : "false", vis.all ? "{}" : vis.arr.p, st_s, lim_s, off_s });
     lo_q_vis_free(&vis);
     if (!r)
         return LO_OK;
@@ -344,8 +363,9 @@ static int h_get(lo_api_req_t *req, lo_api_resp_t *resp)
     json_t *o = rule_json(r, 0);
     PQclear(r);
     r = q(req, resp,
-          "SELECT group_key, state, " TSJ("pending_since") ", " TSJ("firing_since") ", last_value, event_id "
-          "FROM alert_instances WHERE rule_id = $1 ORDER BY group_key",
+          "SELECT group_key, state, " TSJ("pending_since") ", " TSJ(
+              "firing_since") ", last_value, event_id "
+                              "FROM alert_instances WHERE rule_id = $1 ORDER BY group_key",
           1, (const char *[]){ id });
     if (!r) {
         json_decref(o);
@@ -354,11 +374,11 @@ static int h_get(lo_api_req_t *req, lo_api_resp_t *resp)
     json_t *arr = json_array();
     for (int i = 0; i < PQntuples(r); i++) {
         json_t *g = json_loads(PQgetvalue(r, i, 0), 0, NULL);
-        json_array_append_new(arr, json_pack("{s:o, s:s, s:o, s:o, s:o, s:o}", "group", g ? g : json_object(),
-                                             "state", PQgetvalue(r, i, 1), "pending_since", text_or_null(r, i, 2),
-                                             "firing_since", text_or_null(r, i, 3), "value", num_or_null(r, i, 4),
-                                             "event_id", PQgetisnull(r, i, 5) ? json_null()
-                                                                               : json_integer(lo_alert_i64(r, i, 5))));
+        json_array_append_new(
+            arr, json_pack("{s:o, s:s, s:o, s:o, s:o, s:o}", "group", g ? g : json_object(), "state",
+                           PQgetvalue(r, i, 1), "pending_since", text_or_null(r, i, 2), "firing_since",
+                           text_or_null(r, i, 3), "value", num_or_null(r, i, 4), "event_id",
+                           PQgetisnull(r, i, 5) ? json_null() : json_integer(lo_alert_i64(r, i, 5))));
     }
     PQclear(r);
     json_object_set_new(o, "instances", arr);
@@ -374,7 +394,8 @@ static int h_create(lo_api_req_t *req, lo_api_resp_t *resp)
     if (!set_timeout(req, resp) || !only_params(req, resp, (const char *const[]){ NULL }))
         return LO_OK;
     if (!req->body || req->body_len == 0)
-        return lo_api_error(resp, 400, "invalid_rule", "the body must be the rule as JSON (see docs/alerts.md)");
+        return lo_api_error(resp, 400, "invalid_rule",
+                            "the body must be the rule as JSON (see docs/alerts.md)");
     if (lo_alert_rule_parse(req->body, req->body_len, &rule, err, sizeof err) != LO_OK)
         return lo_api_error(resp, 400, "invalid_rule", "%s", err);
     char *stored = lo_alert_rule_dump(&rule, true);
@@ -440,7 +461,8 @@ static int h_patch(lo_api_req_t *req, lo_api_resp_t *resp)
         !rule_id(req, resp, id))
         return LO_OK;
     if (!req->body || req->body_len == 0)
-        return lo_api_error(resp, 400, "invalid_rule", "the body must be a JSON object of the fields to change");
+        return lo_api_error(resp, 400, "invalid_rule",
+                            "the body must be a JSON object of the fields to change");
     if (!tx(req, resp, "BEGIN"))
         return LO_OK;
     lo_alert_rule_t base = { 0 }, next = { 0 };
@@ -454,8 +476,8 @@ static int h_patch(lo_api_req_t *req, lo_api_resp_t *resp)
         lo_api_error(resp, 500, "internal", "the stored rule is unreadable: %s", err);
         goto done;
     }
-    if (lo_alert_rule_patch(&base, req->body, req->body_len, &next, changed, sizeof changed, err, sizeof err) !=
-        LO_OK) {
+    if (lo_alert_rule_patch(&base, req->body, req->body_len, &next, changed, sizeof changed, err,
+                            sizeof err) != LO_OK) {
         lo_api_error(resp, 400, "invalid_rule", "%s", err);
         goto done;
     }
@@ -479,8 +501,8 @@ static int h_patch(lo_api_req_t *req, lo_api_resp_t *resp)
           "UPDATE alert_rules SET project_id = $2::uuid, name = $3, enabled = $4::bool, rule = $5::jsonb, "
           "updated_at = now() WHERE id = $1",
           5,
-          (const char *[]){ id, next.has_project ? next.project_id : NULL, next.name, next.enabled ? "true" : "false",
-                            stored });
+          (const char *[]){ id, next.has_project ? next.project_id : NULL, next.name,
+                            next.enabled ? "true" : "false", stored });
     ok = r != NULL && audit(req, resp, "update", id, json_pack("{s:s}", "fields", changed)) &&
          tx(req, resp, "COMMIT");
 done:
@@ -539,7 +561,8 @@ static int h_events(lo_api_req_t *req, lo_api_resp_t *resp)
 {
     char id[37], lim_s[24], off_s[24];
     long long limit, offset;
-    if (!set_timeout(req, resp) || !only_params(req, resp, (const char *const[]){ "limit", "offset", NULL }) ||
+    if (!set_timeout(req, resp) ||
+        !only_params(req, resp, (const char *const[]){ "limit", "offset", NULL }) ||
         !paging(req, resp, &limit, &offset) || !rule_id(req, resp, id))
         return LO_OK;
     PGresult *r = load_rule(req, resp, id, false, false);
@@ -548,26 +571,50 @@ static int h_events(lo_api_req_t *req, lo_api_resp_t *resp)
     PQclear(r);
     snprintf(lim_s, sizeof lim_s, "%lld", limit + 1);
     snprintf(off_s, sizeof off_s, "%lld", offset);
-    r = q(req, resp,
-          "SELECT e.id, e.group_key, e.value, e.threshold, " TSJ("e.fired_at") ", " TSJ("e.resolved_at") ", "
-          "e.resolved_value, coalesce((SELECT json_agg(json_build_object("
-          "'id', n.id, 'kind', n.kind, 'target', json_build_object('type', n.target_kind, 'url', n.url), "
-          "'state', n.state, 'attempts', n.attempts, 'created_at', " TSJ("n.created_at") ", "
-          "'finished_at', " TSJ("n.finished_at") ", 'deliveries', coalesce((SELECT json_agg(json_build_object("
-          "'attempt', d.attempt, 'at', " TSJ("d.at") ", 'http_status', d.http_status, 'error', d.error, "
-          "'duration_ms', d.duration_ms) ORDER BY d.attempt) FROM alert_deliveries d "
-          "WHERE d.notification_id = n.id), '[]'::json)) ORDER BY n.id) FROM alert_notifications n "
-          "WHERE n.event_id = e.id AND n.kind <> 'refresh'), '[]'::json)::text, "
-          "(SELECT count(*) FROM alert_notifications n WHERE n.event_id = e.id AND n.kind = 'refresh' "
-          "AND n.state = 'sent') "
-          "FROM alert_events e WHERE e.rule_id = $1 ORDER BY e.id DESC LIMIT $2 OFFSET $3",
-          3, (const char *[]){ id, lim_s, off_s });
+    r = q(
+        req, resp,
+        "SELECT e.id, e.group_key, e.value, e.threshold, " TSJ("e.fired_at") ", " TSJ(
+            "e.resolved_at") ", "
+                             "e.resolved_value, coalesce((SELECT json_agg(json_build_object("
+                             "'id', n.id, 'kind', n.kind, 'target', json_build_object('type', n.target_kind, "
+                             "'url', n.url), "
+                             "'state', n.state, 'attempts', n.attempts, 'created_at', " TSJ(
+                                 "n.created_at") ", "
+                                                 "'finished_at', " TSJ(
+                                                     "n.finished_at") ", 'deliveries', coalesce((SELECT "
+                                                                      "json_agg(json_build_object("
+                                                                      "'attempt', d.attempt, 'at', " TSJ(
+                                                                          "d.at") ", 'http_status', "
+                                                                                  "d.http_status, 'error', "
+                                                                                  "d.error, "
+                                                                                  "'duration_ms', "
+                                                                                  "d.duration_ms) ORDER BY "
+                                                                                  "d.attempt) FROM "
+                                                                                  "alert_deliveries d "
+                                                                                  "WHERE d.notification_id = "
+                                                                                  "n.id), '[]'::json)) ORDER "
+                                                                                  "BY n.id) FROM "
+                                                                                  "alert_notifications n "
+                                                                                  "WHERE n.event_id = e.id "
+                                                                                  "AND n.kind <> 'refresh'), "
+                                                                                  "'[]'::json)::text, "
+                                                                                  "(SELECT count(*) FROM "
+                                                                                  "alert_notifications n "
+                                                                                  "WHERE n.event_id = e.id "
+                                                                                  "AND n.kind = 'refresh' "
+                                                                                  "AND n.state = 'sent') "
+                                                                                  "FROM alert_events e WHERE "
+                                                                                  "e.rule_id = $1 ORDER BY "
+                                                                                  "e.id DESC LIMIT $2 OFFSET "
+                                                                                  "$3",
+        3, (const char *[]){ id, lim_s, off_s });
     if (!r)
         return LO_OK;
     json_t *o = json_object(), *arr = json_array();
     int n = PQntuples(r);
     for (int i = 0; i < n && i < limit; i++) {
-        json_t *g = json_loads(PQgetvalue(r, i, 1), 0, NULL), *notes = json_loads(PQgetvalue(r, i, 7), 0, NULL);
+        json_t *g = json_loads(PQgetvalue(r, i, 1), 0, NULL),
+               *notes = json_loads(PQgetvalue(r, i, 7), 0, NULL);
         json_t *e = json_object();
         json_object_set_new(e, "id", json_integer(lo_alert_i64(r, i, 0)));
         json_object_set_new(e, "group", g ? g : json_object());
@@ -609,7 +656,8 @@ static int test_rule(lo_api_req_t *req, lo_api_resp_t *resp, const lo_alert_rule
         return lo_api_error(resp, 400, "query_failed", "the rule's query failed: %s", err);
     }
     json_object_set_new(o, "condition", json_string(lo_alert_cond_names[rule->cond]));
-    json_object_set_new(o, "threshold", rule->cond == LO_ALERT_ABSENT ? json_null() : json_real(rule->threshold));
+    json_object_set_new(o, "threshold",
+                        rule->cond == LO_ALERT_ABSENT ? json_null() : json_real(rule->threshold));
     json_object_set_new(o, "window_seconds", json_integer(rule->window_s));
     json_t *arr = json_array();
     bool any = false;
@@ -658,15 +706,17 @@ static int h_try(lo_api_req_t *req, lo_api_resp_t *resp)
     if (!set_timeout(req, resp) || !only_params(req, resp, (const char *const[]){ NULL }))
         return LO_OK;
     if (!req->body || req->body_len == 0)
-        return lo_api_error(resp, 400, "invalid_rule", "the body must be the rule as JSON (see docs/alerts.md)");
+        return lo_api_error(resp, 400, "invalid_rule",
+                            "the body must be the rule as JSON (see docs/alerts.md)");
     if (lo_alert_rule_parse(req->body, req->body_len, &rule, err, sizeof err) != LO_OK)
         return lo_api_error(resp, 400, "invalid_rule", "%s", err);
     lo_q_vis_t vis = { 0 };
     /* reading a project's data: the query API's visibility */
     if (lo_q_visibility(req, resp, rule.has_project ? rule.project_id : NULL, &vis) == LO_OK) {
         if (!rule.has_project && !vis.all)
-            lo_api_error(resp, 400, "invalid_rule",
-                         "project_id is required: this token is bound to projects, so its rules must name one");
+            lo_api_error(
+                resp, 400, "invalid_rule",
+                "project_id is required: this token is bound to projects, so its rules must name one");
         else
             test_rule(req, resp, &rule);
     }
@@ -692,7 +742,8 @@ static int h_audit(lo_api_req_t *req, lo_api_resp_t *resp)
     snprintf(off_s, sizeof off_s, "%lld", offset);
     PGresult *r = q(req, resp,
                     "SELECT id, " TSJ("at") ", token_id, action, object_type, object_id, changes::text "
-                    "FROM audit_log WHERE $1::text IS NULL OR object_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3",
+                                            "FROM audit_log WHERE $1::text IS NULL OR object_id = $1 ORDER "
+                                            "BY id DESC LIMIT $2 OFFSET $3",
                     3, (const char *[]){ object, lim_s, off_s });
     if (!r)
         return LO_OK;
@@ -701,8 +752,8 @@ static int h_audit(lo_api_req_t *req, lo_api_resp_t *resp)
     for (int i = 0; i < n && i < limit; i++) {
         json_t *ch = PQgetisnull(r, i, 6) ? json_null() : json_loads(PQgetvalue(r, i, 6), 0, NULL);
         json_array_append_new(
-            arr, json_pack("{s:I, s:s, s:o, s:s, s:s, s:s, s:o}", "id", (json_int_t)lo_alert_i64(r, i, 0), "at",
-                           PQgetvalue(r, i, 1), "token_id",
+            arr, json_pack("{s:I, s:s, s:o, s:s, s:s, s:s, s:o}", "id", (json_int_t)lo_alert_i64(r, i, 0),
+                           "at", PQgetvalue(r, i, 1), "token_id",
                            PQgetisnull(r, i, 2) ? json_null() : json_integer(lo_alert_i64(r, i, 2)), "action",
                            PQgetvalue(r, i, 3), "object_type", PQgetvalue(r, i, 4), "object_id",
                            PQgetvalue(r, i, 5), "changes", ch ? ch : json_null()));

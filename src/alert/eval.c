@@ -123,8 +123,8 @@ static int64_t ends_at(const lo_alert_t *a, int64_t now_us)
 }
 
 /* Writes what transition tr of group key (now in state *in) means. */
-static bool apply(ctx_t *c, const char *key, const lo_alert_inst_t *in, lo_alert_transition_t tr, bool has_value,
-                  double value, int64_t event_id, int64_t resent_us)
+static bool apply(ctx_t *c, const char *key, const lo_alert_inst_t *in, lo_alert_transition_t tr,
+                  bool has_value, double value, int64_t event_id, int64_t resent_us)
 {
     char now_s[24], v_s[40], pend_s[24], fire_s[24], th_s[40], ev_s[24];
     snprintf(now_s, sizeof now_s, "%lld", (long long)c->now_us);
@@ -155,7 +155,8 @@ static bool apply(ctx_t *c, const char *key, const lo_alert_inst_t *in, lo_alert
         n.fired_at_us = in->firing_since_us;
         n.ends_at_us = ends_at(c->a, c->now_us);
         return enqueue(c, &n, "refresh", true) &&
-               cmd(c->db, "UPDATE alert_instances SET resent_at = " TS(3) " WHERE rule_id = $1 AND group_key = $2",
+               cmd(c->db,
+                   "UPDATE alert_instances SET resent_at = " TS(3) " WHERE rule_id = $1 AND group_key = $2",
                    3, (const char *[]){ c->rule_id, key, now_s }, c->err, c->errlen);
     case LO_AT_PENDING:
         return cmd(c->db,
@@ -163,13 +164,13 @@ static bool apply(ctx_t *c, const char *key, const lo_alert_inst_t *in, lo_alert
                    "VALUES ($1, $2, 'pending', " TS(3) ", $4)",
                    4, (const char *[]){ c->rule_id, key, pend_s, val }, c->err, c->errlen);
     case LO_AT_FIRED: {
-        PGresult *r = run(c->db,
-                          "INSERT INTO alert_events (rule_id, group_key, value, threshold, fired_at) "
-                          "VALUES ($1, $2, $3, $4, " TS(5) ") RETURNING id",
-                          5,
-                          (const char *[]){ c->rule_id, key, val,
-                                            c->rule->cond == LO_ALERT_ABSENT ? NULL : th_s, fire_s },
-                          c->err, c->errlen);
+        PGresult *r = run(
+            c->db,
+            "INSERT INTO alert_events (rule_id, group_key, value, threshold, fired_at) "
+            "VALUES ($1, $2, $3, $4, " TS(5) ") RETURNING id",
+            5,
+            (const char *[]){ c->rule_id, key, val, c->rule->cond == LO_ALERT_ABSENT ? NULL : th_s, fire_s },
+            c->err, c->errlen);
         if (!r)
             return false;
         n.event_id = lo_alert_i64(r, 0, 0);
@@ -179,11 +180,14 @@ static bool apply(ctx_t *c, const char *key, const lo_alert_inst_t *in, lo_alert
         n.fired_at_us = in->firing_since_us;
         n.ends_at_us = ends_at(c->a, c->now_us);
         return cmd(c->db,
-                   "INSERT INTO alert_instances (rule_id, group_key, state, pending_since, firing_since, event_id, "
-                   "last_value, resent_at) VALUES ($1, $2, 'firing', " TS(3) ", " TS(4) ", $5, $6, " TS(4) ") "
-                   "ON CONFLICT (rule_id, group_key) DO UPDATE SET state = 'firing', firing_since = "
-                   "excluded.firing_since, event_id = excluded.event_id, last_value = excluded.last_value, "
-                   "resent_at = excluded.resent_at",
+                   "INSERT INTO alert_instances (rule_id, group_key, state, pending_since, firing_since, "
+                   "event_id, "
+                   "last_value, resent_at) VALUES ($1, $2, 'firing', " TS(3) ", " TS(4) ", $5, $6, " TS(
+                       4) ") "
+                          "ON CONFLICT (rule_id, group_key) DO UPDATE SET state = 'firing', firing_since = "
+                          "excluded.firing_since, event_id = excluded.event_id, last_value = "
+                          "excluded.last_value, "
+                          "resent_at = excluded.resent_at",
                    6, (const char *[]){ c->rule_id, key, pend_s, fire_s, ev_s, val }, c->err, c->errlen) &&
                enqueue(c, &n, "firing", false);
     }
@@ -194,8 +198,9 @@ static bool apply(ctx_t *c, const char *key, const lo_alert_inst_t *in, lo_alert
         n.ends_at_us = c->now_us;
         {
             PGresult *r = run(c->db,
-                              "UPDATE alert_events SET resolved_at = " TS(2) ", resolved_value = $3 WHERE id = $1 "
-                              "RETURNING (extract(epoch FROM fired_at) * 1000000)::int8",
+                              "UPDATE alert_events SET resolved_at = " TS(
+                                  2) ", resolved_value = $3 WHERE id = $1 "
+                                     "RETURNING (extract(epoch FROM fired_at) * 1000000)::int8",
                               3, (const char *[]){ ev_s, now_s, val }, c->err, c->errlen);
             if (!r)
                 return false;
@@ -252,7 +257,8 @@ static bool transitions(ctx_t *c, const lo_alert_result_t *res)
         const lo_alert_group_t *g = find_group(res, key, seen);
         bool holds = lo_alert_holds(c->rule, g != NULL, g ? g->value : 0);
         lo_alert_transition_t tr = lo_alert_step(&in, holds, c->now_us, c->rule->for_s);
-        ok = apply(c, key, &in, tr, g != NULL, g ? g->value : 0, lo_alert_i64(r, i, 4), lo_alert_i64(r, i, 5));
+        ok =
+            apply(c, key, &in, tr, g != NULL, g ? g->value : 0, lo_alert_i64(r, i, 4), lo_alert_i64(r, i, 5));
     }
     PQclear(r);
     /* groups with no instance yet; absent with no data at all is the
@@ -314,7 +320,7 @@ record:
     char err2[256];
     (void)cmd(db,
               "UPDATE alert_rules SET last_evaluated_at = " TS(2) ", last_value = $3, last_error = $4, "
-              "last_duration_ms = $5 WHERE id = $1",
+                                                                  "last_duration_ms = $5 WHERE id = $1",
               5, (const char *[]){ rule_id, now_s, ok && res.n ? val_s : NULL, ok ? NULL : err, dur_s }, err2,
               sizeof err2);
     lo_alert_result_free(&res);
@@ -324,16 +330,18 @@ int lo_alert_eval_task(PGconn *db, void *arg, char *err, size_t errlen)
 {
     lo_alert_t *a = arg;
     char sql[96];
-    snprintf(sql, sizeof sql, "SET statement_timeout = %lld", (long long)a->cfg->alert_query_timeout_seconds * 1000);
+    snprintf(sql, sizeof sql, "SET statement_timeout = %lld",
+             (long long)a->cfg->alert_query_timeout_seconds * 1000);
     if (!cmd(db, sql, 0, NULL, err, errlen))
         return PQstatus(db) == CONNECTION_OK ? LO_ERROR : LO_UNAVAIL;
     /* another node ran within most of an interval: this run is not needed */
     char min_gap[24];
     snprintf(min_gap, sizeof min_gap, "%lld", (long long)a->cfg->alert_interval * 800);
-    PGresult *r = run(db,
-                      "UPDATE alert_evaluator SET last_run_at = now() WHERE id = 1 AND (last_run_at IS NULL OR "
-                      "last_run_at <= now() - $1::int8 * interval '1 millisecond') RETURNING 1",
-                      1, (const char *[]){ min_gap }, err, errlen);
+    PGresult *r =
+        run(db,
+            "UPDATE alert_evaluator SET last_run_at = now() WHERE id = 1 AND (last_run_at IS NULL OR "
+            "last_run_at <= now() - $1::int8 * interval '1 millisecond') RETURNING 1",
+            1, (const char *[]){ min_gap }, err, errlen);
     if (!r)
         return PQstatus(db) == CONNECTION_OK ? LO_ERROR : LO_UNAVAIL;
     bool mine = PQntuples(r) == 1;
@@ -347,7 +355,8 @@ int lo_alert_eval_task(PGconn *db, void *arg, char *err, size_t errlen)
     int64_t after = local_us();
     int64_t offset = lo_alert_i64(r, 0, 0) - (before + after) / 2; /* database clock - ours */
     PQclear(r);
-    r = run(db, "SELECT id::text, rule::text FROM alert_rules WHERE enabled ORDER BY id", 0, NULL, err, errlen);
+    r = run(db, "SELECT id::text, rule::text FROM alert_rules WHERE enabled ORDER BY id", 0, NULL, err,
+            errlen);
     if (!r)
         return PQstatus(db) == CONNECTION_OK ? LO_ERROR : LO_UNAVAIL;
     for (int i = 0; i < PQntuples(r) && PQstatus(db) == CONNECTION_OK; i++)
@@ -389,8 +398,8 @@ int lo_alert_end_all(lo_alert_t *a, PGconn *db, const char *rule_id, const lo_al
         ok = apply(&c, PQgetvalue(r, i, 0), &in, tr, false, 0, lo_alert_i64(r, i, 3), 0);
     }
     PQclear(r);
-    return ok && cmd(db, "DELETE FROM alert_instances WHERE rule_id = $1", 1, (const char *[]){ rule_id }, err,
-                     errlen)
+    return ok && cmd(db, "DELETE FROM alert_instances WHERE rule_id = $1", 1, (const char *[]){ rule_id },
+                     err, errlen)
                ? LO_OK
                : LO_ERROR;
 }

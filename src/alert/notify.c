@@ -153,7 +153,8 @@ static void am_label(lo_jw_t *w, const char *name, const char *value)
     size_t n = 0;
     for (const char *p = name; *p && n < sizeof k - 2; p++) {
         char c = *p;
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (n > 0 && c >= '0' && c <= '9');
+        bool ok =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (n > 0 && c >= '0' && c <= '9');
         if (n == 0 && c >= '0' && c <= '9')
             k[n++] = '_';
         k[n++] = ok || (c >= '0' && c <= '9') ? c : '_';
@@ -187,7 +188,8 @@ void lo_alert_am_body(const lo_alert_note_t *n, lo_buf_t *out)
     json_t *g = json_loads(n->group_key, 0, NULL);
     const char *k;
     json_t *v;
-    json_object_foreach (g, k, v) {
+    json_object_foreach(g, k, v)
+    {
         if (strcmp(k, "alertname") == 0 || strcmp(k, "severity") == 0 || strcmp(k, "project_id") == 0 ||
             strcmp(k, "lookout_rule_id") == 0)
             continue;
@@ -211,7 +213,8 @@ void lo_alert_am_body(const lo_alert_note_t *n, lo_buf_t *out)
     if (r->cond == LO_ALERT_ABSENT)
         snprintf(summary, sizeof summary, "%.200s: no data in %llds", r->name, (long long)r->window_s);
     else
-        snprintf(summary, sizeof summary, "%.200s: %s %s %.17g", r->name, num, cond_word(r->cond), r->threshold);
+        snprintf(summary, sizeof summary, "%.200s: %s %s %.17g", r->name, num, cond_word(r->cond),
+                 r->threshold);
     lo_jw_key(&w, "summary", 7), lo_jw_cstr(&w, summary);
     lo_jw_key(&w, "value", 5), lo_jw_cstr(&w, num);
     if (r->cond != LO_ALERT_ABSENT) {
@@ -351,15 +354,16 @@ static PGresult *run(PGconn *db, const char *sql, int n, const char *const *vals
 }
 
 /* Records the outcome of s (row i of the claimed rows). */
-static bool record(lo_alert_t *a, PGconn *db, const PGresult *due, int i, const send_t *s, char *err, size_t errlen)
+static bool record(lo_alert_t *a, PGconn *db, const PGresult *due, int i, const send_t *s, char *err,
+                   size_t errlen)
 {
     const char *id = PQgetvalue(due, i, 0);
     int attempt = atoi(PQgetvalue(due, i, 6)) + 1;
     bool expired = PQgetvalue(due, i, 7)[0] == 't';
     bool ok = s->done && s->rc == CURLE_OK && s->status >= 200 && s->status < 300;
     /* a 4xx other than 408 and 429 will not get better by waiting */
-    bool permanent = s->done && s->rc == CURLE_OK && s->status >= 400 && s->status < 500 && s->status != 408 &&
-                     s->status != 429;
+    bool permanent = s->done && s->rc == CURLE_OK && s->status >= 400 && s->status < 500 &&
+                     s->status != 408 && s->status != 429;
     char att[16], st[16], ms[32], backoff[24], e[CURL_ERROR_SIZE + 64];
     snprintf(att, sizeof att, "%d", attempt);
     snprintf(st, sizeof st, "%ld", s->status);
@@ -382,13 +386,14 @@ static bool record(lo_alert_t *a, PGconn *db, const PGresult *due, int i, const 
     else
         lo_stat_add(&a->st.retried, 1);
     if (!ok)
-        lo_log_warn("alert notification not delivered", "notification=%s attempt=%d outcome=%s error=\"%s\"", id,
-                    attempt, state, e);
+        lo_log_warn("alert notification not delivered", "notification=%s attempt=%d outcome=%s error=\"%s\"",
+                    id, attempt, state, e);
     const char *v1[5] = { id, att, s->done && s->rc == CURLE_OK ? st : NULL, ok ? NULL : e, ms };
-    PGresult *r = run(db,
-                      "INSERT INTO alert_deliveries (notification_id, attempt, http_status, error, duration_ms) "
-                      "VALUES ($1, $2, $3, $4, $5)",
-                      5, v1, err, errlen);
+    PGresult *r =
+        run(db,
+            "INSERT INTO alert_deliveries (notification_id, attempt, http_status, error, duration_ms) "
+            "VALUES ($1, $2, $3, $4, $5)",
+            5, v1, err, errlen);
     if (!r)
         return false;
     PQclear(r);

@@ -165,8 +165,10 @@ int lo_alert_query(PGconn *db, const lo_alert_rule_t *r, int64_t now_us, lo_aler
     if (rc != LO_OK) {
         error_text(&resp, err, errlen);
     } else if (overflow) {
-        snprintf(err, errlen, "the query has more than %d groups (or memory ran out); narrow it with labels or "
-                              "fewer group_by keys", LO_ALERT_MAX_GROUPS);
+        snprintf(err, errlen,
+                 "the query has more than %d groups (or memory ran out); narrow it with labels or "
+                 "fewer group_by keys",
+                 LO_ALERT_MAX_GROUPS);
         rc = LO_ERROR;
     }
     if (rc != LO_OK)

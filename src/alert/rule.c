@@ -18,14 +18,15 @@
 const char *const lo_alert_cond_names[] = { "gt", "ge", "lt", "le", "eq", "ne", "absent", NULL };
 const char *const lo_alert_target_names[] = { "webhook", "alertmanager", NULL };
 
-static const char *const TOP_FIELDS[] = { "name",      "project_id",  "enabled", "severity", "query",
-                                          "condition", "threshold",   "for_seconds", "targets", NULL };
-static const char *const METRIC_FIELDS[] = { "type", "name", "labels", "agg", "window_seconds", "group_by", NULL };
+static const char *const TOP_FIELDS[] = { "name",      "project_id", "enabled",     "severity", "query",
+                                          "condition", "threshold",  "for_seconds", "targets",  NULL };
+static const char *const METRIC_FIELDS[] = { "type",           "name",     "labels", "agg",
+                                             "window_seconds", "group_by", NULL };
 static const char *const LOG_FIELDS[] = { "type", "filter", "window_seconds", "group_by", NULL };
 static const char *const FILTER_FIELDS[] = { "level", "service", "q", "session_id", NULL };
 static const char *const TARGET_FIELDS[] = { "type", "url", "secret", NULL };
 
-#define MAX_LABEL_PAIRS 32
+#define MAX_LABEL_PAIRS  32
 #define MAX_LABELS_BYTES 4096
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -51,7 +52,8 @@ static int known_fields(json_t *o, const char *const *allowed, const char *where
 {
     const char *k;
     json_t *v;
-    json_object_foreach (o, k, v) {
+    json_object_foreach(o, k, v)
+    {
         if (index_of(allowed, k) < 0)
             return fail(err, errlen, "%s%.64s is not a field of an alert rule%s", where, k,
                         *where ? "" : " (see docs/alerts.md)");
@@ -81,8 +83,8 @@ static const char *opt_str(json_t *o, const char *key, const char *name, size_t 
     for (const char *p = s; p && *p; p++)
         ctl |= (unsigned char)*p < 0x20 || *p == 0x7f;
     if (!s || strlen(s) != json_string_length(v) || n < minc || n > maxc || ctl) {
-        fail(err, errlen, "%s must be a string of %zu to %zu characters without control characters", name, minc,
-             maxc);
+        fail(err, errlen, "%s must be a string of %zu to %zu characters without control characters", name,
+             minc, maxc);
         *bad = true;
         return NULL;
     }
@@ -126,12 +128,14 @@ static int parse_labels(json_t *v, json_t *out, lo_alert_rule_t *r, char *err, s
     if (!v || json_is_null(v))
         return LO_OK;
     if (!json_is_object(v) || json_object_size(v) > MAX_LABEL_PAIRS)
-        return fail(err, errlen, "query.labels must be an object of at most %d exact matches, such as "
-                                 "{\"http.route\":\"/checkout\"}",
+        return fail(err, errlen,
+                    "query.labels must be an object of at most %d exact matches, such as "
+                    "{\"http.route\":\"/checkout\"}",
                     MAX_LABEL_PAIRS);
     const char *k;
     json_t *x;
-    json_object_foreach (v, k, x) {
+    json_object_foreach(v, k, x)
+    {
         if (!json_is_string(x) && !json_is_number(x) && !json_is_boolean(x))
             return fail(err, errlen, "query.labels.%.64s must be a string, number or boolean", k);
         if (strlen(k) == 0 || strlen(k) > 256)
@@ -149,13 +153,14 @@ static int parse_group_by(json_t *v, json_t *out, lo_alert_rule_t *r, char *err,
     if (!v || json_is_null(v))
         return LO_OK;
     if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > LO_ALERT_MAX_GROUP_KEYS)
-        return fail(err, errlen,
-                    "query.group_by must be a list of 1 to %d %s, such as [\"%s\"]", LO_ALERT_MAX_GROUP_KEYS,
-                    r->is_log ? "fields" : "label keys", r->is_log ? "service" : "http.route");
+        return fail(err, errlen, "query.group_by must be a list of 1 to %d %s, such as [\"%s\"]",
+                    LO_ALERT_MAX_GROUP_KEYS, r->is_log ? "fields" : "label keys",
+                    r->is_log ? "service" : "http.route");
     lo_buf_putc(&r->group_by, '{');
     size_t i;
     json_t *x;
-    json_array_foreach (v, i, x) {
+    json_array_foreach(v, i, x)
+    {
         const char *k = json_string_value(x);
         if (!k || strlen(k) == 0 || strlen(k) > 256 || strlen(k) != json_string_length(x))
             return fail(err, errlen, "query.group_by[%zu] must be a string of 1 to 256 bytes", i);
@@ -193,9 +198,10 @@ static int parse_filter(json_t *f, json_t *out, lo_alert_rule_t *r, char *err, s
         return LO_INVALID;
     if (r->level_text) {
         if (lo_q_parse_levels(r->level_text, r->levels, sizeof r->levels) != LO_OK)
-            return fail(err, errlen,
-                        "query.filter.level must be a level name (trace, debug, info, warn, error, fatal) or a "
-                        "comma-separated list of up to 8");
+            return fail(
+                err, errlen,
+                "query.filter.level must be a level name (trace, debug, info, warn, error, fatal) or a "
+                "comma-separated list of up to 8");
         r->has_levels = true;
         json_object_set_new(fo, "level", json_string(r->level_text));
     }
@@ -222,8 +228,9 @@ static int parse_query(json_t *q, json_t *out, lo_alert_rule_t *r, char *err, si
 {
     bool bad = false;
     if (!json_is_object(q))
-        return fail(err, errlen, "query is required: {\"type\":\"metric\",\"name\",\"agg\",\"window_seconds\"} or "
-                                 "{\"type\":\"log\",\"filter\",\"window_seconds\"}");
+        return fail(err, errlen,
+                    "query is required: {\"type\":\"metric\",\"name\",\"agg\",\"window_seconds\"} or "
+                    "{\"type\":\"log\",\"filter\",\"window_seconds\"}");
     const char *type = json_string_value(json_object_get(q, "type"));
     if (!type || (strcmp(type, "metric") != 0 && strcmp(type, "log") != 0))
         return fail(err, errlen, "query.type must be metric or log");
@@ -235,8 +242,8 @@ static int parse_query(json_t *q, json_t *out, lo_alert_rule_t *r, char *err, si
     json_object_set_new(qo, "type", json_string(type));
     if (!is_int_in(json_object_get(q, "window_seconds"), LO_ALERT_MIN_WINDOW_S, LO_ALERT_MAX_WINDOW_S,
                    &r->window_s))
-        return fail(err, errlen, "query.window_seconds must be an integer from %d to %d", LO_ALERT_MIN_WINDOW_S,
-                    LO_ALERT_MAX_WINDOW_S);
+        return fail(err, errlen, "query.window_seconds must be an integer from %d to %d",
+                    LO_ALERT_MIN_WINDOW_S, LO_ALERT_MAX_WINDOW_S);
     json_object_set_new(qo, "window_seconds", json_integer(r->window_s));
     if (r->is_log) {
         if (parse_filter(json_object_get(q, "filter"), qo, r, err, errlen) != LO_OK)
@@ -246,7 +253,8 @@ static int parse_query(json_t *q, json_t *out, lo_alert_rule_t *r, char *err, si
         if (bad)
             return LO_INVALID;
         if (!r->metric)
-            return fail(err, errlen, "query.name is required: the metric's name, such as http.server.duration");
+            return fail(err, errlen,
+                        "query.name is required: the metric's name, such as http.server.duration");
         json_object_set_new(qo, "name", json_string(r->metric));
         r->metric = json_string_value(json_object_get(qo, "name"));
         if (parse_labels(json_object_get(q, "labels"), qo, r, err, errlen) != LO_OK)
@@ -257,9 +265,10 @@ static int parse_query(json_t *q, json_t *out, lo_alert_rule_t *r, char *err, si
             const char *a = json_string_value(agg);
             r->agg = a ? index_of(lo_metric_agg_names, a) : -1;
             if (r->agg < 0)
-                return fail(err, errlen,
-                            "query.agg must be one of avg, sum, min, max, count, rate, increase, p50, p90, p95, "
-                            "p99");
+                return fail(
+                    err, errlen,
+                    "query.agg must be one of avg, sum, min, max, count, rate, increase, p50, p90, p95, "
+                    "p99");
         }
         json_object_set_new(qo, "agg", json_string(lo_metric_agg_names[r->agg]));
     }
@@ -273,10 +282,12 @@ static int parse_targets(json_t *v, json_t *out, lo_alert_rule_t *r, char *err, 
     if (!v || json_is_null(v))
         return LO_OK;
     if (!json_is_array(v) || json_array_size(v) > LO_ALERT_MAX_TARGETS)
-        return fail(err, errlen, "targets must be a list of at most %d notification targets", LO_ALERT_MAX_TARGETS);
+        return fail(err, errlen, "targets must be a list of at most %d notification targets",
+                    LO_ALERT_MAX_TARGETS);
     size_t i;
     json_t *t;
-    json_array_foreach (v, i, t) {
+    json_array_foreach(v, i, t)
+    {
         char where[32];
         bool bad = false;
         snprintf(where, sizeof where, "targets[%zu].", i);
@@ -290,8 +301,9 @@ static int parse_targets(json_t *v, json_t *out, lo_alert_rule_t *r, char *err, 
             return fail(err, errlen, "targets[%zu].type must be webhook or alertmanager", i);
         const char *url = json_string_value(json_object_get(t, "url"));
         if (!url || strlen(url) != json_string_length(json_object_get(t, "url")) || !good_url(url))
-            return fail(err, errlen, "targets[%zu].url must be an http:// or https:// URL of at most %d characters",
-                        i, LO_ALERT_MAX_URL);
+            return fail(err, errlen,
+                        "targets[%zu].url must be an http:// or https:// URL of at most %d characters", i,
+                        LO_ALERT_MAX_URL);
         char name[40];
         snprintf(name, sizeof name, "targets[%zu].secret", i);
         const char *secret = opt_str(t, "secret", name, 1, 256, &bad, err, errlen);
@@ -305,9 +317,9 @@ static int parse_targets(json_t *v, json_t *out, lo_alert_rule_t *r, char *err, 
         json_object_set_new(to, "url", json_string(url));
         if (secret)
             json_object_set_new(to, "secret", json_string(secret));
-        r->targets[i] = (lo_alert_target_t){ (lo_alert_target_kind_t)kind,
-                                             json_string_value(json_object_get(to, "url")),
-                                             secret ? json_string_value(json_object_get(to, "secret")) : NULL };
+        r->targets[i] =
+            (lo_alert_target_t){ (lo_alert_target_kind_t)kind, json_string_value(json_object_get(to, "url")),
+                                 secret ? json_string_value(json_object_get(to, "secret")) : NULL };
         r->n_targets = i + 1;
     }
     return LO_OK;
@@ -324,7 +336,8 @@ static int parse_severity(json_t *v, json_t *out, lo_alert_rule_t *r, char *err,
         for (size_t i = 0; ok && i < n; i++)
             ok = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-';
         if (!ok)
-            return fail(err, errlen, "severity must be 1 to 32 characters of a-z, 0-9, _ and -, such as critical");
+            return fail(err, errlen,
+                        "severity must be 1 to 32 characters of a-z, 0-9, _ and -, such as critical");
     }
     json_object_set_new(out, "severity", json_string(s));
     r->severity = json_string_value(json_object_get(out, "severity"));
@@ -378,8 +391,9 @@ static int parse_top(json_t *in, json_t *out, lo_alert_rule_t *r, char *err, siz
         if (th && !json_is_null(th))
             return fail(err, errlen, "threshold does not apply to condition absent");
         if (r->n_group_keys > 0)
-            return fail(err, errlen, "query.group_by cannot be used with condition absent (absence is of the whole "
-                                     "query)");
+            return fail(err, errlen,
+                        "query.group_by cannot be used with condition absent (absence is of the whole "
+                        "query)");
         json_object_set_new(out, "threshold", json_null());
     } else {
         if (!json_is_number(th) || !isfinite(json_number_value(th)))
@@ -417,11 +431,13 @@ int lo_alert_rule_parse(const char *text, size_t len, lo_alert_rule_t *r, char *
 {
     memset(r, 0, sizeof(*r));
     if (len > LO_ALERT_MAX_RULE_BYTES)
-        return fail(err, errlen, "the rule is %zu bytes; at most %d are accepted", len, LO_ALERT_MAX_RULE_BYTES);
+        return fail(err, errlen, "the rule is %zu bytes; at most %d are accepted", len,
+                    LO_ALERT_MAX_RULE_BYTES);
     json_error_t je;
     json_t *v = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     if (!v)
-        return fail(err, errlen, "the body is not JSON: %.120s (line %d, column %d)", je.text, je.line, je.column);
+        return fail(err, errlen, "the body is not JSON: %.120s (line %d, column %d)", je.text, je.line,
+                    je.column);
     int rc = lo_alert_rule_from_json(v, r, err, errlen);
     json_decref(v);
     return rc;
@@ -434,11 +450,13 @@ int lo_alert_rule_patch(const lo_alert_rule_t *base, const char *patch, size_t l
     if (changed_len)
         changed[0] = '\0';
     if (len > LO_ALERT_MAX_RULE_BYTES)
-        return fail(err, errlen, "the patch is %zu bytes; at most %d are accepted", len, LO_ALERT_MAX_RULE_BYTES);
+        return fail(err, errlen, "the patch is %zu bytes; at most %d are accepted", len,
+                    LO_ALERT_MAX_RULE_BYTES);
     json_error_t je;
     json_t *p = json_loadb(patch, len, JSON_REJECT_DUPLICATES, &je);
     if (!p)
-        return fail(err, errlen, "the body is not JSON: %.120s (line %d, column %d)", je.text, je.line, je.column);
+        return fail(err, errlen, "the body is not JSON: %.120s (line %d, column %d)", je.text, je.line,
+                    je.column);
     int rc = LO_INVALID;
     json_t *merged = NULL;
     if (!json_is_object(p) || json_object_size(p) == 0) {
@@ -456,12 +474,14 @@ int lo_alert_rule_patch(const lo_alert_rule_t *base, const char *patch, size_t l
      * without one keeps the secret of the same URL */
     json_t *pt = json_object_get(p, "targets"), *bt = json_object_get(base->root, "targets"), *t;
     size_t i, j;
-    json_array_foreach (pt, i, t) {
+    json_array_foreach(pt, i, t)
+    {
         json_t *bx;
         if (!json_is_object(t) || json_object_get(t, "secret"))
             continue;
         json_t *keep = json_object_get(t, "secret_set");
-        json_array_foreach (bt, j, bx) {
+        json_array_foreach(bt, j, bx)
+        {
             if (json_is_true(keep) && json_equal(json_object_get(bx, "url"), json_object_get(t, "url")) &&
                 json_object_get(bx, "secret"))
                 json_object_set(t, "secret", json_object_get(bx, "secret"));
@@ -472,7 +492,8 @@ int lo_alert_rule_patch(const lo_alert_rule_t *base, const char *patch, size_t l
     size_t n = 0;
     const char *k;
     json_t *v;
-    json_object_foreach (p, k, v) {
+    json_object_foreach(p, k, v)
+    {
         int w = snprintf(changed + n, changed_len > n ? changed_len - n : 0, "%s%s", n ? "," : "", k);
         if (w > 0 && (size_t)w < changed_len - n)
             n += (size_t)w;
@@ -501,7 +522,8 @@ char *lo_alert_rule_dump(const lo_alert_rule_t *r, bool secrets)
         return NULL;
     size_t i;
     json_t *t;
-    json_array_foreach (json_object_get(c, "targets"), i, t) {
+    json_array_foreach(json_object_get(c, "targets"), i, t)
+    {
         if (json_object_get(t, "secret")) {
             json_object_del(t, "secret");
             json_object_set_new(t, "secret_set", json_true());

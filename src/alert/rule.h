@@ -17,14 +17,14 @@
 #include "core/buf.h"
 #include "core/lo.h"
 
-#define LO_ALERT_MAX_NAME        200 /* characters */
-#define LO_ALERT_MAX_TARGETS     10
-#define LO_ALERT_MAX_URL         2048
-#define LO_ALERT_MAX_GROUP_KEYS  16
-#define LO_ALERT_MIN_WINDOW_S    10
-#define LO_ALERT_MAX_WINDOW_S    86400
-#define LO_ALERT_MAX_FOR_S       86400
-#define LO_ALERT_MAX_RULE_BYTES  65536
+#define LO_ALERT_MAX_NAME       200 /* characters */
+#define LO_ALERT_MAX_TARGETS    10
+#define LO_ALERT_MAX_URL        2048
+#define LO_ALERT_MAX_GROUP_KEYS 16
+#define LO_ALERT_MIN_WINDOW_S   10
+#define LO_ALERT_MAX_WINDOW_S   86400
+#define LO_ALERT_MAX_FOR_S      86400
+#define LO_ALERT_MAX_RULE_BYTES 65536
 
 typedef enum {
     LO_ALERT_GT,
@@ -84,7 +84,8 @@ typedef struct {
  * LO_ALERT_MAX_RULE_BYTES).  LO_OK with r filled (free with
  * lo_alert_rule_free), or LO_INVALID with err naming the field and what a
  * good value is. */
-int lo_alert_rule_parse(const char *text, size_t len, lo_alert_rule_t *r, char *err, size_t errlen) LO_MUST_USE;
+int lo_alert_rule_parse(const char *text, size_t len, lo_alert_rule_t *r, char *err,
+                        size_t errlen) LO_MUST_USE;
 /* The same for a JSON value (a reference is taken; the caller keeps its own). */
 int lo_alert_rule_from_json(json_t *v, lo_alert_rule_t *r, char *err, size_t errlen) LO_MUST_USE;
 /* Applies a PATCH body (a JSON object of top-level fields; "query" and

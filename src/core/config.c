@@ -210,7 +210,8 @@ static const cfg_entry_t table[] = {
       "a notification still not delivered this long after its transition is given up (recorded as failed)" },
     { "public_url", CFG_STR, F(public_url), "", 0, 0,
       "the API's address as users reach it (http://host:port), for links in alert notifications; empty: "
-      "http:// and api_addr", 0, NULL, check_public_url },
+      "http:// and api_addr",
+      0, NULL, check_public_url },
 };
 #pragma GCC diagnostic pop
 

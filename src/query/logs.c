@@ -130,7 +130,8 @@ int lo_q_logs_count(lo_api_req_t *req, lo_api_resp_t *resp, const lo_log_spec_t 
     char from_s[32], to_s[32];
     char *pattern;
     lo_q_sql_t s;
-    lo_q_sql_init(&s, by_service ? "SELECT service, count(*) FROM log_entries" : "SELECT NULL, count(*) FROM log_entries");
+    lo_q_sql_init(&s, by_service ? "SELECT service, count(*) FROM log_entries"
+                                 : "SELECT NULL, count(*) FROM log_entries");
     if (!logs_where(&s, resp, spec, vis, from_s, to_s, &pattern))
         return LO_ERROR;
     if (by_service)

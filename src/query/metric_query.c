@@ -217,7 +217,8 @@ static const char SIMPLE_SQL_TAIL[] =
 /* sum: over the series of each series' mean in the step. */
 static const char SUM_SQL[] =
     "WITH g(series_id, grp) AS (SELECT * FROM unnest($1::int8[], $2::int4[])), "
-    "per AS (SELECT g.grp, s.series_id, date_bin($5::int8 * interval '1 millisecond', s.time, $6::timestamptz) AS b, "
+    "per AS (SELECT g.grp, s.series_id, date_bin($5::int8 * interval '1 millisecond', s.time, "
+    "$6::timestamptz) AS b, "
     "avg(s.value) AS a FROM metric_samples s JOIN g ON s.series_id = g.series_id "
     "WHERE s.time >= $3::timestamptz AND s.time < $4::timestamptz AND s.value IS NOT NULL GROUP BY 1, 2, 3) "
     "SELECT grp, (extract(epoch FROM b) * 1000)::int8, sum(a) FROM per GROUP BY grp, b ORDER BY 1, 2";
@@ -608,7 +609,8 @@ int lo_q_metric_run(lo_api_req_t *req, lo_api_resp_t *resp, const lo_metric_spec
     int rc = LO_INVALID, agg = spec->agg;
     int64_t step = spec->step_s, step_ms = step * 1000, from_us = spec->from_us, to_us = spec->to_us;
     int64_t origin_ms = spec->align_from ? from_us / 1000 : 0;
-    int64_t npts = floor_div(to_us / 1000 - 1 - origin_ms, step_ms) - floor_div(from_us / 1000 - origin_ms, step_ms) + 1;
+    int64_t npts =
+        floor_div(to_us / 1000 - 1 - origin_ms, step_ms) - floor_div(from_us / 1000 - origin_ms, step_ms) + 1;
 
     lo_buf_init(&s.ids, 0);
     lo_buf_init(&s.grps, 0);
