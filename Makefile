@@ -159,8 +159,11 @@ run: deps
 # UBSan findings abort (-fno-sanitize-recover), so libFuzzer sees them as crashes.
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -pthread -fsanitize=address,undefined -fno-sanitize-recover=all \
                $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-FUZZ_OBJ := $(SRC:%.c=build-fuzz/obj/%.o)
+FUZZ_OBJ := $(SRC:%.c=build-fuzz/obj/%.o) build-fuzz/obj/gen/migrations.o
 fuzz: $(FUZZ_BIN)
+build-fuzz/obj/gen/migrations.o: $(BUILD)/gen/migrations.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 build-fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
