@@ -48,8 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!stored2 || strcmp(stored, stored2) != 0)
         abort(); /* and stable */
     char changed[256];
-    if (lo_alert_rule_patch(&r, (const char *)data, size, &patched, changed, sizeof changed, err, sizeof err) ==
-        LO_OK)
+    if (lo_alert_rule_patch(&r, (const char *)data, size, &patched, changed, sizeof changed, err,
+                            sizeof err) == LO_OK)
         lo_alert_rule_free(&patched);
 
     lo_buf_t b;

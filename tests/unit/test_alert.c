@@ -53,7 +53,8 @@ static void test_transitions_table(void **state)
             in.firing_since_us = in.pending_since_us;
         lo_alert_transition_t tr = lo_alert_step(&in, cases[i].holds, now, cases[i].for_s);
         if (tr != cases[i].tr || in.state != cases[i].to)
-            fail_msg("case %zu: transition %d state %d, wanted %d %d", i, tr, in.state, cases[i].tr, cases[i].to);
+            fail_msg("case %zu: transition %d state %d, wanted %d %d", i, tr, in.state, cases[i].tr,
+                     cases[i].to);
         if (tr == LO_AT_PENDING)
             assert_true(in.pending_since_us == now);
         if (tr == LO_AT_FIRED)
@@ -112,10 +113,12 @@ static void test_conditions_and_absent(void **state)
     assert_true(lo_alert_cond_holds(LO_ALERT_LE, 1, 1) && !lo_alert_cond_holds(LO_ALERT_LE, 2, 1));
     assert_true(lo_alert_cond_holds(LO_ALERT_EQ, 1, 1) && !lo_alert_cond_holds(LO_ALERT_EQ, 2, 1));
     assert_true(lo_alert_cond_holds(LO_ALERT_NE, 2, 1) && !lo_alert_cond_holds(LO_ALERT_NE, 1, 1));
-    lo_alert_rule_t gt = parse_ok("{\"name\":\"a\",\"query\":{\"type\":\"metric\",\"name\":\"m\",\"window_seconds\":60},"
-                                  "\"condition\":\"gt\",\"threshold\":1}");
-    lo_alert_rule_t ab = parse_ok("{\"name\":\"a\",\"query\":{\"type\":\"metric\",\"name\":\"m\",\"window_seconds\":60},"
-                                  "\"condition\":\"absent\"}");
+    lo_alert_rule_t gt =
+        parse_ok("{\"name\":\"a\",\"query\":{\"type\":\"metric\",\"name\":\"m\",\"window_seconds\":60},"
+                 "\"condition\":\"gt\",\"threshold\":1}");
+    lo_alert_rule_t ab =
+        parse_ok("{\"name\":\"a\",\"query\":{\"type\":\"metric\",\"name\":\"m\",\"window_seconds\":60},"
+                 "\"condition\":\"absent\"}");
     assert_false(lo_alert_holds(&gt, false, 0)); /* a group that disappeared resolves */
     assert_true(lo_alert_holds(&gt, true, 2));
     assert_true(lo_alert_holds(&ab, false, 0));
@@ -134,7 +137,8 @@ static void test_rule_defaults_and_stored_form(void **state)
 {
     (void)state;
     lo_alert_rule_t r = parse_ok(
-        "{\"name\":\"p99\",\"query\":{\"type\":\"metric\",\"name\":\"http.server.duration\",\"labels\":{\"b\":1,"
+        "{\"name\":\"p99\",\"query\":{\"type\":\"metric\",\"name\":\"http.server.duration\",\"labels\":{"
+        "\"b\":1,"
         "\"a\":\"x\"},\"agg\":\"p99\",\"window_seconds\":300,\"group_by\":[\"http.route\",\"code\"]},"
         "\"condition\":\"gt\",\"threshold\":0.5,\"targets\":[{\"type\":\"webhook\",\"url\":\"https://h/x\","
         "\"secret\":\"s\"}]}");
@@ -155,9 +159,10 @@ static void test_rule_defaults_and_stored_form(void **state)
     free(stored);
     lo_alert_rule_free(&r);
 
-    r = parse_ok("{\"name\":\"errors\",\"project_id\":\"0B9F5C2E-6A51-4C0E-9A0E-0C1F2D3E4F50\",\"query\":{\"type\":"
-                 "\"log\",\"filter\":{\"level\":\"WARN,error\",\"service\":\"checkout\"},\"window_seconds\":60,"
-                 "\"group_by\":[\"service\"]},\"condition\":\"ge\",\"threshold\":10,\"for_seconds\":120}");
+    r = parse_ok(
+        "{\"name\":\"errors\",\"project_id\":\"0B9F5C2E-6A51-4C0E-9A0E-0C1F2D3E4F50\",\"query\":{\"type\":"
+        "\"log\",\"filter\":{\"level\":\"WARN,error\",\"service\":\"checkout\"},\"window_seconds\":60,"
+        "\"group_by\":[\"service\"]},\"condition\":\"ge\",\"threshold\":10,\"for_seconds\":120}");
     assert_true(r.is_log && r.has_project && r.has_levels);
     assert_string_equal(r.project_id, "0b9f5c2e-6a51-4c0e-9a0e-0c1f2d3e4f50");
     assert_string_equal(r.levels, "{\"warn\",\"error\"}");
@@ -176,31 +181,38 @@ static void test_rule_refusals_name_the_field(void **state)
     parse_bad("{\"name\":\"a\"," Q ",\"condition\":\"gt\"}", "threshold");
     parse_bad("{\"name\":\"a\"," Q ",\"condition\":\"absent\",\"threshold\":1}", "threshold");
     parse_bad("{\"name\":\"a\"," Q ",\"condition\":\"over\",\"threshold\":1}", "condition");
-    parse_bad("{\"name\":\"a\"," Q ",\"condition\":\"gt\",\"threshold\":1,\"for_seconds\":86401}", "for_seconds");
-    parse_bad("{\"name\":\"a\"," Q ",\"condition\":\"gt\",\"threshold\":1,\"for_seconds\":1.5}", "for_seconds");
+    parse_bad("{\"name\":\"a\"," Q ",\"condition\":\"gt\",\"threshold\":1,\"for_seconds\":86401}",
+              "for_seconds");
+    parse_bad("{\"name\":\"a\"," Q ",\"condition\":\"gt\",\"threshold\":1,\"for_seconds\":1.5}",
+              "for_seconds");
     parse_bad("{\"name\":\"\"," Q ",\"condition\":\"gt\",\"threshold\":1}", "name");
     parse_bad("{\"name\":\"a\\u0001\"," Q ",\"condition\":\"gt\",\"threshold\":1}", "name");
     parse_bad("{\"name\":\"a\"," Q ",\"condition\":\"gt\",\"threshold\":1,\"sql\":\"x\"}", "sql");
     parse_bad("{\"name\":\"a\",\"name\":\"b\"," Q ",\"condition\":\"gt\",\"threshold\":1}", "not JSON");
-    parse_bad("{\"name\":\"a\",\"query\":{\"type\":\"metric\",\"name\":\"m\",\"window_seconds\":5},\"condition\":"
-              "\"gt\",\"threshold\":1}",
-              "window_seconds");
+    parse_bad(
+        "{\"name\":\"a\",\"query\":{\"type\":\"metric\",\"name\":\"m\",\"window_seconds\":5},\"condition\":"
+        "\"gt\",\"threshold\":1}",
+        "window_seconds");
     parse_bad("{\"name\":\"a\",\"query\":{\"type\":\"metric\",\"window_seconds\":60},\"condition\":\"gt\","
               "\"threshold\":1}",
               "query.name");
-    parse_bad("{\"name\":\"a\",\"query\":{\"type\":\"metric\",\"name\":\"m\",\"window_seconds\":60,\"group_by\":["
-              "\"r\",\"r\"]},\"condition\":\"gt\",\"threshold\":1}",
-              "group_by");
-    parse_bad("{\"name\":\"a\",\"query\":{\"type\":\"metric\",\"name\":\"m\",\"window_seconds\":60,\"group_by\":["
-              "\"r\"]},\"condition\":\"absent\"}",
-              "group_by");
-    parse_bad("{\"name\":\"a\",\"query\":{\"type\":\"log\",\"filter\":{\"session_id\":\"x\"},\"window_seconds\":60},"
+    parse_bad(
+        "{\"name\":\"a\",\"query\":{\"type\":\"metric\",\"name\":\"m\",\"window_seconds\":60,\"group_by\":["
+        "\"r\",\"r\"]},\"condition\":\"gt\",\"threshold\":1}",
+        "group_by");
+    parse_bad(
+        "{\"name\":\"a\",\"query\":{\"type\":\"metric\",\"name\":\"m\",\"window_seconds\":60,\"group_by\":["
+        "\"r\"]},\"condition\":\"absent\"}",
+        "group_by");
+    parse_bad("{\"name\":\"a\",\"query\":{\"type\":\"log\",\"filter\":{\"session_id\":\"x\"},\"window_"
+              "seconds\":60},"
               "\"condition\":\"gt\",\"threshold\":1}",
               "query.filter.session_id");
     parse_bad("{\"name\":\"a\"," Q ",\"condition\":\"gt\",\"threshold\":1,\"targets\":[{\"type\":\"webhook\","
               "\"url\":\"http://\"}]}",
               "targets[0].url");
-    parse_bad("{\"name\":\"a\"," Q ",\"condition\":\"gt\",\"threshold\":1,\"targets\":[{\"type\":\"alertmanager\","
+    parse_bad("{\"name\":\"a\"," Q
+              ",\"condition\":\"gt\",\"threshold\":1,\"targets\":[{\"type\":\"alertmanager\","
               "\"url\":\"http://am\",\"secret\":\"x\"}]}",
               "targets[0].secret");
     parse_bad("{\"name\":\"a\"," Q ",\"condition\":\"gt\",\"threshold\":1,\"targets\":[{\"type\":\"webhook\","
@@ -213,28 +225,34 @@ static void test_patch(void **state)
 {
     (void)state;
     lo_alert_rule_t base = parse_ok(
-        "{\"name\":\"a\",\"query\":{\"type\":\"metric\",\"name\":\"m\",\"window_seconds\":60},\"condition\":\"gt\","
+        "{\"name\":\"a\",\"query\":{\"type\":\"metric\",\"name\":\"m\",\"window_seconds\":60},\"condition\":"
+        "\"gt\","
         "\"threshold\":1,\"targets\":[{\"type\":\"webhook\",\"url\":\"http://h/x\",\"secret\":\"k\"}]}");
     lo_alert_rule_t next;
     char err[512], changed[256];
     /* a target sent back as GET shows it keeps its secret */
-    const char *p = "{\"threshold\":3,\"targets\":[{\"type\":\"webhook\",\"url\":\"http://h/x\",\"secret_set\":true}]}";
-    assert_int_equal(lo_alert_rule_patch(&base, p, strlen(p), &next, changed, sizeof changed, err, sizeof err), LO_OK);
+    const char *p =
+        "{\"threshold\":3,\"targets\":[{\"type\":\"webhook\",\"url\":\"http://h/x\",\"secret_set\":true}]}";
+    assert_int_equal(
+        lo_alert_rule_patch(&base, p, strlen(p), &next, changed, sizeof changed, err, sizeof err), LO_OK);
     assert_true(next.threshold == 3);
     assert_string_equal(next.targets[0].secret, "k");
     assert_string_equal(changed, "threshold,targets");
     lo_alert_rule_free(&next);
     p = "{\"for_seconds\":-1}";
-    assert_int_equal(lo_alert_rule_patch(&base, p, strlen(p), &next, changed, sizeof changed, err, sizeof err),
-                     LO_INVALID);
+    assert_int_equal(
+        lo_alert_rule_patch(&base, p, strlen(p), &next, changed, sizeof changed, err, sizeof err),
+        LO_INVALID);
     assert_non_null(strstr(err, "for_seconds"));
     p = "{\"project_id\":null,\"enabled\":false}";
-    assert_int_equal(lo_alert_rule_patch(&base, p, strlen(p), &next, changed, sizeof changed, err, sizeof err), LO_OK);
+    assert_int_equal(
+        lo_alert_rule_patch(&base, p, strlen(p), &next, changed, sizeof changed, err, sizeof err), LO_OK);
     assert_false(next.enabled);
     lo_alert_rule_free(&next);
     p = "{}";
-    assert_int_equal(lo_alert_rule_patch(&base, p, strlen(p), &next, changed, sizeof changed, err, sizeof err),
-                     LO_INVALID);
+    assert_int_equal(
+        lo_alert_rule_patch(&base, p, strlen(p), &next, changed, sizeof changed, err, sizeof err),
+        LO_INVALID);
     lo_alert_rule_free(&base);
 }
 
@@ -252,10 +270,12 @@ static json_t *load(const lo_buf_t *b)
 static void test_payloads(void **state)
 {
     (void)state;
-    lo_alert_rule_t r = parse_ok(
-        "{\"name\":\"slow checkout\",\"project_id\":\"0b9f5c2e-6a51-4c0e-9a0e-0c1f2d3e4f50\",\"severity\":\"page\","
-        "\"query\":{\"type\":\"metric\",\"name\":\"http.server.duration\",\"agg\":\"p99\",\"window_seconds\":300,"
-        "\"group_by\":[\"http.route\"]},\"condition\":\"gt\",\"threshold\":0.5}");
+    lo_alert_rule_t r =
+        parse_ok("{\"name\":\"slow "
+                 "checkout\",\"project_id\":\"0b9f5c2e-6a51-4c0e-9a0e-0c1f2d3e4f50\",\"severity\":\"page\","
+                 "\"query\":{\"type\":\"metric\",\"name\":\"http.server.duration\",\"agg\":\"p99\",\"window_"
+                 "seconds\":300,"
+                 "\"group_by\":[\"http.route\"]},\"condition\":\"gt\",\"threshold\":0.5}");
     lo_alert_note_t n = { .rule_id = "11111111-2222-4333-8444-555555555555",
                           .group_key = "{\"2xx\": true, \"http.route\": \"/checkout\"}",
                           .public_url = "http://lookout:8080/",
@@ -272,16 +292,19 @@ static void test_payloads(void **state)
     json_t *w = load(&b);
     assert_string_equal(json_string_value(json_object_get(w, "status")), "firing");
     assert_int_equal(json_integer_value(json_object_get(w, "event_id")), 42);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(w, "rule"), "name")), "slow checkout");
-    assert_string_equal(json_string_value(json_object_get(json_object_get(w, "group"), "http.route")), "/checkout");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(w, "rule"), "name")),
+                        "slow checkout");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(w, "group"), "http.route")),
+                        "/checkout");
     assert_true(json_real_value(json_object_get(w, "value")) == 0.75);
     assert_true(json_real_value(json_object_get(w, "threshold")) == 0.5);
     assert_string_equal(json_string_value(json_object_get(w, "fired_at")), "2026-12-01T21:20:00.000000Z");
     assert_true(json_is_null(json_object_get(w, "resolved_at")));
     const char *link = json_string_value(json_object_get(w, "link"));
-    assert_string_equal(link, "http://lookout:8080/api/observe/metrics?from=1796159700000&to=1796160000000&step=300"
-                              "&name=http.server.duration&agg=p99&group_by=http.route"
-                              "&project_id=0b9f5c2e-6a51-4c0e-9a0e-0c1f2d3e4f50");
+    assert_string_equal(link,
+                        "http://lookout:8080/api/observe/metrics?from=1796159700000&to=1796160000000&step=300"
+                        "&name=http.server.duration&agg=p99&group_by=http.route"
+                        "&project_id=0b9f5c2e-6a51-4c0e-9a0e-0c1f2d3e4f50");
     json_decref(w);
 
     b.len = 0;
@@ -291,7 +314,8 @@ static void test_payloads(void **state)
     json_t *a = json_array_get(am, 0), *labels = json_object_get(a, "labels");
     assert_string_equal(json_string_value(json_object_get(labels, "alertname")), "slow checkout");
     assert_string_equal(json_string_value(json_object_get(labels, "severity")), "page");
-    assert_string_equal(json_string_value(json_object_get(labels, "http_route")), "/checkout"); /* sanitized */
+    assert_string_equal(json_string_value(json_object_get(labels, "http_route")),
+                        "/checkout"); /* sanitized */
     assert_string_equal(json_string_value(json_object_get(labels, "_2xx")), "true");
     assert_string_equal(json_string_value(json_object_get(labels, "lookout_rule_id")), n.rule_id);
     assert_string_equal(json_string_value(json_object_get(a, "startsAt")), "2026-12-01T21:20:00.000000Z");
@@ -313,13 +337,15 @@ static void test_payloads(void **state)
 static void test_log_link_encodes(void **state)
 {
     (void)state;
-    lo_alert_rule_t r = parse_ok("{\"name\":\"a\",\"query\":{\"type\":\"log\",\"filter\":{\"level\":\"error\",\"q\":"
-                                 "\"50% & up\"},\"window_seconds\":60},\"condition\":\"gt\",\"threshold\":1}");
+    lo_alert_rule_t r =
+        parse_ok("{\"name\":\"a\",\"query\":{\"type\":\"log\",\"filter\":{\"level\":\"error\",\"q\":"
+                 "\"50% & up\"},\"window_seconds\":60},\"condition\":\"gt\",\"threshold\":1}");
     lo_buf_t b;
     lo_buf_init(&b, 0);
     lo_alert_link(&r, "", 1796160000000000LL, &b);
     lo_buf_putc(&b, '\0');
-    assert_string_equal(b.p, "/api/observe/logs?from=1796159940000&to=1796160000000&level=error&q=50%25%20%26%20up");
+    assert_string_equal(
+        b.p, "/api/observe/logs?from=1796159940000&to=1796160000000&level=error&q=50%25%20%26%20up");
     lo_buf_free(&b);
     lo_alert_rule_free(&r);
 }
@@ -337,10 +363,14 @@ static void test_signature(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_transitions_table),   cmocka_unit_test(test_timer_counts_from_first_true),
-        cmocka_unit_test(test_conditions_and_absent), cmocka_unit_test(test_rule_defaults_and_stored_form),
-        cmocka_unit_test(test_rule_refusals_name_the_field), cmocka_unit_test(test_patch),
-        cmocka_unit_test(test_payloads),             cmocka_unit_test(test_log_link_encodes),
+        cmocka_unit_test(test_transitions_table),
+        cmocka_unit_test(test_timer_counts_from_first_true),
+        cmocka_unit_test(test_conditions_and_absent),
+        cmocka_unit_test(test_rule_defaults_and_stored_form),
+        cmocka_unit_test(test_rule_refusals_name_the_field),
+        cmocka_unit_test(test_patch),
+        cmocka_unit_test(test_payloads),
+        cmocka_unit_test(test_log_link_encodes),
         cmocka_unit_test(test_signature),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -255,6 +255,20 @@ static void test_executor_sink(void **state)
     assert_int_equal(c.ends, 1);
     assert_int_equal(c.points, 2);
     assert_true(c.last == 200);
+    /* steps aligned to from (alert windows): one step covers an unaligned
+     * range exactly, and its point is at from */
+    memset(&c, 0, sizeof(c));
+    spec.align_from = true;
+    spec.from_us = base + 7 * 1000000LL;
+    spec.to_us = spec.from_us + 600 * 1000000LL;
+    spec.step_s = 600;
+    assert_int_equal(lo_q_metric_run(&req, &resp, &spec, &vis, &sink), LO_OK);
+    assert_int_equal(c.points, 1);
+    assert_true(c.last == 200);
+    spec.align_from = false;
+    spec.from_us = base;
+    spec.to_us = to_us;
+    spec.step_s = 60;
     /* a query the executor cannot answer writes the error and calls nothing */
     memset(&c, 0, sizeof(c));
     spec.agg = 7; /* p50 of a gauge */
@@ -289,6 +303,12 @@ static void test_gauges(void **state)
     EXPECT_SERIES("{}:0=26.5,60=76.6667", &who_a, "name", "cpu", "group", "none");
     EXPECT_SERIES("{}:0=102,60=215", &who_a, "name", "cpu", "group", "none", "agg", "sum");
     EXPECT_SERIES("", &who_a, "name", "no.such.metric");
+    /* group_by: one series per value of the named labels */
+    EXPECT_SERIES("{\"host\":\"a\"}:0=2,60=15;{\"host\":\"b\"}:0=100,60=200", &who_a, "name", "cpu",
+                  "group_by", "host");
+    EXPECT_SERIES("{}:0=26.5,60=76.6667", &who_a, "name", "cpu", "group_by", "zone");
+    EXPECT_SERIES("{\"host\":\"a\"}:0=251.5,60=15;{\"host\":\"b\"}:0=100,60=200;{\"host\":\"c\"}:0=7",
+                  &who_all, "name", "cpu", "group_by", " host , zone ");
     /* step alignment when from is not on a boundary: buckets start at multiples of step */
     char f[32];
     lo_q_fmt_time(base + 30 * 1000000LL, f);
@@ -367,6 +387,9 @@ static void test_metrics_errors(void **state)
         o += (size_t)snprintf(many + o, sizeof many - o, "%s\"k%d\":\"v\"", i ? "," : "", i);
     snprintf(many + o, sizeof many - o, "}");
     const char *bad[][2] = {
+        { "group_by", "" },
+        { "group_by", "a,,b" },
+        { "group_by", "a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q" },
         { "step", "0" },
         { "step", "-5" },
         { "step", "1.5" },
