@@ -15,6 +15,7 @@
 #   LO_QB_RUNS     timed runs a query (default 50, after 3 warm-up runs)
 #   LO_QB_PG_PORT, LO_QB_API_PORT, LO_QB_OTLP_PORT (default: free ports)
 #   LO_QB_KEEP=DIR keep the loaded cluster in DIR and reuse it next time
+#   LO_QB_ALERTS=0 skip the alert benchmark (bench/alert_bench.py) that follows
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -101,7 +102,8 @@ echo "## in-process (lo_query_handle, no HTTP), $RUNS runs"
 api_port=${LO_QB_API_PORT:-$(free_port)}
 otlp_port=${LO_QB_OTLP_PORT:-$(free_port)}
 token=$("$LO_BIN" token create --name "qbench-$$" --scope observe:read 2>>"$dir/cli.log") || token=""
-LOOKOUT_API_ADDR="127.0.0.1:$api_port" LOOKOUT_OTLP_ADDR="127.0.0.1:$otlp_port" \
+# alert rules evaluated every second: the alert benchmark's latency run
+LOOKOUT_API_ADDR="127.0.0.1:$api_port" LOOKOUT_OTLP_ADDR="127.0.0.1:$otlp_port" LOOKOUT_ALERT_INTERVAL=1 \
   "$LO_BIN" serve >"$dir/server.log" 2>&1 &
 server_pid=$!
 up=0
@@ -140,3 +142,13 @@ for spec in sys.argv[1:]:
 echo
 echo "## over HTTP (lookout serve, one keep-alive connection), $RUNS runs"
 LO_QB_API="http://127.0.0.1:$api_port" LO_QB_TOKEN="$token" LO_QB_RUNS="$RUNS" python3 -c "$http_py" "${specs[@]}"
+
+# The alert benchmark over the same data (LO_QB_ALERTS=0 skips it): it stops
+# the server before its timed evaluation of 1,000 rules.
+if [ "${LO_QB_ALERTS:-1}" != 0 ]; then
+  admin=$("$LO_BIN" token create --name "abench-$$" --scope admin 2>>"$dir/cli.log")
+  psql "$DB" -qc "DELETE FROM alert_rules WHERE name LIKE 'scale %' OR name LIKE 'latency %'"
+  echo
+  LO_AB_SERVER_PID=$server_pid LO_QB_SERIES="$SERIES" \
+    python3 bench/alert_bench.py "http://127.0.0.1:$api_port" "$admin" "$DB" "$LO_BIN"
+fi
