@@ -32,6 +32,7 @@
 #define BATCH          32
 #define MAX_BACKOFF_S  300
 #define MAX_REPLY_READ 65536
+#define PRUNE_EVERY    3000 /* runs: about ten minutes */
 
 /* ---- payloads ---- */
 
@@ -407,10 +408,23 @@ static bool record(lo_alert_t *a, PGconn *db, const PGresult *due, int i, const 
     return r != NULL;
 }
 
+/* Alertmanager refreshes pile up while an alert fires (one a resend
+ * interval): those finished more than a day ago are deleted now and then. */
+static void prune_refreshes(PGconn *db)
+{
+    static _Atomic unsigned runs;
+    if (atomic_fetch_add(&runs, 1) % PRUNE_EVERY != 0)
+        return;
+    PGresult *r = PQexec(db, "DELETE FROM alert_notifications WHERE kind = 'refresh' AND state <> 'pending' "
+                             "AND finished_at < now() - interval '1 day'");
+    PQclear(r);
+}
+
 int lo_alert_notify_task(PGconn *db, void *arg, char *err, size_t errlen)
 {
     lo_alert_t *a = arg;
     char give_up[24];
+    prune_refreshes(db);
     snprintf(give_up, sizeof give_up, "%lld", (long long)a->cfg->alert_notify_give_up_seconds);
     PGresult *b = PQexec(db, "BEGIN");
     if (PQresultStatus(b) != PGRES_COMMAND_OK) {
