@@ -11,6 +11,7 @@
 #include "otlp/otlp.h"
 
 #include "core/ids.h"
+#include "store/columns.h"
 
 /* ---- batch ---- */
 
@@ -167,6 +168,10 @@ lo_str_t lo_log_level(int32_t sev, lo_str_t text, lo_arena_t *a)
         return lo_str(n, strlen(n));
     }
     if (text.len > 0 && text.len <= 64) {
+        /* a usual spelling ("WARNING", "err") is stored as its level */
+        const char *alias = lo_level_alias(text.p, text.len);
+        if (alias != NULL)
+            return lo_str(alias, strlen(alias));
         char *l = lo_arena_alloc(a, text.len);
         if (l != NULL) {
             for (size_t i = 0; i < text.len; i++)

@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "query/log_entry.h"
 #include "query/query_internal.h"
@@ -25,32 +26,36 @@ static size_t utf8_chars(const char *s)
 }
 
 /* level: a comma-separated list of up to 8 level names ([a-z0-9_.-], 1-32
- * characters each) into a quoted array literal. */
+ * characters each, any case) into a quoted array literal.  A usual
+ * spelling ("warning", "err", "critical") adds its level ("warn", "error",
+ * "fatal") as well as itself, which rows stored before spellings were
+ * mapped at ingest may hold. */
 int lo_q_parse_levels(const char *v, char *out, size_t cap)
 {
-    size_t o = 0, word = 0;
+    size_t o = 0;
     int count = 0;
     out[o++] = '{';
-    out[o++] = '"';
-    for (const char *p = v;; p++) {
-        if (*p == ',' || *p == '\0') {
-            if (word == 0 || ++count > 8)
-                return LO_INVALID;
-            out[o++] = '"';
-            if (*p == '\0')
-                break;
-            out[o++] = ',';
-            out[o++] = '"';
-            word = 0;
-            continue;
-        }
-        char c = *p;
-        if (c >= 'A' && c <= 'Z')
-            c = (char)(c - 'A' + 'a');
-        bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
-        if (!ok || ++word > 32 || o + 8 >= cap)
+    for (const char *p = v;;) {
+        size_t k = strcspn(p, ",");
+        char word[33];
+        if (k == 0 || k > 32 || ++count > 8 || o + 2 * (k + 3) + 2 >= cap)
             return LO_INVALID;
-        out[o++] = c;
+        for (size_t i = 0; i < k; i++) {
+            char c = p[i];
+            if (c >= 'A' && c <= 'Z')
+                c = (char)(c - 'A' + 'a');
+            if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
+                return LO_INVALID;
+            word[i] = c;
+        }
+        word[k] = '\0';
+        const char *alias = lo_level_alias(word, k);
+        o += (size_t)snprintf(out + o, cap - o, "%s\"%s\"", o > 1 ? "," : "", word);
+        if (alias != NULL && strcmp(alias, word) != 0)
+            o += (size_t)snprintf(out + o, cap - o, ",\"%s\"", alias);
+        if (p[k] == '\0')
+            break;
+        p += k + 1;
     }
     out[o++] = '}';
     out[o] = '\0';

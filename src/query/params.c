@@ -4,6 +4,8 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "core/ids.h"
@@ -318,7 +320,7 @@ int lo_q_enum(const lo_api_req_t *req, lo_api_resp_t *resp, const char *name, co
     if (!v)
         return LO_OK;
     for (int i = 0; values[i]; i++) {
-        if (strcmp(values[i], v) == 0) {
+        if (strcasecmp(values[i], v) == 0) { /* status=ERROR, agg=P99 */
             *idx = i;
             return LO_OK;
         }

@@ -53,7 +53,8 @@ int lo_q_int(const lo_api_req_t *req, lo_api_resp_t *resp, const char *name, int
 /* Optional string of minlen..maxlen characters (code points); NULL when absent. */
 int lo_q_str(const lo_api_req_t *req, lo_api_resp_t *resp, const char *name, size_t minlen, size_t maxlen,
              const char **out) LO_MUST_USE;
-/* Optional value out of a NULL-terminated list; *idx = -1 when absent. */
+/* Optional value out of a NULL-terminated list, any case; *idx = -1 when
+ * absent. */
 int lo_q_enum(const lo_api_req_t *req, lo_api_resp_t *resp, const char *name, const char *const *values,
               int *idx) LO_MUST_USE;
 /* A comma-separated list of label keys ("http.route,http.method": each

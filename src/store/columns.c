@@ -3,6 +3,8 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <string.h>
+#include <strings.h>
 
 #define COL_(E, n, r) { #n, r },
 static const lo_column_t log_cols[] = { LO_LOG_COLUMNS(COL_) };
@@ -17,6 +19,24 @@ _Static_assert(LO_ARRAY_LEN(sample_cols) == LO_SAMPLE_NCOLS, "sample columns");
 const char *const lo_span_kind_names[] = { "unspecified", "internal", "server", "client",
                                            "producer",    "consumer", NULL };
 const char *const lo_span_status_names[] = { "unset", "ok", "error", NULL };
+
+const char *lo_level_alias(const char *p, size_t n)
+{
+    static const struct {
+        const char *spelling, *level;
+    } aliases[] = {
+        { "trace", "trace" },  { "trc", "trace" },        { "finest", "trace" },       { "verbose", "trace" },
+        { "debug", "debug" },  { "dbg", "debug" },        { "fine", "debug" },         { "finer", "debug" },
+        { "info", "info" },    { "information", "info" }, { "informational", "info" }, { "notice", "info" },
+        { "warn", "warn" },    { "warning", "warn" },     { "error", "error" },        { "err", "error" },
+        { "severe", "error" }, { "fatal", "fatal" },      { "critical", "fatal" },     { "crit", "fatal" },
+        { "emerg", "fatal" },  { "emergency", "fatal" },  { "alert", "fatal" },        { "panic", "fatal" },
+    };
+    for (size_t i = 0; i < LO_ARRAY_LEN(aliases); i++)
+        if (strlen(aliases[i].spelling) == n && strncasecmp(aliases[i].spelling, p, n) == 0)
+            return aliases[i].level;
+    return NULL;
+}
 
 const char *lo_span_kind_name(int64_t kind)
 {

@@ -113,5 +113,10 @@ extern const char *const lo_span_kind_names[];
 extern const char *const lo_span_status_names[];
 const char *lo_span_kind_name(int64_t kind);
 const char *lo_span_status_name(int64_t code);
+/* The stored level a usual spelling of a log level stands for, any case
+ * ("WARNING", "err", "critical" -> "warn", "error", "fatal"; the six
+ * names themselves too), or NULL when p (n bytes) is none of them
+ * (docs/query-api.md, "Levels"). */
+const char *lo_level_alias(const char *p, size_t n);
 
 #endif

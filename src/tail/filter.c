@@ -6,6 +6,7 @@
 
 #include "core/ids.h"
 #include "core/utf8.h"
+#include "store/columns.h"
 
 static const char *const PARAMS[] = { "project_id", "level",        "service", "q",
                                       "session_id", "access_token", NULL };
@@ -59,7 +60,13 @@ static int parse_levels(lo_tail_filter_t *f, const char *v)
                 return LO_INVALID;
             f->levels[f->n_levels][i] = c;
         }
-        f->levels[f->n_levels++][k] = '\0';
+        f->levels[f->n_levels][k] = '\0';
+        /* a usual spelling means its level: entries reach tails with
+         * their stored level */
+        const char *alias = lo_level_alias(f->levels[f->n_levels], k);
+        if (alias != NULL)
+            snprintf(f->levels[f->n_levels], sizeof f->levels[0], "%s", alias);
+        f->n_levels++;
         if (p[k] == '\0')
             return LO_OK;
         p += k + 1;

@@ -94,7 +94,7 @@ static void test_defaults_and_fallbacks(void **state)
     assert_str(r[0].env.service, "unknown_service");
     assert_false(r[0].env.has_trace_id || r[0].env.has_span_id || r[0].env.has_session);
     assert_true(r[1].time_ns == 5 && r[1].observed_ns == 5);
-    assert_str(r[1].level, "notice");
+    assert_str(r[1].level, "info"); /* a usual spelling is stored as its level */
     assert_true(r[2].time_ns == 7 && r[2].observed_ns == 0);
     assert_str(r[2].message, "42");
     assert_str(r[3].message, "");

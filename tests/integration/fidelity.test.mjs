@@ -1,0 +1,50 @@
+// Reading back what was sent (docs/query-api.md): the points of the
+// fidelity work covered so far — levels and enums that forgive the usual
+// spellings.
+
+import { describe, test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { env, get, postSignal, closeDb, tag, q } from './lib/harness.mjs';
+import { request } from './lib/otlp.mjs';
+import { logsSpec, tracesSpec } from './lib/records.mjs';
+
+after(closeDb);
+
+const query = async (path, params) => {
+  const r = await get(`${env.apiUrl}${path}?${new URLSearchParams(params)}`, { headers: { Authorization: `Bearer ${env.tokenRead}` } });
+  return { status: r.status, json: JSON.parse(r.body.toString()) };
+};
+
+describe('levels and enums forgive the usual spellings', () => {
+  test('severity text alone is stored as its level; level= takes any spelling, any case', async () => {
+    const svc = tag('lv');
+    const texts = ['WARNING', 'Err', 'CRITICAL', 'notice', 'Verbose', 'custom-level'];
+    const spec = logsSpec(svc, texts.length, { record: (i) => ({ severityNumber: 0, severityText: texts[i], body: texts[i] }) });
+    for (const enc of ['proto', 'json']) {
+      const r = await postSignal('logs', request('logs', enc, [spec]), { contentType: enc === 'json' ? 'application/json' : undefined });
+      assert.equal(r.status, 200);
+    }
+    const stored = (await q('SELECT DISTINCT message, level FROM log_entries WHERE service = $1 ORDER BY 1', [svc]))
+      .map((x) => `${x.message}=${x.level}`);
+    assert.deepEqual(stored, ['CRITICAL=fatal', 'Err=error', 'Verbose=trace', 'WARNING=warn', 'custom-level=custom-level', 'notice=info']);
+    const found = async (level) => (await query('/api/observe/logs', { service: svc, level })).json.logs.map((l) => l.message).sort();
+    assert.deepEqual(await found('warning'), ['WARNING', 'WARNING']);
+    assert.deepEqual(await found('WARN'), ['WARNING', 'WARNING']);
+    assert.deepEqual(await found('err,Critical'), ['CRITICAL', 'CRITICAL', 'Err', 'Err']);
+    assert.deepEqual(await found('Custom-Level'), ['custom-level', 'custom-level']);
+    assert.equal((await query('/api/observe/logs', { service: svc, level: 'warn;drop' })).status, 400);
+  });
+
+  test('status=ERROR and other enums in any case', async () => {
+    const svc = tag('st');
+    const spec = tracesSpec(svc, 2, { span: (i) => ({ status: { code: i === 0 ? 2 : 0, message: 'boom' } }) });
+    assert.equal((await postSignal('traces', request('traces', 'proto', [spec]))).status, 200);
+    const r = await query('/api/observe/traces', { service: svc, status: 'ERROR' });
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    assert.equal(r.json.traces.length, 1);
+    assert.equal((await query('/api/observe/traces', { service: svc, status: 'Ok' })).json.traces.length, 0);
+    assert.equal((await query('/api/observe/traces', { service: svc, status: 'broken' })).status, 400);
+    const m = await query('/api/observe/metrics', { name: 'x', agg: 'AVG', group: 'NONE' });
+    assert.equal(m.status, 200);
+  });
+});
