@@ -16,6 +16,7 @@
 #include "http/api.h"
 #include "http/api_exec.h"
 #include "http/guard.h"
+#include "http/gzip.h"
 #include "http/listener.h"
 #include "store/store.h"
 
@@ -46,7 +47,14 @@ typedef struct {
     bool queued, suspended, finished;
     int rc;             /* the handlers' result */
     lo_api_resp_t resp; /* their answer */
+    bool gzip_ok;       /* the client accepts gzip */
+    bool gzipped;       /* resp.body is compressed */
 } api_ctx_t;
+
+/* Answers smaller than this are sent as they are: compressing them saves
+ * less than it costs. */
+#define GZIP_MIN_BYTES 1024
+#define GZIP_LEVEL     1 /* fast: answers are JSON, which compresses well even so */
 
 static enum MHD_Result reply_error(struct MHD_Connection *c, unsigned status, const char *code,
                                    const char *message, const lo_http_hdr_t *extra)
@@ -316,7 +324,22 @@ static void run_handler(api_ctx_t *x, PGconn *db)
     req->arg = x->route->arg;
     lo_buf_reset(&x->resp.body);
     x->resp.status = 0;
+    x->gzipped = false;
     x->rc = x->route->handler(req, &x->resp);
+    /* compressed here, on the handler's thread, never on the listener's */
+    if (x->gzip_ok && x->rc == LO_OK && x->resp.body.err == LO_OK && x->resp.body.len >= GZIP_MIN_BYTES &&
+        x->route->kind == LO_ROUTE_JSON) {
+        uint8_t *z;
+        size_t zn;
+        if (lo_gzip((const uint8_t *)x->resp.body.p, x->resp.body.len, GZIP_LEVEL, &z, &zn) == LO_OK) {
+            lo_buf_reset(&x->resp.body);
+            if (lo_buf_append(&x->resp.body, z, zn) == LO_OK)
+                x->gzipped = true;
+            else
+                x->resp.body.err = LO_ERROR;
+            free(z);
+        }
+    }
 }
 
 /* On a query thread: runs the handler with a pooled connection, then
@@ -386,10 +409,13 @@ static enum MHD_Result reply_job(lo_http_t *h, api_ctx_t *x)
 {
     struct MHD_Connection *c = x->http.conn;
     enum MHD_Result r;
-    lo_http_hdr_t hdr[LO_API_MAX_HEADERS + 1];
+    lo_http_hdr_t hdr[LO_API_MAX_HEADERS + 3];
     size_t nh = 0;
     for (; nh < x->resp.n_headers && nh < LO_API_MAX_HEADERS; nh++)
         hdr[nh] = (lo_http_hdr_t){ x->resp.headers[nh].name, x->resp.headers[nh].value };
+    if (x->gzipped)
+        hdr[nh++] = (lo_http_hdr_t){ MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip" };
+    hdr[nh++] = (lo_http_hdr_t){ MHD_HTTP_HEADER_VARY, "Accept-Encoding" }; /* for caches */
     hdr[nh] = (lo_http_hdr_t){ NULL, NULL };
     if (x->rc == LO_UNAVAIL)
         r = retry_later(h, c, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
@@ -418,6 +444,8 @@ static enum MHD_Result dispatch(lo_http_t *h, api_ctx_t *x, const char *url, con
     if (x->url == NULL || x->method == NULL)
         return reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory", NULL);
     lo_buf_init(&x->resp.body, (size_t)h->cfg->api_response_max_bytes);
+    x->gzip_ok =
+        lo_accepts_gzip(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING));
     if (!x->route->needs_db) {
         /* quick, no database: answered on this thread */
         run_handler(x, NULL);

@@ -1,6 +1,8 @@
 #include "http/gzip.h"
 
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 #include <zlib.h>
 
 /* zlib counts in uInt: feed it at most this much at a time. */
@@ -122,4 +124,57 @@ cleanup:
     inflateEnd(&zs);
     free(buf);
     return rc;
+}
+
+int lo_gzip(const uint8_t *in, size_t n, int level, uint8_t **out, size_t *out_len)
+{
+    *out = NULL;
+    *out_len = 0;
+    if (n > CHUNK_MAX)
+        return LO_TOO_LARGE;
+    z_stream z = { 0 };
+    /* 15 + 16: a gzip wrapper; memLevel 8 is zlib's default */
+    if (deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return LO_ERROR;
+    size_t cap = deflateBound(&z, (uLong)n);
+    uint8_t *buf = malloc(cap);
+    if (buf == NULL) {
+        deflateEnd(&z);
+        return LO_ERROR;
+    }
+    z.next_in = (Bytef *)in;
+    z.avail_in = (uInt)n;
+    z.next_out = buf;
+    z.avail_out = (uInt)cap;
+    int rc = deflate(&z, Z_FINISH);
+    deflateEnd(&z);
+    if (rc != Z_STREAM_END) {
+        free(buf);
+        return LO_ERROR;
+    }
+    *out = buf;
+    *out_len = z.total_out;
+    return LO_OK;
+}
+
+bool lo_accepts_gzip(const char *v)
+{
+    /* "gzip", "gzip;q=0.5", "*": yes; "gzip;q=0", absent: no */
+    bool yes = false;
+    while (v != NULL && *v != '\0') {
+        while (*v == ' ' || *v == '\t' || *v == ',')
+            v++;
+        size_t k = strcspn(v, ",; \t");
+        bool gzip = (k == 4 && strncasecmp(v, "gzip", 4) == 0) || (k == 1 && *v == '*');
+        v += k;
+        double q = 1;
+        const char *end = v + strcspn(v, ",");
+        const char *qp = strstr(v, "q=");
+        if (qp != NULL && qp < end)
+            q = strtod(qp + 2, NULL);
+        if (gzip)
+            yes = q > 0;
+        v = end;
+    }
+    return yes;
 }

@@ -4,6 +4,7 @@
 
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import zlib from 'node:zlib';
 import { env, get, postSignal, closeDb, tag, q } from './lib/harness.mjs';
 import { request } from './lib/otlp.mjs';
 import { logsSpec, tracesSpec } from './lib/records.mjs';
@@ -46,5 +47,26 @@ describe('levels and enums forgive the usual spellings', () => {
     assert.equal((await query('/api/observe/traces', { service: svc, status: 'broken' })).status, 400);
     const m = await query('/api/observe/metrics', { name: 'x', agg: 'AVG', group: 'NONE' });
     assert.equal(m.status, 200);
+  });
+});
+
+describe('API answers are compressed for clients that accept it', () => {
+  test('Accept-Encoding: gzip gives the same JSON, gzipped, with Vary', async () => {
+    const svc = tag('gz');
+    assert.equal((await postSignal('logs', request('logs', 'proto', [logsSpec(svc, 50)]))).status, 200);
+    const url = `${env.apiUrl}/api/observe/logs?${new URLSearchParams({ service: svc })}`;
+    const auth = { Authorization: `Bearer ${env.tokenRead}` };
+    const plain = await get(url, { headers: auth });
+    assert.equal(plain.headers['content-encoding'], undefined);
+    assert.equal(plain.headers.vary, 'Accept-Encoding');
+    const z = await get(url, { headers: { ...auth, 'Accept-Encoding': 'br;q=1, gzip;q=0.8' } });
+    assert.equal(z.status, 200);
+    assert.equal(z.headers['content-encoding'], 'gzip');
+    assert.ok(z.body.length < plain.body.length / 3, `${z.body.length} vs ${plain.body.length} bytes`);
+    assert.deepEqual(JSON.parse(zlib.gunzipSync(z.body)).logs, JSON.parse(plain.body).logs);
+    const refused = await get(url, { headers: { ...auth, 'Accept-Encoding': 'gzip;q=0' } });
+    assert.equal(refused.headers['content-encoding'], undefined);
+    const small = await get(`${env.apiUrl}/api/observe/logs?service=none-${svc}`, { headers: { ...auth, 'Accept-Encoding': 'gzip' } });
+    assert.equal(small.headers['content-encoding'], undefined, 'small answers are sent as they are');
   });
 });

@@ -190,12 +190,50 @@ static void test_bomb(void **state)
     free(z);
 }
 
+/* Answers compressed by lo_gzip inflate back exactly (through our own
+ * bounded inflater), and Accept-Encoding is read as RFC 9110 says. */
+static void test_compress_and_negotiate(void **state)
+{
+    (void)state;
+    size_t n = 200000;
+    char *json = malloc(n);
+    for (size_t i = 0; i < n; i++)
+        json[i] = "{\"level\":\"info\",\"message\":\"request 123\"}"[i % 43];
+    uint8_t *z, *back;
+    size_t zn, bn;
+    assert_int_equal(lo_gzip((const uint8_t *)json, n, 1, &z, &zn), LO_OK);
+    assert_true(zn < n / 10);
+    assert_int_equal(lo_gunzip(z, zn, n, &back, &bn), LO_OK);
+    assert_int_equal(bn, n);
+    assert_memory_equal(back, json, n);
+    free(z);
+    free(back);
+    free(json);
+    assert_int_equal(lo_gzip((const uint8_t *)"", 0, 1, &z, &zn), LO_OK);
+    assert_int_equal(lo_gunzip(z, zn, 16, &back, &bn), LO_OK);
+    assert_int_equal(bn, 0);
+    free(z);
+    free(back);
+
+    assert_true(lo_accepts_gzip("gzip"));
+    assert_true(lo_accepts_gzip("gzip, deflate, br"));
+    assert_true(lo_accepts_gzip("br;q=1.0, GZIP;q=0.5"));
+    assert_true(lo_accepts_gzip("*"));
+    assert_true(lo_accepts_gzip("identity, *;q=0.1"));
+    assert_false(lo_accepts_gzip(NULL));
+    assert_false(lo_accepts_gzip(""));
+    assert_false(lo_accepts_gzip("deflate, br"));
+    assert_false(lo_accepts_gzip("gzip;q=0"));
+    assert_false(lo_accepts_gzip("gzip;q=0.000"));
+    assert_false(lo_accepts_gzip("x-gzip2"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip), cmocka_unit_test(test_exact_bound),
         cmocka_unit_test(test_corrupt),    cmocka_unit_test(test_concatenated_members),
-        cmocka_unit_test(test_bomb),
+        cmocka_unit_test(test_bomb),       cmocka_unit_test(test_compress_and_negotiate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
