@@ -94,11 +94,18 @@ static bool camelize(const char *k, size_t n, char *out, size_t cap)
     return any;
 }
 
+json_t *lo_jd_string_value(json_t *anyvalue)
+{
+    json_t *sv = json_object_get(anyvalue, "stringValue");
+    return sv != NULL ? sv : json_object_get(anyvalue, "string_value");
+}
+
 int lo_jd_fields(lo_jd_t *c, json_t *obj, const char *const *keys, size_t n, json_t **out)
 {
     const char *k;
     size_t klen;
     json_t *v;
+    uint64_t seen = 0; /* keys given in either spelling (n <= 64) */
     for (size_t i = 0; i < n; i++)
         out[i] = NULL;
     /* walk the members present (usually few) rather than look every known
@@ -111,21 +118,22 @@ int lo_jd_fields(lo_jd_t *c, json_t *obj, const char *const *keys, size_t n, jso
                 memcmp(keys[i], k, klen) == 0)
                 break;
         }
-        if (i < n) {
-            out[i] = json_is_null(v) ? NULL : v;
-            continue;
-        }
-        /* unknown keys are ignored, unless they are snake_case spellings of
-         * known keys (protobuf names are not OTLP/JSON) */
+        /* snake_case spellings (the protobuf field names) are read as the
+         * lowerCamelCase keys, as the OpenTelemetry Collector reads them */
         char camel[64];
-        if (memchr(k, '_', klen) == NULL || !camelize(k, klen, camel, sizeof(camel)))
-            continue;
-        for (i = 0; i < n; i++) {
-            if (keys[i] != NULL && strcmp(camel, keys[i]) == 0)
-                return lo_jd_fail(c, NULL,
-                                  "\"%.*s\" is not an OTLP/JSON key (keys are lowerCamelCase: \"%s\")",
-                                  (int)klen, k, keys[i]);
+        if (i == n && memchr(k, '_', klen) != NULL && camelize(k, klen, camel, sizeof(camel))) {
+            for (i = 0; i < n; i++)
+                if (keys[i] != NULL && strcmp(camel, keys[i]) == 0)
+                    break;
         }
+        if (i == n)
+            continue; /* unknown keys are ignored */
+        if (i < 64 && (seen & ((uint64_t)1 << i)))
+            return lo_jd_fail(c, NULL, "\"%s\" is given twice (in lowerCamelCase and in snake_case)",
+                              keys[i]);
+        if (i < 64)
+            seen |= (uint64_t)1 << i;
+        out[i] = json_is_null(v) ? NULL : v;
     }
     return LO_OK;
 }
@@ -706,7 +714,7 @@ static int render_kvs(lo_jd_t *c, lo_jw_t *w, json_t *arr, const char *arr_key, 
                 lo_jd_pop(c);
                 /* values under keys that are scrubbed are not envelope candidates */
                 if (rc == LO_OK && cand != NULL && f[1] != NULL && mode == LO_REDACT_KEEP) {
-                    json_t *sv = json_object_get(f[1], "stringValue");
+                    json_t *sv = lo_jd_string_value(f[1]);
                     if (sv != NULL && json_is_string(sv))
                         lo_env_cand_note(cand, key, lo_str(json_string_value(sv), json_string_length(sv)));
                 }

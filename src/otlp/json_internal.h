@@ -54,6 +54,8 @@ int lo_jd_fail(lo_jd_t *c, const char *key, const char *fmt, ...) __attribute__(
  * under keys[i] (a NULL key is skipped), NULL when absent or JSON null.  A snake_case spelling of a
  * known key is LO_INVALID; other unknown keys are ignored.  obj must be an
  * object (check with lo_jd_obj first). */
+/* An AnyValue's stringValue member (or string_value), or NULL. */
+json_t *lo_jd_string_value(json_t *anyvalue);
 int lo_jd_fields(lo_jd_t *c, json_t *obj, const char *const *keys, size_t n, json_t **out) LO_MUST_USE;
 
 /* ---- typed values: v may be NULL (absent: the output is left alone) ---- */

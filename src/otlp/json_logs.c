@@ -34,7 +34,7 @@ static int body_message(lo_jd_t *c, json_t *body, lo_str_t *out)
         return LO_OK;
     lo_jd_push(c, "body", -1);
     rc = lo_jd_obj(c, NULL, body);
-    json_t *sv = rc == LO_OK ? json_object_get(body, "stringValue") : NULL;
+    json_t *sv = rc == LO_OK ? lo_jd_string_value(body) : NULL;
     bool str = sv != NULL && json_is_string(sv);
     if (rc == LO_OK) {
         /* a string body is scrubbed once, as the message */

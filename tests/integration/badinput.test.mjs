@@ -101,7 +101,7 @@ describe('malformed protobuf', () => {
 
 describe('malformed OTLP/JSON', () => {
   for (const signal of SIGNALS) {
-    test(`${signal}: not JSON, wrong shapes, snake_case`, async () => {
+    test(`${signal}: not JSON, wrong shapes, a key in both spellings`, async () => {
       const svc = tag(`json-${signal}`);
       const good = JSON.parse(jsonRequest(signal, SPEC[signal](svc, 2)));
       const top = Object.keys(good)[0]; // resourceLogs / resourceSpans / resourceMetrics
@@ -113,7 +113,7 @@ describe('malformed OTLP/JSON', () => {
         'a string': '"hello"',
         [`${top} as an object`]: JSON.stringify({ [top]: {} }),
         [`${top} as a number`]: JSON.stringify({ [top]: 7 }),
-        [`snake_case ${snake}`]: JSON.stringify({ [snake]: good[top] }),
+        [`${top} and ${snake}`]: JSON.stringify({ [top]: good[top], [snake]: good[top] }),
         'invalid UTF-8 in the text': Buffer.concat([Buffer.from(`{"${top}":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"${svc}`), Buffer.from([0xff, 0xfe]), Buffer.from('"}}]}}]}')]),
       };
       for (const [what, body] of Object.entries(cases)) await expect400(signal, 'json', body, svc, `${signal}: ${what}`);
