@@ -93,6 +93,7 @@ static void render_metrics(void *arg, lo_buf_t *out)
 
 int lo_alert_add_tasks(lo_alert_t *a, lo_sched_t *sched)
 {
+    a->sched = sched;
     lo_task_t eval = { .name = "alert_eval",
                        .period_ms = a->cfg->alert_interval * 1000,
                        .jitter_ms = EVAL_JITTER_MS,

@@ -95,6 +95,7 @@ typedef struct {
 
 struct lo_alert {
     const lo_config_t *cfg;
+    lo_sched_t *sched; /* to wake alert_notify when notifications are queued */
     char *public_url;
     lo_alert_stats_t st;
 };

@@ -505,6 +505,8 @@ static int h_patch(lo_api_req_t *req, lo_api_resp_t *resp)
                             next.enabled ? "true" : "false", stored });
     ok = r != NULL && audit(req, resp, "update", id, json_pack("{s:s}", "fields", changed)) &&
          tx(req, resp, "COMMIT");
+    if (ok && ends)
+        lo_sched_wake(a->sched, "alert_notify"); /* resolutions queued */
 done:
     PQclear(r);
     free(stored);
@@ -545,6 +547,8 @@ static int h_delete(lo_api_req_t *req, lo_api_resp_t *resp)
     PQclear(r);
     r = q(req, resp, "DELETE FROM alert_rules WHERE id = $1", 1, (const char *[]){ id });
     ok = r != NULL && audit(req, resp, "delete", id, NULL) && tx(req, resp, "COMMIT");
+    if (ok)
+        lo_sched_wake(a->sched, "alert_notify");
 done:
     PQclear(r);
     lo_alert_rule_free(&rule);

@@ -64,6 +64,7 @@ typedef struct {
     int64_t now_us;
     char *err;
     size_t errlen;
+    int queued; /* notifications written */
 } ctx_t;
 
 /* Queues one message per target (of kind only_am: Alertmanager targets
@@ -109,6 +110,7 @@ static bool enqueue(ctx_t *c, const lo_alert_note_t *n, const char *kind, bool o
                  "INSERT INTO alert_notifications (event_id, kind, target_kind, url, secret, body) "
                  "VALUES ($1, $2, $3, $4, $5, $6)",
                  6, v, c->err, c->errlen);
+        c->queued += ok;
     }
     lo_buf_free(&body);
     lo_buf_free(&url);
@@ -292,13 +294,16 @@ static void eval_rule(lo_alert_t *a, PGconn *db, const char *rule_id, const char
     lo_stat_add(&a->st.evaluations, 1);
     if (lo_alert_rule_parse(text, strlen(text), &rule, err, sizeof err) != LO_OK)
         goto record;
-    ctx_t c = { a, db, rule_id, &rule, now_us, err, sizeof err };
+    ctx_t c = { a, db, rule_id, &rule, now_us, err, sizeof err, 0 };
     if (lo_alert_query(db, &rule, now_us, &res, err, sizeof err) != LO_OK)
         goto record_rule;
     if (!cmd(db, "BEGIN", 0, NULL, err, sizeof err))
         goto record_rule;
     if (transitions(&c, &res) && cmd(db, "COMMIT", 0, NULL, err, sizeof err)) {
         ok = true;
+        /* this node's dispatcher sends them at once rather than at its next poll */
+        if (c.queued > 0)
+            lo_sched_wake(a->sched, "alert_notify");
     } else {
         PGresult *rb = PQexec(db, "ROLLBACK");
         PQclear(rb);
@@ -392,7 +397,7 @@ int lo_alert_end_all(lo_alert_t *a, PGconn *db, const char *rule_id, const lo_al
         return LO_ERROR;
     bool ok = true;
     for (int i = 0; ok && i < PQntuples(r); i++) {
-        ctx_t c = { a, db, rule_id, rule, lo_alert_i64(r, i, 4), err, errlen };
+        ctx_t c = { a, db, rule_id, rule, lo_alert_i64(r, i, 4), err, errlen, 0 };
         lo_alert_inst_t in = { LO_AS_FIRING, lo_alert_i64(r, i, 1), lo_alert_i64(r, i, 2) };
         lo_alert_transition_t tr = lo_alert_step(&in, false, c.now_us, rule->for_s);
         ok = apply(&c, PQgetvalue(r, i, 0), &in, tr, false, 0, lo_alert_i64(r, i, 3), 0);

@@ -26,6 +26,7 @@ typedef struct {
     PGconn *db;
     atomic_llong runs[R_COUNT];
     atomic_llong last_us; /* duration of the last run that ran */
+    bool wake;            /* run now, not at the end of the wait (under s->mu) */
 } task_t;
 
 struct lo_sched {
@@ -91,8 +92,9 @@ static int64_t jitter(int64_t max_ms)
     return (int64_t)(r % (uint64_t)(max_ms + 1));
 }
 
-/* Sleeps until ms from now or until stop; true when stopping. */
-static bool wait_ms(lo_sched_t *s, int64_t ms)
+/* Sleeps until ms from now, until stop, or until k (may be NULL) is woken
+ * (lo_sched_wake); true when stopping. */
+static bool wait_ms(lo_sched_t *s, task_t *k, int64_t ms)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -103,8 +105,10 @@ static bool wait_ms(lo_sched_t *s, int64_t ms)
         ts.tv_nsec -= 1000000000L;
     }
     pthread_mutex_lock(&s->mu);
-    while (!s->stopping && pthread_cond_timedwait(&s->cv, &s->mu, &ts) == 0)
+    while (!s->stopping && (k == NULL || !k->wake) && pthread_cond_timedwait(&s->cv, &s->mu, &ts) == 0)
         ;
+    if (k != NULL)
+        k->wake = false;
     bool stop = s->stopping;
     pthread_mutex_unlock(&s->mu);
     return stop;
@@ -151,7 +155,7 @@ static void *task_main(void *arg)
     task_t *k = arg;
     lo_sched_t *s = k->s;
     char err[256];
-    if (wait_ms(s, jitter(k->t.jitter_ms)))
+    if (wait_ms(s, NULL, jitter(k->t.jitter_ms)))
         return NULL;
     for (;;) {
         if (k->db == NULL || PQstatus(k->db) != CONNECTION_OK || !lo_store_conn_alive(k->db)) {
@@ -160,7 +164,7 @@ static void *task_main(void *arg)
             k->db = lo_store_connect(s->conninfo, err, sizeof(err));
             if (k->db == NULL) {
                 lo_stat_add(&k->runs[R_UNAVAIL], 1);
-                if (wait_ms(s, RECONNECT_MS))
+                if (wait_ms(s, NULL, RECONNECT_MS))
                     break;
                 continue;
             }
@@ -171,7 +175,7 @@ static void *task_main(void *arg)
         else if (rc == LO_OK)
             lo_log_debug("task ran", "task=%s ms=%lld", k->t.name,
                          (long long)(atomic_load(&k->last_us) / 1000));
-        if (wait_ms(s, k->t.period_ms + jitter(k->t.jitter_ms)))
+        if (wait_ms(s, k, k->t.period_ms + jitter(k->t.jitter_ms)))
             break;
     }
     if (k->db != NULL)
@@ -213,6 +217,18 @@ void lo_sched_describe(const lo_sched_t *s, lo_buf_t *out)
         lo_buf_printf(out, "%s every %lld s%s\n", s->tasks[i].t.name,
                       (long long)(s->tasks[i].t.period_ms / 1000),
                       s->tasks[i].t.lock_key != 0 ? ", on one node at a time" : "");
+}
+
+void lo_sched_wake(lo_sched_t *s, const char *name)
+{
+    if (s == NULL)
+        return;
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->tasks[i].t.name, name) == 0)
+            s->tasks[i].wake = true;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
 }
 
 void lo_sched_stop(lo_sched_t *s)

@@ -48,6 +48,11 @@ int lo_sched_start(lo_sched_t *s) LO_MUST_USE;
 int lo_sched_run_now(lo_sched_t *s, const char *name, char *err, size_t errlen) LO_MUST_USE;
 /* Each line "name period_ms lock" of the tasks, for `lookout task list`. */
 void lo_sched_describe(const lo_sched_t *s, lo_buf_t *out);
+/* Has the task named name start its next run now rather than at the end
+ * of its wait (a run in progress finishes first; wakes before the task's
+ * thread waits again are merged).  Any thread.  Unknown names and NULL s
+ * are ignored. */
+void lo_sched_wake(lo_sched_t *s, const char *name);
 /* Asks every task thread to stop, lets a run in progress finish, joins
  * them.  Idempotent. */
 void lo_sched_stop(lo_sched_t *s);

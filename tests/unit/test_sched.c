@@ -74,6 +74,34 @@ static void test_periodic_and_stop(void **state)
     lo_sched_destroy(s);
 }
 
+/* A task waiting out a long period runs at once when woken, once per
+ * wake, and only the task named. */
+static void test_wake(void **state)
+{
+    (void)state;
+    lo_sched_t *s = lo_sched_create(conninfo);
+    lo_task_t t = { .name = "count", .period_ms = 3600 * 1000, .run = count_run };
+    lo_task_t other = { .name = "other", .period_ms = 3600 * 1000, .run = count_run };
+    assert_int_equal(lo_sched_add(s, &t), LO_OK);
+    assert_int_equal(lo_sched_add(s, &other), LO_OK);
+    atomic_store(&counter, 0);
+    assert_int_equal(lo_sched_start(s), LO_OK);
+    for (int i = 0; i < 500 && atomic_load(&counter) < 2; i++)
+        usleep(10000);
+    assert_int_equal(atomic_load(&counter), 2); /* each ran once at start */
+    usleep(100000);
+    lo_sched_wake(s, "count");
+    for (int i = 0; i < 500 && atomic_load(&counter) < 3; i++)
+        usleep(10000);
+    assert_int_equal(atomic_load(&counter), 3);
+    usleep(200000);
+    assert_int_equal(atomic_load(&counter), 3); /* "other" was not woken */
+    lo_sched_wake(s, "nope");
+    lo_sched_wake(NULL, "count");
+    lo_sched_stop(s);
+    lo_sched_destroy(s);
+}
+
 /* Records [start, end) of each run, 50 ms long, with the process id. */
 static int timed_run(PGconn *db, void *arg, char *err, size_t errlen)
 {
@@ -149,6 +177,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_add_and_run_now),
         cmocka_unit_test(test_periodic_and_stop),
+        cmocka_unit_test(test_wake),
         cmocka_unit_test(test_election_across_processes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
