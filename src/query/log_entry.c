@@ -128,27 +128,97 @@ static void time_value(lo_jw_t *w, int64_t us)
     lo_jw_cstr(w, t);
 }
 
-void lo_log_entry_write(lo_jw_t *w, const lo_log_view_t *v)
+/* Positions in lo_log_entry_fields of the fields that are not text columns. */
+enum {
+    F_TIME,
+    F_TIME_MS,
+    F_OBSERVED,
+    F_TEXT0,
+    F_SEVERITY_NUMBER = F_TEXT0 + LO_LV_NTEXT,
+    F_ATTRIBUTES,
+    F_RESOURCE,
+    F_FLAGS,
+    F_DROPPED,
+    F_COUNT
+};
+_Static_assert(F_COUNT <= 32, "a field is a bit of lo_log_fields_t");
+
+const char *const lo_log_entry_fields[] = {
+    "time",       "time_unix_ms",    "observed_time",
+    "id",         "project_id",      "session_id",
+    "user_id",    "trace_id",        "span_id",
+    "service",    "level",           "severity_text",
+    "message",    "scope_name",      "scope_version",
+    "event_name", "severity_number", "attributes",
+    "resource",   "flags",           "dropped_attributes_count",
+    NULL,
+};
+
+int lo_log_fields_parse(const char *list, lo_log_fields_t *out)
 {
+    lo_log_fields_t chosen = 0;
+    int form = 0; /* 1: only these; -1: all but these */
+    for (const char *p = list;;) {
+        size_t k = strcspn(p, ",");
+        int f = p[0] == '-' ? -1 : 1;
+        const char *name = f < 0 ? p + 1 : p;
+        size_t n = f < 0 ? k - (k > 0) : k;
+        int idx = -1;
+        for (int i = 0; n > 0 && lo_log_entry_fields[i]; i++)
+            if (strlen(lo_log_entry_fields[i]) == n && memcmp(lo_log_entry_fields[i], name, n) == 0)
+                idx = i;
+        if (idx < 0 || (form != 0 && form != f))
+            return LO_INVALID;
+        form = f;
+        chosen |= (lo_log_fields_t)1 << idx;
+        if (p[k] == '\0')
+            break;
+        p += k + 1;
+    }
+    lo_log_fields_t id = (lo_log_fields_t)1 << (F_TEXT0 + LO_LV_ID);
+    *out = form > 0 ? chosen | id : (LO_LOG_FIELDS_ALL & ~chosen) | id;
+    return LO_OK;
+}
+
+void lo_log_entry_write_fields(lo_jw_t *w, const lo_log_view_t *v, lo_log_fields_t fields)
+{
+#define ON(f) (fields & ((lo_log_fields_t)1 << (f)))
     size_t ncols;
     const lo_column_t *cols = lo_columns(LO_SIGNAL_LOGS, &ncols);
     lo_jw_obj_begin(w);
-    lo_jw_key(w, "time", 4), time_value(w, v->time_us);
-    lo_jw_key(w, "time_unix_ms", 12), lo_jw_i64(w, v->time_us / 1000);
-    lo_jw_key(w, "observed_time", 13);
-    if (v->has_observed)
-        time_value(w, v->observed_us);
-    else
-        lo_jw_null(w);
+    if (ON(F_TIME))
+        lo_jw_key(w, "time", 4), time_value(w, v->time_us);
+    if (ON(F_TIME_MS))
+        lo_jw_key(w, "time_unix_ms", 12), lo_jw_i64(w, v->time_us / 1000);
+    if (ON(F_OBSERVED)) {
+        lo_jw_key(w, "observed_time", 13);
+        if (v->has_observed)
+            time_value(w, v->observed_us);
+        else
+            lo_jw_null(w);
+    }
     for (int k = 0; k < LO_LV_NTEXT; k++) {
+        if (!ON(F_TEXT0 + k))
+            continue;
         const char *name = cols[TEXT_COLS[k]].name;
         lo_jw_key(w, name, strlen(name));
         text(w, v->text[k]);
     }
-    lo_jw_key(w, "severity_number", 15), lo_jw_i64(w, v->severity_number);
-    lo_jw_key(w, "attributes", 10), raw(w, v->attributes);
-    lo_jw_key(w, "resource", 8), raw(w, v->resource);
-    lo_jw_key(w, "flags", 5), lo_jw_i64(w, v->flags);
-    lo_jw_key(w, "dropped_attributes_count", 24), lo_jw_i64(w, v->dropped_attributes_count);
+    if (ON(F_SEVERITY_NUMBER))
+        lo_jw_key(w, "severity_number", 15), lo_jw_i64(w, v->severity_number);
+    if (ON(F_ATTRIBUTES))
+        lo_jw_key(w, "attributes", 10), raw(w, v->attributes);
+    if (ON(F_RESOURCE))
+        lo_jw_key(w, "resource", 8), raw(w, v->resource);
+    if (ON(F_FLAGS))
+        lo_jw_key(w, "flags", 5), lo_jw_i64(w, v->flags);
+    if (ON(F_DROPPED))
+        lo_jw_key(w, "dropped_attributes_count", 24), lo_jw_i64(w, v->dropped_attributes_count);
     lo_jw_obj_end(w);
+#undef ON
+}
+
+void lo_log_entry_write(lo_jw_t *w, const lo_log_view_t *v)
+{
+    lo_log_entry_write_fields(w, v, LO_LOG_FIELDS_ALL);
 }

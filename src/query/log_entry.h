@@ -55,4 +55,16 @@ void lo_log_view_from_rec(lo_log_view_t *v, const lo_log_rec_t *rec, lo_log_view
 /* The entry as one JSON object. */
 void lo_log_entry_write(lo_jw_t *w, const lo_log_view_t *v);
 
+/* The fields of an entry, in the order it prints them, and a choice of
+ * them: bit k is lo_log_entry_fields[k] (NULL-terminated). */
+extern const char *const lo_log_entry_fields[];
+typedef uint32_t lo_log_fields_t;
+#define LO_LOG_FIELDS_ALL ((lo_log_fields_t)0xffffffffu)
+/* "time,level,message" (only these, plus id) or "-resource,-attributes"
+ * (all but these) into *out.  LO_OK or LO_INVALID (unknown or empty
+ * name, or both forms mixed). */
+int lo_log_fields_parse(const char *list, lo_log_fields_t *out) LO_MUST_USE;
+/* The entry with the chosen fields only. */
+void lo_log_entry_write_fields(lo_jw_t *w, const lo_log_view_t *v, lo_log_fields_t fields);
+
 #endif

@@ -13,7 +13,7 @@
 #include "store/columns.h"
 
 static const char *const LOG_PARAMS[] = { "project_id", "session_id", "trace_id", "level",  "service", "q",
-                                          "from",       "to",         "limit",    "offset", NULL };
+                                          "from",       "to",         "limit",    "offset", "fields",  NULL };
 
 #define SHORT_Q_MAX_RANGE_US (3600LL * 1000000)
 
@@ -197,6 +197,7 @@ typedef struct {
     lo_jw_t w;
     int64_t n, limit;
     bool more;
+    lo_log_fields_t fields;
 } page_t;
 
 static bool page_row(void *ud, const PGresult *r)
@@ -209,7 +210,7 @@ static bool page_row(void *ud, const PGresult *r)
     p->n++;
     lo_log_view_t v;
     lo_log_view_from_row(&v, r, 0);
-    lo_log_entry_write(&p->w, &v);
+    lo_log_entry_write_fields(&p->w, &v, p->fields);
     return lo_jw_status(&p->w) == LO_OK;
 }
 
@@ -222,10 +223,19 @@ int lo_q_logs(lo_api_req_t *req, lo_api_resp_t *resp)
 
     if (parse_spec(req, resp, &spec, project, &has_project, session, trace, levels) != LO_OK)
         return LO_OK;
+    const char *fields_v;
+    lo_log_fields_t fields = LO_LOG_FIELDS_ALL;
+    if (lo_q_str(req, resp, "fields", 1, 1000, &fields_v) != LO_OK)
+        return LO_OK;
+    if (fields_v && lo_log_fields_parse(fields_v, &fields) != LO_OK)
+        return lo_api_error(
+            resp, 400, "invalid_parameter",
+            "fields must list the entry's fields to return (time,level,message) or to leave out "
+            "(-resource,-attributes), not both");
     if (lo_q_visibility(req, resp, has_project ? project : NULL, &vis) != LO_OK)
         goto cleanup;
 
-    page_t p = { .limit = spec.limit };
+    page_t p = { .limit = spec.limit, .fields = fields };
     lo_jw_init(&p.w, &resp->body);
     lo_jw_obj_begin(&p.w);
     lo_jw_key(&p.w, "logs", 4);

@@ -70,3 +70,25 @@ describe('API answers are compressed for clients that accept it', () => {
     assert.equal(small.headers['content-encoding'], undefined, 'small answers are sent as they are');
   });
 });
+
+describe('the log search can leave out fields that repeat', () => {
+  test('fields=a,b keeps those (and id); fields=-resource leaves the resource out', async () => {
+    const svc = tag('fl');
+    assert.equal((await postSignal('logs', request('logs', 'proto', [logsSpec(svc, 3, { resource: { 'host.name': 'h1', big: 'x'.repeat(500) } })]))).status, 200);
+    const full = (await query('/api/observe/logs', { service: svc })).json.logs;
+    const only = await query('/api/observe/logs', { service: svc, fields: 'time,level,message' });
+    assert.equal(only.status, 200);
+    assert.deepEqual(only.json.logs.map((l) => Object.keys(l).sort()), full.map(() => ['id', 'level', 'message', 'time']));
+    assert.deepEqual(only.json.logs.map((l) => l.message), full.map((l) => l.message));
+    const compact = (await query('/api/observe/logs', { service: svc, fields: '-resource,-attributes' })).json.logs;
+    for (const [i, l] of compact.entries()) {
+      const want = { ...full[i] };
+      delete want.resource;
+      delete want.attributes;
+      assert.deepEqual(l, want);
+    }
+    for (const bad of ['time,-resource', 'nope', '', 'time,,level', '-']) {
+      assert.equal((await query('/api/observe/logs', { service: svc, fields: bad })).status, 400, `fields=${bad}`);
+    }
+  });
+});
