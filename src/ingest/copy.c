@@ -58,6 +58,20 @@ void lo_uuidv7(lo_copy_ctx_t *c, int64_t unix_ms, uint8_t out[16])
     out[8] = (uint8_t)(0x80 | (out[8] & 0x3F));
 }
 
+void lo_uuidv7_next(lo_copy_ctx_t *c, int64_t now_ms, uint8_t out[16])
+{
+    if (now_ms > c->id_ms) {
+        c->id_ms = now_ms;
+        c->id_seq = 0;
+    } else if (++c->id_seq > 0xFFF) {
+        c->id_ms++; /* borrowed: the clock catches up */
+        c->id_seq = 0;
+    }
+    lo_uuidv7(c, c->id_ms, out);
+    out[6] = (uint8_t)(0x70 | (c->id_seq >> 8));
+    out[7] = (uint8_t)(c->id_seq & 0xFF);
+}
+
 /* The letter after the backslash for bytes COPY text must escape, else 0. */
 static const char esc_letter[256] = { ['\\'] = '\\', ['\t'] = 't', ['\n'] = 'n', ['\r'] = 'r' };
 

@@ -21,6 +21,8 @@
  * last formatted second (records of a batch mostly share seconds). */
 typedef struct {
     uint64_t rng[2];
+    int64_t id_ms;   /* milliseconds of the last id minted (lo_uuidv7_next) */
+    uint16_t id_seq; /* its 12-bit sequence within that millisecond */
     int64_t last_sec;
     char last_date[20]; /* "YYYY-MM-DD HH:MM:SS" of last_sec */
 } lo_copy_ctx_t;
@@ -30,6 +32,11 @@ void lo_copy_ctx_init(lo_copy_ctx_t *c);
 
 /* A UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then random bits. */
 void lo_uuidv7(lo_copy_ctx_t *c, int64_t unix_ms, uint8_t out[16]);
+/* The next of this context's increasing UUIDv7s at now_ms (RFC 9562,
+ * method 1: a 12-bit sequence within the millisecond, the millisecond
+ * borrowed ahead when it runs out or the clock steps back): each id is
+ * greater than the previous one as bytes and as text. */
+void lo_uuidv7_next(lo_copy_ctx_t *c, int64_t now_ms, uint8_t out[16]);
 
 /* Worst-case encoded sizes. */
 #define LO_COPY_TS_MAX   32 /* 2026-11-28 07:41:49.554123+00 */
@@ -92,7 +99,8 @@ static inline char *lo_copy_text_or_null(char *w, lo_str_t s)
 }
 
 /* Row encoders.  LO_OK, or the buffer's error (LO_ERROR / LO_TOO_LARGE). */
-/* Gives r its row id (UUIDv7 from its time) unless it has one: minted once,
+/* Gives r its row id (an increasing UUIDv7 of the writer's clock:
+ * lo_uuidv7_next) unless it has one: minted once,
  * before the first COPY, so a retried batch writes the same ids and a
  * post-commit consumer sees the id that was stored. */
 void lo_log_mint_id(lo_copy_ctx_t *c, lo_log_rec_t *r);

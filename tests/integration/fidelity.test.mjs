@@ -5,6 +5,7 @@
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
+import crypto from 'node:crypto';
 import { env, get, postSignal, closeDb, tag, q } from './lib/harness.mjs';
 import { request } from './lib/otlp.mjs';
 import { logsSpec, tracesSpec } from './lib/records.mjs';
@@ -90,5 +91,26 @@ describe('the log search can leave out fields that repeat', () => {
     for (const bad of ['time,-resource', 'nope', '', 'time,,level', '-']) {
       assert.equal((await query('/api/observe/logs', { service: svc, fields: bad })).status, 400, `fields=${bad}`);
     }
+  });
+});
+
+describe('stable order', () => {
+  test('entries with equal timestamps come back in reverse ingest order, the same on every page and in the timeline', async () => {
+    const svc = tag('ord');
+    const session = crypto.randomUUID();
+    const t = BigInt(Date.now()) * 1000000n; // an SDK with a millisecond clock: every record ties
+    const mk = (from) => logsSpec(svc, 5, { attributes: { session_id: session }, record: (i) => ({ timeNs: t, observedNs: t, body: `m${from + i}` }) });
+    for (const from of [0, 5, 10]) assert.equal((await postSignal('logs', request('logs', 'proto', [mk(from)]))).status, 200);
+    const want = Array.from({ length: 15 }, (_, i) => `m${14 - i}`);
+    const all = (await query('/api/observe/logs', { service: svc })).json.logs.map((l) => l.message);
+    assert.deepEqual(all, want);
+    const paged = [];
+    for (let off = 0; off < 15; off += 4) {
+      paged.push(...(await query('/api/observe/logs', { service: svc, limit: 4, offset: off })).json.logs.map((l) => l.message));
+    }
+    assert.deepEqual(paged, want);
+    const tl = await get(`${env.apiUrl}/api/observe/sessions/${session}/timeline`, { headers: { Authorization: `Bearer ${env.tokenAdmin}` } });
+    const items = JSON.parse(tl.body.toString()).items.filter((x) => x.kind === 'log').map((x) => x.message);
+    assert.deepEqual(items, [...want].reverse(), 'the timeline, oldest first, in ingest order');
   });
 });

@@ -222,6 +222,29 @@ static void test_uuidv7(void **state)
     assert_int_equal(got, ms);
 }
 
+/* Ids minted by one context increase, within a millisecond, across
+ * milliseconds, past 4096 in one millisecond, and when the clock steps
+ * back. */
+static void test_uuidv7_increasing(void **state)
+{
+    (void)state;
+    lo_copy_ctx_t c;
+    lo_copy_ctx_init(&c);
+    uint8_t prev[16], cur[16];
+    int64_t clock[] = { 1000, 1000, 1001, 995, 2000 };
+    lo_uuidv7_next(&c, 999, prev);
+    for (size_t k = 0; k < sizeof clock / sizeof clock[0]; k++) {
+        for (int i = 0; i < 5000; i++) {
+            lo_uuidv7_next(&c, clock[k], cur);
+            if (memcmp(prev, cur, 16) >= 0)
+                fail_msg("id %d at clock %lld is not above the previous one", i, (long long)clock[k]);
+            assert_int_equal(cur[6] >> 4, 7);
+            assert_int_equal(cur[8] >> 6, 2);
+            memcpy(prev, cur, 16);
+        }
+    }
+}
+
 /* Every byte value that may reach COPY (no NUL), in one field, parsed back
  * by PostgreSQL; plus a whole log row. */
 static void test_round_trip(void **state)
@@ -290,10 +313,10 @@ static void test_round_trip(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_text_escaping), cmocka_unit_test(test_text_all_lengths),
-        cmocka_unit_test(test_bytea_uuid),    cmocka_unit_test(test_timestamps),
-        cmocka_unit_test(test_numbers),       cmocka_unit_test(test_uuidv7),
-        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_text_escaping),     cmocka_unit_test(test_text_all_lengths),
+        cmocka_unit_test(test_bytea_uuid),        cmocka_unit_test(test_timestamps),
+        cmocka_unit_test(test_numbers),           cmocka_unit_test(test_uuidv7),
+        cmocka_unit_test(test_uuidv7_increasing), cmocka_unit_test(test_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
