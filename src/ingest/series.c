@@ -1,9 +1,11 @@
 /*
  * series.c — the series id of every metric sample.  A series is its
- * project, service, name and labels (docs/auth.md, "Isolation between
- * projects"); the database decides which row that is, through a unique
- * index on the SHA-256 of those stored values, and hands out the id.  So
- * no label value, however crafted, can make one project's series another's.
+ * project, service, name, labels, type and identifying resource
+ * attributes (docs/query-api.md, "Series"; docs/auth.md, "Isolation
+ * between projects"); the database decides which row that is, through a
+ * unique index on the SHA-256 of those stored values, and hands out the
+ * id.  So no label value, however crafted, can make one project's series
+ * another's.
  *
  * Each metrics writer caches the ids it has learned, keyed by the exact
  * identity bytes (compared in full, never by hash alone); a batch asks the
@@ -13,6 +15,7 @@
  */
 #include "ingest/writer.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <sys/random.h>
 
@@ -29,8 +32,48 @@ static int64_t be64(const char *p)
     return (int64_t)v;
 }
 
-/* The identity of r as bytes: project, service, name (length-prefixed), labels. */
-static int identity(lo_buf_t *b, const lo_sample_rec_t *r)
+/* The resource attributes that tell two producers of one series apart
+ * (sorted: the object is built in this order). */
+static const char *const RESOURCE_ID_KEYS[] = { "container.id",        "host.id",
+                                                "host.name",           "k8s.pod.uid",
+                                                "service.instance.id", "service.namespace" };
+
+/* The identifying attributes of r's resource as a JSON object, "{}" when
+ * it has none: parsed once per resource (samples of one resource share its
+ * text), kept in w->rid. */
+static lo_str_t resource_id(lo_writer_t *w, const lo_sample_rec_t *r)
+{
+    if (r->resource.len == 0)
+        return LO_STR_LIT("{}");
+    if (w->rid_src == r->resource.p && w->rid_src_len == r->resource.len && w->rid.err == LO_OK)
+        return lo_str(w->rid.p, w->rid.len);
+    w->rid_src = r->resource.p;
+    w->rid_src_len = r->resource.len;
+    lo_buf_reset(&w->rid);
+    json_t *res = json_loadb(r->resource.p, r->resource.len, 0, NULL);
+    lo_buf_putc(&w->rid, '{');
+    bool first = true;
+    for (size_t i = 0; i < LO_ARRAY_LEN(RESOURCE_ID_KEYS); i++) {
+        json_t *v = json_object_get(res, RESOURCE_ID_KEYS[i]);
+        if (v == NULL || json_is_null(v) || json_is_object(v) || json_is_array(v))
+            continue;
+        char *vs = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+        if (vs == NULL) {
+            w->rid.err = LO_ERROR;
+            break;
+        }
+        lo_buf_printf(&w->rid, "%s\"%s\":%s", first ? "" : ",", RESOURCE_ID_KEYS[i], vs);
+        free(vs);
+        first = false;
+    }
+    lo_buf_putc(&w->rid, '}');
+    json_decref(res);
+    return lo_str(w->rid.p != NULL ? w->rid.p : "{}", w->rid.p != NULL ? w->rid.len : 2);
+}
+
+/* The identity of r as bytes: project, service, name (length-prefixed),
+ * type, resource id (length-prefixed), labels. */
+static int identity(lo_buf_t *b, lo_str_t rid, const lo_sample_rec_t *r)
 {
     const lo_envelope_t *e = &r->env;
     uint32_t sl = (uint32_t)e->service.len, nl = (uint32_t)r->name.len;
@@ -42,6 +85,10 @@ static int identity(lo_buf_t *b, const lo_sample_rec_t *r)
     lo_buf_append(b, e->service.p, sl);
     lo_buf_append(b, &nl, sizeof(nl));
     lo_buf_append(b, r->name.p, nl);
+    uint32_t tl = (uint32_t)r->type, rl = (uint32_t)rid.len;
+    lo_buf_append(b, &tl, sizeof(tl));
+    lo_buf_append(b, &rl, sizeof(rl));
+    lo_buf_append(b, rid.p, rl);
     lo_buf_append(b, r->labels.p, r->labels.len);
     return b->err;
 }
@@ -171,11 +218,13 @@ int lo_series_prepare(lo_writer_t *w, lo_ingest_req_t *list, size_t records)
         w->series.seed = (uint64_t)lo_mono_ns() | 1;
     memset(w->new_tab, 0, w->new_tab_cap * sizeof(uint32_t));
     lo_buf_reset(&w->new_keys);
+    w->rid_src = NULL; /* a resource of an earlier batch may have had this address */
     size_t k = 0;
     for (lo_ingest_req_t *q = list; q != NULL; q = q->next) {
         for (size_t i = 0; i < q->batch.n; i++, k++) {
             const lo_sample_rec_t *r = &q->batch.samples[i];
-            if (identity(&w->idkey, r) != LO_OK) {
+            lo_str_t rid = resource_id(w, r);
+            if (w->rid.err != LO_OK || identity(&w->idkey, rid, r) != LO_OK) {
                 snprintf(w->err, sizeof(w->err), "series: out of memory");
                 return LO_ERROR;
             }
@@ -192,7 +241,7 @@ int lo_series_prepare(lo_writer_t *w, lo_ingest_req_t *list, size_t records)
     return LO_OK;
 }
 
-/* Parameters $1..$4 of both statements: the identity columns. */
+/* Parameters $1..$6 of both statements: the identity columns. */
 static void identity_params(lo_writer_t *w, size_t i)
 {
     const lo_sample_rec_t *r = w->new_series[i].rec;
@@ -204,44 +253,54 @@ static void identity_params(lo_writer_t *w, size_t i)
         lo_pgarr_add_jsonb(&w->arr[3], r->labels.p, r->labels.len);
     else
         lo_pgarr_add_jsonb(&w->arr[3], "{}", 2);
+    lo_pgarr_add_i16(&w->arr[4], (int16_t)r->type);
+    lo_str_t rid = resource_id(w, r);
+    lo_pgarr_add_jsonb(&w->arr[5], rid.p, rid.len);
 }
 
 /* The identity columns as one row source, with the position of each row. */
-#define IDENTITY_ROWS "unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[]"
+#define IDENTITY_ROWS "unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::int2[], $6::jsonb[]"
 
 int lo_series_upsert(lo_writer_t *w)
 {
     size_t n = w->new_series_n;
     if (n == 0)
         return LO_OK;
-    static const uint32_t oids[] = { LO_OID_UUID, LO_OID_TEXT, LO_OID_TEXT, LO_OID_JSONB, LO_OID_INT2,
-                                     LO_OID_INT2, LO_OID_BOOL, LO_OID_TEXT, LO_OID_TEXT,  LO_OID_JSONB };
+    static const uint32_t oids[] = { LO_OID_UUID, LO_OID_TEXT,  LO_OID_TEXT, LO_OID_JSONB,
+                                     LO_OID_INT2, LO_OID_JSONB, LO_OID_INT2, LO_OID_BOOL,
+                                     LO_OID_TEXT, LO_OID_TEXT,  LO_OID_JSONB };
     static const uint32_t types[] = { LO_OID_UUID_ARRAY,  LO_OID_TEXT_ARRAY, LO_OID_TEXT_ARRAY,
-                                      LO_OID_JSONB_ARRAY, LO_OID_INT2_ARRAY, LO_OID_INT2_ARRAY,
-                                      LO_OID_BOOL_ARRAY,  LO_OID_TEXT_ARRAY, LO_OID_TEXT_ARRAY,
-                                      LO_OID_JSONB_ARRAY };
+                                      LO_OID_JSONB_ARRAY, LO_OID_INT2_ARRAY, LO_OID_JSONB_ARRAY,
+                                      LO_OID_INT2_ARRAY,  LO_OID_BOOL_ARRAY, LO_OID_TEXT_ARRAY,
+                                      LO_OID_TEXT_ARRAY,  LO_OID_JSONB_ARRAY };
+    _Static_assert(LO_ARRAY_LEN(oids) <= LO_ARRAY_LEN(((lo_writer_t *)0)->arr), "parameter arrays");
+    w->rid_src = NULL;
     for (size_t i = 0; i < LO_ARRAY_LEN(oids); i++)
         lo_pgarr_begin(&w->arr[i], oids[i]);
     for (size_t i = 0; i < n; i++) {
         const lo_sample_rec_t *r = w->new_series[i].rec;
         identity_params(w, i);
-        lo_pgarr_add_i16(&w->arr[4], (int16_t)r->type);
-        lo_pgarr_add_i16(&w->arr[5], (int16_t)r->temporality);
-        lo_pgarr_add_bool(&w->arr[6], r->monotonic);
-        lo_pgarr_add(&w->arr[7], r->unit.len ? r->unit.p : NULL, r->unit.len);
-        lo_pgarr_add(&w->arr[8], r->description.len ? r->description.p : NULL, r->description.len);
-        lo_pgarr_add_jsonb(&w->arr[9], r->resource.p, r->resource.len);
+        lo_pgarr_add_i16(&w->arr[6], (int16_t)r->temporality);
+        lo_pgarr_add_bool(&w->arr[7], r->monotonic);
+        lo_pgarr_add(&w->arr[8], r->unit.len ? r->unit.p : NULL, r->unit.len);
+        lo_pgarr_add(&w->arr[9], r->description.len ? r->description.p : NULL, r->description.len);
+        lo_pgarr_add_jsonb(&w->arr[10], r->resource.p, r->resource.len);
+    }
+    if (w->rid.err != LO_OK) {
+        snprintf(w->err, sizeof(w->err), "series: out of memory");
+        return LO_ERROR;
     }
     /* Inserted in identity order: concurrent writers take the unique
      * index's locks in one order and cannot deadlock. */
     int rc = lo_writer_exec(
         w, "metric_series insert",
-        "INSERT INTO metric_series (project_id, service, name, labels, type, temporality, monotonic, unit, "
+        "INSERT INTO metric_series (project_id, service, name, labels, type, resource_id, temporality, "
+        "monotonic, unit, description, resource) "
+        "SELECT * FROM " IDENTITY_ROWS ", $7::int2[], $8::bool[], $9::text[], $10::text[], "
+        "$11::jsonb[]) AS u(project_id, service, name, labels, type, resource_id, temporality, monotonic, "
+        "unit, "
         "description, resource) "
-        "SELECT * FROM " IDENTITY_ROWS ", $5::int2[], $6::int2[], $7::bool[], $8::text[], $9::text[], "
-        "$10::jsonb[]) AS u(project_id, service, name, labels, type, temporality, monotonic, unit, "
-        "description, resource) "
-        "ORDER BY lo_series_identity(u.project_id, u.service, u.name, u.labels) "
+        "ORDER BY lo_series_identity(u.project_id, u.service, u.name, u.labels, u.type, u.resource_id) "
         "ON CONFLICT (identity) DO NOTHING",
         (int)LO_ARRAY_LEN(types), types, NULL);
     if (rc != LO_OK)
@@ -253,11 +312,12 @@ int lo_series_upsert(lo_writer_t *w)
     rc = lo_writer_exec(
         w, "metric_series ids",
         "SELECT u.ord, s.series_id FROM " IDENTITY_ROWS ") WITH ORDINALITY "
-        "AS u(project_id, service, name, labels, ord) "
+        "AS u(project_id, service, name, labels, type, resource_id, ord) "
         "JOIN metric_series s ON s.identity = lo_series_identity(u.project_id, u.service, u.name, "
-        "u.labels) AND s.project_id IS NOT DISTINCT FROM u.project_id AND s.service = u.service "
-        "AND s.name = u.name AND s.labels = u.labels",
-        4, types, &r);
+        "u.labels, u.type, u.resource_id) AND s.project_id IS NOT DISTINCT FROM u.project_id "
+        "AND s.service = u.service AND s.name = u.name AND s.labels = u.labels AND s.type = u.type "
+        "AND s.resource_id = u.resource_id",
+        6, types, &r);
     if (rc != LO_OK)
         return rc;
     for (int i = 0; i < PQntuples(r); i++) {

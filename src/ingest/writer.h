@@ -104,6 +104,11 @@ typedef struct lo_writer {
     size_t new_tab_cap;
     lo_buf_t new_keys, idkey;
     lo_series_cache_t series;
+    /* the identifying resource attributes of the last resource seen
+     * (series.c), valid while the batch's requests are */
+    const char *rid_src;
+    size_t rid_src_len;
+    lo_buf_t rid;
 } lo_writer_t;
 
 /* Settings the writers read (copied from lo_config_t at create). */

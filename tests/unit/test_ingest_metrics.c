@@ -206,6 +206,7 @@ static void test_samples_and_series_cache(void **state)
     g->env.has_project = true;
     lo_sample_rec_t *g2 = add_sample(r1, "cpu", "{\"core\":\"0\"}", 1, LO_METRIC_GAUGE, -1e300, 2);
     g2->env = g->env;
+    g2->resource = g->resource;
     lo_sample_rec_t *h = add_sample(r1, "latency", "{}", 0, LO_METRIC_HISTOGRAM, 0, 1);
     h->count = 7;
     h->sum = 12.5;
@@ -255,6 +256,7 @@ static void test_samples_and_series_cache(void **state)
     treq_t *r2 = treq_new(LO_SIGNAL_METRICS);
     lo_sample_rec_t *g3 = add_sample(r2, "cpu", "{\"core\":\"0\"}", 1, LO_METRIC_GAUGE, 1, 3);
     g3->env = g->env;
+    g3->resource = S("{\"host.name\":\"h1\",\"process.pid\":7}"); /* not identifying: the same series */
     add_sample(r2, "latency", "{}", 0, LO_METRIC_HISTOGRAM, 0, 3)->count = 1;
     submit_wait(in, r2);
     assert_int_equal(pgt_int(c, "SELECT n FROM series_stmts"), 1);
@@ -263,10 +265,36 @@ static void test_samples_and_series_cache(void **state)
     /* a new label set is a new series: one statement */
     treq_t *r3 = treq_new(LO_SIGNAL_METRICS);
     add_sample(r3, "cpu", "{\"core\":\"1\"}", 2, LO_METRIC_GAUGE, 1, 4);
-    add_sample(r3, "cpu", "{\"core\":\"0\"}", 1, LO_METRIC_GAUGE, 1, 4)->env = g->env;
+    lo_sample_rec_t *g4 = add_sample(r3, "cpu", "{\"core\":\"0\"}", 1, LO_METRIC_GAUGE, 1, 4);
+    g4->env = g->env;
+    g4->resource = g->resource;
     submit_wait(in, r3);
     assert_int_equal(pgt_int(c, "SELECT n FROM series_stmts"), 2);
     assert_int_equal(pgt_int(c, "SELECT count(*) FROM metric_series"), 3);
+
+    /* a replica (another service.instance.id or host.name) and another
+     * type are series of their own; the identifying attributes are kept */
+    treq_t *r4 = treq_new(LO_SIGNAL_METRICS);
+    const char *res[] = { "{\"host.name\":\"h2\"}", "{\"host.name\":\"h1\",\"service.instance.id\":\"i-9\","
+                                                    "\"service.namespace\":\"shop\",\"os.type\":\"linux\"}" };
+    for (int i = 0; i < 2; i++) {
+        lo_sample_rec_t *x = add_sample(r4, "cpu", "{\"core\":\"0\"}", 1, LO_METRIC_GAUGE, 1, 5);
+        x->env = g->env;
+        x->resource = lo_str(res[i], strlen(res[i]));
+    }
+    lo_sample_rec_t *sum = add_sample(r4, "cpu", "{\"core\":\"0\"}", 1, LO_METRIC_SUM, 1, 5);
+    sum->env = g->env;
+    sum->resource = g->resource;
+    submit_wait(in, r4);
+    assert_int_equal(pgt_int(c, "SELECT count(*) FROM metric_series"), 6);
+    assert_string_equal(
+        pgt_value(c,
+                  "SELECT string_agg(resource_id::text, ';' ORDER BY resource_id::text COLLATE \"C\") FROM "
+                  "metric_series WHERE name = 'cpu' AND labels = '{\"core\":\"0\"}' AND type = 1",
+                  v, sizeof(v)),
+        "{\"host.name\": \"h1\", \"service.namespace\": \"shop\", \"service.instance.id\": \"i-9\"};"
+        "{\"host.name\": \"h1\"};{\"host.name\": \"h2\"}");
+    treq_free(r4);
     /* every sample has its series */
     assert_int_equal(
         pgt_int(c, "SELECT count(*) FROM metric_samples s LEFT JOIN metric_series m USING (series_id)"

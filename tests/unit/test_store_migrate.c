@@ -97,7 +97,7 @@ static void test_migrate_tenant_identity(void **state)
     char v[256];
     assert_string_equal(pgt_value(c,
                                   "SELECT series_id || ' ' || (identity = lo_series_identity(project_id, "
-                                  "service, name, labels)) FROM metric_series",
+                                  "service, name, labels, type, resource_id)) FROM metric_series",
                                   v, sizeof(v)),
                         "-77 true");
     pgt_value(c,
