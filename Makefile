@@ -12,7 +12,7 @@
 # other target stops at once, with the list, when the libraries are missing.
 
 CC      ?= cc
-PKGS    := libmicrohttpd libpq jansson zlib libcrypto hiredis libcurl
+PKGS    := libmicrohttpd libpq jansson zlib libcrypto hiredis libcurl libzstd libxxhash snappy
 BUILD   ?= build
 OPT     ?= -O2
 SAN     ?=
@@ -36,6 +36,9 @@ DEB_zlib          := zlib1g-dev
 DEB_libcrypto     := libssl-dev
 DEB_hiredis       := libhiredis-dev
 DEB_libcurl       := libcurl4-openssl-dev
+DEB_libzstd       := libzstd-dev
+DEB_libxxhash     := libxxhash-dev
+DEB_snappy        := libsnappy-dev
 NO_PKGCONFIG := $(if $(shell command -v pkg-config 2>/dev/null),,pkg-config)
 $(error C libraries missing: $(if $(NO_PKGCONFIG),pkg-config is not installed,pkg-config cannot find $(PKG_MISSING)) (Debian packages: $(strip $(NO_PKGCONFIG) $(foreach p,$(PKG_MISSING),$(DEB_$(p))))); run 'make deps' to install them (make run, make test, make bench and make asan do it themselves))
 endif
