@@ -160,7 +160,7 @@ typedef struct {
     size_t max_footer_bytes; /* default 64 MiB */
     size_t max_chunk_bytes;  /* one column chunk as stored; default 512 MiB */
     size_t max_page_bytes;   /* one page, decompressed; default 256 MiB */
-    size_t max_rows;         /* rows in one row group; default 64 Mi */
+    size_t max_rows;         /* rows in one row group; default 8 Mi */
 } lo_pq_limits_t;
 
 /* Statistics of a column chunk; min and max are PLAIN-encoded values
@@ -226,6 +226,8 @@ typedef struct lo_pq_file {
     void *ud;
     lo_pq_limits_t limits;
     uint8_t *footer;
+    uint32_t footer_len;
+    void *owned_ud;
 } lo_pq_file_t;
 
 /* Opens a file of size bytes read through read_at: reads and parses the
