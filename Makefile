@@ -12,7 +12,7 @@
 # other target stops at once, with the list, when the libraries are missing.
 
 CC      ?= cc
-PKGS    := libmicrohttpd libpq jansson zlib libcrypto hiredis libcurl
+PKGS    := libmicrohttpd libpq jansson zlib libcrypto hiredis libcurl libzstd libxxhash snappy
 BUILD   ?= build
 OPT     ?= -O2
 SAN     ?=
@@ -36,6 +36,9 @@ DEB_zlib          := zlib1g-dev
 DEB_libcrypto     := libssl-dev
 DEB_hiredis       := libhiredis-dev
 DEB_libcurl       := libcurl4-openssl-dev
+DEB_libzstd       := libzstd-dev
+DEB_libxxhash     := libxxhash-dev
+DEB_snappy        := libsnappy-dev
 NO_PKGCONFIG := $(if $(shell command -v pkg-config 2>/dev/null),,pkg-config)
 $(error C libraries missing: $(if $(NO_PKGCONFIG),pkg-config is not installed,pkg-config cannot find $(PKG_MISSING)) (Debian packages: $(strip $(NO_PKGCONFIG) $(foreach p,$(PKG_MISSING),$(DEB_$(p))))); run 'make deps' to install them (make run, make test, make bench and make asan do it themselves))
 endif
@@ -62,7 +65,7 @@ FUZZ     := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ:fuzz/%.c=build-fuzz/%)
 FUZZ_SECONDS ?= 5
 
-.PHONY: all deps run test unit integration tooling asan fuzz fuzz-run bench bench-tools clean services-stop
+.PHONY: all deps run test unit parquet-check integration tooling asan fuzz fuzz-run bench bench-tools clean services-stop
 all: $(BIN) bench-tools
 
 $(BIN): $(BUILD)/src/main.o $(LIB)
@@ -111,6 +114,15 @@ unit: $(UNIT_BIN)
 	  if [ -n "$$bad" ]; then echo "unit: FAILED:$$bad (of $$n programs)"; exit 1; fi; \
 	  echo "unit: all $$n test programs passed"'
 
+# Parquet files written by the cold tier's writer, checked by DuckDB (from
+# npm, tests/integration's lock file): schema, metadata, every value.
+.PHONY: parquet-check
+parquet-check: $(BUILD)/tests/test_parquet
+	@rm -rf $(BUILD)/parquet-check && mkdir -p $(BUILD)/parquet-check
+	@LO_PQ_CHECK_DIR=$(BUILD)/parquet-check $(BUILD)/tests/test_parquet >$(BUILD)/parquet-check/unit.log 2>&1 || \
+	  { tail -n 30 $(BUILD)/parquet-check/unit.log; exit 1; }
+	@node tests/parquet/check-with-duckdb.mjs $(BUILD)/parquet-check/*.parquet
+
 # Integration tests drive the built server from outside with real clients.
 integration: $(BIN)
 	@LO_BIN=$(BIN) scripts/test-integration.sh
@@ -133,10 +145,11 @@ test: deps
 	@$(MAKE) --no-print-directory format-check
 	@$(MAKE) --no-print-directory $(BIN) $(UNIT_BIN)
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory parquet-check
 	@$(MAKE) --no-print-directory fuzz-run
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory tooling
-	@echo "make test: passed (unit tests, fuzz run, integration tests, tooling tests)"
+	@echo "make test: passed (unit tests, Parquet check, fuzz run, integration tests, tooling tests)"
 
 # (gcc leaves float-cast-overflow out of -fsanitize=undefined; clang's fuzz build has it)
 asan: deps

@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 PKGS=(build-essential pkg-config clang clang-format libclang-rt-14-dev
       libmicrohttpd-dev libpq-dev libjansson-dev zlib1g-dev libssl-dev
       libhiredis-dev libwslay-dev libcurl4-openssl-dev
+      libsnappy-dev libzstd-dev libxxhash-dev
       libcmocka-dev protobuf-c-compiler libprotobuf-c-dev
       postgresql-15 redis-server prometheus-alertmanager nodejs npm python3 curl)
 # (pg_trgm and the other contrib extensions ship in postgresql-15 on Debian 12;

@@ -1,0 +1,774 @@
+/* The Parquet reader: the footer through a read-at callback, then column
+ * chunks read whole and decoded page by page into one slot per row.  Every
+ * size read from the file is checked against the bytes it claims to
+ * describe and against lo_pq_limits_t before it is used. */
+#include "cold/pq_read.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cold/thrift.h"
+
+int lo_pq_say(char *err, size_t errlen, int rc, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return rc;
+}
+
+/* ---- opening ---- */
+
+typedef struct {
+    const uint8_t *p;
+    size_t n;
+} mem_src_t;
+
+static int mem_read_at(void *ud, uint64_t off, void *dst, size_t n)
+{
+    const mem_src_t *m = ud;
+    if (off > m->n || n > m->n - off)
+        return LO_INVALID;
+    memcpy(dst, m->p + off, n);
+    return LO_OK;
+}
+
+static void limits_fill(lo_pq_limits_t *l, const lo_pq_limits_t *given)
+{
+    if (given)
+        *l = *given;
+    else
+        memset(l, 0, sizeof *l);
+    if (l->max_footer_bytes == 0)
+        l->max_footer_bytes = 64u << 20;
+    if (l->max_chunk_bytes == 0)
+        l->max_chunk_bytes = 512u << 20;
+    if (l->max_page_bytes == 0)
+        l->max_page_bytes = 256u << 20;
+    if (l->max_rows == 0)
+        l->max_rows = 8u << 20;
+}
+
+/* Whether [off, off + len) lies between the leading magic and the footer. */
+static bool in_body(const lo_pq_file_t *f, int64_t off, int64_t len)
+{
+    uint64_t body_end = f->size - f->footer_len - 8;
+    return off >= 4 && len >= 0 && (uint64_t)off <= body_end && (uint64_t)len <= body_end - (uint64_t)off;
+}
+
+int lo_pq_open(uint64_t size, lo_pq_read_at_fn read_at, void *ud, const lo_pq_limits_t *limits,
+               lo_pq_file_t **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    uint8_t tail[8], head[4];
+    if (size < 12)
+        return lo_pq_say(err, errlen, LO_INVALID, "parquet: %llu bytes is too short for a file",
+                         (unsigned long long)size);
+    if (read_at(ud, size - 8, tail, 8) != LO_OK || read_at(ud, 0, head, 4) != LO_OK)
+        return lo_pq_say(err, errlen, LO_ERROR, "parquet: reading the file failed");
+    if (memcmp(tail + 4, "PARE", 4) == 0)
+        return lo_pq_say(err, errlen, LO_INVALID, "parquet: encrypted files are not supported");
+    if (memcmp(tail + 4, LO_PQ_MAGIC, 4) != 0 || memcmp(head, LO_PQ_MAGIC, 4) != 0)
+        return lo_pq_say(err, errlen, LO_INVALID, "parquet: not a Parquet file (no PAR1 magic)");
+    lo_pq_file_t *f = calloc(1, sizeof *f);
+    if (f == NULL)
+        return lo_pq_say(err, errlen, LO_ERROR, "parquet: out of memory");
+    limits_fill(&f->limits, limits);
+    f->size = size;
+    f->read_at = read_at;
+    f->ud = ud;
+    uint32_t flen = lo_le32(tail);
+    if (flen > size - 12 || flen > f->limits.max_footer_bytes) {
+        lo_pq_close(f);
+        return lo_pq_say(err, errlen, LO_INVALID, "parquet: a footer of %u bytes does not fit",
+                         (unsigned)flen);
+    }
+    f->footer_len = flen;
+    f->footer = malloc(flen ? flen : 1);
+    if (f->footer == NULL || read_at(ud, size - 8 - flen, f->footer, flen) != LO_OK) {
+        int rc = f->footer ? LO_ERROR : LO_ERROR;
+        lo_pq_close(f);
+        return lo_pq_say(err, errlen, rc, "parquet: reading the footer failed");
+    }
+    const char *why = NULL;
+    int rc = lo_pq_parse_footer(f, f->footer, flen, &why);
+    if (rc != LO_OK) {
+        lo_pq_close(f);
+        if (rc == LO_ERROR)
+            return lo_pq_say(err, errlen, rc, "parquet: out of memory");
+        return lo_pq_say(err, errlen, rc, "%s", why ? why : "parquet: the footer is corrupt");
+    }
+    *out = f;
+    return LO_OK;
+}
+
+int lo_pq_open_buffer(const void *p, size_t n, const lo_pq_limits_t *limits, lo_pq_file_t **out, char *err,
+                      size_t errlen)
+{
+    mem_src_t *m = malloc(sizeof *m);
+    if (m == NULL)
+        return lo_pq_say(err, errlen, LO_ERROR, "parquet: out of memory");
+    m->p = p;
+    m->n = n;
+    int rc = lo_pq_open(n, mem_read_at, m, limits, out, err, errlen);
+    if (rc != LO_OK)
+        free(m);
+    else
+        (*out)->owned_ud = m;
+    return rc;
+}
+
+void lo_pq_close(lo_pq_file_t *f)
+{
+    if (f == NULL)
+        return;
+    for (size_t i = 0; i < f->n_row_groups; i++)
+        free(f->row_groups[i].columns);
+    free(f->row_groups);
+    free(f->fields);
+    free(f->footer);
+    free(f->owned_ud);
+    free(f);
+}
+
+/* Reads [off, off + len) of the file's body into a new buffer. */
+int lo_pq_read_range(lo_pq_file_t *f, int64_t off, int64_t len, size_t limit, uint8_t **out, char *err,
+                     size_t errlen)
+{
+    *out = NULL;
+    if (!in_body(f, off, len))
+        return lo_pq_say(err, errlen, LO_INVALID, "parquet: a range (%lld, %lld bytes) outside the file",
+                         (long long)off, (long long)len);
+    if ((uint64_t)len > limit)
+        return lo_pq_say(err, errlen, LO_INVALID, "parquet: a range of %lld bytes is past the limit",
+                         (long long)len);
+    *out = malloc(len ? (size_t)len : 1);
+    if (*out == NULL)
+        return lo_pq_say(err, errlen, LO_ERROR, "parquet: out of memory");
+    if (f->read_at(f->ud, (uint64_t)off, *out, (size_t)len) != LO_OK) {
+        free(*out);
+        *out = NULL;
+        return lo_pq_say(err, errlen, LO_ERROR, "parquet: reading the file failed");
+    }
+    return LO_OK;
+}
+
+/* ---- values ---- */
+
+/* The state of reading one column chunk. */
+typedef struct {
+    const lo_pq_file_t *f;
+    const lo_pq_chunk_t *chunk;
+    lo_pq_type_t type;
+    size_t es;    /* bytes per value in the output (fixed-size types) */
+    size_t width; /* bytes per PLAIN value; 0 for BYTE_ARRAY */
+    bool bytes;   /* values are byte strings (BYTE_ARRAY, FIXED, INT96) */
+    lo_pq_values_t *out;
+    size_t rows;
+    size_t *offs; /* byte values: each row's offset in heap */
+    lo_buf_t heap;
+    /* the dictionary */
+    bool has_dict;
+    uint8_t *dict_buf;
+    size_t dict_n;
+    uint8_t *dict_fixed;
+    lo_str_t *dict_str;
+    /* one page's decoded values */
+    uint8_t *fixed;
+    lo_str_t *strs;
+    uint32_t *idx;
+    int64_t *i64s;
+    size_t scratch_cap;
+    lo_buf_t rebuilt; /* DELTA_BYTE_ARRAY values */
+    const char *why;
+} rd_t;
+
+static int bad(rd_t *r, const char *why)
+{
+    if (r->why == NULL)
+        r->why = why;
+    return LO_INVALID;
+}
+
+/* PLAIN values: k of them from [p, p + len) into fixed (k * es) or strs. */
+static int plain_decode(rd_t *r, const uint8_t *p, size_t len, size_t k, uint8_t *fixed, lo_str_t *strs)
+{
+    if (r->type == LO_PQ_BOOLEAN) {
+        if ((k + 7) / 8 > len)
+            return bad(r, "parquet: PLAIN booleans truncated");
+        for (size_t i = 0; i < k; i++)
+            fixed[i] = (p[i / 8] >> (i % 8)) & 1;
+        return LO_OK;
+    }
+    if (r->type == LO_PQ_BYTE_ARRAY) {
+        const uint8_t *end = p + len;
+        for (size_t i = 0; i < k; i++) {
+            if (end - p < 4)
+                return bad(r, "parquet: PLAIN byte array truncated");
+            uint32_t n = lo_le32(p);
+            p += 4;
+            if (n > (size_t)(end - p))
+                return bad(r, "parquet: PLAIN byte array longer than its page");
+            strs[i] = lo_str((const char *)p, n);
+            p += n;
+        }
+        return LO_OK;
+    }
+    if (k > len / r->width)
+        return bad(r, "parquet: PLAIN values truncated");
+    if (r->bytes) {
+        for (size_t i = 0; i < k; i++)
+            strs[i] = lo_str((const char *)p + i * r->width, r->width);
+        return LO_OK;
+    }
+    for (size_t i = 0; i < k; i++) {
+        const uint8_t *q = p + i * r->width;
+        if (r->width == 4) {
+            uint32_t u = lo_le32(q);
+            memcpy(fixed + i * 4, &u, 4);
+        } else {
+            uint64_t u = lo_le64(q);
+            memcpy(fixed + i * 8, &u, 8);
+        }
+    }
+    return LO_OK;
+}
+
+static int dict_page(rd_t *r, uint8_t *body, size_t len, int32_t n, int enc)
+{
+    if (r->has_dict)
+        return bad(r, "parquet: a second dictionary page");
+    if (enc != LO_PQ_ENC_PLAIN && enc != LO_PQ_ENC_PLAIN_DICTIONARY)
+        return bad(r, "parquet: a dictionary page not PLAIN");
+    size_t min_bytes = r->type == LO_PQ_BYTE_ARRAY ? 4 : r->type == LO_PQ_BOOLEAN ? 1 : r->width;
+    if (n < 0 || (r->type == LO_PQ_BOOLEAN ? (size_t)n / 8 : (size_t)n) > len / min_bytes)
+        return bad(r, "parquet: a dictionary larger than its page");
+    r->has_dict = true;
+    r->dict_buf = body;
+    r->dict_n = (size_t)n;
+    if (r->bytes)
+        r->dict_str = calloc(r->dict_n ? r->dict_n : 1, sizeof *r->dict_str);
+    else
+        r->dict_fixed = calloc(r->dict_n ? r->dict_n : 1, r->es);
+    if (r->dict_str == NULL && r->dict_fixed == NULL)
+        return LO_ERROR;
+    return plain_decode(r, body, len, r->dict_n, r->dict_fixed, r->dict_str);
+}
+
+static int delta_values(rd_t *r, const uint8_t *p, size_t len, size_t k, size_t *used)
+{
+    if (lo_pq_delta_decode(p, len, r->i64s, k, used) != LO_OK)
+        return bad(r, "parquet: corrupt DELTA_BINARY_PACKED values");
+    return LO_OK;
+}
+
+/* DELTA_LENGTH_BYTE_ARRAY: k lengths, then the bytes back to back. */
+static int dlba_values(rd_t *r, const uint8_t *p, size_t len, size_t k, lo_str_t *strs, size_t *used)
+{
+    size_t hdr;
+    if (delta_values(r, p, len, k, &hdr) != LO_OK)
+        return LO_INVALID;
+    size_t at = hdr;
+    for (size_t i = 0; i < k; i++) {
+        int64_t n = r->i64s[i];
+        if (n < 0 || (uint64_t)n > len - at)
+            return bad(r, "parquet: DELTA_LENGTH_BYTE_ARRAY lengths past the page");
+        strs[i] = lo_str((const char *)p + at, (size_t)n);
+        at += (size_t)n;
+    }
+    *used = at;
+    return LO_OK;
+}
+
+/* DELTA_BYTE_ARRAY: prefix lengths, then suffixes as DELTA_LENGTH_BYTE_ARRAY;
+ * each value is the previous value's prefix and its suffix. */
+static int dba_values(rd_t *r, const uint8_t *p, size_t len, size_t k, lo_str_t *strs)
+{
+    size_t used;
+    if (delta_values(r, p, len, k, &used) != LO_OK)
+        return LO_INVALID;
+    int64_t *prefix = malloc((k ? k : 1) * sizeof *prefix);
+    if (prefix == NULL)
+        return LO_ERROR;
+    memcpy(prefix, r->i64s, k * sizeof *prefix);
+    size_t used2;
+    int rc = dlba_values(r, p + used, len - used, k, strs, &used2);
+    lo_buf_reset(&r->rebuilt);
+    size_t *at = malloc((k ? k : 1) * sizeof *at);
+    size_t prev_at = 0, prev_len = 0;
+    for (size_t i = 0; rc == LO_OK && i < k; i++) {
+        if (at == NULL) {
+            rc = LO_ERROR;
+            break;
+        }
+        if (prefix[i] < 0 || (uint64_t)prefix[i] > prev_len) {
+            rc = bad(r, "parquet: DELTA_BYTE_ARRAY prefix longer than the value before");
+            break;
+        }
+        at[i] = r->rebuilt.len;
+        lo_buf_reserve(&r->rebuilt, (size_t)prefix[i] + strs[i].len);
+        if (r->rebuilt.err != LO_OK) {
+            rc = bad(r, "parquet: DELTA_BYTE_ARRAY values past the limit");
+            break;
+        }
+        memmove(r->rebuilt.p + r->rebuilt.len, r->rebuilt.p + prev_at, (size_t)prefix[i]);
+        r->rebuilt.len += (size_t)prefix[i];
+        lo_buf_append(&r->rebuilt, strs[i].p, strs[i].len);
+        prev_at = at[i];
+        prev_len = (size_t)prefix[i] + strs[i].len;
+        strs[i].len = prev_len;
+    }
+    for (size_t i = 0; rc == LO_OK && i < k; i++)
+        strs[i].p = r->rebuilt.p + at[i];
+    free(at);
+    free(prefix);
+    return rc;
+}
+
+/* k values of a data page, in encoding enc, into r->fixed or r->strs. */
+static int page_values(rd_t *r, int enc, const uint8_t *p, size_t len, size_t k)
+{
+    size_t used;
+    switch (enc) {
+    case LO_PQ_ENC_PLAIN: return plain_decode(r, p, len, k, r->fixed, r->strs);
+    case LO_PQ_ENC_PLAIN_DICTIONARY:
+    case LO_PQ_ENC_RLE_DICTIONARY: {
+        if (!r->has_dict)
+            return bad(r, "parquet: dictionary indexes without a dictionary");
+        if (k == 0)
+            return LO_OK;
+        if (len < 1 || p[0] > 32)
+            return bad(r, "parquet: bad dictionary index width");
+        if (lo_pq_rle_decode(p + 1, len - 1, p[0], r->idx, k) != LO_OK)
+            return bad(r, "parquet: corrupt dictionary indexes");
+        for (size_t i = 0; i < k; i++) {
+            if (r->idx[i] >= r->dict_n)
+                return bad(r, "parquet: a dictionary index out of range");
+            if (r->bytes)
+                r->strs[i] = r->dict_str[r->idx[i]];
+            else
+                memcpy(r->fixed + i * r->es, r->dict_fixed + r->idx[i] * r->es, r->es);
+        }
+        return LO_OK;
+    }
+    case LO_PQ_ENC_RLE: {
+        if (r->type != LO_PQ_BOOLEAN)
+            return bad(r, "parquet: RLE values of a type other than BOOLEAN");
+        if (len < 4 || lo_le32(p) > len - 4)
+            return bad(r, "parquet: RLE booleans truncated");
+        if (lo_pq_rle_decode(p + 4, lo_le32(p), 1, r->idx, k) != LO_OK)
+            return bad(r, "parquet: corrupt RLE booleans");
+        for (size_t i = 0; i < k; i++)
+            r->fixed[i] = (uint8_t)r->idx[i];
+        return LO_OK;
+    }
+    case LO_PQ_ENC_DELTA_BINARY_PACKED:
+        if (r->type != LO_PQ_INT32 && r->type != LO_PQ_INT64)
+            return bad(r, "parquet: DELTA_BINARY_PACKED for a type other than INT32/INT64");
+        if (delta_values(r, p, len, k, &used) != LO_OK)
+            return LO_INVALID;
+        for (size_t i = 0; i < k; i++) {
+            if (r->type == LO_PQ_INT32) {
+                int32_t v = (int32_t)(uint32_t)r->i64s[i];
+                memcpy(r->fixed + i * 4, &v, 4);
+            } else {
+                memcpy(r->fixed + i * 8, &r->i64s[i], 8);
+            }
+        }
+        return LO_OK;
+    case LO_PQ_ENC_DELTA_LENGTH_BYTE_ARRAY:
+        if (r->type != LO_PQ_BYTE_ARRAY)
+            return bad(r, "parquet: DELTA_LENGTH_BYTE_ARRAY for a type other than BYTE_ARRAY");
+        return dlba_values(r, p, len, k, r->strs, &used);
+    case LO_PQ_ENC_DELTA_BYTE_ARRAY:
+        if (r->type != LO_PQ_BYTE_ARRAY && r->type != LO_PQ_FIXED)
+            return bad(r, "parquet: DELTA_BYTE_ARRAY for a type other than byte arrays");
+        if (dba_values(r, p, len, k, r->strs) != LO_OK)
+            return LO_INVALID;
+        for (size_t i = 0; r->type == LO_PQ_FIXED && i < k; i++)
+            if (r->strs[i].len != r->width)
+                return bad(r, "parquet: DELTA_BYTE_ARRAY value of another length than the column's");
+        return LO_OK;
+    case LO_PQ_ENC_BYTE_STREAM_SPLIT: {
+        if (r->width == 0 || r->type == LO_PQ_BOOLEAN || r->type == LO_PQ_INT96)
+            return bad(r, "parquet: BYTE_STREAM_SPLIT for a type without a fixed width");
+        if (k > len / r->width)
+            return bad(r, "parquet: BYTE_STREAM_SPLIT values truncated");
+        /* gather each value's bytes from the width streams, into rebuilt */
+        lo_buf_reset(&r->rebuilt);
+        if (lo_buf_reserve(&r->rebuilt, k * r->width) != LO_OK)
+            return LO_ERROR;
+        uint8_t *dst = (uint8_t *)r->rebuilt.p;
+        for (size_t i = 0; i < k; i++)
+            for (size_t b = 0; b < r->width; b++)
+                dst[i * r->width + b] = p[b * k + i];
+        r->rebuilt.len = k * r->width;
+        return plain_decode(r, dst, k * r->width, k, r->fixed, r->strs);
+    }
+    default: return bad(r, "parquet: an encoding this reader does not know");
+    }
+}
+
+/* Places k decoded values at rows [row, row + nv) skipping the nulls. */
+static int scatter(rd_t *r, size_t row, size_t nv, const uint32_t *defs)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < nv; i++) {
+        if (defs && defs[i] == 0) {
+            r->out->nulls[row + i] = 1;
+            r->out->n_nulls++;
+            if (r->bytes)
+                r->offs[row + i] = 0;
+            continue;
+        }
+        if (r->bytes) {
+            r->offs[row + i] = r->heap.len;
+            r->out->v.s[row + i].len = r->strs[j].len;
+            if (lo_buf_append(&r->heap, r->strs[j].p, r->strs[j].len) != LO_OK)
+                return bad(r, "parquet: the column's values are past the limit");
+        } else {
+            memcpy((uint8_t *)r->out->v.any + (row + i) * r->es, r->fixed + j * r->es, r->es);
+        }
+        j++;
+    }
+    return LO_OK;
+}
+
+/* ---- pages ---- */
+
+typedef struct {
+    int32_t type, usize, csize;
+    int32_t nv, enc, def_enc;
+    int32_t nulls, def_len, rep_len;
+    bool compressed;
+    bool has_data, has_dict, has_v2;
+} page_hdr_t;
+
+static int parse_sub(lo_thrift_r_t *t, int type, page_hdr_t *h, int which)
+{
+    int16_t last = 0, id;
+    int ft, rc;
+    int32_t v;
+    if (lo_thrift_r_enter(t, type) != LO_OK)
+        return LO_INVALID;
+    while ((rc = lo_thrift_r_field(t, &last, &id, &ft)) == LO_OK) {
+        bool b;
+        if (which == 8 && id == 7) {
+            if (lo_thrift_r_bool(t, ft, &b, false) != LO_OK)
+                return LO_INVALID;
+            h->compressed = b;
+            continue;
+        }
+        bool want = (which == 5 && id >= 1 && id <= 3) || (which == 7 && id <= 2) || (which == 8 && id <= 6);
+        if (!want) {
+            if (lo_thrift_r_skip(t, ft) != LO_OK)
+                return LO_INVALID;
+            continue;
+        }
+        if (lo_thrift_r_i32(t, ft, &v) != LO_OK)
+            return LO_INVALID;
+        if (which == 5)
+            *(id == 1 ? &h->nv : id == 2 ? &h->enc : &h->def_enc) = v;
+        else if (which == 7)
+            *(id == 1 ? &h->nv : &h->enc) = v;
+        else if (id == 1 || id == 2 || id == 4 || id == 5 || id == 6)
+            *(id == 1   ? &h->nv
+              : id == 2 ? &h->nulls
+              : id == 4 ? &h->enc
+              : id == 5 ? &h->def_len
+                        : &h->rep_len) = v;
+    }
+    if (rc != LO_ABSENT)
+        return LO_INVALID;
+    lo_thrift_r_leave(t);
+    return LO_OK;
+}
+
+static int parse_page_header(const uint8_t *p, size_t len, page_hdr_t *h, size_t *hlen)
+{
+    lo_thrift_r_t t;
+    int16_t last = 0, id;
+    int ft, rc;
+    memset(h, 0, sizeof *h);
+    h->type = h->usize = h->csize = -1;
+    h->compressed = true;
+    h->def_enc = LO_PQ_ENC_RLE;
+    lo_thrift_r_init(&t, p, len, 8);
+    if (lo_thrift_r_enter(&t, LO_THRIFT_STRUCT) != LO_OK)
+        return LO_INVALID;
+    while ((rc = lo_thrift_r_field(&t, &last, &id, &ft)) == LO_OK) {
+        int r2 = LO_OK;
+        switch (id) {
+        case 1: r2 = lo_thrift_r_i32(&t, ft, &h->type); break;
+        case 2: r2 = lo_thrift_r_i32(&t, ft, &h->usize); break;
+        case 3: r2 = lo_thrift_r_i32(&t, ft, &h->csize); break;
+        case 5:
+            r2 = parse_sub(&t, ft, h, 5);
+            h->has_data = true;
+            break;
+        case 7:
+            r2 = parse_sub(&t, ft, h, 7);
+            h->has_dict = true;
+            break;
+        case 8:
+            r2 = parse_sub(&t, ft, h, 8);
+            h->has_v2 = true;
+            break;
+        default: r2 = lo_thrift_r_skip(&t, ft);
+        }
+        if (r2 != LO_OK)
+            return LO_INVALID;
+    }
+    if (rc != LO_ABSENT || h->usize < 0 || h->csize < 0 || h->type < 0)
+        return LO_INVALID;
+    *hlen = lo_thrift_r_pos(&t, p);
+    return LO_OK;
+}
+
+/* Scratch for k values of one page (grown, never shrunk). */
+static int grow_scratch(rd_t *r, size_t k)
+{
+    if (k <= r->scratch_cap && r->idx != NULL)
+        return LO_OK;
+    size_t n = k ? k : 1;
+    uint32_t *idx = realloc(r->idx, n * sizeof *idx);
+    if (idx)
+        r->idx = idx;
+    int64_t *i64s = realloc(r->i64s, n * sizeof *i64s);
+    if (i64s)
+        r->i64s = i64s;
+    uint8_t *fixed = realloc(r->fixed, n * (r->es ? r->es : 1));
+    if (fixed)
+        r->fixed = fixed;
+    lo_str_t *strs = realloc(r->strs, n * sizeof *strs);
+    if (strs)
+        r->strs = strs;
+    if (!idx || !i64s || !fixed || !strs)
+        return LO_ERROR;
+    r->scratch_cap = n;
+    return LO_OK;
+}
+
+/* One data page (v1 or v2), its body already decompressed where needed. */
+static int data_page(rd_t *r, const page_hdr_t *h, const uint8_t *levels, size_t levels_len,
+                     const uint8_t *vals, size_t vals_len, size_t row)
+{
+    size_t nv = (size_t)h->nv;
+    const uint32_t *defs = NULL;
+    if (grow_scratch(r, nv) != LO_OK)
+        return LO_ERROR;
+    if (r->out->nulls) {
+        if (levels == NULL) { /* v1: a 4-byte length, then the hybrid */
+            if (h->def_enc != LO_PQ_ENC_RLE)
+                return bad(r, "parquet: definition levels not RLE");
+            if (vals_len < 4 || lo_le32(vals) > vals_len - 4)
+                return bad(r, "parquet: definition levels truncated");
+            levels_len = lo_le32(vals);
+            levels = vals + 4;
+            vals += 4 + levels_len;
+            vals_len -= 4 + levels_len;
+        }
+        if (lo_pq_rle_decode(levels, levels_len, 1, r->idx, nv) != LO_OK)
+            return bad(r, "parquet: corrupt definition levels");
+        /* the values are decoded into idx's neighbours: keep the levels apart */
+        defs = r->idx;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < nv; i++)
+        k += defs == NULL || defs[i] != 0;
+    uint32_t *levels_copy = NULL;
+    if (defs) {
+        levels_copy = malloc((nv ? nv : 1) * sizeof *levels_copy);
+        if (levels_copy == NULL)
+            return LO_ERROR;
+        memcpy(levels_copy, defs, nv * sizeof *defs);
+        defs = levels_copy;
+    }
+    int rc = page_values(r, h->enc, vals, vals_len, k);
+    if (rc == LO_OK)
+        rc = scatter(r, row, nv, defs);
+    free(levels_copy);
+    return rc;
+}
+
+static int read_pages(rd_t *r, const uint8_t *buf, size_t len)
+{
+    size_t pos = 0, row = 0;
+    const lo_pq_limits_t *lim = &r->f->limits;
+    int codec = r->chunk->codec;
+    while (row < r->rows) {
+        page_hdr_t h;
+        size_t hlen;
+        if (pos >= len)
+            return bad(r, "parquet: the column chunk ends before its rows");
+        if (parse_page_header(buf + pos, len - pos, &h, &hlen) != LO_OK)
+            return bad(r, "parquet: corrupt page header");
+        pos += hlen;
+        if ((size_t)h.csize > len - pos)
+            return bad(r, "parquet: a page longer than its column chunk");
+        if ((size_t)h.usize > lim->max_page_bytes)
+            return bad(r, "parquet: a page past the size limit");
+        const uint8_t *body = buf + pos;
+        pos += (size_t)h.csize;
+        if (h.type == LO_PQ_PAGE_DICTIONARY || h.type == LO_PQ_PAGE_DATA) {
+            if ((h.type == LO_PQ_PAGE_DICTIONARY && !h.has_dict) ||
+                (h.type == LO_PQ_PAGE_DATA && !h.has_data))
+                return bad(r, "parquet: a page header without its page's details");
+            uint8_t *plain = malloc(h.usize ? (size_t)h.usize : 1);
+            if (plain == NULL)
+                return LO_ERROR;
+            if (lo_pq_decompress(codec, body, (size_t)h.csize, plain, (size_t)h.usize) != LO_OK) {
+                free(plain);
+                return bad(r, "parquet: a page does not decompress to its size");
+            }
+            int rc;
+            if (h.type == LO_PQ_PAGE_DICTIONARY) {
+                rc = h.nv < 0 ? bad(r, "parquet: a negative dictionary size")
+                              : dict_page(r, plain, (size_t)h.usize, h.nv, h.enc);
+                if (r->dict_buf != plain)
+                    free(plain);
+            } else {
+                rc = h.nv < 0 || (size_t)h.nv > r->rows - row
+                         ? bad(r, "parquet: a page with more values than its row group's rows")
+                         : data_page(r, &h, NULL, 0, plain, (size_t)h.usize, row);
+                free(plain);
+                if (rc == LO_OK)
+                    row += (size_t)h.nv;
+            }
+            if (rc != LO_OK)
+                return rc;
+        } else if (h.type == LO_PQ_PAGE_DATA_V2) {
+            if (!h.has_v2 || h.nv < 0 || (size_t)h.nv > r->rows - row)
+                return bad(r, "parquet: a v2 page with more values than its row group's rows");
+            if (h.def_len < 0 || h.rep_len < 0 || (size_t)h.def_len + (size_t)h.rep_len > (size_t)h.csize ||
+                (size_t)h.def_len + (size_t)h.rep_len > (size_t)h.usize)
+                return bad(r, "parquet: v2 page levels longer than the page");
+            size_t lv = (size_t)h.def_len + (size_t)h.rep_len;
+            size_t ulen = (size_t)h.usize - lv, clen = (size_t)h.csize - lv;
+            uint8_t *plain = malloc(ulen ? ulen : 1);
+            if (plain == NULL)
+                return LO_ERROR;
+            int rc =
+                lo_pq_decompress(h.compressed ? codec : LO_PQ_UNCOMPRESSED, body + lv, clen, plain, ulen);
+            if (rc != LO_OK) {
+                free(plain);
+                return bad(r, "parquet: a page does not decompress to its size");
+            }
+            rc = data_page(r, &h, body + h.rep_len, (size_t)h.def_len, plain, ulen, row);
+            free(plain);
+            if (rc != LO_OK)
+                return rc;
+            row += (size_t)h.nv;
+        }
+        /* other page types (index pages) are skipped */
+    }
+    return LO_OK;
+}
+
+static size_t value_size(lo_pq_type_t t)
+{
+    switch (t) {
+    case LO_PQ_BOOLEAN: return 1;
+    case LO_PQ_INT32:
+    case LO_PQ_FLOAT: return 4;
+    case LO_PQ_INT64:
+    case LO_PQ_DOUBLE: return 8;
+    default: return 0;
+    }
+}
+
+int lo_pq_read_column(lo_pq_file_t *f, size_t rg, size_t col, lo_pq_values_t *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (rg >= f->n_row_groups || col >= f->n_fields)
+        return lo_pq_say(err, errlen, LO_INVALID, "parquet: no row group %zu or column %zu", rg, col);
+    const lo_pq_row_group_t *g = &f->row_groups[rg];
+    const lo_pq_chunk_t *c = &g->columns[col];
+    const lo_pq_field_t *fd = &f->fields[col];
+    if (c->type != fd->type)
+        return lo_pq_say(err, errlen, LO_INVALID, "parquet: column %zu: the chunk's type is not the schema's",
+                         col);
+    if ((uint64_t)g->num_rows > f->limits.max_rows)
+        return lo_pq_say(err, errlen, LO_INVALID, "parquet: row group %zu: %lld rows is past the limit", rg,
+                         (long long)g->num_rows);
+    int64_t start = c->data_page_offset;
+    if (c->dictionary_page_offset >= 4 && c->dictionary_page_offset < start)
+        start = c->dictionary_page_offset;
+    uint8_t *buf;
+    int rc =
+        lo_pq_read_range(f, start, c->total_compressed_size, f->limits.max_chunk_bytes, &buf, err, errlen);
+    if (rc != LO_OK)
+        return rc;
+
+    rd_t r;
+    memset(&r, 0, sizeof r);
+    r.f = f;
+    r.chunk = c;
+    r.type = fd->type;
+    r.es = value_size(fd->type);
+    r.width = fd->type == LO_PQ_FIXED || fd->type == LO_PQ_INT96 ? (size_t)fd->type_length : r.es;
+    r.bytes = r.es == 0;
+    r.rows = (size_t)g->num_rows;
+    r.out = out;
+    lo_buf_init(&r.heap, f->limits.max_chunk_bytes);
+    lo_buf_init(&r.rebuilt, f->limits.max_page_bytes);
+    out->type = fd->type;
+    out->n = r.rows;
+    size_t n = r.rows ? r.rows : 1;
+    rc = LO_OK;
+    if (fd->optional && (out->nulls = calloc(n, 1)) == NULL)
+        rc = LO_ERROR;
+    if (r.bytes) {
+        out->v.s = calloc(n, sizeof *out->v.s);
+        r.offs = calloc(n, sizeof *r.offs);
+        if (out->v.s == NULL || r.offs == NULL)
+            rc = LO_ERROR;
+    } else if ((out->v.any = calloc(n, r.es)) == NULL) {
+        rc = LO_ERROR;
+    }
+    if (rc == LO_OK && c->codec != LO_PQ_UNCOMPRESSED && c->codec != LO_PQ_SNAPPY && c->codec != LO_PQ_GZIP &&
+        c->codec != LO_PQ_ZSTD)
+        rc = bad(&r, "parquet: a codec this reader does not know");
+    if (rc == LO_OK)
+        rc = read_pages(&r, buf, (size_t)c->total_compressed_size);
+    if (rc == LO_OK && r.bytes) {
+        out->heap = lo_buf_detach(&r.heap, NULL);
+        if (out->heap == NULL)
+            rc = LO_ERROR;
+        for (size_t i = 0; rc == LO_OK && i < r.rows; i++)
+            out->v.s[i].p = out->heap + r.offs[i];
+    }
+    free(buf);
+    free(r.offs);
+    free(r.dict_buf);
+    free(r.dict_fixed);
+    free(r.dict_str);
+    free(r.fixed);
+    free(r.strs);
+    free(r.idx);
+    free(r.i64s);
+    lo_buf_free(&r.heap);
+    lo_buf_free(&r.rebuilt);
+    if (rc != LO_OK) {
+        lo_pq_values_free(out);
+        if (rc == LO_ERROR)
+            return lo_pq_say(err, errlen, rc, "parquet: out of memory");
+        return lo_pq_say(err, errlen, rc, "%s (row group %zu, column %zu)",
+                         r.why ? r.why : "parquet: corrupt column", rg, col);
+    }
+    return LO_OK;
+}
+
+void lo_pq_values_free(lo_pq_values_t *v)
+{
+    if (v == NULL)
+        return;
+    free(v->nulls);
+    free(v->v.any);
+    free(v->heap);
+    memset(v, 0, sizeof *v);
+}
