@@ -66,7 +66,8 @@ static void test_levels(void **state)
     assert_true(lo_str_eq(lo_log_level(16, LO_STR_NULL, a), "warn"));
     assert_true(lo_str_eq(lo_log_level(17, LO_STR_NULL, a), "error"));
     assert_true(lo_str_eq(lo_log_level(24, LO_STR_NULL, a), "fatal"));
-    assert_true(lo_str_eq(lo_log_level(0, S("WARNING"), a), "warning"));
+    assert_true(lo_str_eq(lo_log_level(0, S("WARNING"), a), "warn")); /* a usual spelling: its level */
+    assert_true(lo_str_eq(lo_log_level(0, S("Audit"), a), "audit"));  /* others: lower-cased */
     assert_true(lo_str_eq(lo_log_level(0, LO_STR_NULL, a), "unspecified"));
     assert_true(lo_str_eq(lo_log_level(99, LO_STR_NULL, a), "unspecified"));
     lo_arena_destroy(a);
