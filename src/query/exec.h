@@ -101,7 +101,11 @@ int lo_q_traces_run(lo_api_req_t *req, lo_api_resp_t *resp, const lo_trace_spec_
 typedef struct {
     const char *name;
     const char *labels;   /* JSON object of exact matches, or NULL */
-    const char *group_by; /* array literal of label keys: {"route","method"}, or NULL */
+    const char *resource; /* JSON object of exact matches on the resource attributes, or NULL */
+    const char *service;  /* the series' service, or NULL */
+    int type;             /* 1 gauge .. 5 summary; 0: any (a name sent with two types is two metrics) */
+    const char
+        *group_by; /* array literal of label keys and resource.KEY: {"route","resource.host.name"}, or NULL */
     int agg;
     bool merge; /* one output series for everything matched (group=none) */
     bool align_from;

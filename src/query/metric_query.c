@@ -42,8 +42,11 @@
 #define MAX_TOTAL_POINTS 1000000            /* points x output series in one answer */
 #define MAX_HIST_SAMPLES 1000000            /* histogram samples read for one answer */
 
-static const char *const METRIC_PARAMS[] = { "name", "labels", "project_id", "from",     "to",
-                                             "step", "agg",    "group",      "group_by", NULL };
+static const char *const METRIC_PARAMS[] = { "name",    "labels", "project_id", "from",     "to",
+                                             "step",    "agg",    "group",      "group_by", "resource",
+                                             "service", "type",   NULL };
+static const char *const TYPE_PARAM[] = { "gauge",   "sum", "histogram", "exponential_histogram",
+                                          "summary", NULL };
 static const char *const NAMES_PARAMS[] = { "project_id", "prefix", "limit", NULL };
 
 enum { A_AVG, A_SUM, A_MIN, A_MAX, A_COUNT, A_RATE, A_INCREASE, A_P50, A_P90, A_P95, A_P99 };
@@ -68,11 +71,11 @@ static const char *type_name(int t)
 }
 
 /* labels: a JSON object of at most 32 scalar pairs in at most 4 KiB. */
-static int check_labels(lo_api_resp_t *resp, const char *v)
+static int check_labels(lo_api_resp_t *resp, const char *param, const char *v)
 {
     size_t n = strlen(v);
     if (n > MAX_LABELS_BYTES) {
-        lo_api_error(resp, 400, "invalid_parameter", "labels is %zu bytes; at most %d are accepted", n,
+        lo_api_error(resp, 400, "invalid_parameter", "%s is %zu bytes; at most %d are accepted", param, n,
                      MAX_LABELS_BYTES);
         return LO_INVALID;
     }
@@ -81,11 +84,11 @@ static int check_labels(lo_api_resp_t *resp, const char *v)
     int rc = LO_INVALID;
     if (!j || !json_is_object(j)) {
         lo_api_error(resp, 400, "invalid_parameter",
-                     "labels must be a JSON object of exact matches, such as {\"http.method\":\"GET\"}");
+                     "%s must be a JSON object of exact matches, such as {\"http.method\":\"GET\"}", param);
         goto cleanup;
     }
     if (json_object_size(j) > MAX_LABEL_PAIRS) {
-        lo_api_error(resp, 400, "invalid_parameter", "labels has %zu pairs; at most %d are accepted",
+        lo_api_error(resp, 400, "invalid_parameter", "%s has %zu pairs; at most %d are accepted", param,
                      json_object_size(j), MAX_LABEL_PAIRS);
         goto cleanup;
     }
@@ -95,7 +98,7 @@ static int check_labels(lo_api_resp_t *resp, const char *v)
     {
         if (!json_is_string(val) && !json_is_number(val) && !json_is_boolean(val)) {
             lo_api_error(resp, 400, "invalid_parameter",
-                         "labels values must be strings, numbers or booleans (label \"%.64s\" is not)", k);
+                         "%s values must be strings, numbers or booleans (\"%.64s\" is not)", param, k);
             goto cleanup;
         }
     }
@@ -126,16 +129,20 @@ static void series_free(series_set_t *s)
     lo_buf_free(&s->grps);
 }
 
-static int find_series(lo_api_req_t *req, lo_api_resp_t *resp, const char *name, const char *labels,
-                       const char *group_by, const lo_q_vis_t *vis, bool merge, series_set_t *s)
+static int find_series(lo_api_req_t *req, lo_api_resp_t *resp, const lo_metric_spec_t *spec,
+                       const lo_q_vis_t *vis, series_set_t *s)
 {
+    const char *name = spec->name, *labels = spec->labels, *group_by = spec->group_by;
+    bool merge = spec->merge;
     lo_q_sql_t q;
     lo_q_sql_init(&q, "SELECT series_id, ");
     /* column 1 is what groups: the labels, or only the group_by keys' */
     if (group_by)
         lo_q_sql_bind(&q,
-                      "(SELECT coalesce(jsonb_object_agg(key, value), '{}'::jsonb) FROM jsonb_each(labels) "
-                      "WHERE key = ANY($?::text[]))::text",
+                      "(SELECT coalesce(jsonb_object_agg(k, v), '{}'::jsonb) FROM ("
+                      "SELECT key AS k, value AS v FROM jsonb_each(labels) UNION ALL "
+                      "SELECT 'resource.' || key, value FROM jsonb_each(coalesce(resource, '{}'::jsonb))) x "
+                      "WHERE k = ANY($?::text[]))::text",
                       group_by);
     else
         lo_q_sql_add(&q, "labels::text");
@@ -143,6 +150,15 @@ static int find_series(lo_api_req_t *req, lo_api_resp_t *resp, const char *name,
     lo_q_sql_bind(&q, "name = $?", name);
     if (labels)
         lo_q_sql_bind(&q, " AND labels @> $?::jsonb", labels);
+    if (spec->resource)
+        lo_q_sql_bind(&q, " AND resource @> $?::jsonb", spec->resource);
+    if (spec->service)
+        lo_q_sql_bind(&q, " AND service = $?", spec->service);
+    char type_s[16];
+    if (spec->type > 0) {
+        snprintf(type_s, sizeof type_s, "%d", spec->type);
+        lo_q_sql_bind(&q, " AND type = $?::int2", type_s);
+    }
     if (!vis->all)
         lo_q_sql_bind(&q, " AND project_id = ANY($?::uuid[])", vis->arr.p);
     lo_q_sql_add(&q, " ORDER BY 2, series_id LIMIT 10001");
@@ -166,12 +182,14 @@ static int find_series(lo_api_req_t *req, lo_api_resp_t *resp, const char *name,
     lo_buf_putc(&s->grps, '{');
     for (int i = 0; i < s->n; i++) {
         int t = atoi(PQgetvalue(s->r, i, 2));
-        bool is_hist = t == 3 || t == 4;
-        if (is_hist != (s->type == 3 || s->type == 4) ||
-            (!is_hist && t != s->type && (t == 5 || s->type == 5))) {
+        /* explicit and exponential histograms read alike; any other two
+         * types are two metrics */
+        bool both_hist = (t == 3 || t == 4) && (s->type == 3 || s->type == 4);
+        if (t != s->type && !both_hist) {
             lo_api_error(resp, 400, "mixed_types",
-                         "metric %.200s has series of different types (%s and %s); narrow it with labels or "
-                         "project_id",
+                         "metric %.200s has series of different types (%s and %s); choose one with type= (or "
+                         "narrow it with labels or "
+                         "project_id)",
                          name, type_name(s->type), type_name(t));
             return LO_INVALID;
         }
@@ -614,7 +632,7 @@ int lo_q_metric_run(lo_api_req_t *req, lo_api_resp_t *resp, const lo_metric_spec
 
     lo_buf_init(&s.ids, 0);
     lo_buf_init(&s.grps, 0);
-    if (find_series(req, resp, spec->name, spec->labels, spec->group_by, vis, spec->merge, &s) != LO_OK)
+    if (find_series(req, resp, spec, vis, &s) != LO_OK)
         goto cleanup;
     bool hist = s.n > 0 && (s.type == 3 || s.type == 4);
     if ((int64_t)s.ngroups * npts > MAX_TOTAL_POINTS) {
@@ -741,7 +759,13 @@ static int parse_spec(lo_api_req_t *req, lo_api_resp_t *resp, lo_metric_spec_t *
         lo_q_range(req, resp, &spec->from_us, &spec->to_us) != LO_OK ||
         lo_q_enum(req, resp, "agg", AGG_NAMES, &spec->agg) != LO_OK ||
         lo_q_enum(req, resp, "group", GROUP_NAMES, &group) != LO_OK ||
-        lo_q_str(req, resp, "group_by", 1, 4096, &keys) != LO_OK)
+        lo_q_str(req, resp, "group_by", 1, 4096, &keys) != LO_OK ||
+        lo_q_str(req, resp, "resource", 2, MAX_LABELS_BYTES, &spec->resource) != LO_OK ||
+        lo_q_str(req, resp, "service", 1, 256, &spec->service) != LO_OK ||
+        lo_q_enum(req, resp, "type", TYPE_PARAM, &spec->type) != LO_OK)
+        return LO_INVALID;
+    spec->type = spec->type >= 0 ? spec->type + 1 : 0;
+    if (spec->resource && check_labels(resp, "resource", spec->resource) != LO_OK)
         return LO_INVALID;
     if (keys) {
         if (group == 1) {
@@ -763,7 +787,7 @@ static int parse_spec(lo_api_req_t *req, lo_api_resp_t *resp, lo_metric_spec_t *
                      "http.server.duration (see /api/observe/metrics/names)");
         return LO_INVALID;
     }
-    if (spec->labels && check_labels(resp, spec->labels) != LO_OK)
+    if (spec->labels && check_labels(resp, "labels", spec->labels) != LO_OK)
         return LO_INVALID;
     int64_t range_s = (spec->to_us - spec->from_us + 999999) / 1000000;
     int64_t def_step = range_s / LO_Q_MAX_POINTS + 1 > 60 ? range_s / LO_Q_MAX_POINTS + 1 : 60;
@@ -838,9 +862,13 @@ int lo_q_metric_names(lo_api_req_t *req, lo_api_resp_t *resp)
     snprintf(lim_s, sizeof lim_s, "%lld", (long long)limit + 1);
     lo_q_sql_t q;
     lo_q_sql_init(
-        &q, "SELECT s.name, min(s.type), max(s.unit), max(s.description), count(DISTINCT s.series_id), "
-            "coalesce(jsonb_agg(DISTINCT k.key ORDER BY k.key) FILTER (WHERE k.key IS NOT NULL), '[]')::text "
-            "FROM metric_series s LEFT JOIN LATERAL jsonb_object_keys(s.labels) k(key) ON true WHERE true");
+        &q,
+        "SELECT s.name, s.type, max(s.unit), max(s.description), count(DISTINCT s.series_id), "
+        "coalesce(jsonb_agg(DISTINCT k.key ORDER BY k.key) FILTER (WHERE k.key IS NOT NULL), '[]')::text, "
+        "coalesce(jsonb_agg(DISTINCT rk.key ORDER BY rk.key) FILTER (WHERE rk.key IS NOT NULL), '[]')::text, "
+        "coalesce(jsonb_agg(DISTINCT s.service ORDER BY s.service), '[]')::text "
+        "FROM metric_series s LEFT JOIN LATERAL jsonb_object_keys(s.labels) k(key) ON true "
+        "LEFT JOIN LATERAL jsonb_object_keys(coalesce(s.resource, '{}'::jsonb)) rk(key) ON true WHERE true");
     if (!vis.all)
         lo_q_sql_bind(&q, " AND s.project_id = ANY($?::uuid[])", vis.arr.p);
     if (prefix) {
@@ -853,7 +881,7 @@ int lo_q_metric_names(lo_api_req_t *req, lo_api_resp_t *resp)
         strcat(pattern, "%");
         lo_q_sql_bind(&q, " AND s.name LIKE $?", pattern);
     }
-    lo_q_sql_bind(&q, " GROUP BY s.name ORDER BY s.name LIMIT $?", lim_s);
+    lo_q_sql_bind(&q, " GROUP BY s.name, s.type ORDER BY s.name, s.type LIMIT $?", lim_s);
     r = lo_q_exec(req, resp, q.sql, q.n, q.vals);
     if (!r)
         goto cleanup;
@@ -873,6 +901,8 @@ int lo_q_metric_names(lo_api_req_t *req, lo_api_resp_t *resp)
         lo_jw_key(&w, "unit", 4), lo_q_jw_text(&w, r, i, 2);
         lo_jw_key(&w, "description", 11), lo_q_jw_text(&w, r, i, 3);
         lo_jw_key(&w, "label_keys", 10), lo_q_jw_json(&w, r, i, 5);
+        lo_jw_key(&w, "resource_keys", 13), lo_q_jw_json(&w, r, i, 6);
+        lo_jw_key(&w, "services", 8), lo_q_jw_json(&w, r, i, 7);
         lo_jw_key(&w, "series_count", 12), lo_jw_i64(&w, lo_q_i64(r, i, 4));
         lo_jw_obj_end(&w);
     }

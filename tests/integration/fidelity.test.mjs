@@ -6,6 +6,9 @@ import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
 import crypto from 'node:crypto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { env, get, postSignal, closeDb, tag, q } from './lib/harness.mjs';
 import { request } from './lib/otlp.mjs';
 import { logsSpec, tracesSpec } from './lib/records.mjs';
@@ -112,5 +115,69 @@ describe('stable order', () => {
     const tl = await get(`${env.apiUrl}/api/observe/sessions/${session}/timeline`, { headers: { Authorization: `Bearer ${env.tokenAdmin}` } });
     const items = JSON.parse(tl.body.toString()).items.filter((x) => x.kind === 'log').map((x) => x.message);
     assert.deepEqual(items, [...want].reverse(), 'the timeline, oldest first, in ingest order');
+  });
+});
+
+describe('metric series identity includes the resource; a name with two types is two metrics', () => {
+  test('two replicas of one service: counters summed, never read as resets; group and filter by resource', async () => {
+    const t = tag('rep');
+    const name = `fidelity.${t}.requests`;
+    const replicas = ['i-1', 'i-2'].map((id) => {
+      const exporter = new OTLPMetricExporter({ url: `${env.otlpUrl}/v1/metrics`, headers: { Authorization: `Bearer ${env.token}` } });
+      const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3600000 });
+      const provider = new MeterProvider({
+        resource: resourceFromAttributes({ 'service.name': `svc-${t}`, 'service.instance.id': id, 'host.name': `host-${id}` }),
+        readers: [reader],
+      });
+      const counter = provider.getMeter('fidelity').createCounter(name);
+      return { counter, reader, provider };
+    });
+    // interleaved cumulative values: replica 1 at 100, 200, 300; replica 2 at 5, 10, 15
+    for (let step = 1; step <= 3; step++) {
+      replicas[0].counter.add(100, { route: '/a' });
+      await replicas[0].reader.forceFlush();
+      replicas[1].counter.add(5, { route: '/a' });
+      await replicas[1].reader.forceFlush();
+    }
+    for (const r of replicas) await r.provider.shutdown();
+    const range = { from: Date.now() - 600000, to: Date.now() + 60000, step: 86400 };
+    const sum = (series) => series.reduce((a, s) => a + s.points.reduce((b, p) => b + p[1], 0), 0);
+    const inc = await query('/api/observe/metrics', { name, agg: 'increase', group: 'none', ...range });
+    assert.equal(inc.status, 200, JSON.stringify(inc.json));
+    assert.equal(sum(inc.json.series), 315, 'each replica differenced alone: 300 + 15');
+    assert.equal(inc.json.series[0].series_count, 2);
+    const byInstance = await query('/api/observe/metrics', { name, agg: 'increase', group_by: 'resource.service.instance.id', ...range });
+    const per = Object.fromEntries(byInstance.json.series.map((s) => [s.labels['resource.service.instance.id'], sum([s])]));
+    assert.deepEqual(per, { 'i-1': 300, 'i-2': 15 });
+    const one = await query('/api/observe/metrics', { name, agg: 'increase', resource: JSON.stringify({ 'host.name': 'host-i-2' }), ...range });
+    assert.equal(sum(one.json.series), 15);
+    assert.equal(sum((await query('/api/observe/metrics', { name, agg: 'increase', service: 'nope', ...range })).json.series), 0);
+    const names = await query('/api/observe/metrics/names', { prefix: name });
+    assert.equal(names.json.metrics.length, 1);
+    assert.ok(names.json.metrics[0].resource_keys.includes('service.instance.id'));
+    assert.deepEqual(names.json.metrics[0].services, [`svc-${t}`]);
+    assert.equal(names.json.metrics[0].series_count, 2);
+  });
+
+  test('a name sent as a gauge and as a sum is two metrics', async () => {
+    const svc = tag('two');
+    const name = `fidelity.${svc}.x`;
+    const spec = (kind) => ({
+      resource: { 'service.name': svc },
+      scope: { name: 's', version: '1' },
+      metrics: [kind === 'gauge'
+        ? { name, unit: '1', gauge: { points: [{ attributes: {}, timeNs: BigInt(Date.now()) * 1000000n, value: 1.5 }] } }
+        : { name, unit: '1', sum: { temporality: 2, monotonic: true, points: [{ attributes: {}, startNs: BigInt(Date.now() - 1000) * 1000000n, timeNs: BigInt(Date.now()) * 1000000n, value: 7 }] } }],
+    });
+    for (const k of ['gauge', 'sum']) assert.equal((await postSignal('metrics', request('metrics', 'json', [spec(k)]), { contentType: 'application/json' })).status, 200);
+    const names = (await query('/api/observe/metrics/names', { prefix: name })).json.metrics;
+    assert.deepEqual(names.map((m) => m.type), ['gauge', 'sum']);
+    const mixed = await query('/api/observe/metrics', { name });
+    assert.equal(mixed.status, 400);
+    assert.match(mixed.json.error.message, /type=/);
+    const g = await query('/api/observe/metrics', { name, type: 'gauge', agg: 'max' });
+    assert.equal(g.status, 200);
+    assert.equal(g.json.type, 'gauge');
+    assert.equal(g.json.series[0].points[0][1], 1.5);
   });
 });
