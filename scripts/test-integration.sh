@@ -104,6 +104,7 @@ while [ "$api_port" = "$otlp_port" ]; do api_port=$(free_port); done
 say "starting lookout serve (OTLP 127.0.0.1:$otlp_port, API 127.0.0.1:$api_port), log in $tmp/server.log"
 # alert rules are evaluated every second, so the alert tests run in seconds
 LOOKOUT_OTLP_ADDR="127.0.0.1:$otlp_port" LOOKOUT_API_ADDR="127.0.0.1:$api_port" LOOKOUT_ALERT_INTERVAL=1 \
+  LOOKOUT_ALERT_RESEND_SECONDS=10 \
   "$LO_BIN" serve >"$tmp/server.log" 2>&1 &
 server_pid=$!
 

@@ -216,6 +216,9 @@ describe('alert rules: firing, resolving, notifying', { concurrency: true }, () 
     assert.equal(inAm.status.state, 'active');
     await until(() => hook.ok('/am').find((x) => x.body?.alerts?.some((a) => a.labels.lookout_rule_id === rule.id && a.status === 'firing')),
       { timeout: 15000, what: "Alertmanager's own webhook told of the firing alert" });
+    // while firing, Alertmanager is told again (LOOKOUT_ALERT_RESEND_SECONDS=10 here)
+    await until(async () => (await events(rule.id))[0]?.refreshes_sent >= 1, { timeout: 20000, what: 'a re-send to Alertmanager' });
+    assert.equal(hook.ok(`/hook/${t}`).filter((x) => x.body?.status === 'firing').length, 1, 'webhooks are not re-sent');
 
     g.set({ queue: 'q1' }, 1);
     const resolved = await until(() => hook.ok(`/hook/${t}`).find((x) => x.body?.status === 'resolved'),
@@ -518,6 +521,11 @@ describe('the rules API: validation, authorization, audit', () => {
     assert.equal((await api('PATCH', `${ALERTS()}/${ruleA.id}`, { token: manageA, body: { for_seconds: 'soon' } })).status, 400);
     assert.equal((await api('PATCH', `${ALERTS()}/${ruleA.id}`, { token: manageA, body: { project_id: env.projectB } })).status, 404);
 
+    const metrics = (await get(`${env.apiUrl}/metrics`)).body.toString();
+    for (const m of ['lookout_alert_evaluations_total{result="ok"}', 'lookout_alert_instances{state="firing"}',
+      'lookout_alert_notifications_total{outcome="sent"}', 'lookout_task_runs_total{task="alert_eval"']) {
+      assert.ok(metrics.includes(m), `/metrics has ${m}`);
+    }
     const tested = await api('POST', `${ALERTS()}/${ruleAll.id}/test`, { token: env.tokenRead });
     assert.equal(tested.status, 200);
     assert.equal(tested.json.condition, 'gt');
