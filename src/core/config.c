@@ -77,6 +77,18 @@ static int check_public_url(const char *name, const char *v, char *err, size_t e
     return LO_OK;
 }
 
+static int check_origins(const char *name, const char *v, char *err, size_t errlen)
+{
+    bool ok = strlen(v) <= 4096;
+    for (const char *p = v; *p && ok; p++)
+        ok = (unsigned char)*p >= 0x20 && *p != 0x7f && *p != '"' && *p != '\\';
+    if (!ok) {
+        snprintf(err, errlen, "%s must be origins (scheme://host[:port]) separated by commas, or *", name);
+        return LO_INVALID;
+    }
+    return LO_OK;
+}
+
 static int check_nonempty(const char *name, const char *v, char *err, size_t errlen)
 {
     if (v[0] == '\0') {
@@ -212,6 +224,11 @@ static const cfg_entry_t table[] = {
       "the API's address as users reach it (http://host:port), for links in alert notifications; empty: "
       "http:// and api_addr",
       0, NULL, check_public_url },
+    { "cors_origins", CFG_STR, F(cors_origins), "", 0, 0,
+      "browser origins allowed to call the API from other sites, comma-separated (https://app.example.com), "
+      "or "
+      "*; empty: none (the built-in pages need none)",
+      0, NULL, check_origins },
 };
 #pragma GCC diagnostic pop
 

@@ -63,6 +63,7 @@ typedef struct lo_config {
     int64_t alert_notify_timeout_seconds;
     int64_t alert_notify_give_up_seconds;
     char *public_url;
+    char *cors_origins;
 } lo_config_t;
 
 /* Fills c with the defaults.  Strings are heap copies (lo_config_free). */

@@ -465,6 +465,21 @@ static enum MHD_Result dispatch(lo_http_t *h, api_ctx_t *x, const char *url, con
     return MHD_YES;
 }
 
+/* A browser's CORS preflight: answered without a token (it carries none),
+ * for allowed origins only. */
+static enum MHD_Result preflight(struct MHD_Connection *c)
+{
+    if (lo_http_cors_origin(c) == NULL ||
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Access-Control-Request-Method") == NULL)
+        return reply_error(c, MHD_HTTP_FORBIDDEN, "forbidden",
+                           "this origin may not call the API from a browser (cors_origins)", NULL);
+    lo_http_hdr_t hdr[] = { { "Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE" },
+                            { "Access-Control-Allow-Headers", "Authorization, Content-Type" },
+                            { "Access-Control-Max-Age", "600" },
+                            { NULL, NULL } };
+    return lo_http_reply(c, LO_LISTENER_API, MHD_HTTP_NO_CONTENT, NULL, "", 0, hdr);
+}
+
 /* con_cls of requests outside /api/: they are answered on the second call,
  * once the request is complete, so that the connection can be kept alive
  * (libmicrohttpd closes connections answered before the request end). */
@@ -485,6 +500,8 @@ enum MHD_Result lo_http_api_access(void *cls, struct MHD_Connection *c, const ch
                                close);
         }
         *con_cls = NULL;
+        if (strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0 && strncmp(url, "/api/", 5) == 0 && !has_body(c))
+            return preflight(c);
         if (strncmp(url, "/api/", 5) != 0) {
             /* nothing outside /api/ takes a body: refuse one before reading it */
             if (has_body(c))

@@ -50,6 +50,12 @@ enum MHD_Result lo_http_reply(struct MHD_Connection *c, lo_listener_t l, unsigne
 enum MHD_Result lo_http_reply_buf(struct MHD_Connection *c, lo_listener_t l, unsigned status,
                                   const char *ctype, lo_buf_t *b, const lo_http_hdr_t *extra);
 
+/* CORS (docs/http.md, "Browsers"): the allowed origins (the setting,
+ * kept by pointer), and the request's Origin when it is one of them
+ * (else NULL). */
+void lo_http_cors_set(const char *origins);
+const char *lo_http_cors_origin(struct MHD_Connection *c);
+
 /* MHD callbacks of each listener. */
 enum MHD_Result lo_http_otlp_access(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                                     const char *version, const char *upload, size_t *upload_size,

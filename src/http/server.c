@@ -3,6 +3,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -17,6 +19,45 @@
 /* Idle keep-alive connections are closed after this many seconds. */
 #define CONN_TIMEOUT 60
 
+static const char *cors_origins = "";
+
+void lo_http_cors_set(const char *origins)
+{
+    cors_origins = origins != NULL ? origins : "";
+}
+
+const char *lo_http_cors_origin(struct MHD_Connection *c)
+{
+    const char *o = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+    if (o == NULL || *o == '\0' || cors_origins[0] == '\0' || strlen(o) > 512)
+        return NULL;
+    for (const char *p = o; *p; p++)
+        if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+            return NULL; /* never echoed into a header */
+    size_t n = strlen(o);
+    for (const char *p = cors_origins; p != NULL; p = strchr(p, ','), p = p != NULL ? p + 1 : NULL) {
+        const char *e = p + strcspn(p, ",");
+        while (p < e && *p == ' ')
+            p++;
+        while (e > p && e[-1] == ' ')
+            e--;
+        if ((e - p == 1 && *p == '*') || ((size_t)(e - p) == n && strncasecmp(p, o, n) == 0))
+            return o;
+    }
+    return NULL;
+}
+
+/* An answer of the API listener to an allowed origin says so. */
+static void add_cors(struct MHD_Connection *c, lo_listener_t l, struct MHD_Response *r)
+{
+    const char *o = l == LO_LISTENER_API ? lo_http_cors_origin(c) : NULL;
+    if (o == NULL)
+        return;
+    MHD_add_response_header(r, "Access-Control-Allow-Origin", o);
+    MHD_add_response_header(r, "Access-Control-Expose-Headers", "Location, Retry-After, Content-Encoding");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Origin");
+}
+
 enum MHD_Result lo_http_reply(struct MHD_Connection *c, lo_listener_t l, unsigned status, const char *ctype,
                               const void *body, size_t len, const lo_http_hdr_t *extra)
 {
@@ -28,6 +69,7 @@ enum MHD_Result lo_http_reply(struct MHD_Connection *c, lo_listener_t l, unsigne
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
     for (const lo_http_hdr_t *e = extra; e != NULL && e->name != NULL; e++)
         MHD_add_response_header(r, e->name, e->value);
+    add_cors(c, l, r);
     enum MHD_Result rc = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     if (rc == MHD_YES)
@@ -51,6 +93,7 @@ enum MHD_Result lo_http_reply_buf(struct MHD_Connection *c, lo_listener_t l, uns
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
     for (const lo_http_hdr_t *e = extra; e != NULL && e->name != NULL; e++)
         MHD_add_response_header(r, e->name, e->value);
+    add_cors(c, l, r);
     enum MHD_Result rc = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     if (rc == MHD_YES)
@@ -99,6 +142,7 @@ lo_http_t *lo_http_create(const lo_http_deps_t *deps, char *err, size_t errlen)
     }
     h->d = *deps;
     h->cfg = deps->cfg;
+    lo_http_cors_set(h->cfg->cors_origins);
     /* Bodies being received or decoded, plus those waiting for a writer,
      * may hold twice what the writers may buffer; past that, requests get
      * 429 before their bodies are kept. */

@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
-import { env, get, postSignal, closeDb, tag, q } from './lib/harness.mjs';
+import { env, get, post, postSignal, closeDb, tag, q, startServer } from './lib/harness.mjs';
 import { request } from './lib/otlp.mjs';
 import { logsSpec, tracesSpec } from './lib/records.mjs';
 
@@ -179,5 +179,43 @@ describe('metric series identity includes the resource; a name with two types is
     assert.equal(g.status, 200);
     assert.equal(g.json.type, 'gauge');
     assert.equal(g.json.series[0].points[0][1], 1.5);
+  });
+});
+
+describe('CORS for configured origins', () => {
+  test('preflight answered without a token; answers to allowed origins say so; others get nothing', async () => {
+    const s = await startServer({ extraEnv: { LOOKOUT_CORS_ORIGINS: 'https://ui.example, http://localhost:5173' } });
+    try {
+      const pre = await post(`${s.apiUrl}/api/observe/logs`, Buffer.alloc(0), {
+        method: 'OPTIONS', contentType: null,
+        headers: { Origin: 'https://ui.example', 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'authorization' },
+      });
+      assert.equal(pre.status, 204);
+      assert.equal(pre.headers['access-control-allow-origin'], 'https://ui.example');
+      assert.match(pre.headers['access-control-allow-headers'], /Authorization/);
+      assert.match(pre.headers['access-control-allow-methods'], /PATCH/);
+      const bad = await post(`${s.apiUrl}/api/observe/logs`, Buffer.alloc(0), {
+        method: 'OPTIONS', contentType: null, headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'GET' },
+      });
+      assert.equal(bad.status, 403);
+      assert.equal(bad.headers['access-control-allow-origin'], undefined);
+      const auth = { Authorization: `Bearer ${env.tokenRead}` };
+      const ok = await get(`${s.apiUrl}/api/observe/logs`, { headers: { ...auth, Origin: 'http://localhost:5173' } });
+      assert.equal(ok.status, 200);
+      assert.equal(ok.headers['access-control-allow-origin'], 'http://localhost:5173');
+      assert.match(ok.headers['access-control-expose-headers'], /Retry-After/);
+      const noauth = await get(`${s.apiUrl}/api/observe/logs`, { headers: { Origin: 'https://ui.example' } });
+      assert.equal(noauth.status, 401);
+      assert.equal(noauth.headers['access-control-allow-origin'], 'https://ui.example', 'errors are readable too');
+      const other = await get(`${s.apiUrl}/api/observe/logs`, { headers: { ...auth, Origin: 'https://evil.example' } });
+      assert.equal(other.headers['access-control-allow-origin'], undefined);
+    } finally {
+      await s.stop();
+    }
+    // the main server has no origins configured: a preflight is refused
+    const none = await post(`${env.apiUrl}/api/observe/logs`, Buffer.alloc(0), {
+      method: 'OPTIONS', contentType: null, headers: { Origin: 'https://ui.example', 'Access-Control-Request-Method': 'GET' },
+    });
+    assert.equal(none.status, 403);
   });
 });
