@@ -146,7 +146,7 @@ static int find_series(lo_api_req_t *req, lo_api_resp_t *resp, const lo_metric_s
                       group_by);
     else
         lo_q_sql_add(&q, "labels::text");
-    lo_q_sql_add(&q, ", type, temporality, unit, description FROM metric_series WHERE ");
+    lo_q_sql_add(&q, ", type, temporality, unit, description, monotonic FROM metric_series WHERE ");
     lo_q_sql_bind(&q, "name = $?", name);
     if (labels)
         lo_q_sql_bind(&q, " AND labels @> $?::jsonb", labels);
@@ -652,6 +652,17 @@ int lo_q_metric_run(lo_api_req_t *req, lo_api_resp_t *resp, const lo_metric_spec
         lo_api_error(resp, 400, "invalid_parameter", "agg=%s needs a sum (counter) metric; %.200s is a %s",
                      AGG_NAMES[agg], spec->name, type_name(s.type));
         goto cleanup;
+    }
+    /* an up-down counter goes down without resetting: increase and rate
+     * would read every decrease as a reset (docs/query-api.md) */
+    for (int i = 0; s.n > 0 && s.type == 2 && (agg == A_RATE || agg == A_INCREASE) && i < s.n; i++) {
+        if (PQgetvalue(s.r, i, 6)[0] != 't' && atoi(PQgetvalue(s.r, i, 3)) != 1) {
+            lo_api_error(resp, 400, "invalid_parameter",
+                         "agg=%s needs a monotonic sum; %.200s is a non-monotonic (up-down) counter, whose "
+                         "decreases are not resets: use avg, min, max or sum of its values",
+                         AGG_NAMES[agg], spec->name);
+            goto cleanup;
+        }
     }
     k->begin(k->ud, s.n ? type_name(s.type) : NULL,
              s.n && !PQgetisnull(s.r, 0, 4) ? PQgetvalue(s.r, 0, 4) : NULL);

@@ -342,6 +342,21 @@ static void test_counters(void **state)
     EXPECT_SERIES("{\"k\":\"c\"}:0=5,60=3;{\"k\":\"d\"}:0=5,60=4", &who_a, "name", "mixed", "agg",
                   "increase");
     EXPECT_SERIES("{}:0=10,60=7", &who_a, "name", "mixed", "agg", "increase", "group", "none");
+    /* an up-down counter (cumulative, not monotonic): its decreases are not
+     * resets, so increase and rate refuse it; its values read as usual */
+    tq_exec("INSERT INTO metric_series (series_id, project_id, service, name, type, temporality, monotonic, "
+            "labels) VALUES (13, '" PA "', 'api', 'queue.depth', 2, 2, false, '{}')");
+    ins_value(13, 0, 5, -10);
+    ins_value(13, 20, 3, -10);
+    for (int i = 0; i < 2; i++) {
+        tq_resp_t r = tq_get(&who_a, "/api/observe/metrics", "from", from_s, "to", to_s, "step", "60", "name",
+                             "queue.depth", "agg", i ? "rate" : "increase", NULL);
+        const char *m = tq_expect_error(&r, 400);
+        assert_non_null(strstr(m, "up-down"));
+        tq_resp_free(&r);
+    }
+    EXPECT_SERIES("{}:0=4", &who_a, "name", "queue.depth");
+    tq_exec("DELETE FROM metric_samples WHERE series_id = 13; DELETE FROM metric_series WHERE series_id = 13");
 }
 
 static void test_histograms(void **state)
