@@ -877,7 +877,9 @@ int lo_q_metric_names(lo_api_req_t *req, lo_api_resp_t *resp)
         "SELECT s.name, s.type, max(s.unit), max(s.description), count(DISTINCT s.series_id), "
         "coalesce(jsonb_agg(DISTINCT k.key ORDER BY k.key) FILTER (WHERE k.key IS NOT NULL), '[]')::text, "
         "coalesce(jsonb_agg(DISTINCT rk.key ORDER BY rk.key) FILTER (WHERE rk.key IS NOT NULL), '[]')::text, "
-        "coalesce(jsonb_agg(DISTINCT s.service ORDER BY s.service), '[]')::text "
+        "coalesce(jsonb_agg(DISTINCT s.service ORDER BY s.service), '[]')::text, "
+        "CASE WHEN count(DISTINCT s.temporality) = 1 THEN min(s.temporality) ELSE -1 END, "
+        "CASE WHEN bool_and(s.monotonic) THEN 1 WHEN bool_or(s.monotonic) THEN -1 ELSE 0 END "
         "FROM metric_series s LEFT JOIN LATERAL jsonb_object_keys(s.labels) k(key) ON true "
         "LEFT JOIN LATERAL jsonb_object_keys(coalesce(s.resource, '{}'::jsonb)) rk(key) ON true WHERE true");
     if (!vis.all)
@@ -914,6 +916,20 @@ int lo_q_metric_names(lo_api_req_t *req, lo_api_resp_t *resp)
         lo_jw_key(&w, "label_keys", 10), lo_q_jw_json(&w, r, i, 5);
         lo_jw_key(&w, "resource_keys", 13), lo_q_jw_json(&w, r, i, 6);
         lo_jw_key(&w, "services", 8), lo_q_jw_json(&w, r, i, 7);
+        int type = atoi(PQgetvalue(r, i, 1));
+        if (type >= 2 && type <= 4) {
+            /* sums and histograms: how their points add up (a name's series may differ) */
+            static const char *const TEMPORALITY[] = { "unspecified", "delta", "cumulative" };
+            int t = atoi(PQgetvalue(r, i, 8)), m = atoi(PQgetvalue(r, i, 9));
+            lo_jw_key(&w, "temporality", 11), lo_jw_cstr(&w, t >= 0 && t <= 2 ? TEMPORALITY[t] : "mixed");
+            if (type == 2) {
+                lo_jw_key(&w, "monotonic", 9);
+                if (m < 0)
+                    lo_jw_null(&w); /* some of its series are, some are not */
+                else
+                    lo_jw_bool(&w, m == 1);
+            }
+        }
         lo_jw_key(&w, "series_count", 12), lo_jw_i64(&w, lo_q_i64(r, i, 4));
         lo_jw_obj_end(&w);
     }

@@ -211,6 +211,8 @@ static void write_span(lo_jw_t *w, tree_t *t, int idx)
     lo_jw_key(w, "session_id", 10), lo_q_jw_text(w, r, i, LO_SPAN_SESSION_ID);
     lo_jw_key(w, "user_id", 7), lo_q_jw_text(w, r, i, LO_SPAN_USER_ID);
     lo_jw_key(w, "scope_name", 10), lo_q_jw_text(w, r, i, LO_SPAN_SCOPE_NAME);
+    lo_jw_key(w, "scope_version", 13), lo_q_jw_text(w, r, i, LO_SPAN_SCOPE_VERSION);
+    lo_jw_key(w, "flags", 5), lo_jw_i64(w, lo_q_i64(r, i, LO_SPAN_FLAGS));
     lo_jw_key(w, "trace_state", 11), lo_q_jw_text(w, r, i, LO_SPAN_TRACE_STATE);
     lo_jw_key(w, "dropped_attributes_count", 24),
         lo_jw_i64(w, lo_q_i64(r, i, LO_SPAN_DROPPED_ATTRIBUTES_COUNT));

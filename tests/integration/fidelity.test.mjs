@@ -219,3 +219,31 @@ describe('CORS for configured origins', () => {
     assert.equal(none.status, 403);
   });
 });
+
+describe('every stored field is returned', () => {
+  test('span flags and scope version; metric temporality and monotonicity', async () => {
+    const svc = tag('fld');
+    const spec = tracesSpec(svc, 2, { span: (i) => ({ flags: i === 0 ? 0x301 : 1 }) });
+    spec.scope = { name: 'lib', version: '9.8.7' };
+    assert.equal((await postSignal('traces', request('traces', 'proto', [spec]))).status, 200);
+    const tr = (await query(`/api/observe/traces/${spec.spans[0].traceId}`, {})).json;
+    const flat = [];
+    const walk = (s) => { flat.push(s); for (const c of s.children || []) walk(c); };
+    for (const s of tr.spans) walk(s);
+    const root = flat.find((s) => s.span_id === spec.spans[0].spanId);
+    assert.equal(root.flags, 0x301);
+    assert.equal(root.scope_version, '9.8.7');
+    const name = `fidelity.${svc}.updown`;
+    const m = {
+      resource: { 'service.name': svc }, scope: { name: 's', version: '1' },
+      metrics: [{ name, unit: '1', sum: { temporality: 2, monotonic: false, points: [{ attributes: {}, startNs: BigInt(Date.now() - 1000) * 1000000n, timeNs: BigInt(Date.now()) * 1000000n, value: 3 }] } }],
+    };
+    assert.equal((await postSignal('metrics', request('metrics', 'proto', [m]))).status, 200);
+    const [entry] = (await query('/api/observe/metrics/names', { prefix: name })).json.metrics;
+    assert.equal(entry.temporality, 'cumulative');
+    assert.equal(entry.monotonic, false);
+    const inc = await query('/api/observe/metrics', { name, agg: 'increase' });
+    assert.equal(inc.status, 400, 'an up-down counter has no increase');
+    assert.match(inc.json.error.message, /up-down/);
+  });
+});

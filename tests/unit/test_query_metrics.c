@@ -356,7 +356,8 @@ static void test_counters(void **state)
         tq_resp_free(&r);
     }
     EXPECT_SERIES("{}:0=4", &who_a, "name", "queue.depth");
-    tq_exec("DELETE FROM metric_samples WHERE series_id = 13; DELETE FROM metric_series WHERE series_id = 13");
+    tq_exec(
+        "DELETE FROM metric_samples WHERE series_id = 13; DELETE FROM metric_series WHERE series_id = 13");
 }
 
 static void test_histograms(void **state)
