@@ -6,6 +6,10 @@
 -- Times of state and events come from the database's clock (now()), so
 -- several lookout processes on one database agree on them.
 
+-- Unix microseconds (what the evaluator computes with) as a timestamptz, exactly.
+CREATE FUNCTION lo_us_ts(us bigint) RETURNS timestamptz
+LANGUAGE sql STABLE PARALLEL SAFE AS $$ SELECT 'epoch'::timestamptz + us * interval '1 microsecond' $$;
+
 CREATE TABLE alert_rules (
     id                 uuid PRIMARY KEY,
     project_id         uuid REFERENCES projects (id) ON DELETE CASCADE,

@@ -20,9 +20,6 @@
 #include "alert/alert_internal.h"
 #include "core/log.h"
 
-/* a timestamptz parameter from Unix microseconds (exact) */
-#define TS(n) "('epoch'::timestamptz + $" #n "::int8 * interval '1 microsecond')"
-
 int64_t lo_alert_i64(const PGresult *r, int row, int col)
 {
     return PQgetisnull(r, row, col) ? 0 : strtoll(PQgetvalue(r, row, col), NULL, 10);
@@ -158,18 +155,19 @@ static bool apply(ctx_t *c, const char *key, const lo_alert_inst_t *in, lo_alert
         n.ends_at_us = ends_at(c->a, c->now_us);
         return enqueue(c, &n, "refresh", true) &&
                cmd(c->db,
-                   "UPDATE alert_instances SET resent_at = " TS(3) " WHERE rule_id = $1 AND group_key = $2",
+                   "UPDATE alert_instances SET resent_at = lo_us_ts($3::int8) WHERE rule_id = $1 AND "
+                   "group_key = $2",
                    3, (const char *[]){ c->rule_id, key, now_s }, c->err, c->errlen);
     case LO_AT_PENDING:
         return cmd(c->db,
                    "INSERT INTO alert_instances (rule_id, group_key, state, pending_since, last_value) "
-                   "VALUES ($1, $2, 'pending', " TS(3) ", $4)",
+                   "VALUES ($1, $2, 'pending', lo_us_ts($3::int8), $4)",
                    4, (const char *[]){ c->rule_id, key, pend_s, val }, c->err, c->errlen);
     case LO_AT_FIRED: {
         PGresult *r = run(
             c->db,
             "INSERT INTO alert_events (rule_id, group_key, value, threshold, fired_at) "
-            "VALUES ($1, $2, $3, $4, " TS(5) ") RETURNING id",
+            "VALUES ($1, $2, $3, $4, lo_us_ts($5::int8)) RETURNING id",
             5,
             (const char *[]){ c->rule_id, key, val, c->rule->cond == LO_ALERT_ABSENT ? NULL : th_s, fire_s },
             c->err, c->errlen);
@@ -184,12 +182,12 @@ static bool apply(ctx_t *c, const char *key, const lo_alert_inst_t *in, lo_alert
         return cmd(c->db,
                    "INSERT INTO alert_instances (rule_id, group_key, state, pending_since, firing_since, "
                    "event_id, "
-                   "last_value, resent_at) VALUES ($1, $2, 'firing', " TS(3) ", " TS(4) ", $5, $6, " TS(
-                       4) ") "
-                          "ON CONFLICT (rule_id, group_key) DO UPDATE SET state = 'firing', firing_since = "
-                          "excluded.firing_since, event_id = excluded.event_id, last_value = "
-                          "excluded.last_value, "
-                          "resent_at = excluded.resent_at",
+                   "last_value, resent_at) VALUES ($1, $2, 'firing', lo_us_ts($3::int8), lo_us_ts($4::int8), "
+                   "$5, $6, lo_us_ts($4::int8)) "
+                   "ON CONFLICT (rule_id, group_key) DO UPDATE SET state = 'firing', firing_since = "
+                   "excluded.firing_since, event_id = excluded.event_id, last_value = "
+                   "excluded.last_value, "
+                   "resent_at = excluded.resent_at",
                    6, (const char *[]){ c->rule_id, key, pend_s, fire_s, ev_s, val }, c->err, c->errlen) &&
                enqueue(c, &n, "firing", false);
     }
@@ -199,11 +197,11 @@ static bool apply(ctx_t *c, const char *key, const lo_alert_inst_t *in, lo_alert
         n.resolved_at_us = c->now_us;
         n.ends_at_us = c->now_us;
         {
-            PGresult *r = run(c->db,
-                              "UPDATE alert_events SET resolved_at = " TS(
-                                  2) ", resolved_value = $3 WHERE id = $1 "
-                                     "RETURNING (extract(epoch FROM fired_at) * 1000000)::int8",
-                              3, (const char *[]){ ev_s, now_s, val }, c->err, c->errlen);
+            PGresult *r = run(
+                c->db,
+                "UPDATE alert_events SET resolved_at = lo_us_ts($2::int8), resolved_value = $3 WHERE id = $1 "
+                "RETURNING (extract(epoch FROM fired_at) * 1000000)::int8",
+                3, (const char *[]){ ev_s, now_s, val }, c->err, c->errlen);
             if (!r)
                 return false;
             n.fired_at_us = PQntuples(r) ? lo_alert_i64(r, 0, 0) : 0;
@@ -323,11 +321,12 @@ record:
     snprintf(dur_s, sizeof dur_s, "%.3f", (double)(local_us() - t0) / 1000.0);
     lo_stat_add(&a->st.eval_us_sum, local_us() - t0);
     char err2[256];
-    (void)cmd(db,
-              "UPDATE alert_rules SET last_evaluated_at = " TS(2) ", last_value = $3, last_error = $4, "
-                                                                  "last_duration_ms = $5 WHERE id = $1",
-              5, (const char *[]){ rule_id, now_s, ok && res.n ? val_s : NULL, ok ? NULL : err, dur_s }, err2,
-              sizeof err2);
+    (void)cmd(
+        db,
+        "UPDATE alert_rules SET last_evaluated_at = lo_us_ts($2::int8), last_value = $3, last_error = $4, "
+        "last_duration_ms = $5 WHERE id = $1",
+        5, (const char *[]){ rule_id, now_s, ok && res.n ? val_s : NULL, ok ? NULL : err, dur_s }, err2,
+        sizeof err2);
     lo_alert_result_free(&res);
 }
 
