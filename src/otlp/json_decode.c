@@ -113,10 +113,20 @@ int lo_otlp_json_decode(lo_signal_t s, const char *p, size_t n, const lo_decode_
     lo_buf_init(&c->scratch, 0);
     lo_buf_init(&c->scrub, 0);
 
+    /* an empty body (or only whitespace) is an empty request, as an empty
+     * protobuf body is */
+    size_t ws = 0;
+    while (ws < n && (p[ws] == ' ' || p[ws] == '\t' || p[ws] == '\n' || p[ws] == '\r'))
+        ws++;
+    json_t *root = NULL;
+    if (ws == n) {
+        rc = LO_OK;
+        goto cleanup;
+    }
     tl_on = true;
     tl_exceeded = false;
     tl_left = budget_for(n);
-    json_t *root = json_loadb(n > 0 ? p : "", n, JSON_ALLOW_NUL, &err);
+    root = json_loadb(p, n, JSON_ALLOW_NUL, &err);
     if (root == NULL) {
         if (tl_exceeded) {
             lo_otlp_fail(b, "JSON body too large to decode (more than %zu MiB in memory)",

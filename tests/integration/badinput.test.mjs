@@ -95,6 +95,7 @@ describe('malformed protobuf', () => {
     for (const signal of SIGNALS) {
       exportOk(await postSignal(signal, Buffer.alloc(0), { contentType: CT.proto }), signal, 'proto', `${signal} empty pb`);
       exportOk(await postSignal(signal, '{}', { contentType: CT.json }), signal, 'json', `${signal} empty json`);
+      exportOk(await postSignal(signal, Buffer.alloc(0), { contentType: CT.json }), signal, 'json', `${signal} empty json body`);
     }
   });
 });

@@ -138,6 +138,8 @@ static void test_empty_requests(void **state)
         "{\"resourceLogs\":[{}]}",
         "{\"resourceLogs\":[{\"scopeLogs\":[{}]}]}",
         " \n{ \"resourceLogs\" : [ ] }\n ",
+        "", /* an empty body is an empty request, as in protobuf */
+        " \r\n\t ",
     };
     for (size_t i = 0; i < LO_ARRAY_LEN(ok); i++) {
         jt_t t;
@@ -166,7 +168,7 @@ static void test_errors(void **state)
 {
     (void)state;
     const lo_signal_t L = LO_SIGNAL_LOGS;
-    jt_expect_invalid(L, "", "invalid JSON");
+    jt_expect_invalid(L, " x", "invalid JSON");
     jt_expect_invalid(L, "[]", "expected a JSON object at the top level");
     jt_expect_invalid(L, "{\"resourceLogs\":{}}", "resourceLogs: expected an array, got an object");
     jt_expect_invalid(L, "{\"resourceLogs\":[\"x\"]}", "resourceLogs[0]: expected an object, got a string");
