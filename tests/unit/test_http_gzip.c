@@ -197,8 +197,9 @@ static void test_compress_and_negotiate(void **state)
     (void)state;
     size_t n = 200000;
     char *json = malloc(n);
+    static const char entry[] = "{\"level\":\"info\",\"message\":\"request 123\"}";
     for (size_t i = 0; i < n; i++)
-        json[i] = "{\"level\":\"info\",\"message\":\"request 123\"}"[i % 43];
+        json[i] = entry[i % (sizeof entry - 1)];
     uint8_t *z, *back;
     size_t zn, bn;
     assert_int_equal(lo_gzip((const uint8_t *)json, n, 1, &z, &zn), LO_OK);
