@@ -245,6 +245,65 @@ static bool parse_dec(const char *p, size_t n, bool neg_ok, bool *neg, uint64_t 
     return true;
 }
 
+/* A string in exponent notation whose value is an integer ("1e3",
+ * "1.5E3", "-2e+2", "1700000000000000000e0"), as the protobuf JSON mapping
+ * accepts for integer fields; computed exactly, never through a double.
+ * false when it is not one (fractional, malformed, or past 64 bits). */
+static bool parse_exp(const char *p, size_t n, bool *neg, uint64_t *mag)
+{
+    size_t i = 0, nd = 0;
+    char digs[40];
+    long frac = 0, e = 0;
+    bool ng = false, point = false, eneg = false;
+    if (i < n && (p[i] == '-' || p[i] == '+'))
+        ng = p[i++] == '-';
+    for (; i < n && ((p[i] >= '0' && p[i] <= '9') || p[i] == '.'); i++) {
+        if (p[i] == '.') {
+            if (point)
+                return false;
+            point = true;
+            continue;
+        }
+        if (nd == sizeof digs)
+            return false;
+        digs[nd++] = p[i];
+        frac += point;
+    }
+    if (nd == 0 || i >= n || (p[i] != 'e' && p[i] != 'E'))
+        return false;
+    i++;
+    if (i < n && (p[i] == '-' || p[i] == '+'))
+        eneg = p[i++] == '-';
+    if (i >= n)
+        return false;
+    for (; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9' || e > 1000)
+            return false;
+        e = e * 10 + (p[i] - '0');
+    }
+    long shift = (eneg ? -e : e) - frac;
+    for (; shift < 0; shift++) { /* only trailing zeros may be shifted out */
+        if (nd == 0 || digs[nd - 1] != '0')
+            return false;
+        nd--;
+    }
+    uint64_t m = 0;
+    for (size_t k = 0; k < nd; k++) {
+        unsigned d = (unsigned)(digs[k] - '0');
+        if (m > (UINT64_MAX - d) / 10)
+            return false;
+        m = m * 10 + d;
+    }
+    for (; shift > 0; shift--) {
+        if (m != 0 && m > UINT64_MAX / 10)
+            return false;
+        m *= 10;
+    }
+    *neg = ng && m != 0;
+    *mag = m;
+    return true;
+}
+
 /* Reads an integer-valued JSON value (integer, integral real, or decimal
  * string when str_ok) as sign + magnitude. */
 static int int_value(lo_jd_t *c, const char *key, json_t *v, bool neg_ok, bool str_ok, bool *neg,
@@ -266,7 +325,7 @@ static int int_value(lo_jd_t *c, const char *key, json_t *v, bool neg_ok, bool s
     } else if (json_is_string(v) && str_ok) {
         const char *p = json_string_value(v);
         size_t n = json_string_length(v);
-        if (!parse_dec(p, n, true, neg, mag)) {
+        if (!parse_dec(p, n, true, neg, mag) && !parse_exp(p, n, neg, mag)) {
             /* tell overflow apart from garbage */
             bool digits = n > 0;
             for (size_t i = (n > 0 && p[0] == '-') ? 1 : 0; i < n; i++)

@@ -92,6 +92,39 @@ static void test_snake_case(void **state)
     jt_free(&t);
 }
 
+/* Integers in the protobuf JSON mapping's other spellings: exponent
+ * notation in strings, integral reals; exact, never through a double. */
+static void test_integer_forms(void **state)
+{
+    (void)state;
+    jt_t t;
+    jt_decode(&t, LO_SIGNAL_LOGS,
+              "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":["
+              "{\"timeUnixNano\":\"1700000000123456789e0\",\"severityNumber\":9,\"attributes\":["
+              "{\"key\":\"a\",\"value\":{\"intValue\":\"1e3\"}},{\"key\":\"b\",\"value\":{\"intValue\":\"-2."
+              "5E2\"}},"
+              "{\"key\":\"c\",\"value\":{\"intValue\":\"90071992547409930e-1\"}},"
+              "{\"key\":\"d\",\"value\":{\"intValue\":1e3}}]},"
+              "{\"timeUnixNano\":\"17e17\"}]}]}]}");
+    assert_int_equal(t.rc, LO_OK);
+    assert_int_equal(t.b.n, 2);
+    assert_true(t.b.logs[0].time_ns == 1700000000123456789LL);
+    assert_str(t.b.logs[0].attributes, "{\"a\":1000,\"b\":-250,\"c\":\"9007199254740993\",\"d\":1000}");
+    assert_true(t.b.logs[1].time_ns == 1700000000000000000LL);
+    jt_free(&t);
+    static const char *const bad[] = { "\"1.5e0\"", "\"1e-1\"", "\"e3\"",     "\"1e\"",
+                                       "\"1e3x\"",  "\"2e19\"", "\"1.2.3e4\"" };
+    for (size_t i = 0; i < LO_ARRAY_LEN(bad); i++) {
+        char json[256];
+        snprintf(json, sizeof json,
+                 "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"timeUnixNano\":%s}]}]}]}", bad[i]);
+        jt_decode(&t, LO_SIGNAL_LOGS, json);
+        if (t.rc != LO_INVALID)
+            fail_msg("%s was accepted", bad[i]);
+        jt_free(&t);
+    }
+}
+
 static void test_defaults_and_fallbacks(void **state)
 {
     (void)state;
@@ -637,6 +670,7 @@ int main(void)
         cmocka_unit_test(test_defaults_and_fallbacks),
         cmocka_unit_test(test_snake_case),
         cmocka_unit_test(test_empty_requests),
+        cmocka_unit_test(test_integer_forms),
         cmocka_unit_test(test_trace_context_in_attributes),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_numbers),
