@@ -70,6 +70,13 @@ static void render_metrics(void *arg, lo_buf_t *out)
         "# TYPE lookout_alert_instances gauge\n"
         "lookout_alert_instances{state=\"pending\"} %lld\n"
         "lookout_alert_instances{state=\"firing\"} %lld\n"
+        "# HELP lookout_alert_rules Alert rules by state (the most severe of their groups), after the "
+        "last evaluation on this node.\n"
+        "# TYPE lookout_alert_rules gauge\n"
+        "lookout_alert_rules{state=\"inactive\"} %lld\n"
+        "lookout_alert_rules{state=\"pending\"} %lld\n"
+        "lookout_alert_rules{state=\"firing\"} %lld\n"
+        "lookout_alert_rules{state=\"disabled\"} %lld\n"
         "# HELP lookout_alert_transitions_total State transitions written by this node.\n"
         "# TYPE lookout_alert_transitions_total counter\n"
         "lookout_alert_transitions_total{to=\"pending\"} %lld\n"
@@ -84,7 +91,9 @@ static void render_metrics(void *arg, lo_buf_t *out)
         (long long)(atomic_load(&s->evaluations) - atomic_load(&s->eval_failures)),
         (long long)atomic_load(&s->eval_failures), (double)atomic_load(&s->eval_us_sum) / 1e6,
         (long long)atomic_load(&s->eval_runs), (long long)atomic_load(&s->pending),
-        (long long)atomic_load(&s->firing), (long long)atomic_load(&s->transitions[LO_AT_PENDING]),
+        (long long)atomic_load(&s->firing), (long long)atomic_load(&s->rules[0]),
+        (long long)atomic_load(&s->rules[1]), (long long)atomic_load(&s->rules[2]),
+        (long long)atomic_load(&s->rules[3]), (long long)atomic_load(&s->transitions[LO_AT_PENDING]),
         (long long)atomic_load(&s->transitions[LO_AT_FIRED]),
         (long long)atomic_load(&s->transitions[LO_AT_RESOLVED]),
         (long long)atomic_load(&s->transitions[LO_AT_CANCELLED]), (long long)atomic_load(&s->sent),

@@ -89,6 +89,7 @@ void lo_alert_link(const lo_alert_rule_t *r, const char *public_url, int64_t now
 typedef struct {
     atomic_llong evaluations, eval_failures, eval_runs, eval_us_sum;
     atomic_llong pending, firing; /* instances, after the last run */
+    atomic_llong rules[4];        /* inactive, pending, firing, disabled: after the last run */
     atomic_llong transitions[5];
     atomic_llong sent, failed, retried;
 } lo_alert_stats_t;

@@ -368,12 +368,18 @@ int lo_alert_eval_task(PGconn *db, void *arg, char *err, size_t errlen)
     PQclear(r);
     lo_stat_add(&a->st.eval_runs, 1);
     r = run(db,
-            "SELECT count(*) FILTER (WHERE state = 'pending'), count(*) FILTER (WHERE state = 'firing') "
-            "FROM alert_instances",
+            "SELECT (SELECT count(*) FROM alert_instances WHERE state = 'pending'), "
+            "(SELECT count(*) FROM alert_instances WHERE state = 'firing'), "
+            "count(*) FILTER (WHERE enabled AND st = 0), count(*) FILTER (WHERE enabled AND st = 1), "
+            "count(*) FILTER (WHERE enabled AND st = 2), count(*) FILTER (WHERE NOT enabled) "
+            "FROM (SELECT r.enabled, coalesce((SELECT max(CASE i.state WHEN 'firing' THEN 2 ELSE 1 END) "
+            "FROM alert_instances i WHERE i.rule_id = r.id), 0) AS st FROM alert_rules r) x",
             0, NULL, err, errlen);
     if (r) {
         atomic_store(&a->st.pending, lo_alert_i64(r, 0, 0));
         atomic_store(&a->st.firing, lo_alert_i64(r, 0, 1));
+        for (int k = 0; k < 4; k++)
+            atomic_store(&a->st.rules[k], lo_alert_i64(r, 0, 2 + k));
         PQclear(r);
     }
     if (PQstatus(db) != CONNECTION_OK) {

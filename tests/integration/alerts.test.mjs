@@ -523,6 +523,7 @@ describe('the rules API: validation, authorization, audit', () => {
 
     const metrics = (await get(`${env.apiUrl}/metrics`)).body.toString();
     for (const m of ['lookout_alert_evaluations_total{result="ok"}', 'lookout_alert_instances{state="firing"}',
+      'lookout_alert_rules{state="disabled"}',
       'lookout_alert_notifications_total{outcome="sent"}', 'lookout_task_runs_total{task="alert_eval"']) {
       assert.ok(metrics.includes(m), `/metrics has ${m}`);
     }
