@@ -20,14 +20,38 @@ static size_t rec_time_offset(lo_signal_t s)
     }
 }
 
+/* The data model's own rules (docs/ingest-storage.md, "Records refused one
+ * by one"): a span needs an end no earlier than its start; a metric point
+ * needs a name; a point flagged "no recorded value" has none.  Returns the
+ * reason a record is refused, or NULL to keep it. */
+static const char *malformed(lo_signal_t s, char *rec)
+{
+    if (s == LO_SIGNAL_SPANS) {
+        const lo_span_rec_t *sp = (const lo_span_rec_t *)rec;
+        if (sp->end_ns == 0)
+            return "span without an end time";
+        if (sp->end_ns < sp->start_ns)
+            return "span ending before it starts";
+    } else if (s == LO_SIGNAL_METRICS) {
+        lo_sample_rec_t *m = (lo_sample_rec_t *)rec;
+        if (m->name.len == 0)
+            return "metric without a name";
+        if (m->flags & 1u) /* DATA_POINT_FLAGS_NO_RECORDED_VALUE */
+            m->has_value = false;
+    }
+    return NULL;
+}
+
 /* Stamps the token's project on records without one; drops records that
- * claim another project or lie outside the window that has partitions. */
+ * claim another project, lie outside the window that has partitions, or
+ * break the data model's rules. */
 static void enforce(const lo_admit_t *a, const lo_principal_t *who, lo_otlp_batch_t *b, int64_t now)
 {
     size_t rsz = lo_otlp_rec_size(b->signal), toff = rec_time_offset(b->signal);
     int64_t oldest, newest;
     lo_retention_window(a->retention, now, &oldest, &newest);
-    int64_t bad_project = 0, bad_time = 0;
+    int64_t bad_project = 0, bad_time = 0, bad_model = 0;
+    const char *model_reason = NULL;
     char *base = b->recs;
     size_t keep = 0;
     for (size_t i = 0; i < b->n; i++) {
@@ -48,15 +72,21 @@ static void enforce(const lo_admit_t *a, const lo_principal_t *who, lo_otlp_batc
             bad_time++;
             continue;
         }
+        const char *why = malformed(b->signal, rec);
+        if (why != NULL) {
+            model_reason = model_reason != NULL ? model_reason : why;
+            bad_model++;
+            continue;
+        }
         if (keep != i)
             memcpy(base + keep * rsz, rec, rsz);
         keep++;
     }
     b->n = keep;
-    if (bad_project + bad_time == 0)
+    if (bad_project + bad_time + bad_model == 0)
         return;
-    b->rejected += bad_project + bad_time;
-    lo_stat_add(&lo_stats.records_rejected[b->signal], bad_project + bad_time);
+    b->rejected += bad_project + bad_time + bad_model;
+    lo_stat_add(&lo_stats.records_rejected[b->signal], bad_project + bad_time + bad_model);
     size_t off = strlen(b->reject_reason);
     size_t room = sizeof(b->reject_reason);
     if (bad_project > 0 && off < room)
@@ -64,9 +94,13 @@ static void enforce(const lo_admit_t *a, const lo_principal_t *who, lo_otlp_batc
                                 "%s%" PRId64 " record(s) name a project this token may not write",
                                 off > 0 ? "; " : "", bad_project);
     if (bad_time > 0 && off < room)
-        snprintf(b->reject_reason + off, room - off,
-                 "%s%" PRId64 " record(s) outside the accepted time range (now-%" PRId64 "h .. now+24h)",
-                 off > 0 ? "; " : "", bad_time, (int64_t)(a->retention->max_age_ns / 3600000000000LL));
+        off += (size_t)snprintf(
+            b->reject_reason + off, room - off,
+            "%s%" PRId64 " record(s) outside the accepted time range (now-%" PRId64 "h .. now+24h)",
+            off > 0 ? "; " : "", bad_time, (int64_t)(a->retention->max_age_ns / 3600000000000LL));
+    if (bad_model > 0 && off < room)
+        snprintf(b->reject_reason + off, room - off, "%s%" PRId64 " record(s) malformed (first: %s)",
+                 off > 0 ? "; " : "", bad_model, model_reason);
 }
 
 typedef struct {

@@ -91,21 +91,24 @@ test('OTLP/JSON ids in upper case are the same ids', async () => {
   assert.deepEqual(row, { t: traceId, s: spanId });
 });
 
-test('metric series identity: label order and resource attributes do not split a series', async () => {
+test('metric series identity: label order and non-identifying resource attributes do not split a series; host.name does', async () => {
   const svc = tag('series');
   const t = BigInt(Date.now()) * 1000000n;
   const mk = (labels, resource, value, dt) => ({
     resource: { 'service.name': svc, ...resource }, scope: { name: 's' },
     metrics: [{ name: 'itest.identity', unit: '1', gauge: { points: [{ attributes: labels, timeNs: t + BigInt(dt), value }] } }],
   });
-  exportOk(await postSignal('metrics', pbRequest('metrics', mk({ a: 'x', b: 'y' }, { 'host.name': 'h1' }, 1, 0)), { contentType: CT.proto }), 'metrics', 'proto', 'first');
-  exportOk(await postSignal('metrics', pbRequest('metrics', mk({ b: 'y', a: 'x' }, { 'host.name': 'h2' }, 2, 1000)), { contentType: CT.proto }), 'metrics', 'proto', 'reordered');
+  exportOk(await postSignal('metrics', pbRequest('metrics', mk({ a: 'x', b: 'y' }, { 'process.pid': 1 }, 1, 0)), { contentType: CT.proto }), 'metrics', 'proto', 'first');
+  exportOk(await postSignal('metrics', pbRequest('metrics', mk({ b: 'y', a: 'x' }, { 'process.pid': 2 }, 2, 1000)), { contentType: CT.proto }), 'metrics', 'proto', 'reordered');
   exportOk(await postSignal('metrics', jsonRequest('metrics', mk({ a: 'x', b: 'y' }, {}, 3, 2000)), { contentType: CT.json }), 'metrics', 'json', 'json');
   exportOk(await postSignal('metrics', pbRequest('metrics', mk({ a: 'x', b: 'z' }, {}, 4, 3000)), { contentType: CT.proto }), 'metrics', 'proto', 'other labels');
   const series = await q('SELECT series_id::text, labels FROM metric_series WHERE service = $1 ORDER BY labels->>\'b\'', [svc]);
   assert.equal(series.length, 2, 'two label sets, two series');
   const samples = await q('SELECT series_id::text, value FROM metric_samples WHERE service = $1 ORDER BY value', [svc]);
   assert.deepEqual(samples.map((s) => s.series_id), [series[0].series_id, series[0].series_id, series[0].series_id, series[1].series_id]);
+  // another host is another producer: a series of its own (docs/query-api.md, "Series")
+  exportOk(await postSignal('metrics', pbRequest('metrics', mk({ a: 'x', b: 'y' }, { 'host.name': 'h9' }, 5, 4000)), { contentType: CT.proto }), 'metrics', 'proto', 'other host');
+  assert.equal((await q('SELECT count(*)::int AS n FROM metric_series WHERE service = $1', [svc]))[0].n, 3);
 });
 
 test('keep-alive connections stay usable after early answers (401, 413, 415) and with Expect: 100-continue', async () => {

@@ -10,7 +10,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { env, get, post, postSignal, closeDb, tag, q, startServer } from './lib/harness.mjs';
-import { request } from './lib/otlp.mjs';
+import { request, decodeExportResponse } from './lib/otlp.mjs';
 import { logsSpec, tracesSpec } from './lib/records.mjs';
 
 after(closeDb);
@@ -245,5 +245,41 @@ describe('every stored field is returned', () => {
     const inc = await query('/api/observe/metrics', { name, agg: 'increase' });
     assert.equal(inc.status, 400, 'an up-down counter has no increase');
     assert.match(inc.json.error.message, /up-down/);
+  });
+});
+
+describe("the data model's own rules", () => {
+  test('spans without an end or ending before they start, nameless metrics: refused one by one in partial_success', async () => {
+    const svc = tag('dm');
+    const spec = tracesSpec(svc, 3, { span: (i) => (i === 1 ? { endNs: undefined } : {}) });
+    spec.spans[2].endNs = spec.spans[2].startNs - 1000n;
+    const r = await postSignal('traces', request('traces', 'proto', [spec]));
+    assert.equal(r.status, 200);
+    const ps = decodeExportResponse(r.body).partialSuccess;
+    assert.equal(ps.rejected, 2);
+    assert.match(ps.message, /2 record\(s\) malformed \(first: span without an end time\)/);
+    assert.equal((await q('SELECT count(*)::int AS n FROM spans WHERE service = $1', [svc]))[0].n, 1);
+    const [t] = await q("SELECT (end_time > now() - interval '1 hour') AS sane, span_count FROM traces WHERE trace_id = decode($1, 'hex')", [spec.spans[0].traceId]);
+    assert.equal(t.sane, true, 'no 1970 end');
+    assert.equal(t.span_count, 1);
+
+    const now = BigInt(Date.now()) * 1000000n;
+    const m = {
+      resource: { 'service.name': svc }, scope: { name: 's', version: '1' },
+      metrics: [
+        { name: '', unit: '1', gauge: { points: [{ attributes: {}, timeNs: now, value: 1 }] } },
+        { name: `fidelity.${svc}.g`, unit: '1', gauge: { points: [
+          { attributes: {}, timeNs: now - 2000000000n, value: 4 },
+          { attributes: {}, timeNs: now - 1000000000n, value: 0, flags: 1 }, // no recorded value
+        ] } },
+      ],
+    };
+    const mr = await postSignal('metrics', request('metrics', 'proto', [m]));
+    assert.equal(mr.status, 200);
+    const mps = decodeExportResponse(mr.body).partialSuccess;
+    assert.equal(mps.rejected, 1);
+    assert.match(mps.message, /metric without a name/);
+    const avg = await query('/api/observe/metrics', { name: `fidelity.${svc}.g`, agg: 'avg', group: 'none', step: 86400 });
+    assert.equal(avg.json.series[0].points.reduce((a, p) => a + p[1], 0), 4, 'a point without a recorded value is not a 0');
   });
 });

@@ -127,7 +127,9 @@ for (const encoding of ['proto', 'json']) {
           if (n <= 16 && n >= 13) return 'warn';
           if (n <= 20 && n >= 17) return 'error';
           if (n <= 24 && n >= 21) return 'fatal';
-          return text ? text.toLowerCase() : 'unspecified';
+          // severity text alone: its level when it is a usual spelling (docs/query-api.md, "Levels")
+          const spellings = { notice: 'info', warning: 'warn', err: 'error', critical: 'fatal' };
+          return text ? spellings[text.toLowerCase()] || text.toLowerCase() : 'unspecified';
         };
         for (const l of sent.logs) {
           const r = byIndex.get(l.attributes['log.index']);
