@@ -77,7 +77,7 @@ void lo_alert_link(const lo_alert_rule_t *r, const char *public_url, int64_t now
         lo_buf_printf(out, "/api/observe/metrics?from=%lld&to=%lld&step=%lld", from_ms, to_ms,
                       (long long)r->window_s);
         param(out, "name", r->metric);
-        param(out, "agg", lo_metric_agg_names[r->agg]);
+        param(out, "agg", r->agg_name);
         param(out, "labels", r->labels);
         if (r->n_group_keys) {
             lo_buf_t keys;

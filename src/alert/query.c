@@ -152,6 +152,7 @@ int lo_alert_query(PGconn *db, const lo_alert_rule_t *r, int64_t now_us, lo_aler
                                   .labels = r->labels,
                                   .group_by = r->n_group_keys ? r->group_by.p : NULL,
                                   .agg = r->agg,
+                                  .q = r->quantile,
                                   .merge = r->n_group_keys == 0,
                                   .align_from = true,
                                   .from_us = from_us,

@@ -260,17 +260,17 @@ static int parse_query(json_t *q, json_t *out, lo_alert_rule_t *r, char *err, si
         if (parse_labels(json_object_get(q, "labels"), qo, r, err, errlen) != LO_OK)
             return LO_INVALID;
         json_t *agg = json_object_get(q, "agg");
-        r->agg = 0;
-        if (agg && !json_is_null(agg)) {
-            const char *a = json_string_value(agg);
-            r->agg = a ? index_of(lo_metric_agg_names, a) : -1;
-            if (r->agg < 0)
-                return fail(
-                    err, errlen,
-                    "query.agg must be one of avg, sum, min, max, count, rate, increase, p50, p90, p95, "
-                    "p99");
-        }
-        json_object_set_new(qo, "agg", json_string(lo_metric_agg_names[r->agg]));
+        const char *a = agg && !json_is_null(agg) ? json_string_value(agg) : "avg";
+        lo_metric_spec_t parsed = { 0 };
+        if (a == NULL || strlen(a) > 16 || lo_metric_agg_parse(a, &parsed) != LO_OK)
+            return fail(
+                err, errlen,
+                "query.agg must be avg, sum, min, max, count, rate, increase, or a percentile pNN (p50, "
+                "p99.9)");
+        r->agg = parsed.agg;
+        r->quantile = parsed.q;
+        memcpy(r->agg_name, parsed.agg_name, sizeof r->agg_name);
+        json_object_set_new(qo, "agg", json_string(r->agg_name));
     }
     return parse_group_by(json_object_get(q, "group_by"), qo, r, err, errlen);
 }

@@ -59,7 +59,9 @@ typedef struct {
     /* type "metric" */
     const char *metric;
     char *labels; /* canonical JSON object of exact matches, or NULL */
-    int agg;      /* index of lo_metric_agg_names */
+    int agg;      /* as lo_metric_spec_t's (lo_metric_agg_parse) */
+    double quantile;
+    char agg_name[12];
     /* type "log" */
     bool has_levels;
     char levels[400]; /* array literal (lo_q_parse_levels) */

@@ -107,12 +107,18 @@ typedef struct {
     const char
         *group_by; /* array literal of label keys and resource.KEY: {"route","resource.host.name"}, or NULL */
     int agg;
-    bool merge; /* one output series for everything matched (group=none) */
+    double q;          /* the quantile of a percentile agg (0.5 for p50, 0.999 for p99.9) */
+    char agg_name[12]; /* as written back: "avg", "p99.9" */
+    bool merge;        /* one output series for everything matched (group=none) */
     bool align_from;
     int64_t from_us, to_us, step_s;
 } lo_metric_spec_t;
 
 extern const char *const lo_metric_agg_names[]; /* avg sum min max count rate increase p50 p90 p95 p99 */
+/* An aggregation's name: one of lo_metric_agg_names, or any percentile
+ * pNN / pNN.N / pNN.NN / pNN.NNN strictly between p0 and p100, any case.
+ * Sets spec->agg, spec->q and spec->agg_name.  LO_OK or LO_INVALID. */
+int lo_metric_agg_parse(const char *s, lo_metric_spec_t *spec) LO_MUST_USE;
 
 /* Where lo_q_metric_run puts its answer: begin once (the metric's type
  * and unit, NULL when unknown), then per output series its labels (raw

@@ -49,11 +49,53 @@ static const char *const TYPE_PARAM[] = { "gauge",   "sum", "histogram", "expone
                                           "summary", NULL };
 static const char *const NAMES_PARAMS[] = { "project_id", "prefix", "limit", NULL };
 
-enum { A_AVG, A_SUM, A_MIN, A_MAX, A_COUNT, A_RATE, A_INCREASE, A_P50, A_P90, A_P95, A_P99 };
+enum { A_AVG, A_SUM, A_MIN, A_MAX, A_COUNT, A_RATE, A_INCREASE, A_P50, A_P90, A_P95, A_P99, A_PCT };
 const char *const lo_metric_agg_names[] = { "avg",      "sum", "min", "max", "count", "rate",
                                             "increase", "p50", "p90", "p95", "p99",   NULL };
 #define AGG_NAMES lo_metric_agg_names
 static const double AGG_Q[] = { 0, 0, 0, 0, 0, 0, 0, 0.50, 0.90, 0.95, 0.99 };
+
+/* The agg as the caller wrote it (specs built in process may leave
+ * agg_name empty). */
+static const char *agg_label(const lo_metric_spec_t *spec)
+{
+    if (spec->agg_name[0] != '\0')
+        return spec->agg_name;
+    return spec->agg >= 0 && spec->agg < A_PCT ? AGG_NAMES[spec->agg] : "a percentile";
+}
+
+int lo_metric_agg_parse(const char *s, lo_metric_spec_t *spec)
+{
+    for (int i = 0; AGG_NAMES[i]; i++) {
+        if (strcasecmp(AGG_NAMES[i], s) == 0) {
+            spec->agg = i;
+            spec->q = i >= A_P50 ? AGG_Q[i] : 0;
+            snprintf(spec->agg_name, sizeof spec->agg_name, "%s", AGG_NAMES[i]);
+            return LO_OK;
+        }
+    }
+    /* pNN(.N{1,3}): whole digits 1-2, fraction digits 0-3, strictly inside (0, 100) */
+    if (s[0] != 'p' && s[0] != 'P')
+        return LO_INVALID;
+    const char *p = s + 1;
+    size_t whole = strspn(p, "0123456789"), frac = 0;
+    if (whole < 1 || whole > 2)
+        return LO_INVALID;
+    if (p[whole] == '.') {
+        frac = strspn(p + whole + 1, "0123456789");
+        if (frac < 1 || frac > 3 || p[whole + 1 + frac] != '\0')
+            return LO_INVALID;
+    } else if (p[whole] != '\0') {
+        return LO_INVALID;
+    }
+    double pct = strtod(p, NULL);
+    if (!(pct > 0 && pct < 100))
+        return LO_INVALID;
+    spec->agg = A_PCT;
+    spec->q = pct / 100.0;
+    snprintf(spec->agg_name, sizeof spec->agg_name, "p%s", p);
+    return LO_OK;
+}
 static const char *const GROUP_NAMES[] = { "labels", "none", NULL };
 static const char *const TYPE_NAMES[] = { "unknown", "gauge", "sum", "histogram", "exponential_histogram",
                                           "summary" };
@@ -439,6 +481,7 @@ typedef struct {
     hpoint_t *pts;
     int npts;
     int64_t first_b, step_ms, from_us, origin_ms; /* steps start at origin_ms + k * step_ms */
+    double q;                                     /* of a percentile agg */
 } hgrid_t;
 
 /* Collects the distinct bounds of rows [row, end) into g->u.  LO_OK, or
@@ -550,7 +593,7 @@ static void emit_points(const lo_metric_sink_t *sink, const hgrid_t *g, int agg)
         case A_AVG: v = pt->obs > 0 ? pt->sum / pt->obs : NAN; break;
         case A_MIN: v = pt->has_min ? pt->min : NAN; break;
         case A_MAX: v = pt->has_max ? pt->max : NAN; break;
-        default: v = quantile(g->u, g->nu, g->cells + (size_t)p * (size_t)(g->nu + 1), AGG_Q[agg]); break;
+        default: v = quantile(g->u, g->nu, g->cells + (size_t)p * (size_t)(g->nu + 1), g->q); break;
         }
         if (!isnan(v))
             sink->point(sink->ud, g->origin_ms + (g->first_b + p) * g->step_ms, v);
@@ -558,7 +601,7 @@ static void emit_points(const lo_metric_sink_t *sink, const hgrid_t *g, int agg)
 }
 
 static int emit_histograms(lo_api_req_t *req, lo_api_resp_t *resp, const lo_metric_sink_t *sink,
-                           const series_set_t *s, const char *const *vals, int agg, int64_t from_us,
+                           const series_set_t *s, const char *const *vals, int agg, double q, int64_t from_us,
                            int64_t to_us, int64_t step_ms, int64_t origin_ms, const char *labels, bool merge)
 {
     PGresult *r = lo_q_exec(req, resp, HIST_SQL, 4, vals);
@@ -572,7 +615,7 @@ static int emit_histograms(lo_api_req_t *req, lo_api_resp_t *resp, const lo_metr
                      MAX_HIST_SAMPLES);
         return LO_INVALID;
     }
-    hgrid_t g = { .step_ms = step_ms, .from_us = from_us, .origin_ms = origin_ms };
+    hgrid_t g = { .step_ms = step_ms, .from_us = from_us, .origin_ms = origin_ms, .q = q };
     g.first_b = floor_div(from_us / 1000 - origin_ms, step_ms);
     g.npts = (int)(floor_div(to_us / 1000 - 1 - origin_ms, step_ms) - g.first_b + 1);
     g.u = malloc(sizeof(double) * MAX_BOUNDS);
@@ -645,12 +688,12 @@ int lo_q_metric_run(lo_api_req_t *req, lo_api_resp_t *resp, const lo_metric_spec
     if (s.n > 0 && !hist && agg >= A_P50) {
         lo_api_error(resp, 400, "invalid_parameter",
                      "agg=%s needs a histogram metric; %.200s is a %s (use avg, sum, min, max or count)",
-                     AGG_NAMES[agg], spec->name, type_name(s.type));
+                     agg_label(spec), spec->name, type_name(s.type));
         goto cleanup;
     }
     if (s.n > 0 && (agg == A_RATE || agg == A_INCREASE) && s.type != 2) {
         lo_api_error(resp, 400, "invalid_parameter", "agg=%s needs a sum (counter) metric; %.200s is a %s",
-                     AGG_NAMES[agg], spec->name, type_name(s.type));
+                     agg_label(spec), spec->name, type_name(s.type));
         goto cleanup;
     }
     /* an up-down counter goes down without resetting: increase and rate
@@ -660,7 +703,7 @@ int lo_q_metric_run(lo_api_req_t *req, lo_api_resp_t *resp, const lo_metric_spec
             lo_api_error(resp, 400, "invalid_parameter",
                          "agg=%s needs a monotonic sum; %.200s is a non-monotonic (up-down) counter, whose "
                          "decreases are not resets: use avg, min, max or sum of its values",
-                         AGG_NAMES[agg], spec->name);
+                         agg_label(spec), spec->name);
             goto cleanup;
         }
     }
@@ -678,7 +721,8 @@ int lo_q_metric_run(lo_api_req_t *req, lo_api_resp_t *resp, const lo_metric_spec
     if (s.n > 0 && hist) {
         /* histogram rows start one lookback early, for the previous sample */
         const char *hv[4] = { s.ids.p, s.grps.p, look_s, to_s };
-        rc = emit_histograms(req, resp, k, &s, hv, agg, from_us, to_us, step_ms, origin_ms, spec->labels,
+        double q = spec->q > 0 ? spec->q : agg >= A_P50 && agg < A_PCT ? AGG_Q[agg] : 0;
+        rc = emit_histograms(req, resp, k, &s, hv, agg, q, from_us, to_us, step_ms, origin_ms, spec->labels,
                              spec->merge);
     } else if (s.n > 0) {
         char sql[2048];
@@ -722,7 +766,7 @@ static void js_begin(void *ud, const char *type, const char *unit)
         lo_jw_cstr(w, unit);
     else
         lo_jw_null(w);
-    lo_jw_key(w, "agg", 3), lo_jw_cstr(w, AGG_NAMES[j->spec->agg]);
+    lo_jw_key(w, "agg", 3), lo_jw_cstr(w, j->spec->agg_name);
     lo_jw_key(w, "step", 4), lo_jw_i64(w, j->spec->step_s);
     lo_jw_key(w, "from", 4), lo_jw_cstr(w, j->from_s);
     lo_jw_key(w, "to", 2), lo_jw_cstr(w, j->to_s);
@@ -761,14 +805,14 @@ static int parse_spec(lo_api_req_t *req, lo_api_resp_t *resp, lo_metric_spec_t *
                       bool *has_project, lo_buf_t *group_by)
 {
     int group;
-    const char *keys;
+    const char *keys, *agg;
     memset(spec, 0, sizeof(*spec));
     if (lo_q_check_params(req, resp, METRIC_PARAMS) != LO_OK ||
         lo_q_str(req, resp, "name", 1, 256, &spec->name) != LO_OK ||
         lo_q_str(req, resp, "labels", 2, MAX_LABELS_BYTES, &spec->labels) != LO_OK ||
         lo_q_uuid(req, resp, "project_id", project, has_project) != LO_OK ||
         lo_q_range(req, resp, &spec->from_us, &spec->to_us) != LO_OK ||
-        lo_q_enum(req, resp, "agg", AGG_NAMES, &spec->agg) != LO_OK ||
+        lo_q_str(req, resp, "agg", 1, 16, &agg) != LO_OK ||
         lo_q_enum(req, resp, "group", GROUP_NAMES, &group) != LO_OK ||
         lo_q_str(req, resp, "group_by", 1, 4096, &keys) != LO_OK ||
         lo_q_str(req, resp, "resource", 2, MAX_LABELS_BYTES, &spec->resource) != LO_OK ||
@@ -815,8 +859,12 @@ static int parse_spec(lo_api_req_t *req, lo_api_resp_t *resp, lo_metric_spec_t *
             (long long)(range_s / LO_Q_MAX_POINTS + 1));
         return LO_INVALID;
     }
-    if (spec->agg < 0)
-        spec->agg = A_AVG;
+    if (lo_metric_agg_parse(agg ? agg : "avg", spec) != LO_OK) {
+        lo_api_error(
+            resp, 400, "invalid_parameter",
+            "agg must be avg, sum, min, max, count, rate, increase, or a percentile pNN (p50, p99.9)");
+        return LO_INVALID;
+    }
     spec->merge = group == 1;
     return LO_OK;
 }

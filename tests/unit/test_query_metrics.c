@@ -371,6 +371,13 @@ static void test_histograms(void **state)
                   "agg", "p95");
     EXPECT_SERIES("{\"route\":\"/a\"}:0=910,60=1000;{\"route\":\"/b\"}:0=9.9", &who_a, "name", "latency",
                   "agg", "p99");
+    /* any percentile, not only the four named ones */
+    EXPECT_SERIES("{\"route\":\"/b\"}:0=7.5", &who_a, "name", "latency", "labels", "{\"route\":\"/b\"}",
+                  "agg", "p75");
+    EXPECT_SERIES("{\"route\":\"/b\"}:0=9.99", &who_a, "name", "latency", "labels", "{\"route\":\"/b\"}",
+                  "agg", "p99.9");
+    EXPECT_SERIES("{\"route\":\"/b\"}:0=5", &who_a, "name", "latency", "labels", "{\"route\":\"/b\"}", "agg",
+                  "P50.0");
     /* exponential buckets, differenced by bound across an offset change */
     EXPECT_SERIES("{\"route\":\"/e\"}:0=3,60=6", &who_a, "name", "explat", "agg", "p50");
     EXPECT_SERIES("{\"route\":\"/e\"}:0=7.6,60=7.96", &who_a, "name", "explat", "agg", "p99");
@@ -403,6 +410,13 @@ static void test_metrics_errors(void **state)
         o += (size_t)snprintf(many + o, sizeof many - o, "%s\"k%d\":\"v\"", i ? "," : "", i);
     snprintf(many + o, sizeof many - o, "}");
     const char *bad[][2] = {
+        { "agg", "p0" },
+        { "agg", "p100" },
+        { "agg", "p1000" },
+        { "agg", "p9.1234" },
+        { "agg", "p" },
+        { "agg", "p5x" },
+        { "agg", "p.5" },
         { "group_by", "" },
         { "group_by", "a,,b" },
         { "group_by", "a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q" },
