@@ -164,8 +164,8 @@ static int status(lo_jd_t *c, json_t *v, lo_span_rec_t *r)
     if (rc == LO_OK)
         rc = lo_jd_enum(c, keys[ST_CODE], f[ST_CODE], &r->status_code);
     /* codes this version does not know are "unset" (as in the protobuf walker) */
-    if (r->status_code < 0 || r->status_code > 2)
-        r->status_code = 0;
+    if (r->status_code < 0 || r->status_code > INT16_MAX)
+        r->status_code = 0; /* unknown codes in range are kept as numbers */
     lo_jd_pop(c);
     return rc;
 }
@@ -204,8 +204,8 @@ static int span(lo_jd_t *c, json_t *v, const lo_jd_owner_t *res, const lo_jd_own
         rc = lo_jd_str(c, sp_keys[SP_NAME], f[SP_NAME], &r->name);
     if (rc == LO_OK)
         rc = lo_jd_enum(c, sp_keys[SP_KIND], f[SP_KIND], &r->kind);
-    if (r->kind < 0 || r->kind > 5)
-        r->kind = 0; /* unknown kinds are "unspecified" */
+    if (r->kind < 0 || r->kind > INT16_MAX)
+        r->kind = 0; /* unknown kinds in range are kept as numbers */
     if (rc == LO_OK)
         rc = lo_jd_u64(c, sp_keys[SP_START], f[SP_START], &start);
     if (rc == LO_OK)

@@ -138,7 +138,7 @@ static int status(lo_pbd_t *d, lo_span_rec_t *rec, const uint8_t *p, size_t n)
         } else if (f.num == 3) {
             LO_PBD_WANT(d, f, LO_PB_VARINT);
             int32_t c = (int32_t)(uint32_t)f.v;
-            rec->status_code = c >= 0 && c <= 2 ? c : 0;
+            rec->status_code = c >= 0 && c <= INT16_MAX ? c : 0; /* unknown codes kept as numbers */
         }
     }
     if (rc != LO_PB_END)
@@ -230,7 +230,7 @@ static int span(lo_pbd_t *d, const uint8_t *p, size_t n, const lo_pbd_res_t *res
         case 6: {
             LO_PBD_WANT(d, f, LO_PB_VARINT);
             int32_t k = (int32_t)(uint32_t)f.v;
-            rec->kind = k >= 0 && k <= 5 ? k : 0;
+            rec->kind = k >= 0 && k <= INT16_MAX ? k : 0; /* unknown kinds kept as numbers */
             break;
         }
         case 7:

@@ -122,11 +122,12 @@ int lo_q_timeline(lo_api_req_t *req, lo_api_resp_t *resp, const char *session_id
             lo_jw_key(&w, "message", 7), lo_q_jw_text(&w, r, i, 9);
         } else {
             int64_t st = lo_q_i64(r, i, 13), sk = lo_q_i64(r, i, 14);
+            char nb[24];
             lo_jw_key(&w, "name", 4), lo_q_jw_text(&w, r, i, 11);
             lo_jw_key(&w, "duration_ns", 11), lo_jw_i64(&w, lo_q_i64(r, i, 12));
-            lo_jw_key(&w, "status", 6), lo_jw_cstr(&w, lo_span_status_name(st));
+            lo_jw_key(&w, "status", 6), lo_jw_cstr(&w, lo_span_status_name(st, nb));
             lo_jw_key(&w, "status_message", 14), lo_q_jw_text(&w, r, i, 16);
-            lo_jw_key(&w, "span_kind", 9), lo_jw_cstr(&w, lo_span_kind_name(sk));
+            lo_jw_key(&w, "span_kind", 9), lo_jw_cstr(&w, lo_span_kind_name(sk, nb));
             lo_jw_key(&w, "parent_span_id", 14), lo_q_jw_text(&w, r, i, 15);
         }
         lo_jw_key(&w, "attributes", 10), lo_q_jw_json(&w, r, i, 10);

@@ -80,7 +80,8 @@ static bool trace_row(void *ud, const PGresult *r)
     lo_jw_key(w, "start_unix_ms", 13), lo_jw_i64(w, st / 1000);
     lo_jw_key(w, "end", 3), lo_q_jw_time(w, r, 0, LO_TRACE_END);
     lo_jw_key(w, "duration_ns", 11), lo_jw_i64(w, (en - st) * 1000);
-    lo_jw_key(w, "status", 6), lo_jw_cstr(w, lo_span_status_name(lo_q_i64(r, 0, LO_TRACE_STATUS)));
+    char nb[24];
+    lo_jw_key(w, "status", 6), lo_jw_cstr(w, lo_span_status_name(lo_q_i64(r, 0, LO_TRACE_STATUS), nb));
     lo_jw_key(w, "span_count", 10), lo_jw_i64(w, lo_q_i64(r, 0, LO_TRACE_SPAN_COUNT));
     lo_jw_key(w, "error_count", 11), lo_jw_i64(w, lo_q_i64(r, 0, LO_TRACE_ERROR_COUNT));
     lo_jw_key(w, "project_id", 10), lo_q_jw_text(w, r, 0, LO_TRACE_PROJECT_ID);
@@ -193,8 +194,9 @@ static void write_span(lo_jw_t *w, tree_t *t, int idx)
     lo_jw_key(w, "parent_span_id", 14), lo_q_jw_text(w, r, i, LO_SPAN_PARENT_SPAN_ID);
     lo_jw_key(w, "name", 4), lo_q_jw_text(w, r, i, LO_SPAN_NAME);
     lo_jw_key(w, "service", 7), lo_q_jw_text(w, r, i, LO_SPAN_SERVICE);
-    lo_jw_key(w, "kind", 4), lo_jw_cstr(w, lo_span_kind_name(kind));
-    lo_jw_key(w, "status", 6), lo_jw_cstr(w, lo_span_status_name(lo_q_i64(r, i, LO_SPAN_STATUS_CODE)));
+    char nb[24];
+    lo_jw_key(w, "kind", 4), lo_jw_cstr(w, lo_span_kind_name(kind, nb));
+    lo_jw_key(w, "status", 6), lo_jw_cstr(w, lo_span_status_name(lo_q_i64(r, i, LO_SPAN_STATUS_CODE), nb));
     lo_jw_key(w, "status_message", 14), lo_q_jw_text(w, r, i, LO_SPAN_STATUS_MESSAGE);
     lo_jw_key(w, "start", 5), lo_q_jw_time(w, r, i, LO_SPAN_START_TIME);
     lo_jw_key(w, "start_unix_ms", 13), lo_jw_i64(w, st / 1000);

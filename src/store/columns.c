@@ -38,14 +38,20 @@ const char *lo_level_alias(const char *p, size_t n)
     return NULL;
 }
 
-const char *lo_span_kind_name(int64_t kind)
+const char *lo_span_kind_name(int64_t kind, char buf[24])
 {
-    return kind >= 0 && kind <= 5 ? lo_span_kind_names[kind] : lo_span_kind_names[0];
+    if (kind >= 0 && kind <= 5)
+        return lo_span_kind_names[kind];
+    snprintf(buf, 24, "%lld", (long long)kind); /* a kind this version does not know */
+    return buf;
 }
 
-const char *lo_span_status_name(int64_t code)
+const char *lo_span_status_name(int64_t code, char buf[24])
 {
-    return code >= 0 && code <= 2 ? lo_span_status_names[code] : lo_span_status_names[0];
+    if (code >= 0 && code <= 2)
+        return lo_span_status_names[code];
+    snprintf(buf, 24, "%lld", (long long)code);
+    return buf;
 }
 
 static char lists[LO_SIGNAL_COUNT][1024], selects[LO_SIGNAL_COUNT][2048];

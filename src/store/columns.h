@@ -107,12 +107,14 @@ const char *lo_columns_list(lo_signal_t s);
 const char *lo_columns_select(lo_signal_t s);
 
 /* The values of spans.kind and spans.status_code by name (OTLP's SpanKind
- * and Status.code), NULL-terminated for lo_q_enum; the name functions map
- * a stored number outside the vocabulary to its zero value's name. */
+ * and Status.code), NULL-terminated for lo_q_enum.  Values outside them
+ * are stored as sent (docs/query-api.md). */
 extern const char *const lo_span_kind_names[];
 extern const char *const lo_span_status_names[];
-const char *lo_span_kind_name(int64_t kind);
-const char *lo_span_status_name(int64_t code);
+/* The name of a span kind or status code, or, for a value this version
+ * does not know (kept as sent), its number as text in buf. */
+const char *lo_span_kind_name(int64_t kind, char buf[24]);
+const char *lo_span_status_name(int64_t code, char buf[24]);
 /* The stored level a usual spelling of a log level stands for, any case
  * ("WARNING", "err", "critical" -> "warn", "error", "fatal"; the six
  * names themselves too), or NULL when p (n bytes) is none of them

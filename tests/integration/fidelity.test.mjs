@@ -283,3 +283,19 @@ describe("the data model's own rules", () => {
     assert.equal(avg.json.series[0].points.reduce((a, p) => a + p[1], 0), 4, 'a point without a recorded value is not a 0');
   });
 });
+
+describe('unknown enum values are kept as numbers', () => {
+  test('a span kind and a status code this version does not know are stored and shown as sent', async () => {
+    const svc = tag('enum');
+    for (const enc of ['proto', 'json']) {
+      const spec = tracesSpec(`${svc}-${enc}`, 1, { span: () => ({ kind: 9, status: { code: 7, message: 'new' } }) });
+      const r = await postSignal('traces', request('traces', enc, [spec]), { contentType: enc === 'json' ? 'application/json' : undefined });
+      assert.equal(r.status, 200);
+      const [row] = await q('SELECT kind, status_code FROM spans WHERE service = $1', [`${svc}-${enc}`]);
+      assert.deepEqual(row, { kind: 9, status_code: 7 }, enc);
+      const tr = (await query(`/api/observe/traces/${spec.spans[0].traceId}`, {})).json;
+      assert.equal(tr.spans[0].kind, '9');
+      assert.equal(tr.spans[0].status, '7');
+    }
+  });
+});
