@@ -190,10 +190,18 @@ static int find_series(lo_api_req_t *req, lo_api_resp_t *resp, const lo_metric_s
         lo_q_sql_add(&q, "labels::text");
     lo_q_sql_add(&q, ", type, temporality, unit, description, monotonic FROM metric_series WHERE ");
     lo_q_sql_bind(&q, "name = $?", name);
+    /* each given pair matches by its value's text, whatever JSON type either
+     * side has: {"code":"200"} finds a label sent as the integer 200 */
     if (labels)
-        lo_q_sql_bind(&q, " AND labels @> $?::jsonb", labels);
+        lo_q_sql_bind(&q,
+                      " AND NOT EXISTS (SELECT 1 FROM jsonb_each($?::jsonb) f WHERE "
+                      "(labels ->> f.key) IS DISTINCT FROM (f.value #>> '{}'))",
+                      labels);
     if (spec->resource)
-        lo_q_sql_bind(&q, " AND resource @> $?::jsonb", spec->resource);
+        lo_q_sql_bind(&q,
+                      " AND NOT EXISTS (SELECT 1 FROM jsonb_each($?::jsonb) f WHERE "
+                      "(resource ->> f.key) IS DISTINCT FROM (f.value #>> '{}'))",
+                      spec->resource);
     if (spec->service)
         lo_q_sql_bind(&q, " AND service = $?", spec->service);
     char type_s[16];
@@ -752,6 +760,7 @@ typedef struct {
     lo_jw_t w;
     const lo_metric_spec_t *spec;
     const char *from_s, *to_s;
+    int nseries;
 } json_sink_t;
 
 static void js_begin(void *ud, const char *type, const char *unit)
@@ -776,6 +785,7 @@ static void js_begin(void *ud, const char *type, const char *unit)
 
 static void js_series(void *ud, const char *labels, size_t len, int members)
 {
+    ((json_sink_t *)ud)->nseries++;
     lo_jw_t *w = &((json_sink_t *)ud)->w;
     lo_jw_obj_begin(w);
     lo_jw_key(w, "labels", 6), lo_jw_raw(w, labels, len);
@@ -869,6 +879,65 @@ static int parse_spec(lo_api_req_t *req, lo_api_resp_t *resp, lo_metric_spec_t *
     return LO_OK;
 }
 
+/* An answer with no series while filters were given says why it is
+ * empty: no such metric, or which label key no series of it has. */
+static void no_match_note(lo_api_req_t *req, lo_api_resp_t *resp, lo_jw_t *w, const lo_metric_spec_t *spec,
+                          const lo_q_vis_t *vis)
+{
+    lo_q_sql_t q;
+    lo_q_sql_init(&q,
+                  "SELECT k FROM (SELECT DISTINCT jsonb_object_keys(labels) AS k FROM metric_series WHERE ");
+    lo_q_sql_bind(&q, "name = $?", spec->name);
+    if (!vis->all)
+        lo_q_sql_bind(&q, " AND project_id = ANY($?::uuid[])", vis->arr.p);
+    lo_q_sql_add(&q, ") x ORDER BY k LIMIT 101");
+    (void)resp; /* best effort: a failing look-up leaves the answer without its note */
+    PGresult *r = PQexecParams(req->db, q.sql, q.n, NULL, q.vals, NULL, NULL, 0);
+    PGresult *any = PQexecParams(req->db, "SELECT 1 FROM metric_series WHERE name = $1 LIMIT 1", 1, NULL,
+                                 (const char *[]){ spec->name }, NULL, NULL, 0);
+    if (q.overflow || PQresultStatus(r) != PGRES_TUPLES_OK || PQresultStatus(any) != PGRES_TUPLES_OK) {
+        PQclear(r);
+        PQclear(any);
+        return;
+    }
+    char note[600];
+    if (PQntuples(any) == 0) {
+        snprintf(note, sizeof note, "no metric is named %.200s (see /api/observe/metrics/names)", spec->name);
+    } else {
+        json_t *want = spec->labels ? json_loads(spec->labels, 0, NULL) : NULL;
+        const char *k, *missing = NULL;
+        json_t *v;
+        json_object_foreach(want, k, v)
+        {
+            bool found = false;
+            for (int i = 0; i < PQntuples(r) && !found; i++)
+                found = strcmp(PQgetvalue(r, i, 0), k) == 0;
+            if (!found && !missing)
+                missing = k;
+        }
+        if (missing) {
+            lo_buf_t keys;
+            lo_buf_init(&keys, 4096);
+            for (int i = 0; i < PQntuples(r) && i < 100; i++)
+                lo_buf_printf(&keys, "%s%s", i ? ", " : "", PQgetvalue(r, i, 0));
+            lo_buf_putc(&keys, '\0');
+            snprintf(note, sizeof note,
+                     "no series of %.100s has the label %.100s; its label keys are: %.300s", spec->name,
+                     missing, keys.p && keys.p[0] ? keys.p : "(none)");
+            lo_buf_free(&keys);
+        } else {
+            snprintf(note, sizeof note,
+                     "series of %.200s exist, but none has these label values, resource, service and type "
+                     "together",
+                     spec->name);
+        }
+        json_decref(want);
+    }
+    PQclear(any);
+    PQclear(r);
+    lo_jw_key(w, "note", 4), lo_jw_cstr(w, note);
+}
+
 int lo_q_metrics(lo_api_req_t *req, lo_api_resp_t *resp)
 {
     char project[37], from_s[32], to_s[32];
@@ -889,6 +958,8 @@ int lo_q_metrics(lo_api_req_t *req, lo_api_resp_t *resp)
     if (lo_q_metric_run(req, resp, &spec, &vis, &sink) != LO_OK)
         goto cleanup; /* the error answer is written */
     lo_jw_arr_end(&j.w);
+    if (j.nseries == 0 && (spec.labels || spec.resource || spec.service || spec.type))
+        no_match_note(req, resp, &j.w, &spec, &vis);
     lo_jw_obj_end(&j.w);
     (void)lo_q_finish(resp, &j.w);
 

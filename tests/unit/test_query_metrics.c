@@ -335,8 +335,26 @@ static void test_counters(void **state)
     EXPECT_SERIES("{}:0=48,60=36", &who_a, "name", "requests", "agg", "increase", "group", "none");
     EXPECT_SERIES_S("{\"code\":200}:0=80", &who_a, "600", "name", "requests", "agg", "increase", "labels",
                     "{\"code\":200}");
-    /* labels match with their JSON type: 200 is not "200" */
-    EXPECT_SERIES("", &who_a, "name", "requests", "agg", "increase", "labels", "{\"code\":\"200\"}");
+    /* labels match whatever JSON type either side has: "200" finds 200 */
+    EXPECT_SERIES("{\"code\":200}:0=45,60=35", &who_a, "name", "requests", "agg", "increase", "labels",
+                  "{\"code\":\"200\"}");
+    EXPECT_SERIES("{\"code\":200}:0=45,60=35", &who_a, "name", "requests", "agg", "increase", "labels",
+                  "{\"code\":200}");
+    /* an empty answer says why */
+    {
+        tq_resp_t r = tq_get(&who_a, "/api/observe/metrics", "from", from_s, "to", to_s, "name", "requests",
+                             "labels", "{\"status\":\"200\"}", NULL);
+        assert_int_equal(r.status, 200);
+        const char *note = json_string_value(json_object_get(r.json, "note"));
+        assert_non_null(note);
+        assert_non_null(strstr(note, "no series of requests has the label status; its label keys are: code"));
+        tq_resp_free(&r);
+        r = tq_get(&who_a, "/api/observe/metrics", "from", from_s, "to", to_s, "name", "no.such", "labels",
+                   "{\"a\":1}", NULL);
+        assert_non_null(
+            strstr(json_string_value(json_object_get(r.json, "note")), "no metric is named no.such"));
+        tq_resp_free(&r);
+    }
     EXPECT_SERIES("", &who_b, "name", "requests", "agg", "increase");
     /* each series with its own temporality: delta values are increases already */
     EXPECT_SERIES("{\"k\":\"c\"}:0=5,60=3;{\"k\":\"d\"}:0=5,60=4", &who_a, "name", "mixed", "agg",
