@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "core/stats.h"
 #include "ingest/ingest.h"
@@ -18,6 +19,30 @@ static size_t rec_time_offset(lo_signal_t s)
     case LO_SIGNAL_SPANS: return offsetof(lo_span_rec_t, start_ns);
     default: return offsetof(lo_sample_rec_t, time_ns);
     }
+}
+
+/* The number of elements of the flat JSON array of numbers that follows
+ * key in the buckets text b ("{\"bounds\":[1,2.5],\"counts\":[2,3,2]}"),
+ * or -1 when it is not there. */
+static long array_len(lo_str_t b, const char *key)
+{
+    size_t kl = strlen(key);
+    for (size_t i = 0; i + kl + 1 < b.len; i++) {
+        if (memcmp(b.p + i, key, kl) != 0 || b.p[i + kl] != '[')
+            continue;
+        long n = 0;
+        bool any = false;
+        for (size_t j = i + kl + 1; j < b.len; j++) {
+            if (b.p[j] == ']')
+                return any ? n + 1 : 0;
+            if (b.p[j] == ',')
+                n++;
+            else if (b.p[j] != ' ')
+                any = true;
+        }
+        return -1;
+    }
+    return -1;
 }
 
 /* The data model's own rules (docs/ingest-storage.md, "Records refused one
@@ -36,6 +61,12 @@ static const char *malformed(lo_signal_t s, char *rec)
         lo_sample_rec_t *m = (lo_sample_rec_t *)rec;
         if (m->name.len == 0)
             return "metric without a name";
+        if (m->type == LO_METRIC_HISTOGRAM && m->buckets.len > 0) {
+            long nb = array_len(m->buckets, "\"bounds\":"), nc = array_len(m->buckets, "\"counts\":");
+            if (nb < 0 || nc < 0 || (nc != 0 && nc != nb + 1))
+                return "histogram whose bucket counts do not match its bounds (counts must be one more than "
+                       "bounds)";
+        }
         if (m->flags & 1u) /* DATA_POINT_FLAGS_NO_RECORDED_VALUE */
             m->has_value = false;
     }

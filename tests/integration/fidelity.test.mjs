@@ -279,6 +279,24 @@ describe("the data model's own rules", () => {
     const mps = decodeExportResponse(mr.body).partialSuccess;
     assert.equal(mps.rejected, 1);
     assert.match(mps.message, /metric without a name/);
+    for (const enc of ['proto', 'json']) {
+      const h = (counts) => ({
+        name: `fidelity.${svc}.h`, unit: 'ms',
+        histogram: { temporality: 2, points: [{ attributes: { enc }, startNs: now - 5000000000n, timeNs: now, count: 6, sum: 9, bounds: [1, 2], bucketCounts: counts }] },
+      });
+      const hr = await postSignal('metrics', request('metrics', enc, [{ resource: { 'service.name': svc }, scope: { name: 's', version: '1' }, metrics: [h([1, 2]), h([1, 2, 3])] }]),
+        { contentType: enc === 'json' ? 'application/json' : undefined });
+      assert.equal(hr.status, 200);
+      if (enc === 'proto') {
+        const hps = decodeExportResponse(hr.body).partialSuccess;
+        assert.equal(hps.rejected, 1);
+        assert.match(hps.message, /bucket counts do not match its bounds/);
+      } else {
+        const body = JSON.parse(hr.body.toString());
+        assert.equal(Number(body.partialSuccess.rejectedDataPoints), 1);
+      }
+    }
+    assert.equal((await q('SELECT count(*)::int AS n FROM metric_samples s JOIN metric_series m USING (series_id) WHERE m.name = $1', [`fidelity.${svc}.h`]))[0].n, 2);
     const avg = await query('/api/observe/metrics', { name: `fidelity.${svc}.g`, agg: 'avg', group: 'none', step: 86400 });
     assert.equal(avg.json.series[0].points.reduce((a, p) => a + p[1], 0), 4, 'a point without a recorded value is not a 0');
   });
