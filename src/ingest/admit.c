@@ -51,6 +51,9 @@ static long array_len(lo_str_t b, const char *key)
  * reason a record is refused, or NULL to keep it. */
 static const char *malformed(lo_signal_t s, char *rec)
 {
+    const lo_envelope_t *env = (const lo_envelope_t *)rec;
+    if (env->malformed != NULL)
+        return env->malformed; /* the decoder's verdict: a malformed id */
     if (s == LO_SIGNAL_SPANS) {
         const lo_span_rec_t *sp = (const lo_span_rec_t *)rec;
         if (sp->end_ns == 0)

@@ -506,16 +506,22 @@ int lo_jd_id(lo_jd_t *c, const char *key, json_t *v, uint8_t *out, size_t want, 
         return rc;
     if (s.len == 0)
         return LO_OK;
+    /* a malformed id spoils its record, not the request: the record is
+     * refused at admission, in partial_success (docs/ingest-storage.md) */
+    const char *bad =
+        want == 16 ? "a trace id that is not 32 hex digits" : "a span id that is not 16 hex digits";
     if (s.len % 2 != 0 || s.len > 2 * sizeof(tmp) || !lo_hex_parse(s, tmp, s.len / 2)) {
         bool hex = true;
         for (size_t i = 0; i < s.len; i++)
             hex = hex && lo_hex_value(s.p[i]) >= 0;
-        if (!hex)
-            return lo_jd_fail(c, key, "expected a hex string");
+        if (!hex) {
+            c->bad_id = c->bad_id != NULL ? c->bad_id : bad;
+            return LO_OK;
+        }
     }
     if (s.len != 2 * want) {
         if (strict)
-            return lo_jd_fail(c, key, "expected %zu hex digits, got %zu", 2 * want, s.len);
+            c->bad_id = c->bad_id != NULL ? c->bad_id : bad;
         return LO_OK;
     }
     /* an all-zero id is the OTLP spelling of "no id" */

@@ -34,7 +34,8 @@ typedef struct {
     lo_buf_t tmp2;    /* a second one, for renderings nested in another (events) */
     lo_buf_t scratch; /* output that is dropped (redacted values, checked only) */
     lo_jw_t w_scratch;
-    lo_buf_t scrub; /* a string being scrubbed (redact.h) */
+    lo_buf_t scrub;     /* a string being scrubbed (redact.h) */
+    const char *bad_id; /* lo_jd_id met a malformed id in the record being read */
 } lo_jd_t;
 
 /* A resource or scope, decoded once and shared by its records. */

@@ -91,10 +91,12 @@ static int log_record(lo_jd_t *c, json_t *v, const lo_jd_owner_t *res, const lo_
         rc = lo_jd_u32(c, lr_keys[LR_DROPPED], f[LR_DROPPED], &r->dropped_attributes_count);
     if (rc == LO_OK)
         rc = lo_jd_u32(c, lr_keys[LR_FLAGS], f[LR_FLAGS], &r->flags);
+    c->bad_id = NULL;
     if (rc == LO_OK)
         rc = lo_jd_id(c, lr_keys[LR_TRACE], f[LR_TRACE], r->env.trace_id, 16, true, &r->env.has_trace_id);
     if (rc == LO_OK)
         rc = lo_jd_id(c, lr_keys[LR_SPAN], f[LR_SPAN], r->env.span_id, 8, true, &r->env.has_span_id);
+    r->env.malformed = c->bad_id;
     if (rc == LO_OK)
         rc = lo_jd_str(c, lr_keys[LR_EVENT], f[LR_EVENT], &r->event_name);
     if (rc != LO_OK)

@@ -186,16 +186,18 @@ static int span(lo_jd_t *c, json_t *v, const lo_jd_owner_t *res, const lo_jd_own
         return LO_ERROR;
     memset(&cand, 0, sizeof(cand));
     r->name = r->trace_state = r->status_message = LO_STR_LIT("");
-    /* a span's own ids are its identity: they must be there and well-formed */
+    /* a span's own ids are its identity: they must be there and well-formed,
+     * or the span is refused at admission (the rest of the request is kept) */
+    c->bad_id = NULL;
     rc = lo_jd_id(c, sp_keys[SP_TRACE], f[SP_TRACE], r->env.trace_id, 16, true, &r->env.has_trace_id);
-    if (rc == LO_OK && !r->env.has_trace_id)
-        rc = lo_jd_fail(c, sp_keys[SP_TRACE], "a span needs a trace id (32 hex digits)");
     if (rc == LO_OK)
         rc = lo_jd_id(c, sp_keys[SP_SPAN], f[SP_SPAN], r->env.span_id, 8, true, &r->env.has_span_id);
-    if (rc == LO_OK && !r->env.has_span_id)
-        rc = lo_jd_fail(c, sp_keys[SP_SPAN], "a span needs a span id (16 hex digits)");
     if (rc == LO_OK)
         rc = lo_jd_id(c, sp_keys[SP_PARENT], f[SP_PARENT], r->parent_span_id, 8, true, &r->has_parent);
+    r->env.malformed = c->bad_id              ? c->bad_id
+                       : !r->env.has_trace_id ? "a span without a trace id"
+                       : !r->env.has_span_id  ? "a span without a span id"
+                                              : NULL;
     if (rc == LO_OK)
         rc = lo_jd_str(c, sp_keys[SP_STATE], f[SP_STATE], &r->trace_state);
     if (rc == LO_OK)

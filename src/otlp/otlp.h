@@ -35,7 +35,8 @@ typedef struct {
     uint8_t project_id[16];
     uint8_t user_id[16];
     bool has_trace_id, has_span_id, has_session, has_project, has_user;
-    lo_str_t service; /* resource service.name, else "unknown_service" */
+    lo_str_t service;      /* resource service.name, else "unknown_service" */
+    const char *malformed; /* why admission must refuse the record (a static text), or NULL */
 } lo_envelope_t;
 
 typedef struct {

@@ -85,10 +85,14 @@ static int log_record(lo_pbd_t *d, const uint8_t *p, size_t n, const lo_pbd_res_
         return lo_pbd_wire_fail(d, rc, &f);
     /* empty or all-zero ids are "none"; another length is malformed (as in
      * the OTLP/JSON decoder) */
-    if (tid_n != 0 && tid_n != 16)
-        return lo_pbd_fail(d, "trace_id: expected 16 bytes, got %zu", tid_n);
-    if (sid_n != 0 && sid_n != 8)
-        return lo_pbd_fail(d, "span_id: expected 8 bytes, got %zu", sid_n);
+    if (tid_n != 0 && tid_n != 16) {
+        rec->env.has_trace_id = false;
+        rec->env.malformed = "a trace id that is not 16 bytes"; /* refused at admission */
+    }
+    if (sid_n != 0 && sid_n != 8) {
+        rec->env.has_span_id = false;
+        rec->env.malformed = "a span id that is not 8 bytes";
+    }
     lo_pbd_c(&d->attrs, '}');
     rc = lo_pbd_finish(d, &d->attrs, &rec->attributes);
     if (rc != LO_OK)

@@ -163,18 +163,20 @@ static int element(lo_pbd_t *d, lo_buf_t *b, const char *what, int64_t i,
 /* A span's own ids are its identity (as in the OTLP/JSON decoder): a
  * wrong length is malformed, and a span without them cannot be stored.
  * The *_n are the lengths seen on the wire (0: absent). */
-static int check_ids(lo_pbd_t *d, const lo_span_rec_t *rec, size_t tid_n, size_t sid_n, size_t pid_n)
+static int check_ids(lo_pbd_t *d, lo_span_rec_t *rec, size_t tid_n, size_t sid_n, size_t pid_n)
 {
+    (void)d;
+    /* the span is refused at admission; the rest of the request is kept */
     if (tid_n != 0 && tid_n != 16)
-        return lo_pbd_fail(d, "trace_id: expected 16 bytes, got %zu", tid_n);
-    if (!rec->env.has_trace_id)
-        return lo_pbd_fail(d, "a span needs a trace id (16 bytes, not all zero)");
-    if (sid_n != 0 && sid_n != 8)
-        return lo_pbd_fail(d, "span_id: expected 8 bytes, got %zu", sid_n);
-    if (!rec->env.has_span_id)
-        return lo_pbd_fail(d, "a span needs a span id (8 bytes, not all zero)");
-    if (pid_n != 0 && pid_n != 8)
-        return lo_pbd_fail(d, "parent_span_id: expected 8 bytes, got %zu", pid_n);
+        rec->env.malformed = "a trace id that is not 16 bytes";
+    else if (!rec->env.has_trace_id)
+        rec->env.malformed = "a span without a trace id";
+    else if (sid_n != 0 && sid_n != 8)
+        rec->env.malformed = "a span id that is not 8 bytes";
+    else if (!rec->env.has_span_id)
+        rec->env.malformed = "a span without a span id";
+    else if (pid_n != 0 && pid_n != 8)
+        rec->env.malformed = "a parent span id that is not 8 bytes";
     return LO_OK;
 }
 

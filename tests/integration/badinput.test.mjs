@@ -132,9 +132,6 @@ describe('malformed OTLP/JSON', () => {
       'timeUnixNano as a bool': (r) => { r.timeUnixNano = true; },
       'timeUnixNano not a number': (r) => { r.timeUnixNano = '12abc'; },
       'severityNumber as a string': (r) => { r.severityNumber = 'INFO'; },
-      'traceId not hex': (r) => { r.traceId = 'zz'.repeat(16); },
-      'traceId base64 (not OTLP/JSON)': (r) => { r.traceId = Buffer.alloc(16, 7).toString('base64'); },
-      'spanId too short': (r) => { r.spanId = 'abcd'; },
       'attributes as an object': (r) => { r.attributes = { a: 1 }; },
       'attribute value a bare string': (r) => { r.attributes = [{ key: 'a', value: 'x' }]; },
       'intValue a fraction': (r) => { r.attributes = [{ key: 'a', value: { intValue: 1.5 } }]; },
@@ -150,6 +147,26 @@ describe('malformed OTLP/JSON', () => {
     }
     const stored = await q('SELECT message FROM log_entries WHERE service = $1', [svc]);
     assert.ok(stored.length === 0 || stored.length % 2 === 0, 'requests stored whole or not at all');
+  });
+
+  test('a record with a malformed id is refused alone, in partial_success', async () => {
+    const cases = {
+      'traceId not hex': (r) => { r.traceId = 'zz'.repeat(16); },
+      'traceId base64 (not OTLP/JSON)': (r) => { r.traceId = Buffer.alloc(16, 7).toString('base64'); },
+      'spanId too short': (r) => { r.spanId = 'abcd'; },
+    };
+    for (const [what, patch] of Object.entries(cases)) {
+      const svc = tag('json-ids');
+      const o = JSON.parse(jsonRequest('logs', logsSpec(svc, 2)));
+      patch(o.resourceLogs[0].scopeLogs[0].logRecords[1]);
+      const res = await postSignal('logs', JSON.stringify(o), { contentType: CT.json });
+      assert.equal(res.status, 200, what);
+      const body = JSON.parse(res.body.toString());
+      assert.equal(Number(body.partialSuccess.rejectedLogRecords), 1, what);
+      assert.match(body.partialSuccess.errorMessage, /malformed \(first: a (trace|span) id that is not/, what);
+      const stored = await q('SELECT message FROM log_entries WHERE service = $1', [svc]);
+      assert.deepEqual(stored.map((x) => x.message), ['record 0'], what);
+    }
   });
 
   test('64-bit integers as strings and numbers are both accepted', async () => {

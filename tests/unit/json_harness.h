@@ -55,6 +55,22 @@ static inline void jt_expect_invalid(lo_signal_t s, const char *json, const char
     jt_free(&t);
 }
 
+/* Decodes json and expects its one record refused at admission: decoded,
+ * and flagged malformed with a reason containing want (the rest of a
+ * request is kept). */
+static inline void jt_expect_malformed(lo_signal_t s, const char *json, const char *want)
+{
+    jt_t t;
+    jt_decode(&t, s, json);
+    const lo_envelope_t *env = t.rc == LO_OK && t.b.n == 1 ? (const lo_envelope_t *)t.b.recs : NULL;
+    if (env == NULL || env->malformed == NULL || strstr(env->malformed, want) == NULL) {
+        fprintf(stderr, "input: %s\nrc=%d n=%zu malformed=\"%s\"\nwanted one record refused for \"%s\"\n",
+                json, t.rc, t.b.n, env != NULL && env->malformed != NULL ? env->malformed : "", want);
+        fail();
+    }
+    jt_free(&t);
+}
+
 static inline bool jt_streq(lo_str_t s, const char *want)
 {
     bool ok = s.len == strlen(want) && (s.len == 0 || memcmp(s.p, want, s.len) == 0);

@@ -249,14 +249,14 @@ static void test_errors(void **state)
                       "severityText: expected a string, got an integer");
     jt_expect_invalid(L, "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"flags\":4294967296}]}]}]}",
                       "flags: integer out of range");
-    jt_expect_invalid(L, "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"traceId\":\"zz\"}]}]}]}",
-                      "logRecords[0].traceId: expected a hex string");
-    jt_expect_invalid(L, "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"spanId\":\"abcd\"}]}]}]}",
-                      "logRecords[0].spanId: expected 16 hex digits, got 4");
-    jt_expect_invalid(L,
-                      "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"traceId\":"
-                      "\"BwcHBwcHBwcHBwcHBwcHBw==\"}]}]}]}",
-                      "logRecords[0].traceId: expected a hex string");
+    jt_expect_malformed(L, "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"traceId\":\"zz\"}]}]}]}",
+                        "a trace id that is not 32 hex digits");
+    jt_expect_malformed(L, "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"spanId\":\"abcd\"}]}]}]}",
+                        "a span id that is not 16 hex digits");
+    jt_expect_malformed(L,
+                        "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"traceId\":"
+                        "\"BwcHBwcHBwcHBwcHBwcHBw==\"}]}]}]}",
+                        "a trace id that is not 32 hex digits");
     jt_expect_invalid(L, "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"traceId\":5}]}]}]}",
                       "traceId: expected a string, got an integer");
     jt_expect_invalid(L, "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"body\":\"text\"}]}]}]}",

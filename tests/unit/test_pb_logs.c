@@ -561,7 +561,8 @@ static void test_max_records(void **state)
 }
 
 /* A record's own ids: empty or all-zero is "none" (and the attribute of
- * that name fills in); another length is malformed. */
+ * that name fills in); another length makes the record malformed (refused
+ * at admission, the rest of the request kept). */
 static void test_record_ids(void **state)
 {
     (void)state;
@@ -570,11 +571,16 @@ static void test_record_ids(void **state)
     dec_t d = { 0 };
     w_bytes(&rec, 9, id17, sizeof(id17));
     wrap_record(&body, &rec, 0, 1);
-    expect_invalid(&body, "log_records[1]: trace_id: expected 16 bytes, got 17");
+    assert_int_equal(dec_run(&d, LO_SIGNAL_LOGS, body.p, body.n), LO_OK); /* refused at admission */
+    assert_string_equal(d.b.logs[1].env.malformed, "a trace id that is not 16 bytes");
+    assert_null(d.b.logs[0].env.malformed);
+    dec_free(&d);
     rec.n = 0;
     w_bytes(&rec, 10, id7, sizeof(id7));
     wrap_record(&body, &rec, 0, 0);
-    expect_invalid(&body, "log_records[0]: span_id: expected 8 bytes, got 7");
+    assert_int_equal(dec_run(&d, LO_SIGNAL_LOGS, body.p, body.n), LO_OK);
+    assert_string_equal(d.b.logs[0].env.malformed, "a span id that is not 8 bytes");
+    dec_free(&d);
     /* the last occurrence wins, before the check */
     rec.n = 0;
     w_bytes(&rec, 9, id17, sizeof(id17));
