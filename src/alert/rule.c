@@ -262,7 +262,8 @@ static int parse_query(json_t *q, json_t *out, lo_alert_rule_t *r, char *err, si
         json_t *agg = json_object_get(q, "agg");
         const char *a = agg && !json_is_null(agg) ? json_string_value(agg) : "avg";
         lo_metric_spec_t parsed = { 0 };
-        if (a == NULL || strlen(a) > 16 || lo_metric_agg_parse(a, &parsed) != LO_OK)
+        if (a == NULL || strlen(a) > 16 || lo_metric_agg_parse(a, &parsed) != LO_OK ||
+            strcmp(parsed.agg_name, "buckets") == 0)
             return fail(
                 err, errlen,
                 "query.agg must be avg, sum, min, max, count, rate, increase, or a percentile pNN (p50, "

@@ -115,8 +115,9 @@ typedef struct {
 } lo_metric_spec_t;
 
 extern const char *const lo_metric_agg_names[]; /* avg sum min max count rate increase p50 p90 p95 p99 */
-/* An aggregation's name: one of lo_metric_agg_names, or any percentile
- * pNN / pNN.N / pNN.NN / pNN.NNN strictly between p0 and p100, any case.
+/* An aggregation's name: one of lo_metric_agg_names, any percentile
+ * pNN / pNN.N / pNN.NN / pNN.NNN strictly between p0 and p100, or
+ * "buckets" (a histogram's bucket counts per step, for heatmaps), any case.
  * Sets spec->agg, spec->q and spec->agg_name.  LO_OK or LO_INVALID. */
 int lo_metric_agg_parse(const char *s, lo_metric_spec_t *spec) LO_MUST_USE;
 
@@ -129,6 +130,12 @@ typedef struct {
     void (*series)(void *ud, const char *labels, size_t labels_len, int members);
     void (*point)(void *ud, int64_t ts_ms, double value);
     void (*series_end)(void *ud);
+    /* agg=buckets only (NULL: the sink takes none): after series, the
+     * series' bucket upper bounds (ascending; a last +Inf bucket follows
+     * them), then per step with data the count of each of the nb + 1
+     * buckets instead of point */
+    void (*bounds)(void *ud, const double *bounds, int nb);
+    void (*counts)(void *ud, int64_t ts_ms, const double *counts, int n);
 } lo_metric_sink_t;
 
 /* Runs spec for the projects in vis into sink.  LO_OK, or another code

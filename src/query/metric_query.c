@@ -49,7 +49,21 @@ static const char *const TYPE_PARAM[] = { "gauge",   "sum", "histogram", "expone
                                           "summary", NULL };
 static const char *const NAMES_PARAMS[] = { "project_id", "prefix", "limit", NULL };
 
-enum { A_AVG, A_SUM, A_MIN, A_MAX, A_COUNT, A_RATE, A_INCREASE, A_P50, A_P90, A_P95, A_P99, A_PCT };
+enum {
+    A_AVG,
+    A_SUM,
+    A_MIN,
+    A_MAX,
+    A_COUNT,
+    A_RATE,
+    A_INCREASE,
+    A_P50,
+    A_P90,
+    A_P95,
+    A_P99,
+    A_PCT,
+    A_BUCKETS
+};
 const char *const lo_metric_agg_names[] = { "avg",      "sum", "min", "max", "count", "rate",
                                             "increase", "p50", "p90", "p95", "p99",   NULL };
 #define AGG_NAMES lo_metric_agg_names
@@ -73,6 +87,12 @@ int lo_metric_agg_parse(const char *s, lo_metric_spec_t *spec)
             snprintf(spec->agg_name, sizeof spec->agg_name, "%s", AGG_NAMES[i]);
             return LO_OK;
         }
+    }
+    if (strcasecmp(s, "buckets") == 0) {
+        spec->agg = A_BUCKETS;
+        spec->q = 0;
+        snprintf(spec->agg_name, sizeof spec->agg_name, "buckets");
+        return LO_OK;
     }
     /* pNN(.N{1,3}): whole digits 1-2, fraction digits 0-3, strictly inside (0, 100) */
     if (s[0] != 'p' && s[0] != 'P')
@@ -590,10 +610,17 @@ static void accumulate(hgrid_t *g, const PGresult *r, int row, int end, hsample_
 /* g's steps that saw data, as agg asks, into the sink. */
 static void emit_points(const lo_metric_sink_t *sink, const hgrid_t *g, int agg)
 {
+    if (agg == A_BUCKETS)
+        sink->bounds(sink->ud, g->u, g->nu);
     for (int p = 0; p < g->npts; p++) {
         const hpoint_t *pt = &g->pts[p];
         if (!pt->any)
             continue;
+        if (agg == A_BUCKETS) {
+            sink->counts(sink->ud, g->origin_ms + (g->first_b + p) * g->step_ms,
+                         g->cells + (size_t)p * (size_t)(g->nu + 1), g->nu + 1);
+            continue;
+        }
         double v;
         switch (agg) {
         case A_COUNT: v = pt->obs; break;
@@ -693,6 +720,10 @@ int lo_q_metric_run(lo_api_req_t *req, lo_api_resp_t *resp, const lo_metric_spec
             s.ngroups, (long long)npts, MAX_TOTAL_POINTS);
         goto cleanup;
     }
+    if (agg == A_BUCKETS && (k->bounds == NULL || k->counts == NULL)) {
+        lo_api_error(resp, 400, "invalid_parameter", "agg=buckets is not available here");
+        goto cleanup;
+    }
     if (s.n > 0 && !hist && agg >= A_P50) {
         lo_api_error(resp, 400, "invalid_parameter",
                      "agg=%s needs a histogram metric; %.200s is a %s (use avg, sum, min, max or count)",
@@ -785,13 +816,16 @@ static void js_begin(void *ud, const char *type, const char *unit)
 
 static void js_series(void *ud, const char *labels, size_t len, int members)
 {
-    ((json_sink_t *)ud)->nseries++;
-    lo_jw_t *w = &((json_sink_t *)ud)->w;
+    json_sink_t *j = ud;
+    j->nseries++;
+    lo_jw_t *w = &j->w;
     lo_jw_obj_begin(w);
     lo_jw_key(w, "labels", 6), lo_jw_raw(w, labels, len);
     lo_jw_key(w, "series_count", 12), lo_jw_i64(w, members);
-    lo_jw_key(w, "points", 6);
-    lo_jw_arr_begin(w);
+    if (j->spec->agg != A_BUCKETS) { /* with buckets, "points" follows "bounds" */
+        lo_jw_key(w, "points", 6);
+        lo_jw_arr_begin(w);
+    }
 }
 
 static void js_point(void *ud, int64_t ts_ms, double v)
@@ -800,6 +834,30 @@ static void js_point(void *ud, int64_t ts_ms, double v)
     lo_jw_arr_begin(w);
     lo_jw_i64(w, ts_ms);
     lo_jw_f64(w, v);
+    lo_jw_arr_end(w);
+}
+
+static void js_bounds(void *ud, const double *bounds, int nb)
+{
+    lo_jw_t *w = &((json_sink_t *)ud)->w;
+    lo_jw_key(w, "bounds", 6);
+    lo_jw_arr_begin(w);
+    for (int i = 0; i < nb; i++)
+        lo_jw_f64(w, bounds[i]);
+    lo_jw_arr_end(w);
+    lo_jw_key(w, "points", 6);
+    lo_jw_arr_begin(w);
+}
+
+static void js_counts(void *ud, int64_t ts_ms, const double *counts, int n)
+{
+    lo_jw_t *w = &((json_sink_t *)ud)->w;
+    lo_jw_arr_begin(w);
+    lo_jw_i64(w, ts_ms);
+    lo_jw_arr_begin(w);
+    for (int i = 0; i < n; i++)
+        lo_jw_f64(w, counts[i]);
+    lo_jw_arr_end(w);
     lo_jw_arr_end(w);
 }
 
@@ -954,7 +1012,7 @@ int lo_q_metrics(lo_api_req_t *req, lo_api_resp_t *resp)
     lo_q_fmt_time(spec.to_us, to_s);
     json_sink_t j = { .spec = &spec, .from_s = from_s, .to_s = to_s };
     lo_jw_init(&j.w, &resp->body);
-    lo_metric_sink_t sink = { &j, js_begin, js_series, js_point, js_series_end };
+    lo_metric_sink_t sink = { &j, js_begin, js_series, js_point, js_series_end, js_bounds, js_counts };
     if (lo_q_metric_run(req, resp, &spec, &vis, &sink) != LO_OK)
         goto cleanup; /* the error answer is written */
     lo_jw_arr_end(&j.w);

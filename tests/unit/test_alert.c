@@ -188,6 +188,10 @@ static void test_rule_refusals_name_the_field(void **state)
     parse_bad("{\"name\":\"\"," Q ",\"condition\":\"gt\",\"threshold\":1}", "name");
     parse_bad("{\"name\":\"a\\u0001\"," Q ",\"condition\":\"gt\",\"threshold\":1}", "name");
     parse_bad("{\"name\":\"a\"," Q ",\"condition\":\"gt\",\"threshold\":1,\"sql\":\"x\"}", "sql");
+    parse_bad("{\"name\":\"a\",\"query\":{\"type\":\"metric\",\"name\":\"m\",\"agg\":\"buckets\",\"window_"
+              "seconds\":60},"
+              "\"condition\":\"gt\",\"threshold\":1}",
+              "query.agg");
     parse_bad("{\"name\":\"a\",\"name\":\"b\"," Q ",\"condition\":\"gt\",\"threshold\":1}", "not JSON");
     parse_bad(
         "{\"name\":\"a\",\"query\":{\"type\":\"metric\",\"name\":\"m\",\"window_seconds\":5},\"condition\":"

@@ -247,7 +247,7 @@ static void test_executor_sink(void **state)
     lo_api_resp_t resp = { 0 };
     lo_buf_init(&resp.body, 1 << 20);
     count_sink_t c = { 0 };
-    lo_metric_sink_t sink = { &c, cs_begin, cs_series, cs_point, cs_end };
+    lo_metric_sink_t sink = { &c, cs_begin, cs_series, cs_point, cs_end, NULL, NULL };
     assert_int_equal(lo_q_metric_run(&req, &resp, &spec, &vis, &sink), LO_OK);
     assert_int_equal(c.begins, 1);
     assert_string_equal(c.type, "gauge");
@@ -396,6 +396,25 @@ static void test_histograms(void **state)
                   "agg", "p99.9");
     EXPECT_SERIES("{\"route\":\"/b\"}:0=5", &who_a, "name", "latency", "labels", "{\"route\":\"/b\"}", "agg",
                   "P50.0");
+    /* the bucket counts per step, for heatmaps: the series' bounds once,
+     * then per step the count of each bucket (the last is +Inf) */
+    {
+        tq_resp_t r = tq_get(&who_a, "/api/observe/metrics", "from", from_s, "to", to_s, "step", "60", "name",
+                             "latency", "labels", "{\"route\":\"/b\"}", "agg", "buckets", NULL);
+        assert_int_equal(r.status, 200);
+        json_t *s0 = json_array_get(json_object_get(r.json, "series"), 0);
+        json_t *bounds = json_object_get(s0, "bounds"), *pts = json_object_get(s0, "points");
+        assert_true(json_array_size(bounds) > 0);
+        assert_true(json_array_size(pts) > 0);
+        json_t *counts = json_array_get(json_array_get(pts, 0), 1);
+        assert_int_equal(json_array_size(counts), json_array_size(bounds) + 1);
+        assert_string_equal(json_string_value(json_object_get(r.json, "agg")), "buckets");
+        tq_resp_free(&r);
+        r = tq_get(&who_a, "/api/observe/metrics", "from", from_s, "to", to_s, "name", "cpu", "agg",
+                   "buckets", NULL);
+        tq_expect_error(&r, 400); /* a gauge has no buckets */
+        tq_resp_free(&r);
+    }
     /* exponential buckets, differenced by bound across an offset change */
     EXPECT_SERIES("{\"route\":\"/e\"}:0=3,60=6", &who_a, "name", "explat", "agg", "p50");
     EXPECT_SERIES("{\"route\":\"/e\"}:0=7.6,60=7.96", &who_a, "name", "explat", "agg", "p99");
