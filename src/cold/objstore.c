@@ -33,8 +33,8 @@ void lo_objstore_options_default(lo_objstore_options_t *o)
 
 static bool key_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-           c == '/' || c == '=' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '/' || c == '=' || c == '-';
 }
 
 bool lo_objstore_key_valid(const char *key)
@@ -144,12 +144,13 @@ const char *lo_objstore_kind(const lo_objstore_t *s)
     return s->kind == LO_OS_FILE ? "file" : "s3";
 }
 
-#define CHECK_KEY(key)                                                                                       \
-    do {                                                                                                     \
-        if (!lo_objstore_key_valid(key))                                                                     \
-            return lo_os_fail(err, errlen, LO_INVALID, "%s: invalid key (1..1024 of [A-Za-z0-9._/=-], no "   \
-                                                       "'..', no empty or dot segment)",                     \
-                              __func__ + sizeof("lo_objstore_") - 1);                                        \
+#define CHECK_KEY(key)                                                            \
+    do {                                                                          \
+        if (!lo_objstore_key_valid(key))                                          \
+            return lo_os_fail(err, errlen, LO_INVALID,                            \
+                              "%s: invalid key (1..1024 of [A-Za-z0-9._/=-], no " \
+                              "'..', no empty or dot segment)",                   \
+                              __func__ + sizeof("lo_objstore_") - 1);             \
     } while (0)
 
 int lo_objstore_put(lo_objstore_t *s, const char *key, const void *data, size_t len, char *err, size_t errlen)
@@ -199,7 +200,8 @@ int lo_objstore_list(lo_objstore_t *s, const char *prefix, lo_objstore_list_cb c
 int lo_objstore_delete(lo_objstore_t *s, const char *key, char *err, size_t errlen)
 {
     CHECK_KEY(key);
-    return s->kind == LO_OS_FILE ? lo_os_file_delete(s, key, err, errlen) : lo_os_s3_delete(s, key, err, errlen);
+    return s->kind == LO_OS_FILE ? lo_os_file_delete(s, key, err, errlen)
+                                 : lo_os_s3_delete(s, key, err, errlen);
 }
 
 /* ---- XML ---- */
@@ -285,10 +287,10 @@ int lo_os_xml_text(lo_str_t text, char *dst, size_t cap)
                 size_t j = hex ? 2 : 1, digits = 0;
                 for (; j < rest && r[j] != ';' && digits < 4; j++, digits++) {
                     char d = r[j];
-                    int x = d >= '0' && d <= '9'                 ? d - '0'
-                            : hex && d >= 'a' && d <= 'f'        ? d - 'a' + 10
-                            : hex && d >= 'A' && d <= 'F'        ? d - 'A' + 10
-                                                                 : -1;
+                    int x = d >= '0' && d <= '9'          ? d - '0'
+                            : hex && d >= 'a' && d <= 'f' ? d - 'a' + 10
+                            : hex && d >= 'A' && d <= 'F' ? d - 'A' + 10
+                                                          : -1;
                     if (x < 0)
                         return LO_INVALID;
                     v = v * (hex ? 16 : 10) + (unsigned)x;

@@ -21,7 +21,8 @@ int lo_os_file_open(lo_objstore_t *s, const char *path, char *err, size_t errlen
         return lo_os_fail(err, errlen, LO_INVALID,
                           "object store: file URL must be file:///absolute/path (no host, not relative)");
     if (strchr(path, '?') || strchr(path, '#') || strchr(path, '%'))
-        return lo_os_fail(err, errlen, LO_INVALID, "object store: file URL takes no query, fragment or escapes");
+        return lo_os_fail(err, errlen, LO_INVALID,
+                          "object store: file URL takes no query, fragment or escapes");
     if (strstr(path, "/../") || (strlen(path) >= 3 && strcmp(path + strlen(path) - 3, "/..") == 0))
         return lo_os_fail(err, errlen, LO_INVALID, "object store: file URL path must not contain '..'");
     size_t n = strlen(path);
@@ -84,7 +85,8 @@ int lo_os_file_put(lo_objstore_t *s, const char *key, const void *data, size_t l
     snprintf(tmp, sizeof tmp, "%.*s/.lo-tmp-XXXXXX", (int)(slash - path), path);
     int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0)
-        return lo_os_fail(err, errlen, LO_ERROR, "put %s: creating a temporary file: %s", key, strerror(errno));
+        return lo_os_fail(err, errlen, LO_ERROR, "put %s: creating a temporary file: %s", key,
+                          strerror(errno));
     const char *p = data;
     size_t left = len;
     while (left > 0) {
@@ -111,7 +113,7 @@ int lo_os_file_put(lo_objstore_t *s, const char *key, const void *data, size_t l
     if (rc != 0)
         return lo_os_fail(err, errlen, LO_ERROR, "put %s: syncing its directory: %s", key, strerror(errno));
     return LO_OK;
-fail: {
+fail : {
     int e = errno;
     if (fd >= 0)
         close(fd);
@@ -120,8 +122,8 @@ fail: {
 }
 }
 
-static int open_key(lo_objstore_t *s, const char *op, const char *key, struct stat *st, char *err, size_t errlen,
-                    int *fd_out)
+static int open_key(lo_objstore_t *s, const char *op, const char *key, struct stat *st, char *err,
+                    size_t errlen, int *fd_out)
 {
     char path[4096];
     key_path(s, key, path, sizeof path);
@@ -154,8 +156,8 @@ int lo_os_file_get_range(lo_objstore_t *s, const char *key, uint64_t offset, uin
         len = size;
     } else if (offset >= size) {
         close(fd);
-        return lo_os_fail(err, errlen, LO_INVALID, "get_range %s: offset %llu is past the end (%llu bytes)", key,
-                          (unsigned long long)offset, (unsigned long long)size);
+        return lo_os_fail(err, errlen, LO_INVALID, "get_range %s: offset %llu is past the end (%llu bytes)",
+                          key, (unsigned long long)offset, (unsigned long long)size);
     } else if (len > size - offset) {
         len = size - offset;
     }

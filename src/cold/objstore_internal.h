@@ -24,7 +24,8 @@ struct lo_objstore {
     char *sigv4;  /* "aws:amz:REGION:s3" */
     char *key_id; /* from the environment; never printed */
     char *secret;
-    char *token; /* NULL when unset */
+    char *token;  /* NULL when unset */
+    bool lenient; /* the server verifies signatures of decoded URLs (objstore_s3.c perform) */
 };
 
 /* Writes a message into err (when err is not NULL) and returns rc. */

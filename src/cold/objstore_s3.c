@@ -43,7 +43,10 @@ static bool bucket_valid(const char *b, size_t n)
 
 static int hexval(char c)
 {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
 }
 
 /* Percent-decodes [p, p+n) into a new string; NULL when malformed. */
@@ -55,7 +58,8 @@ static char *pct_decode(const char *p, size_t n)
     for (size_t i = 0; i < n; i++) {
         if (p[i] == '%') {
             int h, l;
-            if (i + 2 >= n || (h = hexval(p[i + 1])) < 0 || (l = hexval(p[i + 2])) < 0 || (h == 0 && l == 0)) {
+            if (i + 2 >= n || (h = hexval(p[i + 1])) < 0 || (l = hexval(p[i + 2])) < 0 ||
+                (h == 0 && l == 0)) {
                 free(d);
                 return NULL;
             }
@@ -128,8 +132,9 @@ int lo_os_s3_open(lo_objstore_t *s, const char *rest, char *err, size_t errlen)
     if (blen == 0)
         return lo_os_fail(err, errlen, LO_INVALID, "object store: s3 URL has no bucket (s3://bucket/prefix)");
     if (!bucket_valid(rest, blen))
-        return lo_os_fail(err, errlen, LO_INVALID,
-                          "object store: bucket must be 3..63 of [a-z0-9.-], starting and ending alphanumeric");
+        return lo_os_fail(
+            err, errlen, LO_INVALID,
+            "object store: bucket must be 3..63 of [a-z0-9.-], starting and ending alphanumeric");
     s->bucket = strndup(rest, blen);
     size_t plen = slash ? path_len - blen - 1 : 0;
     s->prefix = malloc(plen + 2);
@@ -206,8 +211,9 @@ int lo_os_s3_open(lo_objstore_t *s, const char *rest, char *err, size_t errlen)
     const char *id = getenv("AWS_ACCESS_KEY_ID"), *secret = getenv("AWS_SECRET_ACCESS_KEY");
     const char *token = getenv("AWS_SESSION_TOKEN");
     if (!id || !*id || !secret || !*secret)
-        return lo_os_fail(err, errlen, LO_INVALID,
-                          "object store: s3 needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment");
+        return lo_os_fail(
+            err, errlen, LO_INVALID,
+            "object store: s3 needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment");
     if (strpbrk(id, "\r\n") || strpbrk(secret, "\r\n") || (token && strpbrk(token, "\r\n")))
         return lo_os_fail(err, errlen, LO_INVALID, "object store: AWS credentials hold a line break");
     s->key_id = strdup(id);
@@ -305,14 +311,14 @@ static void sha256_hex(const void *p, size_t n, char hex[65])
 }
 
 /* RFC 3986 encoding: unreserved characters as they are, '/' kept when
- * keep_slash, everything else %XX.  dst holds at least 3 * strlen(s) + 1. */
-static void uri_encode(const char *s, bool keep_slash, char *dst)
+ * keep_slash, '=' when keep_eq, everything else %XX.  dst holds at least 3 * strlen(s) + 1. */
+static void uri_encode(const char *s, bool keep_slash, bool keep_eq, char *dst)
 {
     static const char hex[] = "0123456789ABCDEF";
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-            c == '_' || c == '~' || (keep_slash && c == '/')) {
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+            c == '.' || c == '_' || c == '~' || (keep_slash && c == '/') || (keep_eq && c == '=')) {
             *dst++ = (char)c;
         } else {
             *dst++ = '%';
@@ -353,8 +359,9 @@ static void sleep_ms(long ms)
 }
 
 /* Runs r with retries; LO_OK when it got an answer (any status, in
- * r->status), otherwise a failure with the message in err. */
-static int perform(lo_objstore_t *s, req_t *r, char *err, size_t errlen)
+ * r->status), otherwise a failure with the message in err.  lenient: the
+ * URL carries '=' in the path and '/' in query values as they are. */
+static int perform_mode(lo_objstore_t *s, req_t *r, bool lenient, char *err, size_t errlen)
 {
     size_t klen = s->prefix ? strlen(s->prefix) : 0;
     size_t cap = strlen(s->endpoint) + strlen(s->bucket) + 3 * (klen + (r->key ? strlen(r->key) : 0)) +
@@ -370,11 +377,21 @@ static int perform(lo_objstore_t *s, req_t *r, char *err, size_t errlen)
     if (!r->bucket_only) {
         snprintf(full, klen + strlen(r->key) + 1, "%s%s", s->prefix, r->key);
         url[n++] = '/';
-        uri_encode(full, true, url + n);
+        uri_encode(full, true, lenient, url + n);
         n = (int)strlen(url);
     }
-    if (r->query)
-        snprintf(url + n, cap - (size_t)n, "?%s", r->query);
+    if (r->query) {
+        url[n++] = '?';
+        for (const char *q = r->query; *q; q++) {
+            if (lenient && q[0] == '%' && q[1] == '2' && q[2] == 'F') {
+                url[n++] = '/';
+                q += 2;
+            } else {
+                url[n++] = *q;
+            }
+        }
+        url[n] = 0;
+    }
     free(full);
 
     char hash[65], hdr_hash[100], hdr_range[80];
@@ -463,7 +480,8 @@ static int perform(lo_objstore_t *s, req_t *r, char *err, size_t errlen)
         curl_err[0] = 0;
         cc = curl_easy_perform(h);
         if (cc == CURLE_WRITE_ERROR && r->out_full) {
-            rc = lo_os_fail(err, errlen, LO_TOO_LARGE, "%s %s: the object does not fit the buffer", r->op, r->key);
+            rc = lo_os_fail(err, errlen, LO_TOO_LARGE, "%s %s: the object does not fit the buffer", r->op,
+                            r->key);
             break;
         }
         if (cc != CURLE_OK) {
@@ -504,10 +522,32 @@ static int perform(lo_objstore_t *s, req_t *r, char *err, size_t errlen)
     return rc;
 }
 
+/* Servers canonicalize a request differently before checking its
+ * signature: AWS by the letter of SigV4 ('=' in a key and '/' in a query
+ * value percent-encoded), others (moto) after decoding them.  curl signs
+ * the URL as written, so a URL that has such characters is tried in the
+ * other form once when the signature is refused, and the form that worked
+ * is kept for the store.  docs/cold-store.md. */
+static int perform(lo_objstore_t *s, req_t *r, char *err, size_t errlen)
+{
+    bool lenient = __atomic_load_n(&s->lenient, __ATOMIC_RELAXED);
+    int rc = perform_mode(s, r, lenient, err, errlen);
+    if (rc != LO_OK || r->status != 403 || strcmp(r->code, "SignatureDoesNotMatch") != 0)
+        return rc;
+    bool differs = (r->query && strstr(r->query, "%2F")) ||
+                   (!r->bucket_only && (strchr(s->prefix, '=') || strchr(r->key, '=')));
+    if (!differs)
+        return rc;
+    rc = perform_mode(s, r, !lenient, err, errlen);
+    if (rc == LO_OK && !(r->status == 403 && strcmp(r->code, "SignatureDoesNotMatch") == 0))
+        __atomic_store_n(&s->lenient, !lenient, __ATOMIC_RELAXED);
+    return rc;
+}
+
 /* The result of an answer that is not a success. */
 static int answer_fail(const req_t *r, char *err, size_t errlen)
 {
-    int rc = r->status == 404                      ? LO_NOT_FOUND
+    int rc = r->status == 404                       ? LO_NOT_FOUND
              : r->status == 401 || r->status == 403 ? LO_DENIED
              : r->status == 416                     ? LO_INVALID
                                                     : LO_ERROR;
@@ -524,7 +564,8 @@ static bool ok2xx(const req_t *r)
 
 /* ---- operations ---- */
 
-static int put_single(lo_objstore_t *s, const char *key, const void *data, size_t len, char *err, size_t errlen)
+static int put_single(lo_objstore_t *s, const char *key, const void *data, size_t len, char *err,
+                      size_t errlen)
 {
     req_t r = { .op = "put", .key = key, .method = "PUT", .body = data, .body_len = len };
     int rc = perform(s, &r, err, errlen);
@@ -555,8 +596,9 @@ static int put_multipart(lo_objstore_t *s, const char *key, const void *data, si
         rc = lo_os_fail(err, errlen, LO_ERROR, "put %s: out of memory", key);
         goto done;
     }
-    req_t c = { .op = "put (create multipart upload)", .key = key, .method = "POST", .query = "uploads=",
-                .out = &resp };
+    req_t c = {
+        .op = "put (create multipart upload)", .key = key, .method = "POST", .query = "uploads=", .out = &resp
+    };
     if ((rc = perform(s, &c, err, errlen)) != LO_OK)
         goto done;
     if (!ok2xx(&c)) {
@@ -570,12 +612,16 @@ static int put_multipart(lo_objstore_t *s, const char *key, const void *data, si
         rc = lo_os_fail(err, errlen, LO_ERROR, "put %s: no UploadId in S3's answer", key);
         goto done;
     }
-    uri_encode(upload_id, false, enc_id);
+    uri_encode(upload_id, false, false, enc_id);
     for (size_t i = 0; i < nparts; i++) {
         size_t off = i * part, n = len - off < part ? len - off : part;
         snprintf(query, sizeof query, "partNumber=%zu&uploadId=%s", i + 1, enc_id);
-        req_t p = { .op = "put (upload part)", .key = key, .method = "PUT", .query = query,
-                    .body = (const char *)data + off, .body_len = n };
+        req_t p = { .op = "put (upload part)",
+                    .key = key,
+                    .method = "PUT",
+                    .query = query,
+                    .body = (const char *)data + off,
+                    .body_len = n };
         if ((rc = perform(s, &p, err, errlen)) != LO_OK)
             goto abort;
         if (!ok2xx(&p)) {
@@ -583,7 +629,8 @@ static int put_multipart(lo_objstore_t *s, const char *key, const void *data, si
             goto abort;
         }
         if (!p.etag[0] || strpbrk(p.etag, "<>&")) {
-            rc = lo_os_fail(err, errlen, LO_ERROR, "put %s: part %zu answered without a usable ETag", key, i + 1);
+            rc = lo_os_fail(err, errlen, LO_ERROR, "put %s: part %zu answered without a usable ETag", key,
+                            i + 1);
             goto abort;
         }
         memcpy(parts[i].etag, p.etag, sizeof p.etag);
@@ -599,8 +646,13 @@ static int put_multipart(lo_objstore_t *s, const char *key, const void *data, si
     }
     snprintf(query, sizeof query, "uploadId=%s", enc_id);
     lo_buf_reset(&resp);
-    req_t f = { .op = "put (complete multipart upload)", .key = key, .method = "POST", .query = query,
-                .body = body.p, .body_len = body.len, .out = &resp };
+    req_t f = { .op = "put (complete multipart upload)",
+                .key = key,
+                .method = "POST",
+                .query = query,
+                .body = body.p,
+                .body_len = body.len,
+                .out = &resp };
     if ((rc = perform(s, &f, err, errlen)) != LO_OK)
         goto abort;
     if (!ok2xx(&f)) {
@@ -621,7 +673,7 @@ static int put_multipart(lo_objstore_t *s, const char *key, const void *data, si
     }
     rc = LO_OK;
     goto done;
-abort: {
+abort : {
     req_t a = { .op = "put (abort multipart upload)", .key = key, .method = "DELETE", .query = query };
     snprintf(query, sizeof query, "uploadId=%s", enc_id);
     (void)perform(s, &a, NULL, 0); /* best effort: the first failure is what the caller sees */
@@ -647,7 +699,10 @@ int lo_os_s3_get_range(lo_objstore_t *s, const char *key, uint64_t offset, uint6
     if (!whole)
         snprintf(range, sizeof range, "bytes=%llu-%llu", (unsigned long long)offset,
                  (unsigned long long)(offset + len - 1));
-    req_t r = { .op = whole ? "get" : "get_range", .key = key, .method = "GET", .range = whole ? NULL : range,
+    req_t r = { .op = whole ? "get" : "get_range",
+                .key = key,
+                .method = "GET",
+                .range = whole ? NULL : range,
                 .out = out };
     size_t start = out->len;
     int rc = perform(s, &r, err, errlen);
@@ -713,10 +768,10 @@ int lo_os_s3_list(lo_objstore_t *s, const char *prefix, lo_objstore_list_cb cb, 
         goto done;
     }
     snprintf(full, sizeof full, "%s%s", s->prefix, prefix);
-    uri_encode(full, false, enc_prefix);
+    uri_encode(full, false, false, enc_prefix);
     for (int page = 0;; page++) {
         if (token[0]) {
-            uri_encode(token, false, enc_token);
+            uri_encode(token, false, false, enc_token);
             snprintf(query, sizeof enc_prefix + sizeof enc_token + 64,
                      "continuation-token=%s&list-type=2&max-keys=%d&prefix=%s", enc_token, s->opt.list_page,
                      enc_prefix);
@@ -725,8 +780,9 @@ int lo_os_s3_list(lo_objstore_t *s, const char *prefix, lo_objstore_list_cb cb, 
                      s->opt.list_page, enc_prefix);
         }
         lo_buf_reset(&resp);
-        req_t r = { .op = "list", .key = prefix, .method = "GET", .query = query, .bucket_only = true,
-                    .out = &resp };
+        req_t r = {
+            .op = "list", .key = prefix, .method = "GET", .query = query, .bucket_only = true, .out = &resp
+        };
         if ((rc = perform(s, &r, err, errlen)) != LO_OK)
             goto done;
         if (!ok2xx(&r)) {
@@ -743,7 +799,8 @@ int lo_os_s3_list(lo_objstore_t *s, const char *prefix, lo_objstore_list_cb cb, 
             if (lo_os_xml_next(item.p, item.len, &p1, "Key", &k) != LO_OK ||
                 lo_os_xml_next(item.p, item.len, &p2, "Size", &sz) != LO_OK ||
                 lo_os_xml_text(k, key, sizeof key) != LO_OK) {
-                rc = lo_os_fail(err, errlen, LO_ERROR, "list %s: S3's answer has a malformed Contents", prefix);
+                rc = lo_os_fail(err, errlen, LO_ERROR, "list %s: S3's answer has a malformed Contents",
+                                prefix);
                 goto done;
             }
             uint64_t size = 0;
@@ -770,8 +827,8 @@ int lo_os_s3_list(lo_objstore_t *s, const char *prefix, lo_objstore_list_cb cb, 
         pos = 0;
         if (lo_os_xml_next(resp.p, resp.len, &pos, "NextContinuationToken", &next) != LO_OK ||
             lo_os_xml_text(next, token, sizeof token) != LO_OK || !token[0]) {
-            rc = lo_os_fail(err, errlen, LO_ERROR, "list %s: truncated answer without a usable continuation token",
-                            prefix);
+            rc = lo_os_fail(err, errlen, LO_ERROR,
+                            "list %s: truncated answer without a usable continuation token", prefix);
             goto done;
         }
         if (page > 1000000) {
