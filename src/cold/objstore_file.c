@@ -280,7 +280,7 @@ int lo_os_file_list(lo_objstore_t *s, const char *prefix, lo_objstore_list_cb cb
     int rc = walk(&w, path, w.root_len, 0);
     if (rc != LO_OK)
         rc = lo_os_fail(err, errlen, LO_ERROR, "list %s: walking the directory failed", prefix);
-    else
+    else if (w.n > 0)
         qsort(w.v, w.n, sizeof(*w.v), entry_cmp);
     for (size_t i = 0; i < w.n; i++) {
         if (rc == LO_OK)
