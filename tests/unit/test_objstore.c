@@ -698,9 +698,11 @@ static void test_s3_unreachable(void **state)
 }
 
 /* A scripted server: answers the n-th request with statuses[n] (an S3
- * error body with code for errors, an ETag-less 200 otherwise), then exits
- * with the number of requests it saw. */
-static pid_t scripted_server(const long *statuses, int n, const char *code, int *port)
+ * error body with code for errors; bodies[n], when given, for a 200, with
+ * an ETag), appends each request line to reqlog when given, then exits with
+ * the number of requests it saw. */
+static pid_t scripted_server_log(const long *statuses, const char *const *bodies, int n, const char *code,
+                                 const char *reqlog, int *port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -748,17 +750,32 @@ static pid_t scripted_server(const long *statuses, int n, const char *code, int 
                 break;
             have += (size_t)r;
         }
-        char resp[512], xml[256] = "";
+        if (reqlog) {
+            FILE *f = fopen(reqlog, "a");
+            if (f) {
+                fprintf(f, "%.*s\n", (int)strcspn(req, "\r\n"), req);
+                fclose(f);
+            }
+        }
+        char resp[1024], xml[512] = "";
         if (statuses[seen] >= 300)
             snprintf(xml, sizeof xml, "<?xml version=\"1.0\"?><Error><Code>%s</Code></Error>", code);
-        int len = snprintf(resp, sizeof resp,
-                           "HTTP/1.1 %ld X\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
-                           statuses[seen], strlen(xml), xml);
+        else if (bodies && bodies[seen])
+            snprintf(xml, sizeof xml, "%s", bodies[seen]);
+        int len =
+            snprintf(resp, sizeof resp,
+                     "HTTP/1.1 %ld X\r\nETag: \"e%d\"\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                     statuses[seen], seen, strlen(xml), xml);
         if (write(c, resp, (size_t)len) != len)
             _exit(102);
         close(c);
     }
     _exit(seen);
+}
+
+static pid_t scripted_server(const long *statuses, int n, const char *code, int *port)
+{
+    return scripted_server_log(statuses, NULL, n, code, NULL, port);
 }
 
 static int server_requests(pid_t pid)
@@ -815,6 +832,46 @@ static void test_s3_retries(void **state)
     lo_objstore_close(s);
 }
 
+/* A multipart upload whose second part is refused is aborted. */
+static void test_s3_multipart_abort(void **state)
+{
+    (void)state;
+    char reqlog[64];
+    snprintf(reqlog, sizeof reqlog, "/tmp/lo-objstore-req-%d.log", (int)getpid());
+    unlink(reqlog);
+    static const long st[] = { 200, 200, 403, 204 };
+    static const char *const bodies[] = {
+        "<InitiateMultipartUploadResult><UploadId>up/1+a=b</UploadId></InitiateMultipartUploadResult>", NULL,
+        NULL, NULL
+    };
+    int port;
+    pid_t pid = scripted_server_log(st, bodies, 4, "AccessDenied", reqlog, &port);
+    lo_objstore_t *s = open_scripted(port, 2);
+    lo_objstore_options_t o;
+    lo_objstore_options_default(&o);
+    o.multipart_threshold = o.part_size = 1024;
+    o.attempts = 2;
+    o.backoff_ms = 10;
+    assert_int_equal(lo_objstore_set_options(s, &o, err, sizeof err), LO_OK);
+    char data[3000];
+    memset(data, 'm', sizeof data);
+    assert_int_equal(lo_objstore_put(s, "mp/x", data, sizeof data, err, sizeof err), LO_DENIED);
+    assert_non_null(strstr(err, "put (upload part) mp/x: S3 answered 403 AccessDenied"));
+    assert_int_equal(server_requests(pid), 4);
+    FILE *f = fopen(reqlog, "r");
+    assert_non_null(f);
+    char line[4][256];
+    for (int i = 0; i < 4; i++)
+        assert_non_null(fgets(line[i], sizeof line[i], f));
+    fclose(f);
+    unlink(reqlog);
+    assert_string_equal(line[0], "POST /lookout-test/mp/x?uploads= HTTP/1.1\n");
+    assert_string_equal(line[1], "PUT /lookout-test/mp/x?partNumber=1&uploadId=up%2F1%2Ba%3Db HTTP/1.1\n");
+    assert_string_equal(line[2], "PUT /lookout-test/mp/x?partNumber=2&uploadId=up%2F1%2Ba%3Db HTTP/1.1\n");
+    assert_string_equal(line[3], "DELETE /lookout-test/mp/x?uploadId=up%2F1%2Ba%3Db HTTP/1.1\n");
+    lo_objstore_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest local[] = {
@@ -825,7 +882,7 @@ int main(void)
         cmocka_unit_test(test_s3_round_trips),    cmocka_unit_test(test_s3_multipart),
         cmocka_unit_test(test_s3_list_pages),     cmocka_unit_test(test_s3_wrong_secret),
         cmocka_unit_test(test_s3_missing_bucket), cmocka_unit_test(test_s3_unreachable),
-        cmocka_unit_test(test_s3_retries),
+        cmocka_unit_test(test_s3_retries),        cmocka_unit_test(test_s3_multipart_abort),
     };
     int failed = cmocka_run_group_tests_name("objstore", local, NULL, NULL);
     failed += cmocka_run_group_tests_name("objstore_s3_moto", s3, moto_start, moto_stop);
