@@ -40,8 +40,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!xml)
         return 0;
     memcpy(xml, data, size);
-    static const char *const tags[] = { "Contents", "Key", "Size", "IsTruncated", "NextContinuationToken",
-                                        "Code", "UploadId", "Error" };
+    static const char *const tags[] = {
+        "Contents", "Key", "Size", "IsTruncated", "NextContinuationToken", "Code", "UploadId", "Error"
+    };
     for (size_t i = 0; i < sizeof tags / sizeof tags[0]; i++)
         scan(xml, size, tags[i]);
     free(xml);
