@@ -80,6 +80,30 @@ static int answer(lo_api_resp_t *resp, int status, json_t *v)
     return LO_OK;
 }
 
+/* A page of a list: o with has_more, limit and offset added; takes o. */
+static int answer_page(lo_api_resp_t *resp, json_t *o, bool more, long long limit, long long offset)
+{
+    json_object_set_new(o, "has_more", json_boolean(more));
+    json_object_set_new(o, "limit", json_integer(limit));
+    json_object_set_new(o, "offset", json_integer(offset));
+    return answer(resp, 200, o);
+}
+
+/* A rule in the request's body, checked; false with the 400 written. */
+static bool body_rule(lo_api_req_t *req, lo_api_resp_t *resp, lo_alert_rule_t *rule)
+{
+    char err[512];
+    if (!req->body || req->body_len == 0) {
+        lo_api_error(resp, 400, "invalid_rule", "the body must be the rule as JSON (see docs/alerts.md)");
+        return false;
+    }
+    if (lo_alert_rule_parse(req->body, req->body_len, rule, err, sizeof err) != LO_OK) {
+        lo_api_error(resp, 400, "invalid_rule", "%s", err);
+        return false;
+    }
+    return true;
+}
+
 /* limit/offset: optional integers; false with the 400 written. */
 static bool paging(lo_api_req_t *req, lo_api_resp_t *resp, long long *limit, long long *offset)
 {
@@ -162,15 +186,7 @@ static bool may_manage(const lo_principal_t *who, const char *project)
 static json_t *public_rule(const char *text)
 {
     json_t *o = json_loads(text, 0, NULL);
-    size_t i;
-    json_t *t;
-    json_array_foreach(json_object_get(o, "targets"), i, t)
-    {
-        if (json_object_get(t, "secret")) {
-            json_object_del(t, "secret");
-            json_object_set_new(t, "secret_set", json_true());
-        }
-    }
+    lo_alert_rule_hide_secrets(o);
     return o;
 }
 
@@ -342,11 +358,8 @@ static int h_list(lo_api_req_t *req, lo_api_resp_t *resp)
     for (int i = 0; i < n && i < limit; i++)
         json_array_append_new(arr, rule_json(r, i));
     json_object_set_new(o, "rules", arr);
-    json_object_set_new(o, "has_more", json_boolean(n > limit));
-    json_object_set_new(o, "limit", json_integer(limit));
-    json_object_set_new(o, "offset", json_integer(offset));
     PQclear(r);
-    return answer(resp, 200, o);
+    return answer_page(resp, o, n > limit, limit, offset);
 }
 
 /* ---- GET /api/observe/alerts/{id} ---- */
@@ -389,15 +402,11 @@ static int h_get(lo_api_req_t *req, lo_api_resp_t *resp)
 
 static int h_create(lo_api_req_t *req, lo_api_resp_t *resp)
 {
-    char err[512];
     lo_alert_rule_t rule;
     if (!set_timeout(req, resp) || !only_params(req, resp, (const char *const[]){ NULL }))
         return LO_OK;
-    if (!req->body || req->body_len == 0)
-        return lo_api_error(resp, 400, "invalid_rule",
-                            "the body must be the rule as JSON (see docs/alerts.md)");
-    if (lo_alert_rule_parse(req->body, req->body_len, &rule, err, sizeof err) != LO_OK)
-        return lo_api_error(resp, 400, "invalid_rule", "%s", err);
+    if (!body_rule(req, resp, &rule))
+        return LO_OK;
     char *stored = lo_alert_rule_dump(&rule, true);
     PGresult *r = NULL;
     bool ok = stored && check_project(req, resp, &rule) && tx(req, resp, "BEGIN");
@@ -632,11 +641,8 @@ static int h_events(lo_api_req_t *req, lo_api_resp_t *resp)
         json_array_append_new(arr, e);
     }
     json_object_set_new(o, "events", arr);
-    json_object_set_new(o, "has_more", json_boolean(n > limit));
-    json_object_set_new(o, "limit", json_integer(limit));
-    json_object_set_new(o, "offset", json_integer(offset));
     PQclear(r);
-    return answer(resp, 200, o);
+    return answer_page(resp, o, n > limit, limit, offset);
 }
 
 /* ---- POST /api/observe/alerts/{id}/test and /api/observe/alerts/test ---- */
@@ -705,15 +711,11 @@ static int h_test(lo_api_req_t *req, lo_api_resp_t *resp)
 /* A rule not saved yet, tried (the rule editor's preview). */
 static int h_try(lo_api_req_t *req, lo_api_resp_t *resp)
 {
-    char err[512];
     lo_alert_rule_t rule;
     if (!set_timeout(req, resp) || !only_params(req, resp, (const char *const[]){ NULL }))
         return LO_OK;
-    if (!req->body || req->body_len == 0)
-        return lo_api_error(resp, 400, "invalid_rule",
-                            "the body must be the rule as JSON (see docs/alerts.md)");
-    if (lo_alert_rule_parse(req->body, req->body_len, &rule, err, sizeof err) != LO_OK)
-        return lo_api_error(resp, 400, "invalid_rule", "%s", err);
+    if (!body_rule(req, resp, &rule))
+        return LO_OK;
     lo_q_vis_t vis = { 0 };
     /* reading a project's data: the query API's visibility */
     if (lo_q_visibility(req, resp, rule.has_project ? rule.project_id : NULL, &vis) == LO_OK) {
@@ -763,11 +765,8 @@ static int h_audit(lo_api_req_t *req, lo_api_resp_t *resp)
                            PQgetvalue(r, i, 5), "changes", ch ? ch : json_null()));
     }
     json_object_set_new(o, "entries", arr);
-    json_object_set_new(o, "has_more", json_boolean(n > limit));
-    json_object_set_new(o, "limit", json_integer(limit));
-    json_object_set_new(o, "offset", json_integer(offset));
     PQclear(r);
-    return answer(resp, 200, o);
+    return answer_page(resp, o, n > limit, limit, offset);
 }
 
 int lo_alert_add_routes(lo_alert_t *a, lo_api_routes_t *t)

@@ -32,7 +32,7 @@ static int64_t local_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static PGresult *run(PGconn *db, const char *sql, int n, const char *const *vals, char *err, size_t errlen)
+PGresult *lo_alert_exec(PGconn *db, const char *sql, int n, const char *const *vals, char *err, size_t errlen)
 {
     PGresult *r = PQexecParams(db, sql, n, NULL, vals, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(r);
@@ -48,7 +48,7 @@ static PGresult *run(PGconn *db, const char *sql, int n, const char *const *vals
 
 static bool cmd(PGconn *db, const char *sql, int n, const char *const *vals, char *err, size_t errlen)
 {
-    PGresult *r = run(db, sql, n, vals, err, errlen);
+    PGresult *r = lo_alert_exec(db, sql, n, vals, err, errlen);
     PQclear(r);
     return r != NULL;
 }
@@ -164,7 +164,7 @@ static bool apply(ctx_t *c, const char *key, const lo_alert_inst_t *in, lo_alert
                    "VALUES ($1, $2, 'pending', lo_us_ts($3::int8), $4)",
                    4, (const char *[]){ c->rule_id, key, pend_s, val }, c->err, c->errlen);
     case LO_AT_FIRED: {
-        PGresult *r = run(
+        PGresult *r = lo_alert_exec(
             c->db,
             "INSERT INTO alert_events (rule_id, group_key, value, threshold, fired_at) "
             "VALUES ($1, $2, $3, $4, lo_us_ts($5::int8)) RETURNING id",
@@ -197,7 +197,7 @@ static bool apply(ctx_t *c, const char *key, const lo_alert_inst_t *in, lo_alert
         n.resolved_at_us = c->now_us;
         n.ends_at_us = c->now_us;
         {
-            PGresult *r = run(
+            PGresult *r = lo_alert_exec(
                 c->db,
                 "UPDATE alert_events SET resolved_at = lo_us_ts($2::int8), resolved_value = $3 WHERE id = $1 "
                 "RETURNING (extract(epoch FROM fired_at) * 1000000)::int8",
@@ -232,19 +232,20 @@ static const lo_alert_group_t *find_group(const lo_alert_result_t *res, const ch
 static bool transitions(ctx_t *c, const lo_alert_result_t *res)
 {
     const char *id[1] = { c->rule_id };
-    PGresult *r = run(c->db, "SELECT 1 FROM alert_rules WHERE id = $1 AND enabled FOR UPDATE", 1, id, c->err,
-                      c->errlen);
+    PGresult *r = lo_alert_exec(c->db, "SELECT 1 FROM alert_rules WHERE id = $1 AND enabled FOR UPDATE", 1,
+                                id, c->err, c->errlen);
     if (!r)
         return false;
     bool exists = PQntuples(r) == 1;
     PQclear(r);
     if (!exists)
         return true; /* deleted or disabled meanwhile */
-    r = run(c->db,
-            "SELECT group_key, state, (extract(epoch FROM pending_since) * 1000000)::int8, "
-            "(extract(epoch FROM firing_since) * 1000000)::int8, event_id, "
-            "(extract(epoch FROM resent_at) * 1000000)::int8 FROM alert_instances WHERE rule_id = $1",
-            1, id, c->err, c->errlen);
+    r = lo_alert_exec(
+        c->db,
+        "SELECT group_key, state, (extract(epoch FROM pending_since) * 1000000)::int8, "
+        "(extract(epoch FROM firing_since) * 1000000)::int8, event_id, "
+        "(extract(epoch FROM resent_at) * 1000000)::int8 FROM alert_instances WHERE rule_id = $1",
+        1, id, c->err, c->errlen);
     if (!r)
         return false;
     bool *seen = calloc(res->n + 1, sizeof(bool));
@@ -341,11 +342,11 @@ int lo_alert_eval_task(PGconn *db, void *arg, char *err, size_t errlen)
     /* another node ran within most of an interval: this run is not needed */
     char min_gap[24];
     snprintf(min_gap, sizeof min_gap, "%lld", (long long)a->cfg->alert_interval * 800);
-    PGresult *r =
-        run(db,
-            "UPDATE alert_evaluator SET last_run_at = now() WHERE id = 1 AND (last_run_at IS NULL OR "
-            "last_run_at <= now() - $1::int8 * interval '1 millisecond') RETURNING 1",
-            1, (const char *[]){ min_gap }, err, errlen);
+    PGresult *r = lo_alert_exec(
+        db,
+        "UPDATE alert_evaluator SET last_run_at = now() WHERE id = 1 AND (last_run_at IS NULL OR "
+        "last_run_at <= now() - $1::int8 * interval '1 millisecond') RETURNING 1",
+        1, (const char *[]){ min_gap }, err, errlen);
     if (!r)
         return PQstatus(db) == CONNECTION_OK ? LO_ERROR : LO_UNAVAIL;
     bool mine = PQntuples(r) == 1;
@@ -353,28 +354,30 @@ int lo_alert_eval_task(PGconn *db, void *arg, char *err, size_t errlen)
     if (!mine)
         return LO_OK;
     int64_t before = local_us();
-    r = run(db, "SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::int8", 0, NULL, err, errlen);
+    r = lo_alert_exec(db, "SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::int8", 0, NULL, err,
+                      errlen);
     if (!r)
         return PQstatus(db) == CONNECTION_OK ? LO_ERROR : LO_UNAVAIL;
     int64_t after = local_us();
     int64_t offset = lo_alert_i64(r, 0, 0) - (before + after) / 2; /* database clock - ours */
     PQclear(r);
-    r = run(db, "SELECT id::text, rule::text FROM alert_rules WHERE enabled ORDER BY id", 0, NULL, err,
-            errlen);
+    r = lo_alert_exec(db, "SELECT id::text, rule::text FROM alert_rules WHERE enabled ORDER BY id", 0, NULL,
+                      err, errlen);
     if (!r)
         return PQstatus(db) == CONNECTION_OK ? LO_ERROR : LO_UNAVAIL;
     for (int i = 0; i < PQntuples(r) && PQstatus(db) == CONNECTION_OK; i++)
         eval_rule(a, db, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), offset);
     PQclear(r);
     lo_stat_add(&a->st.eval_runs, 1);
-    r = run(db,
-            "SELECT (SELECT count(*) FROM alert_instances WHERE state = 'pending'), "
-            "(SELECT count(*) FROM alert_instances WHERE state = 'firing'), "
-            "count(*) FILTER (WHERE enabled AND st = 0), count(*) FILTER (WHERE enabled AND st = 1), "
-            "count(*) FILTER (WHERE enabled AND st = 2), count(*) FILTER (WHERE NOT enabled) "
-            "FROM (SELECT r.enabled, coalesce((SELECT max(CASE i.state WHEN 'firing' THEN 2 ELSE 1 END) "
-            "FROM alert_instances i WHERE i.rule_id = r.id), 0) AS st FROM alert_rules r) x",
-            0, NULL, err, errlen);
+    r = lo_alert_exec(
+        db,
+        "SELECT (SELECT count(*) FROM alert_instances WHERE state = 'pending'), "
+        "(SELECT count(*) FROM alert_instances WHERE state = 'firing'), "
+        "count(*) FILTER (WHERE enabled AND st = 0), count(*) FILTER (WHERE enabled AND st = 1), "
+        "count(*) FILTER (WHERE enabled AND st = 2), count(*) FILTER (WHERE NOT enabled) "
+        "FROM (SELECT r.enabled, coalesce((SELECT max(CASE i.state WHEN 'firing' THEN 2 ELSE 1 END) "
+        "FROM alert_instances i WHERE i.rule_id = r.id), 0) AS st FROM alert_rules r) x",
+        0, NULL, err, errlen);
     if (r) {
         atomic_store(&a->st.pending, lo_alert_i64(r, 0, 0));
         atomic_store(&a->st.firing, lo_alert_i64(r, 0, 1));
@@ -392,12 +395,12 @@ int lo_alert_eval_task(PGconn *db, void *arg, char *err, size_t errlen)
 int lo_alert_end_all(lo_alert_t *a, PGconn *db, const char *rule_id, const lo_alert_rule_t *rule, char *err,
                      size_t errlen)
 {
-    PGresult *r = run(db,
-                      "SELECT group_key, (extract(epoch FROM pending_since) * 1000000)::int8, "
-                      "(extract(epoch FROM firing_since) * 1000000)::int8, event_id, "
-                      "(extract(epoch FROM now()) * 1000000)::int8 FROM alert_instances "
-                      "WHERE rule_id = $1 AND state = 'firing'",
-                      1, (const char *[]){ rule_id }, err, errlen);
+    PGresult *r = lo_alert_exec(db,
+                                "SELECT group_key, (extract(epoch FROM pending_since) * 1000000)::int8, "
+                                "(extract(epoch FROM firing_since) * 1000000)::int8, event_id, "
+                                "(extract(epoch FROM now()) * 1000000)::int8 FROM alert_instances "
+                                "WHERE rule_id = $1 AND state = 'firing'",
+                                1, (const char *[]){ rule_id }, err, errlen);
     if (!r)
         return LO_ERROR;
     bool ok = true;

@@ -343,17 +343,6 @@ static void send_all(send_t *s, int n)
     curl_multi_cleanup(m);
 }
 
-static PGresult *run(PGconn *db, const char *sql, int n, const char *const *vals, char *err, size_t errlen)
-{
-    PGresult *r = PQexecParams(db, sql, n, NULL, vals, NULL, NULL, 0);
-    ExecStatusType st = PQresultStatus(r);
-    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
-        return r;
-    snprintf(err, errlen, "%.300s", PQresultErrorMessage(r));
-    PQclear(r);
-    return NULL;
-}
-
 /* Records the outcome of s (row i of the claimed rows). */
 static bool record(lo_alert_t *a, PGconn *db, const PGresult *due, int i, const send_t *s, char *err,
                    size_t errlen)
@@ -390,20 +379,20 @@ static bool record(lo_alert_t *a, PGconn *db, const PGresult *due, int i, const 
         lo_log_warn("alert notification not delivered", "notification=%s attempt=%d outcome=%s error=\"%s\"",
                     id, attempt, state, e);
     const char *v1[5] = { id, att, s->done && s->rc == CURLE_OK ? st : NULL, ok ? NULL : e, ms };
-    PGresult *r =
-        run(db,
-            "INSERT INTO alert_deliveries (notification_id, attempt, http_status, error, duration_ms) "
-            "VALUES ($1, $2, $3, $4, $5)",
-            5, v1, err, errlen);
+    PGresult *r = lo_alert_exec(
+        db,
+        "INSERT INTO alert_deliveries (notification_id, attempt, http_status, error, duration_ms) "
+        "VALUES ($1, $2, $3, $4, $5)",
+        5, v1, err, errlen);
     if (!r)
         return false;
     PQclear(r);
     const char *v2[4] = { id, att, state, backoff };
-    r = run(db,
-            "UPDATE alert_notifications SET attempts = $2, state = $3, "
-            "next_attempt_at = now() + $4::int8 * interval '1 second', "
-            "finished_at = CASE WHEN $3 = 'pending' THEN NULL ELSE now() END WHERE id = $1",
-            4, v2, err, errlen);
+    r = lo_alert_exec(db,
+                      "UPDATE alert_notifications SET attempts = $2, state = $3, "
+                      "next_attempt_at = now() + $4::int8 * interval '1 second', "
+                      "finished_at = CASE WHEN $3 = 'pending' THEN NULL ELSE now() END WHERE id = $1",
+                      4, v2, err, errlen);
     PQclear(r);
     return r != NULL;
 }
@@ -434,14 +423,15 @@ int lo_alert_notify_task(PGconn *db, void *arg, char *err, size_t errlen)
     }
     PQclear(b);
     const char *v[1] = { give_up };
-    PGresult *due = run(db,
-                        "SELECT n.id, n.event_id, n.target_kind, n.url, n.secret, n.body, n.attempts, "
-                        "n.created_at < now() - $1::int8 * interval '1 second' "
-                        "FROM alert_notifications n WHERE n.state = 'pending' AND n.next_attempt_at <= now() "
-                        "AND NOT EXISTS (SELECT 1 FROM alert_notifications o WHERE o.event_id = n.event_id "
-                        "AND o.url = n.url AND o.state = 'pending' AND o.id < n.id) "
-                        "ORDER BY n.id LIMIT 32 FOR UPDATE OF n SKIP LOCKED" /* BATCH */,
-                        1, v, err, errlen);
+    PGresult *due =
+        lo_alert_exec(db,
+                      "SELECT n.id, n.event_id, n.target_kind, n.url, n.secret, n.body, n.attempts, "
+                      "n.created_at < now() - $1::int8 * interval '1 second' "
+                      "FROM alert_notifications n WHERE n.state = 'pending' AND n.next_attempt_at <= now() "
+                      "AND NOT EXISTS (SELECT 1 FROM alert_notifications o WHERE o.event_id = n.event_id "
+                      "AND o.url = n.url AND o.state = 'pending' AND o.id < n.id) "
+                      "ORDER BY n.id LIMIT 32 FOR UPDATE OF n SKIP LOCKED" /* BATCH */,
+                      1, v, err, errlen);
     int n = due ? PQntuples(due) : 0;
     bool ok = due != NULL;
     if (n > 0) {

@@ -514,6 +514,19 @@ void lo_alert_rule_free(lo_alert_rule_t *r)
     memset(r, 0, sizeof(*r));
 }
 
+void lo_alert_rule_hide_secrets(json_t *rule)
+{
+    size_t i;
+    json_t *t;
+    json_array_foreach(json_object_get(rule, "targets"), i, t)
+    {
+        if (json_object_get(t, "secret")) {
+            json_object_del(t, "secret");
+            json_object_set_new(t, "secret_set", json_true());
+        }
+    }
+}
+
 char *lo_alert_rule_dump(const lo_alert_rule_t *r, bool secrets)
 {
     if (secrets)
@@ -521,15 +534,7 @@ char *lo_alert_rule_dump(const lo_alert_rule_t *r, bool secrets)
     json_t *c = json_deep_copy(r->root);
     if (!c)
         return NULL;
-    size_t i;
-    json_t *t;
-    json_array_foreach(json_object_get(c, "targets"), i, t)
-    {
-        if (json_object_get(t, "secret")) {
-            json_object_del(t, "secret");
-            json_object_set_new(t, "secret_set", json_true());
-        }
-    }
+    lo_alert_rule_hide_secrets(c);
     char *s = json_dumps(c, JSON_COMPACT);
     json_decref(c);
     return s;

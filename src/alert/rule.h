@@ -104,6 +104,10 @@ void lo_alert_rule_free(lo_alert_rule_t *r);
  * by "secret_set": true). */
 char *lo_alert_rule_dump(const lo_alert_rule_t *r, bool secrets);
 
+/* Replaces each target's "secret" in a rule's JSON (the stored form) with
+ * "secret_set": true, as the API shows rules. */
+void lo_alert_rule_hide_secrets(json_t *rule);
+
 /* Whether value meets the rule's condition (absent: never; the caller
  * decides absence). */
 bool lo_alert_cond_holds(lo_alert_cond_t c, double value, double threshold);
