@@ -97,10 +97,11 @@ static int run(bg_signal_t s, double seconds)
         for (int i = 0; i < NBODIES; i++) {
             lo_buf_reset(&buf);
             lo_otlp_batch_t *b = &it[i].batch;
+            int64_t now_ms = lo_now_ns() / 1000000; /* as the writer: one reading a batch */
             for (size_t k = 0; k < b->n; k++) {
                 if (s == BG_LOGS) { /* each pass mints anew, as each real batch does */
                     memset(b->logs[k].id, 0, sizeof(b->logs[k].id));
-                    lo_log_mint_id(&ctx, &b->logs[k]);
+                    lo_log_mint_id(&ctx, &b->logs[k], now_ms);
                 }
                 int rc = s == BG_LOGS    ? lo_copy_log_row(&ctx, &buf, &b->logs[k])
                          : s == BG_SPANS ? lo_copy_span_row(&ctx, &buf, &b->spans[k])

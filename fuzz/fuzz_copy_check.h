@@ -39,7 +39,7 @@ static void lo_fuzz_copy_rows(lo_otlp_batch_t *bt, lo_signal_t sig)
     for (size_t i = 0; i < bt->n; i++) {
         lo_buf_reset(&b);
         if (sig == LO_SIGNAL_LOGS)
-            lo_log_mint_id(&ctx, &bt->logs[i]);
+            lo_log_mint_id(&ctx, &bt->logs[i], 1796160000000);
         int rc = sig == LO_SIGNAL_LOGS    ? lo_copy_log_row(&ctx, &b, &bt->logs[i])
                  : sig == LO_SIGNAL_SPANS ? lo_copy_span_row(&ctx, &b, &bt->spans[i])
                                           : lo_copy_sample_row(&ctx, &b, &bt->samples[i], (int64_t)i + 1);

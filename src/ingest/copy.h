@@ -103,7 +103,7 @@ static inline char *lo_copy_text_or_null(char *w, lo_str_t s)
  * lo_uuidv7_next) unless it has one: minted once,
  * before the first COPY, so a retried batch writes the same ids and a
  * post-commit consumer sees the id that was stored. */
-void lo_log_mint_id(lo_copy_ctx_t *c, lo_log_rec_t *r);
+void lo_log_mint_id(lo_copy_ctx_t *c, lo_log_rec_t *r, int64_t now_ms);
 /* Appends r as one COPY text row; r->id must be minted. */
 int lo_copy_log_row(lo_copy_ctx_t *c, lo_buf_t *b, const lo_log_rec_t *r) LO_MUST_USE;
 

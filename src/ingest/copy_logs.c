@@ -9,11 +9,11 @@
 /* Ids increase in the order the writer takes records (the queue's order,
  * then each request's), so entries with equal times sort in ingest order
  * (docs/query-api.md, "Order"). */
-void lo_log_mint_id(lo_copy_ctx_t *c, lo_log_rec_t *r)
+void lo_log_mint_id(lo_copy_ctx_t *c, lo_log_rec_t *r, int64_t now_ms)
 {
     static const uint8_t unset[16];
     if (memcmp(r->id, unset, 16) == 0)
-        lo_uuidv7_next(c, lo_now_ns() / 1000000, r->id);
+        lo_uuidv7_next(c, now_ms, r->id);
 }
 
 int lo_copy_log_row(lo_copy_ctx_t *c, lo_buf_t *b, const lo_log_rec_t *r)

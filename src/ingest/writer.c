@@ -133,13 +133,14 @@ static int copy_batch(lo_writer_t *w, const char *sql, lo_ingest_req_t *list)
     PQclear(r);
     lo_buf_reset(&w->copy);
     int rc = LO_OK;
-    size_t k = 0; /* sample index across the batch (series ids) */
+    size_t k = 0;                           /* sample index across the batch (series ids) */
+    int64_t now_ms = lo_now_ns() / 1000000; /* log ids: one clock reading a batch */
     for (lo_ingest_req_t *q = list; q != NULL && rc == LO_OK; q = q->next) {
         lo_otlp_batch_t *b = &q->batch;
         for (size_t i = 0; i < b->n && rc == LO_OK; i++) {
             switch (w->signal) {
             case LO_SIGNAL_LOGS:
-                lo_log_mint_id(&w->ctx, &b->logs[i]);
+                lo_log_mint_id(&w->ctx, &b->logs[i], now_ms);
                 rc = lo_copy_log_row(&w->ctx, &w->copy, &b->logs[i]);
                 break;
             case LO_SIGNAL_SPANS: rc = lo_copy_span_row(&w->ctx, &w->copy, &b->spans[i]); break;
