@@ -104,6 +104,9 @@ struct lo_alert {
 /* The tasks (eval.c, notify.c). */
 int lo_alert_eval_task(PGconn *db, void *arg, char *err, size_t errlen);
 int lo_alert_notify_task(PGconn *db, void *arg, char *err, size_t errlen);
+/* The evaluator's clock is the database's plus this: the seconds in
+ * alert_clock_file (a test aid, docs/alerts.md), 0 without one. */
+int64_t lo_alert_clock_shift_us(const lo_config_t *cfg);
 /* Inside the caller's transaction: resolves every firing instance of
  * the rule (events closed, "resolved" notifications queued) and removes
  * its instances — a rule disabled or deleted ends its alerts.  LO_OK or

@@ -651,7 +651,13 @@ static int h_events(lo_api_req_t *req, lo_api_resp_t *resp)
 static int test_rule(lo_api_req_t *req, lo_api_resp_t *resp, const lo_alert_rule_t *rule)
 {
     char err[512];
-    PGresult *r = q(req, resp, "SELECT (extract(epoch FROM now()) * 1000000)::int8, " TSJ("now()"), 0, NULL);
+    lo_alert_t *a = req->arg;
+    char shift[24];
+    snprintf(shift, sizeof shift, "%lld", (long long)lo_alert_clock_shift_us(a->cfg));
+    PGresult *r = q(req, resp,
+                    "SELECT (extract(epoch FROM now()) * 1000000)::int8 + $1::int8, " TSJ(
+                        "now() + $1::int8 * interval '1 microsecond'"),
+                    1, (const char *[]){ shift });
     if (!r)
         return LO_OK;
     int64_t now_us = lo_alert_i64(r, 0, 0);

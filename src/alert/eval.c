@@ -10,8 +10,10 @@
  * owed (the outbox) together, so a crash either keeps all of a transition
  * or none of it, and a restart neither re-fires nor forgets a pending
  * timer.  A failing query is recorded on its rule (last_error) and never
- * stops the others.  Times are the database's clock.
+ * stops the others.  Times are the database's clock (shifted in tests:
+ * lo_alert_clock_shift_us).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,29 @@ static int64_t local_us(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t lo_alert_clock_shift_us(const lo_config_t *cfg)
+{
+    if (!cfg->alert_clock_file || !cfg->alert_clock_file[0])
+        return 0;
+    char text[32] = "";
+    FILE *f = fopen(cfg->alert_clock_file, "r");
+    if (!f)
+        return 0; /* not written yet: no shift */
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    char *end;
+    errno = 0;
+    long long s = strtoll(text, &end, 10);
+    while (*end == '\n' || *end == ' ')
+        end++;
+    if (end == text || *end != '\0' || errno != 0 || s < -86400LL * 3650 || s > 86400LL * 3650) {
+        lo_log_warn("alert clock file ignored: not a number of seconds", "file=\"%s\"", cfg->alert_clock_file);
+        return 0;
+    }
+    return (int64_t)s * 1000000;
 }
 
 PGresult *lo_alert_exec(PGconn *db, const char *sql, int n, const char *const *vals, char *err, size_t errlen)
@@ -359,7 +384,8 @@ int lo_alert_eval_task(PGconn *db, void *arg, char *err, size_t errlen)
     if (!r)
         return PQstatus(db) == CONNECTION_OK ? LO_ERROR : LO_UNAVAIL;
     int64_t after = local_us();
-    int64_t offset = lo_alert_i64(r, 0, 0) - (before + after) / 2; /* database clock - ours */
+    /* database clock - ours, plus the test clock's shift */
+    int64_t offset = lo_alert_i64(r, 0, 0) - (before + after) / 2 + lo_alert_clock_shift_us(a->cfg);
     PQclear(r);
     r = lo_alert_exec(db, "SELECT id::text, rule::text FROM alert_rules WHERE enabled ORDER BY id", 0, NULL,
                       err, errlen);
@@ -405,7 +431,7 @@ int lo_alert_end_all(lo_alert_t *a, PGconn *db, const char *rule_id, const lo_al
         return LO_ERROR;
     bool ok = true;
     for (int i = 0; ok && i < PQntuples(r); i++) {
-        ctx_t c = { a, db, rule_id, rule, lo_alert_i64(r, i, 4), err, errlen, 0 };
+        ctx_t c = { a, db, rule_id, rule, lo_alert_i64(r, i, 4) + lo_alert_clock_shift_us(a->cfg), err, errlen, 0 };
         lo_alert_inst_t in = { LO_AS_FIRING, lo_alert_i64(r, i, 1), lo_alert_i64(r, i, 2) };
         lo_alert_transition_t tr = lo_alert_step(&in, false, c.now_us, rule->for_s);
         ok = apply(&c, PQgetvalue(r, i, 0), &in, tr, false, 0, lo_alert_i64(r, i, 3), 0);

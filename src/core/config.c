@@ -220,6 +220,9 @@ static const cfg_entry_t table[] = {
       "longest one notification request may take before it counts as failed and is retried" },
     { "alert_notify_give_up_seconds", CFG_INT, F(alert_notify_give_up_seconds), "3600", 1, 7 * 86400,
       "a notification still not delivered this long after its transition is given up (recorded as failed)" },
+    { "alert_clock_file", CFG_STR, F(alert_clock_file), "", 0, 0,
+      "for tests: a file holding a number of seconds that the alert evaluator adds to the database's clock, "
+      "read at every evaluation, so a test moves time forward without waiting (docs/alerts.md); empty: none" },
     { "public_url", CFG_STR, F(public_url), "", 0, 0,
       "the API's address as users reach it (http://host:port), for links in alert notifications; empty: "
       "http:// and api_addr",

@@ -62,6 +62,7 @@ typedef struct lo_config {
     int64_t alert_resend_seconds;
     int64_t alert_notify_timeout_seconds;
     int64_t alert_notify_give_up_seconds;
+    char *alert_clock_file;
     char *public_url;
     char *cors_origins;
 } lo_config_t;

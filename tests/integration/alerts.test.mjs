@@ -316,43 +316,6 @@ describe('alert rules: firing, resolving, notifying', { concurrency: true }, () 
     await g.stop();
   });
 
-  test('for_seconds: a blip shorter than it never fires; a condition held that long fires', async () => {
-    const t = tag('f');
-    const name = `alerts.${t}.errors`;
-    const g = gauge({ name, service: `svc-${t}` });
-    const rule = await createRule(metricRule(name, {
-      query: { type: 'metric', name, agg: 'max', window_seconds: 10 },
-      for_seconds: 13,
-      targets: [{ type: 'webhook', url: `${hook.url}/hook/${t}` }],
-    }));
-    g.set({}, 9);
-    await g.flush(); // one sample above: visible for the 10 s window, less than 13 s
-    g.set({}, 1);
-    await sleep(1000);
-    g.pump();
-    let sawPending = false;
-    const end = Date.now() + 14000;
-    while (Date.now() < end) {
-      const st = await ruleState(rule.id);
-      if (st.state === 'pending') sawPending = true;
-      assert.notEqual(st.state, 'firing', 'a blip must not fire');
-      await sleep(300);
-    }
-    assert.ok(sawPending, 'the blip made the rule pending');
-    assert.equal((await ruleState(rule.id)).state, 'inactive');
-    assert.equal((await events(rule.id)).length, 0);
-    assert.equal(hook.ok(`/hook/${t}`).length, 0);
-
-    g.set({}, 9);
-    const pendingAt = Date.now();
-    const fired = await until(() => hook.ok(`/hook/${t}`).find((x) => x.body?.status === 'firing'),
-      { timeout: 25000, what: 'firing after for_seconds' });
-    await g.stop();
-    const inst = await q('SELECT extract(epoch FROM fired_at - (SELECT pending_since FROM alert_instances WHERE rule_id = $1))::float8 AS held FROM alert_events WHERE rule_id = $1', [rule.id]);
-    assert.ok(inst[0].held >= 13, `held ${inst[0].held} s before firing`);
-    assert.ok(fired.at - pendingAt >= 12000, 'not before for_seconds');
-  });
-
   test('a webhook that fails, then recovers: retried with backoff, every attempt recorded', async () => {
     const t = tag('w');
     const name = `alerts.${t}.x`;
@@ -435,6 +398,75 @@ describe('restarts and two servers on one database', () => {
     } finally {
       await s1.stop();
       if (s2) await s2.stop();
+      await hook.close();
+      await cluster.stop();
+    }
+  });
+});
+
+// The evaluator's clock moved forward by the test (LOOKOUT_ALERT_CLOCK_FILE,
+// docs/alerts.md): an hour of for_seconds passes in a few seconds.  Its own
+// database, so the moved clock touches no other test's rules.
+describe('for_seconds, on a clock the test moves', () => {
+  test('a blip shorter than for_seconds never fires; a condition held that long fires', async () => {
+    const cluster = await startCluster('alerts-clock');
+    const hook = await receiver();
+    const clockFile = path.join(cluster.dir, 'alert-clock');
+    const setClock = (seconds) => fs.writeFileSync(clockFile, `${seconds}\n`);
+    setClock(0);
+    const s = await startServer({
+      dbUrl: cluster.url,
+      extraEnv: { LOOKOUT_ALERT_INTERVAL: '1', LOOKOUT_ALERT_CLOCK_FILE: clockFile },
+      name: 'server-alerts-clock',
+    });
+    try {
+      const token = await cli(['token', 'create', '--name', 'clock', '--scope', 'admin'], cluster.url);
+      const t = tag('f');
+      // min over two hours: samples sent now stay in the window while the
+      // clock is moved up to an hour ahead; one low sample ends the blip
+      const rule = async (which) => createRule(metricRule(`alerts.${t}.${which}`, {
+        query: { type: 'metric', name: `alerts.${t}.${which}`, agg: 'min', window_seconds: 7200 },
+        for_seconds: 3600,
+        targets: [{ type: 'webhook', url: `${hook.url}/hook/${which}` }],
+      }), { token, apiUrl: s.apiUrl });
+      const blip = await rule('blip');
+      const held = await rule('held');
+      const state = async (id) => (await api('GET', `${ALERTS(s.apiUrl)}/${id}`, { token })).json;
+      // resolves once an evaluation has run at (or past) the moved clock
+      const evaluatedAt = (id, seconds) => until(async () => {
+        const st = await state(id);
+        return st.last_evaluated_at && Date.parse(st.last_evaluated_at) >= Date.now() + seconds * 1000 - 1000 ? st : null;
+      }, { timeout: 10000, what: `an evaluation at +${seconds} s` });
+      const gB = gauge({ name: `alerts.${t}.blip`, service: `svc-${t}`, url: s.otlpUrl, token });
+      const gH = gauge({ name: `alerts.${t}.held`, service: `svc-${t}`, url: s.otlpUrl, token });
+      gB.set({}, 9);
+      gH.set({}, 9);
+      await gB.flush();
+      await gH.flush();
+      await until(async () => (await state(blip.id)).state === 'pending' && (await state(held.id)).state === 'pending',
+        { timeout: 10000, what: 'both pending' });
+
+      setClock(1800); // half of for_seconds: both still pending
+      assert.equal((await evaluatedAt(blip.id, 1800)).state, 'pending');
+      assert.equal((await evaluatedAt(held.id, 1800)).state, 'pending');
+      gB.set({}, 1); // the blip ends before for_seconds
+      await gB.flush();
+      await until(async () => (await state(blip.id)).state === 'inactive', { timeout: 10000, what: 'blip cancelled' });
+
+      setClock(3700); // past for_seconds since both became pending
+      const fired = await until(() => hook.ok('/hook/held').find((x) => x.body?.status === 'firing'),
+        { timeout: 10000, what: 'the held condition firing' });
+      const inst = await q('SELECT extract(epoch FROM fired_at - (SELECT pending_since FROM alert_instances WHERE rule_id = $1))::float8 AS held FROM alert_events WHERE rule_id = $1',
+        [held.id], cluster.url);
+      assert.ok(inst[0].held >= 3600 && inst[0].held < 3800, `held ${inst[0].held} s (moved clock) before firing`);
+      assert.ok(Date.parse(fired.body.fired_at) >= Date.now() + 3600e3, 'fired_at is on the moved clock');
+      assert.equal((await evaluatedAt(blip.id, 3700)).state, 'inactive', 'the blip never fires');
+      assert.equal(hook.ok('/hook/blip').length, 0);
+      assert.equal((await api('GET', `${ALERTS(s.apiUrl)}/${blip.id}/events`, { token })).json.events.length, 0);
+      await gB.stop();
+      await gH.stop();
+    } finally {
+      await s.stop();
       await hook.close();
       await cluster.stop();
     }

@@ -104,8 +104,12 @@ export function db() {
 export async function closeDb() {
   if (pool) { const p = pool; pool = null; await p.end(); }
 }
-export async function q(sql, params = []) {
-  return (await db().query(sql, params)).rows;
+// Rows of sql on the suite's database, or on dbUrl (another cluster).
+export async function q(sql, params = [], dbUrl = null) {
+  if (!dbUrl) return (await db().query(sql, params)).rows;
+  const c = new pg.Client({ connectionString: dbUrl });
+  await c.connect();
+  try { return (await c.query(sql, params)).rows; } finally { await c.end(); }
 }
 
 // Polls fn until it returns a truthy value (bounded).
