@@ -5,12 +5,15 @@ over the query benchmark's data (logs over 24 h, 10k metric series).
 1. Latency: a rule whose condition holds (for_seconds 0) is created through the
    API of a server evaluating every second; the time from the evaluation that
    fired it (the event's fired_at, the database's clock) to the webhook's
-   arrival at a local receiver, over LO_AB_LATENCY_RUNS rules.
+   arrival at a local receiver, over LO_AB_LATENCY_RUNS rules: error logs of a
+   service above 10 in 5 min, sent over OTLP just before, and errors of a
+   service over an hour of the loaded data.
 2. Scale: 1,000 rules (half metric, half log; a tenth grouped) created through
    the API, then one evaluation of all of them timed with
    `lookout task run alert_eval`: the total, and per rule (last_duration_ms).
 
-Arguments: API base URL, admin token, database URL, lookout binary.  The
+Arguments: API base URL, admin token (with ingest), database URL, lookout
+binary, OTLP base URL.  The
 server must be running with LOOKOUT_ALERT_INTERVAL=1; it is asked to stop
 (SIGTERM to LO_AB_SERVER_PID) before the scale run, so that the timed run is
 the only evaluator.
@@ -26,7 +29,7 @@ import time
 import urllib.request
 from datetime import datetime
 
-api, token, db, lo_bin = sys.argv[1:5]
+api, token, db, lo_bin, otlp = sys.argv[1:6]
 runs = int(os.environ.get("LO_AB_LATENCY_RUNS", "20"))
 n_rules = int(os.environ.get("LO_AB_RULES", "1000"))
 series = int(os.environ.get("LO_QB_SERIES", "10000"))
@@ -68,43 +71,70 @@ threading.Thread(target=hook.serve_forever, daemon=True).start()
 hook_url = "http://127.0.0.1:%d/hook" % hook.server_address[1]
 
 # ---- 1. latency ----
-lat, evals, after = [], [], []
-for i in range(runs):
-    rule = call("POST", "/api/observe/alerts", {
-        "name": "latency %d" % i,
-        "query": {"type": "log", "filter": {"level": "error", "service": "api"}, "window_seconds": 3600},
-        "condition": "gt", "threshold": 0, "targets": [{"type": "webhook", "url": hook_url}]})
-    end = time.time() + 20
-    while rule["id"] not in arrivals and time.time() < end:
-        time.sleep(0.005)
-    ev_ms = None
-    for _ in range(100):  # the evaluation's own duration is recorded just after its commit
-        ev_ms = call("GET", "/api/observe/alerts/" + rule["id"])["last_duration_ms"]
-        if ev_ms is not None:
-            break
-        time.sleep(0.01)
-    call("DELETE", "/api/observe/alerts/" + rule["id"])
-    if rule["id"] in arrivals:
-        t, fired = arrivals[rule["id"]]
-        ms = (t - datetime.fromisoformat(fired.replace("Z", "+00:00")).timestamp()) * 1000
-        lat.append(ms)
-        if ev_ms is not None:
-            evals.append(ev_ms)
-            after.append(ms - ev_ms)
-lat.sort()
-evals.sort()
-after.sort()
 pick = lambda xs, q: xs[min(len(xs) - 1, int(q * len(xs)))]
-print("## alerts: evaluation to webhook (%d rules, for_seconds 0, server evaluating every second)" % runs)
-if lat:
-    print("| delivered | evaluation start to arrival p50 / p99 / max ms | the evaluation itself (query, transaction) p50 / p99 ms | its end to arrival p50 / p99 ms |")
-    print("|---:|---:|---:|---:|")
-    print("| %d of %d | %.1f / %.1f / %.1f | %s | %s |" % (
-        len(lat), runs, pick(lat, .5), pick(lat, .99), lat[-1],
-        "%.1f / %.1f" % (pick(evals, .5), pick(evals, .99)) if evals else "-",
-        "%.1f / %.1f" % (pick(after, .5), pick(after, .99)) if after else "-"))
-else:
-    print("no webhook arrived")
+
+
+def send_errors(service, n):
+    """n error records of service, stamped now, through the OTLP/HTTP JSON endpoint."""
+    now_ns = str(time.time_ns())
+    body = {"resourceLogs": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": service}}]},
+                              "scopeLogs": [{"logRecords": [
+                                  {"timeUnixNano": now_ns, "severityNumber": 17, "severityText": "ERROR",
+                                   "body": {"stringValue": "payment declined %d" % i}} for i in range(n)]}]}]}
+    req = urllib.request.Request(otlp + "/v1/logs", method="POST", data=json.dumps(body).encode(),
+                                 headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        r.read()
+
+
+def latency(label, query, threshold, fresh):
+    """runs rules one at a time; prints evaluation start to webhook arrival."""
+    lat, evals, after = [], [], []
+    for i in range(runs):
+        if fresh:
+            send_errors(query["filter"]["service"], 11)
+        rule = call("POST", "/api/observe/alerts", {
+            "name": "latency %s %d" % (label, i), "query": query,
+            "condition": "gt", "threshold": threshold, "targets": [{"type": "webhook", "url": hook_url}]})
+        end = time.time() + 20
+        while rule["id"] not in arrivals and time.time() < end:
+            time.sleep(0.005)
+        ev_ms = None
+        for _ in range(100):  # the evaluation's own duration is recorded just after its commit
+            ev_ms = call("GET", "/api/observe/alerts/" + rule["id"])["last_duration_ms"]
+            if ev_ms is not None:
+                break
+            time.sleep(0.01)
+        call("DELETE", "/api/observe/alerts/" + rule["id"])
+        if rule["id"] in arrivals:
+            t, fired = arrivals[rule["id"]]
+            ms = (t - datetime.fromisoformat(fired.replace("Z", "+00:00")).timestamp()) * 1000
+            lat.append(ms)
+            if ev_ms is not None:
+                evals.append(ev_ms)
+                after.append(ms - ev_ms)
+    lat.sort()
+    evals.sort()
+    after.sort()
+    if lat:
+        print("| %s | %d of %d | %.1f / %.1f / %.1f | %s | %s |" % (
+            label, len(lat), runs, pick(lat, .5), pick(lat, .99), lat[-1],
+            "%.1f / %.1f" % (pick(evals, .5), pick(evals, .99)) if evals else "-",
+            "%.1f / %.1f" % (pick(after, .5), pick(after, .99)) if after else "-"))
+    else:
+        print("| %s | no webhook arrived | | | |" % label)
+
+
+print("## alerts: evaluation to webhook (%d rules each, for_seconds 0, server evaluating every second)" % runs)
+print("| rule | delivered | evaluation start to arrival p50 / p99 / max ms | the evaluation itself (query, transaction) p50 / p99 ms | its end to arrival p50 / p99 ms |")
+print("|---|---:|---:|---:|---:|")
+# the target's case: errors of one service above 10 in 5 min, just sent
+latency("errors of checkout > 10 in 5 min, 11 sent just before", {
+    "type": "log", "filter": {"level": "error", "service": "checkout"}, "window_seconds": 300}, 10, True)
+# a rule whose query reads an hour of the loaded data (~20 k rows)
+latency("errors of api > 0 in 1 h (loaded data)", {
+    "type": "log", "filter": {"level": "error", "service": "api"}, "window_seconds": 3600}, 0, False)
+print()
 
 # ---- 2. 1,000 rules in one evaluation ----
 aggs = ["avg", "max", "min", "sum", "count"]

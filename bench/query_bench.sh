@@ -146,9 +146,9 @@ LO_QB_API="http://127.0.0.1:$api_port" LO_QB_TOKEN="$token" LO_QB_RUNS="$RUNS" p
 # The alert benchmark over the same data (LO_QB_ALERTS=0 skips it): it stops
 # the server before its timed evaluation of 1,000 rules.
 if [ "${LO_QB_ALERTS:-1}" != 0 ]; then
-  admin=$("$LO_BIN" token create --name "abench-$$" --scope admin 2>>"$dir/cli.log")
+  admin=$("$LO_BIN" token create --name "abench-$$" --scope admin,ingest 2>>"$dir/cli.log")
   psql "$DB" -qc "DELETE FROM alert_rules WHERE name LIKE 'scale %' OR name LIKE 'latency %'"
   echo
   LO_AB_SERVER_PID=$server_pid LO_QB_SERIES="$SERIES" \
-    python3 bench/alert_bench.py "http://127.0.0.1:$api_port" "$admin" "$DB" "$LO_BIN"
+    python3 bench/alert_bench.py "http://127.0.0.1:$api_port" "$admin" "$DB" "$LO_BIN" "http://127.0.0.1:$otlp_port"
 fi
