@@ -19,6 +19,8 @@ static void usage(FILE *f)
                "  project create --name N [--public]\n"
                "  task list | task run NAME   the periodic tasks of serve (run one once, now)\n"
                "  tail [--level L] [--service S] [--q TEXT] ...   follow new logs (lookout tail --help)\n"
+               "  rotate [--signal S] [--older-than D] [--dry-run]   move old rows to the cold tier now\n"
+               "  cold ls [--signal S]  list the cold tier's files\n"
                "  version\n\n"
                "Settings come from LOOKOUT_* variables and flags: lookout serve --help\n");
 }
@@ -40,6 +42,10 @@ int main(int argc, char **argv)
         return lo_cmd_project(argc - 2, argv + 2);
     if (strcmp(cmd, "tail") == 0)
         return lo_cmd_tail(argc - 2, argv + 2);
+    if (strcmp(cmd, "rotate") == 0)
+        return lo_cmd_rotate(argc - 2, argv + 2);
+    if (strcmp(cmd, "cold") == 0)
+        return lo_cmd_cold(argc - 2, argv + 2);
     if (strcmp(cmd, "task") == 0)
         return lo_cmd_task(argc - 2, argv + 2);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

@@ -16,6 +16,7 @@
 #include "alert/alert.h"
 #include "auth/auth.h"
 #include "cli.h"
+#include "cold/rotate.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "http/http.h"
@@ -102,6 +103,7 @@ typedef struct {
     lo_sched_t *sched;
     lo_tail_t *tail;
     lo_alert_t *alert;
+    lo_rotate_t *rotate; /* NULL: no cold tier */
     lo_http_t *http;
 } serve_t;
 
@@ -127,6 +129,11 @@ static bool build(serve_t *s)
         fprintf(stderr, "lookout serve: out of memory while starting\n");
         return false;
     }
+    s->rotate = lo_rotate_create(&s->cfg, &s->retention, err, sizeof(err));
+    if (s->rotate == NULL && err[0] != '\0') {
+        fprintf(stderr, "lookout serve: %s\n", err);
+        return false;
+    }
     s->tail = lo_tail_create(&s->cfg, err, sizeof(err));
     if (s->tail == NULL) {
         fprintf(stderr, "lookout serve: live tail: %s\n", err);
@@ -136,7 +143,8 @@ static bool build(serve_t *s)
     if (lo_query_routes(&s->routes) != LO_OK || add_tasks(s->sched, &s->retention, &s->range) != LO_OK ||
         lo_metrics_add_renderer(lo_sched_render_metrics, s->sched) != LO_OK ||
         lo_tail_register(s->tail, &s->routes, s->ingest, s->sched) != LO_OK ||
-        lo_alert_register(s->alert, &s->routes, s->sched) != LO_OK) {
+        lo_alert_register(s->alert, &s->routes, s->sched) != LO_OK ||
+        (s->rotate != NULL && lo_rotate_register(s->rotate, s->sched) != LO_OK)) {
         fprintf(stderr, "lookout serve: cannot register the modules' routes, tasks and metrics\n");
         return false;
     }
@@ -255,6 +263,7 @@ static void destroy(serve_t *s)
     lo_tail_destroy(s->tail);
     lo_alert_destroy(s->alert);
     lo_sched_destroy(s->sched);
+    lo_rotate_destroy(s->rotate); /* after its task has stopped */
     lo_ingest_destroy(s->ingest);
     lo_redact_destroy(s->redact);
     lo_ratelimit_destroy(s->rl);
@@ -373,6 +382,7 @@ int lo_cmd_task(int argc, char **argv)
     lo_retention_t retention;
     lo_sched_t *s = NULL;
     lo_alert_t *alert = NULL;
+    lo_rotate_t *rotate = NULL;
     if (lo_config_load(&cfg, argc - skip, argv + skip, &argi, err, sizeof(err)) != LO_OK ||
         lo_retention_init(&retention, &cfg, err, sizeof(err)) != LO_OK) {
         fprintf(stderr, "lookout task: %s\n", err);
@@ -381,8 +391,14 @@ int lo_cmd_task(int argc, char **argv)
     }
     s = lo_sched_create(cfg.database_url);
     alert = lo_alert_create(&cfg);
+    rotate = lo_rotate_create(&cfg, &retention, err, sizeof(err));
+    if (rotate == NULL && err[0] != '\0') {
+        fprintf(stderr, "lookout task: %s\n", err);
+        status = 2;
+        goto done;
+    }
     if (s == NULL || alert == NULL || add_tasks(s, &retention, &range) != LO_OK ||
-        lo_alert_add_tasks(alert, s) != LO_OK) {
+        lo_alert_add_tasks(alert, s) != LO_OK || (rotate != NULL && lo_rotate_add_task(rotate, s) != LO_OK)) {
         fprintf(stderr, "lookout task: out of memory\n");
         goto done;
     }
@@ -406,6 +422,7 @@ int lo_cmd_task(int argc, char **argv)
 done:
     lo_sched_destroy(s);
     lo_alert_destroy(alert);
+    lo_rotate_destroy(rotate);
     lo_config_free(&cfg);
     return status;
 }

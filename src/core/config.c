@@ -29,6 +29,7 @@ typedef struct {
 } cfg_entry_t;
 
 static const char *const LOG_LEVELS[] = { "debug", "info", "warn", "error", NULL };
+static const char *const COLD_CODECS[] = { "snappy", "zstd", NULL };
 
 /* host:port, [v6]:port or :port, the port a number 0..65535 (the address
  * itself is resolved when the listener starts). */
@@ -223,6 +224,22 @@ static const cfg_entry_t table[] = {
     { "alert_clock_file", CFG_STR, F(alert_clock_file), "", 0, 0,
       "for tests: a file holding a number of seconds that the alert evaluator adds to the database's clock, "
       "read at every evaluation, so a test moves time forward without waiting (docs/alerts.md); empty: none" },
+    { "cold_url", CFG_STR, F(cold_url), "", 0, 0,
+      "where rotation puts Parquet files of rows older than their hot window: file:///abs/dir or "
+      "s3://bucket[/prefix]?endpoint=...&region=... (credentials from AWS_ACCESS_KEY_ID and "
+      "AWS_SECRET_ACCESS_KEY); empty: no cold tier, rows stay in PostgreSQL (docs/cold-store.md)" },
+    { "rotate_interval", CFG_INT, F(rotate_interval), "900", 10, 86400,
+      "seconds between rotations to the cold tier (one node rotates at a time)" },
+    { "cold_codec", CFG_ENUM, F(cold_codec), "snappy", 0, 0, "compression of the cold tier's Parquet pages", 0,
+      COLD_CODECS, NULL },
+    { "cold_row_group_rows", CFG_INT, F(cold_row_group_rows), "131072", 1024, 1048576,
+      "rows per Parquet row group in the cold tier (the unit a reader skips by its statistics)" },
+    { "retention_logs_days", CFG_INT, F(retention_logs_days), "0", 0, 36500,
+      "cold log files whose newest row is older than this many days are deleted; 0: kept" },
+    { "retention_spans_days", CFG_INT, F(retention_spans_days), "0", 0, 36500,
+      "cold span files whose newest row is older than this many days are deleted; 0: kept" },
+    { "retention_metrics_days", CFG_INT, F(retention_metrics_days), "0", 0, 36500,
+      "cold metric files whose newest row is older than this many days are deleted; 0: kept" },
     { "public_url", CFG_STR, F(public_url), "", 0, 0,
       "the API's address as users reach it (http://host:port), for links in alert notifications; empty: "
       "http:// and api_addr",

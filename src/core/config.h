@@ -63,6 +63,13 @@ typedef struct lo_config {
     int64_t alert_notify_timeout_seconds;
     int64_t alert_notify_give_up_seconds;
     char *alert_clock_file;
+    char *cold_url;
+    int64_t rotate_interval;
+    char *cold_codec;
+    int64_t cold_row_group_rows;
+    int64_t retention_logs_days;
+    int64_t retention_spans_days;
+    int64_t retention_metrics_days;
     char *public_url;
     char *cors_origins;
 } lo_config_t;

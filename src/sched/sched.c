@@ -184,6 +184,16 @@ static void *task_main(void *arg)
     return NULL;
 }
 
+bool lo_sched_stopping(lo_sched_t *s)
+{
+    if (s == NULL)
+        return false;
+    pthread_mutex_lock(&s->mu);
+    bool st = s->stopping;
+    pthread_mutex_unlock(&s->mu);
+    return st;
+}
+
 int lo_sched_start(lo_sched_t *s)
 {
     for (size_t i = 0; i < s->n; i++) {

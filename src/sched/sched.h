@@ -53,6 +53,9 @@ void lo_sched_describe(const lo_sched_t *s, lo_buf_t *out);
  * thread waits again are merged).  Any thread.  Unknown names and NULL s
  * are ignored. */
 void lo_sched_wake(lo_sched_t *s, const char *name);
+/* True once lo_sched_stop has begun: a long run checks it between units of
+ * work and returns early.  NULL s: false. */
+bool lo_sched_stopping(lo_sched_t *s);
 /* Asks every task thread to stop, lets a run in progress finish, joins
  * them.  Idempotent. */
 void lo_sched_stop(lo_sched_t *s);

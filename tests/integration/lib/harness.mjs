@@ -201,11 +201,23 @@ export async function startCluster(name) {
   };
 }
 
-// Runs the lookout CLI; resolves its trimmed stdout.
-export async function cli(args, dbUrl = env.dbUrl) {
+// Runs the lookout CLI (settings: LOOKOUT_DATABASE_URL and extraEnv);
+// resolves its trimmed stdout, rejects when it fails.
+export async function cli(args, dbUrl = env.dbUrl, extraEnv = {}) {
   const e = { ...process.env };
   for (const k of Object.keys(e)) if (k.startsWith('LOOKOUT_')) delete e[k];
-  e.LOOKOUT_DATABASE_URL = dbUrl;
-  const { stdout } = await execFileP(env.bin, args, { env: e, timeout: 30000 });
+  Object.assign(e, { LOOKOUT_DATABASE_URL: dbUrl, ...extraEnv });
+  const { stdout } = await execFileP(env.bin, args, { env: e, timeout: 60000 });
   return stdout.trim();
+}
+
+// As cli, but resolves { code, stdout, stderr } whatever the exit code.
+export async function cliResult(args, dbUrl = env.dbUrl, extraEnv = {}) {
+  try {
+    const stdout = await cli(args, dbUrl, extraEnv);
+    return { code: 0, stdout, stderr: '' };
+  } catch (e) {
+    if (typeof e.code !== 'number') throw e;
+    return { code: e.code, stdout: (e.stdout || '').trim(), stderr: e.stderr || '' };
+  }
 }

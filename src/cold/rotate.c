@@ -1,0 +1,1003 @@
+/*
+ * rotate.c — moving rows to the cold tier (rotate.h, docs/cold-store.md).
+ *
+ * One hour of one signal (a slice) at a time:
+ *   1. a cold_pending row names the slice's key prefix, committed before
+ *      anything is uploaded, so an object a crash leaves behind is found;
+ *   2. in a REPEATABLE READ transaction the slice's rows are read through a
+ *      cursor into Parquet files (a new file past FILE_MAX_BYTES), each
+ *      uploaded, its size checked and its footer read back;
+ *   3. still in that transaction: a cold_files row per file, the slice's
+ *      rows deleted (only those the snapshot saw: a late record inserted
+ *      meanwhile stays for the next run), the cold_pending row removed;
+ *      commit.  A row is in one tier or the other at every moment.
+ * A failure at any step rolls back and removes what was uploaded (or leaves
+ * the cold_pending row for the next run to do so).
+ */
+#include "cold/rotate.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "cold/layout.h"
+#include "cold/objstore.h"
+#include "cold/parquet.h"
+#include "core/buf.h"
+#include "core/ids.h"
+#include "core/log.h"
+#include "core/stats.h"
+#include "http/metrics.h"
+#include "store/locks.h"
+
+#define HOUR_US          (3600LL * 1000000)
+#define DAY_US           (24 * HOUR_US)
+#define FETCH_ROWS       "10000"
+#define FILE_MAX_BYTES   ((size_t)256 << 20) /* a slice past this is written as several files */
+#define MAX_PROJECTS     1000                /* catalog arrays: past these, NULL (read the file) */
+#define MAX_SERVICES     1000
+#define MAX_SESSIONS     10000
+#define EXPIRE_BATCH     "1000"
+#define ROTATE_JITTER_MS (30 * 1000)
+#define DROP_LOCK_WAIT   "SET lock_timeout = '2s'"
+
+typedef struct {
+    atomic_llong runs, failures, orphans, expired, dropped;
+    atomic_llong files[LO_SIGNAL_COUNT], rows[LO_SIGNAL_COUNT], bytes[LO_SIGNAL_COUNT];
+} rot_stats_t;
+
+struct lo_rotate {
+    const lo_config_t *cfg;
+    const lo_retention_t *ret;
+    lo_objstore_t *store;
+    lo_sched_t *sched;
+    rot_stats_t st;
+};
+
+/* ---- a bounded set of strings (what a file holds, for the catalog) ---- */
+
+typedef struct {
+    char **slot;
+    size_t cap, n, max;
+    bool over; /* more than max (or out of memory): the catalog says NULL */
+} strset_t;
+
+static uint64_t str_hash(const char *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
+    return h;
+}
+
+static void set_free(strset_t *s)
+{
+    for (size_t i = 0; i < s->cap; i++)
+        free(s->slot[i]);
+    free(s->slot);
+    s->slot = NULL;
+    s->cap = s->n = 0;
+}
+
+static void set_add(strset_t *s, const char *p, size_t n)
+{
+    if (s->over)
+        return;
+    if ((s->n + 1) * 2 > s->cap) {
+        if (s->n + 1 > s->max) {
+            set_free(s);
+            s->over = true;
+            return;
+        }
+        size_t cap = s->cap ? s->cap * 2 : 16;
+        char **slot = calloc(cap, sizeof(*slot));
+        if (!slot) {
+            set_free(s);
+            s->over = true;
+            return;
+        }
+        for (size_t i = 0; i < s->cap; i++) {
+            if (!s->slot[i])
+                continue;
+            size_t j = str_hash(s->slot[i], strlen(s->slot[i])) & (cap - 1);
+            while (slot[j])
+                j = (j + 1) & (cap - 1);
+            slot[j] = s->slot[i];
+        }
+        free(s->slot);
+        s->slot = slot;
+        s->cap = cap;
+    }
+    size_t j = str_hash(p, n) & (s->cap - 1);
+    for (; s->slot[j]; j = (j + 1) & (s->cap - 1))
+        if (strlen(s->slot[j]) == n && memcmp(s->slot[j], p, n) == 0)
+            return;
+    if (!(s->slot[j] = strndup(p, n))) {
+        set_free(s);
+        s->over = true;
+        return;
+    }
+    s->n++;
+}
+
+/* A PostgreSQL array literal of the set ({"a","b\"c"}); false when over. */
+static bool set_literal(const strset_t *s, lo_buf_t *out)
+{
+    if (s->over)
+        return false;
+    lo_buf_putc(out, '{');
+    bool first = true;
+    for (size_t i = 0; i < s->cap; i++) {
+        if (!s->slot[i])
+            continue;
+        if (!first)
+            lo_buf_putc(out, ',');
+        first = false;
+        lo_buf_putc(out, '"');
+        for (const char *c = s->slot[i]; *c; c++) {
+            if (*c == '"' || *c == '\\')
+                lo_buf_putc(out, '\\');
+            lo_buf_putc(out, *c);
+        }
+        lo_buf_putc(out, '"');
+    }
+    lo_buf_putc(out, '}');
+    lo_buf_putc(out, '\0');
+    return out->err == LO_OK;
+}
+
+/* ---- small helpers ---- */
+
+static PGresult *sql(PGconn *db, const char *q, int n, const char *const *vals, char *err, size_t errlen)
+{
+    PGresult *r = PQexecParams(db, q, n, NULL, vals, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+        return r;
+    snprintf(err, errlen, "%s", PQresultErrorMessage(r));
+    size_t l = strlen(err);
+    while (l > 0 && (err[l - 1] == '\n' || err[l - 1] == ' '))
+        err[--l] = '\0';
+    PQclear(r);
+    return NULL;
+}
+
+static bool cmd(PGconn *db, const char *q, int n, const char *const *vals, char *err, size_t errlen)
+{
+    PGresult *r = sql(db, q, n, vals, err, errlen);
+    PQclear(r);
+    return r != NULL;
+}
+
+static void rollback(PGconn *db)
+{
+    PQclear(PQexec(db, "ROLLBACK"));
+}
+
+static int db_rc(PGconn *db)
+{
+    return PQstatus(db) == CONNECTION_OK ? LO_ERROR : LO_UNAVAIL;
+}
+
+static void say(const lo_rotate_opts_t *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(const lo_rotate_opts_t *o, const char *fmt, ...)
+{
+    if (!o->report)
+        return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    o->report(o->ud, line);
+}
+
+static void i64s(char out[24], int64_t v)
+{
+    snprintf(out, 24, "%lld", (long long)v);
+}
+
+/* "2026-11-28T03:00:00Z" */
+static void iso(int64_t us, char out[24])
+{
+    time_t t = (time_t)(us / 1000000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 24, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int64_t floor_to(int64_t us, int64_t unit)
+{
+    return (us >= 0 ? us / unit : (us - unit + 1) / unit) * unit;
+}
+
+/* ---- one output file ---- */
+
+typedef struct {
+    char key[LO_OBJSTORE_KEY_MAX];
+    char id[37];
+    lo_buf_t bytes;
+    uint64_t size;
+    lo_pq_writer_t *w;
+    bool done; /* written, uploaded and checked */
+    int64_t rows, min_us, max_us;
+    strset_t projects, services, sessions;
+    bool null_project;
+} cfile_t;
+
+static int sink(void *ud, const void *p, size_t n)
+{
+    cfile_t *f = ud;
+    return lo_buf_append(&f->bytes, p, n) == LO_OK ? LO_OK : LO_ERROR;
+}
+
+static void cfile_free(cfile_t *f)
+{
+    lo_pq_writer_destroy(f->w);
+    lo_buf_free(&f->bytes);
+    set_free(&f->projects);
+    set_free(&f->services);
+    set_free(&f->sessions);
+}
+
+/* ---- one slice ---- */
+
+typedef struct {
+    lo_rotate_t *r;
+    PGconn *db;
+    const lo_cold_layout_t *L;
+    int64_t t0, t1;
+    char prefix[128]; /* otel/{dir}/YYYY-MM-DD/{prefix}_{batch}: every file of the slice starts so */
+    char batch[33];
+    cfile_t *files;
+    size_t n_files;
+    int64_t rows;
+    /* conversion scratch, one column of one batch */
+    void *vals;
+    uint8_t *nulls;
+    size_t scratch_rows;
+    char *err;
+    size_t errlen;
+} slice_t;
+
+static void random_hex(uint8_t b[16], char out[33])
+{
+    if (getrandom(b, 16, 0) != 16) {
+        /* getrandom does not fail for 16 bytes once the pool is ready; fall back to the clocks */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        int64_t m = lo_mono_ns();
+        memcpy(b, &ts, sizeof ts < 8 ? sizeof ts : 8);
+        memcpy(b + 8, &m, 8);
+    }
+    *lo_hex_put(out, b, 16) = '\0';
+}
+
+static int open_file(slice_t *sl)
+{
+    cfile_t *nf = realloc(sl->files, (sl->n_files + 1) * sizeof(*nf));
+    if (!nf)
+        return LO_ERROR;
+    sl->files = nf;
+    cfile_t *f = &sl->files[sl->n_files++];
+    memset(f, 0, sizeof(*f));
+    lo_buf_init(&f->bytes, 0);
+    f->projects.max = MAX_PROJECTS;
+    f->services.max = MAX_SERVICES;
+    f->sessions.max = MAX_SESSIONS;
+    f->min_us = INT64_MAX;
+    f->max_us = INT64_MIN;
+    uint8_t u[16];
+    char hex[33];
+    random_hex(u, hex);
+    u[6] = (uint8_t)((u[6] & 0x0f) | 0x40); /* a version 4 UUID */
+    u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
+    lo_uuid_format(u, f->id);
+    if (sl->n_files == 1)
+        snprintf(f->key, sizeof f->key, "%s.parquet", sl->prefix);
+    else
+        snprintf(f->key, sizeof f->key, "%s-%zu.parquet", sl->prefix, sl->n_files);
+    lo_pq_column_t cols[32];
+    if (sl->L->n_cols > LO_ARRAY_LEN(cols))
+        return LO_ERROR;
+    for (size_t i = 0; i < sl->L->n_cols; i++)
+        cols[i] = lo_cold_pq_column(&sl->L->cols[i]);
+    lo_pq_schema_t schema = { cols, sl->L->n_cols };
+    lo_pq_options_t opt;
+    lo_pq_options_default(&opt);
+    opt.codec = strcmp(sl->r->cfg->cold_codec, "zstd") == 0 ? LO_PQ_ZSTD : LO_PQ_SNAPPY;
+    opt.row_group_rows = (size_t)sl->r->cfg->cold_row_group_rows;
+    f->w = lo_pq_writer_open(&schema, &opt, sink, f, sl->err, sl->errlen);
+    return f->w ? LO_OK : LO_ERROR;
+}
+
+/* Reads of the verifying footer read-back, through the store. */
+typedef struct {
+    lo_objstore_t *store;
+    const char *key;
+    lo_buf_t buf;
+    char err[256];
+} readback_t;
+
+static int read_at(void *ud, uint64_t off, void *dst, size_t n)
+{
+    readback_t *rb = ud;
+    lo_buf_reset(&rb->buf);
+    if (n == 0)
+        return LO_OK;
+    int rc = lo_objstore_get_range(rb->store, rb->key, off, n, &rb->buf, rb->err, sizeof rb->err);
+    if (rc != LO_OK)
+        return rc;
+    if (rb->buf.len != n) {
+        snprintf(rb->err, sizeof rb->err, "%s: short read at %llu", rb->key, (unsigned long long)off);
+        return LO_ERROR;
+    }
+    memcpy(dst, rb->buf.p, n);
+    return LO_OK;
+}
+
+/* Ends f's Parquet file, uploads it, and checks it: the stored size, and
+ * the footer read back from the store holds f's rows. */
+static int finish_file(slice_t *sl, cfile_t *f)
+{
+    int rc = lo_pq_writer_close(f->w);
+    if (rc != LO_OK) {
+        snprintf(sl->err, sl->errlen, "writing %s: %s", f->key, lo_pq_writer_error(f->w));
+        return rc;
+    }
+    if (f->bytes.err != LO_OK) {
+        snprintf(sl->err, sl->errlen, "writing %s: out of memory", f->key);
+        return LO_ERROR;
+    }
+    lo_pq_writer_destroy(f->w);
+    f->w = NULL;
+    f->size = f->bytes.len;
+    if ((rc = lo_objstore_put(sl->r->store, f->key, f->bytes.p, f->bytes.len, sl->err, sl->errlen)) != LO_OK)
+        return rc;
+    lo_buf_free(&f->bytes);
+    uint64_t size = 0;
+    if ((rc = lo_objstore_head(sl->r->store, f->key, &size, sl->err, sl->errlen)) != LO_OK)
+        return rc;
+    if (size != f->size) {
+        snprintf(sl->err, sl->errlen, "%s: stored %llu bytes of %llu", f->key, (unsigned long long)size,
+                 (unsigned long long)f->size);
+        return LO_ERROR;
+    }
+    readback_t rb = { .store = sl->r->store, .key = f->key };
+    lo_buf_init(&rb.buf, 0);
+    lo_pq_file_t *pf = NULL;
+    char perr[256] = "";
+    rc = lo_pq_open(size, read_at, &rb, NULL, &pf, perr, sizeof perr);
+    if (rc == LO_OK && pf->num_rows != f->rows) {
+        snprintf(perr, sizeof perr, "the footer says %lld rows, %lld were written", (long long)pf->num_rows,
+                 (long long)f->rows);
+        rc = LO_ERROR;
+    }
+    lo_pq_close(pf);
+    lo_buf_free(&rb.buf);
+    if (rc != LO_OK) {
+        snprintf(sl->err, sl->errlen, "checking %s: %s", f->key, rb.err[0] ? rb.err : perr);
+        return rc;
+    }
+    f->done = true;
+    return LO_OK;
+}
+
+/* Column j of rows [off, off + k) of res into f's writer. */
+static int write_column(slice_t *sl, cfile_t *f, PGresult *res, size_t j, int off, size_t k)
+{
+    const lo_cold_col_t *c = &sl->L->cols[j];
+    uint8_t *nulls = NULL;
+    if (c->optional) {
+        nulls = sl->nulls;
+        for (size_t i = 0; i < k; i++)
+            nulls[i] = (uint8_t)PQgetisnull(res, off + (int)i, (int)j);
+    } else {
+        for (size_t i = 0; i < k; i++)
+            if (PQgetisnull(res, off + (int)i, (int)j)) {
+                snprintf(sl->err, sl->errlen, "%s.%s: a null in a column that cannot hold one", sl->L->table,
+                         c->name);
+                return LO_ERROR;
+            }
+    }
+#define VAL(i) PQgetvalue(res, off + (int)(i), (int)j)
+    switch (c->kind) {
+    case LO_CK_TS:
+    case LO_CK_I64: {
+        int64_t *v = sl->vals;
+        for (size_t i = 0; i < k; i++)
+            v[i] = strtoll(VAL(i), NULL, 10);
+        return lo_pq_write_i64(f->w, j, v, nulls, k);
+    }
+    case LO_CK_I32: {
+        int32_t *v = sl->vals;
+        for (size_t i = 0; i < k; i++)
+            v[i] = (int32_t)strtol(VAL(i), NULL, 10);
+        return lo_pq_write_i32(f->w, j, v, nulls, k);
+    }
+    case LO_CK_F64: {
+        double *v = sl->vals;
+        for (size_t i = 0; i < k; i++)
+            v[i] = strtod(VAL(i), NULL); /* PostgreSQL writes doubles so that they read back exactly */
+        return lo_pq_write_f64(f->w, j, v, nulls, k);
+    }
+    case LO_CK_BOOL: {
+        uint8_t *v = sl->vals;
+        for (size_t i = 0; i < k; i++)
+            v[i] = VAL(i)[0] == 't';
+        return lo_pq_write_bool(f->w, j, v, nulls, k);
+    }
+    case LO_CK_STR:
+    case LO_CK_JSON: {
+        lo_str_t *v = sl->vals;
+        for (size_t i = 0; i < k; i++)
+            v[i] = lo_str(VAL(i), (size_t)PQgetlength(res, off + (int)i, (int)j));
+        return lo_pq_write_bytes(f->w, j, v, nulls, k);
+    }
+    }
+#undef VAL
+    return LO_ERROR;
+}
+
+/* What the catalog records of rows [off, off + k). */
+static void note_rows(slice_t *sl, cfile_t *f, PGresult *res, int off, size_t k)
+{
+    const lo_cold_layout_t *L = sl->L;
+    for (int i = off; i < off + (int)k; i++) {
+        int64_t t = strtoll(PQgetvalue(res, i, (int)L->c_time), NULL, 10);
+        if (t < f->min_us)
+            f->min_us = t;
+        if (t > f->max_us)
+            f->max_us = t;
+        if (PQgetisnull(res, i, (int)L->c_project))
+            f->null_project = true;
+        else
+            set_add(&f->projects, PQgetvalue(res, i, (int)L->c_project),
+                    (size_t)PQgetlength(res, i, (int)L->c_project));
+        set_add(&f->services, PQgetvalue(res, i, (int)L->c_service), (size_t)PQgetlength(res, i, (int)L->c_service));
+        if (!PQgetisnull(res, i, (int)L->c_session))
+            set_add(&f->sessions, PQgetvalue(res, i, (int)L->c_session),
+                    (size_t)PQgetlength(res, i, (int)L->c_session));
+    }
+}
+
+/* One fetched batch of rows into the slice's files. */
+static int write_batch(slice_t *sl, PGresult *res)
+{
+    int n = PQntuples(res);
+    if ((size_t)n > sl->scratch_rows) {
+        free(sl->vals);
+        free(sl->nulls);
+        sl->vals = malloc((size_t)n * sizeof(lo_str_t));
+        sl->nulls = malloc((size_t)n);
+        sl->scratch_rows = sl->vals && sl->nulls ? (size_t)n : 0;
+        if (!sl->scratch_rows) {
+            snprintf(sl->err, sl->errlen, "out of memory");
+            return LO_ERROR;
+        }
+    }
+    int off = 0;
+    while (off < n) {
+        cfile_t *f = sl->n_files ? &sl->files[sl->n_files - 1] : NULL;
+        if (!f || f->done) {
+            if (open_file(sl) != LO_OK) {
+                if (!sl->err[0])
+                    snprintf(sl->err, sl->errlen, "out of memory");
+                return LO_ERROR;
+            }
+            f = &sl->files[sl->n_files - 1];
+        }
+        size_t room = lo_pq_writer_room(f->w);
+        size_t k = (size_t)(n - off) < room ? (size_t)(n - off) : room;
+        for (size_t j = 0; j < sl->L->n_cols; j++)
+            if (write_column(sl, f, res, j, off, k) != LO_OK) {
+                if (!sl->err[0])
+                    snprintf(sl->err, sl->errlen, "writing %s: %s", f->key, lo_pq_writer_error(f->w));
+                return LO_ERROR;
+            }
+        note_rows(sl, f, res, off, k);
+        f->rows += (int64_t)k;
+        sl->rows += (int64_t)k;
+        off += (int)k;
+        if (lo_pq_writer_room(f->w) == 0) {
+            if (lo_pq_writer_end_row_group(f->w) != LO_OK) {
+                snprintf(sl->err, sl->errlen, "writing %s: %s", f->key, lo_pq_writer_error(f->w));
+                return LO_ERROR;
+            }
+            /* a big slice goes into several files, so memory stays bounded */
+            if (lo_pq_writer_offset(f->w) >= FILE_MAX_BYTES) {
+                int rc = finish_file(sl, f);
+                if (rc != LO_OK)
+                    return rc;
+            }
+        }
+    }
+    return LO_OK;
+}
+
+/* The catalog row of a written file, in the slice's transaction. */
+static bool catalog(slice_t *sl, cfile_t *f)
+{
+    char mn[24], mx[24], s0[24], s1[24], rows[24], bytes[24];
+    i64s(mn, f->min_us);
+    i64s(mx, f->max_us);
+    i64s(s0, sl->t0);
+    i64s(s1, sl->t1);
+    i64s(rows, f->rows);
+    i64s(bytes, (int64_t)f->size);
+    lo_buf_t p, s, x;
+    lo_buf_init(&p, 0);
+    lo_buf_init(&s, 0);
+    lo_buf_init(&x, 0);
+    const char *pv = set_literal(&f->projects, &p) ? p.p : NULL;
+    const char *sv = set_literal(&f->services, &s) ? s.p : NULL;
+    const char *xv = set_literal(&f->sessions, &x) ? x.p : NULL;
+    bool ok = cmd(sl->db,
+                  "INSERT INTO cold_files (id, signal, key, min_time, max_time, slice_start, slice_end, rows, "
+                  "bytes, projects, has_null_project, services, sessions) VALUES ($1, $2, $3, lo_us_ts($4), "
+                  "lo_us_ts($5), lo_us_ts($6), lo_us_ts($7), $8, $9, $10, $11, $12, $13)",
+                  13,
+                  (const char *[]){ f->id, lo_signal_name(sl->L->signal), f->key, mn, mx, s0, s1, rows, bytes, pv,
+                                    f->null_project ? "t" : "f", sv, xv },
+                  sl->err, sl->errlen);
+    lo_buf_free(&p);
+    lo_buf_free(&s);
+    lo_buf_free(&x);
+    return ok;
+}
+
+/* Deletes every object under prefix.  LO_OK when none is left. */
+typedef struct {
+    lo_objstore_t *store;
+    int64_t n;
+    char *err;
+    size_t errlen;
+} purge_t;
+
+static int purge_one(void *ud, const char *key, uint64_t size)
+{
+    purge_t *p = ud;
+    (void)size;
+    p->n++;
+    return lo_objstore_delete(p->store, key, p->err, p->errlen);
+}
+
+static int purge(lo_rotate_t *r, const char *prefix, int64_t *n, char *err, size_t errlen)
+{
+    purge_t p = { r->store, 0, err, errlen };
+    int rc = lo_objstore_list(r->store, prefix, purge_one, &p, err, errlen);
+    if (n)
+        *n = p.n;
+    return rc;
+}
+
+/* Ends a slice that failed after its cold_pending row was written: what it
+ * uploaded is deleted, and then the row; when the store cannot be reached
+ * the row stays and the next run removes the objects. */
+static void abandon(slice_t *sl)
+{
+    char err[256];
+    if (purge(sl->r, sl->prefix, NULL, err, sizeof err) == LO_OK)
+        (void)cmd(sl->db, "DELETE FROM cold_pending WHERE key = $1", 1, (const char *[]){ sl->prefix }, err,
+                  sizeof err);
+}
+
+/* Moves the rows of [t0, t1) of layout L.  LO_ABSENT when there are none. */
+static int rotate_slice(lo_rotate_t *r, PGconn *db, const lo_cold_layout_t *L, int64_t t0, int64_t t1,
+                        const lo_rotate_opts_t *o, char *err, size_t errlen)
+{
+    char a[24], b[24], q[2048], when[24];
+    i64s(a, t0);
+    i64s(b, t1);
+    iso(t0, when);
+    const char *bounds[] = { a, b };
+    snprintf(q, sizeof q, "SELECT 1 FROM %s t WHERE t.%s >= lo_us_ts($1) AND t.%s < lo_us_ts($2) LIMIT 1",
+             L->table, L->time_col, L->time_col);
+    PGresult *res = sql(db, q, 2, bounds, err, errlen);
+    if (!res)
+        return db_rc(db);
+    bool any = PQntuples(res) > 0;
+    PQclear(res);
+    if (!any)
+        return LO_ABSENT;
+    if (o->dry_run) {
+        snprintf(q, sizeof q, "SELECT count(*) FROM %s t WHERE t.%s >= lo_us_ts($1) AND t.%s < lo_us_ts($2)",
+                 L->table, L->time_col, L->time_col);
+        if (!(res = sql(db, q, 2, bounds, err, errlen)))
+            return db_rc(db);
+        say(o, "would move %s %s +1h: %s rows", lo_signal_name(L->signal), when, PQgetvalue(res, 0, 0));
+        PQclear(res);
+        return LO_OK;
+    }
+
+    slice_t sl = { .r = r, .db = db, .L = L, .t0 = t0, .t1 = t1, .err = err, .errlen = errlen };
+    uint8_t u[16];
+    random_hex(u, sl.batch);
+    char day[11];
+    memcpy(day, when, 10);
+    day[10] = '\0';
+    snprintf(sl.prefix, sizeof sl.prefix, "otel/%s/%s/%s_%s", L->dir, day, L->prefix, sl.batch);
+    err[0] = '\0';
+    if (!cmd(db, "INSERT INTO cold_pending (key, signal, why) VALUES ($1, $2, 'upload')", 2,
+             (const char *[]){ sl.prefix, lo_signal_name(L->signal) }, err, errlen))
+        return db_rc(db);
+
+    int rc = LO_ERROR;
+    bool in_tx = false;
+    lo_buf_t sel;
+    lo_buf_init(&sel, 0);
+    lo_buf_puts(&sel, "DECLARE lo_rotate NO SCROLL CURSOR FOR SELECT ");
+    for (size_t i = 0; i < L->n_cols; i++)
+        lo_buf_printf(&sel, "%s%s", i ? ", " : "", L->cols[i].sql);
+    lo_buf_printf(&sel, " FROM %s WHERE t.%s >= lo_us_ts($1) AND t.%s < lo_us_ts($2) ORDER BY %s", L->from,
+                  L->time_col, L->time_col, L->order);
+    lo_buf_putc(&sel, '\0');
+    if (sel.err != LO_OK) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    if (!cmd(db, "BEGIN ISOLATION LEVEL REPEATABLE READ", 0, NULL, err, errlen))
+        goto fail_db;
+    in_tx = true;
+    if (!cmd(db, sel.p, 2, bounds, err, errlen))
+        goto fail_db;
+    for (;;) {
+        res = sql(db, "FETCH FORWARD " FETCH_ROWS " FROM lo_rotate", 0, NULL, err, errlen);
+        if (!res)
+            goto fail_db;
+        int n = PQntuples(res);
+        if (n > 0 && (int)PQnfields(res) != (int)L->n_cols) {
+            snprintf(err, errlen, "%s: %d columns read, %zu expected", L->table, PQnfields(res), L->n_cols);
+            PQclear(res);
+            goto fail;
+        }
+        rc = n > 0 ? write_batch(&sl, res) : LO_OK;
+        PQclear(res);
+        if (rc != LO_OK)
+            goto fail;
+        if (n == 0)
+            break;
+    }
+    rc = LO_ERROR;
+    if (!cmd(db, "CLOSE lo_rotate", 0, NULL, err, errlen))
+        goto fail_db;
+    for (size_t i = 0; i < sl.n_files; i++)
+        if (!sl.files[i].done && (rc = finish_file(&sl, &sl.files[i])) != LO_OK)
+            goto fail;
+    rc = LO_ERROR;
+    for (size_t i = 0; i < sl.n_files; i++)
+        if (!catalog(&sl, &sl.files[i]))
+            goto fail_db;
+    snprintf(q, sizeof q, "DELETE FROM %s t WHERE t.%s >= lo_us_ts($1) AND t.%s < lo_us_ts($2)", L->table,
+             L->time_col, L->time_col);
+    if (!(res = sql(db, q, 2, bounds, err, errlen)))
+        goto fail_db;
+    int64_t deleted = strtoll(PQcmdTuples(res), NULL, 10);
+    PQclear(res);
+    if (deleted != sl.rows) {
+        snprintf(err, errlen, "%s: %lld rows read but %lld would be deleted", L->table, (long long)sl.rows,
+                 (long long)deleted);
+        goto fail;
+    }
+    /* a trace's summary goes when its last span has: every span of a trace
+     * that ended before t1 started before t1, in this slice or an earlier one */
+    if (L->signal == LO_SIGNAL_SPANS &&
+        !cmd(db, "DELETE FROM traces WHERE start_time < lo_us_ts($1) AND end_time < lo_us_ts($1)", 1,
+             (const char *[]){ b }, err, errlen))
+        goto fail_db;
+    if (!cmd(db, "DELETE FROM cold_pending WHERE key = $1", 1, (const char *[]){ sl.prefix }, err, errlen) ||
+        !cmd(db, "COMMIT", 0, NULL, err, errlen))
+        goto fail_db;
+    in_tx = false;
+    rc = LO_OK;
+    for (size_t i = 0; i < sl.n_files; i++) {
+        cfile_t *f = &sl.files[i];
+        lo_stat_add(&r->st.files[L->signal], 1);
+        lo_stat_add(&r->st.rows[L->signal], f->rows);
+        lo_stat_add(&r->st.bytes[L->signal], (long long)f->size);
+        lo_log_info("rotated", "signal=%s hour=%s rows=%lld bytes=%llu key=%s", lo_signal_name(L->signal), when,
+                    (long long)f->rows, (unsigned long long)f->size, f->key);
+        say(o, "moved %s %s +1h: %lld rows, %llu bytes -> %s", lo_signal_name(L->signal), when,
+            (long long)f->rows, (unsigned long long)f->size, f->key);
+    }
+    goto done;
+fail_db:
+    rc = db_rc(db);
+fail:
+    if (in_tx && PQstatus(db) == CONNECTION_OK)
+        rollback(db);
+    if (PQstatus(db) == CONNECTION_OK)
+        abandon(&sl);
+done:
+    lo_buf_free(&sel);
+    for (size_t i = 0; i < sl.n_files; i++)
+        cfile_free(&sl.files[i]);
+    free(sl.files);
+    free(sl.vals);
+    free(sl.nulls);
+    return rc;
+}
+
+/* ---- the run ---- */
+
+/* Objects named by cold_pending rows a crash (or an unreachable store) left:
+ * uploads never cataloged and expired objects not yet deleted. */
+static int remove_orphans(lo_rotate_t *r, PGconn *db, const lo_rotate_opts_t *o, char *err, size_t errlen)
+{
+    PGresult *res = sql(db, "SELECT key, why FROM cold_pending ORDER BY created_at", 0, NULL, err, errlen);
+    if (!res)
+        return db_rc(db);
+    int rc = LO_OK;
+    for (int i = 0; i < PQntuples(res) && rc == LO_OK; i++) {
+        const char *key = PQgetvalue(res, i, 0);
+        if (o->dry_run) {
+            say(o, "would remove objects under %s (%s not finished)", key, PQgetvalue(res, i, 1));
+            continue;
+        }
+        int64_t n = 0;
+        if ((rc = purge(r, key, &n, err, errlen)) != LO_OK)
+            break;
+        if (!cmd(db, "DELETE FROM cold_pending WHERE key = $1", 1, (const char *[]){ key }, err, errlen)) {
+            rc = db_rc(db);
+            break;
+        }
+        lo_stat_add(&r->st.orphans, n);
+        if (n > 0) {
+            lo_log_info("removed objects of an unfinished rotation", "prefix=%s objects=%lld", key, (long long)n);
+            say(o, "removed %lld object(s) under %s (%s not finished)", (long long)n, key, PQgetvalue(res, i, 1));
+        }
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* Deletes the cold files of signal s whose newest row is past retention. */
+static int expire(lo_rotate_t *r, PGconn *db, lo_signal_t s, int64_t days, const lo_rotate_opts_t *o, char *err,
+                  size_t errlen)
+{
+    char d[24];
+    i64s(d, days);
+    PGresult *res = sql(db,
+                        "SELECT id::text, key FROM cold_files WHERE signal = $1 AND max_time < now() - $2::int8 * "
+                        "interval '1 day' ORDER BY max_time LIMIT " EXPIRE_BATCH,
+                        2, (const char *[]){ lo_signal_name(s), d }, err, errlen);
+    if (!res)
+        return db_rc(db);
+    int rc = LO_OK;
+    for (int i = 0; i < PQntuples(res) && rc == LO_OK; i++) {
+        const char *id = PQgetvalue(res, i, 0), *key = PQgetvalue(res, i, 1);
+        if (o->dry_run) {
+            say(o, "would expire %s", key);
+            continue;
+        }
+        /* the catalog row goes first (queries stop reading the object), and
+         * cold_pending remembers the object until it is deleted */
+        if (!cmd(db, "BEGIN", 0, NULL, err, errlen) ||
+            !cmd(db, "INSERT INTO cold_pending (key, signal, why) VALUES ($1, $2, 'expire') ON CONFLICT DO NOTHING",
+                 2, (const char *[]){ key, lo_signal_name(s) }, err, errlen) ||
+            !cmd(db, "DELETE FROM cold_files WHERE id = $1", 1, (const char *[]){ id }, err, errlen) ||
+            !cmd(db, "COMMIT", 0, NULL, err, errlen)) {
+            rc = db_rc(db);
+            if (PQstatus(db) == CONNECTION_OK)
+                rollback(db);
+            break;
+        }
+        if ((rc = lo_objstore_delete(r->store, key, err, errlen)) != LO_OK)
+            break;
+        if (!cmd(db, "DELETE FROM cold_pending WHERE key = $1", 1, (const char *[]){ key }, err, errlen)) {
+            rc = db_rc(db);
+            break;
+        }
+        lo_stat_add(&r->st.expired, 1);
+        say(o, "expired %s", key);
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* The daily partitions of L's table: their names and first instants. */
+static PGresult *partitions(PGconn *db, const lo_cold_layout_t *L, char *err, size_t errlen)
+{
+    return sql(db,
+               "SELECT c.relname, (extract(epoch FROM to_date(right(c.relname, 8), 'YYYYMMDD')::timestamp AT TIME "
+               "ZONE 'UTC') * 1000000)::int8 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+               "WHERE i.inhparent = $1::regclass AND c.relname ~ ('^' || $1 || '_[0-9]{8}$') ORDER BY 2",
+               1, (const char *[]){ L->table }, err, errlen);
+}
+
+/* Drops the partitions of days that rotation emptied and that no accepted
+ * record can reach (store/retention.h): a whole day goes at once, rather
+ * than being vacuumed. */
+static int drop_emptied(lo_rotate_t *r, PGconn *db, const lo_cold_layout_t *L, PGresult *parts, int64_t limit,
+                        const lo_rotate_opts_t *o, char *err, size_t errlen)
+{
+    int64_t before = lo_retention_droppable_before(r->ret, lo_now_ns()) / 1000;
+    if (limit < before)
+        before = limit;
+    for (int i = 0; i < PQntuples(parts); i++) {
+        int64_t day = strtoll(PQgetvalue(parts, i, 1), NULL, 10);
+        if (day + DAY_US > before)
+            break;
+        char *ident = PQescapeIdentifier(db, PQgetvalue(parts, i, 0), strlen(PQgetvalue(parts, i, 0)));
+        if (!ident)
+            return db_rc(db);
+        char q[256];
+        snprintf(q, sizeof q, "SELECT 1 FROM %s LIMIT 1", ident);
+        PGresult *res = sql(db, q, 0, NULL, err, errlen);
+        bool empty = res && PQntuples(res) == 0;
+        PQclear(res);
+        if (empty && o->dry_run) {
+            say(o, "would drop the emptied partition %s", PQgetvalue(parts, i, 0));
+        } else if (empty) {
+            /* dropping a partition locks its parent: never wait long behind a query */
+            snprintf(q, sizeof q, "DROP TABLE %s", ident);
+            if (!cmd(db, "BEGIN", 0, NULL, err, errlen) || !cmd(db, DROP_LOCK_WAIT, 0, NULL, err, errlen) ||
+                !cmd(db, q, 0, NULL, err, errlen) || !cmd(db, "COMMIT", 0, NULL, err, errlen)) {
+                if (PQstatus(db) == CONNECTION_OK)
+                    rollback(db);
+                PQfreemem(ident);
+                return db_rc(db);
+            }
+            lo_stat_add(&r->st.dropped, 1);
+            say(o, "dropped the emptied partition %s", PQgetvalue(parts, i, 0));
+        }
+        PQfreemem(ident);
+        if (!res)
+            return db_rc(db);
+    }
+    return LO_OK;
+}
+
+static int64_t hot_us(const lo_rotate_t *r, lo_signal_t s)
+{
+    return (int64_t)(r->ret->hot_ns[s] / 1000);
+}
+
+/* Moves every whole hour of signal s older than its limit. */
+static int rotate_signal(lo_rotate_t *r, PGconn *db, lo_signal_t s, const lo_rotate_opts_t *o, char *err,
+                         size_t errlen)
+{
+    const lo_cold_layout_t *L = lo_cold_layout(s);
+    int64_t now = lo_now_ns() / 1000;
+    int64_t limit = floor_to(now - (o->older_than_us > 0 ? o->older_than_us : hot_us(r, s)), HOUR_US);
+    PGresult *parts = partitions(db, L, err, errlen);
+    if (!parts)
+        return db_rc(db);
+    int rc = LO_OK;
+    int64_t start = PQntuples(parts) > 0 ? strtoll(PQgetvalue(parts, 0, 1), NULL, 10) : limit;
+    for (int64_t h = start; h < limit && rc == LO_OK; h += HOUR_US) {
+        if (lo_sched_stopping(r->sched))
+            break;
+        rc = rotate_slice(r, db, L, h, h + HOUR_US, o, err, errlen);
+        if (rc == LO_ABSENT)
+            rc = LO_OK;
+    }
+    if (rc == LO_OK && !lo_sched_stopping(r->sched))
+        rc = drop_emptied(r, db, L, parts, limit, o, err, errlen);
+    PQclear(parts);
+    return rc;
+}
+
+int lo_rotate_run(lo_rotate_t *r, PGconn *db, const lo_rotate_opts_t *o, char *err, size_t errlen)
+{
+    err[0] = '\0';
+    lo_stat_add(&r->st.runs, 1);
+    int first = remove_orphans(r, db, o, err, errlen);
+    if (first == LO_UNAVAIL)
+        goto out;
+    const int64_t keep[LO_SIGNAL_COUNT] = { r->cfg->retention_logs_days, r->cfg->retention_spans_days,
+                                            r->cfg->retention_metrics_days };
+    char err2[512];
+    for (int s = 0; s < LO_SIGNAL_COUNT; s++) {
+        if (o->signals && !(o->signals & (1u << s)))
+            continue;
+        int rc = rotate_signal(r, db, (lo_signal_t)s, o, err2, sizeof err2);
+        if (rc == LO_OK && keep[s] > 0)
+            rc = expire(r, db, (lo_signal_t)s, keep[s], o, err2, sizeof err2);
+        if (rc != LO_OK) {
+            lo_log_warn("rotation failed", "signal=%s error=\"%.300s\"", lo_signal_name((lo_signal_t)s), err2);
+            say(o, "%s: failed: %s", lo_signal_name((lo_signal_t)s), err2);
+            if (first == LO_OK) {
+                first = rc;
+                snprintf(err, errlen, "%s: %s", lo_signal_name((lo_signal_t)s), err2);
+            }
+            if (rc == LO_UNAVAIL)
+                break;
+        }
+    }
+out:
+    if (first != LO_OK)
+        lo_stat_add(&r->st.failures, 1);
+    return first;
+}
+
+/* ---- the module ---- */
+
+static int task(PGconn *db, void *arg, char *err, size_t errlen)
+{
+    lo_rotate_opts_t o = { 0 };
+    return lo_rotate_run(arg, db, &o, err, errlen);
+}
+
+static void render_metrics(void *arg, lo_buf_t *out)
+{
+    rot_stats_t *s = &((lo_rotate_t *)arg)->st;
+    lo_buf_printf(out,
+                  "# HELP lookout_rotate_runs_total Rotations run on this node, and those that failed.\n"
+                  "# TYPE lookout_rotate_runs_total counter\n"
+                  "lookout_rotate_runs_total{result=\"ok\"} %lld\nlookout_rotate_runs_total{result=\"error\"} %lld\n"
+                  "# HELP lookout_rotate_orphans_removed_total Objects of unfinished rotations removed.\n"
+                  "# TYPE lookout_rotate_orphans_removed_total counter\nlookout_rotate_orphans_removed_total %lld\n"
+                  "# HELP lookout_cold_expired_files_total Cold files deleted by retention.\n"
+                  "# TYPE lookout_cold_expired_files_total counter\nlookout_cold_expired_files_total %lld\n"
+                  "# HELP lookout_rotate_partitions_dropped_total Hot partitions dropped once emptied.\n"
+                  "# TYPE lookout_rotate_partitions_dropped_total counter\n"
+                  "lookout_rotate_partitions_dropped_total %lld\n",
+                  (long long)(atomic_load(&s->runs) - atomic_load(&s->failures)), (long long)atomic_load(&s->failures),
+                  (long long)atomic_load(&s->orphans), (long long)atomic_load(&s->expired),
+                  (long long)atomic_load(&s->dropped));
+    static const char *const what[3][2] = {
+        { "files", "Cold files written" },
+        { "rows", "Rows moved to the cold tier" },
+        { "bytes", "Bytes of cold files written" },
+    };
+    for (int k = 0; k < 3; k++) {
+        lo_buf_printf(out, "# HELP lookout_rotate_%s_total %s.\n# TYPE lookout_rotate_%s_total counter\n", what[k][0],
+                      what[k][1], what[k][0]);
+        for (int sig = 0; sig < LO_SIGNAL_COUNT; sig++) {
+            atomic_llong *c = k == 0 ? &s->files[sig] : k == 1 ? &s->rows[sig] : &s->bytes[sig];
+            lo_buf_printf(out, "lookout_rotate_%s_total{signal=\"%s\"} %lld\n", what[k][0],
+                          lo_signal_name((lo_signal_t)sig), (long long)atomic_load(c));
+        }
+    }
+}
+
+lo_rotate_t *lo_rotate_create(const lo_config_t *cfg, const lo_retention_t *ret, char *err, size_t errlen)
+{
+    err[0] = '\0';
+    if (!cfg->cold_url || !cfg->cold_url[0])
+        return NULL;
+    lo_rotate_t *r = calloc(1, sizeof(*r));
+    if (!r) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    r->cfg = cfg;
+    r->ret = ret;
+    char e[512];
+    if (!(r->store = lo_objstore_open(cfg->cold_url, e, sizeof e))) {
+        snprintf(err, errlen, "cold_url: %s", e);
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+int lo_rotate_add_task(lo_rotate_t *r, lo_sched_t *sched)
+{
+    r->sched = sched;
+    lo_task_t t = { .name = "rotate",
+                    .period_ms = r->cfg->rotate_interval * 1000,
+                    .jitter_ms = ROTATE_JITTER_MS,
+                    .lock_key = LO_LOCK_TASK_ROTATE,
+                    .run = task,
+                    .arg = r };
+    return lo_sched_add(sched, &t);
+}
+
+int lo_rotate_register(lo_rotate_t *r, lo_sched_t *sched)
+{
+    return lo_rotate_add_task(r, sched) == LO_OK && lo_metrics_add_renderer(render_metrics, r) == LO_OK ? LO_OK
+                                                                                                       : LO_ERROR;
+}
+
+void lo_rotate_destroy(lo_rotate_t *r)
+{
+    if (!r)
+        return;
+    lo_objstore_close(r->store);
+    free(r);
+}

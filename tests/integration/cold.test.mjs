@@ -1,0 +1,364 @@
+// The cold tier's rotation (docs/cold-store.md) end to end: telemetry sent
+// over OTLP with times spread over days, rotated by `lookout rotate` (and by
+// the serve task) into Parquet objects in a directory and in S3 (moto,
+// signatures checked); DuckDB reads every object and must return exactly
+// the rows PostgreSQL held, every column, to the microsecond; the catalog,
+// the keys, the statistics, bloom filters and codec; a store that is down,
+// a rotation killed mid-way, objects left by a crash, and two servers
+// rotating at once.
+
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn, execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { connect as duckConnect, rows as duckRows } from '../parquet/duckdb.mjs';
+import {
+  env, post, get, cli, cliResult, startServer, startCluster, freePort, until, sleep, randHex, q, CT,
+} from './lib/harness.mjs';
+
+const execFileP = promisify(execFile);
+const HOUR_MS = 3600e3;
+const nsAt = (ms) => (BigInt(Math.floor(ms)) * 1000000n + BigInt(Math.floor(Math.random() * 1000)) * 1000n).toString();
+
+// ------------------------------------------------------------ data
+
+const resource = (service) => ({
+  attributes: [
+    { key: 'service.name', value: { stringValue: service } },
+    { key: 'host.name', value: { stringValue: 'cold-host' } },
+  ],
+});
+const scope = { name: 'cold-itest', version: '1.2.3' };
+
+function logsBody(service, atMs, n, { traceId } = {}) {
+  return {
+    resourceLogs: [{
+      resource: resource(service),
+      scopeLogs: [{
+        scope,
+        logRecords: Array.from({ length: n }, (_, i) => ({
+          timeUnixNano: nsAt(atMs + i * 1000),
+          observedTimeUnixNano: nsAt(atMs + i * 1000 + 5),
+          severityNumber: i % 3 === 0 ? 17 : 9,
+          severityText: i % 3 === 0 ? 'ERROR' : 'INFO',
+          body: { stringValue: `cold line ${i} of ${service} "quoted" ünïcode` },
+          attributes: [
+            { key: 'n', value: { intValue: String(i) } },
+            { key: 'ratio', value: { doubleValue: i / 7 } },
+            { key: 'route', value: { stringValue: `/r/${i % 4}` } },
+          ],
+          ...(traceId ? { traceId, spanId: randHex(8) } : {}),
+        })),
+      }],
+    }],
+  };
+}
+
+function spansBody(service, atMs, traces) {
+  const spans = [];
+  for (const traceId of traces) {
+    const root = randHex(8);
+    spans.push({
+      traceId, spanId: root, name: 'GET /cold', kind: 2,
+      startTimeUnixNano: nsAt(atMs), endTimeUnixNano: nsAt(atMs + 120),
+      attributes: [{ key: 'http.route', value: { stringValue: '/cold' } }],
+      events: [{ timeUnixNano: nsAt(atMs + 3), name: 'ev', attributes: [] }],
+      status: { code: 1 },
+    });
+    spans.push({
+      traceId, spanId: randHex(8), parentSpanId: root, name: 'SELECT', kind: 3,
+      startTimeUnixNano: nsAt(atMs + 10), endTimeUnixNano: nsAt(atMs + 60),
+      status: { code: 2, message: 'boom' },
+    });
+  }
+  return { resourceSpans: [{ resource: resource(service), scopeSpans: [{ scope, spans }] }] };
+}
+
+function metricsBody(service, points) {
+  return {
+    resourceMetrics: [{
+      resource: resource(service),
+      scopeMetrics: [{
+        scope,
+        metrics: [
+          {
+            name: 'cold.gauge', unit: 'ms', description: 'a gauge',
+            gauge: {
+              dataPoints: points.map((ms, i) => ({
+                timeUnixNano: nsAt(ms), asDouble: i + 0.25,
+                attributes: [{ key: 'route', value: { stringValue: `/g/${i % 2}` } }],
+              })),
+            },
+          },
+          {
+            name: 'cold.hist', unit: 's',
+            histogram: {
+              aggregationTemporality: 2,
+              dataPoints: points.map((ms, i) => ({
+                startTimeUnixNano: nsAt(ms - 60000), timeUnixNano: nsAt(ms), count: '3', sum: 1.5 + i,
+                min: 0.1, max: 1.2, bucketCounts: ['1', '1', '1'], explicitBounds: [0.5, 1],
+              })),
+            },
+          },
+        ],
+      }],
+    }],
+  };
+}
+
+async function send(otlpUrl, token, signal, body) {
+  const r = await post(`${otlpUrl}/v1/${signal}`, JSON.stringify(body), { token, contentType: CT.json });
+  assert.equal(r.status, 200, r.body.toString());
+  const ps = JSON.parse(r.body.toString() || '{}').partialSuccess;
+  assert.ok(!ps || !(Number(ps.rejectedLogRecords || ps.rejectedSpans || ps.rejectedDataPoints || 0)),
+    `nothing rejected: ${r.body}`);
+}
+
+// ------------------------------------------------------------ expectations
+
+// Every column of each signal's files: its expression over the hot table (t,
+// and s for series) and how DuckDB shows it.  Kinds: ts (microseconds), f64
+// (compared as numbers), text (the rest, compared as text).
+const COLUMNS = {
+  logs: {
+    from: 'log_entries t', time: 't.time', order: 'ts, id',
+    cols: [
+      ['id', 't.id::text'], ['timestamp', 't.time', 'ts'], ['trace_id', "encode(t.trace_id, 'hex')"],
+      ['span_id', "encode(t.span_id, 'hex')"], ['project_id', 't.project_id::text'],
+      ['session_id', 't.session_id::text'], ['service', 't.service'], ['level', 't.level'],
+      ['message', 't.message'], ['attributes', 't.attributes::text'],
+      ['observed_timestamp', 't.observed_time', 'ts'], ['user_id', 't.user_id::text'],
+      ['severity_number', 't.severity_number::text'], ['severity_text', 't.severity_text'],
+      ['resource', 't.resource::text'], ['scope_name', 't.scope_name'], ['scope_version', 't.scope_version'],
+      ['event_name', 't.event_name'], ['flags', 't.flags::text'],
+      ['dropped_attributes_count', 't.dropped_attributes_count::text'],
+    ],
+  },
+  spans: {
+    from: 'spans t', time: 't.start_time', order: 'ts, trace_id, span_id',
+    cols: [
+      ['trace_id', "encode(t.trace_id, 'hex')"], ['span_id', "encode(t.span_id, 'hex')"],
+      ['parent_span_id', "encode(t.parent_span_id, 'hex')"], ['start_time', 't.start_time', 'ts'],
+      ['end_time', 't.end_time', 'ts'], ['duration_ns', 't.duration_ns::text'],
+      ['project_id', 't.project_id::text'], ['session_id', 't.session_id::text'], ['user_id', 't.user_id::text'],
+      ['service', 't.service'], ['name', 't.name'], ['kind', 't.kind::text'], ['status_code', 't.status_code::text'],
+      ['status_message', 't.status_message'], ['trace_state', 't.trace_state'], ['flags', 't.flags::text'],
+      ['attributes', 't.attributes::text'], ['events', 't.events::text'], ['links', 't.links::text'],
+      ['resource', 't.resource::text'], ['scope_name', 't.scope_name'], ['scope_version', 't.scope_version'],
+      ['dropped_attributes_count', 't.dropped_attributes_count::text'],
+      ['dropped_events_count', 't.dropped_events_count::text'],
+      ['dropped_links_count', 't.dropped_links_count::text'],
+    ],
+  },
+  metrics: {
+    from: 'metric_samples t JOIN metric_series s ON s.series_id = t.series_id', time: 't.time',
+    order: 'series_id, ts',
+    cols: [
+      ['time', 't.time', 'ts'], ['series_id', 't.series_id::text'], ['name', 's.name'], ['type', 's.type::text'],
+      ['temporality', 's.temporality::text'], ['monotonic', 's.monotonic::text'], ['unit', 's.unit'],
+      ['description', 's.description'], ['labels', 's.labels::text'], ['resource_id', 's.resource_id::text'],
+      ['resource', 's.resource::text'], ['start_time', 't.start_time', 'ts'], ['value', 't.value', 'f64'],
+      ['count', 't.count::text'], ['sum', 't.sum', 'f64'], ['min', 't.min', 'f64'], ['max', 't.max', 'f64'],
+      ['buckets', 't.buckets::text'], ['flags', 't.flags::text'], ['project_id', 't.project_id::text'],
+      ['session_id', 't.session_id::text'], ['user_id', 't.user_id::text'], ['trace_id', "encode(t.trace_id, 'hex')"],
+      ['span_id', "encode(t.span_id, 'hex')"], ['service', 't.service'],
+    ],
+  },
+};
+
+// The rows PostgreSQL holds of signal older than `before` (an SQL
+// timestamptz expression), each column as text, in file order.
+async function pgRows(dbUrl, signal, before) {
+  const c = COLUMNS[signal];
+  const sel = c.cols.map(([name, expr, kind]) => {
+    if (kind === 'ts') return `(extract(epoch FROM ${expr}) * 1000000)::int8::text AS "${name}"`;
+    if (kind === 'f64') return `${expr} AS "${name}"`;
+    return `${expr} AS "${name}"`;
+  });
+  const tsName = c.cols.find((x) => x[2] === 'ts')[0];
+  const rows = await q(`SELECT ${sel.join(', ')}, ${c.time} AS ord_time FROM ${c.from} WHERE ${c.time} < ${before}
+                        ORDER BY ${c.order.replace('ts', c.time)}`, [], dbUrl);
+  return rows.map((r) => { delete r.ord_time; return r; }).map((r) => normalize(signal, r, tsName));
+}
+
+function normalize(signal, r) {
+  const out = {};
+  for (const [name, , kind] of COLUMNS[signal].cols) {
+    const v = r[name];
+    out[name] = v === null || v === undefined ? null : kind === 'f64' ? Number(v) : String(v);
+  }
+  return out;
+}
+
+// The rows DuckDB reads from files, in the same order and shape.
+async function duckRowsOf(files, signal) {
+  const c = COLUMNS[signal];
+  const conn = await duckConnect();
+  const list = files.map((f) => `'${f.replace(/'/g, "''")}'`).join(', ');
+  const sel = c.cols.map(([name, , kind]) => (kind === 'ts' ? `epoch_us("${name}")::VARCHAR AS "${name}"`
+    : kind === 'f64' ? `"${name}"` : `"${name}"::VARCHAR AS "${name}"`));
+  const tsName = c.cols.find((x) => x[2] === 'ts')[0];
+  const order = c.order.replace('ts', `"${tsName}"`);
+  const rows = await duckRows(conn, `SELECT ${sel.join(', ')} FROM read_parquet([${list}]) ORDER BY ${order}`);
+  conn.closeSync?.();
+  return rows.map((r) => normalize(signal, r));
+}
+
+// ------------------------------------------------------------ helpers
+
+const KEY_RE = /^otel\/(logs|traces|metrics)\/(\d{4}-\d{2}-\d{2})\/(logs|spans|metrics)_[0-9a-f]{32}\.parquet$/;
+
+async function setup(name, extraEnv = {}) {
+  const cluster = await startCluster(name);
+  const server = await startServer({ dbUrl: cluster.url, name: `server-${name}`, extraEnv });
+  const token = await cli(['token', 'create', '--name', 'cold', '--scope', 'ingest,observe:read'], cluster.url);
+  return { cluster, server, token };
+}
+
+// Data over three days: two rotatable hours per signal and a hot part.
+async function sendSpread(s, token, service) {
+  const now = Date.now();
+  const tracesOld = [randHex(16), randHex(16)];
+  await send(s.otlpUrl, token, 'logs', logsBody(service, now - 72 * HOUR_MS, 30, { traceId: tracesOld[0] }));
+  await send(s.otlpUrl, token, 'logs', logsBody(service, now - 50 * HOUR_MS, 20));
+  await send(s.otlpUrl, token, 'logs', logsBody(service, now - 1 * HOUR_MS, 10));
+  await send(s.otlpUrl, token, 'traces', spansBody(service, now - 72 * HOUR_MS, tracesOld));
+  await send(s.otlpUrl, token, 'traces', spansBody(service, now - 50 * HOUR_MS, [randHex(16)]));
+  await send(s.otlpUrl, token, 'traces', spansBody(service, now - 1 * HOUR_MS, [randHex(16)]));
+  await send(s.otlpUrl, token, 'metrics', metricsBody(service, [now - 3 * HOUR_MS, now - 2.5 * HOUR_MS, now - 10 * 60e3]));
+  return { tracesOld };
+}
+
+// What rotation must move, by the default hot windows (48 h, 48 h, 1 h).
+const LIMIT = {
+  logs: "date_trunc('hour', now() - interval '48 hours')",
+  spans: "date_trunc('hour', now() - interval '48 hours')",
+  metrics: "date_trunc('hour', now() - interval '1 hour')",
+};
+
+async function snapshot(dbUrl) {
+  const out = {};
+  for (const sig of Object.keys(COLUMNS)) out[sig] = await pgRows(dbUrl, sig, LIMIT[sig]);
+  return out;
+}
+
+async function catalog(dbUrl) {
+  return q(`SELECT signal, key, rows::int, bytes::int, projects::text[] AS projects, services, sessions::text[] AS sessions,
+                   min_time, max_time FROM cold_files ORDER BY signal, min_time`, [], dbUrl);
+}
+
+// Checks the catalog and the objects against what was in PostgreSQL.
+async function checkRotated(dbUrl, before, fileOf) {
+  const files = await catalog(dbUrl);
+  for (const sig of Object.keys(COLUMNS)) {
+    const mine = files.filter((f) => f.signal === sig);
+    assert.ok(mine.length >= 1, `${sig}: files in the catalog`);
+    for (const f of mine) {
+      const m = KEY_RE.exec(f.key);
+      assert.ok(m, `key ${f.key} as docs/cold-store.md says`);
+      assert.equal(m[1], sig === 'spans' ? 'traces' : sig);
+      assert.equal(m[2], f.min_time.toISOString().slice(0, 10), 'the key is dated by its rows');
+    }
+    const got = await duckRowsOf(await Promise.all(mine.map((f) => fileOf(f.key))), sig);
+    assert.equal(got.length, before[sig].length, `${sig}: DuckDB reads every rotated row`);
+    assert.deepEqual(got, before[sig], `${sig}: every column as PostgreSQL held it`);
+    assert.equal(mine.reduce((a, f) => a + f.rows, 0), before[sig].length, `${sig}: catalog rows`);
+    const left = await pgRows(dbUrl, sig, LIMIT[sig]);
+    assert.equal(left.length, 0, `${sig}: PostgreSQL no longer holds the rotated rows`);
+  }
+  return files;
+}
+
+// ------------------------------------------------------------ tests
+
+describe('rotation into a directory', () => {
+  let ctx;
+  let dir;
+  before(async () => {
+    ctx = await setup('cold-file');
+    dir = path.join(ctx.cluster.dir, 'cold');
+    fs.mkdirSync(dir);
+  });
+  after(async () => { await ctx.server.stop(); await ctx.cluster.stop(); });
+
+  test('moves whole hours past the hot window into Parquet that DuckDB reads back exactly', async () => {
+    const { server, token, cluster } = ctx;
+    const coldEnv = { LOOKOUT_COLD_URL: `file://${dir}` };
+    const { tracesOld } = await sendSpread(server, token, 'cold-svc');
+    const before = await snapshot(cluster.url);
+    assert.equal(before.logs.length, 50);
+    assert.equal(before.spans.length, 6);
+    assert.equal(before.metrics.length, 4);
+    const to = Date.now() + 60e3;
+    const hotLogs = async () => (await get(`${server.apiUrl}/api/observe/logs?service=cold-svc&from=${to - 3 * HOUR_MS}&to=${to}&limit=100`,
+      { token })).body.toString();
+    const hotBefore = await hotLogs();
+
+    // a dry run says what would move and moves nothing
+    const dry = await cli(['rotate', '--dry-run'], cluster.url, coldEnv);
+    assert.match(dry, /would move logs .*: 30 rows/);
+    assert.match(dry, /would move logs .*: 20 rows/);
+    assert.equal((await catalog(cluster.url)).length, 0);
+    assert.equal((await pgRows(cluster.url, 'logs', LIMIT.logs)).length, 50);
+
+    const out = await cli(['rotate'], cluster.url, coldEnv);
+    assert.match(out, /moved logs .* 30 rows/);
+    assert.match(out, /moved spans .* 4 rows/);
+    assert.match(out, /moved metrics .* rows/);
+    const files = await checkRotated(cluster.url, before, (key) => path.join(dir, key));
+    const logFiles = files.filter((f) => f.signal === 'logs');
+    assert.equal(logFiles.length, 2, 'one file per hour');
+    assert.deepEqual(logFiles[0].services, ['cold-svc']);
+    assert.equal(logFiles[0].projects.length, 0, 'an unbound token: rows without a project');
+    assert.equal(await q('SELECT count(*)::int AS n FROM traces WHERE trace_id = ANY($1::bytea[])',
+      [tracesOld.map((t) => `\\x${t}`)], cluster.url).then((r) => r[0].n), 0, 'summaries of rotated traces go');
+    assert.equal(await hotLogs(), hotBefore, 'the hot range answers as before');
+    assert.equal((await pgRows(cluster.url, 'logs', 'now()')).length, 10, 'the hot rows stay');
+
+    // what DuckDB's own metadata shows: codec, statistics, bloom filters
+    const conn = await duckConnect();
+    const meta = await duckRows(conn, `SELECT path_in_schema AS col, compression, stats_min_value, stats_max_value, bloom_filter_offset
+                                       FROM parquet_metadata('${path.join(dir, logFiles[0].key)}')`);
+    assert.ok(meta.every((m) => m.compression === 'SNAPPY'), 'Snappy, the default codec');
+    const ts = meta.find((m) => m.col === 'timestamp');
+    assert.ok(ts.stats_min_value && ts.stats_max_value, 'timestamp statistics');
+    assert.notEqual(meta.find((m) => m.col === 'trace_id').bloom_filter_offset, null, 'a bloom filter on trace_id');
+    assert.equal(meta.find((m) => m.col === 'message').bloom_filter_offset, null);
+
+    // again: nothing left to move; the catalog is listed
+    const again = await cli(['rotate'], cluster.url, coldEnv);
+    assert.doesNotMatch(again, /moved/);
+    const ls = await cli(['cold', 'ls', '--signal', 'logs'], cluster.url);
+    for (const f of logFiles) assert.match(ls, new RegExp(f.key));
+    assert.doesNotMatch(ls, /otel\/traces/);
+  });
+
+  test('objects left by an unfinished rotation are removed on the next run', async () => {
+    const { cluster } = ctx;
+    const prefix = `otel/logs/2020-01-02/logs_${randHex(16)}`;
+    fs.mkdirSync(path.join(dir, 'otel/logs/2020-01-02'), { recursive: true });
+    fs.writeFileSync(path.join(dir, `${prefix}.parquet`), 'half an upload');
+    fs.writeFileSync(path.join(dir, `${prefix}-2.parquet`), 'another');
+    await q("INSERT INTO cold_pending (key, signal, why) VALUES ($1, 'logs', 'upload')", [prefix], cluster.url);
+    const out = await cli(['rotate', '--signal', 'logs'], cluster.url, { LOOKOUT_COLD_URL: `file://${dir}` });
+    assert.match(out, /removed 2 object\(s\)/);
+    assert.ok(!fs.existsSync(path.join(dir, `${prefix}.parquet`)));
+    assert.equal((await q('SELECT count(*)::int AS n FROM cold_pending', [], cluster.url))[0].n, 0);
+  });
+
+  test('bad settings and flags are refused with a clear message', async () => {
+    const { cluster } = ctx;
+    let r = await cliResult(['rotate'], cluster.url);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /LOOKOUT_COLD_URL/);
+    r = await cliResult(['rotate'], cluster.url, { LOOKOUT_COLD_URL: 'file://relative/dir' });
+    assert.equal(r.code, 2);
+    r = await cliResult(['rotate', '--signal', 'nope'], cluster.url, { LOOKOUT_COLD_URL: `file://${dir}` });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--signal/);
+    r = await cliResult(['rotate', '--older-than', '5x'], cluster.url, { LOOKOUT_COLD_URL: `file://${dir}` });
+    assert.equal(r.code, 2);
+  });
+});
