@@ -41,7 +41,7 @@
 #define MAX_SERVICES     1000
 #define MAX_SESSIONS     10000
 #define EXPIRE_BATCH     "1000"
-#define ROTATE_JITTER_MS (30 * 1000)
+#define ROTATE_JITTER_MS (30 * 1000) /* at most; a tenth of a shorter interval */
 #define DROP_LOCK_WAIT   "SET lock_timeout = '2s'"
 
 typedef struct {
@@ -981,7 +981,8 @@ int lo_rotate_add_task(lo_rotate_t *r, lo_sched_t *sched)
     r->sched = sched;
     lo_task_t t = { .name = "rotate",
                     .period_ms = r->cfg->rotate_interval * 1000,
-                    .jitter_ms = ROTATE_JITTER_MS,
+                    .jitter_ms = r->cfg->rotate_interval * 100 < ROTATE_JITTER_MS ? r->cfg->rotate_interval * 100
+                                                                                  : ROTATE_JITTER_MS,
                     .lock_key = LO_LOCK_TASK_ROTATE,
                     .run = task,
                     .arg = r };

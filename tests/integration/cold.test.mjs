@@ -362,3 +362,162 @@ describe('rotation into a directory', () => {
     assert.equal(r.code, 2);
   });
 });
+
+describe('faults: a rotation killed mid-way, two servers at once', () => {
+  let ctx;
+  let dir;
+  before(async () => {
+    ctx = await setup('cold-faults');
+    dir = path.join(ctx.cluster.dir, 'cold');
+    fs.mkdirSync(dir);
+  });
+  after(async () => { await ctx.server.stop(); await ctx.cluster.stop(); });
+
+  test('killed between upload and commit: nothing lost, nothing twice, the object removed next run', async () => {
+    const { server, token, cluster } = ctx;
+    const coldEnv = { LOOKOUT_COLD_URL: `file://${dir}` };
+    await send(server.otlpUrl, token, 'logs', logsBody('killed', Date.now() - 60 * HOUR_MS, 25));
+    const before = await pgRows(cluster.url, 'logs', LIMIT.logs);
+    assert.equal(before.length, 25);
+
+    // hold a lock that the rotation's DELETE waits for: it has uploaded
+    // its object and written its catalog row, not yet committed
+    const pg = (await import('pg')).default;
+    const holder = new pg.Client({ connectionString: cluster.url });
+    await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query('LOCK TABLE log_entries IN SHARE MODE');
+    const e = { ...process.env };
+    for (const k of Object.keys(e)) if (k.startsWith('LOOKOUT_')) delete e[k];
+    Object.assign(e, { LOOKOUT_DATABASE_URL: cluster.url, ...coldEnv });
+    const child = spawn(env.bin, ['rotate', '--signal', 'logs'], { env: e, stdio: 'ignore' });
+    const exited = new Promise((r) => child.on('exit', r));
+    try {
+      await until(async () => (await q(
+        "SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND relation = 'log_entries'::regclass", [], cluster.url))[0].n > 0,
+      { timeout: 20000, what: 'the rotation waiting to delete' });
+      const pending = await q('SELECT key FROM cold_pending', [], cluster.url);
+      assert.equal(pending.length, 1);
+      assert.ok(fs.existsSync(path.join(dir, `${pending[0].key}.parquet`)), 'uploaded before the commit');
+      child.kill('SIGKILL');
+      await exited;
+    } finally {
+      await holder.query('ROLLBACK');
+      await holder.end();
+    }
+    // the killed rotation's transaction ends with its connection
+    await until(async () => (await q("SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'DELETE FROM log_entries%'",
+      [], cluster.url))[0].n === 0, { timeout: 10000, what: 'the killed transaction rolled back' });
+    assert.equal((await catalog(cluster.url)).length, 0, 'nothing cataloged');
+    assert.deepEqual(await pgRows(cluster.url, 'logs', LIMIT.logs), before, 'every row still hot');
+
+    const out = await cli(['rotate', '--signal', 'logs'], cluster.url, coldEnv);
+    assert.match(out, /removed 1 object\(s\)/);
+    assert.match(out, /moved logs .* 25 rows/);
+    const files = await catalog(cluster.url);
+    assert.equal(files.length, 1);
+    assert.deepEqual(await duckRowsOf(files.map((f) => path.join(dir, f.key)), 'logs'), before, 'each row once');
+    const left = fs.readdirSync(path.join(dir, files[0].key, '..'));
+    assert.equal(left.length, 1, `only the cataloged object is left: ${left}`);
+  });
+
+  test('two servers rotating on one database move each hour once', async () => {
+    const { server, token, cluster } = ctx;
+    const extraEnv = { LOOKOUT_COLD_URL: `file://${dir}`, LOOKOUT_ROTATE_INTERVAL: '10' };
+    const s1 = await startServer({ dbUrl: cluster.url, name: 'server-cold-r1', extraEnv });
+    const s2 = await startServer({ dbUrl: cluster.url, name: 'server-cold-r2', extraEnv });
+    try {
+      const at = Date.now() - 70 * HOUR_MS;
+      for (let i = 0; i < 4; i++) await send(server.otlpUrl, token, 'logs', logsBody('twice', at + i * 60e3, 10));
+      const before = (await pgRows(cluster.url, 'logs', LIMIT.logs)).filter((r) => r.service === 'twice');
+      assert.equal(before.length, 40);
+      const mine = async () => (await catalog(cluster.url)).filter((f) => f.signal === 'logs' && f.services.includes('twice'));
+      await until(async () => (await mine()).length > 0, { timeout: 30000, interval: 500, what: 'rotated by a server' });
+      // both servers run again at least once more
+      const runs = async (s) => {
+        const m = (await get(`${s.apiUrl}/metrics`)).body.toString();
+        return [...m.matchAll(/lookout_task_runs_total\{task="rotate",result="(ok|skipped)"\} (\d+)/g)]
+          .reduce((a, x) => a + Number(x[2]), 0);
+      };
+      const r1 = await runs(s1);
+      const r2 = await runs(s2);
+      await until(async () => (await runs(s1)) > r1 && (await runs(s2)) > r2,
+        { timeout: 40000, interval: 500, what: 'another run on each server' });
+      const files = await mine();
+      assert.equal(files.length, 1, 'one file for the hour');
+      const got = (await duckRowsOf(files.map((f) => path.join(dir, f.key)), 'logs'));
+      assert.deepEqual(got, before, 'each row once');
+    } finally {
+      await s1.stop();
+      await s2.stop();
+    }
+  });
+});
+
+// S3 through moto with signature checks on (tests/unit/moto_setup.py makes
+// the user, its key and the bucket; every later request must be signed).
+describe('rotation into S3 (moto, signatures checked)', () => {
+  let ctx;
+  let moto;
+  let endpoint;
+  let creds;
+  const tmp = () => fs.mkdtempSync(path.join(env.tmp, 's3get-'));
+  before(async () => {
+    const port = await freePort();
+    endpoint = `http://127.0.0.1:${port}`;
+    const log = fs.openSync(path.join(env.tmp, `moto-${port}.log`), 'a');
+    moto = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
+      env: { ...process.env, INITIAL_NO_AUTH_ACTION_COUNT: '4' }, stdio: ['ignore', log, log],
+    });
+    fs.closeSync(log);
+    await until(async () => { try { await get(`${endpoint}/moto-api/`, { timeout: 1000 }); return true; } catch { return false; } },
+      { timeout: 20000, what: 'moto listening' });
+    const { stdout } = await execFileP('python3', ['tests/unit/moto_setup.py', endpoint, 'lookout-cold']);
+    const [id, secret] = stdout.trim().split(/\s+/);
+    creds = { AWS_ACCESS_KEY_ID: id, AWS_SECRET_ACCESS_KEY: secret };
+    ctx = await setup('cold-s3');
+  });
+  after(async () => {
+    if (ctx) { await ctx.server.stop(); await ctx.cluster.stop(); }
+    if (moto) moto.kill('SIGTERM');
+  });
+
+  // downloads keys with boto3 (another S3 client) into a directory
+  async function download(keys) {
+    const d = tmp();
+    const py = `
+import boto3, os, sys
+s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1")
+for k in sys.argv[3:]:
+    s3.download_file("lookout-cold", "tier/" + k, os.path.join(sys.argv[2], k.replace("/", "_")))
+`;
+    await execFileP('python3', ['-c', py, endpoint, d, ...keys], { env: { ...process.env, ...creds } });
+    return (key) => path.join(d, key.replace(/\//g, '_'));
+  }
+
+  test('S3 down or refusing: nothing moves; then the next run moves it all', async () => {
+    const { server, token, cluster } = ctx;
+    await sendSpread(server, token, 's3-svc');
+    const before = await snapshot(cluster.url);
+    const url = (ep) => `s3://lookout-cold/tier?endpoint=${encodeURIComponent(ep)}&region=us-east-1`;
+
+    const closed = await freePort();
+    let r = await cliResult(['rotate'], cluster.url, { LOOKOUT_COLD_URL: url(`http://127.0.0.1:${closed}`), ...creds });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /logs: /);
+    r = await cliResult(['rotate'], cluster.url, {
+      LOOKOUT_COLD_URL: url(endpoint), AWS_ACCESS_KEY_ID: creds.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: 'wrong',
+    });
+    assert.equal(r.code, 1, 'a wrong signature is refused');
+    assert.equal((await catalog(cluster.url)).length, 0);
+    assert.deepEqual(await snapshot(cluster.url), before, 'nothing removed');
+
+    const out = await cli(['rotate'], cluster.url, { LOOKOUT_COLD_URL: url(endpoint), ...creds });
+    assert.match(out, /moved logs/);
+    const files = await catalog(cluster.url);
+    const fileOf = await download(files.map((f) => f.key));
+    await checkRotated(cluster.url, before, fileOf);
+    assert.equal((await q('SELECT count(*)::int AS n FROM cold_pending', [], cluster.url))[0].n, 0,
+      'what the failed runs left is settled');
+  });
+});
