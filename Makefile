@@ -220,6 +220,11 @@ $(BUILD)/bench/query_run: bench/query_run.c $(LIB)
 bench-query: $(BIN) $(BUILD)/bench/query_run
 	@BUILD=$(BUILD) LO_BIN=$(BIN) bench/query_bench.sh
 
+# The cold tier: rotation rate and bytes per row, beside ClickHouse (bench/cold_bench.sh).
+.PHONY: bench-cold
+bench-cold: $(BIN)
+	@LO_BIN=$(BIN) bench/cold_bench.sh
+
 # The protobuf walker's decode speed alone, one core (bench/decode_bench.c).
 .PHONY: bench-decode
 $(BUILD)/bench/decode_bench: bench/decode_bench.c $(LIB) $(PROTO_O) | $(PROTO_C)

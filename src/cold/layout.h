@@ -10,17 +10,25 @@
 #include "cold/parquet.h"
 #include "core/lo.h"
 
-/* How a column's value comes out of PostgreSQL (text results) and goes
- * into Parquet. */
+/* What a column holds in Parquet; its PostgreSQL type follows (read with
+ * binary COPY): timestamptz, int2/int4/int8, float8, bool, text/uuid/bytea
+ * (lo_cold_text_t), jsonb. */
 typedef enum {
-    LO_CK_TS,   /* int8 microseconds -> INT64 TIMESTAMP(MICROS, UTC) */
+    LO_CK_TS,   /* timestamptz -> INT64 TIMESTAMP(MICROS, UTC) */
     LO_CK_I64,  /* int8 -> INT64 */
     LO_CK_I32,  /* int2/int4 -> INT32 */
-    LO_CK_F64,  /* float8 (NaN, Infinity) -> DOUBLE */
-    LO_CK_BOOL, /* t/f -> BOOLEAN */
-    LO_CK_STR,  /* text -> BYTE_ARRAY STRING */
-    LO_CK_JSON, /* jsonb as text -> BYTE_ARRAY JSON */
+    LO_CK_F64,  /* float8 (NaN, infinities kept) -> DOUBLE */
+    LO_CK_BOOL, /* bool -> BOOLEAN */
+    LO_CK_STR,  /* text, uuid or bytea (lo_cold_text_t) -> BYTE_ARRAY STRING */
+    LO_CK_JSON, /* jsonb -> BYTE_ARRAY JSON (its text) */
 } lo_cold_kind_t;
+
+/* How a LO_CK_STR column's PostgreSQL value becomes text. */
+typedef enum {
+    LO_CT_TEXT, /* text as is */
+    LO_CT_UUID, /* uuid -> 8-4-4-4-12 lower-case hex */
+    LO_CT_HEX,  /* bytea -> lower-case hex */
+} lo_cold_text_t;
 
 typedef struct {
     const char *name; /* the Parquet column */
@@ -28,7 +36,8 @@ typedef struct {
     bool optional;      /* may be null */
     bool bloom;         /* a bloom filter per row group (ids looked up one at a time) */
     bool no_dictionary; /* mostly distinct text: dictionary encoding would not pay */
-    const char *sql;    /* the expression over the FROM clause's aliases */
+    const char *sql;    /* the column, over the FROM clause's aliases */
+    lo_cold_text_t text;
 } lo_cold_col_t;
 
 typedef struct {

@@ -4,8 +4,8 @@
  * One hour of one signal (a slice) at a time:
  *   1. a cold_pending row names the slice's key prefix, committed before
  *      anything is uploaded, so an object a crash leaves behind is found;
- *   2. in a REPEATABLE READ transaction the slice's rows are read through a
- *      cursor into Parquet files (a new file past FILE_MAX_BYTES), each
+ *   2. in a REPEATABLE READ transaction the slice's rows are read with a
+ *      binary COPY (cold/hotread.h) into Parquet files (a new file past FILE_MAX_BYTES), each
  *      uploaded, its size checked and its footer read back;
  *   3. still in that transaction: a cold_files row per file, the slice's
  *      rows deleted (only those the snapshot saw: a late record inserted
@@ -23,6 +23,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "cold/hotread.h"
 #include "cold/layout.h"
 #include "cold/objstore.h"
 #include "cold/parquet.h"
@@ -35,7 +36,7 @@
 
 #define HOUR_US          (3600LL * 1000000)
 #define DAY_US           (24 * HOUR_US)
-#define FETCH_ROWS       "10000"
+#define READ_BATCH_ROWS  4096
 #define FILE_MAX_BYTES   ((size_t)256 << 20) /* a slice past this is written as several files */
 #define MAX_PROJECTS     1000                /* catalog arrays: past these, NULL (read the file) */
 #define MAX_SERVICES     1000
@@ -54,6 +55,7 @@ struct lo_rotate {
     const lo_retention_t *ret;
     lo_objstore_t *store;
     lo_sched_t *sched;
+    lo_buf_t spare; /* a file's bytes, kept between the files of a run (no page faults for each) */
     rot_stats_t st;
 };
 
@@ -255,10 +257,6 @@ typedef struct {
     cfile_t *files;
     size_t n_files;
     int64_t rows;
-    /* conversion scratch, one column of one batch */
-    void *vals;
-    uint8_t *nulls;
-    size_t scratch_rows;
     char *err;
     size_t errlen;
 } slice_t;
@@ -284,7 +282,9 @@ static int open_file(slice_t *sl)
     sl->files = nf;
     cfile_t *f = &sl->files[sl->n_files++];
     memset(f, 0, sizeof(*f));
-    lo_buf_init(&f->bytes, 0);
+    f->bytes = sl->r->spare;
+    lo_buf_init(&sl->r->spare, 0);
+    lo_buf_reset(&f->bytes);
     f->projects.max = MAX_PROJECTS;
     f->services.max = MAX_SERVICES;
     f->sessions.max = MAX_SESSIONS;
@@ -357,7 +357,8 @@ static int finish_file(slice_t *sl, cfile_t *f)
     f->size = f->bytes.len;
     if ((rc = lo_objstore_put(sl->r->store, f->key, f->bytes.p, f->bytes.len, sl->err, sl->errlen)) != LO_OK)
         return rc;
-    lo_buf_free(&f->bytes);
+    sl->r->spare = f->bytes; /* for the next file */
+    lo_buf_init(&f->bytes, 0);
     uint64_t size = 0;
     if ((rc = lo_objstore_head(sl->r->store, f->key, &size, sl->err, sl->errlen)) != LO_OK)
         return rc;
@@ -386,101 +387,51 @@ static int finish_file(slice_t *sl, cfile_t *f)
     return LO_OK;
 }
 
-/* Column j of rows [off, off + k) of res into f's writer. */
-static int write_column(slice_t *sl, cfile_t *f, PGresult *res, size_t j, int off, size_t k)
+/* Column j of rows [off, off + k) of a batch into f's writer. */
+static int write_column(slice_t *sl, cfile_t *f, const lo_cold_batch_t *b, size_t j, size_t off, size_t k)
 {
-    const lo_cold_col_t *c = &sl->L->cols[j];
-    uint8_t *nulls = NULL;
-    if (c->optional) {
-        nulls = sl->nulls;
-        for (size_t i = 0; i < k; i++)
-            nulls[i] = (uint8_t)PQgetisnull(res, off + (int)i, (int)j);
-    } else {
-        for (size_t i = 0; i < k; i++)
-            if (PQgetisnull(res, off + (int)i, (int)j)) {
-                snprintf(sl->err, sl->errlen, "%s.%s: a null in a column that cannot hold one", sl->L->table,
-                         c->name);
-                return LO_ERROR;
-            }
-    }
-#define VAL(i) PQgetvalue(res, off + (int)(i), (int)j)
-    switch (c->kind) {
+    const lo_cold_colbuf_t *c = &b->cols[j];
+    const uint8_t *nulls = sl->L->cols[j].optional ? c->nulls + off : NULL;
+    switch (sl->L->cols[j].kind) {
     case LO_CK_TS:
-    case LO_CK_I64: {
-        int64_t *v = sl->vals;
-        for (size_t i = 0; i < k; i++)
-            v[i] = strtoll(VAL(i), NULL, 10);
-        return lo_pq_write_i64(f->w, j, v, nulls, k);
-    }
-    case LO_CK_I32: {
-        int32_t *v = sl->vals;
-        for (size_t i = 0; i < k; i++)
-            v[i] = (int32_t)strtol(VAL(i), NULL, 10);
-        return lo_pq_write_i32(f->w, j, v, nulls, k);
-    }
-    case LO_CK_F64: {
-        double *v = sl->vals;
-        for (size_t i = 0; i < k; i++)
-            v[i] = strtod(VAL(i), NULL); /* PostgreSQL writes doubles so that they read back exactly */
-        return lo_pq_write_f64(f->w, j, v, nulls, k);
-    }
-    case LO_CK_BOOL: {
-        uint8_t *v = sl->vals;
-        for (size_t i = 0; i < k; i++)
-            v[i] = VAL(i)[0] == 't';
-        return lo_pq_write_bool(f->w, j, v, nulls, k);
-    }
+    case LO_CK_I64: return lo_pq_write_i64(f->w, j, c->v.i64 + off, nulls, k);
+    case LO_CK_I32: return lo_pq_write_i32(f->w, j, c->v.i32 + off, nulls, k);
+    case LO_CK_F64: return lo_pq_write_f64(f->w, j, c->v.f64 + off, nulls, k);
+    case LO_CK_BOOL: return lo_pq_write_bool(f->w, j, c->v.b + off, nulls, k);
     case LO_CK_STR:
-    case LO_CK_JSON: {
-        lo_str_t *v = sl->vals;
-        for (size_t i = 0; i < k; i++)
-            v[i] = lo_str(VAL(i), (size_t)PQgetlength(res, off + (int)i, (int)j));
-        return lo_pq_write_bytes(f->w, j, v, nulls, k);
+    case LO_CK_JSON: return lo_pq_write_bytes(f->w, j, c->v.s + off, nulls, k);
     }
-    }
-#undef VAL
     return LO_ERROR;
 }
 
 /* What the catalog records of rows [off, off + k). */
-static void note_rows(slice_t *sl, cfile_t *f, PGresult *res, int off, size_t k)
+static void note_rows(slice_t *sl, cfile_t *f, const lo_cold_batch_t *b, size_t off, size_t k)
 {
     const lo_cold_layout_t *L = sl->L;
-    for (int i = off; i < off + (int)k; i++) {
-        int64_t t = strtoll(PQgetvalue(res, i, (int)L->c_time), NULL, 10);
+    const lo_cold_colbuf_t *tc = &b->cols[L->c_time], *pc = &b->cols[L->c_project], *sc = &b->cols[L->c_service],
+                           *xc = &b->cols[L->c_session];
+    for (size_t i = off; i < off + k; i++) {
+        int64_t t = tc->v.i64[i];
         if (t < f->min_us)
             f->min_us = t;
         if (t > f->max_us)
             f->max_us = t;
-        if (PQgetisnull(res, i, (int)L->c_project))
+        if (pc->nulls[i])
             f->null_project = true;
         else
-            set_add(&f->projects, PQgetvalue(res, i, (int)L->c_project),
-                    (size_t)PQgetlength(res, i, (int)L->c_project));
-        set_add(&f->services, PQgetvalue(res, i, (int)L->c_service), (size_t)PQgetlength(res, i, (int)L->c_service));
-        if (!PQgetisnull(res, i, (int)L->c_session))
-            set_add(&f->sessions, PQgetvalue(res, i, (int)L->c_session),
-                    (size_t)PQgetlength(res, i, (int)L->c_session));
+            set_add(&f->projects, pc->v.s[i].p, pc->v.s[i].len);
+        set_add(&f->services, sc->v.s[i].p, sc->v.s[i].len);
+        if (!xc->nulls[i])
+            set_add(&f->sessions, xc->v.s[i].p, xc->v.s[i].len);
     }
 }
 
-/* One fetched batch of rows into the slice's files. */
-static int write_batch(slice_t *sl, PGresult *res)
+/* One batch of rows into the slice's files (lo_cold_batch_fn). */
+static int write_batch(void *ud, const lo_cold_batch_t *b)
 {
-    int n = PQntuples(res);
-    if ((size_t)n > sl->scratch_rows) {
-        free(sl->vals);
-        free(sl->nulls);
-        sl->vals = malloc((size_t)n * sizeof(lo_str_t));
-        sl->nulls = malloc((size_t)n);
-        sl->scratch_rows = sl->vals && sl->nulls ? (size_t)n : 0;
-        if (!sl->scratch_rows) {
-            snprintf(sl->err, sl->errlen, "out of memory");
-            return LO_ERROR;
-        }
-    }
-    int off = 0;
-    while (off < n) {
+    slice_t *sl = ud;
+    size_t off = 0;
+    while (off < b->n) {
         cfile_t *f = sl->n_files ? &sl->files[sl->n_files - 1] : NULL;
         if (!f || f->done) {
             if (open_file(sl) != LO_OK) {
@@ -491,17 +442,16 @@ static int write_batch(slice_t *sl, PGresult *res)
             f = &sl->files[sl->n_files - 1];
         }
         size_t room = lo_pq_writer_room(f->w);
-        size_t k = (size_t)(n - off) < room ? (size_t)(n - off) : room;
+        size_t k = b->n - off < room ? b->n - off : room;
         for (size_t j = 0; j < sl->L->n_cols; j++)
-            if (write_column(sl, f, res, j, off, k) != LO_OK) {
-                if (!sl->err[0])
-                    snprintf(sl->err, sl->errlen, "writing %s: %s", f->key, lo_pq_writer_error(f->w));
+            if (write_column(sl, f, b, j, off, k) != LO_OK) {
+                snprintf(sl->err, sl->errlen, "writing %s: %s", f->key, lo_pq_writer_error(f->w));
                 return LO_ERROR;
             }
-        note_rows(sl, f, res, off, k);
+        note_rows(sl, f, b, off, k);
         f->rows += (int64_t)k;
         sl->rows += (int64_t)k;
-        off += (int)k;
+        off += k;
         if (lo_pq_writer_room(f->w) == 0) {
             if (lo_pq_writer_end_row_group(f->w) != LO_OK) {
                 snprintf(sl->err, sl->errlen, "writing %s: %s", f->key, lo_pq_writer_error(f->w));
@@ -627,43 +577,11 @@ static int rotate_slice(lo_rotate_t *r, PGconn *db, const lo_cold_layout_t *L, i
 
     int rc = LO_ERROR;
     bool in_tx = false;
-    lo_buf_t sel;
-    lo_buf_init(&sel, 0);
-    lo_buf_puts(&sel, "DECLARE lo_rotate NO SCROLL CURSOR FOR SELECT ");
-    for (size_t i = 0; i < L->n_cols; i++)
-        lo_buf_printf(&sel, "%s%s", i ? ", " : "", L->cols[i].sql);
-    lo_buf_printf(&sel, " FROM %s WHERE t.%s >= lo_us_ts($1) AND t.%s < lo_us_ts($2) ORDER BY %s", L->from,
-                  L->time_col, L->time_col, L->order);
-    lo_buf_putc(&sel, '\0');
-    if (sel.err != LO_OK) {
-        snprintf(err, errlen, "out of memory");
-        goto fail;
-    }
     if (!cmd(db, "BEGIN ISOLATION LEVEL REPEATABLE READ", 0, NULL, err, errlen))
         goto fail_db;
     in_tx = true;
-    if (!cmd(db, sel.p, 2, bounds, err, errlen))
-        goto fail_db;
-    for (;;) {
-        res = sql(db, "FETCH FORWARD " FETCH_ROWS " FROM lo_rotate", 0, NULL, err, errlen);
-        if (!res)
-            goto fail_db;
-        int n = PQntuples(res);
-        if (n > 0 && (int)PQnfields(res) != (int)L->n_cols) {
-            snprintf(err, errlen, "%s: %d columns read, %zu expected", L->table, PQnfields(res), L->n_cols);
-            PQclear(res);
-            goto fail;
-        }
-        rc = n > 0 ? write_batch(&sl, res) : LO_OK;
-        PQclear(res);
-        if (rc != LO_OK)
-            goto fail;
-        if (n == 0)
-            break;
-    }
-    rc = LO_ERROR;
-    if (!cmd(db, "CLOSE lo_rotate", 0, NULL, err, errlen))
-        goto fail_db;
+    if ((rc = lo_cold_read(db, L, t0, t1, READ_BATCH_ROWS, write_batch, &sl, err, errlen)) != LO_OK)
+        goto fail;
     for (size_t i = 0; i < sl.n_files; i++)
         if (!sl.files[i].done && (rc = finish_file(&sl, &sl.files[i])) != LO_OK)
             goto fail;
@@ -712,12 +630,9 @@ fail:
     if (PQstatus(db) == CONNECTION_OK)
         abandon(&sl);
 done:
-    lo_buf_free(&sel);
     for (size_t i = 0; i < sl.n_files; i++)
         cfile_free(&sl.files[i]);
     free(sl.files);
-    free(sl.vals);
-    free(sl.nulls);
     return rc;
 }
 
@@ -909,6 +824,7 @@ int lo_rotate_run(lo_rotate_t *r, PGconn *db, const lo_rotate_opts_t *o, char *e
         }
     }
 out:
+    lo_buf_free(&r->spare); /* runs are minutes apart */
     if (first != LO_OK)
         lo_stat_add(&r->st.failures, 1);
     return first;
@@ -1000,5 +916,6 @@ void lo_rotate_destroy(lo_rotate_t *r)
     if (!r)
         return;
     lo_objstore_close(r->store);
+    lo_buf_free(&r->spare);
     free(r);
 }
