@@ -15,6 +15,7 @@
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/stats.h"
+#include "store/store.h"
 
 #define LO_ALERT_MAX_GROUPS 1000 /* alert instances of one rule */
 
@@ -116,10 +117,6 @@ int lo_alert_end_all(lo_alert_t *a, PGconn *db, const char *rule_id, const lo_al
 /* The routes (api.c). */
 int lo_alert_add_routes(lo_alert_t *a, lo_api_routes_t *t) LO_MUST_USE;
 
-/* Runs one statement with text parameters; the result (command or rows),
- * or NULL with err holding the database's message (eval.c). */
-PGresult *lo_alert_exec(PGconn *db, const char *sql, int n, const char *const *vals, char *err,
-                        size_t errlen);
 /* Unix microseconds of a timestamptz rendered by extract(epoch ...) * 1e6. */
 int64_t lo_alert_i64(const PGresult *r, int row, int col);
 

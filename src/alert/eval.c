@@ -51,29 +51,16 @@ int64_t lo_alert_clock_shift_us(const lo_config_t *cfg)
     while (*end == '\n' || *end == ' ')
         end++;
     if (end == text || *end != '\0' || errno != 0 || s < -86400LL * 3650 || s > 86400LL * 3650) {
-        lo_log_warn("alert clock file ignored: not a number of seconds", "file=\"%s\"", cfg->alert_clock_file);
+        lo_log_warn("alert clock file ignored: not a number of seconds", "file=\"%s\"",
+                    cfg->alert_clock_file);
         return 0;
     }
     return (int64_t)s * 1000000;
 }
 
-PGresult *lo_alert_exec(PGconn *db, const char *sql, int n, const char *const *vals, char *err, size_t errlen)
-{
-    PGresult *r = PQexecParams(db, sql, n, NULL, vals, NULL, NULL, 0);
-    ExecStatusType st = PQresultStatus(r);
-    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
-        return r;
-    snprintf(err, errlen, "%s", PQresultErrorMessage(r));
-    size_t l = strlen(err);
-    while (l > 0 && (err[l - 1] == '\n' || err[l - 1] == ' '))
-        err[--l] = '\0';
-    PQclear(r);
-    return NULL;
-}
-
 static bool cmd(PGconn *db, const char *sql, int n, const char *const *vals, char *err, size_t errlen)
 {
-    PGresult *r = lo_alert_exec(db, sql, n, vals, err, errlen);
+    PGresult *r = lo_store_exec(db, sql, n, vals, err, errlen);
     PQclear(r);
     return r != NULL;
 }
@@ -189,7 +176,7 @@ static bool apply(ctx_t *c, const char *key, const lo_alert_inst_t *in, lo_alert
                    "VALUES ($1, $2, 'pending', lo_us_ts($3::int8), $4)",
                    4, (const char *[]){ c->rule_id, key, pend_s, val }, c->err, c->errlen);
     case LO_AT_FIRED: {
-        PGresult *r = lo_alert_exec(
+        PGresult *r = lo_store_exec(
             c->db,
             "INSERT INTO alert_events (rule_id, group_key, value, threshold, fired_at) "
             "VALUES ($1, $2, $3, $4, lo_us_ts($5::int8)) RETURNING id",
@@ -222,7 +209,7 @@ static bool apply(ctx_t *c, const char *key, const lo_alert_inst_t *in, lo_alert
         n.resolved_at_us = c->now_us;
         n.ends_at_us = c->now_us;
         {
-            PGresult *r = lo_alert_exec(
+            PGresult *r = lo_store_exec(
                 c->db,
                 "UPDATE alert_events SET resolved_at = lo_us_ts($2::int8), resolved_value = $3 WHERE id = $1 "
                 "RETURNING (extract(epoch FROM fired_at) * 1000000)::int8",
@@ -257,7 +244,7 @@ static const lo_alert_group_t *find_group(const lo_alert_result_t *res, const ch
 static bool transitions(ctx_t *c, const lo_alert_result_t *res)
 {
     const char *id[1] = { c->rule_id };
-    PGresult *r = lo_alert_exec(c->db, "SELECT 1 FROM alert_rules WHERE id = $1 AND enabled FOR UPDATE", 1,
+    PGresult *r = lo_store_exec(c->db, "SELECT 1 FROM alert_rules WHERE id = $1 AND enabled FOR UPDATE", 1,
                                 id, c->err, c->errlen);
     if (!r)
         return false;
@@ -265,7 +252,7 @@ static bool transitions(ctx_t *c, const lo_alert_result_t *res)
     PQclear(r);
     if (!exists)
         return true; /* deleted or disabled meanwhile */
-    r = lo_alert_exec(
+    r = lo_store_exec(
         c->db,
         "SELECT group_key, state, (extract(epoch FROM pending_since) * 1000000)::int8, "
         "(extract(epoch FROM firing_since) * 1000000)::int8, event_id, "
@@ -367,7 +354,7 @@ int lo_alert_eval_task(PGconn *db, void *arg, char *err, size_t errlen)
     /* another node ran within most of an interval: this run is not needed */
     char min_gap[24];
     snprintf(min_gap, sizeof min_gap, "%lld", (long long)a->cfg->alert_interval * 800);
-    PGresult *r = lo_alert_exec(
+    PGresult *r = lo_store_exec(
         db,
         "UPDATE alert_evaluator SET last_run_at = now() WHERE id = 1 AND (last_run_at IS NULL OR "
         "last_run_at <= now() - $1::int8 * interval '1 millisecond') RETURNING 1",
@@ -379,7 +366,7 @@ int lo_alert_eval_task(PGconn *db, void *arg, char *err, size_t errlen)
     if (!mine)
         return LO_OK;
     int64_t before = local_us();
-    r = lo_alert_exec(db, "SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::int8", 0, NULL, err,
+    r = lo_store_exec(db, "SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::int8", 0, NULL, err,
                       errlen);
     if (!r)
         return PQstatus(db) == CONNECTION_OK ? LO_ERROR : LO_UNAVAIL;
@@ -387,7 +374,7 @@ int lo_alert_eval_task(PGconn *db, void *arg, char *err, size_t errlen)
     /* database clock - ours, plus the test clock's shift */
     int64_t offset = lo_alert_i64(r, 0, 0) - (before + after) / 2 + lo_alert_clock_shift_us(a->cfg);
     PQclear(r);
-    r = lo_alert_exec(db, "SELECT id::text, rule::text FROM alert_rules WHERE enabled ORDER BY id", 0, NULL,
+    r = lo_store_exec(db, "SELECT id::text, rule::text FROM alert_rules WHERE enabled ORDER BY id", 0, NULL,
                       err, errlen);
     if (!r)
         return PQstatus(db) == CONNECTION_OK ? LO_ERROR : LO_UNAVAIL;
@@ -395,7 +382,7 @@ int lo_alert_eval_task(PGconn *db, void *arg, char *err, size_t errlen)
         eval_rule(a, db, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), offset);
     PQclear(r);
     lo_stat_add(&a->st.eval_runs, 1);
-    r = lo_alert_exec(
+    r = lo_store_exec(
         db,
         "SELECT (SELECT count(*) FROM alert_instances WHERE state = 'pending'), "
         "(SELECT count(*) FROM alert_instances WHERE state = 'firing'), "
@@ -421,7 +408,7 @@ int lo_alert_eval_task(PGconn *db, void *arg, char *err, size_t errlen)
 int lo_alert_end_all(lo_alert_t *a, PGconn *db, const char *rule_id, const lo_alert_rule_t *rule, char *err,
                      size_t errlen)
 {
-    PGresult *r = lo_alert_exec(db,
+    PGresult *r = lo_store_exec(db,
                                 "SELECT group_key, (extract(epoch FROM pending_since) * 1000000)::int8, "
                                 "(extract(epoch FROM firing_since) * 1000000)::int8, event_id, "
                                 "(extract(epoch FROM now()) * 1000000)::int8 FROM alert_instances "
@@ -431,7 +418,8 @@ int lo_alert_end_all(lo_alert_t *a, PGconn *db, const char *rule_id, const lo_al
         return LO_ERROR;
     bool ok = true;
     for (int i = 0; ok && i < PQntuples(r); i++) {
-        ctx_t c = { a, db, rule_id, rule, lo_alert_i64(r, i, 4) + lo_alert_clock_shift_us(a->cfg), err, errlen, 0 };
+        ctx_t c = { a,   db,     rule_id, rule, lo_alert_i64(r, i, 4) + lo_alert_clock_shift_us(a->cfg),
+                    err, errlen, 0 };
         lo_alert_inst_t in = { LO_AS_FIRING, lo_alert_i64(r, i, 1), lo_alert_i64(r, i, 2) };
         lo_alert_transition_t tr = lo_alert_step(&in, false, c.now_us, rule->for_s);
         ok = apply(&c, PQgetvalue(r, i, 0), &in, tr, false, 0, lo_alert_i64(r, i, 3), 0);

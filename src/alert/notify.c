@@ -379,7 +379,7 @@ static bool record(lo_alert_t *a, PGconn *db, const PGresult *due, int i, const 
         lo_log_warn("alert notification not delivered", "notification=%s attempt=%d outcome=%s error=\"%s\"",
                     id, attempt, state, e);
     const char *v1[5] = { id, att, s->done && s->rc == CURLE_OK ? st : NULL, ok ? NULL : e, ms };
-    PGresult *r = lo_alert_exec(
+    PGresult *r = lo_store_exec(
         db,
         "INSERT INTO alert_deliveries (notification_id, attempt, http_status, error, duration_ms) "
         "VALUES ($1, $2, $3, $4, $5)",
@@ -388,7 +388,7 @@ static bool record(lo_alert_t *a, PGconn *db, const PGresult *due, int i, const 
         return false;
     PQclear(r);
     const char *v2[4] = { id, att, state, backoff };
-    r = lo_alert_exec(db,
+    r = lo_store_exec(db,
                       "UPDATE alert_notifications SET attempts = $2, state = $3, "
                       "next_attempt_at = now() + $4::int8 * interval '1 second', "
                       "finished_at = CASE WHEN $3 = 'pending' THEN NULL ELSE now() END WHERE id = $1",
@@ -424,7 +424,7 @@ int lo_alert_notify_task(PGconn *db, void *arg, char *err, size_t errlen)
     PQclear(b);
     const char *v[1] = { give_up };
     PGresult *due =
-        lo_alert_exec(db,
+        lo_store_exec(db,
                       "SELECT n.id, n.event_id, n.target_kind, n.url, n.secret, n.body, n.attempts, "
                       "n.created_at < now() - $1::int8 * interval '1 second' "
                       "FROM alert_notifications n WHERE n.state = 'pending' AND n.next_attempt_at <= now() "

@@ -19,14 +19,16 @@
 #include "store/retention.h"
 #include "store/store.h"
 
-#define USAGE_ROTATE                                                                                        \
-    "usage: lookout rotate [--signal logs|spans|metrics]... [--older-than DURATION] [--dry-run] [settings]\n" \
-    "Runs one rotation to the cold tier now (LOOKOUT_COLD_URL) and prints what moved.\n"                    \
-    "--older-than moves rows older than DURATION (30m, 6h, 2d) instead of each signal's hot window.\n"     \
+#define USAGE_ROTATE                                                                                   \
+    "usage: lookout rotate [--signal logs|spans|metrics]... [--older-than DURATION] [--dry-run] "      \
+    "[settings]\n"                                                                                     \
+    "Runs one rotation to the cold tier now (LOOKOUT_COLD_URL) and prints what moved.\n"               \
+    "--older-than moves rows older than DURATION (30m, 6h, 2d) instead of each signal's hot window.\n" \
     "--dry-run says what would move and changes nothing.\n"
-#define USAGE_COLD                                                                                          \
-    "usage: lookout cold ls [--signal logs|spans|metrics] [settings]\n"                                    \
-    "Lists the cold tier's catalog: one line per file (signal, first and last row time, rows, bytes, key).\n"
+#define USAGE_COLD                                                                                     \
+    "usage: lookout cold ls [--signal logs|spans|metrics] [settings]\n"                                \
+    "Lists the cold tier's catalog: one line per file (signal, first and last row time, rows, bytes, " \
+    "key).\n"
 
 typedef struct {
     unsigned signals;
@@ -87,7 +89,8 @@ static int parse(const char *cmd, int argc, char **argv, bool rotate, const char
             i++;
         } else if (rotate && strcmp(a, "--older-than") == 0) {
             if (!v || (o->older_than_us = duration_us(v)) < 0) {
-                fprintf(stderr, "lookout %s: --older-than takes a duration like 30m, 6h or 2d\n%s", cmd, usage);
+                fprintf(stderr, "lookout %s: --older-than takes a duration like 30m, 6h or 2d\n%s", cmd,
+                        usage);
                 rc = 2;
             }
             i++;
@@ -152,8 +155,8 @@ int lo_cmd_rotate(int argc, char **argv)
     /* the rotate task's election lock: one rotation at a time across nodes */
     char key[24];
     snprintf(key, sizeof key, "%lld", (long long)LO_LOCK_TASK_ROTATE);
-    PGresult *res =
-        PQexecParams(db, "SELECT pg_try_advisory_lock($1::int8)", 1, NULL, (const char *[]){ key }, NULL, NULL, 0);
+    PGresult *res = PQexecParams(db, "SELECT pg_try_advisory_lock($1::int8)", 1, NULL,
+                                 (const char *[]){ key }, NULL, NULL, 0);
     bool got = PQresultStatus(res) == PGRES_TUPLES_OK && PQgetvalue(res, 0, 0)[0] == 't';
     PQclear(res);
     if (!got) {
@@ -203,7 +206,8 @@ int lo_cmd_cold(int argc, char **argv)
         db,
         "SELECT signal, to_char(min_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
         "to_char(max_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), rows, bytes, key "
-        "FROM cold_files WHERE ($1::int & (CASE signal WHEN 'logs' THEN 1 WHEN 'spans' THEN 2 ELSE 4 END)) <> 0 "
+        "FROM cold_files WHERE ($1::int & (CASE signal WHEN 'logs' THEN 1 WHEN 'spans' THEN 2 ELSE 4 END)) "
+        "<> 0 "
         "ORDER BY signal, min_time, key",
         1, NULL, (const char *[]){ bits }, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {

@@ -112,8 +112,7 @@ static int put(rd_t *r, size_t j, size_t i, const uint8_t *p, int32_t len)
             return bad(r, c, "not jsonb of version 1");
         p++, len--;
         break;
-    case LO_CK_STR:
-        break;
+    case LO_CK_STR: break;
     }
     char *t;
     size_t n;
@@ -231,7 +230,9 @@ int lo_cold_read(PGconn *db, const lo_cold_layout_t *L, int64_t from_us, int64_t
     for (size_t i = 0; i < L->n_cols; i++)
         lo_buf_printf(&q, "%s%s", i ? ", " : "", L->cols[i].sql);
     /* the bounds are integers computed here, never input */
-    lo_buf_printf(&q, " FROM %s WHERE t.%s >= lo_us_ts(%lld) AND t.%s < lo_us_ts(%lld) ORDER BY %s) TO STDOUT (FORMAT binary)",
+    lo_buf_printf(&q,
+                  " FROM %s WHERE t.%s >= lo_us_ts(%lld) AND t.%s < lo_us_ts(%lld) ORDER BY %s) TO STDOUT "
+                  "(FORMAT binary)",
                   L->from, L->time_col, (long long)from_us, L->time_col, (long long)to_us, L->order);
     lo_buf_putc(&q, '\0');
     r.b.cols = calloc(L->n_cols, sizeof *r.b.cols);

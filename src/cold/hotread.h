@@ -25,7 +25,7 @@ typedef struct {
 } lo_cold_colbuf_t;
 
 typedef struct {
-    size_t n; /* rows */
+    size_t n;               /* rows */
     lo_cold_colbuf_t *cols; /* one per layout column, in order */
 } lo_cold_batch_t;
 

@@ -90,10 +90,11 @@ static const lo_cold_col_t metric_cols[] = {
 };
 
 static const lo_cold_layout_t layouts[LO_SIGNAL_COUNT] = {
-    [LO_SIGNAL_LOGS] = { LO_SIGNAL_LOGS, "logs", "logs", "log_entries", "time", "log_entries t", "t.time, t.id",
-                         log_cols, LO_ARRAY_LEN(log_cols), 1, 4, 6, 5 },
+    [LO_SIGNAL_LOGS] = { LO_SIGNAL_LOGS, "logs", "logs", "log_entries", "time", "log_entries t",
+                         "t.time, t.id", log_cols, LO_ARRAY_LEN(log_cols), 1, 4, 6, 5 },
     [LO_SIGNAL_SPANS] = { LO_SIGNAL_SPANS, "traces", "spans", "spans", "start_time", "spans t",
-                          "t.start_time, t.trace_id, t.span_id", span_cols, LO_ARRAY_LEN(span_cols), 3, 6, 9, 7 },
+                          "t.start_time, t.trace_id, t.span_id", span_cols, LO_ARRAY_LEN(span_cols), 3, 6, 9,
+                          7 },
     /* by series, then time: a file covers an hour (the catalog prunes by
      * time), and a query reads series; sorted so, a series' samples are
      * adjacent and the page index of series_id skips the rest */
@@ -109,16 +110,26 @@ const lo_cold_layout_t *lo_cold_layout(lo_signal_t s)
 
 lo_pq_column_t lo_cold_pq_column(const lo_cold_col_t *c)
 {
-    lo_pq_column_t p = { .name = c->name, .optional = c->optional, .bloom = c->bloom,
-                         .no_dictionary = c->no_dictionary };
+    lo_pq_column_t p = {
+        .name = c->name, .optional = c->optional, .bloom = c->bloom, .no_dictionary = c->no_dictionary
+    };
     switch (c->kind) {
-    case LO_CK_TS: p.type = LO_PQ_INT64; p.logical = LO_PQ_LOGICAL_TIMESTAMP_MICROS; break;
+    case LO_CK_TS:
+        p.type = LO_PQ_INT64;
+        p.logical = LO_PQ_LOGICAL_TIMESTAMP_MICROS;
+        break;
     case LO_CK_I64: p.type = LO_PQ_INT64; break;
     case LO_CK_I32: p.type = LO_PQ_INT32; break;
     case LO_CK_F64: p.type = LO_PQ_DOUBLE; break;
     case LO_CK_BOOL: p.type = LO_PQ_BOOLEAN; break;
-    case LO_CK_STR: p.type = LO_PQ_BYTE_ARRAY; p.logical = LO_PQ_LOGICAL_STRING; break;
-    case LO_CK_JSON: p.type = LO_PQ_BYTE_ARRAY; p.logical = LO_PQ_LOGICAL_JSON; break;
+    case LO_CK_STR:
+        p.type = LO_PQ_BYTE_ARRAY;
+        p.logical = LO_PQ_LOGICAL_STRING;
+        break;
+    case LO_CK_JSON:
+        p.type = LO_PQ_BYTE_ARRAY;
+        p.logical = LO_PQ_LOGICAL_JSON;
+        break;
     }
     return p;
 }

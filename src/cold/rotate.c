@@ -33,6 +33,7 @@
 #include "core/stats.h"
 #include "http/metrics.h"
 #include "store/locks.h"
+#include "store/store.h"
 
 #define HOUR_US          (3600LL * 1000000)
 #define DAY_US           (24 * HOUR_US)
@@ -153,23 +154,9 @@ static bool set_literal(const strset_t *s, lo_buf_t *out)
 
 /* ---- small helpers ---- */
 
-static PGresult *sql(PGconn *db, const char *q, int n, const char *const *vals, char *err, size_t errlen)
-{
-    PGresult *r = PQexecParams(db, q, n, NULL, vals, NULL, NULL, 0);
-    ExecStatusType st = PQresultStatus(r);
-    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
-        return r;
-    snprintf(err, errlen, "%s", PQresultErrorMessage(r));
-    size_t l = strlen(err);
-    while (l > 0 && (err[l - 1] == '\n' || err[l - 1] == ' '))
-        err[--l] = '\0';
-    PQclear(r);
-    return NULL;
-}
-
 static bool cmd(PGconn *db, const char *q, int n, const char *const *vals, char *err, size_t errlen)
 {
-    PGresult *r = sql(db, q, n, vals, err, errlen);
+    PGresult *r = lo_store_exec(db, q, n, vals, err, errlen);
     PQclear(r);
     return r != NULL;
 }
@@ -408,8 +395,8 @@ static int write_column(slice_t *sl, cfile_t *f, const lo_cold_batch_t *b, size_
 static void note_rows(slice_t *sl, cfile_t *f, const lo_cold_batch_t *b, size_t off, size_t k)
 {
     const lo_cold_layout_t *L = sl->L;
-    const lo_cold_colbuf_t *tc = &b->cols[L->c_time], *pc = &b->cols[L->c_project], *sc = &b->cols[L->c_service],
-                           *xc = &b->cols[L->c_session];
+    const lo_cold_colbuf_t *tc = &b->cols[L->c_time], *pc = &b->cols[L->c_project],
+                           *sc = &b->cols[L->c_service], *xc = &b->cols[L->c_session];
     for (size_t i = off; i < off + k; i++) {
         int64_t t = tc->v.i64[i];
         if (t < f->min_us)
@@ -485,14 +472,15 @@ static bool catalog(slice_t *sl, cfile_t *f)
     const char *pv = set_literal(&f->projects, &p) ? p.p : NULL;
     const char *sv = set_literal(&f->services, &s) ? s.p : NULL;
     const char *xv = set_literal(&f->sessions, &x) ? x.p : NULL;
-    bool ok = cmd(sl->db,
-                  "INSERT INTO cold_files (id, signal, key, min_time, max_time, slice_start, slice_end, rows, "
-                  "bytes, projects, has_null_project, services, sessions) VALUES ($1, $2, $3, lo_us_ts($4), "
-                  "lo_us_ts($5), lo_us_ts($6), lo_us_ts($7), $8, $9, $10, $11, $12, $13)",
-                  13,
-                  (const char *[]){ f->id, lo_signal_name(sl->L->signal), f->key, mn, mx, s0, s1, rows, bytes, pv,
-                                    f->null_project ? "t" : "f", sv, xv },
-                  sl->err, sl->errlen);
+    bool ok =
+        cmd(sl->db,
+            "INSERT INTO cold_files (id, signal, key, min_time, max_time, slice_start, slice_end, rows, "
+            "bytes, projects, has_null_project, services, sessions) VALUES ($1, $2, $3, lo_us_ts($4), "
+            "lo_us_ts($5), lo_us_ts($6), lo_us_ts($7), $8, $9, $10, $11, $12, $13)",
+            13,
+            (const char *[]){ f->id, lo_signal_name(sl->L->signal), f->key, mn, mx, s0, s1, rows, bytes, pv,
+                              f->null_project ? "t" : "f", sv, xv },
+            sl->err, sl->errlen);
     lo_buf_free(&p);
     lo_buf_free(&s);
     lo_buf_free(&x);
@@ -546,7 +534,7 @@ static int rotate_slice(lo_rotate_t *r, PGconn *db, const lo_cold_layout_t *L, i
     const char *bounds[] = { a, b };
     snprintf(q, sizeof q, "SELECT 1 FROM %s t WHERE t.%s >= lo_us_ts($1) AND t.%s < lo_us_ts($2) LIMIT 1",
              L->table, L->time_col, L->time_col);
-    PGresult *res = sql(db, q, 2, bounds, err, errlen);
+    PGresult *res = lo_store_exec(db, q, 2, bounds, err, errlen);
     if (!res)
         return db_rc(db);
     bool any = PQntuples(res) > 0;
@@ -556,7 +544,7 @@ static int rotate_slice(lo_rotate_t *r, PGconn *db, const lo_cold_layout_t *L, i
     if (o->dry_run) {
         snprintf(q, sizeof q, "SELECT count(*) FROM %s t WHERE t.%s >= lo_us_ts($1) AND t.%s < lo_us_ts($2)",
                  L->table, L->time_col, L->time_col);
-        if (!(res = sql(db, q, 2, bounds, err, errlen)))
+        if (!(res = lo_store_exec(db, q, 2, bounds, err, errlen)))
             return db_rc(db);
         say(o, "would move %s %s +1h: %s rows", lo_signal_name(L->signal), when, PQgetvalue(res, 0, 0));
         PQclear(res);
@@ -591,7 +579,7 @@ static int rotate_slice(lo_rotate_t *r, PGconn *db, const lo_cold_layout_t *L, i
             goto fail_db;
     snprintf(q, sizeof q, "DELETE FROM %s t WHERE t.%s >= lo_us_ts($1) AND t.%s < lo_us_ts($2)", L->table,
              L->time_col, L->time_col);
-    if (!(res = sql(db, q, 2, bounds, err, errlen)))
+    if (!(res = lo_store_exec(db, q, 2, bounds, err, errlen)))
         goto fail_db;
     int64_t deleted = strtoll(PQcmdTuples(res), NULL, 10);
     PQclear(res);
@@ -616,8 +604,8 @@ static int rotate_slice(lo_rotate_t *r, PGconn *db, const lo_cold_layout_t *L, i
         lo_stat_add(&r->st.files[L->signal], 1);
         lo_stat_add(&r->st.rows[L->signal], f->rows);
         lo_stat_add(&r->st.bytes[L->signal], (long long)f->size);
-        lo_log_info("rotated", "signal=%s hour=%s rows=%lld bytes=%llu key=%s", lo_signal_name(L->signal), when,
-                    (long long)f->rows, (unsigned long long)f->size, f->key);
+        lo_log_info("rotated", "signal=%s hour=%s rows=%lld bytes=%llu key=%s", lo_signal_name(L->signal),
+                    when, (long long)f->rows, (unsigned long long)f->size, f->key);
         say(o, "moved %s %s +1h: %lld rows, %llu bytes -> %s", lo_signal_name(L->signal), when,
             (long long)f->rows, (unsigned long long)f->size, f->key);
     }
@@ -642,7 +630,8 @@ done:
  * uploads never cataloged and expired objects not yet deleted. */
 static int remove_orphans(lo_rotate_t *r, PGconn *db, const lo_rotate_opts_t *o, char *err, size_t errlen)
 {
-    PGresult *res = sql(db, "SELECT key, why FROM cold_pending ORDER BY created_at", 0, NULL, err, errlen);
+    PGresult *res =
+        lo_store_exec(db, "SELECT key, why FROM cold_pending ORDER BY created_at", 0, NULL, err, errlen);
     if (!res)
         return db_rc(db);
     int rc = LO_OK;
@@ -661,8 +650,10 @@ static int remove_orphans(lo_rotate_t *r, PGconn *db, const lo_rotate_opts_t *o,
         }
         lo_stat_add(&r->st.orphans, n);
         if (n > 0) {
-            lo_log_info("removed objects of an unfinished rotation", "prefix=%s objects=%lld", key, (long long)n);
-            say(o, "removed %lld object(s) under %s (%s not finished)", (long long)n, key, PQgetvalue(res, i, 1));
+            lo_log_info("removed objects of an unfinished rotation", "prefix=%s objects=%lld", key,
+                        (long long)n);
+            say(o, "removed %lld object(s) under %s (%s not finished)", (long long)n, key,
+                PQgetvalue(res, i, 1));
         }
     }
     PQclear(res);
@@ -670,15 +661,16 @@ static int remove_orphans(lo_rotate_t *r, PGconn *db, const lo_rotate_opts_t *o,
 }
 
 /* Deletes the cold files of signal s whose newest row is past retention. */
-static int expire(lo_rotate_t *r, PGconn *db, lo_signal_t s, int64_t days, const lo_rotate_opts_t *o, char *err,
-                  size_t errlen)
+static int expire(lo_rotate_t *r, PGconn *db, lo_signal_t s, int64_t days, const lo_rotate_opts_t *o,
+                  char *err, size_t errlen)
 {
     char d[24];
     i64s(d, days);
-    PGresult *res = sql(db,
-                        "SELECT id::text, key FROM cold_files WHERE signal = $1 AND max_time < now() - $2::int8 * "
-                        "interval '1 day' ORDER BY max_time LIMIT " EXPIRE_BATCH,
-                        2, (const char *[]){ lo_signal_name(s), d }, err, errlen);
+    PGresult *res = lo_store_exec(
+        db,
+        "SELECT id::text, key FROM cold_files WHERE signal = $1 AND max_time < now() - $2::int8 * "
+        "interval '1 day' ORDER BY max_time LIMIT " EXPIRE_BATCH,
+        2, (const char *[]){ lo_signal_name(s), d }, err, errlen);
     if (!res)
         return db_rc(db);
     int rc = LO_OK;
@@ -691,7 +683,9 @@ static int expire(lo_rotate_t *r, PGconn *db, lo_signal_t s, int64_t days, const
         /* the catalog row goes first (queries stop reading the object), and
          * cold_pending remembers the object until it is deleted */
         if (!cmd(db, "BEGIN", 0, NULL, err, errlen) ||
-            !cmd(db, "INSERT INTO cold_pending (key, signal, why) VALUES ($1, $2, 'expire') ON CONFLICT DO NOTHING",
+            !cmd(db,
+                 "INSERT INTO cold_pending (key, signal, why) VALUES ($1, $2, 'expire') ON CONFLICT DO "
+                 "NOTHING",
                  2, (const char *[]){ key, lo_signal_name(s) }, err, errlen) ||
             !cmd(db, "DELETE FROM cold_files WHERE id = $1", 1, (const char *[]){ id }, err, errlen) ||
             !cmd(db, "COMMIT", 0, NULL, err, errlen)) {
@@ -716,11 +710,12 @@ static int expire(lo_rotate_t *r, PGconn *db, lo_signal_t s, int64_t days, const
 /* The daily partitions of L's table: their names and first instants. */
 static PGresult *partitions(PGconn *db, const lo_cold_layout_t *L, char *err, size_t errlen)
 {
-    return sql(db,
-               "SELECT c.relname, (extract(epoch FROM to_date(right(c.relname, 8), 'YYYYMMDD')::timestamp AT TIME "
-               "ZONE 'UTC') * 1000000)::int8 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-               "WHERE i.inhparent = $1::regclass AND c.relname ~ ('^' || $1 || '_[0-9]{8}$') ORDER BY 2",
-               1, (const char *[]){ L->table }, err, errlen);
+    return lo_store_exec(
+        db,
+        "SELECT c.relname, (extract(epoch FROM to_date(right(c.relname, 8), 'YYYYMMDD')::timestamp AT TIME "
+        "ZONE 'UTC') * 1000000)::int8 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+        "WHERE i.inhparent = $1::regclass AND c.relname ~ ('^' || $1 || '_[0-9]{8}$') ORDER BY 2",
+        1, (const char *[]){ L->table }, err, errlen);
 }
 
 /* Drops the partitions of days that rotation emptied and that no accepted
@@ -741,7 +736,7 @@ static int drop_emptied(lo_rotate_t *r, PGconn *db, const lo_cold_layout_t *L, P
             return db_rc(db);
         char q[256];
         snprintf(q, sizeof q, "SELECT 1 FROM %s LIMIT 1", ident);
-        PGresult *res = sql(db, q, 0, NULL, err, errlen);
+        PGresult *res = lo_store_exec(db, q, 0, NULL, err, errlen);
         bool empty = res && PQntuples(res) == 0;
         PQclear(res);
         if (empty && o->dry_run) {
@@ -813,7 +808,8 @@ int lo_rotate_run(lo_rotate_t *r, PGconn *db, const lo_rotate_opts_t *o, char *e
         if (rc == LO_OK && keep[s] > 0)
             rc = expire(r, db, (lo_signal_t)s, keep[s], o, err2, sizeof err2);
         if (rc != LO_OK) {
-            lo_log_warn("rotation failed", "signal=%s error=\"%.300s\"", lo_signal_name((lo_signal_t)s), err2);
+            lo_log_warn("rotation failed", "signal=%s error=\"%.300s\"", lo_signal_name((lo_signal_t)s),
+                        err2);
             say(o, "%s: failed: %s", lo_signal_name((lo_signal_t)s), err2);
             if (first == LO_OK) {
                 first = rc;
@@ -841,28 +837,29 @@ static int task(PGconn *db, void *arg, char *err, size_t errlen)
 static void render_metrics(void *arg, lo_buf_t *out)
 {
     rot_stats_t *s = &((lo_rotate_t *)arg)->st;
-    lo_buf_printf(out,
-                  "# HELP lookout_rotate_runs_total Rotations run on this node, and those that failed.\n"
-                  "# TYPE lookout_rotate_runs_total counter\n"
-                  "lookout_rotate_runs_total{result=\"ok\"} %lld\nlookout_rotate_runs_total{result=\"error\"} %lld\n"
-                  "# HELP lookout_rotate_orphans_removed_total Objects of unfinished rotations removed.\n"
-                  "# TYPE lookout_rotate_orphans_removed_total counter\nlookout_rotate_orphans_removed_total %lld\n"
-                  "# HELP lookout_cold_expired_files_total Cold files deleted by retention.\n"
-                  "# TYPE lookout_cold_expired_files_total counter\nlookout_cold_expired_files_total %lld\n"
-                  "# HELP lookout_rotate_partitions_dropped_total Hot partitions dropped once emptied.\n"
-                  "# TYPE lookout_rotate_partitions_dropped_total counter\n"
-                  "lookout_rotate_partitions_dropped_total %lld\n",
-                  (long long)(atomic_load(&s->runs) - atomic_load(&s->failures)), (long long)atomic_load(&s->failures),
-                  (long long)atomic_load(&s->orphans), (long long)atomic_load(&s->expired),
-                  (long long)atomic_load(&s->dropped));
+    lo_buf_printf(
+        out,
+        "# HELP lookout_rotate_runs_total Rotations run on this node, and those that failed.\n"
+        "# TYPE lookout_rotate_runs_total counter\n"
+        "lookout_rotate_runs_total{result=\"ok\"} %lld\nlookout_rotate_runs_total{result=\"error\"} %lld\n"
+        "# HELP lookout_rotate_orphans_removed_total Objects of unfinished rotations removed.\n"
+        "# TYPE lookout_rotate_orphans_removed_total counter\nlookout_rotate_orphans_removed_total %lld\n"
+        "# HELP lookout_cold_expired_files_total Cold files deleted by retention.\n"
+        "# TYPE lookout_cold_expired_files_total counter\nlookout_cold_expired_files_total %lld\n"
+        "# HELP lookout_rotate_partitions_dropped_total Hot partitions dropped once emptied.\n"
+        "# TYPE lookout_rotate_partitions_dropped_total counter\n"
+        "lookout_rotate_partitions_dropped_total %lld\n",
+        (long long)(atomic_load(&s->runs) - atomic_load(&s->failures)), (long long)atomic_load(&s->failures),
+        (long long)atomic_load(&s->orphans), (long long)atomic_load(&s->expired),
+        (long long)atomic_load(&s->dropped));
     static const char *const what[3][2] = {
         { "files", "Cold files written" },
         { "rows", "Rows moved to the cold tier" },
         { "bytes", "Bytes of cold files written" },
     };
     for (int k = 0; k < 3; k++) {
-        lo_buf_printf(out, "# HELP lookout_rotate_%s_total %s.\n# TYPE lookout_rotate_%s_total counter\n", what[k][0],
-                      what[k][1], what[k][0]);
+        lo_buf_printf(out, "# HELP lookout_rotate_%s_total %s.\n# TYPE lookout_rotate_%s_total counter\n",
+                      what[k][0], what[k][1], what[k][0]);
         for (int sig = 0; sig < LO_SIGNAL_COUNT; sig++) {
             atomic_llong *c = k == 0 ? &s->files[sig] : k == 1 ? &s->rows[sig] : &s->bytes[sig];
             lo_buf_printf(out, "lookout_rotate_%s_total{signal=\"%s\"} %lld\n", what[k][0],
@@ -897,8 +894,9 @@ int lo_rotate_add_task(lo_rotate_t *r, lo_sched_t *sched)
     r->sched = sched;
     lo_task_t t = { .name = "rotate",
                     .period_ms = r->cfg->rotate_interval * 1000,
-                    .jitter_ms = r->cfg->rotate_interval * 100 < ROTATE_JITTER_MS ? r->cfg->rotate_interval * 100
-                                                                                  : ROTATE_JITTER_MS,
+                    .jitter_ms = r->cfg->rotate_interval * 100 < ROTATE_JITTER_MS
+                                     ? r->cfg->rotate_interval * 100
+                                     : ROTATE_JITTER_MS,
                     .lock_key = LO_LOCK_TASK_ROTATE,
                     .run = task,
                     .arg = r };
@@ -907,8 +905,9 @@ int lo_rotate_add_task(lo_rotate_t *r, lo_sched_t *sched)
 
 int lo_rotate_register(lo_rotate_t *r, lo_sched_t *sched)
 {
-    return lo_rotate_add_task(r, sched) == LO_OK && lo_metrics_add_renderer(render_metrics, r) == LO_OK ? LO_OK
-                                                                                                       : LO_ERROR;
+    return lo_rotate_add_task(r, sched) == LO_OK && lo_metrics_add_renderer(render_metrics, r) == LO_OK
+               ? LO_OK
+               : LO_ERROR;
 }
 
 void lo_rotate_destroy(lo_rotate_t *r)

@@ -47,6 +47,7 @@ typedef struct {
  * expired objects.  A failing hour stops its signal's run (the next run
  * retries it) but not the other signals'.  LO_OK, LO_UNAVAIL (the
  * database), or LO_ERROR with err naming the first failure. */
-int lo_rotate_run(lo_rotate_t *r, PGconn *db, const lo_rotate_opts_t *o, char *err, size_t errlen) LO_MUST_USE;
+int lo_rotate_run(lo_rotate_t *r, PGconn *db, const lo_rotate_opts_t *o, char *err,
+                  size_t errlen) LO_MUST_USE;
 
 #endif

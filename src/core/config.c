@@ -223,15 +223,16 @@ static const cfg_entry_t table[] = {
       "a notification still not delivered this long after its transition is given up (recorded as failed)" },
     { "alert_clock_file", CFG_STR, F(alert_clock_file), "", 0, 0,
       "for tests: a file holding a number of seconds that the alert evaluator adds to the database's clock, "
-      "read at every evaluation, so a test moves time forward without waiting (docs/alerts.md); empty: none" },
+      "read at every evaluation, so a test moves time forward without waiting (docs/alerts.md); empty: "
+      "none" },
     { "cold_url", CFG_STR, F(cold_url), "", 0, 0,
       "where rotation puts Parquet files of rows older than their hot window: file:///abs/dir or "
       "s3://bucket[/prefix]?endpoint=...&region=... (credentials from AWS_ACCESS_KEY_ID and "
       "AWS_SECRET_ACCESS_KEY); empty: no cold tier, rows stay in PostgreSQL (docs/cold-store.md)" },
     { "rotate_interval", CFG_INT, F(rotate_interval), "900", 10, 86400,
       "seconds between rotations to the cold tier (one node rotates at a time)" },
-    { "cold_codec", CFG_ENUM, F(cold_codec), "snappy", 0, 0, "compression of the cold tier's Parquet pages", 0,
-      COLD_CODECS, NULL },
+    { "cold_codec", CFG_ENUM, F(cold_codec), "snappy", 0, 0, "compression of the cold tier's Parquet pages",
+      0, COLD_CODECS, NULL },
     { "cold_row_group_rows", CFG_INT, F(cold_row_group_rows), "131072", 1024, 1048576,
       "rows per Parquet row group in the cold tier (the unit a reader skips by its statistics)" },
     { "retention_logs_days", CFG_INT, F(retention_logs_days), "0", 0, 36500,

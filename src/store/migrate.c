@@ -76,6 +76,20 @@ bool lo_store_conn_alive(PGconn *c)
     return PQstatus(c) == CONNECTION_OK;
 }
 
+PGresult *lo_store_exec(PGconn *c, const char *sql, int n, const char *const *vals, char *err, size_t errlen)
+{
+    PGresult *r = PQexecParams(c, sql, n, NULL, vals, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+        return r;
+    snprintf(err, errlen, "%s", PQresultErrorMessage(r));
+    size_t l = strlen(err);
+    while (l > 0 && (err[l - 1] == '\n' || err[l - 1] == ' '))
+        err[--l] = '\0';
+    PQclear(r);
+    return NULL;
+}
+
 void lo_store_errmsg(PGconn *c, const PGresult *res, char *err, size_t errlen)
 {
     const char *m = res != NULL ? PQresultErrorMessage(res) : NULL;

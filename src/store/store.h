@@ -67,6 +67,11 @@ int lo_store_schema_current(PGconn *c) LO_MUST_USE;
  * LO_ERROR when the statement itself was rejected. */
 int lo_store_error_class(PGconn *c, const PGresult *res);
 
+/* Runs sql with n text parameters: the result of a statement that
+ * succeeded (free it), or NULL with the server's message (trailing
+ * newlines dropped) in err. */
+PGresult *lo_store_exec(PGconn *c, const char *sql, int n, const char *const *vals, char *err, size_t errlen);
+
 /* Copies a one-line description of the last error into err. */
 void lo_store_errmsg(PGconn *c, const PGresult *res, char *err, size_t errlen);
 
