@@ -16,6 +16,7 @@
 #include "alert/alert.h"
 #include "auth/auth.h"
 #include "cli.h"
+#include "cold/coldread.h"
 #include "cold/rotate.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -103,7 +104,8 @@ typedef struct {
     lo_sched_t *sched;
     lo_tail_t *tail;
     lo_alert_t *alert;
-    lo_rotate_t *rotate; /* NULL: no cold tier */
+    lo_rotate_t *rotate;    /* NULL: no cold tier */
+    lo_cold_reader_t *cold; /* the queries' reader of the cold tier; NULL: none */
     lo_http_t *http;
 } serve_t;
 
@@ -134,6 +136,12 @@ static bool build(serve_t *s)
         fprintf(stderr, "lookout serve: %s\n", err);
         return false;
     }
+    s->cold = lo_cold_reader_create(&s->cfg, err, sizeof(err));
+    if (s->cold == NULL && err[0] != '\0') {
+        fprintf(stderr, "lookout serve: %s\n", err);
+        return false;
+    }
+    lo_query_set_cold(s->cold);
     s->tail = lo_tail_create(&s->cfg, err, sizeof(err));
     if (s->tail == NULL) {
         fprintf(stderr, "lookout serve: live tail: %s\n", err);
@@ -264,6 +272,8 @@ static void destroy(serve_t *s)
     lo_alert_destroy(s->alert);
     lo_sched_destroy(s->sched);
     lo_rotate_destroy(s->rotate); /* after its task has stopped */
+    lo_query_set_cold(NULL);
+    lo_cold_reader_destroy(s->cold); /* after the query threads */
     lo_ingest_destroy(s->ingest);
     lo_redact_destroy(s->redact);
     lo_ratelimit_destroy(s->rl);

@@ -235,6 +235,9 @@ static const cfg_entry_t table[] = {
       0, COLD_CODECS, NULL },
     { "cold_row_group_rows", CFG_INT, F(cold_row_group_rows), "131072", 1024, 1048576,
       "rows per Parquet row group in the cold tier (the unit a reader skips by its statistics)" },
+    { "cold_cache_mb", CFG_INT, F(cold_cache_mb), "256", 0, 65536,
+      "memory for recently read parts of cold objects (footers, bloom filters, column chunks), shared by "
+      "the query threads; 0: no cache" },
     { "retention_logs_days", CFG_INT, F(retention_logs_days), "0", 0, 36500,
       "cold log files whose newest row is older than this many days are deleted; 0: kept" },
     { "retention_spans_days", CFG_INT, F(retention_spans_days), "0", 0, 36500,

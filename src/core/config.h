@@ -67,6 +67,7 @@ typedef struct lo_config {
     int64_t rotate_interval;
     char *cold_codec;
     int64_t cold_row_group_rows;
+    int64_t cold_cache_mb;
     int64_t retention_logs_days;
     int64_t retention_spans_days;
     int64_t retention_metrics_days;

@@ -14,6 +14,7 @@
 
 #include <libpq-fe.h>
 
+#include "cold/coldread.h"
 #include "http/api.h"
 #include "query/query.h"
 
@@ -38,7 +39,8 @@ typedef struct {
     const char *trace;   /* 32 lower-case hex digits */
     const char *levels;  /* array literal of level names: {"warn","error"} */
     const char *service;
-    const char *q; /* substring of the message, case-insensitive */
+    const char *q;          /* substring of the message, case-insensitive */
+    lo_cold_report_t *cold; /* NULL, or where cold objects that could not be read are named */
 } lo_log_spec_t;
 
 /* A level filter ("warn,error": up to 8 names of [a-z0-9_.-], any case)
@@ -112,6 +114,7 @@ typedef struct {
     bool merge;        /* one output series for everything matched (group=none) */
     bool align_from;
     int64_t from_us, to_us, step_s;
+    lo_cold_report_t *cold; /* NULL, or where cold objects that could not be read are named */
 } lo_metric_spec_t;
 
 extern const char *const lo_metric_agg_names[]; /* avg sum min max count rate increase p50 p90 p95 p99 */

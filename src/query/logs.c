@@ -111,22 +111,51 @@ static int logs_stream(lo_api_req_t *req, lo_api_resp_t *resp, lo_q_sql_t *s, ch
     return rc;
 }
 
+/* Loads the cold rows spec may match (newest: only the newest that many
+ * are needed). */
+static int logs_tier(lo_api_req_t *req, lo_api_resp_t *resp, const lo_log_spec_t *spec, const lo_q_vis_t *vis,
+                     int64_t newest, lo_q_tier_t *t)
+{
+    lo_cold_filter_t f = { .from_us = spec->from_us,
+                           .to_us = spec->to_us,
+                           .projects = vis->all ? NULL : vis->arr.p,
+                           .service = spec->service,
+                           .session = spec->session,
+                           .trace = spec->trace,
+                           .levels = spec->levels,
+                           .q = spec->q,
+                           .newest = newest };
+    lo_q_tier_init(t);
+    return lo_q_tier_load(req, resp, t, LO_SIGNAL_LOGS, &f);
+}
+
+static int logs_end(lo_api_req_t *req, const lo_log_spec_t *spec, lo_q_tier_t *t, int rc)
+{
+    lo_q_tier_end(req, t);
+    lo_q_tier_merge(spec->cold, &t->report);
+    return rc;
+}
+
 int lo_q_logs_run(lo_api_req_t *req, lo_api_resp_t *resp, const lo_log_spec_t *spec, const lo_q_vis_t *vis,
                   lo_q_row_fn row, void *ud)
 {
     char from_s[32], to_s[32], lim_s[24], off_s[24];
     char *pattern;
+    lo_q_tier_t t;
     snprintf(lim_s, sizeof lim_s, "%lld", (long long)spec->limit + 1);
     snprintf(off_s, sizeof off_s, "%lld", (long long)spec->offset);
+    if (logs_tier(req, resp, spec, vis, spec->offset + spec->limit + 1, &t) != LO_OK)
+        return logs_end(req, spec, &t, LO_ERROR);
     lo_q_sql_t s;
     lo_q_sql_init(&s, "SELECT ");
     lo_q_sql_add(&s, lo_columns_select(LO_SIGNAL_LOGS));
-    lo_q_sql_add(&s, " FROM log_entries");
+    lo_q_sql_add(&s, " FROM ");
+    lo_q_sql_add(&s, lo_q_tier_from(&t, LO_SIGNAL_LOGS));
     if (!logs_where(&s, resp, spec, vis, from_s, to_s, &pattern))
-        return LO_ERROR;
+        return logs_end(req, spec, &t, LO_ERROR);
     lo_q_sql_bind(&s, " ORDER BY time DESC, id DESC LIMIT $?", lim_s);
     lo_q_sql_bind(&s, " OFFSET $?", off_s);
-    return logs_stream(req, resp, &s, pattern, row, ud);
+    return logs_end(req, spec, &t, logs_stream(req, resp, &s, pattern, row, ud));
 }
 
 int lo_q_logs_count(lo_api_req_t *req, lo_api_resp_t *resp, const lo_log_spec_t *spec, const lo_q_vis_t *vis,
@@ -134,14 +163,17 @@ int lo_q_logs_count(lo_api_req_t *req, lo_api_resp_t *resp, const lo_log_spec_t 
 {
     char from_s[32], to_s[32];
     char *pattern;
+    lo_q_tier_t t;
+    if (logs_tier(req, resp, spec, vis, 0, &t) != LO_OK)
+        return logs_end(req, spec, &t, LO_ERROR);
     lo_q_sql_t s;
-    lo_q_sql_init(&s, by_service ? "SELECT service, count(*) FROM log_entries"
-                                 : "SELECT NULL, count(*) FROM log_entries");
+    lo_q_sql_init(&s, by_service ? "SELECT service, count(*) FROM " : "SELECT NULL, count(*) FROM ");
+    lo_q_sql_add(&s, lo_q_tier_from(&t, LO_SIGNAL_LOGS));
     if (!logs_where(&s, resp, spec, vis, from_s, to_s, &pattern))
-        return LO_ERROR;
+        return logs_end(req, spec, &t, LO_ERROR);
     if (by_service)
         lo_q_sql_add(&s, " GROUP BY service ORDER BY service LIMIT 10001");
-    return logs_stream(req, resp, &s, pattern, row, ud);
+    return logs_end(req, spec, &t, logs_stream(req, resp, &s, pattern, row, ud));
 }
 
 /* ---- GET /api/observe/logs: parameters in, JSON out ---- */
@@ -235,6 +267,8 @@ int lo_q_logs(lo_api_req_t *req, lo_api_resp_t *resp)
     if (lo_q_visibility(req, resp, has_project ? project : NULL, &vis) != LO_OK)
         goto cleanup;
 
+    lo_cold_report_t cold = { 0 };
+    spec.cold = &cold;
     page_t p = { .limit = spec.limit, .fields = fields };
     lo_jw_init(&p.w, &resp->body);
     lo_jw_obj_begin(&p.w);
@@ -250,6 +284,7 @@ int lo_q_logs(lo_api_req_t *req, lo_api_resp_t *resp)
     lo_jw_key(&p.w, "offset", 6), lo_jw_i64(&p.w, spec.offset);
     lo_jw_key(&p.w, "from", 4), lo_jw_cstr(&p.w, from_s);
     lo_jw_key(&p.w, "to", 2), lo_jw_cstr(&p.w, to_s);
+    lo_q_tier_report(&p.w, &cold);
     lo_jw_obj_end(&p.w);
     (void)lo_q_finish(resp, &p.w);
 

@@ -286,6 +286,18 @@ static int find_series(lo_api_req_t *req, lo_api_resp_t *resp, const lo_metric_s
     return LO_OK;
 }
 
+/* sql with its one "metric_samples s" read from samples (the FROM item
+ * of lo_q_tier_from: the hot table, or both tiers) instead. */
+static void with_samples(char *out, size_t n, const char *sql, const char *samples)
+{
+    const char *at = strstr(sql, "metric_samples s ");
+    if (at == NULL) {
+        snprintf(out, n, "%s", sql);
+        return;
+    }
+    snprintf(out, n, "%.*s%s%s", (int)(at - sql), sql, samples, at + strlen("metric_samples"));
+}
+
 /* ---- gauges and sums: aggregated in SQL ---- */
 
 /* Per (group, step); step boundaries from date_bin (integer arithmetic:
@@ -637,9 +649,12 @@ static void emit_points(const lo_metric_sink_t *sink, const hgrid_t *g, int agg)
 
 static int emit_histograms(lo_api_req_t *req, lo_api_resp_t *resp, const lo_metric_sink_t *sink,
                            const series_set_t *s, const char *const *vals, int agg, double q, int64_t from_us,
-                           int64_t to_us, int64_t step_ms, int64_t origin_ms, const char *labels, bool merge)
+                           int64_t to_us, int64_t step_ms, int64_t origin_ms, const char *labels, bool merge,
+                           const char *samples)
 {
-    PGresult *r = lo_q_exec(req, resp, HIST_SQL, 4, vals);
+    char sql[sizeof HIST_SQL + 200];
+    with_samples(sql, sizeof sql, HIST_SQL, samples);
+    PGresult *r = lo_q_exec(req, resp, sql, 4, vals);
     if (!r)
         return LO_ERROR;
     int rows = PQntuples(r), rc = LO_OK;
@@ -703,6 +718,8 @@ int lo_q_metric_run(lo_api_req_t *req, lo_api_resp_t *resp, const lo_metric_spec
     series_set_t s = { 0 };
     PGresult *r = NULL;
     int rc = LO_INVALID, agg = spec->agg;
+    lo_q_tier_t tier;
+    lo_q_tier_init(&tier);
     int64_t step = spec->step_s, step_ms = step * 1000, from_us = spec->from_us, to_us = spec->to_us;
     int64_t origin_ms = spec->align_from ? from_us / 1000 : 0;
     int64_t npts =
@@ -756,22 +773,32 @@ int lo_q_metric_run(lo_api_req_t *req, lo_api_resp_t *resp, const lo_metric_spec
     snprintf(step_s, sizeof step_s, "%lld", (long long)step_ms);
     lo_q_fmt_time(origin_ms * 1000, origin_s);
     const char *vals[7] = { s.ids.p, s.grps.p, from_s, to_s, step_s, origin_s, look_s };
+    /* the matched series' samples from one lookback early, from both tiers */
+    lo_cold_filter_t cf = { .from_us = from_us - lookback, .to_us = to_us, .series = s.ids.p };
+    if (s.n > 0 && lo_q_tier_load(req, resp, &tier, LO_SIGNAL_METRICS, &cf) != LO_OK) {
+        rc = LO_ERROR;
+        goto cleanup;
+    }
+    const char *samples = lo_q_tier_rel(&tier, LO_SIGNAL_METRICS);
     rc = LO_OK;
     if (s.n > 0 && hist) {
         /* histogram rows start one lookback early, for the previous sample */
         const char *hv[4] = { s.ids.p, s.grps.p, look_s, to_s };
         double q = spec->q > 0 ? spec->q : agg >= A_P50 && agg < A_PCT ? AGG_Q[agg] : 0;
         rc = emit_histograms(req, resp, k, &s, hv, agg, q, from_us, to_us, step_ms, origin_ms, spec->labels,
-                             spec->merge);
+                             spec->merge, samples);
     } else if (s.n > 0) {
-        char sql[2048];
+        char sql[2048], tsql[2400];
         if (agg == A_RATE || agg == A_INCREASE) {
-            r = lo_q_exec(req, resp, INCREASE_SQL, 7, vals);
+            with_samples(tsql, sizeof tsql, INCREASE_SQL, samples);
+            r = lo_q_exec(req, resp, tsql, 7, vals);
         } else if (agg == A_SUM) {
-            r = lo_q_exec(req, resp, SUM_SQL, 6, vals);
+            with_samples(tsql, sizeof tsql, SUM_SQL, samples);
+            r = lo_q_exec(req, resp, tsql, 6, vals);
         } else {
             snprintf(sql, sizeof sql, "%s%s%s", SIMPLE_SQL_HEAD, SIMPLE_AGG_SQL[agg], SIMPLE_SQL_TAIL);
-            r = lo_q_exec(req, resp, sql, 6, vals);
+            with_samples(tsql, sizeof tsql, sql, samples);
+            r = lo_q_exec(req, resp, tsql, 6, vals);
         }
         if (!r)
             rc = LO_ERROR;
@@ -781,6 +808,8 @@ int lo_q_metric_run(lo_api_req_t *req, lo_api_resp_t *resp, const lo_metric_spec
 
 cleanup:
     PQclear(r);
+    lo_q_tier_end(req, &tier);
+    lo_q_tier_merge(spec->cold, &tier.report);
     series_free(&s);
     return rc;
 }
@@ -1013,11 +1042,14 @@ int lo_q_metrics(lo_api_req_t *req, lo_api_resp_t *resp)
     json_sink_t j = { .spec = &spec, .from_s = from_s, .to_s = to_s };
     lo_jw_init(&j.w, &resp->body);
     lo_metric_sink_t sink = { &j, js_begin, js_series, js_point, js_series_end, js_bounds, js_counts };
+    lo_cold_report_t cold = { 0 };
+    spec.cold = &cold;
     if (lo_q_metric_run(req, resp, &spec, &vis, &sink) != LO_OK)
         goto cleanup; /* the error answer is written */
     lo_jw_arr_end(&j.w);
     if (j.nseries == 0 && (spec.labels || spec.resource || spec.service || spec.type))
         no_match_note(req, resp, &j.w, &spec, &vis);
+    lo_q_tier_report(&j.w, &cold);
     lo_jw_obj_end(&j.w);
     (void)lo_q_finish(resp, &j.w);
 

@@ -24,6 +24,11 @@ int lo_q_visibility(lo_api_req_t *req, lo_api_resp_t *resp, const char *project_
                     lo_q_vis_t *vis) LO_MUST_USE;
 void lo_q_vis_free(lo_q_vis_t *vis);
 
+/* The cold tier the queries read besides the hot tables (NULL: none).
+ * Set before the listener starts; the reader must outlive the queries. */
+typedef struct lo_cold_reader lo_cold_reader_t;
+void lo_query_set_cold(lo_cold_reader_t *r);
+
 /* Adds the query API's routes (GET /api/observe/..., scope observe:read,
  * on the query threads) to t.  LO_OK or LO_ERROR (table full). */
 int lo_query_routes(lo_api_routes_t *t) LO_MUST_USE;

@@ -13,6 +13,7 @@
 
 #include <libpq-fe.h>
 
+#include "cold/coldread.h"
 #include "core/buf.h"
 #include "core/json_write.h"
 #include "http/api.h"
@@ -111,6 +112,36 @@ void lo_q_jw_json(lo_jw_t *w, const PGresult *r, int row, int col);
 /* Writes a column of Unix microseconds as RFC 3339 (or null). */
 void lo_q_jw_time(lo_jw_t *w, const PGresult *r, int row, int col);
 int64_t lo_q_i64(const PGresult *r, int row, int col);
+
+/* ---- tier.c: one query over both tiers (docs/cold-store.md, "Queries") ---- */
+
+typedef struct {
+    bool began;                      /* this query's REPEATABLE READ transaction is open */
+    bool outer;                      /* the caller's transaction was open: its snapshot is used */
+    char from[LO_SIGNAL_COUNT][160]; /* aliased as the table */
+    char rel[LO_SIGNAL_COUNT][160];  /* without an alias */
+    lo_cold_report_t report;
+} lo_q_tier_t;
+
+/* Every signal reads its hot table alone. */
+void lo_q_tier_init(lo_q_tier_t *t);
+/* With a cold tier configured: opens the transaction (first call), loads
+ * the cold rows of s that may match f, and makes lo_q_tier_from(t, s)
+ * read both tiers.  Without one: LO_OK, nothing changes.  An error is
+ * answered in resp; lo_q_tier_end must be called either way. */
+int lo_q_tier_load(lo_api_req_t *req, lo_api_resp_t *resp, lo_q_tier_t *t, lo_signal_t s,
+                   const lo_cold_filter_t *f) LO_MUST_USE;
+/* Ends the transaction lo_q_tier_load opened (the cold rows are dropped). */
+void lo_q_tier_end(lo_api_req_t *req, lo_q_tier_t *t);
+/* The FROM item of signal s's table, aliased as the table. */
+const char *lo_q_tier_from(const lo_q_tier_t *t, lo_signal_t s);
+/* The same without the alias, for SQL that gives its own ("%s s"). */
+const char *lo_q_tier_rel(const lo_q_tier_t *t, lo_signal_t s);
+/* Adds "cold_errors" (the objects that could not be read) to an answer
+ * being written, when there are any. */
+void lo_q_tier_report(lo_jw_t *w, const lo_cold_report_t *rep);
+/* Adds the failures of src to dst (NULL: dropped). */
+void lo_q_tier_merge(lo_cold_report_t *dst, const lo_cold_report_t *src);
 
 /* ---- handlers ---- */
 int lo_q_logs(lo_api_req_t *req, lo_api_resp_t *resp);

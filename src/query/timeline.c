@@ -15,14 +15,14 @@
 
 static const char *const TIMELINE_PARAMS[] = { "limit", "cursor", NULL };
 
-/* $1 session, $2 visible projects (NULL: all), $3 cursor time (NULL: from
- * the start), $4 cursor kind, $5 cursor key, $6 limit + 1. */
-static const char TIMELINE_SQL[] =
+/* Over the FROM items of log_entries and spans: $1 session, $2 visible projects (NULL: all), $3 cursor time
+ * (NULL: from the start), $4 cursor kind, $5 cursor key, $6 limit + 1. */
+static const char TIMELINE_SQL_FMT[] =
     "(SELECT 'log' AS kind, (extract(epoch FROM time) * 1000000)::int8 AS t, id::text AS k, service, "
     "  encode(trace_id, 'hex'), encode(span_id, 'hex'), project_id, user_id, level, message, attributes, "
     "  NULL::text AS name, NULL::int8 AS dur, NULL::int2 AS st, NULL::int2 AS sk, NULL::text AS parent, "
     "NULL::text AS smsg "
-    " FROM log_entries WHERE session_id = $1::uuid AND ($2::uuid[] IS NULL OR project_id = ANY($2::uuid[])) "
+    " FROM %s WHERE session_id = $1::uuid AND ($2::uuid[] IS NULL OR project_id = ANY($2::uuid[])) "
     "  AND ($3::timestamptz IS NULL OR (time >= $3::timestamptz AND (time, 'log'::text, id::text) > "
     "($3::timestamptz, $4::text, $5::text))) "
     " ORDER BY time, id::text LIMIT $6::int8) "
@@ -30,7 +30,7 @@ static const char TIMELINE_SQL[] =
     "(SELECT 'span', (extract(epoch FROM start_time) * 1000000)::int8, encode(span_id, 'hex'), service, "
     "  encode(trace_id, 'hex'), encode(span_id, 'hex'), project_id, user_id, NULL, NULL, attributes, "
     "  name, duration_ns, status_code, kind, encode(parent_span_id, 'hex'), status_message "
-    " FROM spans WHERE session_id = $1::uuid AND ($2::uuid[] IS NULL OR project_id = ANY($2::uuid[])) "
+    " FROM %s WHERE session_id = $1::uuid AND ($2::uuid[] IS NULL OR project_id = ANY($2::uuid[])) "
     "  AND ($3::timestamptz IS NULL OR (start_time >= $3::timestamptz "
     "       AND (start_time, 'span'::text, encode(span_id, 'hex')) > ($3::timestamptz, $4::text, $5::text))) "
     " ORDER BY start_time, encode(span_id, 'hex') LIMIT $6::int8) "
@@ -60,6 +60,8 @@ int lo_q_timeline(lo_api_req_t *req, lo_api_resp_t *resp, const char *session_id
     lo_q_vis_t vis = { 0 };
     PGresult *r = NULL;
     int rc = LO_OK;
+    lo_q_tier_t tier;
+    lo_q_tier_init(&tier);
 
     if (lo_q_parse_uuid(session_id, session) != LO_OK) {
         lo_api_error(
@@ -84,7 +86,19 @@ int lo_q_timeline(lo_api_req_t *req, lo_api_resp_t *resp, const char *session_id
     snprintf(lim_s, sizeof lim_s, "%lld", (long long)limit + 1);
     const char *vals[6] = { session, vis.all ? NULL : vis.arr.p, cursor ? cur_t : NULL,
                             kind,    cursor ? key : NULL,        lim_s };
-    r = lo_q_exec(req, resp, TIMELINE_SQL, 6, vals);
+    /* a session has no time range here: the catalog's sessions and the
+     * bloom filters of session_id prune */
+    lo_cold_filter_t f = {
+        .from_us = cursor ? cur_us : INT64_MIN, .to_us = INT64_MAX, .projects = vals[1], .session = session
+    };
+    if (lo_q_tier_load(req, resp, &tier, LO_SIGNAL_LOGS, &f) != LO_OK ||
+        lo_q_tier_load(req, resp, &tier, LO_SIGNAL_SPANS, &f) != LO_OK)
+        goto cleanup;
+    char sql[sizeof(TIMELINE_SQL_FMT) + 400];
+    snprintf(sql, sizeof sql, TIMELINE_SQL_FMT, lo_q_tier_from(&tier, LO_SIGNAL_LOGS),
+             lo_q_tier_from(&tier, LO_SIGNAL_SPANS));
+    r = lo_q_exec(req, resp, sql, 6, vals);
+    lo_q_tier_end(req, &tier);
     if (!r)
         goto cleanup;
     int rows = PQntuples(r);
@@ -141,10 +155,12 @@ int lo_q_timeline(lo_api_req_t *req, lo_api_resp_t *resp, const char *session_id
         lo_jw_cstr(&w, next);
     else
         lo_jw_null(&w);
+    lo_q_tier_report(&w, &tier.report);
     lo_jw_obj_end(&w);
     rc = lo_q_finish(resp, &w);
 
 cleanup:
+    lo_q_tier_end(req, &tier);
     PQclear(r);
     lo_q_vis_free(&vis);
     return rc;

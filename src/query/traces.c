@@ -138,12 +138,12 @@ cleanup:
 
 /* The spans of one trace, every column of store/columns.h (result column
  * i is lo_span_col_t i), for the projects the caller may read. */
-static void trace_sql(char *out, size_t n)
+static void trace_sql(char *out, size_t n, const char *spans)
 {
     snprintf(out, n,
-             "SELECT %s FROM spans WHERE trace_id = decode($1, 'hex') AND ($2::uuid[] IS NULL OR "
+             "SELECT %s FROM %s WHERE trace_id = decode($1, 'hex') AND ($2::uuid[] IS NULL OR "
              "project_id = ANY($2::uuid[])) ORDER BY start_time, span_id LIMIT 10001",
-             lo_columns_select(LO_SIGNAL_SPANS));
+             lo_columns_select(LO_SIGNAL_SPANS), spans);
 }
 
 typedef struct {
@@ -346,6 +346,8 @@ int lo_q_trace(lo_api_req_t *req, lo_api_resp_t *resp, const char *trace_id)
     lo_q_vis_t vis = { 0 };
     tree_t t = { 0 };
     int rc = LO_OK;
+    lo_q_tier_t tier;
+    lo_q_tier_init(&tier);
 
     if (lo_q_parse_hex_id(trace_id, 16, trace) != LO_OK) {
         lo_api_error(resp, 400, "invalid_parameter",
@@ -360,9 +362,15 @@ int lo_q_trace(lo_api_req_t *req, lo_api_resp_t *resp, const char *trace_id)
     if (lo_q_visibility(req, resp, has_project ? project : NULL, &vis) != LO_OK)
         goto cleanup;
     const char *vals[2] = { trace, vis.all ? NULL : vis.arr.p };
-    char sql[2600];
-    trace_sql(sql, sizeof(sql));
+    /* a trace has no time range here: the catalog cannot prune, the bloom
+     * filters of trace_id do */
+    lo_cold_filter_t f = { .from_us = INT64_MIN, .to_us = INT64_MAX, .projects = vals[1], .trace = trace };
+    if (lo_q_tier_load(req, resp, &tier, LO_SIGNAL_SPANS, &f) != LO_OK)
+        goto cleanup;
+    char sql[2800];
+    trace_sql(sql, sizeof(sql), lo_q_tier_from(&tier, LO_SIGNAL_SPANS));
     r = lo_q_exec(req, resp, sql, 2, vals);
+    lo_q_tier_end(req, &tier);
     if (!r)
         goto cleanup;
     int rows = PQntuples(r);
@@ -431,10 +439,12 @@ int lo_q_trace(lo_api_req_t *req, lo_api_resp_t *resp, const char *trace_id)
         if (!t.nodes[k].shown)
             write_span(&w, &t, k);
     lo_jw_arr_end(&w);
+    lo_q_tier_report(&w, &tier.report);
     lo_jw_obj_end(&w);
     rc = lo_q_finish(resp, &w);
 
 cleanup:
+    lo_q_tier_end(req, &tier);
     free(t.nodes);
     PQclear(r);
     lo_q_vis_free(&vis);

@@ -20,6 +20,9 @@ import {
 
 const execFileP = promisify(execFile);
 const HOUR_MS = 3600e3;
+// A time some hours ago, 5 minutes into its hour: rows sent from there for
+// a few minutes fall in one hour, so one file, whenever the test runs.
+const hourAt = (hoursAgo) => Math.floor((Date.now() - hoursAgo * HOUR_MS) / HOUR_MS) * HOUR_MS + 5 * 60e3;
 const nsAt = (ms) => (BigInt(Math.floor(ms)) * 1000000n + BigInt(Math.floor(Math.random() * 1000)) * 1000n).toString();
 
 // ------------------------------------------------------------ data
@@ -221,13 +224,13 @@ async function setup(name, extraEnv = {}) {
 async function sendSpread(s, token, service) {
   const now = Date.now();
   const tracesOld = [randHex(16), randHex(16)];
-  await send(s.otlpUrl, token, 'logs', logsBody(service, now - 72 * HOUR_MS, 30, { traceId: tracesOld[0] }));
-  await send(s.otlpUrl, token, 'logs', logsBody(service, now - 50 * HOUR_MS, 20));
+  await send(s.otlpUrl, token, 'logs', logsBody(service, hourAt(72), 30, { traceId: tracesOld[0] }));
+  await send(s.otlpUrl, token, 'logs', logsBody(service, hourAt(50), 20));
   await send(s.otlpUrl, token, 'logs', logsBody(service, now - 1 * HOUR_MS, 10));
-  await send(s.otlpUrl, token, 'traces', spansBody(service, now - 72 * HOUR_MS, tracesOld));
-  await send(s.otlpUrl, token, 'traces', spansBody(service, now - 50 * HOUR_MS, [randHex(16)]));
+  await send(s.otlpUrl, token, 'traces', spansBody(service, hourAt(72), tracesOld));
+  await send(s.otlpUrl, token, 'traces', spansBody(service, hourAt(50), [randHex(16)]));
   await send(s.otlpUrl, token, 'traces', spansBody(service, now - 1 * HOUR_MS, [randHex(16)]));
-  await send(s.otlpUrl, token, 'metrics', metricsBody(service, [now - 3 * HOUR_MS, now - 2.5 * HOUR_MS, now - 10 * 60e3]));
+  await send(s.otlpUrl, token, 'metrics', metricsBody(service, [hourAt(3), hourAt(3) + 30 * 60e3, now - 10 * 60e3]));
   return { tracesOld };
 }
 
@@ -376,7 +379,7 @@ describe('faults: a rotation killed mid-way, two servers at once', () => {
   test('killed between upload and commit: nothing lost, nothing twice, the object removed next run', async () => {
     const { server, token, cluster } = ctx;
     const coldEnv = { LOOKOUT_COLD_URL: `file://${dir}` };
-    await send(server.otlpUrl, token, 'logs', logsBody('killed', Date.now() - 60 * HOUR_MS, 25));
+    await send(server.otlpUrl, token, 'logs', logsBody('killed', hourAt(60), 25));
     const before = await pgRows(cluster.url, 'logs', LIMIT.logs);
     assert.equal(before.length, 25);
 
@@ -427,7 +430,8 @@ describe('faults: a rotation killed mid-way, two servers at once', () => {
     const s1 = await startServer({ dbUrl: cluster.url, name: 'server-cold-r1', extraEnv });
     const s2 = await startServer({ dbUrl: cluster.url, name: 'server-cold-r2', extraEnv });
     try {
-      const at = Date.now() - 70 * HOUR_MS;
+      // inside one hour, so one file is right
+      const at = hourAt(70);
       for (let i = 0; i < 4; i++) await send(server.otlpUrl, token, 'logs', logsBody('twice', at + i * 60e3, 10));
       const before = (await pgRows(cluster.url, 'logs', LIMIT.logs)).filter((r) => r.service === 'twice');
       assert.equal(before.length, 40);
@@ -519,5 +523,104 @@ for k in sys.argv[3:]:
     await checkRotated(cluster.url, before, fileOf);
     assert.equal((await q('SELECT count(*)::int AS n FROM cold_pending', [], cluster.url))[0].n, 0,
       'what the failed runs left is settled');
+  });
+});
+
+// Every query endpoint over both tiers: the same answers before and after
+// rotation, for ranges inside, across and outside the hot window; a
+// corrupt object is named and the rest answers.
+describe('queries over both tiers', () => {
+  let ctx;
+  let dir;
+  before(async () => {
+    const cluster = await startCluster('cold-query');
+    dir = path.join(cluster.dir, 'cold');
+    fs.mkdirSync(dir);
+    const server = await startServer({
+      dbUrl: cluster.url, name: 'server-cold-query',
+      extraEnv: { LOOKOUT_COLD_URL: `file://${dir}`, LOOKOUT_ROTATE_INTERVAL: '86400' },
+    });
+    const token = await cli(['token', 'create', '--name', 'coldq', '--scope', 'ingest,observe:read'], cluster.url);
+    ctx = { cluster, server, token };
+  });
+  after(async () => { await ctx.server.stop(); await ctx.cluster.stop(); });
+
+  test('every endpoint answers as before rotation; a corrupt object is named, the rest answers', async () => {
+    const { server, token, cluster } = ctx;
+    const { tracesOld } = await sendSpread(server, token, 'q-svc');
+    await sendSpread(server, token, 'q-other');
+    const session = '0b7c1f7e-3a52-4d59-9a3e-2f6f0e6f3b11';
+    const sessionLogs = logsBody('q-svc', hourAt(70), 5);
+    for (const r of sessionLogs.resourceLogs[0].scopeLogs[0].logRecords) r.attributes.push({ key: 'session.id', value: { stringValue: session } });
+    await send(server.otlpUrl, token, 'logs', sessionLogs);
+    const hotSession = logsBody('q-svc', Date.now() - 2 * HOUR_MS, 3);
+    for (const r of hotSession.resourceLogs[0].scopeLogs[0].logRecords) r.attributes.push({ key: 'session.id', value: { stringValue: session } });
+    await send(server.otlpUrl, token, 'logs', hotSession);
+
+    const to = Date.now() + 60e3;
+    const api = `${server.apiUrl}/api/observe`;
+    const range = (h0, h1) => `from=${to - h0 * HOUR_MS}&to=${to - h1 * HOUR_MS}`;
+    const urls = [
+      `logs?${range(96, 0)}&limit=1000`, // across
+      `logs?${range(96, 0)}&limit=7&offset=25`, // a page inside the cold part
+      `logs?${range(96, 0)}&limit=5&offset=58`, // a page across the boundary
+      `logs?${range(96, 0)}&service=q-other&level=error&limit=100`,
+      `logs?${range(96, 0)}&q=LINE%201&limit=100`,
+      `logs?${range(96, 0)}&trace_id=${tracesOld[0]}&limit=100`,
+      `logs?${range(74, 60)}&limit=100`, // outside the hot window
+      `logs?${range(3, 0)}&limit=100`, // inside it
+      `traces/${tracesOld[0]}`,
+      `sessions/${session}/timeline?limit=100`,
+      `sessions/${session}/timeline?limit=3`,
+      `metrics?name=cold.gauge&${range(4, 0)}&step=300&agg=avg`,
+      `metrics?name=cold.gauge&${range(4, 0)}&step=1800&agg=count&group=none`,
+      `metrics?name=cold.hist&${range(4, 0)}&step=3600&agg=p90`,
+      `metrics?name=cold.hist&${range(4, 0)}&step=3600&agg=sum`,
+    ];
+    const answers = async () => {
+      const out = [];
+      for (const u of urls) {
+        const r = await get(`${api}/${u}`, { token });
+        out.push(`${r.status} ${r.body}`);
+      }
+      return out;
+    };
+    const before = await answers();
+    for (const [i, a] of before.entries()) assert.match(a, /^200 /, `${urls[i]} answers`);
+    assert.ok(JSON.parse(before[0].slice(4)).logs.length >= 116, 'every log of both services');
+
+    await cli(['rotate'], cluster.url, { LOOKOUT_COLD_URL: `file://${dir}` });
+    const files = await catalog(cluster.url);
+    assert.ok(files.filter((f) => f.signal === 'logs').length >= 2, 'logs rotated');
+    assert.ok(files.some((f) => f.signal === 'spans'), 'spans rotated');
+    assert.ok(files.some((f) => f.signal === 'metrics'), 'metric samples rotated');
+    assert.equal((await pgRows(cluster.url, 'logs', LIMIT.logs)).length, 0);
+
+    const after = await answers();
+    for (const [i, u] of urls.entries()) assert.equal(after[i], before[i], `${u}: the same answer from both tiers`);
+
+    // a corrupt object: named in cold_errors, the other objects answer (a
+    // server without the cache, which holds the object as it was: objects
+    // are never rewritten in place)
+    const victim = files.find((f) => f.signal === 'logs');
+    const p = path.join(dir, victim.key);
+    const bytes = fs.readFileSync(p);
+    bytes.fill(0x5a, bytes.length - 64, bytes.length - 8);
+    fs.writeFileSync(p, bytes);
+    const fresh = await startServer({
+      dbUrl: cluster.url, name: 'server-cold-query-2',
+      extraEnv: { LOOKOUT_COLD_URL: `file://${dir}`, LOOKOUT_ROTATE_INTERVAL: '86400', LOOKOUT_COLD_CACHE_MB: '0' },
+    });
+    let r;
+    try {
+      r = await get(`${fresh.apiUrl}/api/observe/${urls[0]}`, { token });
+    } finally {
+      await fresh.stop();
+    }
+    assert.equal(r.status, 200);
+    const body = JSON.parse(r.body.toString());
+    assert.equal(body.cold_errors.length, 1);
+    assert.equal(body.cold_errors[0].object, victim.key);
+    assert.ok(body.logs.length > 0 && body.logs.length < JSON.parse(before[0].slice(4)).logs.length, 'the rest answers');
   });
 });

@@ -1,0 +1,968 @@
+/*
+ * coldread.c — loading the cold rows a query may need into a temporary
+ * table (coldread.h, docs/cold-store.md "Queries").
+ *
+ * Per object, newest first: footer → row groups kept by the time (and
+ * service) statistics and the bloom filters of trace_id, session_id and
+ * series_id → the filter columns, which decide the rows → the other
+ * columns of those rows, as COPY text into the temporary table.  Each
+ * object's rows go in under a savepoint, so an object whose rows the
+ * database refuses fails alone.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cold/coldread.h"
+#include "cold/layout.h"
+#include "cold/objstore.h"
+#include "cold/parquet.h"
+#include "core/buf.h"
+
+#define CACHE_BUCKETS  4096
+#define COPY_FLUSH     (1u << 20) /* bytes of COPY text sent at a time */
+#define MAX_LOAD_ROWS  2000000    /* rows one load may copy (docs/cold-store.md) */
+#define MAX_SERIES     100000     /* ids in a series filter */
+#define MAX_BLOOM_PROBES 64       /* series ids probed in a bloom filter */
+
+/* ---- a bounded LRU cache of byte ranges ---- */
+
+typedef struct entry {
+    struct entry *prev, *next; /* LRU list, newest first */
+    struct entry *hnext;       /* hash chain */
+    uint64_t hash;
+    uint64_t off;
+    size_t n;
+    char *key;
+    uint8_t *data;
+} entry_t;
+
+struct lo_cold_reader {
+    lo_objstore_t *store;
+    pthread_mutex_t mu;
+    size_t cap, used;
+    entry_t *buckets[CACHE_BUCKETS];
+    entry_t *head, *tail;
+};
+
+static uint64_t range_hash(const char *key, uint64_t off, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const char *p = key; *p; p++)
+        h = (h ^ (uint8_t)*p) * 1099511628211ULL;
+    h = (h ^ off) * 1099511628211ULL;
+    return (h ^ n) * 1099511628211ULL;
+}
+
+static size_t entry_cost(const entry_t *e)
+{
+    return sizeof *e + strlen(e->key) + 1 + e->n;
+}
+
+static void lru_unlink(lo_cold_reader_t *r, entry_t *e)
+{
+    if (e->prev)
+        e->prev->next = e->next;
+    else
+        r->head = e->next;
+    if (e->next)
+        e->next->prev = e->prev;
+    else
+        r->tail = e->prev;
+    e->prev = e->next = NULL;
+}
+
+static void lru_push(lo_cold_reader_t *r, entry_t *e)
+{
+    e->next = r->head;
+    e->prev = NULL;
+    if (r->head)
+        r->head->prev = e;
+    r->head = e;
+    if (!r->tail)
+        r->tail = e;
+}
+
+static void entry_drop(lo_cold_reader_t *r, entry_t *e)
+{
+    entry_t **pp = &r->buckets[e->hash % CACHE_BUCKETS];
+    while (*pp != e)
+        pp = &(*pp)->hnext;
+    *pp = e->hnext;
+    lru_unlink(r, e);
+    r->used -= entry_cost(e);
+    free(e->key);
+    free(e->data);
+    free(e);
+}
+
+static bool cache_get(lo_cold_reader_t *r, const char *key, uint64_t off, void *dst, size_t n)
+{
+    if (r->cap == 0)
+        return false;
+    uint64_t h = range_hash(key, off, n);
+    bool hit = false;
+    pthread_mutex_lock(&r->mu);
+    for (entry_t *e = r->buckets[h % CACHE_BUCKETS]; e; e = e->hnext)
+        if (e->hash == h && e->off == off && e->n == n && strcmp(e->key, key) == 0) {
+            memcpy(dst, e->data, n);
+            lru_unlink(r, e);
+            lru_push(r, e);
+            hit = true;
+            break;
+        }
+    pthread_mutex_unlock(&r->mu);
+    return hit;
+}
+
+static void cache_put(lo_cold_reader_t *r, const char *key, uint64_t off, const void *src, size_t n)
+{
+    if (n > r->cap / 4)
+        return;
+    entry_t *e = calloc(1, sizeof *e);
+    if (!e)
+        return;
+    e->key = strdup(key);
+    e->data = malloc(n ? n : 1);
+    if (!e->key || !e->data) {
+        free(e->key);
+        free(e->data);
+        free(e);
+        return;
+    }
+    memcpy(e->data, src, n);
+    e->off = off;
+    e->n = n;
+    e->hash = range_hash(key, off, n);
+    pthread_mutex_lock(&r->mu);
+    bool dup = false;
+    for (entry_t *o = r->buckets[e->hash % CACHE_BUCKETS]; o; o = o->hnext)
+        dup |= o->hash == e->hash && o->off == off && o->n == n && strcmp(o->key, key) == 0;
+    if (!dup) {
+        e->hnext = r->buckets[e->hash % CACHE_BUCKETS];
+        r->buckets[e->hash % CACHE_BUCKETS] = e;
+        lru_push(r, e);
+        r->used += entry_cost(e);
+        while (r->used > r->cap && r->tail && r->tail != e)
+            entry_drop(r, r->tail);
+    }
+    pthread_mutex_unlock(&r->mu);
+    if (dup) {
+        free(e->key);
+        free(e->data);
+        free(e);
+    }
+}
+
+lo_cold_reader_t *lo_cold_reader_create(const lo_config_t *cfg, char *err, size_t errlen)
+{
+    err[0] = '\0';
+    if (cfg->cold_url == NULL || cfg->cold_url[0] == '\0')
+        return NULL;
+    lo_cold_reader_t *r = calloc(1, sizeof *r);
+    if (!r) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    r->store = lo_objstore_open(cfg->cold_url, err, errlen);
+    if (!r->store) {
+        free(r);
+        return NULL;
+    }
+    pthread_mutex_init(&r->mu, NULL);
+    r->cap = (size_t)cfg->cold_cache_mb << 20;
+    return r;
+}
+
+void lo_cold_reader_destroy(lo_cold_reader_t *r)
+{
+    if (!r)
+        return;
+    while (r->head)
+        entry_drop(r, r->head);
+    pthread_mutex_destroy(&r->mu);
+    lo_objstore_close(r->store);
+    free(r);
+}
+
+/* ---- reading an object ---- */
+
+typedef struct {
+    lo_cold_reader_t *r;
+    const char *key;
+    lo_buf_t buf;
+    char err[256];
+} source_t;
+
+static int read_at(void *ud, uint64_t off, void *dst, size_t n)
+{
+    source_t *s = ud;
+    if (n == 0 || cache_get(s->r, s->key, off, dst, n))
+        return LO_OK;
+    lo_buf_reset(&s->buf);
+    int rc = lo_objstore_get_range(s->r->store, s->key, off, n, &s->buf, s->err, sizeof s->err);
+    if (rc != LO_OK)
+        return rc;
+    if (s->buf.len != n) {
+        snprintf(s->err, sizeof s->err, "short read at %llu", (unsigned long long)off);
+        return LO_ERROR;
+    }
+    memcpy(dst, s->buf.p, n);
+    cache_put(s->r, s->key, off, dst, n);
+    return LO_OK;
+}
+
+/* ---- the temporary tables ---- */
+
+static const char *const TEMP[LO_SIGNAL_COUNT] = {
+    [LO_SIGNAL_LOGS] = "lo_cold_log_entries",
+    [LO_SIGNAL_SPANS] = "lo_cold_spans",
+    [LO_SIGNAL_METRICS] = "lo_cold_metric_samples",
+};
+
+const char *lo_cold_temp_table(lo_signal_t s)
+{
+    return (int)s >= 0 && s < LO_SIGNAL_COUNT ? TEMP[s] : NULL;
+}
+
+static int db_fail(PGconn *db, PGresult *res, const char *what, char *err, size_t errlen)
+{
+    snprintf(err, errlen, "%s: %s", what, res ? PQresultErrorMessage(res) : PQerrorMessage(db));
+    err[strcspn(err, "\n")] = '\0';
+    PQclear(res);
+    return PQstatus(db) == CONNECTION_OK ? LO_ERROR : LO_UNAVAIL;
+}
+
+static int run(PGconn *db, const char *sql, char *err, size_t errlen)
+{
+    PGresult *res = PQexec(db, sql);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        return db_fail(db, res, sql, err, errlen);
+    PQclear(res);
+    return LO_OK;
+}
+
+static int ensure_temp(PGconn *db, const lo_cold_layout_t *L, char *err, size_t errlen)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "DO $$BEGIN IF to_regclass('pg_temp.%s') IS NULL THEN CREATE TEMP TABLE %s (LIKE %s INCLUDING "
+             "DEFAULTS) ON COMMIT DELETE ROWS; END IF; END$$",
+             TEMP[L->signal], TEMP[L->signal], L->table);
+    return run(db, sql, err, errlen);
+}
+
+/* ---- one load ---- */
+
+typedef struct {
+    lo_cold_reader_t *r;
+    PGconn *db;
+    const lo_cold_layout_t *L;
+    const lo_cold_filter_t *f;
+    lo_cold_report_t *rep;
+    int64_t *series; /* sorted */
+    size_t n_series;
+    int64_t *heap; /* times of the newest exact matches (a min-heap), when only those are needed */
+    size_t heap_n, heap_cap;
+    lo_buf_t copy;        /* COPY text not yet sent */
+    bool copying;         /* a COPY of the current object is open */
+    int64_t object_rows;  /* rows of the current object sent */
+    const char *copy_sql; /* COPY ... FROM STDIN */
+    char *err;
+    size_t errlen;
+} load_t;
+
+/* Column indexes of the layout (the catalog's filter columns). */
+static int col_of(const lo_cold_layout_t *L, const char *name)
+{
+    for (size_t i = 0; i < L->n_cols; i++)
+        if (strcmp(L->cols[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+static void heap_push(load_t *ld, int64_t t)
+{
+    if (ld->heap_cap == 0)
+        return;
+    int64_t *h = ld->heap;
+    if (ld->heap_n == ld->heap_cap) {
+        if (t <= h[0])
+            return;
+        h[0] = t; /* replace the smallest, sift down */
+        for (size_t i = 0;;) {
+            size_t l = 2 * i + 1, m = i;
+            if (l < ld->heap_n && h[l] < h[m])
+                m = l;
+            if (l + 1 < ld->heap_n && h[l + 1] < h[m])
+                m = l + 1;
+            if (m == i)
+                break;
+            int64_t x = h[i];
+            h[i] = h[m], h[m] = x, i = m;
+        }
+        return;
+    }
+    size_t i = ld->heap_n++;
+    h[i] = t;
+    while (i > 0 && h[(i - 1) / 2] > h[i]) {
+        int64_t x = h[i];
+        h[i] = h[(i - 1) / 2], h[(i - 1) / 2] = x, i = (i - 1) / 2;
+    }
+}
+
+/* Parses "{1,2,3}" into a sorted array. */
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int parse_series(load_t *ld, const char *lit)
+{
+    size_t cap = 1;
+    for (const char *p = lit; *p; p++)
+        cap += *p == ',';
+    if (cap > MAX_SERIES) {
+        snprintf(ld->err, ld->errlen, "too many series for the cold tier (at most %d)", MAX_SERIES);
+        return LO_INVALID;
+    }
+    ld->series = malloc(cap * sizeof(int64_t));
+    if (!ld->series)
+        return LO_ERROR;
+    for (const char *p = lit; *p;) {
+        if (*p == '{' || *p == ',' || *p == '}' || *p == ' ') {
+            p++;
+            continue;
+        }
+        char *end;
+        long long v = strtoll(p, &end, 10);
+        if (end == p) {
+            snprintf(ld->err, ld->errlen, "series filter is not a list of ids");
+            return LO_INVALID;
+        }
+        ld->series[ld->n_series++] = v;
+        p = end;
+    }
+    qsort(ld->series, ld->n_series, sizeof(int64_t), cmp_i64);
+    return LO_OK;
+}
+
+static bool has_series(const load_t *ld, int64_t id)
+{
+    return bsearch(&id, ld->series, ld->n_series, sizeof(int64_t), cmp_i64) != NULL;
+}
+
+static int64_t le64(const char *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | (uint8_t)p[i];
+    return (int64_t)v;
+}
+
+static int cmp_bytes(lo_str_t a, const char *b)
+{
+    size_t bn = strlen(b), n = a.len < bn ? a.len : bn;
+    int c = n ? memcmp(a.p, b, n) : 0;
+    return c ? c : (a.len > bn) - (a.len < bn);
+}
+
+/* ---- COPY text ---- */
+
+static void put_escaped(lo_buf_t *b, const char *p, size_t n)
+{
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i], e = 0;
+        switch (c) {
+        case '\\': e = '\\'; break;
+        case '\n': e = 'n'; break;
+        case '\r': e = 'r'; break;
+        case '\t': e = 't'; break;
+        default: break;
+        }
+        if (!e)
+            continue;
+        lo_buf_append(b, p + run, i - run);
+        lo_buf_putc(b, '\\');
+        lo_buf_putc(b, e);
+        run = i + 1;
+    }
+    lo_buf_append(b, p + run, n - run);
+}
+
+static void put_time(lo_buf_t *b, int64_t us)
+{
+    int64_t s = us / 1000000, frac = us % 1000000;
+    if (frac < 0)
+        frac += 1000000, s--;
+    time_t t = (time_t)s;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    lo_buf_printf(b, "%04d-%02d-%02d %02d:%02d:%02d.%06lld+00", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                  tm.tm_hour, tm.tm_min, tm.tm_sec, (long long)frac);
+}
+
+static bool is_hex(lo_str_t s)
+{
+    for (size_t i = 0; i < s.len; i++) {
+        char c = s.p[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return false;
+    }
+    return true;
+}
+
+static bool is_uuid(lo_str_t s)
+{
+    if (s.len != 36)
+        return false;
+    for (size_t i = 0; i < 36; i++) {
+        char c = s.p[i];
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return false;
+    }
+    return true;
+}
+
+/* Appends value k of v as COPY text of a column of kind c; false when the
+ * value cannot be what the column says (a corrupt object). */
+static bool put_value(lo_buf_t *b, const lo_cold_col_t *c, const lo_pq_values_t *v, size_t k)
+{
+    if (v == NULL || (v->nulls && v->nulls[k])) {
+        lo_buf_puts(b, "\\N");
+        return c->optional;
+    }
+    switch (c->kind) {
+    case LO_CK_TS: put_time(b, v->v.i64[k]); return true;
+    case LO_CK_I64: lo_buf_printf(b, "%lld", (long long)v->v.i64[k]); return true;
+    case LO_CK_I32: lo_buf_printf(b, "%d", v->v.i32[k]); return true;
+    case LO_CK_BOOL: lo_buf_putc(b, v->v.b[k] ? 't' : 'f'); return true;
+    case LO_CK_F64: {
+        double d = v->v.f64[k];
+        if (isnan(d))
+            lo_buf_puts(b, "NaN");
+        else if (isinf(d))
+            lo_buf_puts(b, d > 0 ? "Infinity" : "-Infinity");
+        else
+            lo_buf_printf(b, "%.17g", d);
+        return true;
+    }
+    case LO_CK_STR:
+    case LO_CK_JSON: {
+        lo_str_t s = v->v.s[k];
+        if (memchr(s.p, '\0', s.len))
+            return false;
+        if (c->kind == LO_CK_STR && c->text == LO_CT_UUID && !is_uuid(s))
+            return false;
+        if (c->kind == LO_CK_STR && c->text == LO_CT_HEX) {
+            if (s.len % 2 || !is_hex(s))
+                return false;
+            lo_buf_puts(b, "\\\\x");
+        }
+        put_escaped(b, s.p, s.len);
+        return true;
+    }
+    }
+    return false;
+}
+
+static int copy_flush(load_t *ld, bool end, const char *abort_why)
+{
+    if (!ld->copying)
+        return LO_OK;
+    if (ld->copy.err) {
+        snprintf(ld->err, ld->errlen, "out of memory");
+        abort_why = "out of memory";
+    }
+    if (!abort_why && ld->copy.len > 0 && PQputCopyData(ld->db, ld->copy.p, (int)ld->copy.len) != 1)
+        return db_fail(ld->db, NULL, "COPY", ld->err, ld->errlen);
+    lo_buf_reset(&ld->copy);
+    if (!end && !abort_why)
+        return LO_OK;
+    ld->copying = false;
+    if (PQputCopyEnd(ld->db, abort_why) != 1)
+        return db_fail(ld->db, NULL, "COPY", ld->err, ld->errlen);
+    PGresult *res = PQgetResult(ld->db);
+    bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+    if (!ok && !abort_why)
+        snprintf(ld->err, ld->errlen, "the database refused its rows: %s", PQresultErrorMessage(res));
+    PQclear(res);
+    while ((res = PQgetResult(ld->db)) != NULL)
+        PQclear(res);
+    if (PQstatus(ld->db) != CONNECTION_OK)
+        return db_fail(ld->db, NULL, "COPY", ld->err, ld->errlen);
+    return ok ? LO_OK : LO_INVALID;
+}
+
+static int copy_begin(load_t *ld)
+{
+    if (ld->copying)
+        return LO_OK;
+    int rc = run(ld->db, "SAVEPOINT lo_cold", ld->err, ld->errlen);
+    if (rc != LO_OK)
+        return rc;
+    PGresult *res = PQexec(ld->db, ld->copy_sql);
+    if (PQresultStatus(res) != PGRES_COPY_IN)
+        return db_fail(ld->db, res, "COPY", ld->err, ld->errlen);
+    PQclear(res);
+    ld->copying = true;
+    return LO_OK;
+}
+
+/* ---- filters ---- */
+
+typedef struct {
+    const lo_pq_file_t *pf;
+    int *field; /* per layout column: its field in the file, or -1 */
+    lo_pq_values_t *vals;
+    bool *have;
+    size_t rg;
+    char err[256];
+} group_t;
+
+static int need_col(group_t *g, lo_pq_file_t *pf, size_t col, const lo_pq_values_t **out)
+{
+    *out = NULL;
+    if (g->field[col] < 0)
+        return LO_OK;
+    if (!g->have[col]) {
+        int rc = lo_pq_read_column(pf, g->rg, (size_t)g->field[col], &g->vals[col], g->err, sizeof g->err);
+        if (rc != LO_OK)
+            return rc;
+        g->have[col] = true;
+    }
+    *out = &g->vals[col];
+    return LO_OK;
+}
+
+static bool str_is(const lo_pq_values_t *v, size_t k, const char *want)
+{
+    if (v == NULL || (v->nulls && v->nulls[k]))
+        return false;
+    return cmp_bytes(v->v.s[k], want) == 0;
+}
+
+/* Case-insensitive ASCII search; *exact false when the text is not ASCII
+ * (then the row is kept and the query decides). */
+static bool ci_contains(lo_str_t s, const char *q, size_t qn, bool *exact)
+{
+    for (size_t i = 0; i < s.len; i++)
+        if ((uint8_t)s.p[i] >= 0x80) {
+            *exact = false;
+            return true;
+        }
+    if (qn == 0)
+        return true;
+    for (size_t i = 0; i + qn <= s.len; i++) {
+        size_t j = 0;
+        while (j < qn) {
+            char a = s.p[i + j], b = q[j];
+            if (a >= 'A' && a <= 'Z')
+                a = (char)(a - 'A' + 'a');
+            if (b >= 'A' && b <= 'Z')
+                b = (char)(b - 'A' + 'a');
+            if (a != b)
+                break;
+            j++;
+        }
+        if (j == qn)
+            return true;
+    }
+    return false;
+}
+
+/* Whether the statistics and bloom filters of row group rg exclude it. */
+static bool group_excluded(load_t *ld, lo_pq_file_t *pf, group_t *g)
+{
+    const lo_cold_layout_t *L = ld->L;
+    const lo_cold_filter_t *f = ld->f;
+    const lo_pq_row_group_t *rg = &pf->row_groups[g->rg];
+    int tf = g->field[L->c_time];
+    if (tf >= 0) {
+        const lo_pq_stats_t *st = &rg->columns[tf].stats;
+        if (st->has_min_max && st->min.len == 8 && st->max.len == 8 &&
+            (le64(st->max.p) < f->from_us || le64(st->min.p) >= f->to_us))
+            return true;
+    }
+    int sf = g->field[L->c_service];
+    if (f->service && sf >= 0) {
+        const lo_pq_stats_t *st = &rg->columns[sf].stats;
+        if (st->has_min_max && !st->legacy && (cmp_bytes(st->min, f->service) > 0 || cmp_bytes(st->max, f->service) < 0))
+            return true;
+    }
+    struct {
+        const char *name, *value;
+    } probes[] = { { "trace_id", f->trace }, { "session_id", f->session } };
+    for (size_t i = 0; i < LO_ARRAY_LEN(probes); i++) {
+        int c = col_of(L, probes[i].name);
+        bool maybe = true;
+        if (probes[i].value && c >= 0 && L->cols[c].bloom && g->field[c] >= 0 &&
+            lo_pq_bloom_check(pf, g->rg, (size_t)g->field[c], probes[i].value, strlen(probes[i].value), &maybe,
+                              g->err, sizeof g->err) == LO_OK &&
+            !maybe)
+            return true;
+    }
+    int sc = col_of(L, "series_id");
+    if (ld->series && sc >= 0 && g->field[sc] >= 0 && ld->n_series <= MAX_BLOOM_PROBES) {
+        bool any = false;
+        for (size_t i = 0; i < ld->n_series && !any; i++) {
+            uint8_t le[8];
+            uint64_t v = (uint64_t)ld->series[i];
+            for (int b = 0; b < 8; b++)
+                le[b] = (uint8_t)(v >> (8 * b));
+            bool maybe = true;
+            if (lo_pq_bloom_check(pf, g->rg, (size_t)g->field[sc], le, 8, &maybe, g->err, sizeof g->err) != LO_OK)
+                maybe = true;
+            any = maybe;
+        }
+        if (!any)
+            return true;
+    }
+    return false;
+}
+
+/* Decides the rows of the row group (keep[k]), reading only the filter
+ * columns.  LO_OK with *n_keep set, or a read error. */
+static int filter_group(load_t *ld, lo_pq_file_t *pf, group_t *g, uint8_t *keep, uint8_t *exact, size_t n,
+                        size_t *n_keep)
+{
+    const lo_cold_layout_t *L = ld->L;
+    const lo_cold_filter_t *f = ld->f;
+    const lo_pq_values_t *v;
+    memset(keep, 1, n);
+    memset(exact, 1, n);
+    size_t left = n;
+#define NEED(col)                                                                                            \
+    do {                                                                                                     \
+        int rc_ = need_col(g, pf, (col), &v);                                                                \
+        if (rc_ != LO_OK)                                                                                    \
+            return rc_;                                                                                      \
+    } while (0)
+#define DROP_IF(cond)                                                                                        \
+    for (size_t k = 0; k < n; k++)                                                                           \
+        if (keep[k] && (cond))                                                                               \
+            keep[k] = 0, left--;
+
+    NEED(L->c_time);
+    if (!v) {
+        snprintf(g->err, sizeof g->err, "no column %s", L->cols[L->c_time].name);
+        return LO_INVALID;
+    }
+    DROP_IF(v->v.i64[k] < f->from_us || v->v.i64[k] >= f->to_us);
+    if (left && f->projects) {
+        NEED(L->c_project);
+        DROP_IF(v == NULL || (v->nulls && v->nulls[k]) || v->v.s[k].len != 36 ||
+                !memmem(f->projects, strlen(f->projects), v->v.s[k].p, 36));
+    }
+    if (left && f->service) {
+        NEED(L->c_service);
+        DROP_IF(!str_is(v, k, f->service));
+    }
+    if (left && f->session) {
+        NEED(L->c_session);
+        DROP_IF(!str_is(v, k, f->session));
+    }
+    int c;
+    if (left && f->trace && (c = col_of(L, "trace_id")) >= 0) {
+        NEED((size_t)c);
+        DROP_IF(!str_is(v, k, f->trace));
+    }
+    if (left && f->levels && (c = col_of(L, "level")) >= 0) {
+        NEED((size_t)c);
+        for (size_t k = 0; k < n; k++) {
+            if (!keep[k])
+                continue;
+            char word[70];
+            lo_str_t s = v && !(v->nulls && v->nulls[k]) ? v->v.s[k] : LO_STR_NULL;
+            bool ok = s.len <= 64 && memchr(s.p ? s.p : "", '"', s.len) == NULL;
+            if (ok) {
+                int wn = snprintf(word, sizeof word, "\"%.*s\"", (int)s.len, s.p ? s.p : "");
+                ok = memmem(f->levels, strlen(f->levels), word, (size_t)wn) != NULL;
+            }
+            if (!ok)
+                keep[k] = 0, left--;
+        }
+    }
+    if (left && ld->series && (c = col_of(L, "series_id")) >= 0) {
+        NEED((size_t)c);
+        DROP_IF(v == NULL || !has_series(ld, v->v.i64[k]));
+    }
+    if (left && f->q && (c = col_of(L, "message")) >= 0) {
+        NEED((size_t)c);
+        size_t qn = strlen(f->q);
+        for (size_t k = 0; k < n; k++) {
+            bool ex = true;
+            if (keep[k] && !ci_contains(v->v.s[k], f->q, qn, &ex))
+                keep[k] = 0, left--;
+            exact[k] = ex;
+        }
+    }
+#undef NEED
+#undef DROP_IF
+    *n_keep = left;
+    return LO_OK;
+}
+
+/* Copies the kept rows of the row group. */
+static int copy_group(load_t *ld, lo_pq_file_t *pf, group_t *g, const uint8_t *keep, const uint8_t *exact,
+                      size_t n)
+{
+    const lo_cold_layout_t *L = ld->L;
+    const lo_pq_values_t *cols[64];
+    for (size_t i = 0; i < L->n_cols && i < 64; i++) {
+        cols[i] = NULL;
+        if (strncmp(L->cols[i].sql, "t.", 2) != 0)
+            continue;
+        int rc = need_col(g, pf, i, &cols[i]);
+        if (rc != LO_OK)
+            return rc;
+        if (cols[i] && cols[i]->n != n) {
+            snprintf(g->err, sizeof g->err, "column %s has %zu values in a row group of %zu rows",
+                     L->cols[i].name, cols[i]->n, n);
+            return LO_INVALID;
+        }
+    }
+    int rc = copy_begin(ld);
+    if (rc != LO_OK)
+        return rc;
+    const lo_pq_values_t *tv = cols[L->c_time];
+    for (size_t k = 0; k < n; k++) {
+        if (!keep[k])
+            continue;
+        if (ld->rep->rows + ld->object_rows >= MAX_LOAD_ROWS) {
+            snprintf(ld->err, ld->errlen,
+                     "the range holds more than %d matching rows in the cold tier; narrow from/to or add "
+                     "filters",
+                     MAX_LOAD_ROWS);
+            return LO_TOO_LARGE;
+        }
+        bool first = true;
+        for (size_t i = 0; i < L->n_cols; i++) {
+            if (strncmp(L->cols[i].sql, "t.", 2) != 0)
+                continue;
+            if (!first)
+                lo_buf_putc(&ld->copy, '\t');
+            first = false;
+            if (!put_value(&ld->copy, &L->cols[i], cols[i], k)) {
+                snprintf(g->err, sizeof g->err, "column %s holds a value its type cannot", L->cols[i].name);
+                return LO_INVALID;
+            }
+        }
+        lo_buf_putc(&ld->copy, '\n');
+        ld->object_rows++;
+        if (exact[k] && tv)
+            heap_push(ld, tv->v.i64[k]);
+        if (ld->copy.len >= COPY_FLUSH && (rc = copy_flush(ld, false, NULL)) != LO_OK)
+            return rc;
+    }
+    return LO_OK;
+}
+
+static void group_free(group_t *g, size_t ncols)
+{
+    for (size_t i = 0; i < ncols; i++)
+        if (g->have[i]) {
+            lo_pq_values_free(&g->vals[i]);
+            g->have[i] = false;
+        }
+}
+
+static void report_failure(load_t *ld, const char *key, const char *why)
+{
+    lo_cold_report_t *rep = ld->rep;
+    if (rep->n_failed < LO_COLD_MAX_FAILED) {
+        snprintf(rep->failed[rep->n_failed].key, sizeof rep->failed[0].key, "%s", key);
+        snprintf(rep->failed[rep->n_failed].error, sizeof rep->failed[0].error, "%s", why);
+    }
+    rep->n_failed++;
+}
+
+/* Reads one object.  LO_OK (the object failed alone: reported), or a
+ * database failure that ends the load. */
+static int load_object(load_t *ld, const char *key, uint64_t size)
+{
+    const lo_cold_layout_t *L = ld->L;
+    source_t src = { .r = ld->r, .key = key };
+    lo_buf_init(&src.buf, 0);
+    lo_pq_file_t *pf = NULL;
+    char why[256] = "";
+    int field[64], rc;
+    lo_pq_values_t vals[64];
+    bool have[64] = { 0 };
+    group_t g = { .field = field, .vals = vals, .have = have };
+    uint8_t *keep = NULL, *exact = NULL;
+    ld->object_rows = 0;
+
+    rc = lo_pq_open(size, read_at, &src, NULL, &pf, why, sizeof why);
+    if (rc != LO_OK) {
+        if (src.err[0])
+            snprintf(why, sizeof why, "%s", src.err);
+        goto failed;
+    }
+    g.pf = pf;
+    for (size_t i = 0; i < L->n_cols; i++) {
+        field[i] = -1;
+        lo_pq_column_t want = lo_cold_pq_column(&L->cols[i]);
+        for (size_t j = 0; j < pf->n_fields; j++)
+            if (lo_str_eq(pf->fields[j].name, L->cols[i].name)) {
+                if (pf->fields[j].type != want.type) {
+                    snprintf(why, sizeof why, "column %s has another type", L->cols[i].name);
+                    goto failed;
+                }
+                field[i] = (int)j;
+            }
+        if (field[i] < 0 && !L->cols[i].optional) {
+            snprintf(why, sizeof why, "no column %s", L->cols[i].name);
+            goto failed;
+        }
+    }
+    ld->rep->files++;
+    for (size_t rg = 0; rg < pf->n_row_groups; rg++) {
+        size_t n = (size_t)pf->row_groups[rg].num_rows, n_keep = 0;
+        g.rg = rg;
+        g.err[0] = '\0';
+        if (n == 0 || group_excluded(ld, pf, &g))
+            continue;
+        ld->rep->row_groups++;
+        uint8_t *k2 = realloc(keep, n), *e2 = k2 ? realloc(exact, n) : NULL;
+        if (k2)
+            keep = k2;
+        if (!k2 || !e2) {
+            snprintf(ld->err, ld->errlen, "out of memory");
+            rc = LO_ERROR;
+            goto out;
+        }
+        exact = e2;
+        rc = filter_group(ld, pf, &g, keep, exact, n, &n_keep);
+        if (rc == LO_OK && n_keep > 0)
+            rc = copy_group(ld, pf, &g, keep, exact, n);
+        group_free(&g, L->n_cols);
+        if (rc == LO_INVALID || (rc != LO_OK && g.err[0])) {
+            snprintf(why, sizeof why, "%s", src.err[0] ? src.err : g.err);
+            goto failed;
+        }
+        if (rc != LO_OK)
+            goto out;
+    }
+    rc = copy_flush(ld, true, NULL);
+    if (rc == LO_INVALID) {
+        snprintf(why, sizeof why, "%s", ld->err);
+        ld->err[0] = '\0';
+        rc = run(ld->db, "ROLLBACK TO SAVEPOINT lo_cold", ld->err, ld->errlen);
+        if (rc == LO_OK)
+            report_failure(ld, key, why);
+        goto out;
+    }
+    if (rc == LO_OK && ld->object_rows > 0) {
+        ld->rep->rows += ld->object_rows;
+        rc = run(ld->db, "RELEASE SAVEPOINT lo_cold", ld->err, ld->errlen);
+    }
+    goto out;
+
+failed:
+    report_failure(ld, key, why[0] ? why : "unreadable");
+    rc = LO_OK;
+    if (ld->copying) {
+        rc = copy_flush(ld, true, "object failed");
+        if (rc == LO_INVALID || rc == LO_OK)
+            rc = run(ld->db, "ROLLBACK TO SAVEPOINT lo_cold", ld->err, ld->errlen);
+    }
+out:
+    group_free(&g, L->n_cols);
+    free(keep);
+    free(exact);
+    lo_pq_close(pf);
+    lo_buf_free(&src.buf);
+    return rc;
+}
+
+/* Files of the signal that may hold matches, newest first: key, bytes,
+ * newest row (Unix microseconds). */
+static const char CATALOG_SQL[] =
+    "SELECT key, bytes, (extract(epoch FROM max_time) * 1000000)::int8 FROM cold_files "
+    "WHERE signal = $1 AND ($2::int8 IS NULL OR max_time >= lo_us_ts($2::int8)) "
+    "AND ($3::int8 IS NULL OR min_time < lo_us_ts($3::int8)) "
+    "AND ($4::uuid[] IS NULL OR projects IS NULL OR projects && $4::uuid[]) "
+    "AND ($5::text IS NULL OR services IS NULL OR $5 = ANY(services)) "
+    "AND ($6::uuid IS NULL OR sessions IS NULL OR $6::uuid = ANY(sessions)) "
+    "ORDER BY max_time DESC, key";
+
+int lo_cold_load(lo_cold_reader_t *r, PGconn *db, lo_signal_t s, const lo_cold_filter_t *f, lo_cold_report_t *rep,
+                 char *err, size_t errlen)
+{
+    const lo_cold_layout_t *L = lo_cold_layout(s);
+    char from_s[24], to_s[24];
+    lo_buf_t sql;
+    load_t ld = { .r = r, .db = db, .L = L, .f = f, .rep = rep, .err = err, .errlen = errlen };
+    PGresult *cat = NULL;
+    int rc;
+
+    err[0] = '\0';
+    if (!L || L->n_cols > 64) {
+        snprintf(err, errlen, "no cold layout for this signal");
+        return LO_ERROR;
+    }
+    if ((rc = ensure_temp(db, L, err, errlen)) != LO_OK)
+        return rc;
+    lo_buf_init(&sql, 0);
+    lo_buf_init(&ld.copy, 0);
+    lo_buf_printf(&sql, "COPY %s (", TEMP[s]);
+    bool first = true;
+    for (size_t i = 0; i < L->n_cols; i++)
+        if (strncmp(L->cols[i].sql, "t.", 2) == 0) {
+            lo_buf_printf(&sql, "%s%s", first ? "" : ", ", L->cols[i].sql + 2);
+            first = false;
+        }
+    lo_buf_puts(&sql, ") FROM STDIN");
+    lo_buf_putc(&sql, '\0');
+    if (sql.err) {
+        snprintf(err, errlen, "out of memory");
+        rc = LO_ERROR;
+        goto out;
+    }
+    ld.copy_sql = sql.p;
+    if (f->series && (rc = parse_series(&ld, f->series)) != LO_OK)
+        goto out;
+    if (f->newest > 0) {
+        ld.heap = malloc((size_t)f->newest * sizeof(int64_t));
+        if (!ld.heap) {
+            snprintf(err, errlen, "out of memory");
+            rc = LO_ERROR;
+            goto out;
+        }
+        ld.heap_cap = (size_t)f->newest;
+    }
+    snprintf(from_s, sizeof from_s, "%lld", (long long)f->from_us);
+    snprintf(to_s, sizeof to_s, "%lld", (long long)f->to_us);
+    /* no bound where the filter has none (a trace by id) */
+    const char *vals[6] = { lo_signal_name(s), f->from_us > INT64_MIN / 2 ? from_s : NULL,
+                            f->to_us < INT64_MAX / 2 ? to_s : NULL, f->projects, f->service, f->session };
+    cat = PQexecParams(db, CATALOG_SQL, 6, NULL, vals, NULL, NULL, 0);
+    if (PQresultStatus(cat) != PGRES_TUPLES_OK) {
+        rc = db_fail(db, cat, "reading the cold catalog", err, errlen);
+        cat = NULL;
+        goto out;
+    }
+    rc = LO_OK;
+    for (int i = 0; i < PQntuples(cat) && rc == LO_OK; i++) {
+        int64_t newest = strtoll(PQgetvalue(cat, i, 2), NULL, 10);
+        if (ld.heap_cap && ld.heap_n == ld.heap_cap && newest < ld.heap[0])
+            break; /* every later object is older than the newest matches already found */
+        rc = load_object(&ld, PQgetvalue(cat, i, 0), (uint64_t)strtoull(PQgetvalue(cat, i, 1), NULL, 10));
+    }
+out:
+    if (ld.copying)
+        (void)copy_flush(&ld, true, "load failed");
+    PQclear(cat);
+    free(ld.series);
+    free(ld.heap);
+    lo_buf_free(&ld.copy);
+    lo_buf_free(&sql);
+    return rc;
+}
