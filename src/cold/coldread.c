@@ -22,11 +22,11 @@
 #include "cold/parquet.h"
 #include "core/buf.h"
 
-#define CACHE_BUCKETS  4096
-#define COPY_FLUSH     (1u << 20) /* bytes of COPY text sent at a time */
-#define MAX_LOAD_ROWS  2000000    /* rows one load may copy (docs/cold-store.md) */
-#define MAX_SERIES     100000     /* ids in a series filter */
-#define MAX_BLOOM_PROBES 64       /* series ids probed in a bloom filter */
+#define CACHE_BUCKETS    4096
+#define COPY_FLUSH       (1u << 20) /* bytes of COPY text sent at a time */
+#define MAX_LOAD_ROWS    2000000    /* rows one load may copy (docs/cold-store.md) */
+#define MAX_SERIES       100000     /* ids in a series filter */
+#define MAX_BLOOM_PROBES 64         /* series ids probed in a bloom filter */
 
 /* ---- a bounded LRU cache of byte ranges ---- */
 
@@ -593,7 +593,8 @@ static bool group_excluded(load_t *ld, lo_pq_file_t *pf, group_t *g)
     int sf = g->field[L->c_service];
     if (f->service && sf >= 0) {
         const lo_pq_stats_t *st = &rg->columns[sf].stats;
-        if (st->has_min_max && !st->legacy && (cmp_bytes(st->min, f->service) > 0 || cmp_bytes(st->max, f->service) < 0))
+        if (st->has_min_max && !st->legacy &&
+            (cmp_bytes(st->min, f->service) > 0 || cmp_bytes(st->max, f->service) < 0))
             return true;
     }
     struct {
@@ -603,8 +604,8 @@ static bool group_excluded(load_t *ld, lo_pq_file_t *pf, group_t *g)
         int c = col_of(L, probes[i].name);
         bool maybe = true;
         if (probes[i].value && c >= 0 && L->cols[c].bloom && g->field[c] >= 0 &&
-            lo_pq_bloom_check(pf, g->rg, (size_t)g->field[c], probes[i].value, strlen(probes[i].value), &maybe,
-                              g->err, sizeof g->err) == LO_OK &&
+            lo_pq_bloom_check(pf, g->rg, (size_t)g->field[c], probes[i].value, strlen(probes[i].value),
+                              &maybe, g->err, sizeof g->err) == LO_OK &&
             !maybe)
             return true;
     }
@@ -617,7 +618,8 @@ static bool group_excluded(load_t *ld, lo_pq_file_t *pf, group_t *g)
             for (int b = 0; b < 8; b++)
                 le[b] = (uint8_t)(v >> (8 * b));
             bool maybe = true;
-            if (lo_pq_bloom_check(pf, g->rg, (size_t)g->field[sc], le, 8, &maybe, g->err, sizeof g->err) != LO_OK)
+            if (lo_pq_bloom_check(pf, g->rg, (size_t)g->field[sc], le, 8, &maybe, g->err, sizeof g->err) !=
+                LO_OK)
                 maybe = true;
             any = maybe;
         }
@@ -638,15 +640,15 @@ static int filter_group(load_t *ld, lo_pq_file_t *pf, group_t *g, uint8_t *keep,
     memset(keep, 1, n);
     memset(exact, 1, n);
     size_t left = n;
-#define NEED(col)                                                                                            \
-    do {                                                                                                     \
-        int rc_ = need_col(g, pf, (col), &v);                                                                \
-        if (rc_ != LO_OK)                                                                                    \
-            return rc_;                                                                                      \
+#define NEED(col)                             \
+    do {                                      \
+        int rc_ = need_col(g, pf, (col), &v); \
+        if (rc_ != LO_OK)                     \
+            return rc_;                       \
     } while (0)
-#define DROP_IF(cond)                                                                                        \
-    for (size_t k = 0; k < n; k++)                                                                           \
-        if (keep[k] && (cond))                                                                               \
+#define DROP_IF(cond)              \
+    for (size_t k = 0; k < n; k++) \
+        if (keep[k] && (cond))     \
             keep[k] = 0, left--;
 
     NEED(L->c_time);
@@ -893,8 +895,8 @@ static const char CATALOG_SQL[] =
     "AND ($6::uuid IS NULL OR sessions IS NULL OR $6::uuid = ANY(sessions)) "
     "ORDER BY max_time DESC, key";
 
-int lo_cold_load(lo_cold_reader_t *r, PGconn *db, lo_signal_t s, const lo_cold_filter_t *f, lo_cold_report_t *rep,
-                 char *err, size_t errlen)
+int lo_cold_load(lo_cold_reader_t *r, PGconn *db, lo_signal_t s, const lo_cold_filter_t *f,
+                 lo_cold_report_t *rep, char *err, size_t errlen)
 {
     const lo_cold_layout_t *L = lo_cold_layout(s);
     char from_s[24], to_s[24];
@@ -941,8 +943,12 @@ int lo_cold_load(lo_cold_reader_t *r, PGconn *db, lo_signal_t s, const lo_cold_f
     snprintf(from_s, sizeof from_s, "%lld", (long long)f->from_us);
     snprintf(to_s, sizeof to_s, "%lld", (long long)f->to_us);
     /* no bound where the filter has none (a trace by id) */
-    const char *vals[6] = { lo_signal_name(s), f->from_us > INT64_MIN / 2 ? from_s : NULL,
-                            f->to_us < INT64_MAX / 2 ? to_s : NULL, f->projects, f->service, f->session };
+    const char *vals[6] = { lo_signal_name(s),
+                            f->from_us > INT64_MIN / 2 ? from_s : NULL,
+                            f->to_us < INT64_MAX / 2 ? to_s : NULL,
+                            f->projects,
+                            f->service,
+                            f->session };
     cat = PQexecParams(db, CATALOG_SQL, 6, NULL, vals, NULL, NULL, 0);
     if (PQresultStatus(cat) != PGRES_TUPLES_OK) {
         rc = db_fail(db, cat, "reading the cold catalog", err, errlen);

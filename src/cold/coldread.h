@@ -41,7 +41,7 @@ void lo_cold_reader_destroy(lo_cold_reader_t *r);
 /* What may match; NULL members do not filter. */
 typedef struct {
     int64_t from_us, to_us; /* the signal's time column in [from, to) */
-    const char *projects;   /* array literal of readable project UUIDs; NULL: every row, with or without one */
+    const char *projects; /* array literal of readable project UUIDs; NULL: every row, with or without one */
     const char *service;
     const char *session; /* canonical UUID */
     const char *trace;   /* 32 lower-case hex digits */
@@ -73,7 +73,7 @@ const char *lo_cold_temp_table(lo_signal_t s);
  * on.  LO_OK; LO_UNAVAIL (connection lost) or LO_ERROR (the database
  * refused a statement, out of memory) with err set: the transaction must
  * then be rolled back. */
-int lo_cold_load(lo_cold_reader_t *r, PGconn *db, lo_signal_t s, const lo_cold_filter_t *f, lo_cold_report_t *rep,
-                 char *err, size_t errlen) LO_MUST_USE;
+int lo_cold_load(lo_cold_reader_t *r, PGconn *db, lo_signal_t s, const lo_cold_filter_t *f,
+                 lo_cold_report_t *rep, char *err, size_t errlen) LO_MUST_USE;
 
 #endif

@@ -57,8 +57,10 @@ int lo_q_tier_load(lo_api_req_t *req, lo_api_resp_t *resp, lo_q_tier_t *t, lo_si
     if (t->outer) {
         /* rows of an earlier load in the caller's transaction */
         char sql[96];
-        snprintf(sql, sizeof sql, "DO $$BEGIN IF to_regclass('pg_temp.%s') IS NOT NULL THEN DELETE FROM %s; END "
-                 "IF; END$$", temp, temp);
+        snprintf(sql, sizeof sql,
+                 "DO $$BEGIN IF to_regclass('pg_temp.%s') IS NOT NULL THEN DELETE FROM %s; END "
+                 "IF; END$$",
+                 temp, temp);
         if (!tier_exec(req, resp, sql))
             return LO_ERROR;
     }
@@ -81,7 +83,8 @@ int lo_q_tier_load(lo_api_req_t *req, lo_api_resp_t *resp, lo_q_tier_t *t, lo_si
         return LO_ERROR;
     }
     const char *table = lo_cold_layout(s)->table;
-    snprintf(t->rel[s], sizeof t->rel[s], "(SELECT * FROM %s UNION ALL SELECT * FROM pg_temp.%s)", table, temp);
+    snprintf(t->rel[s], sizeof t->rel[s], "(SELECT * FROM %s UNION ALL SELECT * FROM pg_temp.%s)", table,
+             temp);
     snprintf(t->from[s], sizeof t->from[s], "(SELECT * FROM %s UNION ALL SELECT * FROM pg_temp.%s) %s", table,
              temp, table);
     return LO_OK;

@@ -570,6 +570,9 @@ describe('queries over both tiers', () => {
       `logs?${range(74, 60)}&limit=100`, // outside the hot window
       `logs?${range(3, 0)}&limit=100`, // inside it
       `traces/${tracesOld[0]}`,
+      `traces?${range(96, 0)}&limit=100`,
+      `traces?${range(96, 0)}&service=q-other&status=error&limit=100`,
+      `traces?${range(96, 0)}&limit=2&offset=3`,
       `sessions/${session}/timeline?limit=100`,
       `sessions/${session}/timeline?limit=3`,
       `metrics?name=cold.gauge&${range(4, 0)}&step=300&agg=avg`,
@@ -587,7 +590,11 @@ describe('queries over both tiers', () => {
     };
     const before = await answers();
     for (const [i, a] of before.entries()) assert.match(a, /^200 /, `${urls[i]} answers`);
-    assert.ok(JSON.parse(before[0].slice(4)).logs.length >= 116, 'every log of both services');
+    const json = (a) => JSON.parse(a.slice(4));
+    assert.ok(json(before[0]).logs.length >= 116, 'every log of both services');
+    assert.equal(json(before[urls.indexOf(`traces?${range(96, 0)}&limit=100`)]).traces.length, 8, 'every trace');
+    assert.equal(json(before[urls.indexOf(`sessions/${session}/timeline?limit=100`)]).items.length, 8, 'the session');
+    assert.ok(json(before[urls.indexOf(`metrics?name=cold.gauge&${range(4, 0)}&step=300&agg=avg`)]).series.length > 0);
 
     await cli(['rotate'], cluster.url, { LOOKOUT_COLD_URL: `file://${dir}` });
     const files = await catalog(cluster.url);
