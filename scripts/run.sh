@@ -6,7 +6,9 @@
 # LOOKOUT_VALKEY_URL to use your own, or to "" for none), the
 # schema, a development project and token (kept in var/dev-token, mode 600,
 # reused while it is valid), then `bin/lookout serve` in the foreground on
-# $LOOKOUT_OTLP_ADDR / $LOOKOUT_API_ADDR (default 127.0.0.1:4318 / :8080).
+# $LOOKOUT_OTLP_ADDR / $LOOKOUT_API_ADDR (default 127.0.0.1:4318 / :8080),
+# with the cold tier in var/cold (set LOOKOUT_COLD_URL to use another store,
+# or to "" for none).
 # Your own LOOKOUT_* variables are passed through (LOOKOUT_DATABASE_URL
 # excepted: it points at the private cluster).  Stop the cluster afterwards
 # with `make services-stop`.
@@ -134,6 +136,13 @@ if [ -z "${LOOKOUT_VALKEY_URL+x}" ]; then
   export LOOKOUT_VALKEY_URL
 fi
 
+# the cold tier in var/cold, so rotation and cold queries work out of the box
+if [ -z "${LOOKOUT_COLD_URL+x}" ]; then
+  mkdir -p var/cold
+  LOOKOUT_COLD_URL="file://$root/var/cold"
+  export LOOKOUT_COLD_URL
+fi
+
 say "bin/lookout migrate"
 "$bin" migrate
 
@@ -173,6 +182,7 @@ cat >&2 <<EOF
   OTLP:      http://$otlp_addr/v1/{traces,logs,metrics}
   API:       http://$api_addr   (/healthz, /readyz, /metrics)
   live tail: ${LOOKOUT_VALKEY_URL:-in process (no Valkey)}
+  cold tier: ${LOOKOUT_COLD_URL:-none (rows stay in PostgreSQL)}   (rotate now: bin/lookout rotate)
 
   Follow new logs:  bin/lookout tail --url http://$api_addr --token $token
 
