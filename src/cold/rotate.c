@@ -45,9 +45,11 @@
 #define EXPIRE_BATCH     "1000"
 #define ROTATE_JITTER_MS (30 * 1000) /* at most; a tenth of a shorter interval */
 #define DROP_LOCK_WAIT   "SET lock_timeout = '2s'"
+#define COMPACT_GRACE    "2 minutes" /* longer than a query's statement_timeout */
+#define COMPACT_DAYS     "8"         /* days compacted per signal and run, at most */
 
 typedef struct {
-    atomic_llong runs, failures, orphans, expired, dropped;
+    atomic_llong runs, failures, orphans, expired, dropped, compacted;
     atomic_llong files[LO_SIGNAL_COUNT], rows[LO_SIGNAL_COUNT], bytes[LO_SIGNAL_COUNT];
 } rot_stats_t;
 
@@ -624,14 +626,220 @@ done:
     return rc;
 }
 
+/* ---- compaction ---- */
+
+/* Every row of one cold file into the slice's output, row group by row
+ * group.  The file must be of L's layout. */
+static int merge_source(slice_t *sl, const char *key, lo_buf_t *buf)
+{
+    const lo_cold_layout_t *L = sl->L;
+    char perr[256] = "";
+    lo_buf_reset(buf);
+    int rc = lo_objstore_get(sl->r->store, key, buf, sl->err, sl->errlen);
+    if (rc != LO_OK)
+        return rc;
+    lo_pq_file_t *pf = NULL;
+    if ((rc = lo_pq_open_buffer(buf->p, buf->len, NULL, &pf, perr, sizeof perr)) != LO_OK) {
+        snprintf(sl->err, sl->errlen, "reading %s: %s", key, perr);
+        return rc;
+    }
+    rc = pf->n_fields == L->n_cols ? LO_OK : LO_INVALID;
+    for (size_t i = 0; i < L->n_cols && rc == LO_OK; i++) {
+        lo_pq_column_t c = lo_cold_pq_column(&L->cols[i]);
+        if (!lo_str_eq(pf->fields[i].name, c.name) || pf->fields[i].type != c.type ||
+            pf->fields[i].optional != c.optional)
+            rc = LO_INVALID;
+    }
+    if (rc != LO_OK)
+        snprintf(sl->err, sl->errlen, "%s: not of the current %s layout", key, lo_signal_name(L->signal));
+    lo_pq_values_t vals[32];
+    lo_cold_colbuf_t cols[32];
+    for (size_t g = 0; g < pf->n_row_groups && rc == LO_OK; g++) {
+        size_t n = (size_t)pf->row_groups[g].num_rows;
+        memset(vals, 0, sizeof vals);
+        for (size_t i = 0; i < L->n_cols && rc == LO_OK; i++) {
+            if ((rc = lo_pq_read_column(pf, g, i, &vals[i], perr, sizeof perr)) != LO_OK || vals[i].n != n ||
+                (L->cols[i].optional && vals[i].nulls == NULL && n > 0)) {
+                snprintf(sl->err, sl->errlen, "reading %s: %s", key, perr[0] ? perr : "a column is short");
+                rc = rc != LO_OK ? rc : LO_INVALID;
+                break;
+            }
+            cols[i].nulls = vals[i].nulls;
+            switch (L->cols[i].kind) {
+            case LO_CK_TS:
+            case LO_CK_I64: cols[i].v.i64 = vals[i].v.i64; break;
+            case LO_CK_I32: cols[i].v.i32 = vals[i].v.i32; break;
+            case LO_CK_F64: cols[i].v.f64 = vals[i].v.f64; break;
+            case LO_CK_BOOL: cols[i].v.b = vals[i].v.b; break;
+            case LO_CK_STR:
+            case LO_CK_JSON: cols[i].v.s = vals[i].v.s; break;
+            }
+        }
+        if (rc == LO_OK && n > 0)
+            rc = write_batch(sl, &(lo_cold_batch_t){ n, cols });
+        for (size_t i = 0; i < L->n_cols; i++)
+            lo_pq_values_free(&vals[i]);
+    }
+    lo_pq_close(pf);
+    return rc;
+}
+
+/* Merges the files of one day of L (src: key, rows, slice start, slice
+ * end, in time order) into one, then swaps them in the catalog in one
+ * transaction; the replaced objects are deleted by a later run, after
+ * COMPACT_GRACE. */
+static int compact_day(lo_rotate_t *r, PGconn *db, const lo_cold_layout_t *L, const char *day, PGresult *src,
+                       const lo_rotate_opts_t *o, char *err, size_t errlen)
+{
+    int n = PQntuples(src);
+    slice_t sl = { .r = r, .db = db, .L = L, .t0 = INT64_MAX, .t1 = INT64_MIN, .err = err, .errlen = errlen };
+    int64_t want = 0;
+    lo_buf_t keys, buf;
+    lo_buf_init(&keys, 0);
+    lo_buf_init(&buf, 0);
+    lo_buf_putc(&keys, '{');
+    for (int i = 0; i < n; i++) {
+        int64_t a = strtoll(PQgetvalue(src, i, 2), NULL, 10), b = strtoll(PQgetvalue(src, i, 3), NULL, 10);
+        sl.t0 = a < sl.t0 ? a : sl.t0;
+        sl.t1 = b > sl.t1 ? b : sl.t1;
+        want += strtoll(PQgetvalue(src, i, 1), NULL, 10);
+        lo_buf_printf(&keys, "%s\"%s\"", i ? "," : "", PQgetvalue(src, i, 0));
+    }
+    lo_buf_putc(&keys, '}');
+    lo_buf_putc(&keys, '\0');
+    uint8_t u[16];
+    random_hex(u, sl.batch);
+    snprintf(sl.prefix, sizeof sl.prefix, "otel/%s/%s/%s_%s", L->dir, day, L->prefix, sl.batch);
+    err[0] = '\0';
+    int rc = LO_ERROR;
+    bool in_tx = false;
+    if (keys.err != LO_OK) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    if (!cmd(db, "INSERT INTO cold_pending (key, signal, why) VALUES ($1, $2, 'upload')", 2,
+             (const char *[]){ sl.prefix, lo_signal_name(L->signal) }, err, errlen)) {
+        rc = db_rc(db);
+        goto out;
+    }
+    for (int i = 0; i < n; i++)
+        if ((rc = merge_source(&sl, PQgetvalue(src, i, 0), &buf)) != LO_OK)
+            goto fail;
+    for (size_t i = 0; i < sl.n_files; i++)
+        if (!sl.files[i].done && (rc = finish_file(&sl, &sl.files[i])) != LO_OK)
+            goto fail;
+    rc = LO_ERROR;
+    if (sl.rows != want) {
+        snprintf(err, errlen, "%s %s: the catalog says %lld rows, the files hold %lld",
+                 lo_signal_name(L->signal), day, (long long)want, (long long)sl.rows);
+        goto fail;
+    }
+    if (!cmd(db, "BEGIN", 0, NULL, err, errlen))
+        goto fail_db;
+    in_tx = true;
+    PGresult *res = lo_store_exec(db, "DELETE FROM cold_files WHERE signal = $1 AND key = ANY($2::text[])", 2,
+                                  (const char *[]){ lo_signal_name(L->signal), keys.p }, err, errlen);
+    if (!res)
+        goto fail_db;
+    bool same = strtoll(PQcmdTuples(res), NULL, 10) == n;
+    PQclear(res);
+    if (!same) {
+        snprintf(err, errlen, "%s %s: the catalog changed meanwhile", lo_signal_name(L->signal), day);
+        goto fail;
+    }
+    for (size_t i = 0; i < sl.n_files; i++)
+        if (!catalog(&sl, &sl.files[i]))
+            goto fail_db;
+    if (!cmd(db,
+             "INSERT INTO cold_pending (key, signal, why) SELECT k, $2, 'expire' FROM unnest($1::text[]) k "
+             "ON CONFLICT DO NOTHING",
+             2, (const char *[]){ keys.p, lo_signal_name(L->signal) }, err, errlen) ||
+        !cmd(db, "DELETE FROM cold_pending WHERE key = $1", 1, (const char *[]){ sl.prefix }, err, errlen) ||
+        !cmd(db, "COMMIT", 0, NULL, err, errlen))
+        goto fail_db;
+    in_tx = false;
+    rc = LO_OK;
+    lo_stat_add(&r->st.compacted, n);
+    lo_log_info("compacted", "signal=%s day=%s files=%d rows=%lld", lo_signal_name(L->signal), day, n,
+                (long long)sl.rows);
+    for (size_t i = 0; i < sl.n_files; i++)
+        say(o, "compacted %d %s files of %s: %lld rows, %llu bytes -> %s", n, lo_signal_name(L->signal), day,
+            (long long)sl.files[i].rows, (unsigned long long)sl.files[i].size, sl.files[i].key);
+    goto out;
+fail_db:
+    rc = db_rc(db);
+fail:
+    if (in_tx && PQstatus(db) == CONNECTION_OK)
+        rollback(db);
+    if (PQstatus(db) == CONNECTION_OK)
+        abandon(&sl);
+out:
+    for (size_t i = 0; i < sl.n_files; i++)
+        cfile_free(&sl.files[i]);
+    free(sl.files);
+    lo_buf_free(&keys);
+    lo_buf_free(&buf);
+    return rc;
+}
+
+/* Merges the days of signal s that hold many small files. */
+static int compact_signal(lo_rotate_t *r, PGconn *db, lo_signal_t s, const lo_rotate_opts_t *o, char *err,
+                          size_t errlen)
+{
+    const lo_cold_layout_t *L = lo_cold_layout(s);
+    char min_files[24], max_bytes[24], dirlen[24];
+    i64s(min_files, r->cfg->cold_compact_files);
+    i64s(max_bytes, (int64_t)FILE_MAX_BYTES);
+    i64s(dirlen, (int64_t)strlen("otel/") + (int64_t)strlen(L->dir) + 1);
+    /* the day is the key's directory: otel/{dir}/YYYY-MM-DD/ */
+    PGresult *days =
+        lo_store_exec(db,
+                      "SELECT substr(key, $3::int + 1, 10), count(*), sum(bytes) FROM cold_files "
+                      "WHERE signal = $1 GROUP BY 1 HAVING count(*) >= $2::int AND sum(bytes) <= "
+                      "$4::int8 ORDER BY 1 LIMIT " COMPACT_DAYS,
+                      4, (const char *[]){ lo_signal_name(s), min_files, dirlen, max_bytes }, err, errlen);
+    if (!days)
+        return db_rc(db);
+    int rc = LO_OK;
+    for (int i = 0; i < PQntuples(days) && rc == LO_OK && !lo_sched_stopping(r->sched); i++) {
+        const char *day = PQgetvalue(days, i, 0);
+        if (o->dry_run) {
+            say(o, "would compact %s %s files of %s (%s bytes)", PQgetvalue(days, i, 1), lo_signal_name(s),
+                day, PQgetvalue(days, i, 2));
+            continue;
+        }
+        char like[64];
+        snprintf(like, sizeof like, "otel/%s/%s/%%", L->dir, day);
+        PGresult *src =
+            lo_store_exec(db,
+                          "SELECT key, rows, (extract(epoch FROM slice_start) * 1000000)::int8, "
+                          "(extract(epoch FROM slice_end) * 1000000)::int8 FROM cold_files WHERE signal = $1 "
+                          "AND key LIKE $2 ORDER BY min_time, key",
+                          2, (const char *[]){ lo_signal_name(s), like }, err, errlen);
+        if (!src) {
+            rc = db_rc(db);
+            break;
+        }
+        rc = compact_day(r, db, L, day, src, o, err, errlen);
+        PQclear(src);
+    }
+    PQclear(days);
+    return rc;
+}
+
 /* ---- the run ---- */
 
 /* Objects named by cold_pending rows a crash (or an unreachable store) left:
  * uploads never cataloged and expired objects not yet deleted. */
 static int remove_orphans(lo_rotate_t *r, PGconn *db, const lo_rotate_opts_t *o, char *err, size_t errlen)
 {
+    /* objects replaced by compaction stay a while: a query that read the
+     * catalog before the swap may still be reading them */
     PGresult *res =
-        lo_store_exec(db, "SELECT key, why FROM cold_pending ORDER BY created_at", 0, NULL, err, errlen);
+        lo_store_exec(db,
+                      "SELECT key, why FROM cold_pending WHERE why = 'upload' OR created_at < now() - "
+                      "interval '" COMPACT_GRACE "' ORDER BY created_at",
+                      0, NULL, err, errlen);
     if (!res)
         return db_rc(db);
     int rc = LO_OK;
@@ -805,6 +1013,14 @@ int lo_rotate_run(lo_rotate_t *r, PGconn *db, const lo_rotate_opts_t *o, char *e
         if (o->signals && !(o->signals & (1u << s)))
             continue;
         int rc = rotate_signal(r, db, (lo_signal_t)s, o, err2, sizeof err2);
+        if (rc == LO_OK && (rc = compact_signal(r, db, (lo_signal_t)s, o, err2, sizeof err2)) != LO_OK &&
+            rc != LO_UNAVAIL) {
+            /* compaction only saves reads: the run goes on, the next one tries again */
+            lo_log_warn("compaction failed", "signal=%s error=\"%.300s\"", lo_signal_name((lo_signal_t)s),
+                        err2);
+            say(o, "%s: compaction failed: %s", lo_signal_name((lo_signal_t)s), err2);
+            rc = LO_OK;
+        }
         if (rc == LO_OK && keep[s] > 0)
             rc = expire(r, db, (lo_signal_t)s, keep[s], o, err2, sizeof err2);
         if (rc != LO_OK) {
@@ -848,10 +1064,12 @@ static void render_metrics(void *arg, lo_buf_t *out)
         "# TYPE lookout_cold_expired_files_total counter\nlookout_cold_expired_files_total %lld\n"
         "# HELP lookout_rotate_partitions_dropped_total Hot partitions dropped once emptied.\n"
         "# TYPE lookout_rotate_partitions_dropped_total counter\n"
-        "lookout_rotate_partitions_dropped_total %lld\n",
+        "lookout_rotate_partitions_dropped_total %lld\n"
+        "# HELP lookout_cold_compacted_files_total Cold files merged into bigger ones by compaction.\n"
+        "# TYPE lookout_cold_compacted_files_total counter\nlookout_cold_compacted_files_total %lld\n",
         (long long)(atomic_load(&s->runs) - atomic_load(&s->failures)), (long long)atomic_load(&s->failures),
         (long long)atomic_load(&s->orphans), (long long)atomic_load(&s->expired),
-        (long long)atomic_load(&s->dropped));
+        (long long)atomic_load(&s->dropped), (long long)atomic_load(&s->compacted));
     static const char *const what[3][2] = {
         { "files", "Cold files written" },
         { "rows", "Rows moved to the cold tier" },

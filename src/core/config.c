@@ -235,6 +235,9 @@ static const cfg_entry_t table[] = {
       0, COLD_CODECS, NULL },
     { "cold_row_group_rows", CFG_INT, F(cold_row_group_rows), "131072", 1024, 1048576,
       "rows per Parquet row group in the cold tier (the unit a reader skips by its statistics)" },
+    { "cold_compact_files", CFG_INT, F(cold_compact_files), "12", 2, 10000,
+      "a day's cold files of one signal are merged into one once there are this many (and they hold at most "
+      "256 MiB together)" },
     { "cold_cache_mb", CFG_INT, F(cold_cache_mb), "256", 0, 65536,
       "memory for recently read parts of cold objects (footers, bloom filters, column chunks), shared by "
       "the query threads; 0: no cache" },

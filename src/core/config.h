@@ -68,6 +68,7 @@ typedef struct lo_config {
     char *cold_codec;
     int64_t cold_row_group_rows;
     int64_t cold_cache_mb;
+    int64_t cold_compact_files;
     int64_t retention_logs_days;
     int64_t retention_spans_days;
     int64_t retention_metrics_days;
