@@ -222,8 +222,11 @@ bench-query: $(BIN) $(BUILD)/bench/query_run
 
 # The cold tier: rotation rate and bytes per row, beside ClickHouse (bench/cold_bench.sh).
 .PHONY: bench-cold
-bench-cold: $(BIN)
-	@LO_BIN=$(BIN) bench/cold_bench.sh
+$(BUILD)/bench/pq_scan: bench/pq_scan.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) bench/pq_scan.c $(LIB) $(LDLIBS) -o $@
+bench-cold: $(BIN) $(BUILD)/bench/pq_scan
+	@BUILD=$(BUILD) LO_BIN=$(BIN) bench/cold_bench.sh
 
 # The protobuf walker's decode speed alone, one core (bench/decode_bench.c).
 .PHONY: bench-decode

@@ -15,6 +15,7 @@
 # Knobs (environment):
 #   LO_CB_LOGS        log entries per window (default 1000000)
 #   LO_CB_CLICKHOUSE  0 skips ClickHouse
+#   LO_CB_KEEP        a path prefix: the scanned files are kept as PREFIX.{snappy,zstd}.parquet
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -85,6 +86,30 @@ echo "|---|---:|---:|---:|---:|"
 row snappy "$snappy_s" "$snappy"
 row zstd "$zstd_s" "$zstd"
 python3 -c "print('PostgreSQL held the same rows in %.1f B/row (heap and TOAST) and %.1f B/row with indexes' % ($pg_heap / (2 * $LOGS), $pg_bytes / (2 * $LOGS)))"
+
+# Our reader beside DuckDB scanning one column of the same file, one thread
+# each, best of 5 (bench/pq_scan.c, bench/duck_scan.mjs): the biggest file
+# of each codec.
+if [ -x "${BUILD:-build}/bench/pq_scan" ] && [ -d tests/integration/node_modules/@duckdb ]; then
+  nsnappy=${snappy##*|}
+  snappy_file=$(psql "$DB" -qAtc "SELECT key FROM (SELECT key, bytes FROM cold_files ORDER BY created_at LIMIT $nsnappy) x
+                                   ORDER BY bytes DESC LIMIT 1")
+  zstd_file=$(psql "$DB" -qAtc "SELECT key FROM cold_files WHERE key NOT IN (SELECT key FROM cold_files ORDER BY created_at
+                                 LIMIT $nsnappy) ORDER BY bytes DESC LIMIT 1")
+  echo
+  echo "## cold tier: scanning one column of one file (one thread each, best of 5 runs)"
+  echo "| codec | column | rows | ours | DuckDB $(node -e "const {createRequire}=require('module');console.log(createRequire(process.cwd()+'/tests/integration/package.json')('@duckdb/node-api/package.json').version)" 2>/dev/null) | DuckDB time / ours |"
+  echo "|---|---|---:|---:|---:|---:|"
+  for pair in "snappy:$snappy_file" "zstd:$zstd_file"; do
+    codec=${pair%%:*}; f="$dir/cold/${pair#*:}"
+    [ -n "${LO_CB_KEEP:-}" ] && cp "$f" "$LO_CB_KEEP.$codec.parquet"
+    for col in timestamp id service level message attributes trace_id; do
+      read -r _ n ours _ < <("${BUILD:-build}/bench/pq_scan" "$f" "$col" 5)
+      read -r _ _ duck < <(node bench/duck_scan.mjs "$f" "$col" 5)
+      python3 -c "print('| $codec | $col | $n | %.1f ms | %.1f ms | %.2f |' % ($ours * 1e3, $duck * 1e3, $duck / $ours))"
+    done
+  done
+fi
 
 if [ -n "$ch" ]; then
   port=$(free_port)

@@ -245,8 +245,9 @@ LO_MUST_USE int lo_pq_open_buffer(const void *p, size_t n, const lo_pq_limits_t 
 void lo_pq_close(lo_pq_file_t *f);
 
 /* The values of one column chunk, one slot per row.  A null row's slot is
- * zero (or an empty string).  Byte-array and fixed values are views into
- * heap. */
+ * zero ({NULL, 0} for byte values).  Byte-array and fixed values are views
+ * into the decompressed pages (and dictionary), which the values own: no
+ * value is copied. */
 typedef struct {
     lo_pq_type_t type;
     size_t n;
@@ -261,7 +262,8 @@ typedef struct {
         lo_str_t *s; /* BYTE_ARRAY, FIXED, INT96 */
         void *any;
     } v;
-    char *heap;
+    void **owned; /* the buffers byte values point into */
+    size_t n_owned;
 } lo_pq_values_t;
 
 /* Reads column col of row group rg: every page of its chunk, decoded.

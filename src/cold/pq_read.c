@@ -157,6 +157,25 @@ int lo_pq_read_range(lo_pq_file_t *f, int64_t off, int64_t len, size_t limit, ui
     return LO_OK;
 }
 
+/* The bytes [off, off + len) of a column chunk: a view when the file is in
+ * memory (*owned NULL), else read into *owned. */
+static int chunk_bytes(lo_pq_file_t *f, int64_t off, int64_t len, const uint8_t **out, uint8_t **owned,
+                       char *err, size_t errlen)
+{
+    *owned = NULL;
+    *out = NULL;
+    if (f->read_at == mem_read_at) {
+        if (!in_body(f, off, len))
+            return lo_pq_say(err, errlen, LO_INVALID, "parquet: a range (%lld, %lld bytes) outside the file",
+                             (long long)off, (long long)len);
+        *out = ((const mem_src_t *)f->ud)->p + off;
+        return LO_OK;
+    }
+    int rc = lo_pq_read_range(f, off, len, f->limits.max_chunk_bytes, owned, err, errlen);
+    *out = *owned;
+    return rc;
+}
+
 /* ---- values ---- */
 
 /* The state of reading one column chunk. */
@@ -169,8 +188,8 @@ typedef struct {
     bool bytes;   /* values are byte strings (BYTE_ARRAY, FIXED, INT96) */
     lo_pq_values_t *out;
     size_t rows;
-    size_t *offs; /* byte values: each row's offset in heap */
-    lo_buf_t heap;
+    void **owned; /* byte values: the buffers they point into (handed to out) */
+    size_t n_owned, owned_cap, owned_bytes;
     /* the dictionary */
     bool has_dict;
     uint8_t *dict_buf;
@@ -192,6 +211,29 @@ static int bad(rd_t *r, const char *why)
     if (r->why == NULL)
         r->why = why;
     return LO_INVALID;
+}
+
+/* Keeps buffer p (n bytes) for the byte values that point into it; frees
+ * it when it cannot. */
+static int keep(rd_t *r, void *p, size_t n)
+{
+    if (n > r->f->limits.max_chunk_bytes - r->owned_bytes) {
+        free(p);
+        return bad(r, "parquet: the column's values are past the limit");
+    }
+    if (r->n_owned == r->owned_cap) {
+        size_t cap = r->owned_cap ? 2 * r->owned_cap : 8;
+        void **o = realloc(r->owned, cap * sizeof *o);
+        if (o == NULL) {
+            free(p);
+            return LO_ERROR;
+        }
+        r->owned = o;
+        r->owned_cap = cap;
+    }
+    r->owned[r->n_owned++] = p;
+    r->owned_bytes += n;
+    return LO_OK;
 }
 
 /* PLAIN values: k of them from [p, p + len) into fixed (k * es) or strs. */
@@ -322,8 +364,14 @@ static int dba_values(rd_t *r, const uint8_t *p, size_t len, size_t k, lo_str_t 
         prev_len = (size_t)prefix[i] + strs[i].len;
         strs[i].len = prev_len;
     }
-    for (size_t i = 0; rc == LO_OK && i < k; i++)
-        strs[i].p = r->rebuilt.p + at[i];
+    if (rc == LO_OK && k > 0) {
+        /* the values outlive the page: their buffer goes with them */
+        size_t n = r->rebuilt.len;
+        char *base = lo_buf_detach(&r->rebuilt, NULL);
+        rc = base == NULL ? LO_ERROR : keep(r, base, n);
+        for (size_t i = 0; rc == LO_OK && i < k; i++)
+            strs[i].p = base + at[i];
+    }
     free(at);
     free(prefix);
     return rc;
@@ -421,15 +469,10 @@ static int scatter(rd_t *r, size_t row, size_t nv, const uint32_t *defs)
         if (defs && defs[i] == 0) {
             r->out->nulls[row + i] = 1;
             r->out->n_nulls++;
-            if (r->bytes)
-                r->offs[row + i] = 0;
             continue;
         }
         if (r->bytes) {
-            r->offs[row + i] = r->heap.len;
-            r->out->v.s[row + i].len = r->strs[j].len;
-            if (lo_buf_append(&r->heap, r->strs[j].p, r->strs[j].len) != LO_OK)
-                return bad(r, "parquet: the column's values are past the limit");
+            r->out->v.s[row + i] = r->strs[j];
         } else {
             memcpy((uint8_t *)r->out->v.any + (row + i) * r->es, r->fixed + j * r->es, r->es);
         }
@@ -635,7 +678,10 @@ static int read_pages(rd_t *r, const uint8_t *buf, size_t len)
                 rc = h.nv < 0 || (size_t)h.nv > r->rows - row
                          ? bad(r, "parquet: a page with more values than its row group's rows")
                          : data_page(r, &h, NULL, 0, plain, (size_t)h.usize, row);
-                free(plain);
+                if (rc == LO_OK && r->bytes)
+                    rc = keep(r, plain, (size_t)h.usize); /* the values point into it */
+                else
+                    free(plain);
                 if (rc == LO_OK)
                     row += (size_t)h.nv;
             }
@@ -659,7 +705,10 @@ static int read_pages(rd_t *r, const uint8_t *buf, size_t len)
                 return bad(r, "parquet: a page does not decompress to its size");
             }
             rc = data_page(r, &h, body + h.rep_len, (size_t)h.def_len, plain, ulen, row);
-            free(plain);
+            if (rc == LO_OK && r->bytes)
+                rc = keep(r, plain, ulen);
+            else
+                free(plain);
             if (rc != LO_OK)
                 return rc;
             row += (size_t)h.nv;
@@ -698,9 +747,9 @@ int lo_pq_read_column(lo_pq_file_t *f, size_t rg, size_t col, lo_pq_values_t *ou
     int64_t start = c->data_page_offset;
     if (c->dictionary_page_offset >= 4 && c->dictionary_page_offset < start)
         start = c->dictionary_page_offset;
-    uint8_t *buf;
-    int rc =
-        lo_pq_read_range(f, start, c->total_compressed_size, f->limits.max_chunk_bytes, &buf, err, errlen);
+    const uint8_t *buf = NULL;
+    uint8_t *owned_buf = NULL;
+    int rc = chunk_bytes(f, start, c->total_compressed_size, &buf, &owned_buf, err, errlen);
     if (rc != LO_OK)
         return rc;
 
@@ -714,7 +763,6 @@ int lo_pq_read_column(lo_pq_file_t *f, size_t rg, size_t col, lo_pq_values_t *ou
     r.bytes = r.es == 0;
     r.rows = (size_t)g->num_rows;
     r.out = out;
-    lo_buf_init(&r.heap, f->limits.max_chunk_bytes);
     lo_buf_init(&r.rebuilt, f->limits.max_page_bytes);
     out->type = fd->type;
     out->n = r.rows;
@@ -723,9 +771,7 @@ int lo_pq_read_column(lo_pq_file_t *f, size_t rg, size_t col, lo_pq_values_t *ou
     if (fd->optional && (out->nulls = calloc(n, 1)) == NULL)
         rc = LO_ERROR;
     if (r.bytes) {
-        out->v.s = calloc(n, sizeof *out->v.s);
-        r.offs = calloc(n, sizeof *r.offs);
-        if (out->v.s == NULL || r.offs == NULL)
+        if ((out->v.s = calloc(n, sizeof *out->v.s)) == NULL)
             rc = LO_ERROR;
     } else if ((out->v.any = calloc(n, r.es)) == NULL) {
         rc = LO_ERROR;
@@ -735,15 +781,16 @@ int lo_pq_read_column(lo_pq_file_t *f, size_t rg, size_t col, lo_pq_values_t *ou
         rc = bad(&r, "parquet: a codec this reader does not know");
     if (rc == LO_OK)
         rc = read_pages(&r, buf, (size_t)c->total_compressed_size);
-    if (rc == LO_OK && r.bytes) {
-        out->heap = lo_buf_detach(&r.heap, NULL);
-        if (out->heap == NULL)
-            rc = LO_ERROR;
-        for (size_t i = 0; rc == LO_OK && i < r.rows; i++)
-            out->v.s[i].p = out->heap + r.offs[i];
+    /* byte values may point into the dictionary */
+    if (r.bytes && r.dict_buf != NULL) {
+        int krc = keep(&r, r.dict_buf, 0);
+        r.dict_buf = NULL;
+        if (rc == LO_OK)
+            rc = krc;
     }
-    free(buf);
-    free(r.offs);
+    out->owned = r.owned;
+    out->n_owned = r.n_owned;
+    free(owned_buf);
     free(r.dict_buf);
     free(r.dict_fixed);
     free(r.dict_str);
@@ -751,7 +798,6 @@ int lo_pq_read_column(lo_pq_file_t *f, size_t rg, size_t col, lo_pq_values_t *ou
     free(r.strs);
     free(r.idx);
     free(r.i64s);
-    lo_buf_free(&r.heap);
     lo_buf_free(&r.rebuilt);
     if (rc != LO_OK) {
         lo_pq_values_free(out);
@@ -769,6 +815,8 @@ void lo_pq_values_free(lo_pq_values_t *v)
         return;
     free(v->nulls);
     free(v->v.any);
-    free(v->heap);
+    for (size_t i = 0; i < v->n_owned; i++)
+        free(v->owned[i]);
+    free(v->owned);
     memset(v, 0, sizeof *v);
 }
