@@ -23,10 +23,11 @@
 #include "core/buf.h"
 
 #define CACHE_BUCKETS    4096
-#define COPY_FLUSH       (1u << 20) /* bytes of COPY text sent at a time */
-#define MAX_LOAD_ROWS    2000000    /* rows one load may copy (docs/cold-store.md) */
-#define MAX_SERIES       100000     /* ids in a series filter */
-#define MAX_BLOOM_PROBES 64         /* series ids probed in a bloom filter */
+#define COPY_FLUSH       (1u << 20)        /* bytes of COPY text sent at a time */
+#define COPY_MAX         ((size_t)1 << 30) /* COPY text of one row group */
+#define MAX_LOAD_ROWS    2000000           /* rows one load may copy (docs/cold-store.md) */
+#define MAX_SERIES       100000            /* ids in a series filter */
+#define MAX_BLOOM_PROBES 64                /* series ids probed in a bloom filter */
 
 /* ---- a bounded LRU cache of byte ranges ---- */
 
@@ -267,9 +268,12 @@ typedef struct {
     size_t n_series;
     int64_t *heap; /* times of the newest exact matches (a min-heap), when only those are needed */
     size_t heap_n, heap_cap;
-    lo_buf_t copy;        /* COPY text not yet sent */
-    bool copying;         /* a COPY of the current object is open */
-    int64_t object_rows;  /* rows of the current object sent */
+    lo_buf_t copy;       /* COPY text of the current row group */
+    bool savepoint;      /* the current object's savepoint is open */
+    int64_t object_rows; /* rows of the current object sent */
+    int64_t *obj_times;  /* times of the current object's exact matches: into heap once it is in */
+    size_t obj_n, obj_cap;
+    bool q_exact;         /* q is ASCII: the reader decides it exactly for ASCII text */
     const char *copy_sql; /* COPY ... FROM STDIN */
     char *err;
     size_t errlen;
@@ -312,6 +316,29 @@ static void heap_push(load_t *ld, int64_t t)
         int64_t x = h[i];
         h[i] = h[(i - 1) / 2], h[(i - 1) / 2] = x, i = (i - 1) / 2;
     }
+}
+
+/* Rows older than this cannot be among the newest wanted (INT64_MIN: any
+ * may be). */
+static int64_t heap_floor(const load_t *ld)
+{
+    return ld->heap_cap && ld->heap_n == ld->heap_cap ? ld->heap[0] : INT64_MIN;
+}
+
+static int obj_time(load_t *ld, int64_t t)
+{
+    if (ld->heap_cap == 0)
+        return LO_OK;
+    if (ld->obj_n == ld->obj_cap) {
+        size_t cap = ld->obj_cap ? 2 * ld->obj_cap : 1024;
+        int64_t *p = realloc(ld->obj_times, cap * sizeof *p);
+        if (!p)
+            return LO_ERROR;
+        ld->obj_times = p;
+        ld->obj_cap = cap;
+    }
+    ld->obj_times[ld->obj_n++] = t;
+    return LO_OK;
 }
 
 /* Parses "{1,2,3}" into a sorted array. */
@@ -472,47 +499,48 @@ static bool put_value(lo_buf_t *b, const lo_cold_col_t *c, const lo_pq_values_t 
     return false;
 }
 
-static int copy_flush(load_t *ld, bool end, const char *abort_why)
+/* Sends the COPY text of one row group (the object's savepoint opened
+ * first): COPY is open only while this runs, never across reads of the
+ * object store.  LO_OK; LO_INVALID when the database refuses the rows
+ * (message in why); LO_UNAVAIL or LO_ERROR (ld->err) otherwise. */
+static int copy_send(load_t *ld, char *why, size_t whylen)
 {
-    if (!ld->copying)
+    if (ld->copy.len == 0)
         return LO_OK;
     if (ld->copy.err) {
         snprintf(ld->err, ld->errlen, "out of memory");
-        abort_why = "out of memory";
+        return LO_ERROR;
     }
-    if (!abort_why && ld->copy.len > 0 && PQputCopyData(ld->db, ld->copy.p, (int)ld->copy.len) != 1)
-        return db_fail(ld->db, NULL, "COPY", ld->err, ld->errlen);
+    int rc;
+    if (!ld->savepoint) {
+        if ((rc = run(ld->db, "SAVEPOINT lo_cold", ld->err, ld->errlen)) != LO_OK)
+            return rc;
+        ld->savepoint = true;
+    }
+    PGresult *res = PQexec(ld->db, ld->copy_sql);
+    if (PQresultStatus(res) != PGRES_COPY_IN)
+        return db_fail(ld->db, res, "COPY", ld->err, ld->errlen);
+    PQclear(res);
+    for (size_t off = 0; off < ld->copy.len; off += COPY_FLUSH) {
+        size_t n = ld->copy.len - off < COPY_FLUSH ? ld->copy.len - off : COPY_FLUSH;
+        if (PQputCopyData(ld->db, ld->copy.p + off, (int)n) != 1)
+            return db_fail(ld->db, NULL, "COPY", ld->err, ld->errlen);
+    }
     lo_buf_reset(&ld->copy);
-    if (!end && !abort_why)
-        return LO_OK;
-    ld->copying = false;
-    if (PQputCopyEnd(ld->db, abort_why) != 1)
+    if (PQputCopyEnd(ld->db, NULL) != 1)
         return db_fail(ld->db, NULL, "COPY", ld->err, ld->errlen);
-    PGresult *res = PQgetResult(ld->db);
+    res = PQgetResult(ld->db);
     bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-    if (!ok && !abort_why)
-        snprintf(ld->err, ld->errlen, "the database refused its rows: %s", PQresultErrorMessage(res));
+    if (!ok) {
+        snprintf(why, whylen, "the database refused its rows: %s", PQresultErrorMessage(res));
+        why[strcspn(why, "\n")] = '\0';
+    }
     PQclear(res);
     while ((res = PQgetResult(ld->db)) != NULL)
         PQclear(res);
     if (PQstatus(ld->db) != CONNECTION_OK)
         return db_fail(ld->db, NULL, "COPY", ld->err, ld->errlen);
     return ok ? LO_OK : LO_INVALID;
-}
-
-static int copy_begin(load_t *ld)
-{
-    if (ld->copying)
-        return LO_OK;
-    int rc = run(ld->db, "SAVEPOINT lo_cold", ld->err, ld->errlen);
-    if (rc != LO_OK)
-        return rc;
-    PGresult *res = PQexec(ld->db, ld->copy_sql);
-    if (PQresultStatus(res) != PGRES_COPY_IN)
-        return db_fail(ld->db, res, "COPY", ld->err, ld->errlen);
-    PQclear(res);
-    ld->copying = true;
-    return LO_OK;
 }
 
 /* ---- filters ---- */
@@ -534,7 +562,7 @@ static int need_col(group_t *g, lo_pq_file_t *pf, size_t col, const lo_pq_values
     if (!g->have[col]) {
         int rc = lo_pq_read_column(pf, g->rg, (size_t)g->field[col], &g->vals[col], g->err, sizeof g->err);
         if (rc != LO_OK)
-            return rc;
+            return LO_INVALID; /* the object's failure: a corrupt or unreadable chunk */
         g->have[col] = true;
     }
     *out = &g->vals[col];
@@ -586,8 +614,9 @@ static bool group_excluded(load_t *ld, lo_pq_file_t *pf, group_t *g)
     int tf = g->field[L->c_time];
     if (tf >= 0) {
         const lo_pq_stats_t *st = &rg->columns[tf].stats;
+        /* past the range, or older than the newest matches already found */
         if (st->has_min_max && st->min.len == 8 && st->max.len == 8 &&
-            (le64(st->max.p) < f->from_us || le64(st->min.p) >= f->to_us))
+            (le64(st->max.p) < f->from_us || le64(st->min.p) >= f->to_us || le64(st->max.p) < heap_floor(ld)))
             return true;
     }
     int sf = g->field[L->c_service];
@@ -610,6 +639,23 @@ static bool group_excluded(load_t *ld, lo_pq_file_t *pf, group_t *g)
             return true;
     }
     int sc = col_of(L, "series_id");
+    if (ld->series && sc >= 0 && g->field[sc] >= 0) {
+        /* files are sorted by series: a row group holds a range of them */
+        const lo_pq_stats_t *st = &rg->columns[g->field[sc]].stats;
+        if (st->has_min_max && st->min.len == 8 && st->max.len == 8) {
+            int64_t lo = le64(st->min.p), hi = le64(st->max.p);
+            size_t a = 0, b = ld->n_series;
+            while (a < b) { /* the first id >= lo */
+                size_t m = a + (b - a) / 2;
+                if (ld->series[m] < lo)
+                    a = m + 1;
+                else
+                    b = m;
+            }
+            if (a == ld->n_series || ld->series[a] > hi)
+                return true;
+        }
+    }
     if (ld->series && sc >= 0 && g->field[sc] >= 0 && ld->n_series <= MAX_BLOOM_PROBES) {
         bool any = false;
         for (size_t i = 0; i < ld->n_series && !any; i++) {
@@ -623,9 +669,12 @@ static bool group_excluded(load_t *ld, lo_pq_file_t *pf, group_t *g)
                 maybe = true;
             any = maybe;
         }
-        if (!any)
+        if (!any) {
+            g->err[0] = '\0';
             return true;
+        }
     }
+    g->err[0] = '\0'; /* a bloom filter that could not be read only prunes nothing */
     return false;
 }
 
@@ -656,7 +705,8 @@ static int filter_group(load_t *ld, lo_pq_file_t *pf, group_t *g, uint8_t *keep,
         snprintf(g->err, sizeof g->err, "no column %s", L->cols[L->c_time].name);
         return LO_INVALID;
     }
-    DROP_IF(v->v.i64[k] < f->from_us || v->v.i64[k] >= f->to_us);
+    int64_t floor = heap_floor(ld);
+    DROP_IF(v->v.i64[k] < f->from_us || v->v.i64[k] >= f->to_us || v->v.i64[k] < floor);
     if (left && f->projects) {
         NEED(L->c_project);
         DROP_IF(v == NULL || (v->nulls && v->nulls[k]) || v->v.s[k].len != 36 ||
@@ -695,7 +745,10 @@ static int filter_group(load_t *ld, lo_pq_file_t *pf, group_t *g, uint8_t *keep,
         NEED((size_t)c);
         DROP_IF(v == NULL || !has_series(ld, v->v.i64[k]));
     }
-    if (left && f->q && (c = col_of(L, "message")) >= 0) {
+    if (left && f->q && !ld->q_exact) {
+        /* case folding beyond ASCII is the database's (its locale): it decides */
+        memset(exact, 0, n);
+    } else if (left && f->q && (c = col_of(L, "message")) >= 0) {
         NEED((size_t)c);
         size_t qn = strlen(f->q);
         for (size_t k = 0; k < n; k++) {
@@ -716,9 +769,8 @@ static int copy_group(load_t *ld, lo_pq_file_t *pf, group_t *g, const uint8_t *k
                       size_t n)
 {
     const lo_cold_layout_t *L = ld->L;
-    const lo_pq_values_t *cols[64];
+    const lo_pq_values_t *cols[64] = { 0 };
     for (size_t i = 0; i < L->n_cols && i < 64; i++) {
-        cols[i] = NULL;
         if (strncmp(L->cols[i].sql, "t.", 2) != 0)
             continue;
         int rc = need_col(g, pf, i, &cols[i]);
@@ -730,9 +782,6 @@ static int copy_group(load_t *ld, lo_pq_file_t *pf, group_t *g, const uint8_t *k
             return LO_INVALID;
         }
     }
-    int rc = copy_begin(ld);
-    if (rc != LO_OK)
-        return rc;
     const lo_pq_values_t *tv = cols[L->c_time];
     for (size_t k = 0; k < n; k++) {
         if (!keep[k])
@@ -758,12 +807,12 @@ static int copy_group(load_t *ld, lo_pq_file_t *pf, group_t *g, const uint8_t *k
         }
         lo_buf_putc(&ld->copy, '\n');
         ld->object_rows++;
-        if (exact[k] && tv)
-            heap_push(ld, tv->v.i64[k]);
-        if (ld->copy.len >= COPY_FLUSH && (rc = copy_flush(ld, false, NULL)) != LO_OK)
-            return rc;
+        if (exact[k] && tv && obj_time(ld, tv->v.i64[k]) != LO_OK) {
+            snprintf(ld->err, ld->errlen, "out of memory");
+            return LO_ERROR;
+        }
     }
-    return LO_OK;
+    return copy_send(ld, g->err, sizeof g->err);
 }
 
 static void group_free(group_t *g, size_t ncols)
@@ -785,7 +834,31 @@ static void report_failure(load_t *ld, const char *key, const char *why)
     rep->n_failed++;
 }
 
-/* Reads one object.  LO_OK (the object failed alone: reported), or a
+/* Ends the current object: its rows stay (savepoint released, its
+ * matches' times into the heap) or go (rolled back to the savepoint). */
+static int object_end(load_t *ld, bool keep_rows)
+{
+    int rc = LO_OK;
+    if (ld->savepoint) {
+        rc = run(ld->db,
+                 keep_rows ? "RELEASE SAVEPOINT lo_cold"
+                           : "ROLLBACK TO SAVEPOINT lo_cold; RELEASE SAVEPOINT lo_cold",
+                 ld->err, ld->errlen);
+        ld->savepoint = false;
+    }
+    if (keep_rows && rc == LO_OK) {
+        ld->rep->rows += ld->object_rows;
+        for (size_t i = 0; i < ld->obj_n; i++)
+            heap_push(ld, ld->obj_times[i]);
+    }
+    ld->obj_n = 0;
+    ld->object_rows = 0;
+    lo_buf_reset(&ld->copy);
+    return rc;
+}
+
+/* Reads one object, newest row group first.  LO_OK (when the object failed
+ * alone, it is reported and its rows are rolled back), LO_TOO_LARGE, or a
  * database failure that ends the load. */
 static int load_object(load_t *ld, const char *key, uint64_t size)
 {
@@ -800,6 +873,7 @@ static int load_object(load_t *ld, const char *key, uint64_t size)
     group_t g = { .field = field, .vals = vals, .have = have };
     uint8_t *keep = NULL, *exact = NULL;
     ld->object_rows = 0;
+    ld->obj_n = 0;
 
     rc = lo_pq_open(size, read_at, &src, NULL, &pf, why, sizeof why);
     if (rc != LO_OK) {
@@ -825,12 +899,20 @@ static int load_object(load_t *ld, const char *key, uint64_t size)
         }
     }
     ld->rep->files++;
-    for (size_t rg = 0; rg < pf->n_row_groups; rg++) {
-        size_t n = (size_t)pf->row_groups[rg].num_rows, n_keep = 0;
-        g.rg = rg;
+    /* rows are in time order within a file: the newest row groups first, so
+     * a search for the newest matches can stop early */
+    for (size_t i = pf->n_row_groups; i-- > 0;) {
+        int64_t rows = pf->row_groups[i].num_rows;
+        size_t n_keep = 0;
+        g.rg = i;
         g.err[0] = '\0';
-        if (n == 0 || group_excluded(ld, pf, &g))
+        if (rows <= 0 || group_excluded(ld, pf, &g))
             continue;
+        if ((uint64_t)rows > pf->limits.max_rows) {
+            snprintf(why, sizeof why, "row group %zu: %lld rows is past the limit", i, (long long)rows);
+            goto failed;
+        }
+        size_t n = (size_t)rows;
         ld->rep->row_groups++;
         uint8_t *k2 = realloc(keep, n), *e2 = k2 ? realloc(exact, n) : NULL;
         if (k2)
@@ -845,37 +927,26 @@ static int load_object(load_t *ld, const char *key, uint64_t size)
         if (rc == LO_OK && n_keep > 0)
             rc = copy_group(ld, pf, &g, keep, exact, n);
         group_free(&g, L->n_cols);
-        if (rc == LO_INVALID || (rc != LO_OK && g.err[0])) {
-            snprintf(why, sizeof why, "%s", src.err[0] ? src.err : g.err);
+        if (rc == LO_INVALID) {
+            snprintf(why, sizeof why, "%s", src.err[0] ? src.err : g.err[0] ? g.err : "corrupt");
             goto failed;
         }
         if (rc != LO_OK)
             goto out;
     }
-    rc = copy_flush(ld, true, NULL);
-    if (rc == LO_INVALID) {
-        snprintf(why, sizeof why, "%s", ld->err);
-        ld->err[0] = '\0';
-        rc = run(ld->db, "ROLLBACK TO SAVEPOINT lo_cold", ld->err, ld->errlen);
-        if (rc == LO_OK)
-            report_failure(ld, key, why);
-        goto out;
-    }
-    if (rc == LO_OK && ld->object_rows > 0) {
-        ld->rep->rows += ld->object_rows;
-        rc = run(ld->db, "RELEASE SAVEPOINT lo_cold", ld->err, ld->errlen);
-    }
-    goto out;
+    rc = object_end(ld, true);
+    goto done;
 
 failed:
     report_failure(ld, key, why[0] ? why : "unreadable");
     rc = LO_OK;
-    if (ld->copying) {
-        rc = copy_flush(ld, true, "object failed");
-        if (rc == LO_INVALID || rc == LO_OK)
-            rc = run(ld->db, "ROLLBACK TO SAVEPOINT lo_cold", ld->err, ld->errlen);
-    }
 out:
+    if (ld->savepoint || ld->obj_n || ld->object_rows) {
+        int erc = object_end(ld, false);
+        if (rc == LO_OK)
+            rc = erc;
+    }
+done:
     group_free(&g, L->n_cols);
     free(keep);
     free(exact);
@@ -913,7 +984,7 @@ int lo_cold_load(lo_cold_reader_t *r, PGconn *db, lo_signal_t s, const lo_cold_f
     if ((rc = ensure_temp(db, L, err, errlen)) != LO_OK)
         return rc;
     lo_buf_init(&sql, 0);
-    lo_buf_init(&ld.copy, 0);
+    lo_buf_init(&ld.copy, COPY_MAX);
     lo_buf_printf(&sql, "COPY %s (", TEMP[s]);
     bool first = true;
     for (size_t i = 0; i < L->n_cols; i++)
@@ -939,7 +1010,14 @@ int lo_cold_load(lo_cold_reader_t *r, PGconn *db, lo_signal_t s, const lo_cold_f
             goto out;
         }
         ld.heap_cap = (size_t)f->newest;
+        /* the hot tier's newest matches: cold rows older than the newest
+         * that many need not be read */
+        for (size_t i = 0; i < f->n_seed; i++)
+            heap_push(&ld, f->seed[i]);
     }
+    ld.q_exact = true;
+    for (const char *p = f->q; p && *p; p++)
+        ld.q_exact &= (uint8_t)*p < 0x80;
     snprintf(from_s, sizeof from_s, "%lld", (long long)f->from_us);
     snprintf(to_s, sizeof to_s, "%lld", (long long)f->to_us);
     /* no bound where the filter has none (a trace by id) */
@@ -963,9 +1041,8 @@ int lo_cold_load(lo_cold_reader_t *r, PGconn *db, lo_signal_t s, const lo_cold_f
         rc = load_object(&ld, PQgetvalue(cat, i, 0), (uint64_t)strtoull(PQgetvalue(cat, i, 1), NULL, 10));
     }
 out:
-    if (ld.copying)
-        (void)copy_flush(&ld, true, "load failed");
     PQclear(cat);
+    free(ld.obj_times);
     free(ld.series);
     free(ld.heap);
     lo_buf_free(&ld.copy);

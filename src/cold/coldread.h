@@ -49,6 +49,8 @@ typedef struct {
     const char *q;       /* case-insensitive substring of the message */
     const char *series;  /* array literal of series ids ({1,2,3}) */
     int64_t newest;      /* > 0: only the newest this many matches are wanted (older objects are skipped) */
+    const int64_t *seed; /* with newest: times of the hot tier's newest matches (at most newest of them) */
+    size_t n_seed;
 } lo_cold_filter_t;
 
 #define LO_COLD_MAX_FAILED 8

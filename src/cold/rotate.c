@@ -45,8 +45,8 @@
 #define EXPIRE_BATCH     "1000"
 #define ROTATE_JITTER_MS (30 * 1000) /* at most; a tenth of a shorter interval */
 #define DROP_LOCK_WAIT   "SET lock_timeout = '2s'"
-#define COMPACT_GRACE    "2 minutes" /* longer than a query's statement_timeout */
-#define COMPACT_DAYS     "8"         /* days compacted per signal and run, at most */
+#define COMPACT_GRACE    "30 minutes" /* longer than any query's reads of the objects it listed */
+#define COMPACT_DAYS     "8"          /* days compacted per signal and run, at most */
 
 typedef struct {
     atomic_llong runs, failures, orphans, expired, dropped, compacted;
@@ -590,12 +590,8 @@ static int rotate_slice(lo_rotate_t *r, PGconn *db, const lo_cold_layout_t *L, i
                  (long long)deleted);
         goto fail;
     }
-    /* a trace's summary goes when its last span has: every span of a trace
-     * that ended before t1 started before t1, in this slice or an earlier one */
-    if (L->signal == LO_SIGNAL_SPANS &&
-        !cmd(db, "DELETE FROM traces WHERE start_time < lo_us_ts($1) AND end_time < lo_us_ts($1)", 1,
-             (const char *[]){ b }, err, errlen))
-        goto fail_db;
+    /* trace summaries stay hot (the trace search reads them); retention
+     * removes them with the spans' files */
     if (!cmd(db, "DELETE FROM cold_pending WHERE key = $1", 1, (const char *[]){ sl.prefix }, err, errlen) ||
         !cmd(db, "COMMIT", 0, NULL, err, errlen))
         goto fail_db;
@@ -822,6 +818,13 @@ static int compact_signal(lo_rotate_t *r, PGconn *db, lo_signal_t s, const lo_ro
         }
         rc = compact_day(r, db, L, day, src, o, err, errlen);
         PQclear(src);
+        if (rc != LO_OK && rc != LO_UNAVAIL) {
+            /* that day stays as it is; the others are still merged */
+            lo_log_warn("compaction failed", "signal=%s day=%s error=\"%.300s\"", lo_signal_name(s), day,
+                        err);
+            say(o, "%s %s: compaction failed: %s", lo_signal_name(s), day, err);
+            rc = LO_OK;
+        }
     }
     PQclear(days);
     return rc;
@@ -912,6 +915,11 @@ static int expire(lo_rotate_t *r, PGconn *db, lo_signal_t s, int64_t days, const
         say(o, "expired %s", key);
     }
     PQclear(res);
+    /* the summaries of traces whose spans are past retention */
+    if (rc == LO_OK && s == LO_SIGNAL_SPANS && !o->dry_run &&
+        !cmd(db, "DELETE FROM traces WHERE end_time < now() - $1::int8 * interval '1 day'", 1,
+             (const char *[]){ d }, err, errlen))
+        rc = db_rc(db);
     return rc;
 }
 

@@ -66,10 +66,9 @@ int lo_q_logs_count(lo_api_req_t *req, lo_api_resp_t *resp, const lo_log_spec_t 
 typedef struct {
     int64_t from_us, to_us;
     int64_t limit, offset;
-    const char *session;    /* canonical UUID */
-    const char *service;    /* of the root span */
-    int status;             /* index of lo_span_status_names */
-    lo_cold_report_t *cold; /* NULL, or where cold objects that could not be read are named */
+    const char *session; /* canonical UUID */
+    const char *service; /* of the root span */
+    int status;          /* index of lo_span_status_names */
 } lo_trace_spec_t;
 
 /* The columns of a trace search row. */

@@ -111,8 +111,43 @@ static int logs_stream(lo_api_req_t *req, lo_api_resp_t *resp, lo_q_sql_t *s, ch
     return rc;
 }
 
-/* Loads the cold rows spec may match (newest: only the newest that many
- * are needed). */
+/* The hot tier's newest newest matches' times (Unix microseconds), in the
+ * query's snapshot: cold rows older than all of them are not read. */
+static int hot_seed(lo_api_req_t *req, lo_api_resp_t *resp, const lo_log_spec_t *spec, const lo_q_vis_t *vis,
+                    int64_t newest, int64_t **seed, size_t *n_seed)
+{
+    char from_s[32], to_s[32], lim_s[24];
+    char *pattern;
+    *seed = NULL;
+    *n_seed = 0;
+    snprintf(lim_s, sizeof lim_s, "%lld", (long long)newest);
+    lo_q_sql_t s;
+    lo_q_sql_init(&s, "SELECT (extract(epoch FROM time) * 1000000)::int8 FROM log_entries");
+    if (!logs_where(&s, resp, spec, vis, from_s, to_s, &pattern))
+        return LO_ERROR;
+    lo_q_sql_bind(&s, " ORDER BY time DESC LIMIT $?", lim_s);
+    PGresult *r = s.overflow ? NULL : lo_q_exec(req, resp, s.sql, s.n, s.vals);
+    free(pattern);
+    if (r == NULL) {
+        if (s.overflow)
+            lo_api_error(resp, 500, "internal", "query too long");
+        return LO_ERROR;
+    }
+    int n = PQntuples(r);
+    if (n > 0 && (*seed = malloc((size_t)n * sizeof **seed)) == NULL) {
+        PQclear(r);
+        lo_api_error(resp, 500, "internal", "out of memory");
+        return LO_ERROR;
+    }
+    for (int i = 0; i < n; i++)
+        (*seed)[i] = lo_q_i64(r, i, 0);
+    *n_seed = (size_t)n;
+    PQclear(r);
+    return LO_OK;
+}
+
+/* Loads the cold rows spec may match (newest > 0: only the newest that
+ * many are needed, and the hot tier's newest bound what is read). */
 static int logs_tier(lo_api_req_t *req, lo_api_resp_t *resp, const lo_log_spec_t *spec, const lo_q_vis_t *vis,
                      int64_t newest, lo_q_tier_t *t)
 {
@@ -125,8 +160,18 @@ static int logs_tier(lo_api_req_t *req, lo_api_resp_t *resp, const lo_log_spec_t
                            .levels = spec->levels,
                            .q = spec->q,
                            .newest = newest };
+    int64_t *seed = NULL;
     lo_q_tier_init(t);
-    return lo_q_tier_load(req, resp, t, LO_SIGNAL_LOGS, &f);
+    if (lo_q_tier_begin(req, resp, t) != LO_OK)
+        return LO_ERROR;
+    if (!lo_q_tier_active(t))
+        return LO_OK;
+    if (newest > 0 && hot_seed(req, resp, spec, vis, newest, &seed, &f.n_seed) != LO_OK)
+        return LO_ERROR;
+    f.seed = seed;
+    int rc = lo_q_tier_load(req, resp, t, LO_SIGNAL_LOGS, &f);
+    free(seed);
+    return rc;
 }
 
 static int logs_end(lo_api_req_t *req, const lo_log_spec_t *spec, lo_q_tier_t *t, int rc)

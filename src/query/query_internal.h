@@ -118,6 +118,7 @@ int64_t lo_q_i64(const PGresult *r, int row, int col);
 typedef struct {
     bool began;                      /* this query's REPEATABLE READ transaction is open */
     bool outer;                      /* the caller's transaction was open: its snapshot is used */
+    unsigned loaded;                 /* a bit per signal loaded in this transaction */
     char from[LO_SIGNAL_COUNT][160]; /* aliased as the table */
     char rel[LO_SIGNAL_COUNT][160];  /* without an alias */
     lo_cold_report_t report;
@@ -125,6 +126,12 @@ typedef struct {
 
 /* Every signal reads its hot table alone. */
 void lo_q_tier_init(lo_q_tier_t *t);
+/* With a cold tier configured, opens the query's transaction (its
+ * snapshot) now, for hot reads that must precede the loads.  LO_OK, or an
+ * error answered in resp. */
+int lo_q_tier_begin(lo_api_req_t *req, lo_api_resp_t *resp, lo_q_tier_t *t) LO_MUST_USE;
+/* Whether a cold tier is read (lo_q_tier_begin opened or found a transaction). */
+bool lo_q_tier_active(const lo_q_tier_t *t);
 /* With a cold tier configured: opens the transaction (first call), loads
  * the cold rows of s that may match f, and makes lo_q_tier_from(t, s)
  * read both tiers.  Without one: LO_OK, nothing changes.  An error is

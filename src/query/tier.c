@@ -39,31 +39,46 @@ static bool tier_exec(lo_api_req_t *req, lo_api_resp_t *resp, const char *sql)
     return r != NULL;
 }
 
+int lo_q_tier_begin(lo_api_req_t *req, lo_api_resp_t *resp, lo_q_tier_t *t)
+{
+    if (cold_reader == NULL || t->began || t->outer)
+        return LO_OK;
+    /* a caller's transaction (none today: the alert evaluator queries
+     * outside its own) is used as it is */
+    t->outer = PQtransactionStatus(req->db) != PQTRANS_IDLE;
+    if (t->outer)
+        return LO_OK;
+    if (!tier_exec(req, resp, "BEGIN ISOLATION LEVEL REPEATABLE READ"))
+        return LO_ERROR;
+    t->began = true;
+    return LO_OK;
+}
+
+bool lo_q_tier_active(const lo_q_tier_t *t)
+{
+    return t->began || t->outer;
+}
+
 int lo_q_tier_load(lo_api_req_t *req, lo_api_resp_t *resp, lo_q_tier_t *t, lo_signal_t s,
                    const lo_cold_filter_t *f)
 {
     if (cold_reader == NULL)
         return LO_OK;
-    if (!t->began && !t->outer) {
-        t->outer = PQtransactionStatus(req->db) != PQTRANS_IDLE;
-        if (!t->outer) {
-            if (!tier_exec(req, resp, "BEGIN ISOLATION LEVEL REPEATABLE READ"))
-                return LO_ERROR;
-            t->began = true;
-        }
-    }
+    if (lo_q_tier_begin(req, resp, t) != LO_OK)
+        return LO_ERROR;
     char err[256];
     const char *temp = lo_cold_temp_table(s);
-    if (t->outer) {
-        /* rows of an earlier load in the caller's transaction */
-        char sql[96];
-        snprintf(sql, sizeof sql,
-                 "DO $$BEGIN IF to_regclass('pg_temp.%s') IS NOT NULL THEN DELETE FROM %s; END "
-                 "IF; END$$",
-                 temp, temp);
+    if (t->outer || (t->loaded & (1u << s))) {
+        /* rows of an earlier load in this transaction */
+        char sql[256];
+        snprintf(
+            sql, sizeof sql,
+            "DO $$BEGIN IF to_regclass('pg_temp.%s') IS NOT NULL THEN DELETE FROM pg_temp.%s; END IF; END$$",
+            temp, temp);
         if (!tier_exec(req, resp, sql))
             return LO_ERROR;
     }
+    t->loaded |= 1u << s;
     int rc = lo_cold_load(cold_reader, req->db, s, f, &t->report, err, sizeof err);
     if (rc == LO_TOO_LARGE) {
         lo_api_error(resp, 400, "too_much_data", "%s", err);

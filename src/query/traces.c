@@ -20,82 +20,22 @@ static const char *const TRACES_PARAMS[] = { "project_id", "session_id", "servic
                                              "to",         "limit",      "offset",  NULL };
 static const char *const TRACE_PARAMS[] = { "project_id", NULL };
 
-/* Summaries of the traces whose spans are cold, aggregated from the loaded
- * spans as 004_tenant_identity.sql rebuilds them, for the traces that have
- * no hot summary (rotation removes a summary with its trace's last span). */
-static const char COLD_SUMMARIES_SQL[] =
-    "INSERT INTO pg_temp.lo_cold_traces (trace_id, project_id, session_id, user_id, service, root_span_name, "
-    "start_time, end_time, status_code, span_count, error_count) "
-    "SELECT trace_id, project_id, "
-    "(array_agg(session_id ORDER BY start_time) FILTER (WHERE session_id IS NOT NULL))[1], "
-    "(array_agg(user_id ORDER BY start_time) FILTER (WHERE user_id IS NOT NULL))[1], "
-    "coalesce((array_agg(service ORDER BY start_time) FILTER (WHERE parent_span_id IS NULL))[1], "
-    "(array_agg(service ORDER BY start_time))[1]), "
-    "(array_agg(name ORDER BY start_time) FILTER (WHERE parent_span_id IS NULL))[1], "
-    "min(start_time), max(end_time), max(CASE WHEN status_code BETWEEN 0 AND 2 THEN status_code ELSE 0 END), "
-    "count(*), count(*) FILTER (WHERE status_code = 2) "
-    "FROM pg_temp.lo_cold_spans c GROUP BY trace_id, project_id "
-    "HAVING NOT EXISTS (SELECT 1 FROM traces h WHERE h.trace_id = c.trace_id "
-    "AND h.project_id IS NOT DISTINCT FROM c.project_id)";
-
-/* The longest trace whose cold summary is whole: spans this far around the
- * range are read (docs/cold-store.md, "Queries"). */
-#define COLD_TRACE_SPAN_US (3600LL * 1000000)
-
-/* Makes the trace search read cold traces too: their spans around the
- * range, summarised into pg_temp.lo_cold_traces.  *from receives the FROM
- * item of the summaries. */
-static int traces_tier(lo_api_req_t *req, lo_api_resp_t *resp, const lo_trace_spec_t *spec,
-                       const lo_q_vis_t *vis, lo_q_tier_t *t, const char **from)
-{
-    lo_cold_filter_t f = { .from_us = spec->from_us - COLD_TRACE_SPAN_US,
-                           .to_us = spec->to_us + COLD_TRACE_SPAN_US,
-                           .projects = vis->all ? NULL : vis->arr.p,
-                           .session = spec->session };
-    *from = "traces";
-    if (lo_q_tier_load(req, resp, t, LO_SIGNAL_SPANS, &f) != LO_OK)
-        return LO_ERROR;
-    if (!t->began && !t->outer)
-        return LO_OK; /* no cold tier */
-    PGresult *r =
-        lo_q_exec(req, resp,
-                  "DO $$BEGIN IF to_regclass('pg_temp.lo_cold_traces') IS NULL THEN CREATE TEMP TABLE "
-                  "lo_cold_traces (LIKE traces INCLUDING DEFAULTS) ON COMMIT DELETE ROWS; ELSE DELETE "
-                  "FROM pg_temp.lo_cold_traces; END IF; END$$",
-                  0, NULL);
-    if (r == NULL)
-        return LO_ERROR;
-    PQclear(r);
-    if ((r = lo_q_exec(req, resp, COLD_SUMMARIES_SQL, 0, NULL)) == NULL)
-        return LO_ERROR;
-    PQclear(r);
-    *from = "(SELECT * FROM traces UNION ALL SELECT * FROM pg_temp.lo_cold_traces) traces";
-    return LO_OK;
-}
-
 int lo_q_traces_run(lo_api_req_t *req, lo_api_resp_t *resp, const lo_trace_spec_t *spec,
                     const lo_q_vis_t *vis, lo_q_row_fn row, void *ud)
 {
     char from_s[32], to_s[32], lim_s[24], off_s[24], status_s[12];
-    const char *traces;
-    lo_q_tier_t t;
-    lo_q_tier_init(&t);
     lo_q_fmt_time(spec->from_us, from_s);
     lo_q_fmt_time(spec->to_us, to_s);
     snprintf(lim_s, sizeof lim_s, "%lld", (long long)spec->limit + 1);
     snprintf(off_s, sizeof off_s, "%lld", (long long)spec->offset);
     snprintf(status_s, sizeof status_s, "%d", spec->status);
-    int rc = traces_tier(req, resp, spec, vis, &t, &traces);
-    if (rc != LO_OK)
-        goto out;
 
     /* the select list in the order of LO_TRACE_* */
     lo_q_sql_t s;
     lo_q_sql_init(&s, "SELECT encode(trace_id, 'hex'), (extract(epoch FROM start_time) * 1000000)::int8, "
                       "(extract(epoch FROM end_time) * 1000000)::int8, root_span_name, service, status_code, "
-                      "span_count, error_count, project_id, session_id, user_id FROM ");
-    lo_q_sql_add(&s, traces);
-    lo_q_sql_bind(&s, " WHERE start_time >= $?::timestamptz", from_s);
+                      "span_count, error_count, project_id, session_id, user_id FROM traces WHERE ");
+    lo_q_sql_bind(&s, "start_time >= $?::timestamptz", from_s);
     lo_q_sql_bind(&s, " AND start_time < $?::timestamptz", to_s);
     if (!vis->all)
         lo_q_sql_bind(&s, " AND project_id = ANY($?::uuid[])", vis->arr.p);
@@ -109,14 +49,11 @@ int lo_q_traces_run(lo_api_req_t *req, lo_api_resp_t *resp, const lo_trace_spec_
     lo_q_sql_bind(&s, " OFFSET $?", off_s);
     if (s.overflow) {
         lo_api_error(resp, 500, "internal", "query too long");
-        rc = LO_ERROR;
-        goto out;
+        return LO_ERROR;
     }
-    rc = lo_q_stream(req, resp, s.sql, s.n, s.vals, row, ud);
-out:
-    lo_q_tier_end(req, &t);
-    lo_q_tier_merge(spec->cold, &t.report);
-    return rc;
+    /* trace summaries stay in PostgreSQL when their spans rotate: the
+     * search reads them alone (docs/cold-store.md, "Queries") */
+    return lo_q_stream(req, resp, s.sql, s.n, s.vals, row, ud);
 }
 
 /* ---- GET /api/observe/traces: parameters in, JSON out ---- */
@@ -176,8 +113,6 @@ int lo_q_traces(lo_api_req_t *req, lo_api_resp_t *resp)
     if (lo_q_visibility(req, resp, has_project ? project : NULL, &vis) != LO_OK)
         goto cleanup;
 
-    lo_cold_report_t cold = { 0 };
-    spec.cold = &cold;
     page_t p = { .limit = spec.limit };
     lo_jw_init(&p.w, &resp->body);
     lo_jw_obj_begin(&p.w);
@@ -193,7 +128,6 @@ int lo_q_traces(lo_api_req_t *req, lo_api_resp_t *resp)
     lo_jw_key(&p.w, "offset", 6), lo_jw_i64(&p.w, spec.offset);
     lo_jw_key(&p.w, "from", 4), lo_jw_cstr(&p.w, from_s);
     lo_jw_key(&p.w, "to", 2), lo_jw_cstr(&p.w, to_s);
-    lo_q_tier_report(&p.w, &cold);
     lo_jw_obj_end(&p.w);
     (void)lo_q_finish(resp, &p.w);
 
