@@ -274,6 +274,17 @@ async function checkRotated(dbUrl, before, fileOf) {
   return files;
 }
 
+// `lookout rotate` now, waiting while a server's own rotation holds the lock
+// (exit 3), as an operator would.
+async function rotateNow(args, dbUrl, extraEnv) {
+  for (let i = 0; ; i++) {
+    const r = await cliResult(['rotate', ...args], dbUrl, extraEnv);
+    if (r.code === 0) return r.stdout;
+    assert.ok(r.code === 3 && i < 60, `lookout rotate: ${r.code} ${r.stderr}`);
+    await sleep(500);
+  }
+}
+
 // ------------------------------------------------------------ tests
 
 describe('rotation into a directory', () => {
@@ -499,11 +510,19 @@ for k in sys.argv[3:]:
     return (key) => path.join(d, key.replace(/\//g, '_'));
   }
 
-  test('S3 down or refusing: nothing moves; then the next run moves it all', async () => {
+  test('S3 down or refusing: nothing moves; then the next run moves it all, and queries read it', async () => {
     const { server, token, cluster } = ctx;
-    await sendSpread(server, token, 's3-svc');
+    const { tracesOld } = await sendSpread(server, token, 's3-svc');
     const before = await snapshot(cluster.url);
     const url = (ep) => `s3://lookout-cold/tier?endpoint=${encodeURIComponent(ep)}&region=us-east-1`;
+    const to = Date.now() + 60e3;
+    const asks = [`logs?service=s3-svc&from=${to - 96 * HOUR_MS}&to=${to}&limit=1000`, `traces/${tracesOld[0]}`,
+      `metrics?name=cold.gauge&from=${to - 4 * HOUR_MS}&to=${to}&step=300&agg=avg`];
+    const answers = async (s) => Promise.all(asks.map(async (a) => {
+      const r = await get(`${s.apiUrl}/api/observe/${a}`, { token });
+      return `${r.status} ${r.body}`;
+    }));
+    const hotAnswers = await answers(server);
 
     const closed = await freePort();
     let r = await cliResult(['rotate'], cluster.url, { LOOKOUT_COLD_URL: url(`http://127.0.0.1:${closed}`), ...creds });
@@ -523,6 +542,19 @@ for k in sys.argv[3:]:
     await checkRotated(cluster.url, before, fileOf);
     assert.equal((await q('SELECT count(*)::int AS n FROM cold_pending', [], cluster.url))[0].n, 0,
       'what the failed runs left is settled');
+
+    // a server reading the cold tier from S3 answers as before rotation
+    const reader = await startServer({
+      dbUrl: cluster.url, name: 'server-cold-s3-read',
+      extraEnv: { LOOKOUT_COLD_URL: url(endpoint), LOOKOUT_ROTATE_INTERVAL: '86400', ...creds },
+    });
+    try {
+      const coldAnswers = await answers(reader);
+      for (const [i, a] of asks.entries()) assert.equal(coldAnswers[i], hotAnswers[i], `${a} over S3`);
+      assert.ok(JSON.parse(coldAnswers[0].slice(4)).logs.length === 60, 'every log of the service');
+    } finally {
+      await reader.stop();
+    }
   });
 });
 
@@ -602,7 +634,7 @@ describe('queries over both tiers', () => {
     assert.equal(json(before[urls.indexOf(`sessions/${session}/timeline?limit=100`)]).items.length, 8, 'the session');
     assert.ok(json(before[urls.indexOf(`metrics?name=cold.gauge&${range(4, 0)}&step=300&agg=avg`)]).series.length > 0);
 
-    await cli(['rotate'], cluster.url, { LOOKOUT_COLD_URL: `file://${dir}` });
+    await rotateNow([], cluster.url, { LOOKOUT_COLD_URL: `file://${dir}` });
     const files = await catalog(cluster.url);
     assert.ok(files.filter((f) => f.signal === 'logs').length >= 2, 'logs rotated');
     assert.ok(files.some((f) => f.signal === 'spans'), 'spans rotated');
@@ -618,10 +650,10 @@ describe('queries over both tiers', () => {
     const dayFiles = async () => (await catalog(cluster.url)).filter((f) => f.signal === 'logs' && f.key.includes(`/${dayKey}/`));
     const old = await dayFiles();
     assert.equal(old.length, 3, 'one file per hour');
-    const dry = await cli(['rotate', '--dry-run'], cluster.url, { ...coldEnv, LOOKOUT_COLD_COMPACT_FILES: '3' });
+    const dry = await rotateNow(['--dry-run'], cluster.url, { ...coldEnv, LOOKOUT_COLD_COMPACT_FILES: '3' });
     assert.match(dry, new RegExp(`would compact 3 logs files of ${dayKey}`));
     assert.equal((await dayFiles()).length, 3);
-    const out = await cli(['rotate'], cluster.url, { ...coldEnv, LOOKOUT_COLD_COMPACT_FILES: '3' });
+    const out = await rotateNow([], cluster.url, { ...coldEnv, LOOKOUT_COLD_COMPACT_FILES: '3' });
     assert.match(out, new RegExp(`compacted 3 logs files of ${dayKey}: 9 rows`));
     const merged = await dayFiles();
     assert.equal(merged.length, 1);
@@ -633,7 +665,7 @@ describe('queries over both tiers', () => {
     for (const [i, u] of urls.entries()) assert.equal(compacted[i], before[i], `${u}: the same answer after compaction`);
     assert.ok(old.every((f) => fs.existsSync(path.join(dir, f.key))), 'replaced objects stay for the grace period');
     await q("UPDATE cold_pending SET created_at = now() - interval '1 hour'", [], cluster.url);
-    await cli(['rotate'], cluster.url, coldEnv);
+    await rotateNow([], cluster.url, coldEnv);
     assert.ok(old.every((f) => !fs.existsSync(path.join(dir, f.key))), 'and are deleted after it');
     assert.equal((await q('SELECT count(*)::int AS n FROM cold_pending', [], cluster.url))[0].n, 0);
 
