@@ -964,13 +964,46 @@ static const char CATALOG_SQL[] =
     "AND ($4::uuid[] IS NULL OR projects IS NULL OR projects && $4::uuid[]) "
     "AND ($5::text IS NULL OR services IS NULL OR $5 = ANY(services)) "
     "AND ($6::uuid IS NULL OR sessions IS NULL OR $6::uuid = ANY(sessions)) "
-    "ORDER BY max_time DESC, key";
+    "ORDER BY max_time DESC, key LIMIT $7::int8";
+
+/* The catalog rows of CATALOG_SQL (at most limit; NULL: all), or NULL with
+ * *rc and err set. */
+static PGresult *catalog_rows(PGconn *db, lo_signal_t s, const lo_cold_filter_t *f, const char *limit,
+                              int *rc, char *err, size_t errlen)
+{
+    char from_s[24], to_s[24];
+    snprintf(from_s, sizeof from_s, "%lld", (long long)f->from_us);
+    snprintf(to_s, sizeof to_s, "%lld", (long long)f->to_us);
+    /* no bound where the filter has none (a trace by id) */
+    const char *vals[7] = { lo_signal_name(s),
+                            f->from_us > INT64_MIN / 2 ? from_s : NULL,
+                            f->to_us < INT64_MAX / 2 ? to_s : NULL,
+                            f->projects,
+                            f->service,
+                            f->session,
+                            limit };
+    PGresult *cat = PQexecParams(db, CATALOG_SQL, 7, NULL, vals, NULL, NULL, 0);
+    if (PQresultStatus(cat) != PGRES_TUPLES_OK) {
+        *rc = db_fail(db, cat, "reading the cold catalog", err, errlen);
+        return NULL;
+    }
+    return cat;
+}
+
+int lo_cold_any(PGconn *db, lo_signal_t s, const lo_cold_filter_t *f, bool *any, char *err, size_t errlen)
+{
+    int rc = LO_OK;
+    err[0] = '\0';
+    PGresult *cat = catalog_rows(db, s, f, "1", &rc, err, errlen);
+    *any = cat && PQntuples(cat) > 0;
+    PQclear(cat);
+    return rc;
+}
 
 int lo_cold_load(lo_cold_reader_t *r, PGconn *db, lo_signal_t s, const lo_cold_filter_t *f,
                  lo_cold_report_t *rep, char *err, size_t errlen)
 {
     const lo_cold_layout_t *L = lo_cold_layout(s);
-    char from_s[24], to_s[24];
     lo_buf_t sql;
     load_t ld = { .r = r, .db = db, .L = L, .f = f, .rep = rep, .err = err, .errlen = errlen };
     PGresult *cat = NULL;
@@ -981,10 +1014,17 @@ int lo_cold_load(lo_cold_reader_t *r, PGconn *db, lo_signal_t s, const lo_cold_f
         snprintf(err, errlen, "no cold layout for this signal");
         return LO_ERROR;
     }
-    if ((rc = ensure_temp(db, L, err, errlen)) != LO_OK)
+    /* no object may hold a match: nothing to load, the hot table answers alone */
+    if ((cat = catalog_rows(db, s, f, NULL, &rc, err, errlen)) == NULL)
         return rc;
+    if (PQntuples(cat) == 0) {
+        PQclear(cat);
+        return LO_ABSENT;
+    }
     lo_buf_init(&sql, 0);
     lo_buf_init(&ld.copy, COPY_MAX);
+    if ((rc = ensure_temp(db, L, err, errlen)) != LO_OK)
+        goto out;
     lo_buf_printf(&sql, "COPY %s (", TEMP[s]);
     bool first = true;
     for (size_t i = 0; i < L->n_cols; i++)
@@ -1018,21 +1058,6 @@ int lo_cold_load(lo_cold_reader_t *r, PGconn *db, lo_signal_t s, const lo_cold_f
     ld.q_exact = true;
     for (const char *p = f->q; p && *p; p++)
         ld.q_exact &= (uint8_t)*p < 0x80;
-    snprintf(from_s, sizeof from_s, "%lld", (long long)f->from_us);
-    snprintf(to_s, sizeof to_s, "%lld", (long long)f->to_us);
-    /* no bound where the filter has none (a trace by id) */
-    const char *vals[6] = { lo_signal_name(s),
-                            f->from_us > INT64_MIN / 2 ? from_s : NULL,
-                            f->to_us < INT64_MAX / 2 ? to_s : NULL,
-                            f->projects,
-                            f->service,
-                            f->session };
-    cat = PQexecParams(db, CATALOG_SQL, 6, NULL, vals, NULL, NULL, 0);
-    if (PQresultStatus(cat) != PGRES_TUPLES_OK) {
-        rc = db_fail(db, cat, "reading the cold catalog", err, errlen);
-        cat = NULL;
-        goto out;
-    }
     rc = LO_OK;
     for (int i = 0; i < PQntuples(cat) && rc == LO_OK; i++) {
         int64_t newest = strtoll(PQgetvalue(cat, i, 2), NULL, 10);

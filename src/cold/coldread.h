@@ -69,12 +69,19 @@ typedef struct {
  * ...): the hot table's columns, emptied at commit. */
 const char *lo_cold_temp_table(lo_signal_t s);
 
+/* Whether the catalog lists an object of signal s that may hold rows
+ * matching f (*any).  LO_OK, or LO_UNAVAIL / LO_ERROR with err. */
+int lo_cold_any(PGconn *db, lo_signal_t s, const lo_cold_filter_t *f, bool *any, char *err,
+                size_t errlen) LO_MUST_USE;
+
 /* In db's open transaction, loads the cold rows of signal s that may match
  * f into lo_cold_temp_table(s) (creating it on this connection when
  * needed).  Objects that fail are counted and named in rep; the load goes
- * on.  LO_OK; LO_UNAVAIL (connection lost) or LO_ERROR (the database
- * refused a statement, out of memory) with err set: the transaction must
- * then be rolled back. */
+ * on.  LO_OK; LO_ABSENT when the catalog lists no object that may match
+ * (nothing loaded: the hot table answers alone); LO_TOO_LARGE past the
+ * rows a load may copy; LO_UNAVAIL (connection lost) or LO_ERROR (the
+ * database refused a statement, out of memory) with err set: the
+ * transaction must then be rolled back. */
 int lo_cold_load(lo_cold_reader_t *r, PGconn *db, lo_signal_t s, const lo_cold_filter_t *f,
                  lo_cold_report_t *rep, char *err, size_t errlen) LO_MUST_USE;
 

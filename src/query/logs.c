@@ -161,11 +161,12 @@ static int logs_tier(lo_api_req_t *req, lo_api_resp_t *resp, const lo_log_spec_t
                            .q = spec->q,
                            .newest = newest };
     int64_t *seed = NULL;
+    bool any;
     lo_q_tier_init(t);
-    if (lo_q_tier_begin(req, resp, t) != LO_OK)
+    if (lo_q_tier_any(req, resp, t, LO_SIGNAL_LOGS, &f, &any) != LO_OK)
         return LO_ERROR;
-    if (!lo_q_tier_active(t))
-        return LO_OK;
+    if (!any)
+        return LO_OK; /* the hot table alone: no seed to read */
     if (newest > 0 && hot_seed(req, resp, spec, vis, newest, &seed, &f.n_seed) != LO_OK)
         return LO_ERROR;
     f.seed = seed;

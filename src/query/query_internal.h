@@ -132,6 +132,10 @@ void lo_q_tier_init(lo_q_tier_t *t);
 int lo_q_tier_begin(lo_api_req_t *req, lo_api_resp_t *resp, lo_q_tier_t *t) LO_MUST_USE;
 /* Whether a cold tier is read (lo_q_tier_begin opened or found a transaction). */
 bool lo_q_tier_active(const lo_q_tier_t *t);
+/* Whether the cold tier may hold rows of s matching f (*any), in the
+ * query's snapshot (opened when needed).  LO_OK or an answered error. */
+int lo_q_tier_any(lo_api_req_t *req, lo_api_resp_t *resp, lo_q_tier_t *t, lo_signal_t s,
+                  const lo_cold_filter_t *f, bool *any) LO_MUST_USE;
 /* With a cold tier configured: opens the transaction (first call), loads
  * the cold rows of s that may match f, and makes lo_q_tier_from(t, s)
  * read both tiers.  Without one: LO_OK, nothing changes.  An error is

@@ -59,6 +59,26 @@ bool lo_q_tier_active(const lo_q_tier_t *t)
     return t->began || t->outer;
 }
 
+int lo_q_tier_any(lo_api_req_t *req, lo_api_resp_t *resp, lo_q_tier_t *t, lo_signal_t s,
+                  const lo_cold_filter_t *f, bool *any)
+{
+    char err[256];
+    *any = false;
+    if (cold_reader == NULL)
+        return LO_OK;
+    if (lo_q_tier_begin(req, resp, t) != LO_OK)
+        return LO_ERROR;
+    int rc = lo_cold_any(req->db, s, f, any, err, sizeof err);
+    if (rc != LO_OK) {
+        req->db_broken = rc == LO_UNAVAIL;
+        lo_api_error(resp, rc == LO_UNAVAIL ? 503 : 500, rc == LO_UNAVAIL ? "unavailable" : "internal",
+                     rc == LO_UNAVAIL ? "the database is unavailable; retry later"
+                                      : "reading the cold tier failed");
+        return LO_ERROR;
+    }
+    return LO_OK;
+}
+
 int lo_q_tier_load(lo_api_req_t *req, lo_api_resp_t *resp, lo_q_tier_t *t, lo_signal_t s,
                    const lo_cold_filter_t *f)
 {
@@ -80,6 +100,8 @@ int lo_q_tier_load(lo_api_req_t *req, lo_api_resp_t *resp, lo_q_tier_t *t, lo_si
     }
     t->loaded |= 1u << s;
     int rc = lo_cold_load(cold_reader, req->db, s, f, &t->report, err, sizeof err);
+    if (rc == LO_ABSENT)
+        return LO_OK; /* no cold object may match: the hot table alone */
     if (rc == LO_TOO_LARGE) {
         lo_api_error(resp, 400, "too_much_data", "%s", err);
         return LO_INVALID;
