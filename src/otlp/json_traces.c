@@ -76,8 +76,32 @@ static int event(lo_jd_t *c, lo_jw_t *w, json_t *v)
     return rc;
 }
 
-/* One Span.Link as {"trace_id","span_id","trace_state","attributes","flags"};
- * the ids are rendered as given (any length), as the protobuf walker does. */
+/* A link's id: hex of any length (rendered as given, as the protobuf walker
+ * does).  One that is not hex spoils its span, not the request: noted in
+ * c->bad_id, the span is refused at admission (docs/ingest-storage.md). */
+static int link_id(lo_jd_t *c, const char *key, json_t *v, uint8_t **out, size_t *n)
+{
+    lo_str_t s = LO_STR_NULL;
+    *out = NULL;
+    *n = 0;
+    if (v == NULL)
+        return LO_OK;
+    int rc = lo_jd_str_view(c, key, v, &s);
+    if (rc != LO_OK)
+        return rc;
+    uint8_t *d = lo_arena_alloc(c->b->arena, s.len / 2 + 1);
+    if (d == NULL)
+        return LO_ERROR;
+    if (s.len % 2 != 0 || !lo_hex_parse(s, d, s.len / 2)) {
+        c->bad_id = c->bad_id != NULL ? c->bad_id : "a link whose id is not hex digits";
+        return LO_OK;
+    }
+    *out = d;
+    *n = s.len / 2;
+    return LO_OK;
+}
+
+/* One Span.Link as {"trace_id","span_id","trace_state","attributes","flags"}. */
 static int link(lo_jd_t *c, lo_jw_t *w, json_t *v)
 {
     enum { LK_TRACE, LK_SPAN, LK_STATE, LK_ATTRS, LK_DROPPED, LK_FLAGS, LK_N };
@@ -94,9 +118,9 @@ static int link(lo_jd_t *c, lo_jw_t *w, json_t *v)
         return rc;
     rc = lo_jd_fields(c, v, keys, LK_N, f);
     if (rc == LO_OK)
-        rc = lo_jd_hex(c, keys[LK_TRACE], f[LK_TRACE], &trace, &trace_n);
+        rc = link_id(c, keys[LK_TRACE], f[LK_TRACE], &trace, &trace_n);
     if (rc == LO_OK)
-        rc = lo_jd_hex(c, keys[LK_SPAN], f[LK_SPAN], &span, &span_n);
+        rc = link_id(c, keys[LK_SPAN], f[LK_SPAN], &span, &span_n);
     if (rc == LO_OK)
         rc = lo_jd_str_view(c, keys[LK_STATE], f[LK_STATE], &state);
     if (rc == LO_OK)
@@ -222,6 +246,8 @@ static int span(lo_jd_t *c, json_t *v, const lo_jd_owner_t *res, const lo_jd_own
         rc = lo_jd_u32(c, sp_keys[SP_DROPPED_EVENTS], f[SP_DROPPED_EVENTS], &r->dropped_events_count);
     if (rc == LO_OK)
         rc = render_list(c, f[SP_LINKS], sp_keys[SP_LINKS], link, &r->links);
+    if (r->env.malformed == NULL)
+        r->env.malformed = c->bad_id; /* a link's */
     if (rc == LO_OK)
         rc = lo_jd_u32(c, sp_keys[SP_DROPPED_LINKS], f[SP_DROPPED_LINKS], &r->dropped_links_count);
     if (rc == LO_OK)

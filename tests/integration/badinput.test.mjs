@@ -10,7 +10,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { env, postSignal, get, q, closeDb, tag, uuid, CT } from './lib/harness.mjs';
 import { encode, decode, pbRequest, jsonRequest, request, varint, anyValue } from './lib/otlp.mjs';
-import { SPEC, logsSpec, countStored, countAll } from './lib/records.mjs';
+import { SPEC, logsSpec, tracesSpec, countStored, countAll } from './lib/records.mjs';
 import { exportOk, statusBody } from './lib/expect.mjs';
 
 after(closeDb);
@@ -167,6 +167,21 @@ describe('malformed OTLP/JSON', () => {
       const stored = await q('SELECT message FROM log_entries WHERE service = $1', [svc]);
       assert.deepEqual(stored.map((x) => x.message), ['record 0'], what);
     }
+  });
+
+  test('a span whose link has an id that is not hex is refused alone, in partial_success', async () => {
+    const svc = tag('json-link-ids');
+    const o = JSON.parse(jsonRequest('traces', tracesSpec(svc, 3)));
+    const spans = o.resourceSpans[0].scopeSpans[0].spans;
+    spans[1].links = [{ traceId: 'zz'.repeat(16), spanId: '0123456789abcdef' }];
+    spans[2].links = [{ traceId: 'ab'.repeat(16), spanId: 'abc' }]; // odd length: not hex bytes either
+    const res = await postSignal('traces', JSON.stringify(o), { contentType: CT.json });
+    assert.equal(res.status, 200, res.body.toString());
+    const body = JSON.parse(res.body.toString());
+    assert.equal(Number(body.partialSuccess.rejectedSpans), 2);
+    assert.match(body.partialSuccess.errorMessage, /a link whose id is not hex digits/);
+    const stored = await q('SELECT name FROM spans WHERE service = $1', [svc]);
+    assert.deepEqual(stored.map((x) => x.name), ['op 0'], 'the sound span is stored');
   });
 
   test('64-bit integers as strings and numbers are both accepted', async () => {
