@@ -416,10 +416,15 @@ static void exp_push(hsample_t *h, double bound, double count)
 }
 
 /* An exponential histogram as explicit buckets: the negative buckets (most
- * negative first), the zero bucket (upper bound zero_threshold), the
- * positive ones; bucket index i covers (base^i, base^(i+1)], base =
- * 2^(2^-scale).  The same index at the same scale always gives the same
- * double, so bounds line up across samples. */
+ * negative first), the zero bucket, the positive ones; bucket index i
+ * covers (base^i, base^(i+1)] (negated for the negative side), base =
+ * 2^(2^-scale).  Each bucket is given its own lower edge: an empty bucket
+ * goes before it where the bucket below does not end there, so a
+ * percentile interpolates inside the bucket's true range — the zero bucket
+ * is [-zero_threshold, zero_threshold] (a point at 0 when the threshold is
+ * 0), never stretched to the nearest negative bucket.  The same index at
+ * the same scale always gives the same double, so bounds line up across
+ * samples. */
 static void parse_exp(json_t *j, hsample_t *h)
 {
     json_int_t scale = json_integer_value(json_object_get(j, "scale"));
@@ -427,15 +432,25 @@ static void parse_exp(json_t *j, hsample_t *h)
         return;
     double step = ldexp(1.0, -(int)scale);
     double zc = jnum(json_object_get(j, "zero_count")), zt = jnum(json_object_get(j, "zero_threshold"));
+    double zhi = isfinite(zt) && zt > 0 ? zt : 0;
     h->ok = true;
     json_t *neg = json_object_get(j, "negative"), *pos = json_object_get(j, "positive");
     json_t *nc = json_object_get(neg, "counts"), *pc = json_object_get(pos, "counts");
     json_int_t noff = json_integer_value(json_object_get(neg, "offset"));
     json_int_t poff = json_integer_value(json_object_get(pos, "offset"));
-    for (size_t i = json_array_size(nc); i-- > 0 && h->ok;)
+    size_t nn = json_array_size(nc), np = json_array_size(pc);
+    if (nn > 0) /* the lower edge of the most negative bucket */
+        exp_push(h, -exp2((double)(noff + (json_int_t)nn) * step), 0);
+    for (size_t i = nn; i-- > 0 && h->ok;)
         exp_push(h, -exp2((double)(noff + (json_int_t)i) * step), jnum(json_array_get(nc, i)));
-    exp_push(h, isfinite(zt) && zt > 0 ? zt : 0, isfinite(zc) ? zc : 0);
-    for (size_t i = 0; i < json_array_size(pc) && h->ok; i++)
+    /* the zero bucket's lower edge: -zero_threshold, or just below 0 */
+    double zlo = zhi > 0 ? -zhi : nextafter(0.0, -1.0);
+    if (h->ok && (h->nb == 0 || zlo > h->bounds[h->nb - 1]))
+        exp_push(h, zlo, 0);
+    exp_push(h, zhi, isfinite(zc) ? zc : 0);
+    if (np > 0 && h->ok && exp2((double)poff * step) > zhi) /* the first positive bucket's lower edge */
+        exp_push(h, exp2((double)poff * step), 0);
+    for (size_t i = 0; i < np && h->ok; i++)
         exp_push(h, exp2((double)(poff + (json_int_t)i + 1) * step), jnum(json_array_get(pc, i)));
     if (h->ok && h->nb < MAX_BOUNDS + 1)
         h->counts[h->nb] = 0; /* no +Inf bucket */
@@ -500,7 +515,8 @@ static double quantile(const double *u, int nu, const double *cnt, double q)
             if (i == nu) /* +Inf bucket: its lower bound is all we know */
                 return nu > 0 ? u[nu - 1] : NAN;
             double lower = i > 0 ? u[i - 1] : (u[0] > 0 ? 0 : u[0]);
-            return lower + (u[i] - lower) * (rank - cum) / cnt[i];
+            double v = lower + (u[i] - lower) * (rank - cum) / cnt[i];
+            return fabs(v) < 1e-300 ? 0 : v; /* a zero bucket of width 0 is the point 0 */
         }
         cum += cnt[i];
     }

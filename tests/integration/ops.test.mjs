@@ -44,6 +44,27 @@ test('200 responses are empty Export*ServiceResponses in the request encoding', 
   }
 });
 
+test('exponential histogram percentiles with counts in the zero bucket and in negative buckets', async () => {
+  const svc = tag('expq');
+  const t = BigInt(Date.now()) * 1000000n;
+  // base 2: (-2, -1] x 2, the zero bucket (threshold 0) x 6, (2, 4] x 2
+  const spec = {
+    resource: { 'service.name': svc },
+    scope: { name: 's' },
+    metrics: [{ name: `${svc}.exp`, unit: 'ms', expHistogram: { temporality: 1, points: [{ startNs: t - 1000n, timeNs: t, count: 10, sum: 0, scale: 0, zeroCount: 6, zeroThreshold: 0, positive: { offset: 1, counts: [2] }, negative: { offset: 0, counts: [2] } }] } }],
+  };
+  exportOk(await postSignal('metrics', request('metrics', 'json', spec), { contentType: CT.json }), 'metrics', 'json', 'exp');
+  const to = Date.now() + 60000;
+  const want = { p10: -1.5, p50: 0, p80: 0, p95: 3.5 };
+  for (const [agg, v] of Object.entries(want)) {
+    const r = await get(`${env.apiUrl}/api/observe/metrics?name=${svc}.exp&agg=${agg}&step=7200&group=none&from=${to - 3600000}&to=${to}`, { token: env.tokenRead });
+    assert.equal(r.status, 200, r.body.toString());
+    const pts = JSON.parse(r.body.toString()).series[0].points;
+    assert.equal(pts.length, 1, r.body.toString());
+    assert.ok(Math.abs(pts[0][1] - v) < 1e-9, `${agg}: ${pts[0][1]} != ${v} (the zero bucket is 0, a bucket is its own range)`);
+  }
+});
+
 test('every metric type is accepted (exponential histogram, summary, int sums)', async () => {
   const svc = tag('mtypes');
   const t = BigInt(Date.now()) * 1000000n;
