@@ -43,9 +43,10 @@ CREATE INDEX spans_trace ON spans (trace_id);
 CREATE INDEX spans_session ON spans (session_id, start_time) WHERE session_id IS NOT NULL;
 
 INSERT INTO traces (trace_id, project_id, session_id, service, root_span_name, start_time, end_time, status_code,
-                    span_count, error_count)
+                    span_count, error_count, services)
 SELECT trace_id, min(project_id::text)::uuid, min(session_id::text)::uuid, min(service), 'GET /api/v1/items',
-       min(start_time), max(end_time), max(status_code), count(*), count(*) FILTER (WHERE status_code = 2)
+       min(start_time), max(end_time), max(status_code), count(*), count(*) FILTER (WHERE status_code = 2),
+       array_agg(DISTINCT service ORDER BY service)
 FROM spans GROUP BY trace_id
 ON CONFLICT DO NOTHING;
 

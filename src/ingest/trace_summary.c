@@ -74,6 +74,12 @@ static void agg_add(lo_trace_agg_t *a, const lo_span_rec_t *s)
         a->start_ns = s->start_ns;
     if (s->end_ns > a->end_ns)
         a->end_ns = s->end_ns;
+    bool seen = false;
+    for (size_t i = 0; i < a->n_services && !seen; i++)
+        seen = a->services[i].len == e->service.len &&
+               memcmp(a->services[i].p, e->service.p, e->service.len) == 0;
+    if (!seen && a->n_services < LO_TRACE_BATCH_SERVICES)
+        a->services[a->n_services++] = e->service;
     if (!s->has_parent) {
         a->has_root = true;
         a->root_name = s->name;
@@ -87,6 +93,24 @@ static void agg_add(lo_trace_agg_t *a, const lo_span_rec_t *s)
         memcpy(a->user, e->user_id, 16);
         a->has_user = true;
     }
+}
+
+/* The services of a as an array literal ({"a","b\"c"}) into out. */
+static void services_literal(const lo_trace_agg_t *a, lo_buf_t *out)
+{
+    lo_buf_reset(out);
+    lo_buf_putc(out, '{');
+    for (size_t i = 0; i < a->n_services; i++) {
+        lo_buf_puts(out, i ? ",\"" : "\"");
+        for (size_t k = 0; k < a->services[i].len; k++) {
+            char c = a->services[i].p[k];
+            if (c == '"' || c == '\\')
+                lo_buf_putc(out, '\\');
+            lo_buf_putc(out, c);
+        }
+        lo_buf_putc(out, '"');
+    }
+    lo_buf_putc(out, '}');
 }
 
 static int cmp_trace(const void *pa, const void *pb)
@@ -118,11 +142,11 @@ int lo_traces_upsert(lo_writer_t *w, lo_ingest_req_t *list, size_t records)
 
     static const uint32_t oids[] = { LO_OID_BYTEA, LO_OID_UUID, LO_OID_UUID,        LO_OID_UUID,
                                      LO_OID_TEXT,  LO_OID_TEXT, LO_OID_TIMESTAMPTZ, LO_OID_TIMESTAMPTZ,
-                                     LO_OID_INT2,  LO_OID_INT4, LO_OID_INT4 };
+                                     LO_OID_INT2,  LO_OID_INT4, LO_OID_INT4,        LO_OID_TEXT };
     static const uint32_t types[] = { LO_OID_BYTEA_ARRAY,       LO_OID_UUID_ARRAY,        LO_OID_UUID_ARRAY,
                                       LO_OID_UUID_ARRAY,        LO_OID_TEXT_ARRAY,        LO_OID_TEXT_ARRAY,
                                       LO_OID_TIMESTAMPTZ_ARRAY, LO_OID_TIMESTAMPTZ_ARRAY, LO_OID_INT2_ARRAY,
-                                      LO_OID_INT4_ARRAY,        LO_OID_INT4_ARRAY };
+                                      LO_OID_INT4_ARRAY,        LO_OID_INT4_ARRAY,        LO_OID_TEXT_ARRAY };
     for (size_t i = 0; i < LO_ARRAY_LEN(oids); i++)
         lo_pgarr_begin(&w->arr[i], oids[i]);
     for (size_t i = 0; i < n; i++) {
@@ -140,13 +164,16 @@ int lo_traces_upsert(lo_writer_t *w, lo_ingest_req_t *list, size_t records)
         lo_pgarr_add_i16(&w->arr[8], a->status);
         lo_pgarr_add_i32(&w->arr[9], a->spans);
         lo_pgarr_add_i32(&w->arr[10], a->errors);
+        services_literal(a, &w->svc_lit);
+        lo_pgarr_add(&w->arr[11], w->svc_lit.p, w->svc_lit.len);
     }
     return lo_writer_exec(
         w, "traces upsert",
         "INSERT INTO traces AS t (trace_id, project_id, session_id, user_id, service, root_span_name, "
-        "start_time, end_time, status_code, span_count, error_count) "
-        "SELECT * FROM unnest($1::bytea[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], "
-        "$7::timestamptz[], $8::timestamptz[], $9::int2[], $10::int4[], $11::int4[]) "
+        "start_time, end_time, status_code, span_count, error_count, services) "
+        "SELECT a, b, c, d, e, f, g, h, i, j, k, l::text[] FROM unnest($1::bytea[], $2::uuid[], $3::uuid[], "
+        "$4::uuid[], $5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[], $9::int2[], $10::int4[], "
+        "$11::int4[], $12::text[]) u(a, b, c, d, e, f, g, h, i, j, k, l) "
         "ON CONFLICT (trace_id, project_id) DO UPDATE SET "
         "session_id = coalesce(t.session_id, excluded.session_id), "
         "user_id = coalesce(t.user_id, excluded.user_id), "
@@ -158,6 +185,8 @@ int lo_traces_upsert(lo_writer_t *w, lo_ingest_req_t *list, size_t records)
         "status_code = greatest(t.status_code, excluded.status_code), "
         "span_count = t.span_count + excluded.span_count, "
         "error_count = t.error_count + excluded.error_count, "
+        "services = (SELECT array_agg(x ORDER BY x) FROM (SELECT DISTINCT x FROM "
+        "unnest(coalesce(t.services, '{}') || excluded.services) x ORDER BY x LIMIT 64) y), "
         "updated_at = now()",
         (int)LO_ARRAY_LEN(types), types, NULL);
 }

@@ -15,6 +15,7 @@ void lo_writer_init(lo_writer_t *w)
     lo_buf_init(&w->copy, 0);
     lo_buf_init(&w->new_keys, 0);
     lo_buf_init(&w->idkey, 0);
+    lo_buf_init(&w->svc_lit, 0);
     lo_buf_init(&w->rid, 0);
     lo_buf_init(&w->series.keys, 0);
     for (size_t i = 0; i < LO_ARRAY_LEN(w->arr); i++)
@@ -40,6 +41,7 @@ void lo_writer_free(lo_writer_t *w)
     free(w->new_tab);
     lo_buf_free(&w->new_keys);
     lo_buf_free(&w->idkey);
+    lo_buf_free(&w->svc_lit);
     lo_buf_free(&w->rid);
     lo_series_cache_free(&w->series);
 }

@@ -61,6 +61,8 @@ typedef struct {
 
 /* ---- trace summaries (trace_summary.c) ---- */
 
+#define LO_TRACE_BATCH_SERVICES 16 /* services of one trace noted per batch (the summary keeps 64) */
+
 typedef struct {
     uint8_t trace_id[16];
     uint8_t project[16], session[16], user[16];
@@ -69,6 +71,8 @@ typedef struct {
     lo_str_t service, root_name;
     int64_t start_ns, end_ns;
     int32_t spans, errors;
+    lo_str_t services[LO_TRACE_BATCH_SERVICES]; /* the distinct services of the batch's spans */
+    uint8_t n_services;
 } lo_trace_agg_t;
 
 /* ---- the writer ---- */
@@ -103,6 +107,7 @@ typedef struct lo_writer {
     uint32_t *new_tab; /* new_series by identity: index + 1, 0 empty */
     size_t new_tab_cap;
     lo_buf_t new_keys, idkey;
+    lo_buf_t svc_lit; /* a trace's services as an array literal */
     lo_series_cache_t series;
     /* the identifying resource attributes of the last resource seen
      * (series.c), valid while the batch's requests are */

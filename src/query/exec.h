@@ -67,8 +67,13 @@ typedef struct {
     int64_t from_us, to_us;
     int64_t limit, offset;
     const char *session; /* canonical UUID */
-    const char *service; /* of the root span */
-    int status;          /* index of lo_span_status_names */
+    const char *service; /* one of the services the trace touched */
+    int status;          /* index of lo_span_status_names: the trace's (its worst span's) */
+    /* span conditions: a trace matches when one of its spans starting in
+     * [from_us, to_us) meets them all */
+    const char *span_name;
+    int64_t min_duration_ns, max_duration_ns; /* 0 / INT64_MAX: none */
+    const char *attrs;                        /* JSON object of attribute values (as text), or NULL */
 } lo_trace_spec_t;
 
 /* The columns of a trace search row. */
@@ -83,7 +88,9 @@ enum {
     LO_TRACE_ERROR_COUNT,
     LO_TRACE_PROJECT_ID,
     LO_TRACE_SESSION_ID,
-    LO_TRACE_USER_ID
+    LO_TRACE_USER_ID,
+    LO_TRACE_SERVICES,     /* text[]: the services the trace touched */
+    LO_TRACE_MATCHED_SPANS /* spans meeting the span conditions (every span without any) */
 };
 
 /* Streams the traces spec matches in the projects of vis, newest first,

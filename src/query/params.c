@@ -194,9 +194,17 @@ static void check_one(void *ud, const char *k, const char *v)
     if (c->kind != 0)
         return;
     int known = -1;
-    for (int i = 0; c->allowed[i] && i < 64; i++)
-        if (strcmp(c->allowed[i], k) == 0)
+    bool prefix = false;
+    for (int i = 0; c->allowed[i] && i < 64; i++) {
+        size_t al = strlen(c->allowed[i]);
+        if (strcmp(c->allowed[i], k) == 0) {
             known = i;
+        } else if (al > 1 && c->allowed[i][al - 1] == '*' && strncmp(c->allowed[i], k, al - 1) == 0 &&
+                   k[al - 1] != '\0') {
+            known = i; /* "attr.*": any name after the prefix (repeats are the handler's to check) */
+            prefix = true;
+        }
+    }
     size_t kl = strlen(k), vl = v ? strlen(v) : 0;
     if (!v || !lo_utf8_valid(k, kl) || !lo_utf8_valid(v, vl)) {
         c->kind = 3;
@@ -204,7 +212,7 @@ static void check_one(void *ud, const char *k, const char *v)
         c->kind = 1;
     } else if (vl > LO_Q_MAX_PARAM_LEN) {
         c->kind = 4;
-    } else if (c->seen & (1ull << known)) {
+    } else if (!prefix && (c->seen & (1ull << known))) {
         c->kind = 2;
     } else {
         c->seen |= 1ull << known;

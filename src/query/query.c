@@ -290,6 +290,43 @@ void lo_q_jw_text(lo_jw_t *w, const PGresult *r, int row, int col)
         lo_jw_str(w, PQgetvalue(r, row, col), (size_t)PQgetlength(r, row, col));
 }
 
+void lo_q_jw_text_array(lo_jw_t *w, const PGresult *r, int row, int col)
+{
+    const char *p = PQgetvalue(r, row, col);
+    if (PQgetisnull(r, row, col) || *p != '{') {
+        lo_jw_null(w);
+        return;
+    }
+    lo_jw_arr_begin(w);
+    p++;
+    char item[1024];
+    while (*p && *p != '}') {
+        size_t n = 0;
+        bool quoted = *p == '"';
+        if (quoted) {
+            for (p++; *p && *p != '"'; p++) {
+                if (*p == '\\' && p[1])
+                    p++;
+                if (n < sizeof item)
+                    item[n++] = *p;
+            }
+            if (*p == '"')
+                p++;
+        } else {
+            for (; *p && *p != ',' && *p != '}'; p++)
+                if (n < sizeof item)
+                    item[n++] = *p;
+        }
+        if (!quoted && n == 4 && memcmp(item, "NULL", 4) == 0)
+            lo_jw_null(w);
+        else
+            lo_jw_str(w, item, n);
+        if (*p == ',')
+            p++;
+    }
+    lo_jw_arr_end(w);
+}
+
 void lo_q_jw_json(lo_jw_t *w, const PGresult *r, int row, int col)
 {
     if (PQgetisnull(r, row, col))

@@ -42,7 +42,8 @@ void lo_q_like_escape(const char *s, char *out);
 
 /* ---- params.c: request parameters (write the 400 themselves) ---- */
 
-/* Rejects unknown names (allowed is NULL-terminated), repeated names,
+/* Rejects unknown names (allowed is NULL-terminated; an entry ending in
+ * '*' allows every name with that prefix), repeated names,
  * values that are not valid UTF-8, too long, or too many parameters. */
 int lo_q_check_params(const lo_api_req_t *req, lo_api_resp_t *resp, const char *const *allowed) LO_MUST_USE;
 /* Optional UUID: *present false when absent. */
@@ -107,6 +108,9 @@ int lo_q_finish(lo_api_resp_t *resp, lo_jw_t *w);
 
 /* Writes a nullable text column as a JSON string or null. */
 void lo_q_jw_text(lo_jw_t *w, const PGresult *r, int row, int col);
+/* Writes a text[] column (PostgreSQL's text form) as a JSON array of
+ * strings, or null. */
+void lo_q_jw_text_array(lo_jw_t *w, const PGresult *r, int row, int col);
 /* Writes a nullable jsonb column as raw JSON or null. */
 void lo_q_jw_json(lo_jw_t *w, const PGresult *r, int row, int col);
 /* Writes a column of Unix microseconds as RFC 3339 (or null). */

@@ -7,6 +7,8 @@
  * "orphan".  Children are ordered by start time.  Spans stored twice (an
  * exporter's retry) are shown once.
  */
+#include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -16,44 +18,89 @@
 #define MAX_TRACE_SPANS 10000
 #define MAX_NEST        100 /* deeper descendants are listed flat under their ancestor at this depth */
 
-static const char *const TRACES_PARAMS[] = { "project_id", "session_id", "service", "status", "from",
-                                             "to",         "limit",      "offset",  NULL };
+static const char *const TRACES_PARAMS[] = { "project_id",   "session_id",   "service", "status", "span_name",
+                                             "min_duration", "max_duration", "attr.*",  "from",   "to",
+                                             "limit",        "offset",       NULL };
+
+#define MAX_ATTR_FILTERS 16
 static const char *const TRACE_PARAMS[] = { "project_id", NULL };
 
 int lo_q_traces_run(lo_api_req_t *req, lo_api_resp_t *resp, const lo_trace_spec_t *spec,
                     const lo_q_vis_t *vis, lo_q_row_fn row, void *ud)
 {
-    char from_s[32], to_s[32], lim_s[24], off_s[24], status_s[12];
+    char from_s[32], to_s[32], lim_s[24], off_s[24], status_s[12], min_s[24], max_s[24];
     lo_q_fmt_time(spec->from_us, from_s);
     lo_q_fmt_time(spec->to_us, to_s);
     snprintf(lim_s, sizeof lim_s, "%lld", (long long)spec->limit + 1);
     snprintf(off_s, sizeof off_s, "%lld", (long long)spec->offset);
     snprintf(status_s, sizeof status_s, "%d", spec->status);
+    snprintf(min_s, sizeof min_s, "%lld", (long long)spec->min_duration_ns);
+    snprintf(max_s, sizeof max_s, "%lld", (long long)spec->max_duration_ns);
+    bool by_span =
+        spec->span_name || spec->min_duration_ns > 0 || spec->max_duration_ns < INT64_MAX || spec->attrs;
+    lo_q_tier_t tier;
+    lo_q_tier_init(&tier);
+    int rc;
 
-    /* the select list in the order of LO_TRACE_* */
+    /* the select list in the order of LO_TRACE_*; trace summaries stay in
+     * PostgreSQL when their spans rotate (docs/cold-store.md, "Queries") */
     lo_q_sql_t s;
-    lo_q_sql_init(&s, "SELECT encode(trace_id, 'hex'), (extract(epoch FROM start_time) * 1000000)::int8, "
-                      "(extract(epoch FROM end_time) * 1000000)::int8, root_span_name, service, status_code, "
-                      "span_count, error_count, project_id, session_id, user_id FROM traces WHERE ");
-    lo_q_sql_bind(&s, "start_time >= $?::timestamptz", from_s);
-    lo_q_sql_bind(&s, " AND start_time < $?::timestamptz", to_s);
+    lo_q_sql_init(&s, "SELECT encode(t.trace_id, 'hex'), (extract(epoch FROM t.start_time) * 1000000)::int8, "
+                      "(extract(epoch FROM t.end_time) * 1000000)::int8, t.root_span_name, t.service, "
+                      "t.status_code, t.span_count, t.error_count, t.project_id, t.session_id, t.user_id, "
+                      "coalesce(t.services, ARRAY[t.service]), ");
+    if (by_span) {
+        /* the spans that meet the span conditions, per trace, from both tiers */
+        lo_cold_filter_t f = { .from_us = spec->from_us,
+                               .to_us = spec->to_us,
+                               .projects = vis->all ? NULL : vis->arr.p };
+        if ((rc = lo_q_tier_load(req, resp, &tier, LO_SIGNAL_SPANS, &f)) != LO_OK)
+            goto out;
+        lo_q_sql_add(&s,
+                     "m.matched FROM traces t JOIN (SELECT trace_id, project_id, count(*) AS matched FROM ");
+        lo_q_sql_add(&s, lo_q_tier_from(&tier, LO_SIGNAL_SPANS));
+        lo_q_sql_bind(&s, " WHERE start_time >= $?::timestamptz", from_s);
+        lo_q_sql_bind(&s, " AND start_time < $?::timestamptz", to_s);
+        if (!vis->all)
+            lo_q_sql_bind(&s, " AND project_id = ANY($?::uuid[])", vis->arr.p);
+        if (spec->span_name)
+            lo_q_sql_bind(&s, " AND name = $?", spec->span_name);
+        if (spec->min_duration_ns > 0)
+            lo_q_sql_bind(&s, " AND duration_ns >= $?::int8", min_s);
+        if (spec->max_duration_ns < INT64_MAX)
+            lo_q_sql_bind(&s, " AND duration_ns <= $?::int8", max_s);
+        if (spec->attrs)
+            lo_q_sql_bind(&s,
+                          " AND NOT EXISTS (SELECT 1 FROM jsonb_each_text($?::jsonb) a WHERE "
+                          "(attributes ->> a.key) IS DISTINCT FROM a.value)",
+                          spec->attrs);
+        lo_q_sql_add(&s,
+                     " GROUP BY trace_id, project_id) m ON m.trace_id = t.trace_id AND m.project_id IS NOT "
+                     "DISTINCT FROM t.project_id WHERE ");
+    } else {
+        lo_q_sql_add(&s, "t.span_count FROM traces t WHERE ");
+    }
+    lo_q_sql_bind(&s, "t.start_time >= $?::timestamptz", from_s);
+    lo_q_sql_bind(&s, " AND t.start_time < $?::timestamptz", to_s);
     if (!vis->all)
-        lo_q_sql_bind(&s, " AND project_id = ANY($?::uuid[])", vis->arr.p);
+        lo_q_sql_bind(&s, " AND t.project_id = ANY($?::uuid[])", vis->arr.p);
     if (spec->session)
-        lo_q_sql_bind(&s, " AND session_id = $?::uuid", spec->session);
+        lo_q_sql_bind(&s, " AND t.session_id = $?::uuid", spec->session);
     if (spec->service)
-        lo_q_sql_bind(&s, " AND service = $?", spec->service);
+        lo_q_sql_bind(&s, " AND $? = ANY(coalesce(t.services, ARRAY[t.service]))", spec->service);
     if (spec->status >= 0)
-        lo_q_sql_bind(&s, " AND status_code = $?::int2", status_s);
-    lo_q_sql_bind(&s, " ORDER BY start_time DESC, trace_id DESC LIMIT $?", lim_s);
+        lo_q_sql_bind(&s, " AND t.status_code = $?::int2", status_s);
+    lo_q_sql_bind(&s, " ORDER BY t.start_time DESC, t.trace_id DESC LIMIT $?", lim_s);
     lo_q_sql_bind(&s, " OFFSET $?", off_s);
     if (s.overflow) {
         lo_api_error(resp, 500, "internal", "query too long");
-        return LO_ERROR;
+        rc = LO_ERROR;
+        goto out;
     }
-    /* trace summaries stay in PostgreSQL when their spans rotate: the
-     * search reads them alone (docs/cold-store.md, "Queries") */
-    return lo_q_stream(req, resp, s.sql, s.n, s.vals, row, ud);
+    rc = lo_q_stream(req, resp, s.sql, s.n, s.vals, row, ud);
+out:
+    lo_q_tier_end(req, &tier);
+    return rc;
 }
 
 /* ---- GET /api/observe/traces: parameters in, JSON out ---- */
@@ -89,8 +136,54 @@ static bool trace_row(void *ud, const PGresult *r)
     lo_jw_key(w, "project_id", 10), lo_q_jw_text(w, r, 0, LO_TRACE_PROJECT_ID);
     lo_jw_key(w, "session_id", 10), lo_q_jw_text(w, r, 0, LO_TRACE_SESSION_ID);
     lo_jw_key(w, "user_id", 7), lo_q_jw_text(w, r, 0, LO_TRACE_USER_ID);
+    lo_jw_key(w, "services", 8);
+    lo_q_jw_text_array(w, r, 0, LO_TRACE_SERVICES);
+    lo_jw_key(w, "matched_span_count", 18), lo_jw_i64(w, lo_q_i64(r, 0, LO_TRACE_MATCHED_SPANS));
     lo_jw_obj_end(w);
     return lo_jw_status(w) == LO_OK;
+}
+
+/* A duration: a number with a unit (ns, us, ms, s, m, h; "1.5s", "250ms"),
+ * or a bare number of milliseconds, into nanoseconds.  LO_OK or LO_INVALID. */
+static int parse_duration(const char *v, int64_t *ns)
+{
+    char *end;
+    double x = strtod(v, &end);
+    if (end == v || !isfinite(x) || x < 0 || v[0] == '-' || v[0] == '+' ||
+        (v[0] != '.' && !isdigit((unsigned char)v[0])))
+        return LO_INVALID;
+    static const struct {
+        const char *unit;
+        double ns;
+    } units[] = { { "ns", 1 },   { "us", 1e3 },   { "ms", 1e6 }, { "s", 1e9 },
+                  { "m", 60e9 }, { "h", 3600e9 }, { "", 1e6 } };
+    for (size_t i = 0; i < LO_ARRAY_LEN(units); i++)
+        if (strcmp(end, units[i].unit) == 0) {
+            double d = x * units[i].ns;
+            if (d > 9.2e18)
+                return LO_INVALID;
+            *ns = (int64_t)d;
+            return LO_OK;
+        }
+    return LO_INVALID;
+}
+
+/* attr.KEY=VALUE parameters into a JSON object of the values as text. */
+typedef struct {
+    lo_jw_t w;
+    int n;
+    bool dup;
+} attrs_t;
+
+static void attr_param(void *ud, const char *k, const char *v)
+{
+    attrs_t *a = ud;
+    if (v == NULL || strncmp(k, "attr.", 5) != 0)
+        return;
+    if (++a->n > MAX_ATTR_FILTERS)
+        return;
+    lo_jw_key(&a->w, k + 5, strlen(k + 5));
+    lo_jw_str(&a->w, v, strlen(v));
 }
 
 int lo_q_traces(lo_api_req_t *req, lo_api_resp_t *resp)
@@ -99,6 +192,9 @@ int lo_q_traces(lo_api_req_t *req, lo_api_resp_t *resp)
     bool has_project, has_session;
     lo_trace_spec_t spec = { 0 };
     lo_q_vis_t vis = { 0 };
+    const char *min_v, *max_v;
+    lo_buf_t attrs;
+    lo_buf_init(&attrs, 0);
 
     if (lo_q_check_params(req, resp, TRACES_PARAMS) != LO_OK ||
         lo_q_uuid(req, resp, "project_id", project, &has_project) != LO_OK ||
@@ -107,9 +203,36 @@ int lo_q_traces(lo_api_req_t *req, lo_api_resp_t *resp)
         lo_q_enum(req, resp, "status", lo_span_status_names, &spec.status) != LO_OK ||
         lo_q_range(req, resp, &spec.from_us, &spec.to_us) != LO_OK ||
         lo_q_int(req, resp, "limit", 1, 1000, 100, &spec.limit) != LO_OK ||
-        lo_q_int(req, resp, "offset", 0, 100000, 0, &spec.offset) != LO_OK)
+        lo_q_int(req, resp, "offset", 0, 100000, 0, &spec.offset) != LO_OK ||
+        lo_q_str(req, resp, "span_name", 1, 1024, &spec.span_name) != LO_OK ||
+        lo_q_str(req, resp, "min_duration", 1, 32, &min_v) != LO_OK ||
+        lo_q_str(req, resp, "max_duration", 1, 32, &max_v) != LO_OK)
         return LO_OK;
     spec.session = has_session ? session : NULL;
+    spec.max_duration_ns = INT64_MAX;
+    if ((min_v && parse_duration(min_v, &spec.min_duration_ns) != LO_OK) ||
+        (max_v && parse_duration(max_v, &spec.max_duration_ns) != LO_OK)) {
+        lo_api_error(
+            resp, 400, "invalid_parameter",
+            "min_duration and max_duration are a span's duration: a number with a unit (ns, us, ms, s, "
+            "m, h), such as 250ms or 1.5s, or a number of milliseconds");
+        return LO_OK;
+    }
+    attrs_t at = { .n = 0 };
+    lo_buf_init(&attrs, 64 * 1024);
+    lo_jw_init(&at.w, &attrs);
+    lo_jw_obj_begin(&at.w);
+    lo_api_params_each(req, attr_param, &at);
+    lo_jw_obj_end(&at.w);
+    if (at.n > MAX_ATTR_FILTERS || lo_jw_status(&at.w) != LO_OK) {
+        lo_api_error(resp, 400, "invalid_parameter", "at most %d attr.KEY=VALUE conditions",
+                     MAX_ATTR_FILTERS);
+        goto cleanup;
+    }
+    if (at.n > 0) {
+        lo_buf_putc(&attrs, '\0');
+        spec.attrs = attrs.p;
+    }
     if (lo_q_visibility(req, resp, has_project ? project : NULL, &vis) != LO_OK)
         goto cleanup;
 
@@ -132,6 +255,7 @@ int lo_q_traces(lo_api_req_t *req, lo_api_resp_t *resp)
     (void)lo_q_finish(resp, &p.w);
 
 cleanup:
+    lo_buf_free(&attrs);
     lo_q_vis_free(&vis);
     return LO_OK;
 }

@@ -4,7 +4,7 @@
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { postSignal, q, closeDb, tag, randHex, CT } from './lib/harness.mjs';
+import { env, get, postSignal, q, closeDb, tag, randHex, CT } from './lib/harness.mjs';
 import { request } from './lib/otlp.mjs';
 import { exportOk } from './lib/expect.mjs';
 
@@ -88,5 +88,62 @@ test('span fields from a raw request: trace state, flags, links, dropped counts,
     assert.equal(r.links[0].flags, 1);
     assert.deepEqual(r.links[0].attributes, { w: 1.5 });
     assert.equal(r.events[0].name, 'e1');
+  }
+});
+
+test('trace search: a trace matches when one of its spans does (service, span name, duration, attributes)', async () => {
+  const svcA = tag('tsA');
+  const svcB = tag('tsB');
+  const t0 = BigInt(Date.now()) * 1000000n;
+  const tid1 = randHex(16);
+  const tid2 = randHex(16);
+  const root1 = randHex(8);
+  const root2 = randHex(8);
+  // trace 1: root in A, a slow child in B with attributes; trace 2: root in A only
+  const spans = (svc, list) => ({ resource: { 'service.name': svc }, scope: { name: 's' }, spans: list });
+  const sp = (traceId, spanId, parentSpanId, name, startNs, durNs, attributes = {}) => ({
+    traceId, spanId, parentSpanId, name, kind: 2, startNs, endNs: startNs + durNs, attributes, status: { code: 0 },
+  });
+  exportOk(await postSignal('traces', request('traces', 'proto', spans(svcA, [
+    sp(tid1, root1, undefined, 'GET /a', t0, 900000000n),
+    sp(tid2, root2, undefined, 'GET /a', t0 + 1000n, 5000000n),
+  ])), { contentType: CT.proto }), 'traces', 'proto', 'A');
+  exportOk(await postSignal('traces', request('traces', 'proto', spans(svcB, [
+    sp(tid1, randHex(8), root1, 'SELECT items', t0 + 1000000n, 700000000n, { 'db.system': 'postgresql', rows: 12 }),
+    sp(tid1, randHex(8), root1, 'SELECT items', t0 + 2000000n, 1000000n, { 'db.system': 'postgresql', rows: 3 }),
+  ])), { contentType: CT.proto }), 'traces', 'proto', 'B');
+  const from = Date.now() - 60000;
+  const to = Date.now() + 60000;
+  const search = async (qs) => {
+    const r = await get(`${env.apiUrl}/api/observe/traces?from=${from}&to=${to}&${qs}`, { token: env.tokenRead });
+    assert.equal(r.status, 200, r.body.toString());
+    return JSON.parse(r.body.toString()).traces;
+  };
+  const ids = (ts) => ts.map((t) => t.trace_id).sort();
+  // by a service that is not the root's
+  let got = await search(`service=${svcB}`);
+  assert.deepEqual(ids(got), [tid1]);
+  assert.deepEqual(got[0].services, [svcA, svcB].sort(), 'the services the trace touched');
+  assert.equal(got[0].service, svcA, 'the root service stays the trace\'s');
+  assert.equal(got[0].matched_span_count, 3, 'no span condition: every span');
+  assert.deepEqual(ids(await search(`service=${svcA}`)), [tid1, tid2].sort());
+  // span name, duration, attributes: one span must meet them all
+  got = await search(`service=${svcA}&span_name=SELECT%20items`);
+  assert.deepEqual(ids(got), [tid1]);
+  assert.equal(got[0].matched_span_count, 2);
+  got = await search(`service=${svcA}&span_name=SELECT%20items&min_duration=500ms`);
+  assert.equal(got[0].matched_span_count, 1);
+  assert.deepEqual(ids(await search(`service=${svcA}&min_duration=1s`)), []);
+  assert.deepEqual(ids(await search(`service=${svcA}&max_duration=10ms`)).sort(), [tid1, tid2].sort());
+  assert.deepEqual(ids(await search(`service=${svcA}&max_duration=2000us&min_duration=0.5`)), [tid1]);
+  got = await search(`service=${svcA}&attr.db.system=postgresql&attr.rows=12`);
+  assert.deepEqual(ids(got), [tid1], 'an int attribute matches its text');
+  assert.equal(got[0].matched_span_count, 1);
+  assert.deepEqual(ids(await search(`service=${svcA}&attr.db.system=postgresql&attr.rows=4`)), []);
+  assert.deepEqual(ids(await search(`service=${svcA}&span_name=GET%20%2Fa&attr.rows=12`)), [], 'one span meets all');
+  for (const bad of ['min_duration=fast', 'max_duration=-1s', 'min_duration=5parsecs']) {
+    const r = await get(`${env.apiUrl}/api/observe/traces?${bad}`, { token: env.tokenRead });
+    assert.equal(r.status, 400, bad);
+    assert.match(JSON.parse(r.body.toString()).error.message, /duration/);
   }
 });
