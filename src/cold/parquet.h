@@ -65,7 +65,9 @@ typedef struct {
     int32_t type_length;     /* FIXED only: bytes per value (1..64) */
     bool optional;           /* OPTIONAL (may hold nulls) rather than REQUIRED */
     bool bloom;              /* write a split-block bloom filter per column chunk */
-    bool no_dictionary;      /* BYTE_ARRAY: never dictionary-encode (long unique text) */
+    bool no_dictionary;      /* BYTE_ARRAY: never dictionary-encode (long unique text; a
+                              * dictionary is dropped anyway when a chunk's first page is
+                              * mostly distinct values) */
 } lo_pq_column_t;
 
 /* A flat schema: its columns in file order. */
@@ -77,10 +79,10 @@ typedef struct {
 /* Writer settings; lo_pq_options_default fills in the defaults. */
 typedef struct {
     lo_pq_codec_t codec;    /* default SNAPPY */
-    int zstd_level;         /* default 3 */
+    int zstd_level;         /* default 1 (smaller than 3 on id text: docs/parquet.md) */
     size_t page_bytes;      /* a page is closed past this many encoded bytes; default 1 MiB */
     size_t row_group_rows;  /* most rows in one row group; default 1,000,000 */
-    size_t dict_max_bytes;  /* a dictionary past this falls back to PLAIN; default 1 MiB */
+    size_t dict_max_bytes;  /* a dictionary past this: the rest without one; default 1 MiB */
     size_t bloom_max_bytes; /* largest bloom filter per column chunk; default 1 MiB */
     size_t stats_max_bytes; /* longer min/max values are truncated (inexact); default 64 */
     const char *created_by; /* FileMetaData.created_by; default "lookout" */

@@ -340,8 +340,24 @@ static int dba_values(rd_t *r, const uint8_t *p, size_t len, size_t k, lo_str_t 
     size_t used2;
     int rc = dlba_values(r, p + used, len - used, k, strs, &used2);
     lo_buf_reset(&r->rebuilt);
+    /* the values' total length first: one allocation, not one per doubling */
+    size_t total = 0, prev_len = 0;
+    for (size_t i = 0; rc == LO_OK && i < k; i++) {
+        if (prefix[i] < 0 || (uint64_t)prefix[i] > prev_len) {
+            rc = bad(r, "parquet: DELTA_BYTE_ARRAY prefix longer than the value before");
+            break;
+        }
+        prev_len = (size_t)prefix[i] + strs[i].len;
+        total += prev_len;
+        if (total > r->rebuilt.limit)
+            rc = bad(r, "parquet: DELTA_BYTE_ARRAY values past the limit");
+    }
+    if (rc == LO_OK && lo_buf_reserve(&r->rebuilt, total) != LO_OK)
+        rc = r->rebuilt.err == LO_TOO_LARGE ? bad(r, "parquet: DELTA_BYTE_ARRAY values past the limit")
+                                            : LO_ERROR;
     size_t *at = malloc((k ? k : 1) * sizeof *at);
-    size_t prev_at = 0, prev_len = 0;
+    size_t prev_at = 0;
+    prev_len = 0;
     for (size_t i = 0; rc == LO_OK && i < k; i++) {
         if (at == NULL) {
             rc = LO_ERROR;

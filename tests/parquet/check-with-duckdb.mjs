@@ -49,6 +49,12 @@ for (const f of files) {
   check(ts.stats_min_value === '2023-11-14 22:13:20+00', `${f}: ts min ${ts.stats_min_value}`);
   const s = meta.find((m) => m.col === 's' && m.row_group_id === '0');
   check(s.encodings.includes('RLE_DICTIONARY') && s.stats_null_count === '2000', `${f}: s ${JSON.stringify(s)}`);
+  // unique text: no dictionary; neighbours share a prefix ('line 1234...')
+  for (const col of ['body', 'attrs']) {
+    const m = meta.find((x) => x.col === col && x.row_group_id === '0');
+    check(m.encodings.includes('DELTA_BYTE_ARRAY') && !m.encodings.includes('RLE_DICTIONARY'),
+      `${f}: ${col} encodings ${m.encodings}`);
+  }
 
   const probe = async (col, v) => (await rows(conn, `SELECT bool_and(bloom_filter_excludes) AS ex FROM parquet_bloom_probe('${f}', '${col}', ${v})`))[0].ex;
   check((await probe('s', "'svc-3'")) === false, `${f}: the bloom filter of s excludes svc-3`);

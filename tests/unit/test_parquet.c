@@ -489,7 +489,8 @@ static void test_round_trip_pages_and_groups(void **state)
 }
 
 /* A dictionary past its limit: the chunk keeps its dictionary page for the
- * first pages and goes on in PLAIN. */
+ * first pages and goes on without (values repeated five times, so that the
+ * first page is worth a dictionary). */
 static void test_dictionary_fallback(void **state)
 {
     (void)state;
@@ -507,7 +508,7 @@ static void test_dictionary_fallback(void **state)
     lo_str_t v[5000];
     static char mem[5000][16];
     for (int i = 0; i < 5000; i++)
-        v[i] = lo_str(mem[i], (size_t)sprintf(mem[i], "v%d", i % 1000));
+        v[i] = lo_str(mem[i], (size_t)sprintf(mem[i], "v%d", i / 5 % 1000));
     assert_int_equal(lo_pq_write_bytes(w, 0, v, NULL, 5000), LO_OK);
     assert_int_equal(lo_pq_writer_close(w), LO_OK);
     lo_pq_writer_destroy(w);
@@ -516,15 +517,106 @@ static void test_dictionary_fallback(void **state)
     const lo_pq_chunk_t *ch = &f->row_groups[0].columns[0];
     assert_true(ch->dictionary_page_offset >= 4);
     assert_true(ch->encodings & (1u << LO_PQ_ENC_RLE_DICTIONARY));
-    assert_true(ch->encodings & (1u << LO_PQ_ENC_PLAIN));
+    assert_true(ch->encodings & (1u << LO_PQ_ENC_DELTA_BYTE_ARRAY)); /* equal neighbours share all */
     lo_pq_values_t r;
     assert_int_equal(lo_pq_read_column(f, 0, 0, &r, err, sizeof err), LO_OK);
     for (int i = 0; i < 5000; i++) {
-        int n = sprintf(want, "v%d", i % 1000);
+        int n = sprintf(want, "v%d", i / 5 % 1000);
         assert_int_equal(r.v.s[i].len, n);
         assert_memory_equal(r.v.s[i].p, want, (size_t)n);
     }
     lo_pq_values_free(&r);
+    lo_pq_close(f);
+    lo_buf_free(&file);
+}
+
+/* Byte arrays without a dictionary: nearly unique values drop it after the
+ * first page; DELTA_BYTE_ARRAY for values that share prefixes with the one
+ * before, DELTA_LENGTH_BYTE_ARRAY otherwise; a dictionary again in the next
+ * row group where values repeat. */
+enum { BA_HEX, BA_KEY, BA_REP, BA_N };
+
+static int ba_value(int col, int i, char *buf)
+{
+    uint64_t u = (uint64_t)(i + 1) * 0x9E3779B97F4A7C15ULL;
+    switch (col) {
+    case BA_HEX: return sprintf(buf, "%016llx", (unsigned long long)u);        /* like span ids */
+    case BA_KEY: return sprintf(buf, "key-%08d-%02x", i, (unsigned)(u >> 56)); /* sorted */
+    default: return sprintf(buf, "r%d", i % 10);
+    }
+}
+
+static void test_byte_array_encodings(void **state)
+{
+    (void)state;
+    const lo_pq_column_t c[BA_N] = {
+        { .name = "hex", .type = LO_PQ_BYTE_ARRAY, .logical = LO_PQ_LOGICAL_STRING, .optional = true },
+        { .name = "key", .type = LO_PQ_BYTE_ARRAY, .logical = LO_PQ_LOGICAL_STRING },
+        { .name = "rep", .type = LO_PQ_BYTE_ARRAY, .logical = LO_PQ_LOGICAL_STRING },
+    };
+    lo_pq_schema_t schema = { c, BA_N };
+    lo_pq_options_t o;
+    lo_pq_options_default(&o);
+    o.codec = LO_PQ_ZSTD;
+    o.page_bytes = 20000;
+    o.row_group_rows = 3000;
+    enum { ROWS = 4500 };
+    lo_buf_t file;
+    char err[256], want[64];
+    lo_buf_init(&file, 0);
+    lo_pq_writer_t *w = lo_pq_writer_open(&schema, &o, buf_sink, &file, err, sizeof err);
+    assert_non_null(w);
+    static char mem[BA_N][ROWS][32];
+    static lo_str_t v[BA_N][ROWS];
+    static uint8_t nulls[ROWS];
+    for (int i = 0; i < ROWS; i++) {
+        nulls[i] = i % 3 == 0;
+        for (int k = 0; k < BA_N; k++)
+            v[k][i] = lo_str(mem[k][i], (size_t)ba_value(k, i, mem[k][i]));
+    }
+    for (int from = 0; from < ROWS; from += 3000) {
+        size_t n = ROWS - from < 3000 ? (size_t)(ROWS - from) : 3000;
+        assert_int_equal(lo_pq_write_bytes(w, BA_HEX, v[BA_HEX] + from, nulls + from, n), LO_OK);
+        assert_int_equal(lo_pq_write_bytes(w, BA_KEY, v[BA_KEY] + from, NULL, n), LO_OK);
+        assert_int_equal(lo_pq_write_bytes(w, BA_REP, v[BA_REP] + from, NULL, n), LO_OK);
+        assert_int_equal(lo_pq_writer_end_row_group(w), LO_OK);
+    }
+    assert_int_equal(lo_pq_writer_close(w), LO_OK);
+    lo_pq_writer_destroy(w);
+
+    lo_pq_file_t *f;
+    assert_int_equal(lo_pq_open_buffer(file.p, file.len, NULL, &f, err, sizeof err), LO_OK);
+    assert_int_equal(f->n_row_groups, 2);
+    int64_t base = 0;
+    for (size_t g = 0; g < f->n_row_groups; g++) {
+        const lo_pq_chunk_t *ch = f->row_groups[g].columns;
+        assert_true(ch[BA_HEX].dictionary_page_offset < 0);
+        assert_true(ch[BA_HEX].encodings & (1u << LO_PQ_ENC_DELTA_LENGTH_BYTE_ARRAY));
+        assert_false(ch[BA_HEX].encodings & (1u << LO_PQ_ENC_RLE_DICTIONARY));
+        assert_true(ch[BA_KEY].dictionary_page_offset < 0);
+        assert_true(ch[BA_KEY].encodings & (1u << LO_PQ_ENC_DELTA_BYTE_ARRAY));
+        assert_true(ch[BA_REP].dictionary_page_offset >= 4);
+        assert_true(ch[BA_REP].encodings & (1u << LO_PQ_ENC_RLE_DICTIONARY));
+        for (size_t k = 0; k < BA_N; k++) {
+            lo_pq_values_t r;
+            if (lo_pq_read_column(f, g, k, &r, err, sizeof err) != LO_OK)
+                fail_msg("rg %zu col %zu: %s", g, k, err);
+            assert_true(r.n == (size_t)f->row_groups[g].num_rows);
+            for (size_t j = 0; j < r.n; j++) {
+                int i = (int)(base + (int64_t)j);
+                if (k == BA_HEX) {
+                    assert_int_equal(r.nulls[j], nulls[i]);
+                    if (nulls[i])
+                        continue;
+                }
+                int n = ba_value((int)k, i, want);
+                assert_int_equal(r.v.s[j].len, n);
+                assert_memory_equal(r.v.s[j].p, want, (size_t)n);
+            }
+            lo_pq_values_free(&r);
+        }
+        base += f->row_groups[g].num_rows;
+    }
     lo_pq_close(f);
     lo_buf_free(&file);
 }
@@ -721,9 +813,9 @@ int main(void)
         cmocka_unit_test(test_thrift_bounds),        cmocka_unit_test(test_rle_hybrid_vectors),
         cmocka_unit_test(test_delta_vectors),        cmocka_unit_test(test_bloom),
         cmocka_unit_test(test_round_trip_codecs),    cmocka_unit_test(test_round_trip_pages_and_groups),
-        cmocka_unit_test(test_dictionary_fallback),  cmocka_unit_test(test_writer_refusals),
-        cmocka_unit_test(test_duckdb_fixtures),      cmocka_unit_test(test_damaged_files),
-        cmocka_unit_test(test_files_for_duckdb),
+        cmocka_unit_test(test_dictionary_fallback),  cmocka_unit_test(test_byte_array_encodings),
+        cmocka_unit_test(test_writer_refusals),      cmocka_unit_test(test_duckdb_fixtures),
+        cmocka_unit_test(test_damaged_files),        cmocka_unit_test(test_files_for_duckdb),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
