@@ -66,7 +66,8 @@ mkdir "$dir/cold"
 rotate() { # codec older-than
   local s e
   s=$(date +%s.%N)
-  LOOKOUT_COLD_URL="file://$dir/cold" LOOKOUT_COLD_CODEC=$1 "$LO_BIN" rotate --signal logs --older-than "$2" >"$dir/rotate-$1.out"
+  # no compaction: each window's files stay apart, in their own codec
+  LOOKOUT_COLD_URL="file://$dir/cold" LOOKOUT_COLD_CODEC=$1 LOOKOUT_COLD_COMPACT_FILES=10000 "$LO_BIN" rotate --signal logs --older-than "$2" >"$dir/rotate-$1.out"
   e=$(date +%s.%N)
   python3 -c "print('%.2f' % ($e - $s))"
 }
