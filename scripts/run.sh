@@ -182,9 +182,10 @@ cat >&2 <<EOF
   OTLP:      http://$otlp_addr/v1/{traces,logs,metrics}
   API:       http://$api_addr   (/healthz, /readyz, /metrics)
   live tail: ${LOOKOUT_VALKEY_URL:-in process (no Valkey)}
-  cold tier: ${LOOKOUT_COLD_URL:-none (rows stay in PostgreSQL)}   (rotate now: bin/lookout rotate)
+  cold tier: ${LOOKOUT_COLD_URL:-none (rows stay in PostgreSQL)}
 
   Follow new logs:  bin/lookout tail --url http://$api_addr --token $token
+  Rotate now:       LOOKOUT_DATABASE_URL=$db_url LOOKOUT_COLD_URL=${LOOKOUT_COLD_URL:-} bin/lookout rotate
 
   Point an OpenTelemetry SDK or Collector at it:
 
