@@ -228,6 +228,15 @@ $(BUILD)/bench/pq_scan: bench/pq_scan.c $(LIB)
 bench-cold: $(BIN) $(BUILD)/bench/pq_scan
 	@BUILD=$(BUILD) LO_BIN=$(BIN) bench/cold_bench.sh
 
+# The cold tier's queries over days of rotated data written directly as cold
+# files (bench/cold_query_bench.sh, generator bench/cold_gen.c).
+.PHONY: bench-cold-query
+$(BUILD)/bench/cold_gen: bench/cold_gen.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) bench/cold_gen.c $(LIB) $(LDLIBS) -o $@
+bench-cold-query: $(BIN) $(BUILD)/bench/cold_gen $(BUILD)/bench/query_run
+	@BUILD=$(BUILD) LO_BIN=$(BIN) bench/cold_query_bench.sh
+
 # The protobuf walker's decode speed alone, one core (bench/decode_bench.c).
 .PHONY: bench-decode
 $(BUILD)/bench/decode_bench: bench/decode_bench.c $(LIB) $(PROTO_O) | $(PROTO_C)
