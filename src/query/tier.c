@@ -7,8 +7,9 @@
  * rotation committing meanwhile neither hides rows nor shows them twice.
  * The query's SQL then names lo_q_tier_from(signal) — the hot table, or
  * the hot table UNION ALL the loaded cold rows — and its own filters,
- * order and paging apply to both alike.  Inside a transaction of the
- * caller's (an alert evaluation), the caller's snapshot is used as is.
+ * order and paging apply to both alike.  A caller already inside a
+ * transaction (none today: the alert evaluator queries outside its own)
+ * keeps its snapshot; the temporary table is emptied before each load.
  */
 #include <stdio.h>
 #include <string.h>
