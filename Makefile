@@ -5,6 +5,7 @@
 #   make asan     the tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz     build the libFuzzer targets (make fuzz-run runs them briefly)
 #   make bench    the ingest and query benchmarks (docs/BENCHMARKS.md); make bench-query the query one alone
+#   make bench-cold-query  queries over 7 days of cold (Parquet) data (docs/BENCHMARKS.md)
 #
 # The compiler and linker flags come from pkg-config when make reads this
 # file, so the targets that install what is missing (run, test, bench, asan)

@@ -87,13 +87,14 @@ import hashlib, os, urllib.parse
 end = int(os.environ["END_MS"]); days = int(os.environ["DAYS"]); spans = int(os.environ["SPANS"])
 metric = "bench_metric_%d" % (7 % (int(os.environ["SERIES"]) // 100))  # 100 series of it, hosts h0..h99
 start, day = end - days * 86400000, 86400000
+span = "%d day%s" % (days, "" if days == 1 else "s")
 def url(path, **q):
     return path + ("?" + urllib.parse.urlencode(q) if q else "")
 trace = hashlib.md5(("t%d" % (days * spans // 10 // 2)).encode()).hexdigest()
 for name, path in [
-    ("logs service+level, %d days" % days, url("/api/observe/logs", service="api", level="error", **{"from": start, "to": end})),
+    ("logs service+level, " + span, url("/api/observe/logs", service="api", level="error", **{"from": start, "to": end})),
     ("trace by id", "/api/observe/traces/" + trace),
-    ("metric one series, %d days, step 300" % days,
+    ("metric one series, " + span + ", step 300",
      url("/api/observe/metrics", name=metric, labels="{\"host\":\"h1\"}", step=300, **{"from": start, "to": end})),
     ("metric sum over 100 series, 24 h, step 60",
      url("/api/observe/metrics", name=metric, agg="sum", group="none", step=60, **{"from": end - day, "to": end})),
