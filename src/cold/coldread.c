@@ -203,15 +203,9 @@ static int read_at(void *ud, uint64_t off, void *dst, size_t n)
     source_t *s = ud;
     if (n == 0 || cache_get(s->r, s->key, off, dst, n))
         return LO_OK;
-    lo_buf_reset(&s->buf);
-    int rc = lo_objstore_get_range(s->r->store, s->key, off, n, &s->buf, s->err, sizeof s->err);
+    int rc = lo_objstore_read_exact(s->r->store, s->key, off, dst, n, &s->buf, s->err, sizeof s->err);
     if (rc != LO_OK)
         return rc;
-    if (s->buf.len != n) {
-        snprintf(s->err, sizeof s->err, "short read at %llu", (unsigned long long)off);
-        return LO_ERROR;
-    }
-    memcpy(dst, s->buf.p, n);
     cache_put(s->r, s->key, off, dst, n);
     return LO_OK;
 }

@@ -179,6 +179,21 @@ int lo_objstore_get_range(lo_objstore_t *s, const char *key, uint64_t offset, ui
                                  : lo_os_s3_get_range(s, key, offset, len, false, out, err, errlen);
 }
 
+int lo_objstore_read_exact(lo_objstore_t *s, const char *key, uint64_t offset, void *dst, size_t n,
+                           lo_buf_t *scratch, char *err, size_t errlen)
+{
+    if (n == 0)
+        return LO_OK;
+    lo_buf_reset(scratch);
+    int rc = lo_objstore_get_range(s, key, offset, n, scratch, err, errlen);
+    if (rc != LO_OK)
+        return rc;
+    if (scratch->len != n)
+        return lo_os_fail(err, errlen, LO_ERROR, "%s: short read at %llu", key, (unsigned long long)offset);
+    memcpy(dst, scratch->p, n);
+    return LO_OK;
+}
+
 int lo_objstore_head(lo_objstore_t *s, const char *key, uint64_t *size, char *err, size_t errlen)
 {
     CHECK_KEY(key);

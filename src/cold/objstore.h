@@ -96,6 +96,11 @@ int lo_objstore_get(lo_objstore_t *s, const char *key, lo_buf_t *out, char *err,
 int lo_objstore_get_range(lo_objstore_t *s, const char *key, uint64_t offset, uint64_t len, lo_buf_t *out,
                           char *err, size_t errlen) LO_MUST_USE;
 
+/* Reads exactly n bytes from offset into dst, through scratch (reset
+ * first); n == 0 reads nothing.  LO_ERROR when the object ends first;
+ * otherwise as lo_objstore_get_range. */
+int lo_objstore_read_exact(lo_objstore_t *s, const char *key, uint64_t offset, void *dst, size_t n,
+                           lo_buf_t *scratch, char *err, size_t errlen) LO_MUST_USE;
 /* Sets *size to the object's size.  LO_NOT_FOUND when there is no such key. */
 int lo_objstore_head(lo_objstore_t *s, const char *key, uint64_t *size, char *err, size_t errlen) LO_MUST_USE;
 

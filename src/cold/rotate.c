@@ -314,18 +314,7 @@ typedef struct {
 static int read_at(void *ud, uint64_t off, void *dst, size_t n)
 {
     readback_t *rb = ud;
-    lo_buf_reset(&rb->buf);
-    if (n == 0)
-        return LO_OK;
-    int rc = lo_objstore_get_range(rb->store, rb->key, off, n, &rb->buf, rb->err, sizeof rb->err);
-    if (rc != LO_OK)
-        return rc;
-    if (rb->buf.len != n) {
-        snprintf(rb->err, sizeof rb->err, "%s: short read at %llu", rb->key, (unsigned long long)off);
-        return LO_ERROR;
-    }
-    memcpy(dst, rb->buf.p, n);
-    return LO_OK;
+    return lo_objstore_read_exact(rb->store, rb->key, off, dst, n, &rb->buf, rb->err, sizeof rb->err);
 }
 
 /* Ends f's Parquet file, uploads it, and checks it: the stored size, and
@@ -525,6 +514,23 @@ static void abandon(slice_t *sl)
                   sizeof err);
 }
 
+/* After a failure: the transaction (if open) rolled back, what the slice
+ * uploaded removed (abandon). */
+static void slice_fail(slice_t *sl, bool in_tx)
+{
+    if (in_tx && PQstatus(sl->db) == CONNECTION_OK)
+        rollback(sl->db);
+    if (PQstatus(sl->db) == CONNECTION_OK)
+        abandon(sl);
+}
+
+static void slice_free(slice_t *sl)
+{
+    for (size_t i = 0; i < sl->n_files; i++)
+        cfile_free(&sl->files[i]);
+    free(sl->files);
+}
+
 /* Moves the rows of [t0, t1) of layout L.  LO_ABSENT when there are none. */
 static int rotate_slice(lo_rotate_t *r, PGconn *db, const lo_cold_layout_t *L, int64_t t0, int64_t t1,
                         const lo_rotate_opts_t *o, char *err, size_t errlen)
@@ -611,14 +617,9 @@ static int rotate_slice(lo_rotate_t *r, PGconn *db, const lo_cold_layout_t *L, i
 fail_db:
     rc = db_rc(db);
 fail:
-    if (in_tx && PQstatus(db) == CONNECTION_OK)
-        rollback(db);
-    if (PQstatus(db) == CONNECTION_OK)
-        abandon(&sl);
+    slice_fail(&sl, in_tx);
 done:
-    for (size_t i = 0; i < sl.n_files; i++)
-        cfile_free(&sl.files[i]);
-    free(sl.files);
+    slice_free(&sl);
     return rc;
 }
 
@@ -765,14 +766,9 @@ static int compact_day(lo_rotate_t *r, PGconn *db, const lo_cold_layout_t *L, co
 fail_db:
     rc = db_rc(db);
 fail:
-    if (in_tx && PQstatus(db) == CONNECTION_OK)
-        rollback(db);
-    if (PQstatus(db) == CONNECTION_OK)
-        abandon(&sl);
+    slice_fail(&sl, in_tx);
 out:
-    for (size_t i = 0; i < sl.n_files; i++)
-        cfile_free(&sl.files[i]);
-    free(sl.files);
+    slice_free(&sl);
     lo_buf_free(&keys);
     lo_buf_free(&buf);
     return rc;

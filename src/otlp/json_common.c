@@ -476,7 +476,7 @@ int lo_jd_bool(lo_jd_t *c, const char *key, json_t *v, bool *out)
     return LO_OK;
 }
 
-int lo_jd_hex(lo_jd_t *c, const char *key, json_t *v, uint8_t **out, size_t *n)
+int lo_jd_hex_or(lo_jd_t *c, const char *key, json_t *v, uint8_t **out, size_t *n, const char *malformed)
 {
     lo_str_t s = LO_STR_NULL;
     if (v == NULL)
@@ -487,11 +487,20 @@ int lo_jd_hex(lo_jd_t *c, const char *key, json_t *v, uint8_t **out, size_t *n)
     uint8_t *d = lo_arena_alloc(c->b->arena, s.len / 2 + 1);
     if (d == NULL)
         return LO_ERROR;
-    if (s.len % 2 != 0 || !lo_hex_parse(s, d, s.len / 2))
-        return lo_jd_fail(c, key, "expected a hex string");
+    if (s.len % 2 != 0 || !lo_hex_parse(s, d, s.len / 2)) {
+        if (malformed == NULL)
+            return lo_jd_fail(c, key, "expected a hex string");
+        c->bad_id = c->bad_id != NULL ? c->bad_id : malformed;
+        return LO_OK;
+    }
     *out = d;
     *n = s.len / 2;
     return LO_OK;
+}
+
+int lo_jd_hex(lo_jd_t *c, const char *key, json_t *v, uint8_t **out, size_t *n)
+{
+    return lo_jd_hex_or(c, key, v, out, n, NULL);
 }
 
 int lo_jd_id(lo_jd_t *c, const char *key, json_t *v, uint8_t *out, size_t want, bool strict, bool *has)

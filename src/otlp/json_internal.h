@@ -77,6 +77,11 @@ int lo_jd_f64(lo_jd_t *c, const char *key, json_t *v, double *out) LO_MUST_USE;
 int lo_jd_bool(lo_jd_t *c, const char *key, json_t *v, bool *out) LO_MUST_USE;
 /* Hex string (case-insensitive) decoded into the arena; "" gives *n = 0. */
 int lo_jd_hex(lo_jd_t *c, const char *key, json_t *v, uint8_t **out, size_t *n) LO_MUST_USE;
+/* As lo_jd_hex, but a string that is not hex marks the record malformed
+ * (c->bad_id = malformed, the first reason kept) and leaves *out NULL
+ * rather than failing the request; malformed NULL: as lo_jd_hex. */
+int lo_jd_hex_or(lo_jd_t *c, const char *key, json_t *v, uint8_t **out, size_t *n,
+                 const char *malformed) LO_MUST_USE;
 /* Hex id of exactly want bytes into out.  *has = false when absent or "".
  * A different length is LO_INVALID when strict, else ignored (*has false).
  * All zeros is "no id" (*has false), as in the protobuf walker. */
