@@ -41,6 +41,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             } else if (err[0] == '\0') {
                 abort();
             }
+            /* a window of rows: the pages the offset index names */
+            size_t rows = (size_t)f->row_groups[g].num_rows, from = rows / 3, to = rows - rows / 4;
+            err[0] = '\0';
+            if (lo_pq_read_rows(f, g, c, from, to, &v, err, sizeof err) == LO_OK) {
+                if (v.n != to - from)
+                    abort();
+                lo_pq_values_free(&v);
+            } else if (err[0] == '\0') {
+                abort();
+            }
             lo_pq_page_index_t pi;
             if (lo_pq_read_page_index(f, g, c, &pi, err, sizeof err) == LO_OK)
                 lo_pq_page_index_free(&pi);

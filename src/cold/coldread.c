@@ -267,8 +267,9 @@ typedef struct {
     int64_t object_rows; /* rows of the current object sent */
     int64_t *obj_times;  /* times of the current object's exact matches: into heap once it is in */
     size_t obj_n, obj_cap;
-    bool q_exact;         /* q is ASCII: the reader decides it exactly for ASCII text */
-    const char *copy_sql; /* COPY ... FROM STDIN */
+    bool q_exact;             /* q is ASCII: the reader decides it exactly for ASCII text */
+    const char *copy_sql;     /* COPY ... FROM STDIN */
+    lo_pq_scratch_t *scratch; /* decoding buffers, from one object to the next */
     char *err;
     size_t errlen;
 } load_t;
@@ -545,22 +546,40 @@ typedef struct {
     lo_pq_values_t *vals;
     bool *have;
     size_t rg;
+    size_t lo, hi; /* the rows of the row group that may match (the page indexes' say) */
+    size_t *from;  /* per layout column: the row its values start at (vals[col] is [from, ...)) */
     char err[256];
 } group_t;
 
-static int need_col(group_t *g, lo_pq_file_t *pf, size_t col, const lo_pq_values_t **out)
+/* The values of layout column col for rows [from, to) of the group, or for
+ * those it already has (g->from[col] says where they start); NULL when the
+ * file has no such column or the chunk is null in every row. */
+static int need_rows(group_t *g, lo_pq_file_t *pf, size_t col, size_t from, size_t to,
+                     const lo_pq_values_t **out)
 {
     *out = NULL;
     if (g->field[col] < 0)
         return LO_OK;
+    const lo_pq_chunk_t *ch = &pf->row_groups[g->rg].columns[g->field[col]];
+    if (ch->stats.has_null_count && ch->stats.null_count == ch->num_values &&
+        ch->num_values == pf->row_groups[g->rg].num_rows)
+        return LO_OK;
     if (!g->have[col]) {
-        int rc = lo_pq_read_column(pf, g->rg, (size_t)g->field[col], &g->vals[col], g->err, sizeof g->err);
+        int rc =
+            lo_pq_read_rows(pf, g->rg, (size_t)g->field[col], from, to, &g->vals[col], g->err, sizeof g->err);
         if (rc != LO_OK)
             return LO_INVALID; /* the object's failure: a corrupt or unreadable chunk */
         g->have[col] = true;
+        g->from[col] = from;
     }
     *out = &g->vals[col];
     return LO_OK;
+}
+
+/* need_rows for the rows the filters look at, [g->lo, g->hi). */
+static int need_col(group_t *g, lo_pq_file_t *pf, size_t col, const lo_pq_values_t **out)
+{
+    return need_rows(g, pf, col, g->lo, g->hi, out);
 }
 
 static bool str_is(const lo_pq_values_t *v, size_t k, const char *want)
@@ -672,6 +691,65 @@ static bool group_excluded(load_t *ld, lo_pq_file_t *pf, group_t *g)
     return false;
 }
 
+/* Narrows [g->lo, g->hi) to the pages of column col (a layout column of
+ * INT64 values) whose min/max may hold a value in [lo, hi] (or one of the
+ * sorted ids, when ids): the rows between the first and the last such page.
+ * A column without a column index narrows nothing. */
+static void narrow_by_pages(lo_pq_file_t *pf, group_t *g, int col, int64_t lo, int64_t hi, const int64_t *ids,
+                            size_t n_ids)
+{
+    if (col < 0 || g->field[col] < 0)
+        return;
+    lo_pq_page_index_t pi;
+    char err[128];
+    if (lo_pq_read_page_index(pf, g->rg, (size_t)g->field[col], &pi, err, sizeof err) != LO_OK)
+        return;
+    size_t rows = (size_t)pf->row_groups[g->rg].num_rows, first = rows, end = 0;
+    bool usable = pi.has_column_index;
+    for (size_t i = 0; usable && i < pi.n_pages; i++) {
+        size_t r0 = (size_t)pi.pages[i].first_row;
+        size_t r1 = i + 1 < pi.n_pages ? (size_t)pi.pages[i + 1].first_row : rows;
+        if (pi.pages[i].first_row < 0 || r0 > r1 || r1 > rows) {
+            usable = false;
+            break;
+        }
+        if (pi.null_pages[i])
+            continue;
+        if (pi.min[i].len != 8 || pi.max[i].len != 8) {
+            usable = false;
+            break;
+        }
+        int64_t mn = le64(pi.min[i].p), mx = le64(pi.max[i].p);
+        bool may = mx >= lo && mn <= hi;
+        if (may && ids) {
+            size_t a = 0, b = n_ids;
+            while (a < b) { /* the first id >= mn */
+                size_t m = a + (b - a) / 2;
+                if (ids[m] < mn)
+                    a = m + 1;
+                else
+                    b = m;
+            }
+            may = a < n_ids && ids[a] <= mx;
+        }
+        if (may) {
+            first = r0 < first ? r0 : first;
+            end = r1 > end ? r1 : end;
+        }
+    }
+    lo_pq_page_index_free(&pi);
+    if (!usable)
+        return;
+    if (first >= end) { /* no page may match */
+        g->hi = g->lo;
+        return;
+    }
+    g->lo = first > g->lo ? first : g->lo;
+    g->hi = end < g->hi ? end : g->hi;
+    if (g->hi < g->lo)
+        g->hi = g->lo;
+}
+
 /* Decides the rows of the row group (keep[k]), reading only the filter
  * columns.  LO_OK with *n_keep set, or a read error. */
 static int filter_group(load_t *ld, lo_pq_file_t *pf, group_t *g, uint8_t *keep, uint8_t *exact, size_t n,
@@ -758,26 +836,36 @@ static int filter_group(load_t *ld, lo_pq_file_t *pf, group_t *g, uint8_t *keep,
     return LO_OK;
 }
 
-/* Copies the kept rows of the row group. */
+/* Copies the kept rows of the row group (keep[k] for row g->lo + k): the
+ * columns not read by the filters only for the rows from the first kept to
+ * the last (the pages that hold them). */
 static int copy_group(load_t *ld, lo_pq_file_t *pf, group_t *g, const uint8_t *keep, const uint8_t *exact,
                       size_t n)
 {
     const lo_cold_layout_t *L = ld->L;
     const lo_pq_values_t *cols[64] = { 0 };
+    size_t first = 0, last = n;
+    while (first < n && !keep[first])
+        first++;
+    while (last > first && !keep[last - 1])
+        last--;
+    if (first == last)
+        return LO_OK;
     for (size_t i = 0; i < L->n_cols && i < 64; i++) {
         if (strncmp(L->cols[i].sql, "t.", 2) != 0)
             continue;
-        int rc = need_col(g, pf, i, &cols[i]);
+        int rc = need_rows(g, pf, i, g->lo + first, g->lo + last, &cols[i]);
         if (rc != LO_OK)
             return rc;
-        if (cols[i] && cols[i]->n != n) {
-            snprintf(g->err, sizeof g->err, "column %s has %zu values in a row group of %zu rows",
-                     L->cols[i].name, cols[i]->n, n);
+        /* rows [g->lo + first, g->lo + last) must be among those read */
+        if (cols[i] && (g->from[i] > g->lo + first || g->from[i] + cols[i]->n < g->lo + last)) {
+            snprintf(g->err, sizeof g->err, "column %s has too few values for its row group",
+                     L->cols[i].name);
             return LO_INVALID;
         }
     }
     const lo_pq_values_t *tv = cols[L->c_time];
-    for (size_t k = 0; k < n; k++) {
+    for (size_t k = first; k < last; k++) {
         if (!keep[k])
             continue;
         if (ld->rep->rows + ld->object_rows >= MAX_LOAD_ROWS) {
@@ -787,21 +875,21 @@ static int copy_group(load_t *ld, lo_pq_file_t *pf, group_t *g, const uint8_t *k
                      MAX_LOAD_ROWS);
             return LO_TOO_LARGE;
         }
-        bool first = true;
+        bool sep = false;
         for (size_t i = 0; i < L->n_cols; i++) {
             if (strncmp(L->cols[i].sql, "t.", 2) != 0)
                 continue;
-            if (!first)
+            if (sep)
                 lo_buf_putc(&ld->copy, '\t');
-            first = false;
-            if (!put_value(&ld->copy, &L->cols[i], cols[i], k)) {
+            sep = true;
+            if (!put_value(&ld->copy, &L->cols[i], cols[i], cols[i] ? g->lo + k - g->from[i] : 0)) {
                 snprintf(g->err, sizeof g->err, "column %s holds a value its type cannot", L->cols[i].name);
                 return LO_INVALID;
             }
         }
         lo_buf_putc(&ld->copy, '\n');
         ld->object_rows++;
-        if (exact[k] && tv && obj_time(ld, tv->v.i64[k]) != LO_OK) {
+        if (exact[k] && tv && obj_time(ld, tv->v.i64[g->lo + k - g->from[L->c_time]]) != LO_OK) {
             snprintf(ld->err, ld->errlen, "out of memory");
             return LO_ERROR;
         }
@@ -864,7 +952,8 @@ static int load_object(load_t *ld, const char *key, uint64_t size)
     int field[64], rc;
     lo_pq_values_t vals[64];
     bool have[64] = { 0 };
-    group_t g = { .field = field, .vals = vals, .have = have };
+    size_t from[64] = { 0 };
+    group_t g = { .field = field, .vals = vals, .have = have, .from = from };
     uint8_t *keep = NULL, *exact = NULL;
     ld->object_rows = 0;
     ld->obj_n = 0;
@@ -875,6 +964,8 @@ static int load_object(load_t *ld, const char *key, uint64_t size)
             snprintf(why, sizeof why, "%s", src.err);
         goto failed;
     }
+    lo_pq_give_scratch(pf, ld->scratch);
+    ld->scratch = NULL;
     g.pf = pf;
     for (size_t i = 0; i < L->n_cols; i++) {
         field[i] = -1;
@@ -906,7 +997,18 @@ static int load_object(load_t *ld, const char *key, uint64_t size)
             snprintf(why, sizeof why, "row group %zu: %lld rows is past the limit", i, (long long)rows);
             goto failed;
         }
-        size_t n = (size_t)rows;
+        g.lo = 0;
+        g.hi = (size_t)rows;
+        /* rows are sorted by time (logs, spans) or by series (metrics): the
+         * page indexes narrow the rows to read to a run of pages */
+        int64_t t_lo = ld->f->from_us > heap_floor(ld) ? ld->f->from_us : heap_floor(ld);
+        if (ld->f->to_us > t_lo)
+            narrow_by_pages(pf, &g, (int)L->c_time, t_lo, ld->f->to_us - 1, NULL, 0);
+        if (ld->series)
+            narrow_by_pages(pf, &g, col_of(L, "series_id"), INT64_MIN, INT64_MAX, ld->series, ld->n_series);
+        if (g.hi == g.lo)
+            continue;
+        size_t n = g.hi - g.lo;
         ld->rep->row_groups++;
         uint8_t *k2 = realloc(keep, n), *e2 = k2 ? realloc(exact, n) : NULL;
         if (k2)
@@ -944,6 +1046,8 @@ done:
     group_free(&g, L->n_cols);
     free(keep);
     free(exact);
+    if (pf)
+        ld->scratch = lo_pq_take_scratch(pf);
     lo_pq_close(pf);
     lo_buf_free(&src.buf);
     return rc;
@@ -1064,6 +1168,7 @@ out:
     free(ld.obj_times);
     free(ld.series);
     free(ld.heap);
+    lo_pq_scratch_free(ld.scratch);
     lo_buf_free(&ld.copy);
     lo_buf_free(&sql);
     return rc;

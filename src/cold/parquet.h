@@ -230,6 +230,7 @@ typedef struct lo_pq_file {
     uint8_t *footer;
     uint32_t footer_len;
     void *owned_ud;
+    struct lo_pq_scratch *scratch; /* decoding buffers reused from column to column */
 } lo_pq_file_t;
 
 /* Opens a file of size bytes read through read_at: reads and parses the
@@ -239,11 +240,26 @@ typedef struct lo_pq_file {
 LO_MUST_USE int lo_pq_open(uint64_t size, lo_pq_read_at_fn read_at, void *ud, const lo_pq_limits_t *limits,
                            lo_pq_file_t **out, char *err, size_t errlen);
 
+/* A file's decoding buffers, which a reader of many files on one thread
+ * may carry from one to the next instead of growing new ones for each. */
+typedef struct lo_pq_scratch lo_pq_scratch_t;
+
+/* Detaches the file's buffers (NULL when it has none) for another file. */
+lo_pq_scratch_t *lo_pq_take_scratch(lo_pq_file_t *f);
+
+/* Gives the file buffers taken from another (freeing any it has).
+ * Accepts NULL. */
+void lo_pq_give_scratch(lo_pq_file_t *f, lo_pq_scratch_t *sc);
+
+/* Frees buffers taken from a file.  Accepts NULL. */
+void lo_pq_scratch_free(lo_pq_scratch_t *sc);
+
 /* As lo_pq_open, over a file in memory; p must outlive the file. */
 LO_MUST_USE int lo_pq_open_buffer(const void *p, size_t n, const lo_pq_limits_t *limits, lo_pq_file_t **out,
                                   char *err, size_t errlen);
 
-/* Closes a file.  Accepts NULL. */
+/* Closes a file.  Accepts NULL.  (A file is read by one thread at a
+ * time: its decoding buffers are reused from one read to the next.) */
 void lo_pq_close(lo_pq_file_t *f);
 
 /* The values of one column chunk, one slot per row.  A null row's slot is
@@ -275,6 +291,14 @@ typedef struct {
  * out is zeroed first and must be freed with lo_pq_values_free. */
 LO_MUST_USE int lo_pq_read_column(lo_pq_file_t *f, size_t rg, size_t col, lo_pq_values_t *out, char *err,
                                   size_t errlen);
+
+/* As lo_pq_read_column, for rows [from, to) of the row group only: out
+ * holds to - from values (row from at index 0).  With an offset index only
+ * the dictionary and the data pages holding those rows are read and
+ * decoded; without one (or when it does not fit the chunk), the whole
+ * chunk. */
+LO_MUST_USE int lo_pq_read_rows(lo_pq_file_t *f, size_t rg, size_t col, size_t from, size_t to,
+                                lo_pq_values_t *out, char *err, size_t errlen);
 
 /* Frees what lo_pq_read_column allocated.  Accepts NULL. */
 void lo_pq_values_free(lo_pq_values_t *v);

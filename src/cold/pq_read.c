@@ -126,6 +126,7 @@ void lo_pq_close(lo_pq_file_t *f)
 {
     if (f == NULL)
         return;
+    lo_pq_scratch_free(f->scratch);
     for (size_t i = 0; i < f->n_row_groups; i++)
         free(f->row_groups[i].columns);
     free(f->row_groups);
@@ -178,6 +179,47 @@ static int chunk_bytes(lo_pq_file_t *f, int64_t off, int64_t len, const uint8_t 
 
 /* ---- values ---- */
 
+/* Buffers that outlive one column's read (lo_pq_file_t.scratch): one
+ * page's decoded values and levels, and the decompressed page of a column
+ * of fixed-size values (byte values point into their pages, which they
+ * keep). */
+struct lo_pq_scratch {
+    uint32_t *idx, *levels;
+    int64_t *i64s;
+    lo_str_t *strs;
+    size_t cap; /* values idx, levels, i64s and strs hold */
+    uint8_t *fixed;
+    size_t fixed_cap; /* bytes */
+    uint8_t *page;
+    size_t page_cap;
+};
+
+lo_pq_scratch_t *lo_pq_take_scratch(lo_pq_file_t *f)
+{
+    lo_pq_scratch_t *sc = f->scratch;
+    f->scratch = NULL;
+    return sc;
+}
+
+void lo_pq_give_scratch(lo_pq_file_t *f, lo_pq_scratch_t *sc)
+{
+    lo_pq_scratch_free(f->scratch);
+    f->scratch = sc;
+}
+
+void lo_pq_scratch_free(lo_pq_scratch_t *sc)
+{
+    if (sc == NULL)
+        return;
+    free(sc->idx);
+    free(sc->levels);
+    free(sc->i64s);
+    free(sc->strs);
+    free(sc->fixed);
+    free(sc->page);
+    free(sc);
+}
+
 /* The state of reading one column chunk. */
 typedef struct {
     const lo_pq_file_t *f;
@@ -187,8 +229,9 @@ typedef struct {
     size_t width; /* bytes per PLAIN value; 0 for BYTE_ARRAY */
     bool bytes;   /* values are byte strings (BYTE_ARRAY, FIXED, INT96) */
     lo_pq_values_t *out;
-    size_t rows;
-    void **owned; /* byte values: the buffers they point into (handed to out) */
+    size_t rows;   /* rows of the pages read end here (row group row numbers) */
+    size_t lo, hi; /* the rows wanted: out holds rows [lo, hi) */
+    void **owned;  /* byte values: the buffers they point into (handed to out) */
     size_t n_owned, owned_cap, owned_bytes;
     /* the dictionary */
     bool has_dict;
@@ -196,12 +239,12 @@ typedef struct {
     size_t dict_n;
     uint8_t *dict_fixed;
     lo_str_t *dict_str;
-    /* one page's decoded values */
+    /* one page's decoded values (views of the file's scratch) */
+    struct lo_pq_scratch *sc;
     uint8_t *fixed;
     lo_str_t *strs;
     uint32_t *idx;
     int64_t *i64s;
-    size_t scratch_cap;
     lo_buf_t rebuilt; /* DELTA_BYTE_ARRAY values */
     const char *why;
 } rd_t;
@@ -477,22 +520,26 @@ static int page_values(rd_t *r, int enc, const uint8_t *p, size_t len, size_t k)
     }
 }
 
-/* Places k decoded values at rows [row, row + nv) skipping the nulls. */
+/* Places k decoded values of the page whose first row is row (nv rows),
+ * skipping the nulls, at their places in out: rows outside [lo, hi) are
+ * decoded but not kept. */
 static int scatter(rd_t *r, size_t row, size_t nv, const uint32_t *defs)
 {
     size_t j = 0;
-    for (size_t i = 0; i < nv; i++) {
-        if (defs && defs[i] == 0) {
-            r->out->nulls[row + i] = 1;
-            r->out->n_nulls++;
-            continue;
+    for (size_t i = 0; i < nv; i++, row++) {
+        bool null = defs && defs[i] == 0;
+        if (row >= r->lo && row < r->hi) {
+            size_t at = row - r->lo;
+            if (null) {
+                r->out->nulls[at] = 1;
+                r->out->n_nulls++;
+            } else if (r->bytes) {
+                r->out->v.s[at] = r->strs[j];
+            } else {
+                memcpy((uint8_t *)r->out->v.any + at * r->es, r->fixed + j * r->es, r->es);
+            }
         }
-        if (r->bytes) {
-            r->out->v.s[row + i] = r->strs[j];
-        } else {
-            memcpy((uint8_t *)r->out->v.any + (row + i) * r->es, r->fixed + j * r->es, r->es);
-        }
-        j++;
+        j += !null;
     }
     return LO_OK;
 }
@@ -591,25 +638,62 @@ static int parse_page_header(const uint8_t *p, size_t len, page_hdr_t *h, size_t
 /* Scratch for k values of one page (grown, never shrunk). */
 static int grow_scratch(rd_t *r, size_t k)
 {
-    if (k <= r->scratch_cap && r->idx != NULL)
-        return LO_OK;
-    size_t n = k ? k : 1;
-    uint32_t *idx = realloc(r->idx, n * sizeof *idx);
-    if (idx)
-        r->idx = idx;
-    int64_t *i64s = realloc(r->i64s, n * sizeof *i64s);
-    if (i64s)
-        r->i64s = i64s;
-    uint8_t *fixed = realloc(r->fixed, n * (r->es ? r->es : 1));
-    if (fixed)
-        r->fixed = fixed;
-    lo_str_t *strs = realloc(r->strs, n * sizeof *strs);
-    if (strs)
-        r->strs = strs;
-    if (!idx || !i64s || !fixed || !strs)
-        return LO_ERROR;
-    r->scratch_cap = n;
+    struct lo_pq_scratch *sc = r->sc;
+    size_t n = k ? k : 1, fb = n * (r->es ? r->es : 1);
+    if (n > sc->cap) {
+        uint32_t *idx = realloc(sc->idx, n * sizeof *idx);
+        if (idx)
+            sc->idx = idx;
+        uint32_t *levels = realloc(sc->levels, n * sizeof *levels);
+        if (levels)
+            sc->levels = levels;
+        int64_t *i64s = realloc(sc->i64s, n * sizeof *i64s);
+        if (i64s)
+            sc->i64s = i64s;
+        lo_str_t *strs = realloc(sc->strs, n * sizeof *strs);
+        if (strs)
+            sc->strs = strs;
+        if (!idx || !levels || !i64s || !strs)
+            return LO_ERROR;
+        sc->cap = n;
+    }
+    if (fb > sc->fixed_cap) {
+        uint8_t *fixed = realloc(sc->fixed, fb);
+        if (!fixed)
+            return LO_ERROR;
+        sc->fixed = fixed;
+        sc->fixed_cap = fb;
+    }
+    r->idx = sc->idx;
+    r->i64s = sc->i64s;
+    r->strs = sc->strs;
+    r->fixed = sc->fixed;
     return LO_OK;
+}
+
+/* A buffer for a decompressed page of n bytes: the scratch page when the
+ * values are copied out of it (fixed-size values), else a new one the
+ * values keep.  Free with page_done. */
+static uint8_t *page_buf(rd_t *r, size_t n, bool kept)
+{
+    n = n ? n : 1;
+    if (kept)
+        return malloc(n);
+    struct lo_pq_scratch *sc = r->sc;
+    if (n > sc->page_cap) {
+        uint8_t *p = realloc(sc->page, n);
+        if (!p)
+            return NULL;
+        sc->page = p;
+        sc->page_cap = n;
+    }
+    return sc->page;
+}
+
+static void page_done(rd_t *r, uint8_t *p)
+{
+    if (p != r->sc->page)
+        free(p);
 }
 
 /* One data page (v1 or v2), its body already decompressed where needed. */
@@ -639,27 +723,25 @@ static int data_page(rd_t *r, const page_hdr_t *h, const uint8_t *levels, size_t
     size_t k = 0;
     for (size_t i = 0; i < nv; i++)
         k += defs == NULL || defs[i] != 0;
-    uint32_t *levels_copy = NULL;
     if (defs) {
-        levels_copy = malloc((nv ? nv : 1) * sizeof *levels_copy);
-        if (levels_copy == NULL)
-            return LO_ERROR;
-        memcpy(levels_copy, defs, nv * sizeof *defs);
-        defs = levels_copy;
+        memcpy(r->sc->levels, defs, nv * sizeof *defs);
+        defs = r->sc->levels;
     }
     int rc = page_values(r, h->enc, vals, vals_len, k);
     if (rc == LO_OK)
         rc = scatter(r, row, nv, defs);
-    free(levels_copy);
     return rc;
 }
 
-static int read_pages(rd_t *r, const uint8_t *buf, size_t len)
+/* Reads the pages in buf (len bytes), the first of which starts at row:
+ * until r->rows, or, with dict_only, the dictionary page that is all buf
+ * holds. */
+static int read_pages(rd_t *r, const uint8_t *buf, size_t len, size_t row, bool dict_only)
 {
-    size_t pos = 0, row = 0;
+    size_t pos = 0;
     const lo_pq_limits_t *lim = &r->f->limits;
     int codec = r->chunk->codec;
-    while (row < r->rows) {
+    while (dict_only ? pos < len : row < r->rows) {
         page_hdr_t h;
         size_t hlen;
         if (pos >= len)
@@ -675,17 +757,18 @@ static int read_pages(rd_t *r, const uint8_t *buf, size_t len)
         pos += (size_t)h.csize;
         if (h.type == LO_PQ_PAGE_DICTIONARY || h.type == LO_PQ_PAGE_DATA) {
             if ((h.type == LO_PQ_PAGE_DICTIONARY && !h.has_dict) ||
-                (h.type == LO_PQ_PAGE_DATA && !h.has_data))
+                (h.type == LO_PQ_PAGE_DATA && !h.has_data) || (dict_only && h.type != LO_PQ_PAGE_DICTIONARY))
                 return bad(r, "parquet: a page header without its page's details");
-            uint8_t *plain = malloc(h.usize ? (size_t)h.usize : 1);
+            bool dict = h.type == LO_PQ_PAGE_DICTIONARY;
+            uint8_t *plain = page_buf(r, (size_t)h.usize, dict || r->bytes);
             if (plain == NULL)
                 return LO_ERROR;
             if (lo_pq_decompress(codec, body, (size_t)h.csize, plain, (size_t)h.usize) != LO_OK) {
-                free(plain);
+                page_done(r, plain);
                 return bad(r, "parquet: a page does not decompress to its size");
             }
             int rc;
-            if (h.type == LO_PQ_PAGE_DICTIONARY) {
+            if (dict) {
                 rc = h.nv < 0 ? bad(r, "parquet: a negative dictionary size")
                               : dict_page(r, plain, (size_t)h.usize, h.nv, h.enc);
                 if (r->dict_buf != plain)
@@ -697,13 +780,15 @@ static int read_pages(rd_t *r, const uint8_t *buf, size_t len)
                 if (rc == LO_OK && r->bytes)
                     rc = keep(r, plain, (size_t)h.usize); /* the values point into it */
                 else
-                    free(plain);
+                    page_done(r, plain);
                 if (rc == LO_OK)
                     row += (size_t)h.nv;
             }
             if (rc != LO_OK)
                 return rc;
         } else if (h.type == LO_PQ_PAGE_DATA_V2) {
+            if (dict_only)
+                return bad(r, "parquet: a data page where the dictionary was");
             if (!h.has_v2 || h.nv < 0 || (size_t)h.nv > r->rows - row)
                 return bad(r, "parquet: a v2 page with more values than its row group's rows");
             if (h.def_len < 0 || h.rep_len < 0 || (size_t)h.def_len + (size_t)h.rep_len > (size_t)h.csize ||
@@ -711,20 +796,20 @@ static int read_pages(rd_t *r, const uint8_t *buf, size_t len)
                 return bad(r, "parquet: v2 page levels longer than the page");
             size_t lv = (size_t)h.def_len + (size_t)h.rep_len;
             size_t ulen = (size_t)h.usize - lv, clen = (size_t)h.csize - lv;
-            uint8_t *plain = malloc(ulen ? ulen : 1);
+            uint8_t *plain = page_buf(r, ulen, r->bytes);
             if (plain == NULL)
                 return LO_ERROR;
             int rc =
                 lo_pq_decompress(h.compressed ? codec : LO_PQ_UNCOMPRESSED, body + lv, clen, plain, ulen);
             if (rc != LO_OK) {
-                free(plain);
+                page_done(r, plain);
                 return bad(r, "parquet: a page does not decompress to its size");
             }
             rc = data_page(r, &h, body + h.rep_len, (size_t)h.def_len, plain, ulen, row);
             if (rc == LO_OK && r->bytes)
                 rc = keep(r, plain, ulen);
             else
-                free(plain);
+                page_done(r, plain);
             if (rc != LO_OK)
                 return rc;
             row += (size_t)h.nv;
@@ -746,7 +831,55 @@ static size_t value_size(lo_pq_type_t t)
     }
 }
 
+/* Where the pages holding rows [from, to) of chunk c are, by its offset
+ * index: *dict_len bytes of dictionary from *start, then the data pages
+ * [*data, *data + *data_len), the first starting at row *first_row, the
+ * last ending at *end_row.  LO_ABSENT when there is no offset index to
+ * use (or it does not fit the chunk): read the whole chunk. */
+static int locate_pages(lo_pq_file_t *f, size_t rg, size_t col, int64_t start, size_t from, size_t to,
+                        int64_t *dict_len, int64_t *data, int64_t *data_len, size_t *first_row,
+                        size_t *end_row, char *err, size_t errlen)
+{
+    const lo_pq_row_group_t *g = &f->row_groups[rg];
+    const lo_pq_chunk_t *c = &g->columns[col];
+    lo_pq_page_index_t pi;
+    int rc = lo_pq_read_page_index(f, rg, col, &pi, err, errlen);
+    if (rc != LO_OK)
+        return rc == LO_INVALID ? LO_ABSENT : rc; /* a corrupt index only loses the shortcut */
+    int64_t end = start + c->total_compressed_size;
+    bool ok = pi.n_pages > 0 && pi.pages[0].first_row == 0 && pi.pages[0].offset >= start;
+    size_t p0 = 0, p1 = 0;
+    for (size_t i = 0; ok && i < pi.n_pages; i++) {
+        const lo_pq_page_loc_t *pl = &pi.pages[i];
+        int64_t next = i + 1 < pi.n_pages ? pi.pages[i + 1].first_row : g->num_rows;
+        ok = pl->compressed_size > 0 && pl->offset <= end - pl->compressed_size && next > pl->first_row &&
+             next <= g->num_rows &&
+             (i + 1 == pi.n_pages || pi.pages[i + 1].offset >= pl->offset + pl->compressed_size);
+        if ((size_t)pl->first_row <= from)
+            p0 = i;
+        if ((size_t)pl->first_row < to)
+            p1 = i;
+    }
+    if (ok) {
+        *dict_len = pi.pages[0].offset - start;
+        *data = pi.pages[p0].offset;
+        *data_len = pi.pages[p1].offset + pi.pages[p1].compressed_size - *data;
+        *first_row = (size_t)pi.pages[p0].first_row;
+        *end_row = p1 + 1 < pi.n_pages ? (size_t)pi.pages[p1 + 1].first_row : (size_t)g->num_rows;
+    }
+    lo_pq_page_index_free(&pi);
+    return ok ? LO_OK : LO_ABSENT;
+}
+
 int lo_pq_read_column(lo_pq_file_t *f, size_t rg, size_t col, lo_pq_values_t *out, char *err, size_t errlen)
+{
+    if (rg >= f->n_row_groups)
+        return lo_pq_say(err, errlen, LO_INVALID, "parquet: no row group %zu or column %zu", rg, col);
+    return lo_pq_read_rows(f, rg, col, 0, (size_t)f->row_groups[rg].num_rows, out, err, errlen);
+}
+
+int lo_pq_read_rows(lo_pq_file_t *f, size_t rg, size_t col, size_t from, size_t to, lo_pq_values_t *out,
+                    char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     if (rg >= f->n_row_groups || col >= f->n_fields)
@@ -757,17 +890,34 @@ int lo_pq_read_column(lo_pq_file_t *f, size_t rg, size_t col, lo_pq_values_t *ou
     if (c->type != fd->type)
         return lo_pq_say(err, errlen, LO_INVALID, "parquet: column %zu: the chunk's type is not the schema's",
                          col);
-    if ((uint64_t)g->num_rows > f->limits.max_rows)
+    if (g->num_rows < 0 || (uint64_t)g->num_rows > f->limits.max_rows)
         return lo_pq_say(err, errlen, LO_INVALID, "parquet: row group %zu: %lld rows is past the limit", rg,
                          (long long)g->num_rows);
+    size_t rows = (size_t)g->num_rows;
+    if (from > to || to > rows)
+        return lo_pq_say(err, errlen, LO_INVALID, "parquet: rows %zu to %zu are not in row group %zu", from,
+                         to, rg);
     int64_t start = c->data_page_offset;
     if (c->dictionary_page_offset >= 4 && c->dictionary_page_offset < start)
         start = c->dictionary_page_offset;
-    const uint8_t *buf = NULL;
-    uint8_t *owned_buf = NULL;
-    int rc = chunk_bytes(f, start, c->total_compressed_size, &buf, &owned_buf, err, errlen);
-    if (rc != LO_OK)
+    /* the whole chunk, or its dictionary and the data pages that hold the rows */
+    int64_t dict_len = 0, data = start, data_len = c->total_compressed_size;
+    size_t first_row = 0, end_row = rows;
+    if (from > 0 || to < rows) {
+        int lrc = locate_pages(f, rg, col, start, from, to, &dict_len, &data, &data_len, &first_row, &end_row,
+                               err, errlen);
+        if (lrc != LO_OK && lrc != LO_ABSENT)
+            return lrc;
+    }
+    const uint8_t *buf = NULL, *dict = NULL;
+    uint8_t *owned_buf = NULL, *owned_dict = NULL;
+    int rc = chunk_bytes(f, data, data_len, &buf, &owned_buf, err, errlen);
+    if (rc == LO_OK && dict_len > 0)
+        rc = chunk_bytes(f, start, dict_len, &dict, &owned_dict, err, errlen);
+    if (rc != LO_OK) {
+        free(owned_buf);
         return rc;
+    }
 
     rd_t r;
     memset(&r, 0, sizeof r);
@@ -777,12 +927,20 @@ int lo_pq_read_column(lo_pq_file_t *f, size_t rg, size_t col, lo_pq_values_t *ou
     r.es = value_size(fd->type);
     r.width = fd->type == LO_PQ_FIXED || fd->type == LO_PQ_INT96 ? (size_t)fd->type_length : r.es;
     r.bytes = r.es == 0;
-    r.rows = (size_t)g->num_rows;
+    r.rows = end_row;
+    r.lo = from;
+    r.hi = to;
     r.out = out;
+    if (f->scratch == NULL && (f->scratch = calloc(1, sizeof *f->scratch)) == NULL) {
+        free(owned_buf);
+        free(owned_dict);
+        return lo_pq_say(err, errlen, LO_ERROR, "parquet: out of memory");
+    }
+    r.sc = f->scratch;
     lo_buf_init(&r.rebuilt, f->limits.max_page_bytes);
     out->type = fd->type;
-    out->n = r.rows;
-    size_t n = r.rows ? r.rows : 1;
+    out->n = to - from;
+    size_t n = out->n ? out->n : 1;
     rc = LO_OK;
     if (fd->optional && (out->nulls = calloc(n, 1)) == NULL)
         rc = LO_ERROR;
@@ -795,8 +953,10 @@ int lo_pq_read_column(lo_pq_file_t *f, size_t rg, size_t col, lo_pq_values_t *ou
     if (rc == LO_OK && c->codec != LO_PQ_UNCOMPRESSED && c->codec != LO_PQ_SNAPPY && c->codec != LO_PQ_GZIP &&
         c->codec != LO_PQ_ZSTD)
         rc = bad(&r, "parquet: a codec this reader does not know");
+    if (rc == LO_OK && dict_len > 0)
+        rc = read_pages(&r, dict, (size_t)dict_len, 0, true);
     if (rc == LO_OK)
-        rc = read_pages(&r, buf, (size_t)c->total_compressed_size);
+        rc = read_pages(&r, buf, (size_t)data_len, first_row, false);
     /* byte values may point into the dictionary */
     if (r.bytes && r.dict_buf != NULL) {
         int krc = keep(&r, r.dict_buf, 0);
@@ -807,13 +967,10 @@ int lo_pq_read_column(lo_pq_file_t *f, size_t rg, size_t col, lo_pq_values_t *ou
     out->owned = r.owned;
     out->n_owned = r.n_owned;
     free(owned_buf);
+    free(owned_dict);
     free(r.dict_buf);
     free(r.dict_fixed);
     free(r.dict_str);
-    free(r.fixed);
-    free(r.strs);
-    free(r.idx);
-    free(r.i64s);
     lo_buf_free(&r.rebuilt);
     if (rc != LO_OK) {
         lo_pq_values_free(out);

@@ -383,6 +383,33 @@ static void write_file(lo_buf_t *out, const lo_pq_options_t *o, int64_t rows)
     lo_pq_writer_destroy(w);
 }
 
+/* Compares the values of column c with the functions; v's first value is
+ * row base of the file. */
+static void check_values(size_t c, const lo_pq_values_t *v, int64_t base)
+{
+    char want[128];
+    for (size_t k = 0; k < v->n; k++) {
+        int64_t i = base + (int64_t)k;
+        bool null = cols[c].optional && is_null(i);
+        if (cols[c].optional)
+            assert_int_equal(v->nulls[k], null);
+        if (null)
+            continue;
+        switch (c) {
+        case C_TS: assert_true(v->v.i64[k] == v_ts(i)); break;
+        case C_BIG: assert_true(v->v.i64[k] == i * 1000000000000LL - 5000000000000000LL); break;
+        case C_N: assert_int_equal(v->v.i32[k], i * 3 - 100); break;
+        case C_D: assert_true(v->v.f64[k] == (double)i * 0.5 - 10); break;
+        case C_B: assert_int_equal(v->v.b[k], i & 1); break;
+        default: {
+            int n = v_str(i, (int)c, want);
+            assert_int_equal(v->v.s[k].len, n);
+            assert_memory_equal(v->v.s[k].p, want, (size_t)n);
+        }
+        }
+    }
+}
+
 /* Reads every column of every row group and compares with the functions. */
 static void check_file(const lo_buf_t *file, int64_t rows)
 {
@@ -406,27 +433,21 @@ static void check_file(const lo_buf_t *file, int64_t rows)
                 fail_msg("rg %zu col %zu: %s", g, c, err);
             assert_true(v.n == (size_t)rg->num_rows);
             assert_true(rg->columns[c].stats.has_null_count);
-            for (size_t k = 0; k < v.n; k++) {
-                int64_t i = base + (int64_t)k;
-                bool null = cols[c].optional && is_null(i);
-                if (cols[c].optional)
-                    assert_int_equal(v.nulls[k], null);
-                if (null)
-                    continue;
-                switch (c) {
-                case C_TS: assert_true(v.v.i64[k] == v_ts(i)); break;
-                case C_BIG: assert_true(v.v.i64[k] == i * 1000000000000LL - 5000000000000000LL); break;
-                case C_N: assert_int_equal(v.v.i32[k], i * 3 - 100); break;
-                case C_D: assert_true(v.v.f64[k] == (double)i * 0.5 - 10); break;
-                case C_B: assert_int_equal(v.v.b[k], i & 1); break;
-                default: {
-                    int n = v_str(i, (int)c, want);
-                    assert_int_equal(v.v.s[k].len, n);
-                    assert_memory_equal(v.v.s[k].p, want, (size_t)n);
-                }
-                }
-            }
+            check_values(c, &v, base);
             lo_pq_values_free(&v);
+            /* windows of rows: only the pages that hold them are read */
+            size_t n = (size_t)rg->num_rows;
+            size_t win[][2] = { { 0, n },     { n / 3, n / 3 + 1 }, { n / 2, n },
+                                { n - 1, n }, { n / 4, n / 4 },     { 1, n > 1 ? n - 1 : 1 } };
+            for (size_t w = 0; w < LO_ARRAY_LEN(win); w++) {
+                rc = lo_pq_read_rows(f, g, c, win[w][0], win[w][1], &v, err, sizeof err);
+                if (rc != LO_OK)
+                    fail_msg("rg %zu col %zu rows %zu-%zu: %s", g, c, win[w][0], win[w][1], err);
+                assert_true(v.n == win[w][1] - win[w][0]);
+                check_values(c, &v, base + (int64_t)win[w][0]);
+                lo_pq_values_free(&v);
+            }
+            assert_int_equal(lo_pq_read_rows(f, g, c, 0, n + 1, &v, err, sizeof err), LO_INVALID);
         }
         /* statistics: ts ascends within the row group */
         const lo_pq_stats_t *st = &rg->columns[C_TS].stats;
