@@ -25,6 +25,8 @@
 #define CACHE_BUCKETS    4096
 #define COPY_FLUSH       (1u << 20)        /* bytes of COPY text sent at a time */
 #define COPY_MAX         ((size_t)1 << 30) /* COPY text of one row group */
+#define BATCH_BYTES      (4u << 20)        /* COPY text gathered across objects before it is sent */
+#define BATCH_MAX        (32u << 20)       /* ... and past which it is sent within an object */
 #define MAX_LOAD_ROWS    2000000           /* rows one load may copy (docs/cold-store.md) */
 #define MAX_SERIES       100000            /* ids in a series filter */
 #define MAX_BLOOM_PROBES 64                /* series ids probed in a bloom filter */
@@ -262,7 +264,11 @@ typedef struct {
     size_t n_series;
     int64_t *heap; /* times of the newest exact matches (a min-heap), when only those are needed */
     size_t heap_n, heap_cap;
-    lo_buf_t copy;       /* COPY text of the current row group */
+    lo_buf_t copy;       /* COPY text not sent yet */
+    bool careful;        /* each object's rows under a savepoint, sent per row group; else in
+                          * batches across objects (a refusal restarts the load carefully) */
+    size_t obj_start;    /* batches: where the current object's COPY text starts */
+    bool obj_sent;       /* batches: some of the current object's rows were sent */
     bool savepoint;      /* the current object's savepoint is open */
     int64_t object_rows; /* rows of the current object sent */
     int64_t *obj_times;  /* times of the current object's exact matches: into heap once it is in */
@@ -494,10 +500,12 @@ static bool put_value(lo_buf_t *b, const lo_cold_col_t *c, const lo_pq_values_t 
     return false;
 }
 
-/* Sends the COPY text of one row group (the object's savepoint opened
- * first): COPY is open only while this runs, never across reads of the
- * object store.  LO_OK; LO_INVALID when the database refuses the rows
- * (message in why); LO_UNAVAIL or LO_ERROR (ld->err) otherwise. */
+/* Sends the COPY text gathered: carefully, one row group's (the object's
+ * savepoint opened first); in batches, what several objects gathered.
+ * COPY is open only while this runs, never across reads of the object
+ * store.  LO_OK; LO_INVALID when the database refuses the rows (message in
+ * why), or in batches LO_DECLINED (the load starts again, carefully);
+ * LO_UNAVAIL or LO_ERROR (ld->err) otherwise. */
 static int copy_send(load_t *ld, char *why, size_t whylen)
 {
     if (ld->copy.len == 0)
@@ -507,7 +515,7 @@ static int copy_send(load_t *ld, char *why, size_t whylen)
         return LO_ERROR;
     }
     int rc;
-    if (!ld->savepoint) {
+    if (ld->careful && !ld->savepoint) {
         if ((rc = run(ld->db, "SAVEPOINT lo_cold", ld->err, ld->errlen)) != LO_OK)
             return rc;
         ld->savepoint = true;
@@ -535,7 +543,20 @@ static int copy_send(load_t *ld, char *why, size_t whylen)
         PQclear(res);
     if (PQstatus(ld->db) != CONNECTION_OK)
         return db_fail(ld->db, NULL, "COPY", ld->err, ld->errlen);
-    return ok ? LO_OK : LO_INVALID;
+    return ok ? LO_OK : ld->careful ? LO_INVALID : LO_DECLINED;
+}
+
+/* After a row group's rows: sent now when careful, else once a batch is
+ * big enough (within an object only past BATCH_MAX). */
+static int copy_flush(load_t *ld, char *why, size_t whylen)
+{
+    if (!ld->careful && ld->copy.len < BATCH_MAX)
+        return LO_OK;
+    if (!ld->careful)
+        ld->obj_sent = true;
+    int rc = copy_send(ld, why, whylen);
+    ld->obj_start = 0;
+    return rc;
 }
 
 /* ---- filters ---- */
@@ -894,7 +915,7 @@ static int copy_group(load_t *ld, lo_pq_file_t *pf, group_t *g, const uint8_t *k
             return LO_ERROR;
         }
     }
-    return copy_send(ld, g->err, sizeof g->err);
+    return copy_flush(ld, g->err, sizeof g->err);
 }
 
 static void group_free(group_t *g, size_t ncols)
@@ -916,8 +937,10 @@ static void report_failure(load_t *ld, const char *key, const char *why)
     rep->n_failed++;
 }
 
-/* Ends the current object: its rows stay (savepoint released, its
- * matches' times into the heap) or go (rolled back to the savepoint). */
+/* Ends the current object: its rows stay (savepoint released or the batch
+ * sent once big enough, its matches' times into the heap) or go (rolled
+ * back to the savepoint, or cut from the batch; LO_DECLINED when some were
+ * sent already). */
 static int object_end(load_t *ld, bool keep_rows)
 {
     int rc = LO_OK;
@@ -928,6 +951,16 @@ static int object_end(load_t *ld, bool keep_rows)
                  ld->err, ld->errlen);
         ld->savepoint = false;
     }
+    if (ld->careful) {
+        lo_buf_reset(&ld->copy);
+    } else if (!keep_rows) {
+        if (ld->obj_sent)
+            rc = LO_DECLINED;
+        ld->copy.len = ld->obj_start;
+    } else if (ld->copy.len >= BATCH_BYTES) {
+        char why[256];
+        rc = copy_send(ld, why, sizeof why);
+    }
     if (keep_rows && rc == LO_OK) {
         ld->rep->rows += ld->object_rows;
         for (size_t i = 0; i < ld->obj_n; i++)
@@ -935,7 +968,8 @@ static int object_end(load_t *ld, bool keep_rows)
     }
     ld->obj_n = 0;
     ld->object_rows = 0;
-    lo_buf_reset(&ld->copy);
+    ld->obj_start = ld->copy.len;
+    ld->obj_sent = false;
     return rc;
 }
 
@@ -1098,6 +1132,33 @@ int lo_cold_any(PGconn *db, lo_signal_t s, const lo_cold_filter_t *f, bool *any,
     return rc;
 }
 
+/* Loads the objects of the catalog's answer, newest first, from an empty
+ * start (the heap seeded with the hot tier's newest matches). */
+static int load_objects(load_t *ld, PGresult *cat)
+{
+    const lo_cold_filter_t *f = ld->f;
+    ld->heap_n = 0;
+    /* the hot tier's newest matches: cold rows older than the newest that
+     * many need not be read */
+    for (size_t i = 0; ld->heap_cap && i < f->n_seed; i++)
+        heap_push(ld, f->seed[i]);
+    lo_buf_reset(&ld->copy);
+    ld->obj_start = 0;
+    ld->obj_sent = false;
+    int rc = LO_OK;
+    for (int i = 0; i < PQntuples(cat) && rc == LO_OK; i++) {
+        int64_t newest = strtoll(PQgetvalue(cat, i, 2), NULL, 10);
+        if (ld->heap_cap && ld->heap_n == ld->heap_cap && newest < ld->heap[0])
+            break; /* every later object is older than the newest matches already found */
+        rc = load_object(ld, PQgetvalue(cat, i, 0), (uint64_t)strtoull(PQgetvalue(cat, i, 1), NULL, 10));
+    }
+    if (rc == LO_OK && !ld->careful) {
+        char why[256];
+        rc = copy_send(ld, why, sizeof why);
+    }
+    return rc;
+}
+
 int lo_cold_load(lo_cold_reader_t *r, PGconn *db, lo_signal_t s, const lo_cold_filter_t *f,
                  lo_cold_report_t *rep, char *err, size_t errlen)
 {
@@ -1148,21 +1209,33 @@ int lo_cold_load(lo_cold_reader_t *r, PGconn *db, lo_signal_t s, const lo_cold_f
             goto out;
         }
         ld.heap_cap = (size_t)f->newest;
-        /* the hot tier's newest matches: cold rows older than the newest
-         * that many need not be read */
-        for (size_t i = 0; i < f->n_seed; i++)
-            heap_push(&ld, f->seed[i]);
     }
     ld.q_exact = true;
     for (const char *p = f->q; p && *p; p++)
         ld.q_exact &= (uint8_t)*p < 0x80;
-    rc = LO_OK;
-    for (int i = 0; i < PQntuples(cat) && rc == LO_OK; i++) {
-        int64_t newest = strtoll(PQgetvalue(cat, i, 2), NULL, 10);
-        if (ld.heap_cap && ld.heap_n == ld.heap_cap && newest < ld.heap[0])
-            break; /* every later object is older than the newest matches already found */
-        rc = load_object(&ld, PQgetvalue(cat, i, 0), (uint64_t)strtoull(PQgetvalue(cat, i, 1), NULL, 10));
+    /* the rows go in batches across objects; should the database refuse a
+     * batch, everything is rolled back and loaded again with a savepoint per
+     * object, so that the objects whose rows it refuses fail alone */
+    if ((rc = run(db, "SAVEPOINT lo_cold_load", err, errlen)) != LO_OK)
+        goto out;
+    lo_cold_report_t *before = malloc(sizeof *before);
+    if (!before) {
+        snprintf(err, errlen, "out of memory");
+        rc = LO_ERROR;
+        goto out;
     }
+    *before = *rep;
+    rc = load_objects(&ld, cat);
+    if (rc == LO_DECLINED) {
+        *rep = *before;
+        ld.careful = true;
+        rc = run(db, "ROLLBACK TO SAVEPOINT lo_cold_load", err, errlen);
+        if (rc == LO_OK)
+            rc = load_objects(&ld, cat);
+    }
+    free(before);
+    if (rc == LO_OK)
+        rc = run(db, "RELEASE SAVEPOINT lo_cold_load", err, errlen);
 out:
     PQclear(cat);
     free(ld.obj_times);

@@ -520,26 +520,35 @@ static int page_values(rd_t *r, int enc, const uint8_t *p, size_t len, size_t k)
     }
 }
 
-/* Places k decoded values of the page whose first row is row (nv rows),
- * skipping the nulls, at their places in out: rows outside [lo, hi) are
- * decoded but not kept. */
+/* Places the decoded values of the page whose first row is row (nv rows;
+ * defs, when the column is optional, says which are null) at their places
+ * in out: only rows in [lo, hi) are kept. */
 static int scatter(rd_t *r, size_t row, size_t nv, const uint32_t *defs)
 {
-    size_t j = 0;
-    for (size_t i = 0; i < nv; i++, row++) {
-        bool null = defs && defs[i] == 0;
-        if (row >= r->lo && row < r->hi) {
-            size_t at = row - r->lo;
-            if (null) {
-                r->out->nulls[at] = 1;
-                r->out->n_nulls++;
-            } else if (r->bytes) {
-                r->out->v.s[at] = r->strs[j];
-            } else {
-                memcpy((uint8_t *)r->out->v.any + at * r->es, r->fixed + j * r->es, r->es);
-            }
+    size_t a = row > r->lo ? row : r->lo, b = row + nv < r->hi ? row + nv : r->hi;
+    if (a >= b)
+        return LO_OK;
+    size_t j = a - row; /* the value of row a, without nulls before it */
+    if (defs) {
+        j = 0;
+        for (size_t i = 0; i < a - row; i++)
+            j += defs[i] != 0;
+    }
+    for (size_t at = a - r->lo, i = a - row; i < b - row; i++, at++) {
+        if (defs && defs[i] == 0) {
+            r->out->nulls[at] = 1;
+            r->out->n_nulls++;
+            continue;
         }
-        j += !null;
+        if (!defs && !r->bytes) { /* the rest in one copy */
+            memcpy((uint8_t *)r->out->v.any + at * r->es, r->fixed + j * r->es, (b - row - i) * r->es);
+            break;
+        }
+        if (r->bytes)
+            r->out->v.s[at] = r->strs[j];
+        else
+            memcpy((uint8_t *)r->out->v.any + at * r->es, r->fixed + j * r->es, r->es);
+        j++;
     }
     return LO_OK;
 }
@@ -720,9 +729,12 @@ static int data_page(rd_t *r, const page_hdr_t *h, const uint8_t *levels, size_t
         /* the values are decoded into idx's neighbours: keep the levels apart */
         defs = r->idx;
     }
-    size_t k = 0;
-    for (size_t i = 0; i < nv; i++)
-        k += defs == NULL || defs[i] != 0;
+    size_t k = nv;
+    if (defs) {
+        k = 0;
+        for (size_t i = 0; i < nv; i++)
+            k += defs[i] != 0;
+    }
     if (defs) {
         memcpy(r->sc->levels, defs, nv * sizeof *defs);
         defs = r->sc->levels;
