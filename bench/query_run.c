@@ -139,6 +139,7 @@ int main(int argc, char **argv)
 {
     const char *cold = NULL, *fresh = NULL, *dump = NULL;
     int a0 = 1;
+    lo_malloc_tune(); /* as lookout's main */
     for (; a0 + 1 < argc && strncmp(argv[a0], "--", 2) == 0; a0 += 2) {
         if (strcmp(argv[a0], "--cold") == 0)
             cold = argv[a0 + 1];

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "core/lo.h"
 
 #ifndef LO_VERSION
 #define LO_VERSION "0.1.0-dev"
@@ -31,6 +32,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    lo_malloc_tune();
     const char *cmd = argv[1];
     if (strcmp(cmd, "serve") == 0)
         return lo_cmd_serve(argc - 2, argv + 2);

@@ -836,7 +836,24 @@ static int filter_group(load_t *ld, lo_pq_file_t *pf, group_t *g, uint8_t *keep,
     }
     if (left && ld->series && (c = col_of(L, "series_id")) >= 0) {
         NEED((size_t)c);
-        DROP_IF(v == NULL || !has_series(ld, v->v.i64[k]));
+        /* files are sorted by series: one lookup per run of an id */
+        int64_t last = 0;
+        bool last_in = false, have_last = false;
+        for (size_t k = 0; k < n; k++) {
+            if (!keep[k])
+                continue;
+            if (v == NULL) {
+                keep[k] = 0, left--;
+                continue;
+            }
+            int64_t id = v->v.i64[k];
+            if (!have_last || id != last) {
+                last = id, have_last = true;
+                last_in = has_series(ld, id);
+            }
+            if (!last_in)
+                keep[k] = 0, left--;
+        }
     }
     if (left && f->q && !ld->q_exact) {
         /* case folding beyond ASCII is the database's (its locale): it decides */

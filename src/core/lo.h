@@ -69,4 +69,8 @@ int64_t lo_now_ns(void);
 /* Monotonic clock in nanoseconds. */
 int64_t lo_mono_ns(void);
 
+/* Sets the allocator's thresholds for a long-running process that reads
+ * the cold tier (called first thing by main). */
+void lo_malloc_tune(void);
+
 #endif
