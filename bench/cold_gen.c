@@ -276,6 +276,7 @@ static void file_open(file_t *f, int64_t t0)
     /* as src/cold/rotate.c sets them */
     opt.codec = strcmp(f->cfg->cold_codec, "zstd") == 0 ? LO_PQ_ZSTD : LO_PQ_SNAPPY;
     opt.row_group_rows = (size_t)f->cfg->cold_row_group_rows;
+    opt.page_rows = f->L->page_rows;
     char err[256];
     lo_buf_reset(&f->bytes);
     if (!(f->w = lo_pq_writer_open(&schema, &opt, sink, f, err, sizeof err)))

@@ -91,16 +91,19 @@ static const lo_cold_col_t metric_cols[] = {
 
 static const lo_cold_layout_t layouts[LO_SIGNAL_COUNT] = {
     [LO_SIGNAL_LOGS] = { LO_SIGNAL_LOGS, "logs", "logs", "log_entries", "time", "log_entries t",
-                         "t.time, t.id", log_cols, LO_ARRAY_LEN(log_cols), 1, 4, 6, 5 },
+                         "t.time, t.id", log_cols, LO_ARRAY_LEN(log_cols), 1, 4, 6, 5, 20000 },
     [LO_SIGNAL_SPANS] = { LO_SIGNAL_SPANS, "traces", "spans", "spans", "start_time", "spans t",
                           "t.start_time, t.trace_id, t.span_id", span_cols, LO_ARRAY_LEN(span_cols), 3, 6, 9,
-                          7 },
+                          7, 20000 },
     /* by series, then time: a file covers an hour (the catalog prunes by
      * time), and a query reads series; sorted so, a series' samples are
-     * adjacent and the page index of series_id skips the rest */
+     * adjacent and the page index of series_id skips the rest.  Pages of
+     * 4,096 rows: a series' hour (60 samples a minute apart) is read by
+     * decoding one small page per column, not 20,000 rows */
     [LO_SIGNAL_METRICS] = { LO_SIGNAL_METRICS, "metrics", "metrics", "metric_samples", "time",
                             "metric_samples t JOIN metric_series s ON s.series_id = t.series_id",
-                            "t.series_id, t.time", metric_cols, LO_ARRAY_LEN(metric_cols), 0, 19, 24, 20 },
+                            "t.series_id, t.time", metric_cols, LO_ARRAY_LEN(metric_cols), 0, 19, 24, 20,
+                            4096 },
 };
 
 const lo_cold_layout_t *lo_cold_layout(lo_signal_t s)

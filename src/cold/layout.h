@@ -52,6 +52,7 @@ typedef struct {
     size_t n_cols;
     /* columns the catalog records (indexes into cols) */
     size_t c_time, c_project, c_service, c_session;
+    size_t page_rows; /* most rows in a data page (lo_pq_options_t.page_rows) */
 } lo_cold_layout_t;
 
 /* The layout of signal s (LO_SIGNAL_LOGS, _SPANS, _METRICS). */

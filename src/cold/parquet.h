@@ -81,6 +81,7 @@ typedef struct {
     lo_pq_codec_t codec;    /* default SNAPPY */
     int zstd_level;         /* default 1 (smaller than 3 on id text: docs/parquet.md) */
     size_t page_bytes;      /* a page is closed past this many encoded bytes; default 1 MiB */
+    size_t page_rows;       /* ... or past this many rows; default (and at most) 20,000 */
     size_t row_group_rows;  /* most rows in one row group; default 1,000,000 */
     size_t dict_max_bytes;  /* a dictionary past this: the rest without one; default 1 MiB */
     size_t bloom_max_bytes; /* largest bloom filter per column chunk; default 1 MiB */

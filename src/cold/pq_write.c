@@ -20,6 +20,7 @@ void lo_pq_options_default(lo_pq_options_t *o)
     o->codec = LO_PQ_SNAPPY;
     o->zstd_level = 1; /* smaller than 3 on id text (docs/parquet.md) */
     o->page_bytes = 1 << 20;
+    o->page_rows = PAGE_ROWS_MAX;
     o->row_group_rows = 1000000;
     o->dict_max_bytes = 1 << 20;
     o->bloom_max_bytes = 1 << 20;
@@ -210,6 +211,8 @@ lo_pq_writer_t *lo_pq_writer_open(const lo_pq_schema_t *schema, const lo_pq_opti
     lo_pq_options_default(&d);
     if (w->opt.page_bytes == 0)
         w->opt.page_bytes = d.page_bytes;
+    if (w->opt.page_rows == 0 || w->opt.page_rows > PAGE_ROWS_MAX)
+        w->opt.page_rows = d.page_rows;
     if (w->opt.row_group_rows == 0)
         w->opt.row_group_rows = d.row_group_rows;
     if (w->opt.bloom_max_bytes < 32)
@@ -569,7 +572,7 @@ static int begin_batch(lo_pq_writer_t *w, size_t col, lo_pq_type_t t, const uint
 static int next_row(lo_pq_writer_t *w, lo_pq_col_t *c, bool null)
 {
     size_t est = c->page_dict ? c->page_values * (size_t)(lo_pq_bit_width(c->n_ents) + 1) / 8 : c->vals.len;
-    if (c->page_values >= PAGE_ROWS_MAX || est >= w->opt.page_bytes)
+    if (c->page_values >= w->opt.page_rows || est >= w->opt.page_bytes)
         if (lo_pq_w_page_flush(w, c) != LO_OK)
             return w->rc;
     if (c->def.optional) {

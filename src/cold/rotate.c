@@ -299,6 +299,7 @@ static int open_file(slice_t *sl)
     lo_pq_options_default(&opt);
     opt.codec = strcmp(sl->r->cfg->cold_codec, "zstd") == 0 ? LO_PQ_ZSTD : LO_PQ_SNAPPY;
     opt.row_group_rows = (size_t)sl->r->cfg->cold_row_group_rows;
+    opt.page_rows = sl->L->page_rows;
     f->w = lo_pq_writer_open(&schema, &opt, sink, f, sl->err, sl->errlen);
     return f->w ? LO_OK : LO_ERROR;
 }
