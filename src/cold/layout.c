@@ -98,12 +98,13 @@ static const lo_cold_layout_t layouts[LO_SIGNAL_COUNT] = {
     /* by series, then time: a file covers an hour (the catalog prunes by
      * time), and a query reads series; sorted so, a series' samples are
      * adjacent and the page index of series_id skips the rest.  Pages of
-     * 4,096 rows: a series' hour (60 samples a minute apart) is read by
-     * decoding one small page per column, not 20,000 rows */
+     * 8,192 rows: a series' hour is one small page of each column to
+     * decode, not 20,000 rows (docs/BENCHMARKS.md: 4,096 made files 40 %
+     * larger and many-series reads slower) */
     [LO_SIGNAL_METRICS] = { LO_SIGNAL_METRICS, "metrics", "metrics", "metric_samples", "time",
                             "metric_samples t JOIN metric_series s ON s.series_id = t.series_id",
                             "t.series_id, t.time", metric_cols, LO_ARRAY_LEN(metric_cols), 0, 19, 24, 20,
-                            4096 },
+                            8192 },
 };
 
 const lo_cold_layout_t *lo_cold_layout(lo_signal_t s)
