@@ -595,14 +595,27 @@ typedef struct {
         project_id, service;
 } metric_cols_t;
 
-/* One sample a minute of every series over [h0, h0 + 1 h), by series then
- * time; minute is the number of h0's minute since the first hour. */
+static int cmp_metric_name(const void *a, const void *b)
+{
+    char x[32], y[32];
+    snprintf(x, sizeof x, "bench_metric_%lld", *(const long long *)a);
+    snprintf(y, sizeof y, "bench_metric_%lld", *(const long long *)b);
+    return strcmp(x, y);
+}
+
+/* One sample a minute of every series over [h0, h0 + 1 h), by metric name
+ * (as bytes), series, then time, as the layout orders them; minute is the
+ * number of h0's minute since the first hour. */
 static void gen_metrics(file_t *f, batch_t *b, const metric_cols_t *c, int64_t h0, int64_t minute,
                         int64_t series)
 {
     file_open(f, h0);
-    int64_t names = series / 100;
-    for (int64_t k = 0; k < series; k++) {
+    long long names = series / 100, by_name[1000]; /* (at most 100,000 series) */
+    for (long long i = 0; i < names; i++)
+        by_name[i] = i;
+    qsort(by_name, (size_t)names, sizeof by_name[0], cmp_metric_name);
+    for (int64_t j = 0; j < series; j++) {
+        int64_t k = by_name[j / 100] + (j % 100) * names; /* series k is named k % names */
         for (int m = 0; m < 60; m++) {
             row_begin(b);
             put_i64(b, c->time, h0 + m * 60000000LL);
@@ -660,8 +673,8 @@ int main(int argc, char **argv)
         die("END_MS", "not a whole hour");
     if (spans % 10 != 0 || spans / 10 > DAY_US / 20000)
         die("SPANS", "must be a multiple of 10, and traces at least 20 ms apart (spans in time order)");
-    if (series % 100 != 0)
-        die("SERIES", "must be a multiple of 100");
+    if (series % 100 != 0 || series > 100000)
+        die("SERIES", "must be a multiple of 100, at most 100,000");
     if (logs > 1000000000)
         die("LOGS", "at most 1,000,000,000 a day");
 

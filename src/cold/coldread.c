@@ -30,6 +30,7 @@
 #define MAX_LOAD_ROWS    2000000           /* rows one load may copy (docs/cold-store.md) */
 #define MAX_SERIES       100000            /* ids in a series filter */
 #define MAX_BLOOM_PROBES 64                /* series ids probed in a bloom filter */
+#define TEXT_STATS_MAX   64                /* text min/max this long may be truncated (the writer's) */
 
 /* ---- a bounded LRU cache of byte ranges ---- */
 
@@ -653,11 +654,20 @@ static bool group_excluded(load_t *ld, lo_pq_file_t *pf, group_t *g)
             (le64(st->max.p) < f->from_us || le64(st->min.p) >= f->to_us || le64(st->max.p) < heap_floor(ld)))
             return true;
     }
+    /* (a max truncated by the writer is a prefix of the largest value: no
+     * upper bound) */
     int sf = g->field[L->c_service];
     if (f->service && sf >= 0) {
         const lo_pq_stats_t *st = &rg->columns[sf].stats;
         if (st->has_min_max && !st->legacy &&
-            (cmp_bytes(st->min, f->service) > 0 || cmp_bytes(st->max, f->service) < 0))
+            (cmp_bytes(st->min, f->service) > 0 || (st->max_exact && cmp_bytes(st->max, f->service) < 0)))
+            return true;
+    }
+    int nc = col_of(L, "name");
+    if (f->metric && nc >= 0 && g->field[nc] >= 0) {
+        const lo_pq_stats_t *st = &rg->columns[g->field[nc]].stats;
+        if (st->has_min_max && !st->legacy &&
+            (cmp_bytes(st->min, f->metric) > 0 || (st->max_exact && cmp_bytes(st->max, f->metric) < 0)))
             return true;
     }
     struct {
@@ -712,12 +722,41 @@ static bool group_excluded(load_t *ld, lo_pq_file_t *pf, group_t *g)
     return false;
 }
 
-/* Narrows [g->lo, g->hi) to the pages of column col (a layout column of
- * INT64 values) whose min/max may hold a value in [lo, hi] (or one of the
- * sorted ids, when ids): the rows between the first and the last such page.
- * A column without a column index narrows nothing. */
-static void narrow_by_pages(lo_pq_file_t *pf, group_t *g, int col, int64_t lo, int64_t hi, const int64_t *ids,
-                            size_t n_ids)
+/* What a page of a column may hold, by its min and max (PLAIN values):
+ * 1 may match, 0 cannot, -1 the index is not of the column's kind. */
+typedef struct {
+    int64_t lo, hi;     /* INT64: a value in [lo, hi] */
+    const int64_t *ids; /* ... and one of these (sorted), when set */
+    size_t n_ids;
+    const char *text; /* text: this value */
+} page_want_t;
+
+static int page_may(const page_want_t *w, lo_str_t min, lo_str_t max)
+{
+    if (w->text) /* a max the writer truncated (as long as its limit) bounds nothing */
+        return cmp_bytes(min, w->text) <= 0 && (max.len >= TEXT_STATS_MAX || cmp_bytes(max, w->text) >= 0);
+    if (min.len != 8 || max.len != 8)
+        return -1;
+    int64_t mn = le64(min.p), mx = le64(max.p);
+    if (mx < w->lo || mn > w->hi)
+        return 0;
+    if (!w->ids)
+        return 1;
+    size_t a = 0, b = w->n_ids;
+    while (a < b) { /* the first id >= mn */
+        size_t m = a + (b - a) / 2;
+        if (w->ids[m] < mn)
+            a = m + 1;
+        else
+            b = m;
+    }
+    return a < w->n_ids && w->ids[a] <= mx;
+}
+
+/* Narrows [g->lo, g->hi) to the pages of layout column col whose min/max
+ * may hold what w wants: the rows between the first and the last such
+ * page.  A column without a column index narrows nothing. */
+static void narrow_by_pages(lo_pq_file_t *pf, group_t *g, int col, const page_want_t *w)
 {
     if (col < 0 || g->field[col] < 0)
         return;
@@ -736,24 +775,9 @@ static void narrow_by_pages(lo_pq_file_t *pf, group_t *g, int col, int64_t lo, i
         }
         if (pi.null_pages[i])
             continue;
-        if (pi.min[i].len != 8 || pi.max[i].len != 8) {
-            usable = false;
-            break;
-        }
-        int64_t mn = le64(pi.min[i].p), mx = le64(pi.max[i].p);
-        bool may = mx >= lo && mn <= hi;
-        if (may && ids) {
-            size_t a = 0, b = n_ids;
-            while (a < b) { /* the first id >= mn */
-                size_t m = a + (b - a) / 2;
-                if (ids[m] < mn)
-                    a = m + 1;
-                else
-                    b = m;
-            }
-            may = a < n_ids && ids[a] <= mx;
-        }
-        if (may) {
+        int may = page_may(w, pi.min[i], pi.max[i]);
+        usable = may >= 0;
+        if (may > 0) {
             first = r0 < first ? r0 : first;
             end = r1 > end ? r1 : end;
         }
@@ -1054,9 +1078,13 @@ static int load_object(load_t *ld, const char *key, uint64_t size)
          * page indexes narrow the rows to read to a run of pages */
         int64_t t_lo = ld->f->from_us > heap_floor(ld) ? ld->f->from_us : heap_floor(ld);
         if (ld->f->to_us > t_lo)
-            narrow_by_pages(pf, &g, (int)L->c_time, t_lo, ld->f->to_us - 1, NULL, 0);
+            narrow_by_pages(pf, &g, (int)L->c_time, &(page_want_t){ .lo = t_lo, .hi = ld->f->to_us - 1 });
+        if (ld->f->metric)
+            narrow_by_pages(pf, &g, col_of(L, "name"), &(page_want_t){ .text = ld->f->metric });
         if (ld->series)
-            narrow_by_pages(pf, &g, col_of(L, "series_id"), INT64_MIN, INT64_MAX, ld->series, ld->n_series);
+            narrow_by_pages(
+                pf, &g, col_of(L, "series_id"),
+                &(page_want_t){ .lo = INT64_MIN, .hi = INT64_MAX, .ids = ld->series, .n_ids = ld->n_series });
         if (g.hi == g.lo)
             continue;
         size_t n = g.hi - g.lo;

@@ -48,6 +48,7 @@ typedef struct {
     const char *levels;  /* array literal of level names ({"warn","error"}) */
     const char *q;       /* case-insensitive substring of the message */
     const char *series;  /* array literal of series ids ({1,2,3}) */
+    const char *metric;  /* the series' metric name (metric files are sorted by it) */
     int64_t newest;      /* > 0: only the newest this many matches are wanted (older objects are skipped) */
     const int64_t *seed; /* with newest: times of the hot tier's newest matches (at most newest of them) */
     size_t n_seed;

@@ -95,16 +95,17 @@ static const lo_cold_layout_t layouts[LO_SIGNAL_COUNT] = {
     [LO_SIGNAL_SPANS] = { LO_SIGNAL_SPANS, "traces", "spans", "spans", "start_time", "spans t",
                           "t.start_time, t.trace_id, t.span_id", span_cols, LO_ARRAY_LEN(span_cols), 3, 6, 9,
                           7, 20000 },
-    /* by series, then time: a file covers an hour (the catalog prunes by
-     * time), and a query reads series; sorted so, a series' samples are
-     * adjacent and the page index of series_id skips the rest.  Pages of
+    /* by metric name, series, then time: a file covers an hour (the
+     * catalog prunes by time), and a query reads some series of one
+     * metric; sorted so, they are adjacent and the page indexes of name
+     * and series_id skip the rest.  Pages of
      * 8,192 rows: a series' hour is one small page of each column to
      * decode, not 20,000 rows (docs/BENCHMARKS.md: 4,096 made files 40 %
      * larger and many-series reads slower) */
     [LO_SIGNAL_METRICS] = { LO_SIGNAL_METRICS, "metrics", "metrics", "metric_samples", "time",
                             "metric_samples t JOIN metric_series s ON s.series_id = t.series_id",
-                            "t.series_id, t.time", metric_cols, LO_ARRAY_LEN(metric_cols), 0, 19, 24, 20,
-                            8192 },
+                            "s.name COLLATE \"C\", t.series_id, t.time", metric_cols,
+                            LO_ARRAY_LEN(metric_cols), 0, 19, 24, 20, 8192 },
 };
 
 const lo_cold_layout_t *lo_cold_layout(lo_signal_t s)

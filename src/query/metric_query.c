@@ -790,7 +790,9 @@ int lo_q_metric_run(lo_api_req_t *req, lo_api_resp_t *resp, const lo_metric_spec
     lo_q_fmt_time(origin_ms * 1000, origin_s);
     const char *vals[7] = { s.ids.p, s.grps.p, from_s, to_s, step_s, origin_s, look_s };
     /* the matched series' samples from one lookback early, from both tiers */
-    lo_cold_filter_t cf = { .from_us = from_us - lookback, .to_us = to_us, .series = s.ids.p };
+    lo_cold_filter_t cf = {
+        .from_us = from_us - lookback, .to_us = to_us, .series = s.ids.p, .metric = spec->name
+    };
     if (s.n > 0 && lo_q_tier_load(req, resp, &tier, LO_SIGNAL_METRICS, &cf) != LO_OK) {
         rc = LO_ERROR;
         goto cleanup;
