@@ -159,7 +159,7 @@ int lo_alert_query(PGconn *db, const lo_alert_rule_t *r, int64_t now_us, lo_aler
                                   .to_us = now_us,
                                   .step_s = r->window_s };
         msink_t m = { .res = out, .grouped = r->n_group_keys > 0 };
-        lo_metric_sink_t sink = { &m, ms_begin, ms_series, ms_point, ms_end, NULL, NULL };
+        lo_metric_sink_t sink = { &m, ms_begin, ms_series, ms_point, ms_end, NULL, NULL, NULL, NULL };
         rc = lo_q_metric_run(&req, &resp, &spec, &vis, &sink);
         overflow = m.overflow;
     }

@@ -87,6 +87,7 @@ static const lo_cold_col_t metric_cols[] = {
     { "trace_id", LO_CK_STR, true, false, false, "t.trace_id", HEX },
     { "span_id", LO_CK_STR, true, false, false, "t.span_id", HEX },
     { "service", LO_CK_STR, false, false, false, "t.service", TEXT },
+    { "exemplars", LO_CK_JSON, true, false, false, "t.exemplars", TEXT },
 };
 
 static const lo_cold_layout_t layouts[LO_SIGNAL_COUNT] = {

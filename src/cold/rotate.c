@@ -641,11 +641,16 @@ static int merge_source(slice_t *sl, const char *key, lo_buf_t *buf)
         snprintf(sl->err, sl->errlen, "reading %s: %s", key, perr);
         return rc;
     }
-    rc = pf->n_fields == L->n_cols ? LO_OK : LO_INVALID;
+    /* the current layout, or an older one that lacks optional columns the
+     * layout has since added at its end (null in the merged file) */
+    size_t have = pf->n_fields;
+    uint8_t *absent = NULL;
+    rc = have <= L->n_cols ? LO_OK : LO_INVALID;
     for (size_t i = 0; i < L->n_cols && rc == LO_OK; i++) {
         lo_pq_column_t c = lo_cold_pq_column(&L->cols[i]);
-        if (!lo_str_eq(pf->fields[i].name, c.name) || pf->fields[i].type != c.type ||
-            pf->fields[i].optional != c.optional)
+        if (i >= have ? !c.optional
+                      : !lo_str_eq(pf->fields[i].name, c.name) || pf->fields[i].type != c.type ||
+                            pf->fields[i].optional != c.optional)
             rc = LO_INVALID;
     }
     if (rc != LO_OK)
@@ -655,7 +660,22 @@ static int merge_source(slice_t *sl, const char *key, lo_buf_t *buf)
     for (size_t g = 0; g < pf->n_row_groups && rc == LO_OK; g++) {
         size_t n = (size_t)pf->row_groups[g].num_rows;
         memset(vals, 0, sizeof vals);
+        if (have < L->n_cols) {
+            uint8_t *a = realloc(absent, n ? n : 1);
+            if (a == NULL) {
+                snprintf(sl->err, sl->errlen, "out of memory");
+                rc = LO_ERROR;
+                break;
+            }
+            absent = a;
+            memset(absent, 1, n);
+        }
         for (size_t i = 0; i < L->n_cols && rc == LO_OK; i++) {
+            if (i >= have) {
+                memset(&cols[i], 0, sizeof cols[i]);
+                cols[i].nulls = absent;
+                continue;
+            }
             if ((rc = lo_pq_read_column(pf, g, i, &vals[i], perr, sizeof perr)) != LO_OK || vals[i].n != n ||
                 (L->cols[i].optional && vals[i].nulls == NULL && n > 0)) {
                 snprintf(sl->err, sl->errlen, "reading %s: %s", key, perr[0] ? perr : "a column is short");
@@ -678,6 +698,7 @@ static int merge_source(slice_t *sl, const char *key, lo_buf_t *buf)
         for (size_t i = 0; i < L->n_cols; i++)
             lo_pq_values_free(&vals[i]);
     }
+    free(absent);
     lo_pq_close(pf);
     return rc;
 }

@@ -7,7 +7,7 @@
 int lo_copy_sample_row(lo_copy_ctx_t *c, lo_buf_t *b, const lo_sample_rec_t *r, int64_t series_id)
 {
     const lo_envelope_t *e = &r->env;
-    size_t max = 640 + lo_copy_text_max(e->service.len + r->buckets.len);
+    size_t max = 640 + lo_copy_text_max(e->service.len + r->buckets.len + r->exemplars.len);
     int rc = lo_buf_reserve(b, max);
     if (rc != LO_OK)
         return rc;
@@ -33,6 +33,7 @@ int lo_copy_sample_row(lo_copy_ctx_t *c, lo_buf_t *b, const lo_sample_rec_t *r, 
 #define ENC_TRACE_ID   lo_copy_opt_bytea(w, e->has_trace_id, e->trace_id, 16)
 #define ENC_SPAN_ID    lo_copy_opt_bytea(w, e->has_span_id, e->span_id, 8)
 #define ENC_SERVICE    lo_copy_text(w, e->service.p, e->service.len)
+#define ENC_EXEMPLARS  lo_copy_text_or_null(w, r->exemplars)
 #define COL(E, n, k) \
     w = ENC_##E;     \
     *w++ = '\t';

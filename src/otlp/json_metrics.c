@@ -71,50 +71,92 @@ typedef struct {
     const lo_jd_owner_t *res, *scope;
 } metric_t;
 
-/* Exemplars are not stored; they are checked so that wrong types are 400. */
-static int exemplar(lo_jd_t *c, json_t *v)
+/* Whether n bytes at p are an id of length want (not all zero). */
+static bool exemplar_id(const uint8_t *p, size_t n, size_t want)
+{
+    if (p == NULL || n != want)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != 0)
+            return true;
+    return false;
+}
+
+/* One exemplar, written to w as pb_metrics.c writes it (otlp.h). */
+static int exemplar(lo_jd_t *c, lo_jw_t *w, json_t *v)
 {
     enum { EX_ATTRS, EX_TIME, EX_AS_DOUBLE, EX_AS_INT, EX_SPAN, EX_TRACE, EX_N };
     static const char *const keys[EX_N] = {
         "filteredAttributes", "timeUnixNano", "asDouble", "asInt", "spanId", "traceId"
     };
     json_t *f[EX_N];
-    uint64_t t;
-    double d;
-    int64_t i;
-    uint8_t *id;
-    size_t n;
-    lo_jw_t w;
+    uint64_t t = 0;
+    double d = 0;
+    int64_t i = 0;
+    uint8_t *trace = NULL, *span = NULL;
+    size_t tn = 0, sn = 0;
     int rc = lo_jd_obj(c, NULL, v);
     if (rc == LO_OK)
         rc = lo_jd_fields(c, v, keys, EX_N, f);
-    if (rc == LO_OK) {
-        lo_buf_reset(&c->tmp2);
-        lo_jw_init(&w, &c->tmp2);
-        rc = lo_jd_attrs(c, &w, f[EX_ATTRS], keys[EX_ATTRS], NULL, NULL, NULL);
-    }
     if (rc == LO_OK)
         rc = lo_jd_u64(c, keys[EX_TIME], f[EX_TIME], &t);
+    if (rc == LO_OK && f[EX_AS_DOUBLE] != NULL && f[EX_AS_INT] != NULL)
+        rc = lo_jd_fail(c, NULL, "an exemplar holds one value, got both asDouble and asInt");
     if (rc == LO_OK)
         rc = lo_jd_f64(c, keys[EX_AS_DOUBLE], f[EX_AS_DOUBLE], &d);
     if (rc == LO_OK)
         rc = lo_jd_i64(c, keys[EX_AS_INT], f[EX_AS_INT], &i);
     if (rc == LO_OK)
-        rc = lo_jd_hex(c, keys[EX_SPAN], f[EX_SPAN], &id, &n);
+        rc = lo_jd_hex(c, keys[EX_SPAN], f[EX_SPAN], &span, &sn);
     if (rc == LO_OK)
-        rc = lo_jd_hex(c, keys[EX_TRACE], f[EX_TRACE], &id, &n);
+        rc = lo_jd_hex(c, keys[EX_TRACE], f[EX_TRACE], &trace, &tn);
+    if (rc != LO_OK)
+        return rc;
+    char num[24];
+    lo_jw_obj_begin(w);
+    lo_jw_key(w, "time_unix_nano", 14);
+    lo_jw_str(w, num, (size_t)snprintf(num, sizeof num, "%llu", (unsigned long long)t));
+    if (f[EX_AS_DOUBLE] != NULL) {
+        lo_jw_key(w, "value", 5);
+        lo_jw_f64(w, d);
+    } else if (f[EX_AS_INT] != NULL) {
+        lo_jw_key(w, "value", 5);
+        lo_jw_i64(w, i);
+    }
+    if (exemplar_id(trace, tn, 16)) {
+        lo_jw_key(w, "trace_id", 8);
+        lo_jw_hex(w, trace, tn);
+    }
+    if (exemplar_id(span, sn, 8)) {
+        lo_jw_key(w, "span_id", 7);
+        lo_jw_hex(w, span, sn);
+    }
+    lo_jw_key(w, "attributes", 10);
+    rc = lo_jd_attrs(c, w, f[EX_ATTRS], keys[EX_ATTRS], NULL, NULL, NULL);
+    lo_jw_obj_end(w);
     return rc;
 }
 
-static int exemplars(lo_jd_t *c, json_t *arr)
+/* A point's exemplars into *out (empty when none). */
+static int exemplars(lo_jd_t *c, json_t *arr, lo_str_t *out)
 {
+    lo_jw_t w;
+    *out = LO_STR_LIT("");
     int rc = lo_jd_arr(c, "exemplars", arr);
     size_t n = rc == LO_OK && arr != NULL ? json_array_size(arr) : 0;
+    if (n == 0)
+        return rc;
+    lo_buf_reset(&c->tmp2);
+    lo_jw_init(&w, &c->tmp2);
+    lo_jw_arr_begin(&w);
     for (size_t i = 0; i < n && rc == LO_OK; i++) {
         lo_jd_push(c, "exemplars", (long)i);
-        rc = exemplar(c, json_array_get(arr, i));
+        rc = exemplar(c, &w, json_array_get(arr, i));
         lo_jd_pop(c);
     }
+    lo_jw_arr_end(&w);
+    if (rc == LO_OK)
+        rc = lo_jd_keep(c, &c->tmp2, 0, out);
     return rc;
 }
 
@@ -300,7 +342,7 @@ static int data_point(lo_jd_t *c, const metric_t *m, json_t *v)
     if (rc == LO_OK)
         rc = lo_jd_u32(c, keys[PK_FLAGS], f[PK_FLAGS], &r->flags);
     if (rc == LO_OK)
-        rc = exemplars(c, f[PK_EXEMPLARS]);
+        rc = exemplars(c, f[PK_EXEMPLARS], &r->exemplars);
     if (rc != LO_OK)
         return rc;
 

@@ -109,6 +109,10 @@ typedef struct {
      * summary: {"quantiles":[[q,v],..]}
      * empty for gauge and sum */
     lo_str_t buckets;
+    /* exemplars: [{"time_unix_nano":"…","value":v,"trace_id":"…","span_id":"…",
+     * "attributes":{..}},..] (value, trace_id and span_id when given; ids of
+     * their proper length and not all zero only); empty when none */
+    lo_str_t exemplars;
     uint32_t flags;
 } lo_sample_rec_t;
 

@@ -4,6 +4,8 @@
  * min, max and their buckets as JSON (shapes in otlp.h); repeated scalars
  * are accepted packed and unpacked.
  */
+#include <stdio.h>
+
 #include "otlp/pb_internal.h"
 
 /* What every point of one Metric shares. */
@@ -265,6 +267,105 @@ static int summary_quantiles(lo_pbd_t *d, lo_buf_t *w, const uint8_t *p, size_t 
     return LO_OK;
 }
 
+/* Whether n bytes at p are an id of length want (not all zero). */
+static bool exemplar_id(const uint8_t *p, size_t n, size_t want)
+{
+    if (n != want)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != 0)
+            return true;
+    return false;
+}
+
+/* Exemplar{7 filtered_attributes, 2 time_unix_nano, 3 as_double, 6 as_int,
+ * 4 span_id, 5 trace_id} -> one object of lo_sample_rec_t.exemplars. */
+static int exemplar(lo_pbd_t *d, lo_buf_t *w, const uint8_t *p, size_t n)
+{
+    lo_pb_reader_t r;
+    lo_pb_field_t f;
+    uint64_t t = 0, v = 0;
+    int value = 0; /* 3 double, 6 int */
+    const uint8_t *trace = NULL, *span = NULL;
+    size_t npairs = 0;
+    int rc;
+    lo_pb_init(&r, p, n);
+    while ((rc = lo_pb_next(&r, &f)) == LO_PB_FIELD) {
+        if (f.num == 2 || f.num == 3 || f.num == 6) {
+            LO_PBD_WANT(d, f, LO_PB_I64);
+            if (f.num == 2)
+                t = f.v;
+            else
+                v = f.v, value = (int)f.num; /* oneof value: the last wins */
+        } else if (f.num == 4 || f.num == 5 || f.num == 7) {
+            LO_PBD_WANT(d, f, LO_PB_LEN);
+            if (f.num == 4)
+                span = exemplar_id(f.p, f.n, 8) ? f.p : NULL;
+            else if (f.num == 5)
+                trace = exemplar_id(f.p, f.n, 16) ? f.p : NULL;
+        }
+    }
+    if (rc != LO_PB_END)
+        return lo_pbd_wire_fail(d, rc, &f);
+    char num[24];
+    LO_PBD_LIT(w, "{\"time_unix_nano\":\"");
+    lo_pbd_put(w, num, (size_t)snprintf(num, sizeof num, "%llu", (unsigned long long)t));
+    lo_pbd_c(w, '"');
+    if (value) {
+        LO_PBD_LIT(w, ",\"value\":");
+        value == 3 ? lo_pbd_json_f64(w, as_double(v)) : lo_pbd_json_i64(w, (int64_t)v);
+    }
+    if (trace) {
+        LO_PBD_LIT(w, ",\"trace_id\":");
+        lo_pbd_json_hex(w, trace, 16);
+    }
+    if (span) {
+        LO_PBD_LIT(w, ",\"span_id\":");
+        lo_pbd_json_hex(w, span, 8);
+    }
+    LO_PBD_LIT(w, ",\"attributes\":{");
+    bool first = true;
+    lo_pb_init(&r, p, n);
+    while (lo_pb_next(&r, &f) == LO_PB_FIELD) {
+        if (f.num != 7)
+            continue;
+        lo_pbd_push(d, "filtered_attributes", (int64_t)npairs++);
+        rc = lo_pbd_keyvalue(d, w, &first, f.p, f.n, NULL, NULL);
+        if (rc != LO_OK)
+            return rc;
+        lo_pbd_pop(d);
+    }
+    LO_PBD_LIT(w, "}}");
+    return LO_OK;
+}
+
+/* The exemplars of a point (field num of p/n) into rec->exemplars. */
+static int exemplars(lo_pbd_t *d, lo_sample_rec_t *rec, const uint8_t *p, size_t n, uint32_t num)
+{
+    lo_buf_t *w = &d->aux2;
+    lo_pb_reader_t r;
+    lo_pb_field_t f;
+    int64_t i = 0;
+    lo_buf_reset(w);
+    lo_pbd_c(w, '[');
+    lo_pb_init(&r, p, n);
+    while (lo_pb_next(&r, &f) == LO_PB_FIELD) {
+        if (f.num != num)
+            continue;
+        if (i > 0)
+            lo_pbd_c(w, ',');
+        lo_pbd_push(d, "exemplars", i++);
+        int rc = exemplar(d, w, f.p, f.n);
+        if (rc != LO_OK)
+            return rc;
+        lo_pbd_pop(d);
+    }
+    lo_pbd_c(w, ']');
+    if (i == 0)
+        return LO_OK;
+    return lo_pbd_finish(d, w, &rec->exemplars);
+}
+
 static int point(lo_pbd_t *d, const metric_t *m, const uint8_t *p, size_t n, const lo_pbd_res_t *res,
                  const lo_pbd_scope_t *scope)
 {
@@ -292,6 +393,7 @@ static int point(lo_pbd_t *d, const metric_t *m, const uint8_t *p, size_t n, con
     rec->temporality = m->temporality;
     rec->monotonic = m->monotonic;
     rec->buckets = LO_STR_LIT("");
+    rec->exemplars = LO_STR_LIT("");
     rec->has_sum = summ;
     bool first = true;
     lo_buf_reset(&d->attrs);
@@ -321,7 +423,7 @@ static int point(lo_pbd_t *d, const metric_t *m, const uint8_t *p, size_t n, con
                 rec->value = k == 4 ? as_double(f.v) : (double)(int64_t)f.v;
                 rec->has_value = true;
             } else if (k == 5) {
-                LO_PBD_WANT(d, f, LO_PB_LEN); /* exemplars: not stored */
+                LO_PBD_WANT(d, f, LO_PB_LEN); /* exemplars: below */
             }
         } else if (k == 4) {
             LO_PBD_WANT(d, f, LO_PB_I64);
@@ -355,6 +457,8 @@ static int point(lo_pbd_t *d, const metric_t *m, const uint8_t *p, size_t n, con
         if (rc != LO_OK)
             return rc;
     }
+    if (!summ && (rc = exemplars(d, rec, p, n, number ? 5 : hist ? 8 : 11)) != LO_OK)
+        return rc;
     rec->time_ns = t != 0 ? (int64_t)t : d->receive_ns;
     rec->resource = res->json;
     rec->scope_name = scope->name;

@@ -120,6 +120,7 @@ typedef struct {
     char agg_name[12]; /* as written back: "avg", "p99.9" */
     bool merge;        /* one output series for everything matched (group=none) */
     bool align_from;
+    bool exemplars; /* also the exemplars of the matched series in [from, to) (sink.exemplar) */
     int64_t from_us, to_us, step_s;
     lo_cold_report_t *cold; /* NULL, or where cold objects that could not be read are named */
 } lo_metric_spec_t;
@@ -146,7 +147,15 @@ typedef struct {
      * buckets instead of point */
     void (*bounds)(void *ud, const double *bounds, int nb);
     void (*counts)(void *ud, int64_t ts_ms, const double *counts, int n);
+    /* with spec.exemplars (NULL: the sink takes none): after the series,
+     * each exemplar as a JSON object (its series' id and labels added to
+     * the stored object: otlp.h), newest first, at most LO_Q_MAX_EXEMPLARS;
+     * more says that there were more */
+    void (*exemplar)(void *ud, const char *json, size_t len);
+    void (*exemplars_end)(void *ud, bool more);
 } lo_metric_sink_t;
+
+#define LO_Q_MAX_EXEMPLARS 1000 /* exemplars in one answer */
 
 /* Runs spec for the projects in vis into sink.  LO_OK, or another code
  * with the error answer written to resp (400 for queries it cannot

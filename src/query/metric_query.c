@@ -44,10 +44,21 @@
 
 static const char *const METRIC_PARAMS[] = { "name",    "labels", "project_id", "from",     "to",
                                              "step",    "agg",    "group",      "group_by", "resource",
-                                             "service", "type",   NULL };
+                                             "service", "type",   "exemplars",  NULL };
 static const char *const TYPE_PARAM[] = { "gauge",   "sum", "histogram", "exponential_histogram",
                                           "summary", NULL };
 static const char *const NAMES_PARAMS[] = { "project_id", "prefix", "limit", NULL };
+static const char *const BOOL_PARAM[] = { "false", "true", NULL };
+
+/* The exemplars of the matched series in [from, to), newest first, one
+ * more than the answer takes (so it can say there were more); $4 is the
+ * samples' relation (both tiers). */
+static const char EXEMPLARS_SQL[] =
+    "SELECT (jsonb_build_object('series_id', s.series_id, 'labels', m.labels) || e)::text "
+    "FROM %s s JOIN metric_series m ON m.series_id = s.series_id, jsonb_array_elements(s.exemplars) e "
+    "WHERE s.series_id = ANY($1::int8[]) AND s.time >= $2::timestamptz AND s.time < $3::timestamptz "
+    "AND s.exemplars IS NOT NULL AND jsonb_typeof(s.exemplars) = 'array' "
+    "ORDER BY s.time DESC, s.series_id, (e->>'time_unix_nano') DESC LIMIT %d";
 
 enum {
     A_AVG,
@@ -823,6 +834,22 @@ int lo_q_metric_run(lo_api_req_t *req, lo_api_resp_t *resp, const lo_metric_spec
         else
             emit_rows(k, r, &s, spec->labels, spec->merge, agg == A_RATE ? 1.0 / (double)step : 1.0);
     }
+    if (rc == LO_OK && spec->exemplars && k->exemplar) {
+        PGresult *e = NULL;
+        if (s.n > 0) {
+            char esql[1024];
+            snprintf(esql, sizeof esql, EXEMPLARS_SQL, samples, LO_Q_MAX_EXEMPLARS + 1);
+            e = lo_q_exec(req, resp, esql, 3, (const char *[]){ s.ids.p, from_s, to_s });
+            if (!e)
+                rc = LO_ERROR;
+        }
+        int n = e ? PQntuples(e) : 0;
+        for (int i = 0; rc == LO_OK && i < n && i < LO_Q_MAX_EXEMPLARS; i++)
+            k->exemplar(k->ud, PQgetvalue(e, i, 0), (size_t)PQgetlength(e, i, 0));
+        if (rc == LO_OK)
+            k->exemplars_end(k->ud, n > LO_Q_MAX_EXEMPLARS);
+        PQclear(e);
+    }
 
 cleanup:
     PQclear(r);
@@ -839,6 +866,8 @@ typedef struct {
     const lo_metric_spec_t *spec;
     const char *from_s, *to_s;
     int nseries;
+    lo_buf_t ex; /* exemplars=true: the exemplar objects, comma-separated */
+    bool ex_more;
 } json_sink_t;
 
 static void js_begin(void *ud, const char *type, const char *unit)
@@ -915,11 +944,25 @@ static void js_series_end(void *ud)
     lo_jw_obj_end(w);
 }
 
+/* Exemplars go after the series array, which is still open: gathered. */
+static void js_exemplar(void *ud, const char *json, size_t len)
+{
+    json_sink_t *j = ud;
+    if (j->ex.len > 0)
+        lo_buf_putc(&j->ex, ',');
+    lo_buf_append(&j->ex, json, len);
+}
+
+static void js_exemplars_end(void *ud, bool more)
+{
+    ((json_sink_t *)ud)->ex_more = more;
+}
+
 /* The API's parameters as a spec.  LO_OK, or the 400 answer written. */
 static int parse_spec(lo_api_req_t *req, lo_api_resp_t *resp, lo_metric_spec_t *spec, char project[37],
                       bool *has_project, lo_buf_t *group_by)
 {
-    int group;
+    int group, ex;
     const char *keys, *agg;
     memset(spec, 0, sizeof(*spec));
     if (lo_q_check_params(req, resp, METRIC_PARAMS) != LO_OK ||
@@ -932,9 +975,11 @@ static int parse_spec(lo_api_req_t *req, lo_api_resp_t *resp, lo_metric_spec_t *
         lo_q_str(req, resp, "group_by", 1, 4096, &keys) != LO_OK ||
         lo_q_str(req, resp, "resource", 2, MAX_LABELS_BYTES, &spec->resource) != LO_OK ||
         lo_q_str(req, resp, "service", 1, 256, &spec->service) != LO_OK ||
-        lo_q_enum(req, resp, "type", TYPE_PARAM, &spec->type) != LO_OK)
+        lo_q_enum(req, resp, "type", TYPE_PARAM, &spec->type) != LO_OK ||
+        lo_q_enum(req, resp, "exemplars", BOOL_PARAM, &ex) != LO_OK)
         return LO_INVALID;
     spec->type = spec->type >= 0 ? spec->type + 1 : 0;
+    spec->exemplars = ex == 1;
     if (spec->resource && check_labels(resp, "resource", spec->resource) != LO_OK)
         return LO_INVALID;
     if (keys) {
@@ -1058,13 +1103,31 @@ int lo_q_metrics(lo_api_req_t *req, lo_api_resp_t *resp)
     lo_q_fmt_time(spec.from_us, from_s);
     lo_q_fmt_time(spec.to_us, to_s);
     json_sink_t j = { .spec = &spec, .from_s = from_s, .to_s = to_s };
+    lo_buf_init(&j.ex, 0);
     lo_jw_init(&j.w, &resp->body);
-    lo_metric_sink_t sink = { &j, js_begin, js_series, js_point, js_series_end, js_bounds, js_counts };
+    lo_metric_sink_t sink = { &j,        js_begin,  js_series,   js_point,        js_series_end,
+                              js_bounds, js_counts, js_exemplar, js_exemplars_end };
     lo_cold_report_t cold = { 0 };
     spec.cold = &cold;
-    if (lo_q_metric_run(req, resp, &spec, &vis, &sink) != LO_OK)
+    int rc = lo_q_metric_run(req, resp, &spec, &vis, &sink);
+    if (rc == LO_OK && j.ex.err) {
+        lo_api_error(resp, 500, "internal", "out of memory");
+        rc = LO_ERROR;
+    }
+    if (rc != LO_OK) {
+        lo_buf_free(&j.ex);
         goto cleanup; /* the error answer is written */
+    }
     lo_jw_arr_end(&j.w);
+    if (spec.exemplars) {
+        lo_jw_key(&j.w, "exemplars", 9);
+        lo_jw_arr_begin(&j.w);
+        if (j.ex.len)
+            lo_jw_raw(&j.w, j.ex.p, j.ex.len);
+        lo_jw_arr_end(&j.w);
+        lo_jw_key(&j.w, "exemplars_truncated", 19), lo_jw_bool(&j.w, j.ex_more);
+    }
+    lo_buf_free(&j.ex);
     if (j.nseries == 0 && (spec.labels || spec.resource || spec.service || spec.type))
         no_match_note(req, resp, &j.w, &spec, &vis);
     lo_q_tier_report(&j.w, &cold);

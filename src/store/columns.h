@@ -87,7 +87,8 @@ typedef struct {
     X(USER_ID, user_id, LO_COL_PLAIN)         \
     X(TRACE_ID, trace_id, LO_COL_HEX)         \
     X(SPAN_ID, span_id, LO_COL_HEX)           \
-    X(SERVICE, service, LO_COL_PLAIN)
+    X(SERVICE, service, LO_COL_PLAIN)         \
+    X(EXEMPLARS, exemplars, LO_COL_PLAIN)
 
 #define LO_COL_ENUM_LOG_(E, n, r)    LO_LOG_##E,
 #define LO_COL_ENUM_SPAN_(E, n, r)   LO_SPAN_##E,

@@ -92,6 +92,8 @@ function metricsBody(service, points) {
               dataPoints: points.map((ms, i) => ({
                 timeUnixNano: nsAt(ms), asDouble: i + 0.25,
                 attributes: [{ key: 'route', value: { stringValue: `/g/${i % 2}` } }],
+                exemplars: [{ timeUnixNano: nsAt(ms - 1000), asDouble: i + 10.5, traceId: randHex(16), spanId: randHex(8),
+                  filteredAttributes: [{ key: 'n', value: { intValue: String(i) } }] }],
               })),
             },
           },
@@ -166,7 +168,7 @@ const COLUMNS = {
       ['count', 't.count::text'], ['sum', 't.sum', 'f64'], ['min', 't.min', 'f64'], ['max', 't.max', 'f64'],
       ['buckets', 't.buckets::text'], ['flags', 't.flags::text'], ['project_id', 't.project_id::text'],
       ['session_id', 't.session_id::text'], ['user_id', 't.user_id::text'], ['trace_id', "encode(t.trace_id, 'hex')"],
-      ['span_id', "encode(t.span_id, 'hex')"], ['service', 't.service'],
+      ['span_id', "encode(t.span_id, 'hex')"], ['service', 't.service'], ['exemplars', 't.exemplars::text'],
     ],
   },
 };
@@ -617,6 +619,7 @@ describe('queries over both tiers', () => {
       `metrics?name=cold.gauge&${range(4, 0)}&step=1800&agg=count&group=none`,
       `metrics?name=cold.hist&${range(4, 0)}&step=3600&agg=p90`,
       `metrics?name=cold.hist&${range(4, 0)}&step=3600&agg=sum`,
+      `metrics?name=cold.gauge&${range(4, 0)}&step=300&exemplars=true`,
     ];
     const answers = async () => {
       const out = [];
@@ -633,6 +636,9 @@ describe('queries over both tiers', () => {
     assert.equal(json(before[urls.indexOf(`traces?${range(96, 0)}&limit=100`)]).traces.length, 8, 'every trace');
     assert.equal(json(before[urls.indexOf(`sessions/${session}/timeline?limit=100`)]).items.length, 8, 'the session');
     assert.ok(json(before[urls.indexOf(`metrics?name=cold.gauge&${range(4, 0)}&step=300&agg=avg`)]).series.length > 0);
+    const ex = json(before[urls.indexOf(`metrics?name=cold.gauge&${range(4, 0)}&step=300&exemplars=true`)]).exemplars;
+    assert.equal(ex.length, 6, 'an exemplar per gauge point, two services');
+    assert.ok(ex.every((e) => /^[0-9a-f]{32}$/.test(e.trace_id) && /^[0-9a-f]{16}$/.test(e.span_id)));
 
     await rotateNow([], cluster.url, { LOOKOUT_COLD_URL: `file://${dir}` });
     const files = await catalog(cluster.url);

@@ -317,3 +317,55 @@ describe('unknown enum values are kept as numbers', () => {
     }
   });
 });
+
+describe('exemplars are stored and returned with their trace and span ids', () => {
+  test('number and histogram points, protobuf and OTLP/JSON: metrics?exemplars=true lists them, newest first', async () => {
+    const svc = tag('ex');
+    const now = BigInt(Date.now()) * 1000000n;
+    const trace = crypto.randomBytes(16).toString('hex'), span = crypto.randomBytes(8).toString('hex');
+    const gauge = {
+      resource: { 'service.name': svc },
+      scope: { name: 's', version: '1' },
+      metrics: [{ name: `fidelity.${svc}.latency`, unit: 'ms', gauge: { points: [
+        { attributes: { route: '/a' }, timeNs: now - 2000000000n, value: 12.5,
+          exemplars: [
+            { timeNs: now - 2500000000n, value: 41.25, traceId: trace, spanId: span, attributes: { 'user.id': 'u1' } },
+            { timeNs: now - 2600000000n, intValue: 7, traceId: '00000000000000000000000000000000' }, // an all-zero id is none
+          ] },
+        { attributes: { route: '/a' }, timeNs: now - 1000000000n, value: 3 }, // none
+      ] } }],
+    };
+    const hist = {
+      resource: { 'service.name': svc },
+      scope: { name: 's', version: '1' },
+      metrics: [{ name: `fidelity.${svc}.size`, unit: 'By', histogram: { temporality: 2, points: [
+        { attributes: {}, startNs: now - 60000000000n, timeNs: now - 500000000n, count: 3, sum: 30, bounds: [10], bucketCounts: [1, 2],
+          exemplars: [{ timeNs: now - 700000000n, value: 20, traceId: trace, spanId: span }] },
+      ] } }],
+    };
+    assert.equal((await postSignal('metrics', request('metrics', 'proto', [gauge]))).status, 200);
+    assert.equal((await postSignal('metrics', request('metrics', 'json', [hist]), { contentType: 'application/json' })).status, 200);
+    const range = { from: Date.now() - 600000, to: Date.now() + 60000 };
+
+    const g = await query('/api/observe/metrics', { name: `fidelity.${svc}.latency`, exemplars: 'true', ...range });
+    assert.equal(g.status, 200, JSON.stringify(g.json));
+    assert.equal(g.json.exemplars_truncated, false);
+    assert.equal(g.json.exemplars.length, 2);
+    const [e1, e2] = g.json.exemplars;
+    assert.deepEqual(e1, {
+      series_id: e1.series_id, labels: { route: '/a' }, time_unix_nano: String(now - 2500000000n),
+      value: 41.25, trace_id: trace, span_id: span, attributes: { 'user.id': 'u1' },
+    });
+    assert.equal(typeof e1.series_id, 'number');
+    assert.deepEqual(e2, { series_id: e1.series_id, labels: { route: '/a' }, time_unix_nano: String(now - 2600000000n), value: 7, attributes: {} });
+    // the trace id leads to the trace's logs and spans: here it is only checked to be what was sent
+    const h = await query('/api/observe/metrics', { name: `fidelity.${svc}.size`, agg: 'p50', exemplars: 'true', ...range });
+    assert.equal(h.status, 200, JSON.stringify(h.json));
+    assert.deepEqual(h.json.exemplars.map((e) => [e.value, e.trace_id, e.span_id]), [[20, trace, span]]);
+    // without the parameter the answer has no exemplars; a bad value is refused
+    assert.equal('exemplars' in (await query('/api/observe/metrics', { name: `fidelity.${svc}.latency`, ...range })).json, false);
+    const bad = await query('/api/observe/metrics', { name: `fidelity.${svc}.latency`, exemplars: 'maybe', ...range });
+    assert.equal(bad.status, 400);
+    assert.match(bad.json.error.message, /exemplars/);
+  });
+});

@@ -343,6 +343,7 @@ static void eq_sample(const lo_sample_rec_t *a, const lo_sample_rec_t *b, size_t
     if (a->has_max && b->has_max)
         eq_dbl(a->max, b->max, "max", i);
     eq_str(a->buckets, b->buckets, "buckets", i);
+    eq_str(a->exemplars, b->exemplars, "exemplars", i);
     eq_int(a->flags, b->flags, "flags", i);
 }
 

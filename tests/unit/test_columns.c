@@ -302,6 +302,7 @@ static void test_sample_columns(void **state)
     r->max = 1.5;
     r->has_sum = r->has_min = r->has_max = true;
     r->buckets = S("{\"bounds\": [1], \"counts\": [2, 3]}");
+    r->exemplars = S("[{\"time_unix_nano\":\"1\",\"value\":2}]");
     r->flags = 1;
     submit(t);
     const char *const want[LO_SAMPLE_NCOLS] = {
@@ -321,6 +322,7 @@ static void test_sample_columns(void **state)
         [LO_SAMPLE_TRACE_ID] = "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1",
         [LO_SAMPLE_SPAN_ID] = "b2b2b2b2b2b2b2b2",
         [LO_SAMPLE_SERVICE] = "svc",
+        [LO_SAMPLE_EXEMPLARS] = "[{\"value\": 2, \"time_unix_nano\": \"1\"}]",
     };
     check(LO_SIGNAL_METRICS, "count = 5", want, LO_SAMPLE_NCOLS);
     /* and the series the sample names is the one written for it */

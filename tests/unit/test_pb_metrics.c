@@ -15,9 +15,16 @@ static T(Exemplar) * *rnd_exemplars(size_t *n)
     for (size_t i = 0; i < *n; i++) {
         e[i] = PNEW(T(Exemplar), LOOKOUT_TEST__EXEMPLAR__INIT);
         e[i]->time_unix_nano = rnd_time();
-        e[i]->value_case = LOOKOUT_TEST__EXEMPLAR__VALUE_AS_DOUBLE;
-        e[i]->as_double = rnd_double();
+        uint32_t k = rndn(3);
+        if (k == 0) {
+            e[i]->value_case = LOOKOUT_TEST__EXEMPLAR__VALUE_AS_DOUBLE;
+            e[i]->as_double = rnd_double();
+        } else if (k == 1) {
+            e[i]->value_case = LOOKOUT_TEST__EXEMPLAR__VALUE_AS_INT;
+            e[i]->as_int = (int64_t)(rnd() >> rndn(64));
+        }
         e[i]->trace_id = rnd_id(16);
+        e[i]->span_id = rnd_id(8);
         e[i]->filtered_attributes = rnd_attrs(&e[i]->n_filtered_attributes, 2);
     }
     return e;
@@ -226,7 +233,7 @@ typedef struct {
     lo_metric_type_t type;
     int32_t temporality;
     bool monotonic;
-    lo_buf_t labels, buckets;
+    lo_buf_t labels, buckets, exemplars;
     uint64_t hash;
     lo_env_cand_t cand;
     int64_t start, time;
@@ -255,6 +262,57 @@ static void exp_side(lo_jw_t *w, const T(ExponentialHistogramDataPoint__Buckets)
         lo_jw_u64(w, b->bucket_counts[i]);
     lo_jw_arr_end(w);
     lo_jw_obj_end(w);
+}
+
+static bool ok_id(ProtobufCBinaryData b, size_t n)
+{
+    if (b.len != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (b.data[i] != 0)
+            return true;
+    return false;
+}
+
+/* The exemplars as the walker writes them (otlp.h). */
+static void exp_exemplars(lo_buf_t *out, T(Exemplar) *const *ex, size_t n)
+{
+    lo_jw_t w;
+    lo_buf_t attrs;
+    char num[24];
+    lo_buf_reset(out);
+    if (n == 0)
+        return;
+    lo_buf_init(&attrs, 0);
+    lo_jw_init(&w, out);
+    lo_jw_arr_begin(&w);
+    for (size_t i = 0; i < n; i++) {
+        const T(Exemplar) *e = ex[i];
+        lo_jw_obj_begin(&w);
+        lo_jw_key(&w, "time_unix_nano", 14);
+        lo_jw_str(&w, num, (size_t)snprintf(num, sizeof num, "%llu", (unsigned long long)e->time_unix_nano));
+        if (e->value_case == LOOKOUT_TEST__EXEMPLAR__VALUE_AS_DOUBLE) {
+            lo_jw_key(&w, "value", 5);
+            lo_jw_f64(&w, e->as_double);
+        } else if (e->value_case == LOOKOUT_TEST__EXEMPLAR__VALUE_AS_INT) {
+            lo_jw_key(&w, "value", 5);
+            lo_jw_i64(&w, e->as_int);
+        }
+        if (ok_id(e->trace_id, 16)) {
+            lo_jw_key(&w, "trace_id", 8);
+            lo_jw_hex(&w, e->trace_id.data, 16);
+        }
+        if (ok_id(e->span_id, 8)) {
+            lo_jw_key(&w, "span_id", 7);
+            lo_jw_hex(&w, e->span_id.data, 8);
+        }
+        lo_jw_key(&w, "attributes", 10);
+        exp_attrs(&attrs, e->filtered_attributes, e->n_filtered_attributes, NULL, NULL);
+        lo_jw_raw(&w, attrs.p, attrs.len);
+        lo_jw_obj_end(&w);
+    }
+    lo_jw_arr_end(&w);
+    lo_buf_free(&attrs);
 }
 
 static void assert_double(double got, double want, const char *what)
@@ -296,6 +354,7 @@ static void check_point(const lo_sample_rec_t *g, const exp_point_t *e, const T(
     if (e->has_max)
         assert_double(g->max, e->max, "max");
     assert_str_buf(g->buckets, &e->buckets, "buckets");
+    assert_str_buf(g->exemplars, &e->exemplars, "exemplars");
     assert_int_equal(g->flags, e->flags);
     lo_envelope_t env;
     memset(&env, 0, sizeof(env));
@@ -312,6 +371,7 @@ static void check_metrics(const T(ExportMetricsServiceRequest) * q, const lo_otl
     memset(&e, 0, sizeof(e));
     lo_buf_init(&e.labels, 0);
     lo_buf_init(&e.buckets, 0);
+    lo_buf_init(&e.exemplars, 0);
     size_t n = 0;
     for (size_t i = 0; i < q->n_resource_metrics; i++) {
         const T(ResourceMetrics) *rm = q->resource_metrics[i];
@@ -343,6 +403,7 @@ static void check_metrics(const T(ExportMetricsServiceRequest) * q, const lo_otl
                     e.has_value = e.has_sum = e.has_min = e.has_max = false;
                     e.value = e.sum = e.min = e.max = 0;
                     e.count = 0;
+                    lo_buf_reset(&e.exemplars);
                     if (m->data_case == LOOKOUT_TEST__METRIC__DATA_GAUGE ||
                         m->data_case == LOOKOUT_TEST__METRIC__DATA_SUM) {
                         bool gauge = m->data_case == LOOKOUT_TEST__METRIC__DATA_GAUGE;
@@ -362,6 +423,7 @@ static void check_metrics(const T(ExportMetricsServiceRequest) * q, const lo_otl
                                       ? (double)p->as_int
                                       : p->as_double;
                         e.flags = p->flags;
+                        exp_exemplars(&e.exemplars, p->exemplars, p->n_exemplars);
                     } else if (m->data_case == LOOKOUT_TEST__METRIC__DATA_HISTOGRAM) {
                         const T(HistogramDataPoint) *p = m->histogram->data_points[x];
                         e.type = LO_METRIC_HISTOGRAM;
@@ -377,6 +439,7 @@ static void check_metrics(const T(ExportMetricsServiceRequest) * q, const lo_otl
                         e.has_max = p->_max_case == LOOKOUT_TEST__HISTOGRAM_DATA_POINT___MAX_MAX;
                         e.max = e.has_max ? p->max : 0;
                         e.flags = p->flags;
+                        exp_exemplars(&e.exemplars, p->exemplars, p->n_exemplars);
                         lo_jw_obj_begin(&w);
                         lo_jw_key(&w, "bounds", 6);
                         lo_jw_arr_begin(&w);
@@ -404,6 +467,7 @@ static void check_metrics(const T(ExportMetricsServiceRequest) * q, const lo_otl
                         e.has_max = p->_max_case == LOOKOUT_TEST__EXPONENTIAL_HISTOGRAM_DATA_POINT___MAX_MAX;
                         e.max = e.has_max ? p->max : 0;
                         e.flags = p->flags;
+                        exp_exemplars(&e.exemplars, p->exemplars, p->n_exemplars);
                         lo_jw_obj_begin(&w);
                         lo_jw_key(&w, "scale", 5);
                         lo_jw_i64(&w, p->scale);
@@ -449,6 +513,7 @@ static void check_metrics(const T(ExportMetricsServiceRequest) * q, const lo_otl
     lo_buf_free(&svc);
     lo_buf_free(&e.labels);
     lo_buf_free(&e.buckets);
+    lo_buf_free(&e.exemplars);
 }
 
 static void test_random_requests(void **state)

@@ -247,7 +247,7 @@ static void test_executor_sink(void **state)
     lo_api_resp_t resp = { 0 };
     lo_buf_init(&resp.body, 1 << 20);
     count_sink_t c = { 0 };
-    lo_metric_sink_t sink = { &c, cs_begin, cs_series, cs_point, cs_end, NULL, NULL };
+    lo_metric_sink_t sink = { &c, cs_begin, cs_series, cs_point, cs_end, NULL, NULL, NULL, NULL };
     assert_int_equal(lo_q_metric_run(&req, &resp, &spec, &vis, &sink), LO_OK);
     assert_int_equal(c.begins, 1);
     assert_string_equal(c.type, "gauge");

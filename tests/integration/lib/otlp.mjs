@@ -16,7 +16,8 @@
 //              summary: {points} }] }
 //   points:  { attributes, startNs, timeNs, value (double) | intValue (BigInt/int),
 //              count, sum, min, max, bucketCounts, bounds, scale, zeroCount,
-//              positive: {offset, counts}, negative, quantiles: [[q, v]] }
+//              positive: {offset, counts}, negative, quantiles: [[q, v]],
+//              exemplars: [{ timeNs, value | intValue, traceId, spanId, attributes }] }
 // Attribute values: string, boolean, integer number or BigInt (int), other
 // number (double), Buffer/Uint8Array (bytes), array, plain object (kvlist),
 // { double: n } to force a double, { raw: AnyValueFields } for anything else.
@@ -124,11 +125,19 @@ function span(s) {
   ];
 }
 
+const exemplars = (no, list) => (list || []).map((e) => [no, 'msg', [
+  ...attrs(7, e.attributes), [2, 'fixed64', e.timeNs],
+  e.value !== undefined ? [3, 'double', e.value] : null,
+  e.intValue !== undefined ? [6, 'fixed64', e.intValue] : null,
+  [4, 'bytes', hex(e.spanId)], [5, 'bytes', hex(e.traceId)],
+]]);
+
 function numberPoint(p) {
   return [
     ...attrs(7, p.attributes), [2, 'fixed64', p.startNs], [3, 'fixed64', p.timeNs],
     p.value !== undefined ? [4, 'double', p.value] : null,
     p.intValue !== undefined ? [6, 'fixed64', p.intValue] : null,
+    ...exemplars(5, p.exemplars),
     [8, 'varint', p.flags],
   ];
 }
@@ -139,6 +148,7 @@ function histPoint(p) {
     [4, 'fixed64', p.count], [5, 'double', p.sum],
     p.bucketCounts ? [6, 'packed_fixed64', p.bucketCounts] : null,
     p.bounds ? [7, 'packed_double', p.bounds] : null,
+    ...exemplars(8, p.exemplars),
     [10, 'varint', p.flags], [11, 'double', p.min], [12, 'double', p.max],
   ];
 }
@@ -149,6 +159,7 @@ function expPoint(p) {
     ...attrs(1, p.attributes), [2, 'fixed64', p.startNs], [3, 'fixed64', p.timeNs],
     [4, 'fixed64', p.count], [5, 'double', p.sum], [6, 'sint', p.scale], [7, 'fixed64', p.zeroCount],
     [8, 'msg', buckets(p.positive)], [9, 'msg', buckets(p.negative)], [10, 'varint', p.flags],
+    ...exemplars(11, p.exemplars),
     [12, 'double', p.min], [13, 'double', p.max], [14, 'double', p.zeroThreshold],
   ];
 }
@@ -201,9 +212,14 @@ export function jsonAnyValue(v) {
 const jattrs = (o) => Object.entries(o || {}).map(([key, v]) => ({ key, value: jsonAnyValue(v) }));
 const ns = (v) => (v === undefined ? undefined : String(v));
 const jscope = (s) => (s ? { name: s.name, version: s.version, attributes: jattrs(s.attributes) } : undefined);
+const jexemplars = (list) => (list ? list.map((e) => ({
+  filteredAttributes: jattrs(e.attributes), timeUnixNano: ns(e.timeNs), asDouble: e.value,
+  asInt: e.intValue !== undefined ? String(e.intValue) : undefined, traceId: e.traceId, spanId: e.spanId,
+})) : undefined);
 const jnum = (p) => ({
   attributes: jattrs(p.attributes), startTimeUnixNano: ns(p.startNs), timeUnixNano: ns(p.timeNs),
   asDouble: p.value, asInt: p.intValue !== undefined ? String(p.intValue) : undefined, flags: p.flags,
+  exemplars: jexemplars(p.exemplars),
 });
 
 export function jsonRequest(signal, specs) {
@@ -233,7 +249,8 @@ export function jsonRequest(signal, specs) {
       if (m.sum) o.sum = { dataPoints: m.sum.points.map(jnum), aggregationTemporality: m.sum.temporality, isMonotonic: m.sum.monotonic };
       if (m.histogram) o.histogram = { aggregationTemporality: m.histogram.temporality, dataPoints: m.histogram.points.map((p) => ({
         attributes: jattrs(p.attributes), startTimeUnixNano: ns(p.startNs), timeUnixNano: ns(p.timeNs), count: ns(p.count), sum: p.sum,
-        bucketCounts: (p.bucketCounts || []).map(String), explicitBounds: p.bounds, min: p.min, max: p.max })) };
+        bucketCounts: (p.bucketCounts || []).map(String), explicitBounds: p.bounds, min: p.min, max: p.max,
+        exemplars: jexemplars(p.exemplars) })) };
       if (m.summary) o.summary = { dataPoints: m.summary.points.map((p) => ({
         attributes: jattrs(p.attributes), startTimeUnixNano: ns(p.startNs), timeUnixNano: ns(p.timeNs), count: ns(p.count), sum: p.sum,
         quantileValues: (p.quantiles || []).map(([quantile, value]) => ({ quantile, value })) })) };
