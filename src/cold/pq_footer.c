@@ -2,14 +2,35 @@
  * of the file (column indexes, offset indexes, FileMetaData, magic), in
  * the layout of parquet.thrift and PageIndex.md. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "cold/pq_write.h"
 #include "cold/thrift.h"
 
-static int cmp_u64(const void *a, const void *b)
+/* Sorts n hashes (LSD radix, 11 bits a pass; tmp holds n): several times
+ * faster than qsort's comparisons, which were a tenth of rotation's CPU. */
+static void sort_u64(uint64_t *v, uint64_t *tmp, size_t n)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
+    enum { BITS = 11, BUCKETS = 1 << BITS };
+    size_t count[BUCKETS];
+    uint64_t *src = v, *dst = tmp;
+    for (unsigned shift = 0; shift < 64; shift += BITS) {
+        memset(count, 0, sizeof count);
+        for (size_t i = 0; i < n; i++)
+            count[(src[i] >> shift) & (BUCKETS - 1)]++;
+        size_t sum = 0;
+        for (size_t b = 0; b < BUCKETS; b++) {
+            size_t c = count[b];
+            count[b] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            dst[count[(src[i] >> shift) & (BUCKETS - 1)]++] = src[i];
+        uint64_t *x = src;
+        src = dst, dst = x;
+    }
+    if (src != v) /* (six passes: an even number, so never; kept for other widths) */
+        memcpy(v, src, n * sizeof *v);
 }
 
 /* A bloom filter of the chunk's hashes: BloomFilterHeader, then the bitset. */
@@ -17,7 +38,11 @@ static int write_bloom(lo_pq_writer_t *w, lo_pq_col_t *c)
 {
     if (!c->def.bloom || c->n_hashes == 0)
         return LO_OK;
-    qsort(c->hashes, c->n_hashes, sizeof *c->hashes, cmp_u64);
+    uint64_t *tmp = malloc(c->n_hashes * sizeof *tmp);
+    if (tmp == NULL)
+        return lo_pq_w_fail(w, LO_ERROR, "parquet: out of memory%s", NULL);
+    sort_u64(c->hashes, tmp, c->n_hashes);
+    free(tmp);
     size_t ndv = 0;
     for (size_t i = 0; i < c->n_hashes; i++)
         if (i == 0 || c->hashes[i] != c->hashes[i - 1])
