@@ -29,6 +29,7 @@ static const lo_cold_col_t log_cols[] = {
     { "event_name", LO_CK_STR, true, false, false, "t.event_name", TEXT },
     { "flags", LO_CK_I32, false, false, false, "t.flags", TEXT },
     { "dropped_attributes_count", LO_CK_I32, false, false, false, "t.dropped_attributes_count", TEXT },
+    { "body_kind", LO_CK_I32, true, false, false, "t.body_kind", TEXT },
 };
 
 static const lo_cold_col_t span_cols[] = {

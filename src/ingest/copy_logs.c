@@ -48,6 +48,7 @@ int lo_copy_log_row(lo_copy_ctx_t *c, lo_buf_t *b, const lo_log_rec_t *r)
 #define ENC_EVENT_NAME               lo_copy_text_or_null(w, r->event_name)
 #define ENC_FLAGS                    lo_copy_u32_bits(w, r->flags)
 #define ENC_DROPPED_ATTRIBUTES_COUNT lo_copy_u32_sat(w, r->dropped_attributes_count)
+#define ENC_BODY_KIND                (r->body_kind > 0 ? lo_copy_i16_sat(w, r->body_kind) : lo_copy_null(w))
 #define COL(E, n, k) \
     w = ENC_##E;     \
     *w++ = '\t';

@@ -23,13 +23,34 @@ static const char *const lr_keys[LR_N] = {
     "eventName",
 };
 
+/* The kind of an AnyValue that rendered (so it holds one value): its
+ * protobuf field number, as otlp.h says; 0 when it holds none. */
+static int32_t body_kind(json_t *body)
+{
+    static const char *const keys[][2] = {
+        { "stringValue", "string_value" }, { "boolValue", "bool_value" },   { "intValue", "int_value" },
+        { "doubleValue", "double_value" }, { "arrayValue", "array_value" }, { "kvlistValue", "kvlist_value" },
+        { "bytesValue", "bytes_value" },
+    };
+    for (int32_t i = 0; i < 7; i++) {
+        json_t *v = json_object_get(body, keys[i][0]);
+        if (v == NULL)
+            v = json_object_get(body, keys[i][1]);
+        if (v != NULL && !json_is_null(v))
+            return i + 1;
+    }
+    return 0;
+}
+
 /* message = the body if it is a string, else the body as JSON; "" without
- * a body or with an empty AnyValue.  Free text: scrubbed (redact.h). */
-static int body_message(lo_jd_t *c, json_t *body, lo_str_t *out)
+ * a body or with an empty AnyValue.  Free text: scrubbed (redact.h).
+ * *kind: the body's kind (otlp.h). */
+static int body_message(lo_jd_t *c, json_t *body, lo_str_t *out, int32_t *kind)
 {
     int rc;
     lo_redact_mode_t mode = lo_redact_text_mode(c->o->redact);
     *out = LO_STR_LIT("");
+    *kind = 0;
     if (body == NULL)
         return LO_OK;
     lo_jd_push(c, "body", -1);
@@ -52,6 +73,7 @@ static int body_message(lo_jd_t *c, json_t *body, lo_str_t *out)
         } else if (!(c->tmp.len == 4 && memcmp(c->tmp.p, "null", 4) == 0)) {
             rc = lo_jd_keep(c, &c->tmp, 0, out);
         }
+        *kind = str ? 1 : out->len ? body_kind(body) : 0;
     }
     lo_jd_pop(c);
     return rc;
@@ -84,7 +106,7 @@ static int log_record(lo_jd_t *c, json_t *v, const lo_jd_owner_t *res, const lo_
     if (rc == LO_OK)
         rc = lo_jd_str(c, lr_keys[LR_SEVTEXT], f[LR_SEVTEXT], &r->severity_text);
     if (rc == LO_OK)
-        rc = body_message(c, f[LR_BODY], &r->message);
+        rc = body_message(c, f[LR_BODY], &r->message, &r->body_kind);
     if (rc == LO_OK)
         rc = lo_jd_attrs_keep(c, f[LR_ATTRS], lr_keys[LR_ATTRS], &cand, &r->attributes);
     if (rc == LO_OK)

@@ -49,6 +49,8 @@ typedef struct {
     lo_str_t severity_text;
     lo_str_t level;      /* trace|debug|info|warn|error|fatal|<severity_text lower>|unspecified */
     lo_str_t message;    /* body string, or the body as JSON; "" when absent */
+    int32_t body_kind;   /* the body's AnyValue kind (its protobuf field): 0 none, 1 string,
+                          * 2 bool, 3 int, 4 double, 5 array, 6 kvlist, 7 bytes */
     lo_str_t attributes; /* JSON object */
     lo_str_t resource;   /* JSON object of resource attributes (shared by the resource's records) */
     lo_str_t scope_name, scope_version;

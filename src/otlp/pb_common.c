@@ -480,7 +480,7 @@ int lo_pbd_scope(lo_pbd_t *d, const uint8_t *p, size_t n, lo_pbd_scope_t *s)
 
 /* ---- log bodies ---- */
 
-int lo_pbd_body(lo_pbd_t *d, const uint8_t *p, size_t n, lo_str_t *out)
+int lo_pbd_body(lo_pbd_t *d, const uint8_t *p, size_t n, lo_str_t *out, int32_t *kind)
 {
     lo_pb_reader_t r;
     lo_pb_field_t f;
@@ -489,6 +489,7 @@ int lo_pbd_body(lo_pbd_t *d, const uint8_t *p, size_t n, lo_str_t *out)
     size_t sn = 0;
     int rc;
     *out = LO_STR_LIT("");
+    *kind = 0;
     /* a string body (the common case) is the message itself: no JSON */
     lo_pb_init(&r, p, n);
     while ((rc = lo_pb_next(&r, &f)) == LO_PB_FIELD) {
@@ -502,6 +503,7 @@ int lo_pbd_body(lo_pbd_t *d, const uint8_t *p, size_t n, lo_str_t *out)
     }
     if (rc == LO_PB_END && last == 0)
         return LO_OK;
+    *kind = (int32_t)last; /* (an error below fails the request) */
     lo_redact_mode_t mode = lo_redact_text_mode(d->red);
     if (rc == LO_PB_END && last == 1 && sp != NULL) {
         rc = lo_pbd_string(d, sp, sn, out);

@@ -141,7 +141,7 @@ int lo_pbd_finish(lo_pbd_t *d, lo_buf_t *b, lo_str_t *out) LO_MUST_USE;
 /* A log body: the string itself when it is a string, "" when absent or
  * empty, else the value as JSON (in the arena); scrubbed as free text
  * (redact.h). */
-int lo_pbd_body(lo_pbd_t *d, const uint8_t *p, size_t n, lo_str_t *out) LO_MUST_USE;
+int lo_pbd_body(lo_pbd_t *d, const uint8_t *p, size_t n, lo_str_t *out, int32_t *kind) LO_MUST_USE;
 
 /* Decodes a Resource (view) into r; an absent resource is r zeroed with
  * json "{}". */

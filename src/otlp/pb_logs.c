@@ -99,7 +99,7 @@ static int log_record(lo_pbd_t *d, const uint8_t *p, size_t n, const lo_pbd_res_
         return rc;
     if (body != NULL) {
         lo_pbd_push(d, "body", -1);
-        rc = lo_pbd_body(d, body, body_n, &rec->message);
+        rc = lo_pbd_body(d, body, body_n, &rec->message, &rec->body_kind);
         if (rc != LO_OK)
             return rc;
         lo_pbd_pop(d);

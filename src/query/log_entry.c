@@ -42,6 +42,7 @@ void lo_log_view_from_row(lo_log_view_t *v, const PGresult *r, int row)
     v->severity_number = lo_q_i64(r, row, LO_LOG_SEVERITY_NUMBER);
     v->flags = lo_q_i64(r, row, LO_LOG_FLAGS);
     v->dropped_attributes_count = lo_q_i64(r, row, LO_LOG_DROPPED_ATTRIBUTES_COUNT);
+    v->body_kind = PQgetisnull(r, row, LO_LOG_BODY_KIND) ? 0 : lo_q_i64(r, row, LO_LOG_BODY_KIND);
     v->attributes = cell(r, row, LO_LOG_ATTRIBUTES);
     v->resource = cell(r, row, LO_LOG_RESOURCE);
 }
@@ -101,6 +102,7 @@ void lo_log_view_from_rec(lo_log_view_t *v, const lo_log_rec_t *rec, lo_log_view
     v->severity_number = clamp(rec->severity_number, INT16_MIN, INT16_MAX);
     v->flags = (int32_t)rec->flags;
     v->dropped_attributes_count = clamp(rec->dropped_attributes_count, 0, INT32_MAX);
+    v->body_kind = rec->body_kind;
     v->attributes = or_null(rec->attributes);
     v->resource = or_null(rec->resource);
 }
@@ -139,20 +141,39 @@ enum {
     F_RESOURCE,
     F_FLAGS,
     F_DROPPED,
+    F_BODY,
     F_COUNT
 };
 _Static_assert(F_COUNT <= 32, "a field is a bit of lo_log_fields_t");
 
 const char *const lo_log_entry_fields[] = {
-    "time",       "time_unix_ms",    "observed_time",
-    "id",         "project_id",      "session_id",
-    "user_id",    "trace_id",        "span_id",
-    "service",    "level",           "severity_text",
-    "message",    "scope_name",      "scope_version",
-    "event_name", "severity_number", "attributes",
-    "resource",   "flags",           "dropped_attributes_count",
+    "time",
+    "time_unix_ms",
+    "observed_time",
+    "id",
+    "project_id",
+    "session_id",
+    "user_id",
+    "trace_id",
+    "span_id",
+    "service",
+    "level",
+    "severity_text",
+    "message",
+    "scope_name",
+    "scope_version",
+    "event_name",
+    "severity_number",
+    "attributes",
+    "resource",
+    "flags",
+    "dropped_attributes_count",
+    "body",
     NULL,
 };
+
+/* Names of the body kinds (lo_log_rec_t.body_kind). */
+static const char *const BODY_TYPES[] = { NULL, "string", "bool", "int", "double", "array", "map", "bytes" };
 
 int lo_log_fields_parse(const char *list, lo_log_fields_t *out)
 {
@@ -214,6 +235,21 @@ void lo_log_entry_write_fields(lo_jw_t *w, const lo_log_view_t *v, lo_log_fields
         lo_jw_key(w, "flags", 5), lo_jw_i64(w, v->flags);
     if (ON(F_DROPPED))
         lo_jw_key(w, "dropped_attributes_count", 24), lo_jw_i64(w, v->dropped_attributes_count);
+    if (ON(F_BODY)) {
+        /* a body that is not a string is its JSON in message (as stored) */
+        bool known = v->body_kind > 0 && v->body_kind < (int64_t)LO_ARRAY_LEN(BODY_TYPES);
+        const lo_str_t m = v->text[LO_LV_MESSAGE];
+        lo_jw_key(w, "body_type", 9);
+        if (known)
+            lo_jw_cstr(w, BODY_TYPES[v->body_kind]);
+        else
+            lo_jw_null(w);
+        lo_jw_key(w, "body", 4);
+        if (known && v->body_kind > 1 && m.p != NULL && m.len > 0)
+            lo_jw_raw(w, m.p, m.len);
+        else
+            lo_jw_null(w);
+    }
     lo_jw_obj_end(w);
 #undef ON
 }

@@ -38,6 +38,7 @@ typedef struct {
     bool has_observed;
     lo_str_t text[LO_LV_NTEXT];
     int64_t severity_number, flags, dropped_attributes_count;
+    int64_t body_kind;             /* lo_log_rec_t.body_kind; 0 for NULL */
     lo_str_t attributes, resource; /* JSON text */
 } lo_log_view_t;
 

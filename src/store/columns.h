@@ -22,27 +22,28 @@ typedef struct {
     lo_col_read_t read;
 } lo_column_t;
 
-#define LO_LOG_COLUMNS(X)                             \
-    X(TIME, time, LO_COL_TIME_US)                     \
-    X(OBSERVED_TIME, observed_time, LO_COL_TIME_US)   \
-    X(ID, id, LO_COL_PLAIN)                           \
-    X(PROJECT_ID, project_id, LO_COL_PLAIN)           \
-    X(SESSION_ID, session_id, LO_COL_PLAIN)           \
-    X(USER_ID, user_id, LO_COL_PLAIN)                 \
-    X(TRACE_ID, trace_id, LO_COL_HEX)                 \
-    X(SPAN_ID, span_id, LO_COL_HEX)                   \
-    X(SERVICE, service, LO_COL_PLAIN)                 \
-    X(LEVEL, level, LO_COL_PLAIN)                     \
-    X(SEVERITY_NUMBER, severity_number, LO_COL_PLAIN) \
-    X(SEVERITY_TEXT, severity_text, LO_COL_PLAIN)     \
-    X(MESSAGE, message, LO_COL_PLAIN)                 \
-    X(ATTRIBUTES, attributes, LO_COL_PLAIN)           \
-    X(RESOURCE, resource, LO_COL_PLAIN)               \
-    X(SCOPE_NAME, scope_name, LO_COL_PLAIN)           \
-    X(SCOPE_VERSION, scope_version, LO_COL_PLAIN)     \
-    X(EVENT_NAME, event_name, LO_COL_PLAIN)           \
-    X(FLAGS, flags, LO_COL_PLAIN)                     \
-    X(DROPPED_ATTRIBUTES_COUNT, dropped_attributes_count, LO_COL_PLAIN)
+#define LO_LOG_COLUMNS(X)                                               \
+    X(TIME, time, LO_COL_TIME_US)                                       \
+    X(OBSERVED_TIME, observed_time, LO_COL_TIME_US)                     \
+    X(ID, id, LO_COL_PLAIN)                                             \
+    X(PROJECT_ID, project_id, LO_COL_PLAIN)                             \
+    X(SESSION_ID, session_id, LO_COL_PLAIN)                             \
+    X(USER_ID, user_id, LO_COL_PLAIN)                                   \
+    X(TRACE_ID, trace_id, LO_COL_HEX)                                   \
+    X(SPAN_ID, span_id, LO_COL_HEX)                                     \
+    X(SERVICE, service, LO_COL_PLAIN)                                   \
+    X(LEVEL, level, LO_COL_PLAIN)                                       \
+    X(SEVERITY_NUMBER, severity_number, LO_COL_PLAIN)                   \
+    X(SEVERITY_TEXT, severity_text, LO_COL_PLAIN)                       \
+    X(MESSAGE, message, LO_COL_PLAIN)                                   \
+    X(ATTRIBUTES, attributes, LO_COL_PLAIN)                             \
+    X(RESOURCE, resource, LO_COL_PLAIN)                                 \
+    X(SCOPE_NAME, scope_name, LO_COL_PLAIN)                             \
+    X(SCOPE_VERSION, scope_version, LO_COL_PLAIN)                       \
+    X(EVENT_NAME, event_name, LO_COL_PLAIN)                             \
+    X(FLAGS, flags, LO_COL_PLAIN)                                       \
+    X(DROPPED_ATTRIBUTES_COUNT, dropped_attributes_count, LO_COL_PLAIN) \
+    X(BODY_KIND, body_kind, LO_COL_PLAIN)
 
 #define LO_SPAN_COLUMNS(X)                                              \
     X(START_TIME, start_time, LO_COL_TIME_US)                           \

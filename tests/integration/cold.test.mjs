@@ -138,7 +138,7 @@ const COLUMNS = {
       ['severity_number', 't.severity_number::text'], ['severity_text', 't.severity_text'],
       ['resource', 't.resource::text'], ['scope_name', 't.scope_name'], ['scope_version', 't.scope_version'],
       ['event_name', 't.event_name'], ['flags', 't.flags::text'],
-      ['dropped_attributes_count', 't.dropped_attributes_count::text'],
+      ['dropped_attributes_count', 't.dropped_attributes_count::text'], ['body_kind', 't.body_kind::text'],
     ],
   },
   spans: {

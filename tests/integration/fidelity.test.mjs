@@ -369,3 +369,40 @@ describe('exemplars are stored and returned with their trace and span ids', () =
     assert.match(bad.json.error.message, /exemplars/);
   });
 });
+
+describe('a log body keeps its type', () => {
+  for (const encoding of ['proto', 'json']) {
+    test(`string, bool, int, double, array, map and bytes bodies (${encoding}): body_type and body, message as before`, async () => {
+      const svc = tag(`body${encoding}`);
+      const bodies = ['plain text', true, 42, 2.5, [1, 'two', false], { user: 'u1', n: 3, nested: { ok: true } }, Buffer.from('hi!')];
+      const want = [
+        ['string', null, 'plain text'],
+        ['bool', true, 'true'],
+        ['int', 42, '42'],
+        ['double', 2.5, '2.5'],
+        ['array', [1, 'two', false], '[1,"two",false]'],
+        ['map', { user: 'u1', n: 3, nested: { ok: true } }, '{"user":"u1","n":3,"nested":{"ok":true}}'],
+        ['bytes', 'aGkh', '"aGkh"'],
+      ];
+      const spec = logsSpec(svc, bodies.length, { record: (i) => ({ body: bodies[i] }) });
+      spec.records.push({ timeNs: spec.records[0].timeNs + 100000n, severityNumber: 9 }); // no body at all
+      const ct = encoding === 'json' ? { contentType: 'application/json' } : {};
+      assert.equal((await postSignal('logs', request('logs', encoding, [spec]), ct)).status, 200);
+      const logs = (await query('/api/observe/logs', { service: svc, limit: 100 })).json.logs.reverse(); // oldest first
+      assert.equal(logs.length, bodies.length + 1);
+      for (const [i, [type, body, message]] of want.entries()) {
+        assert.equal(logs[i].body_type, type, `record ${i}`);
+        assert.deepEqual(logs[i].body, body, `record ${i}`);
+        assert.equal(logs[i].message, message, `record ${i}`);
+      }
+      assert.equal(logs.at(-1).body_type, null);
+      assert.equal(logs.at(-1).body, null);
+      assert.equal(logs.at(-1).message, '');
+      // fields=body chooses both; fields=-body leaves both out
+      const only = (await query('/api/observe/logs', { service: svc, fields: 'body', limit: 100 })).json.logs;
+      assert.deepEqual(Object.keys(only[0]).sort(), ['body', 'body_type', 'id']);
+      const none = (await query('/api/observe/logs', { service: svc, fields: '-body', limit: 100 })).json.logs;
+      assert.ok(!('body' in none[0]) && !('body_type' in none[0]));
+    });
+  }
+});

@@ -280,6 +280,7 @@ static void eq_log(const lo_log_rec_t *a, const lo_log_rec_t *b, size_t i)
     eq_str(a->severity_text, b->severity_text, "severity_text", i);
     eq_str(a->level, b->level, "level", i);
     eq_str(a->message, b->message, "message", i);
+    eq_int(a->body_kind, b->body_kind, "body_kind", i);
     eq_str(a->attributes, b->attributes, "attributes", i);
     eq_str(a->resource, b->resource, "resource", i);
     eq_str(a->scope_name, b->scope_name, "scope_name", i);

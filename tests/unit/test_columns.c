@@ -100,6 +100,7 @@ static void test_log_columns(void **state)
     r->severity_text = S("ERR");
     r->level = S("error");
     r->message = S("columns-log");
+    r->body_kind = 1;
     r->attributes = S("{\"a\": 1}");
     r->resource = S("{\"r\": 2}");
     r->scope_name = S("scope");
@@ -129,6 +130,7 @@ static void test_log_columns(void **state)
         [LO_LOG_EVENT_NAME] = "ev",
         [LO_LOG_FLAGS] = "7",
         [LO_LOG_DROPPED_ATTRIBUTES_COUNT] = "3",
+        [LO_LOG_BODY_KIND] = "1",
     };
     for (size_t i = 0; i < LO_LOG_NCOLS; i++)
         assert_non_null(want[i]); /* a column added to the schema needs its check here */

@@ -113,6 +113,8 @@ static void check_logs(const LookoutTest__ExportLogsServiceRequest *q, const lo_
                     exp_any(&w, r->body);
                     assert_str_buf(g->message, &body, "message (JSON)");
                 }
+                /* the kind is the AnyValue's field number (protobuf-c's value_case) */
+                assert_int_equal(g->body_kind, r->body ? (int)r->body->value_case : 0);
                 assert_text(g->scope_name, sl->scope ? sl->scope->name : "", "scope_name");
                 assert_text(g->scope_version, sl->scope ? sl->scope->version : "", "scope_version");
                 assert_text(g->event_name, r->event_name, "event_name");
