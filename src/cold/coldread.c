@@ -380,6 +380,20 @@ static int parse_series(load_t *ld, const char *lit)
     return LO_OK;
 }
 
+/* Whether some of the n sorted ids lies in [lo, hi]. */
+static bool any_id_in(const int64_t *ids, size_t n, int64_t lo, int64_t hi)
+{
+    size_t a = 0, b = n;
+    while (a < b) { /* the first id >= lo */
+        size_t m = a + (b - a) / 2;
+        if (ids[m] < lo)
+            a = m + 1;
+        else
+            b = m;
+    }
+    return a < n && ids[a] <= hi;
+}
+
 static bool has_series(const load_t *ld, int64_t id)
 {
     return bsearch(&id, ld->series, ld->n_series, sizeof(int64_t), cmp_i64) != NULL;
@@ -684,21 +698,11 @@ static bool group_excluded(load_t *ld, lo_pq_file_t *pf, group_t *g)
     }
     int sc = col_of(L, "series_id");
     if (ld->series && sc >= 0 && g->field[sc] >= 0) {
-        /* files are sorted by series: a row group holds a range of them */
+        /* files are sorted by name and series: a row group holds a range of them */
         const lo_pq_stats_t *st = &rg->columns[g->field[sc]].stats;
-        if (st->has_min_max && st->min.len == 8 && st->max.len == 8) {
-            int64_t lo = le64(st->min.p), hi = le64(st->max.p);
-            size_t a = 0, b = ld->n_series;
-            while (a < b) { /* the first id >= lo */
-                size_t m = a + (b - a) / 2;
-                if (ld->series[m] < lo)
-                    a = m + 1;
-                else
-                    b = m;
-            }
-            if (a == ld->n_series || ld->series[a] > hi)
-                return true;
-        }
+        if (st->has_min_max && st->min.len == 8 && st->max.len == 8 &&
+            !any_id_in(ld->series, ld->n_series, le64(st->min.p), le64(st->max.p)))
+            return true;
     }
     if (ld->series && sc >= 0 && g->field[sc] >= 0 && ld->n_series <= MAX_BLOOM_PROBES) {
         bool any = false;
@@ -740,17 +744,7 @@ static int page_may(const page_want_t *w, lo_str_t min, lo_str_t max)
     int64_t mn = le64(min.p), mx = le64(max.p);
     if (mx < w->lo || mn > w->hi)
         return 0;
-    if (!w->ids)
-        return 1;
-    size_t a = 0, b = w->n_ids;
-    while (a < b) { /* the first id >= mn */
-        size_t m = a + (b - a) / 2;
-        if (w->ids[m] < mn)
-            a = m + 1;
-        else
-            b = m;
-    }
-    return a < w->n_ids && w->ids[a] <= mx;
+    return !w->ids || any_id_in(w->ids, w->n_ids, mn, mx);
 }
 
 /* Narrows [g->lo, g->hi) to the pages of layout column col whose min/max
