@@ -105,7 +105,8 @@ lo_pq_writer_t *lo_pq_writer_open(const lo_pq_schema_t *schema, const lo_pq_opti
                                   lo_pq_sink_fn write, void *ud, char *err, size_t errlen);
 
 /* Appends n values to column col of the current row group.  nulls (NULL when
- * none) flags the null rows (nulls[i] != 0); a null row's value is ignored,
+ * none) flags the null rows (nulls[i] != 0); a null row's value is ignored
+ * (v may be NULL when every row is null),
  * and nulls are refused for a REQUIRED column.  Values are copied.  The type
  * must be the column's: i64 for INT64, i32 for INT32, f64 for DOUBLE, bool
  * (bytes 0/1) for BOOLEAN, bytes for BYTE_ARRAY and FIXED (each of

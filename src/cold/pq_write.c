@@ -766,7 +766,7 @@ int lo_pq_write_bytes(lo_pq_writer_t *w, size_t col, const lo_str_t *v, const ui
             return lo_pq_w_fail(w, LO_INVALID, "parquet: column %s: a value of another length", c->name);
         if (!null && v[i].len > INT32_MAX)
             return lo_pq_w_fail(w, LO_TOO_LARGE, "parquet: column %s: a value passed 2 GiB", c->name);
-        const uint8_t *p = (const uint8_t *)v[i].p;
+        const uint8_t *p = null ? NULL : (const uint8_t *)v[i].p; /* v may be NULL when all are null */
         uint64_t h = 0;
         uint32_t idx = UINT32_MAX;
         if (!null) {
