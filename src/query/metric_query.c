@@ -50,9 +50,9 @@ static const char *const TYPE_PARAM[] = { "gauge",   "sum", "histogram", "expone
 static const char *const NAMES_PARAMS[] = { "project_id", "prefix", "limit", NULL };
 static const char *const BOOL_PARAM[] = { "false", "true", NULL };
 
-/* The exemplars of the matched series in [from, to), newest first, one
- * more than the answer takes (so it can say there were more); $4 is the
- * samples' relation (both tiers). */
+/* The exemplars of the matched series ($1) in [$2, $3), newest first, one
+ * more than the answer takes (so it can say there were more); %s is the
+ * samples' relation (both tiers), %d the limit. */
 static const char EXEMPLARS_SQL[] =
     "SELECT (jsonb_build_object('series_id', s.series_id, 'labels', m.labels) || e)::text "
     "FROM %s s JOIN metric_series m ON m.series_id = s.series_id, jsonb_array_elements(s.exemplars) e "
