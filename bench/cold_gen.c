@@ -159,14 +159,6 @@ typedef struct {
     lo_buf_t arena; /* the bytes of the batch's text values */
 } batch_t;
 
-static int col_of(const lo_cold_layout_t *L, const char *name)
-{
-    for (size_t i = 0; i < L->n_cols; i++)
-        if (strcmp(L->cols[i].name, name) == 0)
-            return (int)i;
-    return -1;
-}
-
 /* A new row: every column null until set. */
 static void row_begin(batch_t *b)
 {
@@ -730,50 +722,52 @@ int main(int argc, char **argv)
     }
     const lo_cold_layout_t *LL = files[LO_SIGNAL_LOGS].L, *LS = files[LO_SIGNAL_SPANS].L,
                            *LM = files[LO_SIGNAL_METRICS].L;
-    const log_cols_t lc = { col_of(LL, "id"),
-                            col_of(LL, "timestamp"),
-                            col_of(LL, "trace_id"),
-                            col_of(LL, "span_id"),
-                            col_of(LL, "project_id"),
-                            col_of(LL, "session_id"),
-                            col_of(LL, "service"),
-                            col_of(LL, "level"),
-                            col_of(LL, "message"),
-                            col_of(LL, "attributes"),
-                            col_of(LL, "observed_timestamp"),
-                            col_of(LL, "user_id"),
-                            col_of(LL, "severity_number"),
-                            col_of(LL, "severity_text"),
-                            col_of(LL, "resource"),
-                            col_of(LL, "scope_name"),
-                            col_of(LL, "scope_version"),
-                            col_of(LL, "event_name"),
-                            col_of(LL, "flags"),
-                            col_of(LL, "dropped_attributes_count") };
-    const span_cols_t sc = { col_of(LS, "trace_id"),
-                             col_of(LS, "span_id"),
-                             col_of(LS, "parent_span_id"),
-                             col_of(LS, "start_time"),
-                             col_of(LS, "end_time"),
-                             col_of(LS, "duration_ns"),
-                             col_of(LS, "project_id"),
-                             col_of(LS, "session_id"),
-                             col_of(LS, "service"),
-                             col_of(LS, "name"),
-                             col_of(LS, "kind"),
-                             col_of(LS, "status_code"),
-                             col_of(LS, "flags"),
-                             col_of(LS, "attributes"),
-                             col_of(LS, "events"),
-                             col_of(LS, "links"),
-                             col_of(LS, "dropped_attributes_count"),
-                             col_of(LS, "dropped_events_count"),
-                             col_of(LS, "dropped_links_count") };
-    const metric_cols_t mc = { col_of(LM, "time"),   col_of(LM, "series_id"),   col_of(LM, "name"),
-                               col_of(LM, "type"),   col_of(LM, "temporality"), col_of(LM, "monotonic"),
-                               col_of(LM, "unit"),   col_of(LM, "labels"),      col_of(LM, "resource_id"),
-                               col_of(LM, "value"),  col_of(LM, "flags"),       col_of(LM, "project_id"),
-                               col_of(LM, "service") };
+    const log_cols_t lc = { lo_cold_col(LL, "id"),
+                            lo_cold_col(LL, "timestamp"),
+                            lo_cold_col(LL, "trace_id"),
+                            lo_cold_col(LL, "span_id"),
+                            lo_cold_col(LL, "project_id"),
+                            lo_cold_col(LL, "session_id"),
+                            lo_cold_col(LL, "service"),
+                            lo_cold_col(LL, "level"),
+                            lo_cold_col(LL, "message"),
+                            lo_cold_col(LL, "attributes"),
+                            lo_cold_col(LL, "observed_timestamp"),
+                            lo_cold_col(LL, "user_id"),
+                            lo_cold_col(LL, "severity_number"),
+                            lo_cold_col(LL, "severity_text"),
+                            lo_cold_col(LL, "resource"),
+                            lo_cold_col(LL, "scope_name"),
+                            lo_cold_col(LL, "scope_version"),
+                            lo_cold_col(LL, "event_name"),
+                            lo_cold_col(LL, "flags"),
+                            lo_cold_col(LL, "dropped_attributes_count") };
+    const span_cols_t sc = { lo_cold_col(LS, "trace_id"),
+                             lo_cold_col(LS, "span_id"),
+                             lo_cold_col(LS, "parent_span_id"),
+                             lo_cold_col(LS, "start_time"),
+                             lo_cold_col(LS, "end_time"),
+                             lo_cold_col(LS, "duration_ns"),
+                             lo_cold_col(LS, "project_id"),
+                             lo_cold_col(LS, "session_id"),
+                             lo_cold_col(LS, "service"),
+                             lo_cold_col(LS, "name"),
+                             lo_cold_col(LS, "kind"),
+                             lo_cold_col(LS, "status_code"),
+                             lo_cold_col(LS, "flags"),
+                             lo_cold_col(LS, "attributes"),
+                             lo_cold_col(LS, "events"),
+                             lo_cold_col(LS, "links"),
+                             lo_cold_col(LS, "dropped_attributes_count"),
+                             lo_cold_col(LS, "dropped_events_count"),
+                             lo_cold_col(LS, "dropped_links_count") };
+    const metric_cols_t mc = { lo_cold_col(LM, "time"),        lo_cold_col(LM, "series_id"),
+                               lo_cold_col(LM, "name"),        lo_cold_col(LM, "type"),
+                               lo_cold_col(LM, "temporality"), lo_cold_col(LM, "monotonic"),
+                               lo_cold_col(LM, "unit"),        lo_cold_col(LM, "labels"),
+                               lo_cold_col(LM, "resource_id"), lo_cold_col(LM, "value"),
+                               lo_cold_col(LM, "flags"),       lo_cold_col(LM, "project_id"),
+                               lo_cold_col(LM, "service") };
 
     int64_t start_us = end_us - days * DAY_US, t_begin = lo_mono_ns();
     for (int64_t d = 0; d < days; d++) {

@@ -281,15 +281,6 @@ typedef struct {
     size_t errlen;
 } load_t;
 
-/* Column indexes of the layout (the catalog's filter columns). */
-static int col_of(const lo_cold_layout_t *L, const char *name)
-{
-    for (size_t i = 0; i < L->n_cols; i++)
-        if (strcmp(L->cols[i].name, name) == 0)
-            return (int)i;
-    return -1;
-}
-
 static void heap_push(load_t *ld, int64_t t)
 {
     if (ld->heap_cap == 0)
@@ -677,7 +668,7 @@ static bool group_excluded(load_t *ld, lo_pq_file_t *pf, group_t *g)
             (cmp_bytes(st->min, f->service) > 0 || (st->max_exact && cmp_bytes(st->max, f->service) < 0)))
             return true;
     }
-    int nc = col_of(L, "name");
+    int nc = lo_cold_col(L, "name");
     if (f->metric && nc >= 0 && g->field[nc] >= 0) {
         const lo_pq_stats_t *st = &rg->columns[g->field[nc]].stats;
         if (st->has_min_max && !st->legacy &&
@@ -688,7 +679,7 @@ static bool group_excluded(load_t *ld, lo_pq_file_t *pf, group_t *g)
         const char *name, *value;
     } probes[] = { { "trace_id", f->trace }, { "session_id", f->session } };
     for (size_t i = 0; i < LO_ARRAY_LEN(probes); i++) {
-        int c = col_of(L, probes[i].name);
+        int c = lo_cold_col(L, probes[i].name);
         bool maybe = true;
         if (probes[i].value && c >= 0 && L->cols[c].bloom && g->field[c] >= 0 &&
             lo_pq_bloom_check(pf, g->rg, (size_t)g->field[c], probes[i].value, strlen(probes[i].value),
@@ -696,7 +687,7 @@ static bool group_excluded(load_t *ld, lo_pq_file_t *pf, group_t *g)
             !maybe)
             return true;
     }
-    int sc = col_of(L, "series_id");
+    int sc = lo_cold_col(L, "series_id");
     if (ld->series && sc >= 0 && g->field[sc] >= 0) {
         /* files are sorted by name and series: a row group holds a range of them */
         const lo_pq_stats_t *st = &rg->columns[g->field[sc]].stats;
@@ -832,11 +823,11 @@ static int filter_group(load_t *ld, lo_pq_file_t *pf, group_t *g, uint8_t *keep,
         DROP_IF(!str_is(v, k, f->session));
     }
     int c;
-    if (left && f->trace && (c = col_of(L, "trace_id")) >= 0) {
+    if (left && f->trace && (c = lo_cold_col(L, "trace_id")) >= 0) {
         NEED((size_t)c);
         DROP_IF(!str_is(v, k, f->trace));
     }
-    if (left && f->levels && (c = col_of(L, "level")) >= 0) {
+    if (left && f->levels && (c = lo_cold_col(L, "level")) >= 0) {
         NEED((size_t)c);
         for (size_t k = 0; k < n; k++) {
             if (!keep[k])
@@ -852,7 +843,7 @@ static int filter_group(load_t *ld, lo_pq_file_t *pf, group_t *g, uint8_t *keep,
                 keep[k] = 0, left--;
         }
     }
-    if (left && ld->series && (c = col_of(L, "series_id")) >= 0) {
+    if (left && ld->series && (c = lo_cold_col(L, "series_id")) >= 0) {
         NEED((size_t)c);
         /* files are sorted by series: one lookup per run of an id */
         int64_t last = 0;
@@ -876,7 +867,7 @@ static int filter_group(load_t *ld, lo_pq_file_t *pf, group_t *g, uint8_t *keep,
     if (left && f->q && !ld->q_exact) {
         /* case folding beyond ASCII is the database's (its locale): it decides */
         memset(exact, 0, n);
-    } else if (left && f->q && (c = col_of(L, "message")) >= 0) {
+    } else if (left && f->q && (c = lo_cold_col(L, "message")) >= 0) {
         NEED((size_t)c);
         size_t qn = strlen(f->q);
         for (size_t k = 0; k < n; k++) {
@@ -1074,10 +1065,10 @@ static int load_object(load_t *ld, const char *key, uint64_t size)
         if (ld->f->to_us > t_lo)
             narrow_by_pages(pf, &g, (int)L->c_time, &(page_want_t){ .lo = t_lo, .hi = ld->f->to_us - 1 });
         if (ld->f->metric)
-            narrow_by_pages(pf, &g, col_of(L, "name"), &(page_want_t){ .text = ld->f->metric });
+            narrow_by_pages(pf, &g, lo_cold_col(L, "name"), &(page_want_t){ .text = ld->f->metric });
         if (ld->series)
             narrow_by_pages(
-                pf, &g, col_of(L, "series_id"),
+                pf, &g, lo_cold_col(L, "series_id"),
                 &(page_want_t){ .lo = INT64_MIN, .hi = INT64_MAX, .ids = ld->series, .n_ids = ld->n_series });
         if (g.hi == g.lo)
             continue;

@@ -115,6 +115,14 @@ const lo_cold_layout_t *lo_cold_layout(lo_signal_t s)
     return (int)s >= 0 && s < LO_SIGNAL_COUNT ? &layouts[s] : NULL;
 }
 
+int lo_cold_col(const lo_cold_layout_t *L, const char *name)
+{
+    for (size_t i = 0; i < L->n_cols; i++)
+        if (strcmp(L->cols[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
 lo_pq_column_t lo_cold_pq_column(const lo_cold_col_t *c)
 {
     lo_pq_column_t p = {

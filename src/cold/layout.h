@@ -58,6 +58,9 @@ typedef struct {
 /* The layout of signal s (LO_SIGNAL_LOGS, _SPANS, _METRICS). */
 const lo_cold_layout_t *lo_cold_layout(lo_signal_t s);
 
+/* The index of the column named name in L, or -1. */
+int lo_cold_col(const lo_cold_layout_t *L, const char *name);
+
 /* The Parquet column of a layout column. */
 lo_pq_column_t lo_cold_pq_column(const lo_cold_col_t *c);
 

@@ -85,6 +85,11 @@ static bool all_zero(const uint8_t *p, size_t n)
     return true;
 }
 
+bool lo_otlp_id_ok(const uint8_t *p, size_t n, size_t want)
+{
+    return p != NULL && n == want && !all_zero(p, n);
+}
+
 /* ---- envelope ---- */
 
 static bool key_is(lo_str_t k, const char *lit)

@@ -71,17 +71,6 @@ typedef struct {
     const lo_jd_owner_t *res, *scope;
 } metric_t;
 
-/* Whether n bytes at p are an id of length want (not all zero). */
-static bool exemplar_id(const uint8_t *p, size_t n, size_t want)
-{
-    if (p == NULL || n != want)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (p[i] != 0)
-            return true;
-    return false;
-}
-
 /* One exemplar, written to w as pb_metrics.c writes it (otlp.h). */
 static int exemplar(lo_jd_t *c, lo_jw_t *w, json_t *v)
 {
@@ -123,11 +112,11 @@ static int exemplar(lo_jd_t *c, lo_jw_t *w, json_t *v)
         lo_jw_key(w, "value", 5);
         lo_jw_i64(w, i);
     }
-    if (exemplar_id(trace, tn, 16)) {
+    if (lo_otlp_id_ok(trace, tn, 16)) {
         lo_jw_key(w, "trace_id", 8);
         lo_jw_hex(w, trace, tn);
     }
-    if (exemplar_id(span, sn, 8)) {
+    if (lo_otlp_id_ok(span, sn, 8)) {
         lo_jw_key(w, "span_id", 7);
         lo_jw_hex(w, span, sn);
     }

@@ -189,6 +189,10 @@ void lo_env_cand_note(lo_env_cand_t *c, lo_str_t key, lo_str_t value);
 void lo_envelope_build(lo_envelope_t *env, const lo_env_cand_t *rec, const lo_env_cand_t *scope,
                        const lo_env_cand_t *res);
 
+/* Whether n bytes at p (p may be NULL) are an id of length want that is not
+ * all zero (an exemplar's trace and span ids: otlp.h). */
+bool lo_otlp_id_ok(const uint8_t *p, size_t n, size_t want);
+
 /* Log level from severity (docs/ingest-storage.md); severity_text lowered into the arena. */
 lo_str_t lo_log_level(int32_t severity_number, lo_str_t severity_text, lo_arena_t *a);
 

@@ -267,17 +267,6 @@ static int summary_quantiles(lo_pbd_t *d, lo_buf_t *w, const uint8_t *p, size_t 
     return LO_OK;
 }
 
-/* Whether n bytes at p are an id of length want (not all zero). */
-static bool exemplar_id(const uint8_t *p, size_t n, size_t want)
-{
-    if (n != want)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (p[i] != 0)
-            return true;
-    return false;
-}
-
 /* Exemplar{7 filtered_attributes, 2 time_unix_nano, 3 as_double, 6 as_int,
  * 4 span_id, 5 trace_id} -> one object of lo_sample_rec_t.exemplars. */
 static int exemplar(lo_pbd_t *d, lo_buf_t *w, const uint8_t *p, size_t n)
@@ -300,9 +289,9 @@ static int exemplar(lo_pbd_t *d, lo_buf_t *w, const uint8_t *p, size_t n)
         } else if (f.num == 4 || f.num == 5 || f.num == 7) {
             LO_PBD_WANT(d, f, LO_PB_LEN);
             if (f.num == 4)
-                span = exemplar_id(f.p, f.n, 8) ? f.p : NULL;
+                span = lo_otlp_id_ok(f.p, f.n, 8) ? f.p : NULL;
             else if (f.num == 5)
-                trace = exemplar_id(f.p, f.n, 16) ? f.p : NULL;
+                trace = lo_otlp_id_ok(f.p, f.n, 16) ? f.p : NULL;
         }
     }
     if (rc != LO_PB_END)
